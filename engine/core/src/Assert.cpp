@@ -1,0 +1,37 @@
+#include <trocar/core/Assert.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+namespace trocar {
+namespace {
+std::atomic<CheckHandler> gHandler{nullptr};
+}
+
+void defaultCheckHandler(const CheckFailure& failure) {
+  const char* kind = failure.kind == CheckKind::kAssert ? "assertion failed" : "precondition failed";
+  std::fprintf(stderr, "%s:%u: %s: %s: %s\n", failure.where.file_name(),
+               static_cast<unsigned>(failure.where.line()), kind, failure.expression,
+               failure.message ? failure.message : "");
+  std::fflush(stderr);
+  std::abort();
+}
+
+CheckHandler setCheckHandler(CheckHandler handler) {
+  return gHandler.exchange(handler);
+}
+
+namespace detail {
+void checkFailed(CheckKind kind, const char* expression, const char* message, std::source_location where) {
+  CheckHandler handler = gHandler.load();
+  CheckFailure failure{kind, expression, message, where};
+  if (handler) {
+    handler(failure);
+  } else {
+    defaultCheckHandler(failure);
+  }
+}
+}  // namespace detail
+
+}  // namespace trocar

@@ -1,0 +1,53 @@
+#include <trocar/test/TestSupport.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace trocar::test {
+namespace {
+void throwingHandler(const CheckFailure& failure) {
+  throw CheckFailed(failure.kind,
+                    std::string(failure.expression) + ": " + (failure.message ? failure.message : ""));
+}
+}  // namespace
+
+ThrowingChecks::ThrowingChecks() : mPrevious(setCheckHandler(&throwingHandler)) {}
+ThrowingChecks::~ThrowingChecks() {
+  setCheckHandler(mPrevious);
+}
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "trocar-test-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  mPath = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(mPath, ec);
+}
+
+CommandResult runCommand(const std::string& commandLine) {
+  TempDir dir;
+  std::string out = (dir / "out").string();
+  std::string err = (dir / "err").string();
+  std::string full = commandLine + " >'" + out + "' 2>'" + err + "' </dev/null";
+  int status = std::system(full.c_str());
+  CommandResult result;
+  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  result.out = slurp(out);
+  result.err = slurp(err);
+  return result;
+}
+
+}  // namespace trocar::test

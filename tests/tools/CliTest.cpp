@@ -1,0 +1,83 @@
+// End-to-end: the `trocar` executable as a user runs it.
+#include <trocar/test/TestSupport.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace trocar {
+namespace {
+
+std::string trocar(const std::string& args) {
+  return "'" + test::trocarExecutable().string() + "' " + args;
+}
+
+TEST(Cli, VersionNamesVersionHashAndBuildType) {
+  auto r = test::runCommand(trocar("--version"));
+  EXPECT_EQ(r.exitCode, 0);
+  EXPECT_NE(r.out.find("trocar 0.1.0 ("), std::string::npos) << r.out;
+}
+
+TEST(Cli, HelpListsDoctor) {
+  auto r = test::runCommand(trocar("--help"));
+  EXPECT_EQ(r.exitCode, 0);
+  EXPECT_NE(r.out.find("doctor"), std::string::npos);
+}
+
+TEST(Cli, UnknownSubcommandIsBadInput) {
+  auto r = test::runCommand(trocar("fly"));
+  EXPECT_EQ(r.exitCode, 2);
+}
+
+// Without a display, a headset or sound hardware (as in CI): doctor still exits 0, lists
+// lavapipe, and says exactly why OpenXR is not there.
+TEST(Cli, DoctorJsonWithoutHeadsetOrDisplay) {
+  auto r = test::runCommand("env -u DISPLAY -u WAYLAND_DISPLAY -u XR_RUNTIME_JSON ALSOFT_DRIVERS=null " +
+                            trocar("doctor --json"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto report = nlohmann::json::parse(r.out);  // throws (fails the test) if not valid JSON
+  EXPECT_EQ(report["schema"], "trocar.doctor/1");
+  ASSERT_TRUE(report["vulkan"]["available"].get<bool>()) << report.dump(2);
+  bool lavapipe = false;
+  for (const auto& d : report["vulkan"]["devices"]) {
+    if (d["name"].get<std::string>().find("llvmpipe") != std::string::npos) {
+      lavapipe = true;
+      EXPECT_EQ(d["type"], "cpu");
+      EXPECT_TRUE(d["multiview"].get<bool>());
+    }
+  }
+  EXPECT_TRUE(lavapipe) << report["vulkan"].dump(2);
+  EXPECT_FALSE(report["openxr"]["available"].get<bool>());
+  EXPECT_NE(report["openxr"]["reason"].get<std::string>().find("XR_ERROR_RUNTIME_UNAVAILABLE"),
+            std::string::npos);
+  EXPECT_NE(report["openxr"]["hint"].get<std::string>().find("XR_RUNTIME_JSON"), std::string::npos);
+  EXPECT_FALSE(report["display"]["available"].get<bool>());
+  EXPECT_EQ(report["auto_rig"], "headless");
+  EXPECT_TRUE(report["directories"].contains("recordings"));
+}
+
+TEST(Cli, DoctorTextSaysWhatIsMissing) {
+  auto r = test::runCommand("env -u DISPLAY -u WAYLAND_DISPLAY -u XR_RUNTIME_JSON " + trocar("doctor"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("llvmpipe"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("XR_ERROR_RUNTIME_UNAVAILABLE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Rig for `trocar run --rig auto`: headless"), std::string::npos) << r.out;
+}
+
+// A runtime manifest that points nowhere must be reported, not crash the loader or us.
+TEST(Cli, DoctorSurvivesABrokenRuntimeManifest) {
+  test::TempDir dir;
+  auto manifest = dir / "broken.json";
+  FILE* f = std::fopen(manifest.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("{ this is not json", f);
+  std::fclose(f);
+  auto r = test::runCommand("env -u DISPLAY XR_RUNTIME_JSON='" + manifest.string() + "' " +
+                            trocar("doctor --json"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto report = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(report["openxr"]["available"].get<bool>());
+  EXPECT_NE(report["openxr"]["reason"].get<std::string>().find("broken.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trocar

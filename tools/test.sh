@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: the developer preset, then the ASan+UBSan preset.
+# Installs missing packages first.  Usage: tools/test.sh [--quick]   (--quick: dev preset only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+presets=(dev asan)
+[[ "${1:-}" == "--quick" ]] && presets=(dev)
+for preset in "${presets[@]}"; do
+  echo "== trocar tests: $preset ==" >&2
+  tools/setup.sh "$preset"
+  ctest --preset "$preset"
+done

@@ -1,0 +1,17 @@
+#pragma once
+// Subcommands of `trocar`. Each registers its options on the CLI11 app and returns the
+// process exit code when run. Exit codes: 0 ok, 1 scored below pass mark, 2 bad input,
+// 3 divergence (replay), 4 environment problem (no device where one is required).
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace trocar::cli {
+
+using Runner = std::function<int()>;
+
+// Adds `doctor` to `app`; the returned runner is valid while `app` lives.
+Runner addDoctorCommand(CLI::App& app);
+
+}  // namespace trocar::cli

@@ -1,0 +1,42 @@
+// trocar: the one entry point (DESIGN.md section 5). Subcommands live in their own files
+// and register themselves through Commands.h.
+
+#include "Commands.h"
+
+#include <trocar/core/Log.h>
+#include <trocar/core/Version.h>
+
+#include <cstdio>
+#include <vector>
+
+int main(int argc, char** argv) {
+  CLI::App app{"Trocar: VR surgical training simulator"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", trocar::versionString());
+  std::string logLevel;
+  app.add_option("--log-level", logLevel, "error, warn, info (default), debug or trace")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug", "trace"}));
+
+  struct Entry {
+    CLI::App* command;
+    trocar::cli::Runner run;
+  };
+  std::vector<Entry> commands;
+  auto doctor = trocar::cli::addDoctorCommand(app);
+  commands.push_back({app.get_subcommand("doctor"), doctor});
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // usage errors are bad input
+  }
+  if (!logLevel.empty()) {
+    trocar::LogLevel level;
+    if (trocar::parseLogLevel(logLevel.c_str(), &level)) trocar::setLogLevel(level);
+  }
+  for (auto& entry : commands) {
+    if (entry.command->parsed()) return entry.run();
+  }
+  return 2;
+}
