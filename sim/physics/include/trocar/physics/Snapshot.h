@@ -1,0 +1,44 @@
+#pragma once
+// What the renderer needs from a tick, copied out of the live world so rendering never
+// touches it. Buffers are reused between fills; `topologyVersion` changes when a tissue's
+// index buffer changed (after a cut), so the renderer rebuilds indices only then.
+
+#include <trocar/core/Clock.h>
+#include <trocar/core/Math.h>
+#include <trocar/physics/Types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trocar::physics {
+
+struct TissueSnapshot {
+  std::vector<Vec3> positions;   // per node, stage frame
+  std::vector<Vec3> normals;     // per node, unit (area-weighted face normals)
+  std::vector<uint32_t> indices; // surface triangles, 3 per face, counter-clockwise outward
+  std::vector<float> stress;     // per node [0, 1]: recent force relative to damage threshold
+  uint32_t topologyVersion = 0;
+};
+
+struct InstrumentSnapshot {
+  bool present = false;
+  instruments::InstrumentKind kind = instruments::InstrumentKind::kGrasper;
+  Pose tipPose;
+  float jawAngle = 0.0f;
+};
+
+struct ClipSnapshot {
+  Pose pose;
+};
+
+struct WorldSnapshot {
+  Tick tick = 0;
+  std::vector<TissueSnapshot> tissues;  // by TissueId
+  std::vector<Pose> rigids;             // by RigidId
+  std::array<InstrumentSnapshot, kHandCount> instruments{};
+  std::vector<ClipSnapshot> clips;
+};
+
+}  // namespace trocar::physics

@@ -1,0 +1,222 @@
+#pragma once
+// Plain data shared by the physics API: handles, settings, input, events.
+// Units: SI (m, kg, s, N). Frame: stage, right-handed, +Y up, -Z forward.
+
+#include <trocar/core/Clock.h>
+#include <trocar/core/Math.h>
+#include <trocar/instruments/Instrument.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trocar::physics {
+
+using instruments::Hand;
+using instruments::kHandCount;
+
+// Handles: opaque indices, passed by value. kInvalid marks "none".
+constexpr uint32_t kInvalidIndex = 0xFFFFFFFFu;
+struct TissueId {
+  uint32_t index = kInvalidIndex;
+  bool valid() const { return index != kInvalidIndex; }
+  bool operator==(const TissueId&) const = default;
+};
+struct RigidId {
+  uint32_t index = kInvalidIndex;
+  bool valid() const { return index != kInvalidIndex; }
+  bool operator==(const RigidId&) const = default;
+};
+struct ZoneId {
+  uint32_t index = kInvalidIndex;
+  bool valid() const { return index != kInvalidIndex; }
+  bool operator==(const ZoneId&) const = default;
+};
+
+// ---- World ------------------------------------------------------------------------
+
+struct WorldSettings {
+  uint32_t tickHz = kDefaultTickHz;        // [50, 1000]
+  Vec3 gravity{0.0f, -9.81f, 0.0f};        // m/s^2
+  float groundHeight = 0.0f;               // top of the static ground box, m
+  float maxNodeSpeed = 30.0f;              // m/s; faster nodes count as unstable
+  // Laparoscopic camera (for "instrument out of view"); none in open scenarios.
+  struct Camera {
+    Pose pose;                             // looks along its -Z
+    float verticalFovRad = 1.2f;
+    float aspect = 16.0f / 9.0f;
+    float nearM = 0.005f;
+    float farM = 0.5f;
+  };
+  std::optional<Camera> camera;
+};
+
+// ---- Tissue -----------------------------------------------------------------------
+
+// Material in terms an instructor can reason about; mapped to Bullet's coefficients in one
+// place (Material.cpp, mapMaterial). Stiffness values are fractions in [0, 1]: 1 keeps the
+// rest shape as hard as the solver can, 0 offers no resistance.
+struct Material {
+  float stretch = 0.9f;        // resistance to stretching along the surface/edges
+  float bend = 0.1f;           // resistance to bending (cloth, surfaces)
+  float volume = 0.5f;         // resistance to volume change (volumetric, closed surfaces)
+  float damping = 0.02f;       // fraction of relative velocity removed per tick [0, 1)
+  float massKg = 0.01f;        // total mass of the tissue
+  float friction = 0.5f;       // dynamic friction against instruments and objects [0, 1]
+  float damageForceN = 3.0f;   // interaction force above which the tissue is damaged
+  float tearForceN = 6.0f;     // grasp force above which the grasp tears out
+};
+
+// Node selection used for regions and fixed nodes. A node is selected when its *rest*
+// position (material coordinates) satisfies the shape, so selections survive deformation
+// and are re-evaluated for nodes that cuts create.
+struct NodeSelector {
+  enum class Kind : uint8_t { kIndices, kSphere, kBox, kMarkingCircle, kCorners, kBorder };
+  Kind kind = Kind::kIndices;
+  std::vector<uint32_t> indices;  // kIndices
+  Vec3 center{0.0f};              // kSphere, kBox: stage frame at rest
+  float radius = 0.0f;            // kSphere, kMarkingCircle
+  Vec3 halfExtents{0.0f};         // kBox
+  Vec2 center2d{0.0f};            // kMarkingCircle: cloth coordinates (m from the cloth centre)
+
+  static NodeSelector sphere(Vec3 c, float r);
+  static NodeSelector box(Vec3 c, Vec3 halfExtents);
+  static NodeSelector circle(Vec2 c, float r);
+  static NodeSelector nodes(std::vector<uint32_t> indices);
+  static NodeSelector corners();
+  static NodeSelector border();
+};
+
+struct RegionSettings {
+  std::string name;
+  NodeSelector selector;
+};
+
+// Geometry: exactly one of these is set (checked by addTissue).
+struct ClothGeometry {
+  Vec2 size{0.1f, 0.1f};          // m, along the cloth's local X and Z
+  uint32_t cellsX = 32, cellsZ = 32;
+  Pose pose;                      // cloth centre; the sheet lies in its local X-Z plane
+};
+struct TetMesh {
+  std::vector<Vec3> nodes;        // stage frame, m
+  std::vector<std::array<uint32_t, 4>> tets;  // positive volume (addTissue checks)
+};
+struct SurfaceMesh {
+  std::vector<Vec3> vertices;     // stage frame, m
+  std::vector<std::array<uint32_t, 3>> triangles;  // closed, outward counter-clockwise
+};
+
+enum class TissueKind : uint8_t { kCloth, kVolumetric, kSurface };
+
+struct TissueSettings {
+  std::string name;
+  TissueKind kind = TissueKind::kCloth;
+  ClothGeometry cloth;            // kCloth
+  TetMesh tetMesh;                // kVolumetric
+  SurfaceMesh surface;            // kSurface
+  Material material;
+  std::optional<NodeSelector> fixed;  // nodes pinned in place
+  std::vector<RegionSettings> regions;
+  uint32_t solverIterations = 4;  // Bullet positional iterations; more = stiffer, slower
+};
+
+// ---- Rigid objects and target zones ------------------------------------------------
+
+enum class RigidShape : uint8_t { kBox, kSphere, kCylinder };
+
+struct RigidSettings {
+  std::string name;
+  RigidShape shape = RigidShape::kBox;
+  Vec3 halfExtents{0.01f};   // box; cylinder uses x as radius, y as half height; sphere x
+  float massKg = 0.0f;       // 0: static
+  float friction = 0.6f;
+  Pose pose;
+};
+
+struct TargetZoneSettings {
+  std::string name;
+  Vec3 center{0.0f};
+  Vec3 halfExtents{0.01f};
+};
+
+// ---- Instruments -------------------------------------------------------------------
+
+struct InstrumentSettings {
+  instruments::InstrumentSpec spec;
+  std::optional<instruments::Port> port;  // laparoscopic: through this port
+  // Virtual coupling: spring-damper from the tracked pose to the tool body. The spring
+  // force is the feedback force. Defaults are near critically damped for the tool mass.
+  float linearStiffness = 400.0f;   // N/m
+  float linearDamping = 12.0f;      // N s/m
+  float angularStiffness = 2.0f;    // N m/rad
+  float angularDamping = 0.05f;     // N m s/rad
+  float maxForceN = 25.0f;          // coupling force clamp
+};
+
+// ---- Input -------------------------------------------------------------------------
+
+struct HandInput {
+  Pose pose;             // grip pose, stage frame
+  float trigger = 0.0f;  // 0 released .. 1 squeezed (closes the jaws)
+  float grip = 0.0f;     // squeeze
+  uint32_t buttons = 0;  // bit set, rig-defined
+  bool tracked = true;   // untracked hands keep their last target
+};
+
+// What the simulation consumes in one tick; exactly this is recorded and replayed.
+struct InputFrame {
+  Pose head;
+  std::array<HandInput, kHandCount> hands{};
+};
+
+// ---- Events ------------------------------------------------------------------------
+
+enum class EventKind : uint8_t {
+  kContactBegin,   // instrument starts touching a tissue or rigid object
+  kContactEnd,
+  kGrasp,          // jaws closed on tissue nodes or a rigid object
+  kRelease,        // jaws opened (or the grasp tore out: see kDamage with torn=true)
+  kCut,            // value = cut length (m)
+  kDetached,       // a tissue piece lost every connection to its fixed nodes
+  kClipApplied,    // value = position along the tissue's long axis [0, 1]
+  kDropped,        // rigid object came to rest outside every target zone
+  kPlaced,         // rigid object came to rest inside `zone`
+  kDamage,         // value = force (N) above the region's damage threshold
+  kOutOfViewBegin, // instrument tip left the camera frustum
+  kOutOfViewEnd,
+  kInstability,    // NaN/runaway detected in a body; its last good state was restored
+};
+const char* toString(EventKind kind);
+
+struct Event {
+  Tick tick = 0;
+  EventKind kind = EventKind::kContactBegin;
+  std::optional<Hand> hand;
+  TissueId tissue;
+  RigidId rigid;
+  ZoneId zone;
+  std::vector<uint32_t> regions;  // region indices within `tissue`
+  float value = 0.0f;             // meaning per kind, see EventKind
+  Vec3 position{0.0f};            // where it happened, stage frame
+  bool torn = false;              // kRelease / kDamage: the grasp tore out
+};
+
+// ---- Per-tick instrument state (forces for feedback and scoring) --------------------
+
+struct InstrumentState {
+  bool present = false;
+  Pose tipPose;              // the physical tool, stage frame
+  Pose targetPose;           // where the hand wants it
+  float jawAngle = 0.0f;     // rad
+  Vec3 couplingForce{0.0f};  // N, on the tool toward the hand target (feedback force)
+  bool inContact = false;
+  TissueId touchedTissue;    // the tissue touched (first by index), if any
+  std::vector<uint32_t> touchedRegions;
+  RigidId touchedRigid;
+  bool grasping = false;
+};
+
+}  // namespace trocar::physics

@@ -1,0 +1,113 @@
+#pragma once
+// The physical world of a session: Bullet soft bodies (tissue), rigid objects, the
+// instruments and their virtual coupling, grasping, cutting, clips, forces and events.
+//
+// Threading: a World is used from one thread (the sim thread). Determinism: the same
+// settings, the same calls in the same order and the same InputFrames give bit-identical
+// state hashes, in any process (single-threaded Bullet, no wall clock, fixed tick).
+//
+// Usage:
+//   World world(settings);
+//   TissueId gauze = world.addTissue(clothSettings).value();
+//   world.setInstrument(Hand::kRight, scissorsSettings);
+//   for (...) { const auto& events = world.step(frame); }
+
+#include <trocar/core/Hash.h>
+#include <trocar/core/Result.h>
+#include <trocar/physics/Snapshot.h>
+#include <trocar/physics/Types.h>
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace trocar::physics {
+
+class World {
+ public:
+  explicit World(const WorldSettings& settings);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // ---- Building (before the first step; adding later is allowed but changes the hash) ----
+
+  // Fails with kInvalidInput for bad geometry (no nodes, an index out of range, an inverted
+  // tet, a region or fixed set that selects no node) naming the tissue and what to fix.
+  Result<TissueId> addTissue(const TissueSettings& settings);
+  Result<RigidId> addRigid(const RigidSettings& settings);
+  ZoneId addTargetZone(const TargetZoneSettings& settings);
+  // Puts an instrument in a hand (replacing any). Its body starts at the hand's first target.
+  void setInstrument(Hand hand, const InstrumentSettings& settings);
+
+  // ---- Stepping ---------------------------------------------------------------------
+
+  // Advances exactly one tick of 1/tickHz seconds and returns that tick's events, in a
+  // fixed order. The returned reference is valid until the next step().
+  const std::vector<Event>& step(const InputFrame& input);
+
+  Tick tick() const { return mTick; }
+  double timeSeconds() const { return mClock.secondsAt(mTick); }
+  const FixedStepClock& clock() const { return mClock; }
+
+  // ---- Queries ----------------------------------------------------------------------
+
+  // xxHash over every node position and velocity, rigid transform and velocity and
+  // instrument state, in creation order. Equal hashes = bit-identical state.
+  Hash64 stateHash() const;
+  void snapshot(WorldSnapshot& out) const;
+
+  const InstrumentState& instrument(Hand hand) const;
+  size_t tissueCount() const;
+  size_t rigidCount() const;
+  std::string_view tissueName(TissueId id) const;
+  std::string_view rigidName(RigidId id) const;
+  std::string_view zoneName(ZoneId id) const;
+  std::optional<TissueId> findTissue(std::string_view name) const;
+  std::optional<RigidId> findRigid(std::string_view name) const;
+  // Region index within a tissue, by name.
+  std::optional<uint32_t> findRegion(TissueId tissue, std::string_view name) const;
+  std::string_view regionName(TissueId tissue, uint32_t region) const;
+
+  // Tissue state (copied out): current node positions, velocities, rest positions, masses.
+  size_t nodeCount(TissueId id) const;
+  Vec3 nodePosition(TissueId id, uint32_t node) const;
+  Vec3 nodeVelocity(TissueId id, uint32_t node) const;
+  float nodeMass(TissueId id, uint32_t node) const;  // 0 for fixed nodes
+  float totalMass(TissueId id) const;                // configured mass, fixed nodes included
+  std::span<const uint32_t> regionNodes(TissueId id, uint32_t region) const;
+  // Polylines of every cut made in this tissue (stage frame at the time of the cut).
+  const std::vector<std::vector<Vec3>>& cutPaths(TissueId id) const;
+  // Number of connected pieces (by shared nodes) and which piece each node belongs to.
+  uint32_t pieceCount(TissueId id) const;
+
+  Pose rigidPose(RigidId id) const;
+  Vec3 rigidLinearVelocity(RigidId id) const;
+
+  // Per-region force statistics since the start (for scoring).
+  struct RegionForceStats {
+    float peakForceN = 0.0f;
+    double secondsAboveDamage = 0.0;
+  };
+  RegionForceStats regionForce(TissueId id, uint32_t region) const;
+
+  // ---- Direct actions (tests, tools; the live path is step()) ----------------------
+
+  // Cuts `tissue` with the planar quad (a, b, c, d), in order around its edge. Returns the
+  // number of mesh edges split.
+  uint32_t cutWithQuad(TissueId tissue, const std::array<Vec3, 4>& quad);
+
+  // ---- Benchmarks ---------------------------------------------------------------------
+
+  // Steps only Bullet's dynamics world by one tick, with none of Trocar's per-tick work
+  // (coupling, grasp, cut, events, guards). `trocar bench sim` compares against it.
+  void stepBulletOnlyForBenchmark();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> mImpl;
+  FixedStepClock mClock;
+  Tick mTick = 0;
+};
+
+}  // namespace trocar::physics

@@ -1,0 +1,433 @@
+#include "TissueMesh.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace trocar::physics::detail {
+namespace {
+
+Error meshError(const std::string& tissue, const std::string& what, const std::string& hint) {
+  return makeError(ErrorCode::kInvalidInput, "tissue '" + tissue + "': " + what, hint);
+}
+
+double tetSignedVolume(const Vec3& a, const Vec3& b, const Vec3& c, const Vec3& d) {
+  glm::dvec3 ab(b - a), ac(c - a), ad(d - a);
+  return glm::dot(glm::cross(ab, ac), ad) / 6.0;
+}
+
+uint32_t findRoot(std::vector<uint32_t>& parent, uint32_t x) {
+  while (parent[x] != x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+void unite(std::vector<uint32_t>& parent, uint32_t a, uint32_t b) {
+  a = findRoot(parent, a);
+  b = findRoot(parent, b);
+  if (a == b) return;
+  // The lower index becomes the root: deterministic, and the root is the piece's smallest node.
+  if (a < b) parent[b] = a;
+  else parent[a] = b;
+}
+
+// Segment p->q against triangle (a, b, c): returns the segment parameter of the crossing,
+// or a negative value when there is none (Moller-Trumbore, double precision).
+double segmentTriangle(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& b, const Vec3& c) {
+  glm::dvec3 dir(q - p), e1(b - a), e2(c - a);
+  glm::dvec3 h = glm::cross(dir, e2);
+  double det = glm::dot(e1, h);
+  if (std::abs(det) < 1e-18) return -1.0;  // parallel
+  double inv = 1.0 / det;
+  glm::dvec3 s = glm::dvec3(p) - glm::dvec3(a);
+  double u = inv * glm::dot(s, h);
+  if (u < 0.0 || u > 1.0) return -1.0;
+  glm::dvec3 qv = glm::cross(s, e1);
+  double v = inv * glm::dot(dir, qv);
+  if (v < 0.0 || u + v > 1.0) return -1.0;
+  double t = inv * glm::dot(e2, qv);
+  return (t >= 0.0 && t <= 1.0) ? t : -1.0;
+}
+
+}  // namespace
+
+std::vector<std::array<uint32_t, 2>> TissueMesh::edges() const {
+  std::vector<std::array<uint32_t, 2>> out;
+  auto add = [&out](uint32_t a, uint32_t b) { out.push_back({std::min(a, b), std::max(a, b)}); };
+  for (const auto& t : triangles) {
+    add(t[0], t[1]);
+    add(t[1], t[2]);
+    add(t[2], t[0]);
+  }
+  for (const auto& t : tets) {
+    add(t[0], t[1]);
+    add(t[0], t[2]);
+    add(t[0], t[3]);
+    add(t[1], t[2]);
+    add(t[1], t[3]);
+    add(t[2], t[3]);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<double> TissueMesh::lumpedMeasure() const {
+  std::vector<double> measure(rest.size(), 0.0);
+  if (!tets.empty()) {
+    for (const auto& t : tets) {
+      double v = std::abs(tetSignedVolume(rest[t[0]], rest[t[1]], rest[t[2]], rest[t[3]])) / 4.0;
+      for (uint32_t n : t) measure[n] += v;
+    }
+  } else {
+    for (const auto& t : triangles) {
+      glm::dvec3 ab(rest[t[1]] - rest[t[0]]), ac(rest[t[2]] - rest[t[0]]);
+      double a = glm::length(glm::cross(ab, ac)) / 6.0;  // area / 3
+      for (uint32_t n : t) measure[n] += a;
+    }
+  }
+  return measure;
+}
+
+std::vector<float> TissueMesh::nodeMasses(float totalMass) const {
+  std::vector<double> measure = lumpedMeasure();
+  double sum = std::accumulate(measure.begin(), measure.end(), 0.0);
+  std::vector<float> masses(rest.size(), 0.0f);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (fixed[i]) continue;
+    masses[i] = sum > 0.0 ? static_cast<float>(static_cast<double>(totalMass) * measure[i] / sum) : 0.0f;
+  }
+  return masses;
+}
+
+std::vector<uint32_t> TissueMesh::pieces(uint32_t* pieceCount) const {
+  std::vector<uint32_t> parent(rest.size());
+  std::iota(parent.begin(), parent.end(), 0u);
+  for (const auto& t : triangles) {
+    unite(parent, t[0], t[1]);
+    unite(parent, t[0], t[2]);
+  }
+  for (const auto& t : tets) {
+    unite(parent, t[0], t[1]);
+    unite(parent, t[0], t[2]);
+    unite(parent, t[0], t[3]);
+  }
+  std::vector<uint32_t> piece(rest.size(), kInvalidIndex);
+  std::vector<uint32_t> rootToPiece(rest.size(), kInvalidIndex);
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < rest.size(); ++i) {
+    uint32_t r = findRoot(parent, i);
+    if (rootToPiece[r] == kInvalidIndex) rootToPiece[r] = count++;
+    piece[i] = rootToPiece[r];
+  }
+  if (pieceCount) *pieceCount = count;
+  return piece;
+}
+
+Result<TissueMesh> buildClothMesh(const std::string& name, const ClothGeometry& cloth) {
+  if (cloth.cellsX < 1 || cloth.cellsZ < 1 || cloth.cellsX > 512 || cloth.cellsZ > 512) {
+    return meshError(name, "cloth cells must be between 1 and 512 in each direction",
+                     "use e.g. cells: [32, 32] (about 1,000 nodes)");
+  }
+  if (!(cloth.size.x > 0.0f) || !(cloth.size.y > 0.0f)) {
+    return meshError(name, "cloth size must be positive", "give the size in metres, e.g. [0.1, 0.1]");
+  }
+  TissueMesh mesh;
+  mesh.kind = TissueKind::kCloth;
+  mesh.gridX = cloth.cellsX + 1;
+  mesh.gridZ = cloth.cellsZ + 1;
+  for (uint32_t iz = 0; iz < mesh.gridZ; ++iz) {
+    for (uint32_t ix = 0; ix < mesh.gridX; ++ix) {
+      Vec2 uv(cloth.size.x * (static_cast<float>(ix) / cloth.cellsX - 0.5f),
+              cloth.size.y * (static_cast<float>(iz) / cloth.cellsZ - 0.5f));
+      mesh.clothCoords.push_back(uv);
+      mesh.rest.push_back(cloth.pose.transformPoint(Vec3(uv.x, 0.0f, uv.y)));
+    }
+  }
+  auto at = [&](uint32_t ix, uint32_t iz) { return iz * mesh.gridX + ix; };
+  for (uint32_t iz = 0; iz < cloth.cellsZ; ++iz) {
+    for (uint32_t ix = 0; ix < cloth.cellsX; ++ix) {
+      // Alternate the diagonal so the sheet has no preferred shear direction.
+      // Winding: counter-clockwise seen from +Y (the sheet's up side).
+      uint32_t a = at(ix, iz), b = at(ix + 1, iz), c = at(ix, iz + 1), d = at(ix + 1, iz + 1);
+      if ((ix + iz) % 2 == 0) {
+        mesh.triangles.push_back({a, c, d});
+        mesh.triangles.push_back({a, d, b});
+      } else {
+        mesh.triangles.push_back({a, c, b});
+        mesh.triangles.push_back({b, c, d});
+      }
+    }
+  }
+  mesh.fixed.assign(mesh.rest.size(), 0);
+  mesh.originalNodeCount = static_cast<uint32_t>(mesh.rest.size());
+  return mesh;
+}
+
+Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& input) {
+  if (input.nodes.size() < 4 || input.tets.empty()) {
+    return meshError(name, "a volumetric tissue needs at least 4 nodes and one tetrahedron",
+                     "check the .node/.ele or .msh file");
+  }
+  TissueMesh mesh;
+  mesh.kind = TissueKind::kVolumetric;
+  mesh.rest = input.nodes;
+  for (size_t i = 0; i < input.tets.size(); ++i) {
+    auto t = input.tets[i];
+    for (uint32_t n : t) {
+      if (n >= input.nodes.size()) {
+        return meshError(name, "tetrahedron " + std::to_string(i) + " refers to node " + std::to_string(n) +
+                                   " but there are only " + std::to_string(input.nodes.size()) + " nodes",
+                         "node indices are 0-based");
+      }
+    }
+    double v = tetSignedVolume(mesh.rest[t[0]], mesh.rest[t[1]], mesh.rest[t[2]], mesh.rest[t[3]]);
+    if (std::abs(v) < 1e-15) {
+      return meshError(name, "tetrahedron " + std::to_string(i) + " is degenerate (zero volume)",
+                       "remesh with a quality constraint");
+    }
+    if (v < 0.0) std::swap(t[2], t[3]);  // orient to positive volume
+    mesh.tets.push_back(t);
+  }
+  // Boundary faces: tet faces that appear exactly once, wound outward.
+  std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
+  for (const auto& t : mesh.tets) {
+    // Faces opposite each vertex, wound so the normal points away from that vertex.
+    const std::array<std::array<uint32_t, 3>, 4> local = {{{t[1], t[2], t[3]}, {t[0], t[3], t[2]},
+                                                           {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
+    for (const auto& f : local) {
+      std::array<uint32_t, 3> key = f;
+      std::sort(key.begin(), key.end());
+      auto& entry = faces[key];
+      entry.first++;
+      entry.second = f;
+    }
+  }
+  for (const auto& [key, entry] : faces) {
+    if (entry.first == 1) mesh.triangles.push_back(entry.second);
+  }
+  mesh.fixed.assign(mesh.rest.size(), 0);
+  mesh.originalNodeCount = static_cast<uint32_t>(mesh.rest.size());
+  return mesh;
+}
+
+Result<TissueMesh> buildSurfaceMesh(const std::string& name, const SurfaceMesh& input) {
+  if (input.vertices.size() < 4 || input.triangles.size() < 4) {
+    return meshError(name, "a closed surface needs at least 4 vertices and 4 triangles", "check the mesh file");
+  }
+  TissueMesh mesh;
+  mesh.kind = TissueKind::kSurface;
+  mesh.rest = input.vertices;
+  for (size_t i = 0; i < input.triangles.size(); ++i) {
+    const auto& t = input.triangles[i];
+    for (uint32_t n : t) {
+      if (n >= input.vertices.size()) {
+        return meshError(name, "triangle " + std::to_string(i) + " refers to vertex " + std::to_string(n) +
+                                   " of " + std::to_string(input.vertices.size()),
+                         "vertex indices are 0-based");
+      }
+    }
+    if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2]) {
+      return meshError(name, "triangle " + std::to_string(i) + " repeats a vertex", "remove degenerate triangles");
+    }
+    mesh.triangles.push_back(t);
+  }
+  mesh.fixed.assign(mesh.rest.size(), 0);
+  mesh.originalNodeCount = static_cast<uint32_t>(mesh.rest.size());
+  return mesh;
+}
+
+std::vector<uint32_t> selectNodes(const NodeSelector& s, const TissueMesh& mesh) {
+  std::vector<uint32_t> out;
+  const uint32_t n = static_cast<uint32_t>(mesh.nodeCount());
+  switch (s.kind) {
+    case NodeSelector::Kind::kIndices:
+      for (uint32_t i : s.indices) {
+        if (i < n) out.push_back(i);
+      }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      return out;
+    case NodeSelector::Kind::kCorners:
+      if (mesh.gridX == 0) return out;
+      out = {0, mesh.gridX - 1, (mesh.gridZ - 1) * mesh.gridX, mesh.gridZ * mesh.gridX - 1};
+      return out;
+    case NodeSelector::Kind::kBorder:
+      if (mesh.gridX == 0) return out;
+      for (uint32_t i = 0; i < mesh.originalNodeCount; ++i) {
+        uint32_t ix = i % mesh.gridX, iz = i / mesh.gridX;
+        if (ix == 0 || iz == 0 || ix + 1 == mesh.gridX || iz + 1 == mesh.gridZ) out.push_back(i);
+      }
+      return out;
+    default:
+      for (uint32_t i = 0; i < n; ++i) {
+        if (selectsCutNode(s, mesh, i, false, false)) out.push_back(i);
+      }
+      return out;
+  }
+}
+
+bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node, bool parentA, bool parentB) {
+  const Vec3& p = mesh.rest[node];
+  switch (s.kind) {
+    case NodeSelector::Kind::kSphere: return glm::length(p - s.center) <= s.radius;
+    case NodeSelector::Kind::kBox: {
+      Vec3 d = glm::abs(p - s.center);
+      return d.x <= s.halfExtents.x && d.y <= s.halfExtents.y && d.z <= s.halfExtents.z;
+    }
+    case NodeSelector::Kind::kMarkingCircle:
+      // A node on the marked line belongs to the inside (1 um tolerance for float rounding).
+      return !mesh.clothCoords.empty() && glm::length(mesh.clothCoords[node] - s.center2d) <= s.radius + 1e-6f;
+    case NodeSelector::Kind::kIndices:
+    case NodeSelector::Kind::kCorners:
+    case NodeSelector::Kind::kBorder: return parentA && parentB;
+  }
+  return false;
+}
+
+CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad) {
+  CutResult result;
+  if (!mesh.tets.empty()) return result;
+  std::vector<Vec3>& x = *state.positions;
+  std::vector<Vec3>& v = *state.velocities;
+
+  glm::dvec3 normal = glm::cross(glm::dvec3(quad[2] - quad[0]), glm::dvec3(quad[3] - quad[1]));
+  if (glm::length(normal) < 1e-18) return result;
+  normal = glm::normalize(normal);
+  glm::dvec3 center = (glm::dvec3(quad[0]) + glm::dvec3(quad[1]) + glm::dvec3(quad[2]) + glm::dvec3(quad[3])) / 4.0;
+  auto side = [&](const Vec3& p) { return glm::dot(glm::dvec3(p) - center, normal) >= 0.0; };
+
+  // 1. Crossings: edge -> new node (the positive-side copy; its twin follows later).
+  std::map<std::array<uint32_t, 2>, uint32_t> crossing;
+  const uint32_t firstNew = static_cast<uint32_t>(mesh.nodeCount());
+  for (const auto& e : mesh.edges()) {
+    double t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[1], quad[2]);
+    if (t < 0.0) t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[2], quad[3]);
+    if (t < 0.0) continue;
+    double len = glm::length(glm::dvec3(x[e[1]] - x[e[0]]));
+    double tMin = len > 0.0 ? std::min(0.1, 0.0005 / len) : 0.1;
+    t = std::clamp(t, tMin, 1.0 - tMin);
+    float tf = static_cast<float>(t);
+    uint32_t id = static_cast<uint32_t>(mesh.nodeCount());
+    crossing[e] = id;
+    mesh.rest.push_back(glm::mix(mesh.rest[e[0]], mesh.rest[e[1]], tf));
+    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(glm::mix(mesh.clothCoords[e[0]], mesh.clothCoords[e[1]], tf));
+    x.push_back(glm::mix(x[e[0]], x[e[1]], tf));
+    v.push_back(glm::mix(v[e[0]], v[e[1]], tf));
+    mesh.fixed.push_back(0);
+    result.newNodeParents.push_back(e);
+    result.path.push_back(x.back());
+  }
+  if (crossing.empty()) return result;
+  result.splitEdges = static_cast<uint32_t>(crossing.size());
+
+  // 2. Twins: one copy of each crossing node for the negative side.
+  const uint32_t crossingCount = static_cast<uint32_t>(crossing.size());
+  for (uint32_t i = 0; i < crossingCount; ++i) {
+    uint32_t src = firstNew + i;
+    mesh.rest.push_back(mesh.rest[src]);
+    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(mesh.clothCoords[src]);
+    x.push_back(x[src]);
+    v.push_back(v[src]);
+    mesh.fixed.push_back(0);
+    result.newNodeParents.push_back(result.newNodeParents[i]);
+  }
+  auto twin = [&](uint32_t n) { return n >= firstNew && n < firstNew + crossingCount ? n + crossingCount : n; };
+  auto lookup = [&](uint32_t a, uint32_t b) -> uint32_t {
+    auto it = crossing.find({std::min(a, b), std::max(a, b)});
+    return it == crossing.end() ? kInvalidIndex : it->second;
+  };
+
+  // 3. Split triangles; faces on the negative side use the twins.
+  std::vector<std::array<uint32_t, 3>> out;
+  out.reserve(mesh.triangles.size() + 2 * crossing.size());
+  auto emit = [&](std::array<uint32_t, 3> f) {
+    Vec3 c = (x[f[0]] + x[f[1]] + x[f[2]]) / 3.0f;
+    if (!side(c)) {
+      for (uint32_t& n : f) n = twin(n);
+    }
+    out.push_back(f);
+  };
+  for (const auto& tri : mesh.triangles) {
+    std::array<uint32_t, 3> m;
+    int cuts = 0;
+    for (int k = 0; k < 3; ++k) {
+      m[static_cast<size_t>(k)] = lookup(tri[static_cast<size_t>(k)], tri[static_cast<size_t>((k + 1) % 3)]);
+      if (m[static_cast<size_t>(k)] != kInvalidIndex) ++cuts;
+    }
+    if (cuts == 0) {
+      out.push_back(tri);
+      continue;
+    }
+    // Rotate so the pattern starts at a fixed place: for one cut, edge 0 is cut; for two,
+    // edges 0 and 2 are cut (vertex 0 is the one cut off). Three cuts (a curved cutting
+    // surface) are treated as two: the original edge (2,0) is left whole here, and the
+    // neighbour that shares it keeps its split node (a T-junction, harmless for the solver).
+    int r = 0;
+    if (cuts == 1) {
+      while (m[static_cast<size_t>(r)] == kInvalidIndex) ++r;
+    } else if (cuts == 2) {
+      while (!(m[static_cast<size_t>(r)] != kInvalidIndex && m[static_cast<size_t>((r + 2) % 3)] != kInvalidIndex)) ++r;
+    } else {
+      r = 1;  // drop edge (1,2) of the original order: keep edges 0 and 2 around vertex 0
+      cuts = 2;
+    }
+    auto V = [&](int i) { return tri[static_cast<size_t>((i + r) % 3)]; };
+    auto M = [&](int i) { return m[static_cast<size_t>((i + r) % 3)]; };
+    if (cuts == 1) {
+      uint32_t a = V(0), b = V(1), c = V(2), mab = M(0);
+      emit({a, mab, c});
+      emit({mab, b, c});
+    } else {
+      uint32_t a = V(0), b = V(1), c = V(2), mab = M(0), mca = M(2);
+      emit({a, mab, mca});
+      emit({mab, b, c});
+      emit({mab, c, mca});
+    }
+  }
+  mesh.triangles = std::move(out);
+
+  // 4. Drop new nodes no face uses (e.g. a twin whose side has no face), renumbering only
+  //    the new tail so existing node indices stay valid.
+  std::vector<uint8_t> used(mesh.nodeCount(), 0);
+  for (const auto& f : mesh.triangles) {
+    for (uint32_t n : f) used[n] = 1;
+  }
+  std::vector<uint32_t> remap(mesh.nodeCount(), kInvalidIndex);
+  uint32_t next = firstNew;
+  for (uint32_t i = 0; i < firstNew; ++i) remap[i] = i;
+  std::vector<std::array<uint32_t, 2>> parents;
+  for (uint32_t i = firstNew; i < mesh.nodeCount(); ++i) {
+    if (!used[i]) continue;
+    remap[i] = next;
+    mesh.rest[next] = mesh.rest[i];
+    if (!mesh.clothCoords.empty()) mesh.clothCoords[next] = mesh.clothCoords[i];
+    x[next] = x[i];
+    v[next] = v[i];
+    mesh.fixed[next] = mesh.fixed[i];
+    parents.push_back(result.newNodeParents[i - firstNew]);
+    ++next;
+  }
+  mesh.rest.resize(next);
+  if (!mesh.clothCoords.empty()) mesh.clothCoords.resize(next);
+  x.resize(next);
+  v.resize(next);
+  mesh.fixed.resize(next);
+  result.newNodeParents = std::move(parents);
+  for (auto& f : mesh.triangles) {
+    for (uint32_t& n : f) n = remap[n];
+  }
+
+  // 5. The cut path: crossings ordered along the quad's first edge direction.
+  glm::dvec3 axis = glm::normalize(glm::dvec3(quad[1] - quad[0]));
+  std::sort(result.path.begin(), result.path.end(), [&](const Vec3& a, const Vec3& b) {
+    return glm::dot(glm::dvec3(a), axis) < glm::dot(glm::dvec3(b), axis);
+  });
+  for (size_t i = 1; i < result.path.size(); ++i) result.length += glm::length(result.path[i] - result.path[i - 1]);
+  return result;
+}
+
+}  // namespace trocar::physics::detail

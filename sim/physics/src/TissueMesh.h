@@ -1,0 +1,69 @@
+#pragma once
+// Trocar's own description of a tissue's topology and rest state, independent of Bullet.
+// Bullet bodies are (re)built from it: at creation and after every cut. Keeping it here
+// makes cutting, piece detection and region bookkeeping plain, testable code.
+
+#include <trocar/core/Result.h>
+#include <trocar/physics/Types.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace trocar::physics::detail {
+
+struct TissueMesh {
+  TissueKind kind = TissueKind::kCloth;
+  std::vector<Vec3> rest;                       // rest (material) positions, stage frame
+  std::vector<Vec2> clothCoords;                // cloth only: (x, z) in m from the cloth centre
+  std::vector<std::array<uint32_t, 3>> triangles;  // surface faces (volumetric: boundary)
+  std::vector<std::array<uint32_t, 4>> tets;       // volumetric only
+  std::vector<uint8_t> fixed;                   // 1 = pinned
+  uint32_t originalNodeCount = 0;               // nodes that existed before any cut
+  // Cloth grid (for corner/border selectors).
+  uint32_t gridX = 0, gridZ = 0;
+
+  size_t nodeCount() const { return rest.size(); }
+  // Unique undirected edges (a < b), sorted: links of the spring network.
+  std::vector<std::array<uint32_t, 2>> edges() const;
+  // Per-node lumped measure (area for surfaces, volume for tets) used to spread mass.
+  std::vector<double> lumpedMeasure() const;
+  // Per-node masses summing to totalMass; fixed nodes get 0.
+  std::vector<float> nodeMasses(float totalMass) const;
+  // Piece (connected component) index per node, pieces numbered by lowest node index.
+  std::vector<uint32_t> pieces(uint32_t* pieceCount) const;
+};
+
+// Builds the mesh for each geometry kind; errors name the tissue.
+Result<TissueMesh> buildClothMesh(const std::string& name, const ClothGeometry& cloth);
+Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& mesh);
+Result<TissueMesh> buildSurfaceMesh(const std::string& name, const SurfaceMesh& mesh);
+
+// Nodes a selector picks (in node order).
+std::vector<uint32_t> selectNodes(const NodeSelector& selector, const TissueMesh& mesh);
+// Whether a node created by a cut (interpolated between a and b) belongs to a selection:
+// geometric selectors test its rest position, index selectors need both parents.
+bool selectsCutNode(const NodeSelector& selector, const TissueMesh& mesh, uint32_t node, bool parentA,
+                    bool parentB);
+
+// The live state of nodes that a cut interpolates along with the rest state.
+struct NodeState {
+  std::vector<Vec3>* positions;
+  std::vector<Vec3>* velocities;
+};
+
+struct CutResult {
+  uint32_t splitEdges = 0;
+  std::vector<Vec3> path;  // crossing points, ordered along the cut
+  float length = 0.0f;     // m, along `path`
+  // For every node appended by the cut: the two parents it was interpolated from.
+  std::vector<std::array<uint32_t, 2>> newNodeParents;
+};
+
+// Splits every surface edge that crosses the cutting surface (two triangles: quad[0..2] and
+// quad[0,2,3]), inserting nodes exactly at the crossings (clamped so no link is shorter than
+// min(10% of its edge, 0.5 mm)) and duplicating them so the two sides separate. Triangle
+// meshes only (cloth, surface); returns an empty result for volumetric meshes.
+CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad);
+
+}  // namespace trocar::physics::detail

@@ -1,0 +1,1215 @@
+#include <trocar/core/Assert.h>
+#include <trocar/core/Log.h>
+#include <trocar/physics/World.h>
+
+#include "Material.h"
+#include "TissueMesh.h"
+
+#include <BulletCollision/CollisionShapes/btBoxShape.h>
+#include <BulletCollision/CollisionShapes/btCapsuleShape.h>
+#include <BulletCollision/CollisionShapes/btCylinderShape.h>
+#include <BulletCollision/CollisionShapes/btSphereShape.h>
+#include <BulletDynamics/ConstraintSolver/btFixedConstraint.h>
+#include <BulletDynamics/ConstraintSolver/btSequentialImpulseConstraintSolver.h>
+#include <BulletSoftBody/btSoftBody.h>
+#include <BulletSoftBody/btSoftBodyRigidBodyCollisionConfiguration.h>
+#include <BulletSoftBody/btSoftRigidDynamicsWorld.h>
+#include <btBulletDynamicsCommon.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trocar::physics {
+namespace {
+
+using detail::TissueMesh;
+
+// Collision shapes get a 1 mm margin: Bullet's default 4 cm would swallow surgical scales.
+constexpr float kShapeMargin = 0.001f;
+constexpr float kSoftMargin = 0.001f;
+// Jaw hysteresis: closes above, opens below (trigger values).
+constexpr float kJawCloseTrigger = 0.6f;
+constexpr float kJawOpenTrigger = 0.4f;
+// Angular coupling: orientation error is removed over this many ticks (velocity drive).
+constexpr float kAngularResponseTicks = 4.0f;
+constexpr float kMaxAngularSpeed = 20.0f;  // rad/s
+// A released rigid object is "at rest" after this long below these speeds.
+constexpr double kRestSeconds = 0.1;
+constexpr float kRestLinearSpeed = 0.02f;   // m/s
+constexpr float kRestAngularSpeed = 0.5f;   // rad/s
+
+btVector3 toBt(const Vec3& v) { return {v.x, v.y, v.z}; }
+Vec3 toVec(const btVector3& v) { return {v.x(), v.y(), v.z()}; }
+btQuaternion toBt(const Quat& q) { return {q.x, q.y, q.z, q.w}; }
+Quat toQuat(const btQuaternion& q) { return Quat(q.w(), q.x(), q.y(), q.z()); }
+btTransform toBt(const Pose& p) { return btTransform(toBt(p.orientation), toBt(p.position)); }
+Pose toPose(const btTransform& t) { return {toVec(t.getOrigin()), toQuat(t.getRotation())}; }
+
+bool finite(const btVector3& v) { return std::isfinite(v.x()) && std::isfinite(v.y()) && std::isfinite(v.z()); }
+
+struct RigidDeleter {
+  btDiscreteDynamicsWorld* world;
+};
+
+}  // namespace
+
+const char* toString(EventKind kind) {
+  switch (kind) {
+    case EventKind::kContactBegin: return "contact_begin";
+    case EventKind::kContactEnd: return "contact_end";
+    case EventKind::kGrasp: return "grasp";
+    case EventKind::kRelease: return "release";
+    case EventKind::kCut: return "cut";
+    case EventKind::kDetached: return "detached";
+    case EventKind::kClipApplied: return "clip_applied";
+    case EventKind::kDropped: return "dropped";
+    case EventKind::kPlaced: return "placed";
+    case EventKind::kDamage: return "damage";
+    case EventKind::kOutOfViewBegin: return "out_of_view_begin";
+    case EventKind::kOutOfViewEnd: return "out_of_view_end";
+    case EventKind::kInstability: return "instability";
+  }
+  return "?";
+}
+
+NodeSelector NodeSelector::sphere(Vec3 c, float r) {
+  NodeSelector s;
+  s.kind = Kind::kSphere;
+  s.center = c;
+  s.radius = r;
+  return s;
+}
+NodeSelector NodeSelector::box(Vec3 c, Vec3 h) {
+  NodeSelector s;
+  s.kind = Kind::kBox;
+  s.center = c;
+  s.halfExtents = h;
+  return s;
+}
+NodeSelector NodeSelector::circle(Vec2 c, float r) {
+  NodeSelector s;
+  s.kind = Kind::kMarkingCircle;
+  s.center2d = c;
+  s.radius = r;
+  return s;
+}
+NodeSelector NodeSelector::nodes(std::vector<uint32_t> indices) {
+  NodeSelector s;
+  s.kind = Kind::kIndices;
+  s.indices = std::move(indices);
+  return s;
+}
+NodeSelector NodeSelector::corners() {
+  NodeSelector s;
+  s.kind = Kind::kCorners;
+  return s;
+}
+NodeSelector NodeSelector::border() {
+  NodeSelector s;
+  s.kind = Kind::kBorder;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+
+struct World::Impl {
+  struct Tissue {
+    std::string name;
+    TissueKind kind;
+    Material material;
+    uint32_t iterations = 4;
+    TissueMesh mesh;
+    btSoftBody* body = nullptr;  // owned; rebuilt after cuts
+    std::vector<std::string> regionNames;
+    std::vector<NodeSelector> regionSelectors;
+    std::vector<std::vector<uint32_t>> regionNodes;
+    std::vector<std::vector<uint8_t>> regionMask;  // per region, per node
+    std::vector<RegionForceStats> regionStats;
+    std::vector<std::vector<Vec3>> cuts;
+    std::vector<float> stress;
+    uint32_t topologyVersion = 0;
+    bool hasFixed = false;
+    std::vector<uint32_t> reportedDetached;  // smallest node of each piece already reported
+    std::vector<btVector3> goodX, goodV;     // last state that passed the stability guard
+    std::vector<uint32_t> piece;             // piece per node (updated after cuts)
+    uint32_t pieceCount = 1;
+  };
+
+  struct Rigid {
+    std::string name;
+    RigidSettings settings;
+    std::unique_ptr<btCollisionShape> shape;
+    std::unique_ptr<btRigidBody> body;
+    bool released = false;  // let go by an instrument, not yet at rest
+    uint32_t restTicks = 0;
+    btTransform good;
+  };
+
+  struct Zone {
+    TargetZoneSettings settings;
+  };
+
+  struct Clip {
+    std::unique_ptr<btCollisionShape> shape;
+    std::unique_ptr<btRigidBody> body;
+    uint32_t tissue;
+    std::vector<uint32_t> nodes;
+  };
+
+  struct Tool {
+    bool present = false;
+    InstrumentSettings settings;
+    std::unique_ptr<btCollisionShape> shape;
+    std::unique_ptr<btRigidBody> body;
+    float comOffset = 0.0f;  // along local +Z from the tip to the body's centre
+    InstrumentState state;
+    Pose target;
+    btVector3 prevTargetCom{0, 0, 0};
+    bool hasTarget = false;
+    bool jawClosed = false;
+    float openAngleAtClose = 0.0f;
+    uint32_t graspTissue = kInvalidIndex;
+    std::vector<uint32_t> graspNodes;
+    uint32_t graspRigid = kInvalidIndex;
+    std::unique_ptr<btTypedConstraint> graspConstraint;
+    std::vector<uint32_t> touchedTissues;  // sorted, last tick
+    uint32_t touchedRigid = kInvalidIndex;
+    bool aboveDamage = false;
+    bool outOfView = false;
+    bool hasBlade = false;
+    btVector3 bladeA, bladeB;  // scalpel edge at the previous tick
+  };
+
+  WorldSettings settings;
+  btSoftBodyRigidBodyCollisionConfiguration collisionConfig;
+  btCollisionDispatcher dispatcher{&collisionConfig};
+  btDbvtBroadphase broadphase;
+  btSequentialImpulseConstraintSolver solver;
+  btSoftRigidDynamicsWorld world{&dispatcher, &broadphase, &solver, &collisionConfig};
+  std::unique_ptr<btCollisionShape> groundShape;
+  std::unique_ptr<btRigidBody> ground;
+  std::vector<Tissue> tissues;
+  std::vector<Rigid> rigids;
+  std::vector<Zone> zones;
+  std::vector<Clip> clips;
+  std::array<Tool, kHandCount> tools;
+  std::vector<Event> events;
+  float dt;
+  Tick tick = 0;
+
+  explicit Impl(const WorldSettings& s) : settings(s), dt(static_cast<float>(1.0 / s.tickHz)) {
+    world.setGravity(toBt(s.gravity));
+    btSoftBodyWorldInfo& info = world.getWorldInfo();
+    info.m_gravity = toBt(s.gravity);
+    info.air_density = 0;
+    info.water_density = 0;
+    info.m_broadphase = &broadphase;
+    info.m_dispatcher = &dispatcher;
+    info.m_sparsesdf.Initialize();
+    // Ground: a big static box (a static plane lets soft bodies fall through; STACK.md).
+    groundShape = std::make_unique<btBoxShape>(btVector3(2.0f, 0.05f, 2.0f));
+    groundShape->setMargin(kShapeMargin);
+    btRigidBody::btRigidBodyConstructionInfo ci(0.0f, nullptr, groundShape.get());
+    ci.m_startWorldTransform.setOrigin(btVector3(0, s.groundHeight - 0.05f, 0));
+    ci.m_friction = 0.8f;
+    ground = std::make_unique<btRigidBody>(ci);
+    world.addRigidBody(ground.get());
+  }
+
+  ~Impl() {
+    for (auto& tool : tools) removeTool(tool);
+    for (auto& clip : clips) world.removeRigidBody(clip.body.get());
+    for (auto& t : tissues) {
+      world.removeSoftBody(t.body);
+      delete t.body;
+    }
+    for (auto& r : rigids) world.removeRigidBody(r.body.get());
+    world.removeRigidBody(ground.get());
+  }
+
+  void removeTool(Tool& tool) {
+    if (!tool.present) return;
+    releaseGrasp(tool);
+    world.removeRigidBody(tool.body.get());
+    tool = Tool{};
+  }
+
+  // ---- tissue bodies ----------------------------------------------------------------
+
+  // Builds (or rebuilds) the Bullet body from the mesh. Links get rest lengths from the
+  // rest positions; then nodes move to `x`/`v` (the current state) when given.
+  void buildBody(Tissue& t, const std::vector<Vec3>* x, const std::vector<Vec3>* v) {
+    if (t.body) {
+      world.removeSoftBody(t.body);
+      delete t.body;
+      t.body = nullptr;
+    }
+    const TissueMesh& mesh = t.mesh;
+    std::vector<btVector3> rest(mesh.nodeCount());
+    for (size_t i = 0; i < rest.size(); ++i) rest[i] = toBt(mesh.rest[i]);
+    std::vector<float> masses = mesh.nodeMasses(t.material.massKg);
+    std::vector<btScalar> m(masses.begin(), masses.end());
+    auto* body = new btSoftBody(&world.getWorldInfo(), static_cast<int>(rest.size()), rest.data(), m.data());
+    detail::applyMaterial(*body, t.material, t.kind, t.iterations);
+    for (const auto& e : mesh.edges()) body->appendLink(static_cast<int>(e[0]), static_cast<int>(e[1]));
+    for (const auto& f : mesh.triangles) {
+      body->appendFace(static_cast<int>(f[0]), static_cast<int>(f[1]), static_cast<int>(f[2]));
+    }
+    for (const auto& tet : mesh.tets) {
+      body->appendTetra(static_cast<int>(tet[0]), static_cast<int>(tet[1]), static_cast<int>(tet[2]),
+                        static_cast<int>(tet[3]));
+    }
+    if (t.kind != TissueKind::kVolumetric && t.material.bend > 0.0f) {
+      btSoftBody::Material* bend = body->appendMaterial();
+      bend->m_kLST = std::clamp(t.material.bend, 0.0f, 1.0f);
+      bend->m_kAST = bend->m_kLST;
+      bend->m_kVST = 0.0f;
+      body->generateBendingConstraints(2, bend);
+    }
+    if (t.kind != TissueKind::kCloth) body->setPose(true, false);  // rest volume for kVC
+    body->getCollisionShape()->setMargin(kSoftMargin);
+    // Rest lengths/volumes from the rest positions, now; clear the flag so Bullet does not
+    // recompute them from the deformed state on the first step.
+    body->updateConstants();
+    body->m_bUpdateRtCst = false;
+    if (x && v) {
+      for (size_t i = 0; i < rest.size(); ++i) {
+        btSoftBody::Node& n = body->m_nodes[static_cast<int>(i)];
+        n.m_x = toBt((*x)[i]);
+        n.m_q = n.m_x;
+        n.m_v = toBt((*v)[i]);
+      }
+    }
+    body->updateNormals();
+    body->updateBounds();
+    world.addSoftBody(body);
+    t.body = body;
+    t.goodX.resize(rest.size());
+    t.goodV.resize(rest.size());
+    saveGood(t);
+    t.stress.resize(rest.size(), 0.0f);
+    t.piece = mesh.pieces(&t.pieceCount);
+  }
+
+  void saveGood(Tissue& t) {
+    const int n = t.body->m_nodes.size();
+    for (int i = 0; i < n; ++i) {
+      t.goodX[static_cast<size_t>(i)] = t.body->m_nodes[i].m_x;
+      t.goodV[static_cast<size_t>(i)] = t.body->m_nodes[i].m_v;
+    }
+  }
+
+  void currentState(const Tissue& t, std::vector<Vec3>& x, std::vector<Vec3>& v) const {
+    const int n = t.body->m_nodes.size();
+    x.resize(static_cast<size_t>(n));
+    v.resize(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      x[static_cast<size_t>(i)] = toVec(t.body->m_nodes[i].m_x);
+      v[static_cast<size_t>(i)] = toVec(t.body->m_nodes[i].m_v);
+    }
+  }
+
+  void computeRegions(Tissue& t) {
+    t.regionNodes.clear();
+    t.regionMask.clear();
+    for (const auto& sel : t.regionSelectors) {
+      t.regionNodes.push_back(detail::selectNodes(sel, t.mesh));
+      std::vector<uint8_t> mask(t.mesh.nodeCount(), 0);
+      for (uint32_t n : t.regionNodes.back()) mask[n] = 1;
+      t.regionMask.push_back(std::move(mask));
+    }
+  }
+
+  std::vector<uint32_t> regionsOf(const Tissue& t, const std::vector<uint32_t>& nodes) const {
+    std::vector<uint32_t> out;
+    for (uint32_t r = 0; r < t.regionMask.size(); ++r) {
+      for (uint32_t n : nodes) {
+        if (n < t.regionMask[r].size() && t.regionMask[r][n]) {
+          out.push_back(r);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---- anchors ------------------------------------------------------------------------
+
+  void anchorNodes(Tissue& t, const std::vector<uint32_t>& nodes, btRigidBody* body) {
+    for (uint32_t n : nodes) {
+      btSoftBody::Node& node = t.body->m_nodes[static_cast<int>(n)];
+      btVector3 local = body->getWorldTransform().inverse() * node.m_x;
+      t.body->appendAnchor(static_cast<int>(n), body, local, false, 1.0f);
+    }
+  }
+
+  void unanchorNodes(Tissue& t, const std::vector<uint32_t>& nodes) {
+    for (uint32_t n : nodes) t.body->removeAnchor(static_cast<int>(n));
+  }
+
+  void releaseGrasp(Tool& tool) {
+    if (tool.graspTissue != kInvalidIndex) {
+      unanchorNodes(tissues[tool.graspTissue], tool.graspNodes);
+      tool.graspTissue = kInvalidIndex;
+      tool.graspNodes.clear();
+    }
+    if (tool.graspConstraint) {
+      world.removeConstraint(tool.graspConstraint.get());
+      tool.graspConstraint.reset();
+      if (tool.graspRigid != kInvalidIndex) {
+        rigids[tool.graspRigid].released = true;
+        rigids[tool.graspRigid].restTicks = 0;
+      }
+      tool.graspRigid = kInvalidIndex;
+    }
+  }
+
+  // ---- per-tick work ----------------------------------------------------------------
+
+  btTransform toolTipTransform(const Tool& tool) const {
+    btTransform com = tool.body->getWorldTransform();
+    return com * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, -tool.comOffset));
+  }
+
+  void drive(Tool& tool, const HandInput& hand) {
+    const instruments::Port* port = tool.settings.port ? &*tool.settings.port : nullptr;
+    if (hand.tracked) tool.target = instruments::tipTargetFromHand(hand.pose, tool.settings.spec, port);
+    btTransform target = toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
+    btVector3 targetCom = target.getOrigin();
+    if (!tool.hasTarget) {
+      tool.prevTargetCom = targetCom;
+      tool.hasTarget = true;
+    }
+    btVector3 targetVel = (targetCom - tool.prevTargetCom) / dt;
+    tool.prevTargetCom = targetCom;
+    btRigidBody& body = *tool.body;
+    const InstrumentSettings& s = tool.settings;
+    // Linear virtual coupling: spring-damper toward the hand's target. This is the force
+    // the trainee "feels" (feedback) and the force the tool pushes tissue with.
+    btVector3 force = s.linearStiffness * (targetCom - body.getCenterOfMassPosition()) +
+                      s.linearDamping * (targetVel - body.getLinearVelocity());
+    float magnitude = force.length();
+    if (magnitude > s.maxForceN) force *= s.maxForceN / magnitude;
+    body.applyCentralForce(force);
+    tool.state.couplingForce = toVec(force);
+    // Angular: velocity drive toward the target orientation (a stiff angular spring on the
+    // thin tool would need a far smaller tick to stay stable).
+    btQuaternion error = target.getRotation() * body.getWorldTransform().getRotation().inverse();
+    if (error.w() < 0) error = -error;
+    btScalar angle = error.getAngle();
+    btVector3 axis = angle > 1e-6f ? error.getAxis() : btVector3(0, 0, 0);
+    btVector3 omega = axis * (angle / (kAngularResponseTicks * dt));
+    if (omega.length() > kMaxAngularSpeed) omega *= kMaxAngularSpeed / omega.length();
+    body.setAngularVelocity(omega);
+    body.activate(true);
+
+    float jaw = instruments::jawAngleFromTrigger(hand.trigger, s.spec);
+    bool wasClosed = tool.jawClosed;
+    if (!tool.jawClosed && hand.trigger >= kJawCloseTrigger) tool.jawClosed = true;
+    if (tool.jawClosed && hand.trigger <= kJawOpenTrigger) tool.jawClosed = false;
+    if (!tool.jawClosed) tool.openAngleAtClose = std::max(jaw, tool.state.jawAngle);
+    tool.state.jawAngle = jaw;
+    if (tool.jawClosed && !wasClosed) onJawClose(tool);
+    if (!tool.jawClosed && wasClosed) onJawOpen(tool);
+  }
+
+  Hand handOf(const Tool& tool) const { return &tool == &tools[0] ? Hand::kLeft : Hand::kRight; }
+
+  Event makeEvent(EventKind kind, const Tool* tool) const {
+    Event e;
+    e.tick = tick;
+    e.kind = kind;
+    if (tool) e.hand = handOf(*tool);
+    return e;
+  }
+
+  // Nodes of tissue `t` within the jaws: near the jaw centre (tip + half the jaw length
+  // back along the shaft).
+  std::vector<uint32_t> nodesInJaws(const Tool& tool, const Tissue& t, btVector3* centreOut) const {
+    btTransform tip = toolTipTransform(tool);
+    btVector3 centre = tip * btVector3(0, 0, tool.settings.spec.jawLength * 0.5f);
+    if (centreOut) *centreOut = centre;
+    float radius = tool.settings.spec.graspRadius + tool.settings.spec.shaftRadius;
+    float r2 = radius * radius;
+    std::vector<uint32_t> out;
+    for (int i = 0; i < t.body->m_nodes.size(); ++i) {
+      if ((t.body->m_nodes[i].m_x - centre).length2() <= r2) out.push_back(static_cast<uint32_t>(i));
+    }
+    return out;
+  }
+
+  // The tissue with the most nodes in the jaws (ties: lowest id), or kInvalidIndex.
+  uint32_t tissueInJaws(const Tool& tool, std::vector<uint32_t>* nodes, btVector3* centre) const {
+    uint32_t best = kInvalidIndex;
+    for (uint32_t i = 0; i < tissues.size(); ++i) {
+      std::vector<uint32_t> n = nodesInJaws(tool, tissues[i], centre);
+      if (!n.empty() && (best == kInvalidIndex || n.size() > nodes->size())) {
+        best = i;
+        *nodes = std::move(n);
+      }
+    }
+    return best;
+  }
+
+  void onJawClose(Tool& tool) {
+    const auto& spec = tool.settings.spec;
+    if (spec.grasps()) {
+      std::vector<uint32_t> nodes;
+      btVector3 centre;
+      uint32_t ti = tissueInJaws(tool, &nodes, &centre);
+      if (ti != kInvalidIndex) {
+        tool.graspTissue = ti;
+        tool.graspNodes = nodes;
+        anchorNodes(tissues[ti], nodes, tool.body.get());
+        Event e = makeEvent(EventKind::kGrasp, &tool);
+        e.tissue = {ti};
+        e.regions = regionsOf(tissues[ti], nodes);
+        e.position = toVec(centre);
+        events.push_back(std::move(e));
+        return;
+      }
+      // Rigid objects: a dynamic one whose bounds contain the jaw centre.
+      btTransform tip = toolTipTransform(tool);
+      centre = tip * btVector3(0, 0, spec.jawLength * 0.5f);
+      for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
+        Rigid& r = rigids[ri];
+        if (r.settings.massKg <= 0.0f) continue;
+        btVector3 mn, mx;
+        r.body->getAabb(mn, mx);
+        btVector3 pad(spec.graspRadius, spec.graspRadius, spec.graspRadius);
+        mn -= pad;
+        mx += pad;
+        if (centre.x() < mn.x() || centre.y() < mn.y() || centre.z() < mn.z() || centre.x() > mx.x() ||
+            centre.y() > mx.y() || centre.z() > mx.z()) {
+          continue;
+        }
+        btTransform frameInTool = tool.body->getWorldTransform().inverse() * r.body->getWorldTransform();
+        tool.graspConstraint = std::make_unique<btFixedConstraint>(*tool.body, *r.body, frameInTool,
+                                                                   btTransform::getIdentity());
+        world.addConstraint(tool.graspConstraint.get(), true);
+        tool.graspRigid = ri;
+        r.released = false;
+        r.body->activate(true);
+        Event e = makeEvent(EventKind::kGrasp, &tool);
+        e.rigid = {ri};
+        e.position = toVec(centre);
+        events.push_back(std::move(e));
+        return;
+      }
+    } else if (spec.cutsOnClose()) {
+      // The blades sweep the tool's local Y-Z plane between the tip and the hinge.
+      btTransform tip = toolTipTransform(tool);
+      float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
+      std::array<Vec3, 4> quad = {toVec(tip * btVector3(0, -half, 0)), toVec(tip * btVector3(0, half, 0)),
+                                  toVec(tip * btVector3(0, half, spec.jawLength)),
+                                  toVec(tip * btVector3(0, -half, spec.jawLength))};
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool);
+    } else if (spec.clips()) {
+      std::vector<uint32_t> nodes;
+      btVector3 centre;
+      uint32_t ti = tissueInJaws(tool, &nodes, &centre);
+      if (ti != kInvalidIndex) applyClip(tool, ti, nodes, centre);
+    }
+  }
+
+  void onJawOpen(Tool& tool) {
+    if (tool.graspTissue == kInvalidIndex && !tool.graspConstraint) return;
+    Event e = makeEvent(EventKind::kRelease, &tool);
+    if (tool.graspTissue != kInvalidIndex) {
+      e.tissue = {tool.graspTissue};
+      e.regions = regionsOf(tissues[tool.graspTissue], tool.graspNodes);
+    }
+    if (tool.graspRigid != kInvalidIndex) e.rigid = {tool.graspRigid};
+    e.position = toVec(toolTipTransform(tool).getOrigin());
+    releaseGrasp(tool);
+    events.push_back(std::move(e));
+  }
+
+  void applyClip(Tool& tool, uint32_t ti, const std::vector<uint32_t>& nodes, const btVector3& centre) {
+    Tissue& t = tissues[ti];
+    Clip clip;
+    clip.tissue = ti;
+    clip.nodes = nodes;
+    // A titanium ligation clip: about 2 x 3 x 9 mm, 0.05 g; it rides on the tissue only.
+    clip.shape = std::make_unique<btBoxShape>(btVector3(0.001f, 0.0015f, 0.0045f));
+    clip.shape->setMargin(0.0002f);
+    btVector3 inertia;
+    clip.shape->calculateLocalInertia(0.00005f, inertia);
+    btRigidBody::btRigidBodyConstructionInfo ci(0.00005f, nullptr, clip.shape.get(), inertia);
+    ci.m_startWorldTransform = btTransform(toolTipTransform(tool).getRotation(), centre);
+    clip.body = std::make_unique<btRigidBody>(ci);
+    clip.body->setCollisionFlags(clip.body->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
+    clip.body->setActivationState(DISABLE_DEACTIVATION);
+    world.addRigidBody(clip.body.get());
+    anchorNodes(t, nodes, clip.body.get());
+    // Position along the structure: the clipped nodes' mean rest position projected on the
+    // tissue's longest rest-bounds axis, as a fraction [0, 1] from its low end.
+    Vec3 lo(1e9f), hi(-1e9f);
+    for (const Vec3& p : t.mesh.rest) {
+      lo = glm::min(lo, p);
+      hi = glm::max(hi, p);
+    }
+    Vec3 extent = hi - lo;
+    int axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
+    Vec3 mean(0.0f);
+    for (uint32_t n : nodes) mean += t.mesh.rest[n];
+    mean /= static_cast<float>(nodes.size());
+    float along = extent[axis] > 0.0f ? (mean[axis] - lo[axis]) / extent[axis] : 0.0f;
+    Event e = makeEvent(EventKind::kClipApplied, &tool);
+    e.tissue = {ti};
+    e.regions = regionsOf(t, nodes);
+    e.value = along;
+    e.position = toVec(centre);
+    events.push_back(std::move(e));
+    clips.push_back(std::move(clip));
+  }
+
+  uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, const Tool* tool) {
+    Tissue& t = tissues[ti];
+    std::vector<Vec3> x, v;
+    currentState(t, x, v);
+    const uint32_t before = static_cast<uint32_t>(t.mesh.nodeCount());
+    detail::CutResult result = detail::cutMesh(t.mesh, {&x, &v}, quad);
+    if (result.splitEdges == 0) return 0;
+    // Regions and fixed flags for the new nodes.
+    for (size_t r = 0; r < t.regionSelectors.size(); ++r) {
+      t.regionMask[r].resize(t.mesh.nodeCount(), 0);
+      for (uint32_t i = before; i < t.mesh.nodeCount(); ++i) {
+        const auto& parents = result.newNodeParents[i - before];
+        bool in = detail::selectsCutNode(t.regionSelectors[r], t.mesh, i, t.regionMask[r][parents[0]] != 0,
+                                         t.regionMask[r][parents[1]] != 0);
+        t.regionMask[r][i] = in ? 1 : 0;
+        if (in) t.regionNodes[r].push_back(i);
+      }
+    }
+    buildBody(t, &x, &v);
+    t.topologyVersion++;
+    // Re-attach what held this tissue: grasps and clips (node indices are stable).
+    for (auto& other : tools) {
+      if (other.present && other.graspTissue == ti) anchorNodes(t, other.graspNodes, other.body.get());
+    }
+    for (auto& clip : clips) {
+      if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
+    }
+    t.cuts.push_back(result.path);
+    Event e = makeEvent(EventKind::kCut, tool);
+    e.tissue = {ti};
+    std::vector<uint32_t> newNodes;
+    for (uint32_t i = before; i < t.mesh.nodeCount(); ++i) newNodes.push_back(i);
+    e.regions = regionsOf(t, newNodes);
+    e.value = result.length;
+    e.position = result.path.empty() ? Vec3(0.0f) : result.path[result.path.size() / 2];
+    events.push_back(std::move(e));
+    reportDetached(ti, tool);
+    return result.splitEdges;
+  }
+
+  // A piece is detached when it holds no fixed node while the tissue has some; without
+  // fixed nodes, every piece but the largest (ties: the one with the lowest node) is.
+  void reportDetached(uint32_t ti, const Tool* tool) {
+    Tissue& t = tissues[ti];
+    if (t.pieceCount < 2) return;
+    std::vector<uint32_t> size(t.pieceCount, 0), minNode(t.pieceCount, kInvalidIndex);
+    std::vector<uint8_t> anchored(t.pieceCount, 0);
+    for (uint32_t n = 0; n < t.piece.size(); ++n) {
+      uint32_t p = t.piece[n];
+      size[p]++;
+      minNode[p] = std::min(minNode[p], n);
+      if (t.mesh.fixed[n]) anchored[p] = 1;
+    }
+    uint32_t largest = 0;
+    for (uint32_t p = 1; p < t.pieceCount; ++p) {
+      if (size[p] > size[largest]) largest = p;
+    }
+    for (uint32_t p = 0; p < t.pieceCount; ++p) {
+      bool detached = t.hasFixed ? !anchored[p] : p != largest;
+      if (!detached) continue;
+      if (std::find(t.reportedDetached.begin(), t.reportedDetached.end(), minNode[p]) != t.reportedDetached.end()) {
+        continue;
+      }
+      t.reportedDetached.push_back(minNode[p]);
+      Event e = makeEvent(EventKind::kDetached, tool);
+      e.tissue = {ti};
+      // Regions contained: every node of the region lies in this piece.
+      Vec3 centroid(0.0f);
+      for (uint32_t r = 0; r < t.regionNodes.size(); ++r) {
+        const auto& nodes = t.regionNodes[r];
+        if (nodes.empty()) continue;
+        bool all = std::all_of(nodes.begin(), nodes.end(), [&](uint32_t n) { return t.piece[n] == p; });
+        if (all) e.regions.push_back(r);
+      }
+      for (uint32_t n = 0; n < t.piece.size(); ++n) {
+        if (t.piece[n] == p) centroid += toVec(t.body->m_nodes[static_cast<int>(n)].m_x);
+      }
+      e.position = centroid / static_cast<float>(size[p]);
+      e.value = static_cast<float>(size[p]);
+      events.push_back(std::move(e));
+    }
+  }
+
+  void scalpelSweep(Tool& tool) {
+    btTransform tip = toolTipTransform(tool);
+    btVector3 a = tip.getOrigin();
+    btVector3 b = tip * btVector3(0, 0, tool.settings.spec.jawLength);
+    if (tool.hasBlade && ((a - tool.bladeA).length() > 1e-4f || (b - tool.bladeB).length() > 1e-4f)) {
+      std::array<Vec3, 4> quad = {toVec(tool.bladeA), toVec(a), toVec(b), toVec(tool.bladeB)};
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool);
+    }
+    tool.bladeA = a;
+    tool.bladeB = b;
+    tool.hasBlade = true;
+  }
+
+  void senseContacts(Tool& tool) {
+    std::vector<uint32_t> touched;
+    std::vector<uint32_t> touchedNodes;  // of the first touched tissue
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      const btSoftBody* body = tissues[ti].body;
+      bool hit = false;
+      for (int c = 0; c < body->m_rcontacts.size(); ++c) {
+        const auto& contact = body->m_rcontacts[c];
+        if (contact.m_cti.m_colObj != tool.body.get()) continue;
+        hit = true;
+        if (touched.empty()) touchedNodes.push_back(static_cast<uint32_t>(contact.m_node - &body->m_nodes[0]));
+      }
+      if (hit) touched.push_back(ti);
+    }
+    if (tool.graspTissue != kInvalidIndex && std::find(touched.begin(), touched.end(), tool.graspTissue) == touched.end()) {
+      touched.push_back(tool.graspTissue);
+      std::sort(touched.begin(), touched.end());
+      if (touchedNodes.empty()) touchedNodes = tool.graspNodes;
+    }
+    // Contact begin/end per tissue, in tissue order.
+    for (uint32_t ti : touched) {
+      if (!std::binary_search(tool.touchedTissues.begin(), tool.touchedTissues.end(), ti)) {
+        Event e = makeEvent(EventKind::kContactBegin, &tool);
+        e.tissue = {ti};
+        e.regions = ti == touched.front() ? regionsOf(tissues[ti], touchedNodes) : std::vector<uint32_t>{};
+        e.position = toVec(toolTipTransform(tool).getOrigin());
+        events.push_back(std::move(e));
+      }
+    }
+    for (uint32_t ti : tool.touchedTissues) {
+      if (!std::binary_search(touched.begin(), touched.end(), ti)) {
+        Event e = makeEvent(EventKind::kContactEnd, &tool);
+        e.tissue = {ti};
+        e.position = toVec(toolTipTransform(tool).getOrigin());
+        events.push_back(std::move(e));
+      }
+    }
+    tool.touchedTissues = touched;
+    // Rigid objects (not the ground, not other tools): from the contact manifolds.
+    uint32_t rigidHit = kInvalidIndex;
+    int manifolds = dispatcher.getNumManifolds();
+    for (int i = 0; i < manifolds && rigidHit == kInvalidIndex; ++i) {
+      btPersistentManifold* m = dispatcher.getManifoldByIndexInternal(i);
+      if (m->getNumContacts() == 0) continue;
+      const btCollisionObject* other = nullptr;
+      if (m->getBody0() == tool.body.get()) other = m->getBody1();
+      else if (m->getBody1() == tool.body.get()) other = m->getBody0();
+      if (!other) continue;
+      for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
+        if (rigids[ri].body.get() == other) {
+          rigidHit = ri;
+          break;
+        }
+      }
+    }
+    if (rigidHit != tool.touchedRigid) {
+      if (tool.touchedRigid != kInvalidIndex) {
+        Event e = makeEvent(EventKind::kContactEnd, &tool);
+        e.rigid = {tool.touchedRigid};
+        events.push_back(std::move(e));
+      }
+      if (rigidHit != kInvalidIndex) {
+        Event e = makeEvent(EventKind::kContactBegin, &tool);
+        e.rigid = {rigidHit};
+        e.position = toVec(toolTipTransform(tool).getOrigin());
+        events.push_back(std::move(e));
+      }
+      tool.touchedRigid = rigidHit;
+    }
+
+    InstrumentState& s = tool.state;
+    s.present = true;
+    s.tipPose = toPose(toolTipTransform(tool));
+    s.targetPose = tool.target;
+    s.inContact = !touched.empty() || rigidHit != kInvalidIndex;
+    s.touchedTissue = touched.empty() ? TissueId{} : TissueId{touched.front()};
+    s.touchedRegions = touched.empty() ? std::vector<uint32_t>{} : regionsOf(tissues[touched.front()], touchedNodes);
+    s.touchedRigid = RigidId{rigidHit};
+    s.grasping = tool.graspTissue != kInvalidIndex || tool.graspConstraint != nullptr;
+
+    // Forces on tissue: the coupling force while touching or holding it.
+    float force = glm::length(s.couplingForce);
+    if (!touched.empty()) {
+      Tissue& t = tissues[touched.front()];
+      for (uint32_t r : s.touchedRegions) {
+        auto& stats = t.regionStats[r];
+        stats.peakForceN = std::max(stats.peakForceN, force);
+        if (force > t.material.damageForceN) stats.secondsAboveDamage += static_cast<double>(dt);
+      }
+      float level = std::min(1.0f, force / std::max(t.material.damageForceN, 1e-3f));
+      for (uint32_t n : touchedNodes) t.stress[n] = std::max(t.stress[n], level);
+      bool above = force > t.material.damageForceN;
+      if (above && !tool.aboveDamage) {
+        Event e = makeEvent(EventKind::kDamage, &tool);
+        e.tissue = s.touchedTissue;
+        e.regions = s.touchedRegions;
+        e.value = force;
+        e.position = toVec(toolTipTransform(tool).getOrigin());
+        events.push_back(std::move(e));
+      }
+      tool.aboveDamage = above;
+      // Grasp tear-out: the tissue cannot hold the grasp against this pull.
+      if (tool.graspTissue != kInvalidIndex && force > tissues[tool.graspTissue].material.tearForceN) {
+        Event d = makeEvent(EventKind::kDamage, &tool);
+        d.tissue = {tool.graspTissue};
+        d.regions = regionsOf(tissues[tool.graspTissue], tool.graspNodes);
+        d.value = force;
+        d.torn = true;
+        d.position = toVec(toolTipTransform(tool).getOrigin());
+        Event r = d;
+        r.kind = EventKind::kRelease;
+        releaseGrasp(tool);
+        s.grasping = false;
+        events.push_back(std::move(d));
+        events.push_back(std::move(r));
+      }
+    } else {
+      tool.aboveDamage = false;
+    }
+
+    // Out of the laparoscope's view.
+    if (settings.camera) {
+      const auto& cam = *settings.camera;
+      Vec3 p = cam.pose.inverse().transformPoint(s.tipPose.position);
+      float depth = -p.z;
+      float tanHalf = std::tan(cam.verticalFovRad * 0.5f);
+      bool inView = depth >= cam.nearM && depth <= cam.farM && std::abs(p.y) <= depth * tanHalf &&
+                    std::abs(p.x) <= depth * tanHalf * cam.aspect;
+      if (!inView != tool.outOfView) {
+        tool.outOfView = !inView;
+        Event e = makeEvent(tool.outOfView ? EventKind::kOutOfViewBegin : EventKind::kOutOfViewEnd, &tool);
+        e.position = s.tipPose.position;
+        events.push_back(std::move(e));
+      }
+    }
+  }
+
+  void trackRigids() {
+    const Tick restTicks = FixedStepClock(settings.tickHz).ticksIn(kRestSeconds);
+    for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
+      Rigid& r = rigids[ri];
+      if (!r.released) continue;
+      bool resting = r.body->getLinearVelocity().length() < kRestLinearSpeed &&
+                     r.body->getAngularVelocity().length() < kRestAngularSpeed;
+      r.restTicks = resting ? r.restTicks + 1 : 0;
+      if (r.restTicks < restTicks) continue;
+      r.released = false;
+      Vec3 p = toVec(r.body->getCenterOfMassPosition());
+      uint32_t zone = kInvalidIndex;
+      for (uint32_t zi = 0; zi < zones.size(); ++zi) {
+        Vec3 d = glm::abs(p - zones[zi].settings.center);
+        const Vec3& h = zones[zi].settings.halfExtents;
+        if (d.x <= h.x && d.y <= h.y && d.z <= h.z) {
+          zone = zi;
+          break;
+        }
+      }
+      Event e = makeEvent(zone == kInvalidIndex ? EventKind::kDropped : EventKind::kPlaced, nullptr);
+      e.rigid = {ri};
+      e.zone = {zone};
+      e.position = p;
+      events.push_back(std::move(e));
+    }
+  }
+
+  // NaN / runaway guard: a body that went bad gets its last good state back.
+  void guardStability() {
+    const float maxSpeed2 = settings.maxNodeSpeed * settings.maxNodeSpeed;
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      Tissue& t = tissues[ti];
+      bool bad = false;
+      for (int i = 0; i < t.body->m_nodes.size() && !bad; ++i) {
+        const btSoftBody::Node& n = t.body->m_nodes[i];
+        bad = !finite(n.m_x) || !finite(n.m_v) || n.m_v.length2() > maxSpeed2;
+      }
+      if (!bad) {
+        saveGood(t);
+        continue;
+      }
+      for (int i = 0; i < t.body->m_nodes.size(); ++i) {
+        btSoftBody::Node& n = t.body->m_nodes[i];
+        n.m_x = t.goodX[static_cast<size_t>(i)];
+        n.m_q = n.m_x;
+        n.m_v = btVector3(0, 0, 0);
+        n.m_f = btVector3(0, 0, 0);
+      }
+      t.body->updateBounds();
+      Event e = makeEvent(EventKind::kInstability, nullptr);
+      e.tissue = {ti};
+      events.push_back(std::move(e));
+      TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu; restored its last good state", t.name.c_str(),
+                      static_cast<unsigned long long>(tick));
+    }
+    for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
+      Rigid& r = rigids[ri];
+      const btTransform& tr = r.body->getWorldTransform();
+      if (finite(tr.getOrigin()) && finite(r.body->getLinearVelocity()) && finite(r.body->getAngularVelocity())) {
+        r.good = tr;
+        continue;
+      }
+      r.body->setWorldTransform(r.good);
+      r.body->setLinearVelocity(btVector3(0, 0, 0));
+      r.body->setAngularVelocity(btVector3(0, 0, 0));
+      Event e = makeEvent(EventKind::kInstability, nullptr);
+      e.rigid = {ri};
+      events.push_back(std::move(e));
+    }
+  }
+
+  void decayStress() {
+    for (auto& t : tissues) {
+      for (float& s : t.stress) s *= 0.98f;
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+
+World::World(const WorldSettings& settings) : mImpl(std::make_unique<Impl>(settings)), mClock(settings.tickHz) {}
+World::~World() = default;
+
+Result<TissueId> World::addTissue(const TissueSettings& s) {
+  Result<TissueMesh> mesh = s.kind == TissueKind::kCloth        ? detail::buildClothMesh(s.name, s.cloth)
+                            : s.kind == TissueKind::kVolumetric ? detail::buildTetMesh(s.name, s.tetMesh)
+                                                                : detail::buildSurfaceMesh(s.name, s.surface);
+  if (!mesh.ok()) return mesh.error();
+  if (!(s.material.massKg > 0.0f)) {
+    return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': mass must be positive",
+                     "give material.mass_kg in kilograms");
+  }
+  Impl::Tissue t;
+  t.name = s.name;
+  t.kind = s.kind;
+  t.material = s.material;
+  t.iterations = s.solverIterations;
+  t.mesh = std::move(mesh).value();
+  if (s.fixed) {
+    if ((s.fixed->kind == NodeSelector::Kind::kCorners || s.fixed->kind == NodeSelector::Kind::kBorder) &&
+        s.kind != TissueKind::kCloth) {
+      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': 'corners' and 'border' apply to cloth only",
+                       "select fixed nodes with a box, a sphere or indices");
+    }
+    std::vector<uint32_t> fixed = detail::selectNodes(*s.fixed, t.mesh);
+    if (fixed.empty()) {
+      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': the fixed-node selection selects no node",
+                       "check its centre and size against the tissue's position");
+    }
+    for (uint32_t n : fixed) t.mesh.fixed[n] = 1;
+    t.hasFixed = true;
+  }
+  for (const auto& r : s.regions) {
+    t.regionNames.push_back(r.name);
+    t.regionSelectors.push_back(r.selector);
+  }
+  mImpl->computeRegions(t);
+  for (size_t r = 0; r < t.regionNodes.size(); ++r) {
+    if (t.regionNodes[r].empty()) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + s.name + "': region '" + t.regionNames[r] + "' selects no node",
+                       "move or enlarge the region so it covers part of the tissue");
+    }
+  }
+  t.regionStats.resize(t.regionNames.size());
+  mImpl->tissues.push_back(std::move(t));
+  mImpl->buildBody(mImpl->tissues.back(), nullptr, nullptr);
+  return TissueId{static_cast<uint32_t>(mImpl->tissues.size() - 1)};
+}
+
+Result<RigidId> World::addRigid(const RigidSettings& s) {
+  if (s.massKg < 0.0f || !(s.halfExtents.x > 0.0f)) {
+    return makeError(ErrorCode::kInvalidInput, "rigid object '" + s.name + "': mass must be >= 0 and size > 0",
+                     "mass_kg 0 makes a static object");
+  }
+  Impl::Rigid r;
+  r.name = s.name;
+  r.settings = s;
+  switch (s.shape) {
+    case RigidShape::kBox: r.shape = std::make_unique<btBoxShape>(toBt(s.halfExtents)); break;
+    case RigidShape::kSphere: r.shape = std::make_unique<btSphereShape>(s.halfExtents.x); break;
+    case RigidShape::kCylinder:
+      r.shape = std::make_unique<btCylinderShape>(btVector3(s.halfExtents.x, s.halfExtents.y, s.halfExtents.x));
+      break;
+  }
+  r.shape->setMargin(kShapeMargin);
+  btVector3 inertia(0, 0, 0);
+  if (s.massKg > 0.0f) r.shape->calculateLocalInertia(s.massKg, inertia);
+  btRigidBody::btRigidBodyConstructionInfo ci(s.massKg, nullptr, r.shape.get(), inertia);
+  ci.m_startWorldTransform = toBt(s.pose);
+  ci.m_friction = s.friction;
+  r.body = std::make_unique<btRigidBody>(ci);
+  if (s.massKg > 0.0f) r.body->setActivationState(DISABLE_DEACTIVATION);
+  r.good = r.body->getWorldTransform();
+  mImpl->world.addRigidBody(r.body.get());
+  mImpl->rigids.push_back(std::move(r));
+  return RigidId{static_cast<uint32_t>(mImpl->rigids.size() - 1)};
+}
+
+ZoneId World::addTargetZone(const TargetZoneSettings& s) {
+  mImpl->zones.push_back({s});
+  return ZoneId{static_cast<uint32_t>(mImpl->zones.size() - 1)};
+}
+
+void World::setInstrument(Hand hand, const InstrumentSettings& s) {
+  Impl::Tool& tool = mImpl->tools[static_cast<size_t>(hand)];
+  mImpl->removeTool(tool);
+  tool.present = true;
+  tool.settings = s;
+  // The simulated body is the distal section of the shaft: a capsule from the tip back
+  // 4 jaw lengths (the part that meets tissue); its centre sits comOffset behind the tip.
+  float radius = s.spec.shaftRadius;
+  float length = 4.0f * s.spec.jawLength;
+  tool.comOffset = radius + length * 0.5f;
+  tool.shape = std::make_unique<btCapsuleShapeZ>(radius, length);
+  btVector3 inertia;
+  tool.shape->calculateLocalInertia(s.spec.massKg, inertia);
+  btRigidBody::btRigidBodyConstructionInfo ci(s.spec.massKg, nullptr, tool.shape.get(), inertia);
+  ci.m_friction = 0.6f;
+  tool.body = std::make_unique<btRigidBody>(ci);
+  tool.body->setActivationState(DISABLE_DEACTIVATION);
+  // A scalpel is sharp: it parts what it sweeps instead of pushing it.
+  if (s.spec.cutsBySweep()) {
+    tool.body->setCollisionFlags(tool.body->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
+  }
+  mImpl->world.addRigidBody(tool.body.get());
+  tool.body->setGravity(btVector3(0, 0, 0));  // the hand carries the tool's weight
+  tool.state = InstrumentState{};
+  tool.state.present = true;
+  tool.hasTarget = false;
+}
+
+const std::vector<Event>& World::step(const InputFrame& input) {
+  Impl& w = *mImpl;
+  w.events.clear();
+  w.tick = mTick;
+  // 1. Hands drive the instruments (coupling forces, jaw actions) for this tick.
+  for (size_t h = 0; h < w.tools.size(); ++h) {
+    Impl::Tool& tool = w.tools[h];
+    if (!tool.present) continue;
+    if (!tool.hasTarget) {
+      // First tick: start the tool body at its target so it does not fly in.
+      const instruments::Port* port = tool.settings.port ? &*tool.settings.port : nullptr;
+      tool.target = instruments::tipTargetFromHand(input.hands[h].pose, tool.settings.spec, port);
+      btTransform start = toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
+      tool.body->setWorldTransform(start);
+      tool.body->setCenterOfMassTransform(start);
+    }
+    w.drive(tool, input.hands[h]);
+  }
+  // 2. Physics: exactly one Bullet step of dt (maxSubSteps 0 = no accumulator).
+  w.world.stepSimulation(w.dt, 0, w.dt);
+  ++mTick;
+  w.tick = mTick;
+  // 3. Sense: contacts, forces, damage, view; sweeping cuts; placed/dropped; stability.
+  w.decayStress();
+  for (auto& tool : w.tools) {
+    if (!tool.present) continue;
+    if (tool.settings.spec.cutsBySweep()) w.scalpelSweep(tool);
+    w.senseContacts(tool);
+  }
+  w.trackRigids();
+  w.guardStability();
+  return w.events;
+}
+
+void World::stepBulletOnlyForBenchmark() {
+  mImpl->world.stepSimulation(mImpl->dt, 0, mImpl->dt);
+  ++mTick;
+}
+
+Hash64 World::stateHash() const {
+  const Impl& w = *mImpl;
+  StateHasher h;
+  h.add(mTick);
+  std::vector<float> buffer;
+  for (const auto& t : w.tissues) {
+    const int n = t.body->m_nodes.size();
+    buffer.resize(static_cast<size_t>(n) * 6);
+    for (int i = 0; i < n; ++i) {
+      const btSoftBody::Node& node = t.body->m_nodes[i];
+      float* out = &buffer[static_cast<size_t>(i) * 6];
+      for (int k = 0; k < 3; ++k) {
+        out[k] = node.m_x[k];
+        out[3 + k] = node.m_v[k];
+      }
+    }
+    h.add(static_cast<uint64_t>(n));
+    h.addSpan(std::span<const float>(buffer));
+  }
+  auto addBody = [&h](const btRigidBody& body) {
+    const btTransform& tr = body.getWorldTransform();
+    float values[18];
+    for (int r = 0; r < 3; ++r) {
+      for (int c = 0; c < 3; ++c) values[r * 3 + c] = tr.getBasis()[r][c];
+      values[9 + r] = tr.getOrigin()[r];
+      values[12 + r] = body.getLinearVelocity()[r];
+      values[15 + r] = body.getAngularVelocity()[r];
+    }
+    h.addBytes(values, sizeof(values));
+  };
+  for (const auto& r : w.rigids) addBody(*r.body);
+  for (const auto& c : w.clips) addBody(*c.body);
+  for (const auto& tool : w.tools) {
+    h.add(static_cast<uint8_t>(tool.present));
+    if (!tool.present) continue;
+    addBody(*tool.body);
+    h.add(tool.state.jawAngle);
+    h.add(static_cast<uint32_t>(tool.graspNodes.size()));
+  }
+  return h.digest();
+}
+
+void World::snapshot(WorldSnapshot& out) const {
+  const Impl& w = *mImpl;
+  out.tick = mTick;
+  out.tissues.resize(w.tissues.size());
+  for (size_t ti = 0; ti < w.tissues.size(); ++ti) {
+    const auto& t = w.tissues[ti];
+    TissueSnapshot& s = out.tissues[ti];
+    const int n = t.body->m_nodes.size();
+    s.positions.resize(static_cast<size_t>(n));
+    s.normals.resize(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      s.positions[static_cast<size_t>(i)] = toVec(t.body->m_nodes[i].m_x);
+      s.normals[static_cast<size_t>(i)] = Vec3(0.0f);
+    }
+    if (s.topologyVersion != t.topologyVersion || s.indices.size() != t.mesh.triangles.size() * 3) {
+      s.indices.clear();
+      for (const auto& f : t.mesh.triangles) s.indices.insert(s.indices.end(), f.begin(), f.end());
+      s.topologyVersion = t.topologyVersion;
+    }
+    // Area-weighted vertex normals from the current triangles.
+    for (const auto& f : t.mesh.triangles) {
+      Vec3 nrm = glm::cross(s.positions[f[1]] - s.positions[f[0]], s.positions[f[2]] - s.positions[f[0]]);
+      for (uint32_t v : f) s.normals[v] += nrm;
+    }
+    for (Vec3& nrm : s.normals) {
+      float len = glm::length(nrm);
+      nrm = len > 0.0f ? nrm / len : Vec3(0.0f, 1.0f, 0.0f);
+    }
+    s.stress = t.stress;
+  }
+  out.rigids.resize(w.rigids.size());
+  for (size_t i = 0; i < w.rigids.size(); ++i) out.rigids[i] = toPose(w.rigids[i].body->getWorldTransform());
+  for (size_t h = 0; h < w.tools.size(); ++h) {
+    const auto& tool = w.tools[h];
+    out.instruments[h].present = tool.present;
+    if (!tool.present) continue;
+    out.instruments[h].kind = tool.settings.spec.kind;
+    out.instruments[h].tipPose = toPose(w.toolTipTransform(tool));
+    out.instruments[h].jawAngle = tool.state.jawAngle;
+  }
+  out.clips.resize(w.clips.size());
+  for (size_t i = 0; i < w.clips.size(); ++i) out.clips[i].pose = toPose(w.clips[i].body->getWorldTransform());
+}
+
+const InstrumentState& World::instrument(Hand hand) const { return mImpl->tools[static_cast<size_t>(hand)].state; }
+size_t World::tissueCount() const { return mImpl->tissues.size(); }
+size_t World::rigidCount() const { return mImpl->rigids.size(); }
+
+std::string_view World::tissueName(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  return mImpl->tissues[id.index].name;
+}
+std::string_view World::rigidName(RigidId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->rigids.size(), "unknown rigid id");
+  return mImpl->rigids[id.index].name;
+}
+std::string_view World::zoneName(ZoneId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->zones.size(), "unknown zone id");
+  return mImpl->zones[id.index].settings.name;
+}
+std::optional<TissueId> World::findTissue(std::string_view name) const {
+  for (uint32_t i = 0; i < mImpl->tissues.size(); ++i) {
+    if (mImpl->tissues[i].name == name) return TissueId{i};
+  }
+  return std::nullopt;
+}
+std::optional<RigidId> World::findRigid(std::string_view name) const {
+  for (uint32_t i = 0; i < mImpl->rigids.size(); ++i) {
+    if (mImpl->rigids[i].name == name) return RigidId{i};
+  }
+  return std::nullopt;
+}
+std::optional<uint32_t> World::findRegion(TissueId tissue, std::string_view name) const {
+  TROCAR_PRECONDITION(tissue.index < mImpl->tissues.size(), "unknown tissue id");
+  const auto& names = mImpl->tissues[tissue.index].regionNames;
+  for (uint32_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  return std::nullopt;
+}
+std::string_view World::regionName(TissueId tissue, uint32_t region) const {
+  TROCAR_PRECONDITION(tissue.index < mImpl->tissues.size(), "unknown tissue id");
+  TROCAR_PRECONDITION(region < mImpl->tissues[tissue.index].regionNames.size(), "unknown region");
+  return mImpl->tissues[tissue.index].regionNames[region];
+}
+
+size_t World::nodeCount(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  return static_cast<size_t>(mImpl->tissues[id.index].body->m_nodes.size());
+}
+Vec3 World::nodePosition(TissueId id, uint32_t node) const {
+  TROCAR_PRECONDITION(node < nodeCount(id), "node index out of range");
+  return toVec(mImpl->tissues[id.index].body->m_nodes[static_cast<int>(node)].m_x);
+}
+Vec3 World::nodeVelocity(TissueId id, uint32_t node) const {
+  TROCAR_PRECONDITION(node < nodeCount(id), "node index out of range");
+  return toVec(mImpl->tissues[id.index].body->m_nodes[static_cast<int>(node)].m_v);
+}
+float World::nodeMass(TissueId id, uint32_t node) const {
+  TROCAR_PRECONDITION(node < nodeCount(id), "node index out of range");
+  btScalar im = mImpl->tissues[id.index].body->m_nodes[static_cast<int>(node)].m_im;
+  return im > 0 ? 1.0f / im : 0.0f;
+}
+float World::totalMass(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  return mImpl->tissues[id.index].material.massKg;
+}
+std::span<const uint32_t> World::regionNodes(TissueId id, uint32_t region) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  TROCAR_PRECONDITION(region < mImpl->tissues[id.index].regionNodes.size(), "unknown region");
+  return mImpl->tissues[id.index].regionNodes[region];
+}
+const std::vector<std::vector<Vec3>>& World::cutPaths(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  return mImpl->tissues[id.index].cuts;
+}
+uint32_t World::pieceCount(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  return mImpl->tissues[id.index].pieceCount;
+}
+Pose World::rigidPose(RigidId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->rigids.size(), "unknown rigid id");
+  return toPose(mImpl->rigids[id.index].body->getWorldTransform());
+}
+Vec3 World::rigidLinearVelocity(RigidId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->rigids.size(), "unknown rigid id");
+  return toVec(mImpl->rigids[id.index].body->getLinearVelocity());
+}
+World::RegionForceStats World::regionForce(TissueId id, uint32_t region) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  TROCAR_PRECONDITION(region < mImpl->tissues[id.index].regionStats.size(), "unknown region");
+  return mImpl->tissues[id.index].regionStats[region];
+}
+
+uint32_t World::cutWithQuad(TissueId tissue, const std::array<Vec3, 4>& quad) {
+  TROCAR_PRECONDITION(tissue.index < mImpl->tissues.size(), "unknown tissue id");
+  mImpl->tick = mTick;
+  mImpl->events.clear();
+  return mImpl->cut(tissue.index, quad, nullptr);
+}
+
+}  // namespace trocar::physics
