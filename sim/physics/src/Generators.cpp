@@ -1,0 +1,80 @@
+#include <trocar/core/Assert.h>
+#include <trocar/physics/Generators.h>
+
+#include <algorithm>
+#include <map>
+
+namespace trocar::physics {
+
+TetMesh generateTetBox(Vec3 h, uint32_t cx, uint32_t cy, uint32_t cz, const Pose& pose) {
+  TROCAR_PRECONDITION(cx > 0 && cy > 0 && cz > 0, "a tet box needs at least one cell per axis");
+  TetMesh mesh;
+  auto id = [&](uint32_t i, uint32_t j, uint32_t k) { return (k * (cy + 1) + j) * (cx + 1) + i; };
+  for (uint32_t k = 0; k <= cz; ++k) {
+    for (uint32_t j = 0; j <= cy; ++j) {
+      for (uint32_t i = 0; i <= cx; ++i) {
+        Vec3 p(-h.x + 2.0f * h.x * static_cast<float>(i) / static_cast<float>(cx),
+               -h.y + 2.0f * h.y * static_cast<float>(j) / static_cast<float>(cy),
+               -h.z + 2.0f * h.z * static_cast<float>(k) / static_cast<float>(cz));
+        mesh.nodes.push_back(pose.transformPoint(p));
+      }
+    }
+  }
+  // Six tets around the diagonal v0-v6 of each cube (Kuhn subdivision): conforming because
+  // every cube uses the same diagonal direction.
+  for (uint32_t k = 0; k < cz; ++k) {
+    for (uint32_t j = 0; j < cy; ++j) {
+      for (uint32_t i = 0; i < cx; ++i) {
+        uint32_t v[8] = {id(i, j, k),         id(i + 1, j, k),     id(i + 1, j + 1, k),     id(i, j + 1, k),
+                         id(i, j, k + 1),     id(i + 1, j, k + 1), id(i + 1, j + 1, k + 1), id(i, j + 1, k + 1)};
+        const uint32_t paths[6][2] = {{1, 2}, {2, 3}, {3, 7}, {7, 4}, {4, 5}, {5, 1}};
+        for (const auto& p : paths) {
+          std::array<uint32_t, 4> t = {v[0], v[p[0]], v[p[1]], v[6]};
+          Vec3 a = mesh.nodes[t[0]], b = mesh.nodes[t[1]], c = mesh.nodes[t[2]], d = mesh.nodes[t[3]];
+          if (glm::dot(glm::cross(b - a, c - a), d - a) < 0.0f) std::swap(t[2], t[3]);
+          mesh.tets.push_back(t);
+        }
+      }
+    }
+  }
+  return mesh;
+}
+
+SurfaceMesh generateSphere(Vec3 radii, uint32_t subdivisions, const Pose& pose) {
+  TROCAR_PRECONDITION(subdivisions <= 5, "at most 5 subdivisions (10,242 vertices)");
+  const float t = (1.0f + std::sqrt(5.0f)) / 2.0f;
+  std::vector<Vec3> v = {{-1, t, 0}, {1, t, 0}, {-1, -t, 0}, {1, -t, 0}, {0, -1, t}, {0, 1, t},
+                         {0, -1, -t}, {0, 1, -t}, {t, 0, -1}, {t, 0, 1}, {-t, 0, -1}, {-t, 0, 1}};
+  for (Vec3& p : v) p = glm::normalize(p);
+  std::vector<std::array<uint32_t, 3>> f = {{0, 11, 5}, {0, 5, 1},  {0, 1, 7},   {0, 7, 10}, {0, 10, 11},
+                                            {1, 5, 9},  {5, 11, 4}, {11, 10, 2}, {10, 7, 6}, {7, 1, 8},
+                                            {3, 9, 4},  {3, 4, 2},  {3, 2, 6},   {3, 6, 8},  {3, 8, 9},
+                                            {4, 9, 5},  {2, 4, 11}, {6, 2, 10},  {8, 6, 7},  {9, 8, 1}};
+  for (uint32_t s = 0; s < subdivisions; ++s) {
+    std::map<std::pair<uint32_t, uint32_t>, uint32_t> mid;
+    auto midpoint = [&](uint32_t a, uint32_t b) {
+      auto key = std::make_pair(std::min(a, b), std::max(a, b));
+      auto it = mid.find(key);
+      if (it != mid.end()) return it->second;
+      v.push_back(glm::normalize(v[a] + v[b]));
+      uint32_t idx = static_cast<uint32_t>(v.size() - 1);
+      mid[key] = idx;
+      return idx;
+    };
+    std::vector<std::array<uint32_t, 3>> next;
+    for (const auto& tri : f) {
+      uint32_t a = midpoint(tri[0], tri[1]), b = midpoint(tri[1], tri[2]), c = midpoint(tri[2], tri[0]);
+      next.push_back({tri[0], a, c});
+      next.push_back({tri[1], b, a});
+      next.push_back({tri[2], c, b});
+      next.push_back({a, b, c});
+    }
+    f = std::move(next);
+  }
+  SurfaceMesh mesh;
+  for (const Vec3& p : v) mesh.vertices.push_back(pose.transformPoint(p * radii));
+  mesh.triangles = std::move(f);
+  return mesh;
+}
+
+}  // namespace trocar::physics

@@ -1,0 +1,53 @@
+#pragma once
+// Scene helpers for the simulation tests.
+
+#include <trocar/physics/World.h>
+
+#include <cmath>
+
+namespace trocar::physics::test {
+
+// A hand pose whose tool points straight down (-Y) with its tip at `tip`, for an open
+// (portless) instrument of the given spec.
+inline Pose handPointingDown(const Vec3& tip, const instruments::InstrumentSpec& spec) {
+  // Rotation -90 deg about X maps the tool's -Z (forward) onto -Y.
+  Quat q = glm::angleAxis(-kPi / 2.0f, Vec3(1.0f, 0.0f, 0.0f));
+  return {tip + q * Vec3(0.0f, 0.0f, spec.shaftLength), q};
+}
+
+inline InstrumentSettings openInstrument(instruments::InstrumentKind kind) {
+  InstrumentSettings s;
+  s.spec = instruments::defaultSpec(kind);
+  s.spec.shaftLength = 0.2f;
+  return s;
+}
+
+// A horizontal cloth at height `y`, fixed at its corners.
+inline TissueSettings clothAt(float y, uint32_t cells, float size = 0.1f) {
+  TissueSettings s;
+  s.name = "gauze";
+  s.kind = TissueKind::kCloth;
+  s.cloth.size = {size, size};
+  s.cloth.cellsX = cells;
+  s.cloth.cellsZ = cells;
+  s.cloth.pose.position = {0.0f, y, 0.0f};
+  s.material.massKg = 0.004f;
+  s.material.stretch = 0.9f;
+  s.material.bend = 0.05f;
+  s.material.damping = 0.02f;
+  s.fixed = NodeSelector::corners();
+  return s;
+}
+
+inline bool allFinite(const World& world, TissueId id) {
+  for (uint32_t i = 0; i < world.nodeCount(id); ++i) {
+    Vec3 p = world.nodePosition(id, i), v = world.nodeVelocity(id, i);
+    if (!std::isfinite(p.x) || !std::isfinite(p.y) || !std::isfinite(p.z) || !std::isfinite(v.x) ||
+        !std::isfinite(v.y) || !std::isfinite(v.z)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace trocar::physics::test

@@ -1,0 +1,99 @@
+#include "TissueMesh.h"
+
+#include <trocar/physics/Generators.h>
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace trocar::physics::detail {
+namespace {
+
+TEST(TissueMesh, ClothGridCounts) {
+  ClothGeometry g;
+  g.cellsX = 4;
+  g.cellsZ = 3;
+  auto mesh = buildClothMesh("c", g).value();
+  EXPECT_EQ(mesh.nodeCount(), 20u);       // 5 x 4
+  EXPECT_EQ(mesh.triangles.size(), 24u);  // 2 per cell
+  // Edges: 4 rows of 4 along X = 16, 5 columns of 3 along Z = 15, one diagonal per cell = 12.
+  EXPECT_EQ(mesh.edges().size(), 43u);
+  uint32_t pieces = 0;
+  mesh.pieces(&pieces);
+  EXPECT_EQ(pieces, 1u);
+}
+
+TEST(TissueMesh, TetBoxIsPositiveAndHasBoundary) {
+  TetMesh box = generateTetBox({0.01f, 0.01f, 0.01f}, 2, 2, 2);
+  EXPECT_EQ(box.nodes.size(), 27u);
+  EXPECT_EQ(box.tets.size(), 48u);
+  auto mesh = buildTetMesh("b", box).value();
+  // Boundary: 6 faces x 4 squares x 2 triangles.
+  EXPECT_EQ(mesh.triangles.size(), 48u);
+  // Lumped volume sums to the box volume (0.02^3 m^3).
+  auto measure = mesh.lumpedMeasure();
+  EXPECT_NEAR(std::accumulate(measure.begin(), measure.end(), 0.0), 8e-6, 1e-12);
+}
+
+TEST(TissueMesh, InvertedTetsAreReorientedAndDegenerateOnesRejectedWithIndex) {
+  TetMesh m;
+  m.nodes = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}};
+  m.tets = {{0, 2, 1, 3}};  // negative orientation
+  auto ok = buildTetMesh("t", m);
+  ASSERT_TRUE(ok.ok());
+  const auto& t = ok.value().tets[0];
+  Vec3 a = m.nodes[t[0]], b = m.nodes[t[1]], c = m.nodes[t[2]], d = m.nodes[t[3]];
+  EXPECT_GT(glm::dot(glm::cross(b - a, c - a), d - a), 0.0f);
+  m.tets.push_back({0, 1, 2, 4});  // all in the z = 0 plane
+  auto bad = buildTetMesh("liver", m);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "tissue 'liver': tetrahedron 1 is degenerate (zero volume)");
+  m.tets = {{0, 1, 2, 9}};
+  auto range = buildTetMesh("liver", m);
+  ASSERT_FALSE(range.ok());
+  EXPECT_NE(range.error().message.find("refers to node 9"), std::string::npos);
+}
+
+TEST(TissueMesh, SphereIsClosed) {
+  SurfaceMesh s = generateSphere({0.02f, 0.02f, 0.02f}, 2);
+  EXPECT_EQ(s.vertices.size(), 162u);  // 10 * 4^2 + 2
+  EXPECT_EQ(s.triangles.size(), 320u);
+  auto mesh = buildSurfaceMesh("s", s).value();
+  // Closed: every edge is shared by exactly two triangles -> E = 3F/2.
+  EXPECT_EQ(mesh.edges().size(), 480u);
+}
+
+TEST(TissueMesh, CutThroughTheMiddleSplitsAStripInTwo) {
+  // A 4 x 1 strip along X cut by the plane x = 0.001 (between nodes): two pieces.
+  ClothGeometry g;
+  g.size = {0.04f, 0.01f};
+  g.cellsX = 4;
+  g.cellsZ = 1;
+  auto mesh = buildClothMesh("strip", g).value();
+  std::vector<Vec3> x = mesh.rest, v(mesh.nodeCount(), Vec3(0.0f));
+  std::array<Vec3, 4> quad = {Vec3(0.001f, -0.01f, -0.02f), Vec3(0.001f, -0.01f, 0.02f), Vec3(0.001f, 0.01f, 0.02f),
+                              Vec3(0.001f, 0.01f, -0.02f)};
+  CutResult r = cutMesh(mesh, {&x, &v}, quad);
+  EXPECT_EQ(r.splitEdges, 3u);  // two horizontal edges and one diagonal cross x = 0.001
+  uint32_t pieces = 0;
+  mesh.pieces(&pieces);
+  EXPECT_EQ(pieces, 2u);
+  // New nodes sit on the cutting plane (exactly: t is not clamped here).
+  for (uint32_t i = mesh.originalNodeCount; i < mesh.nodeCount(); ++i) EXPECT_NEAR(x[i].x, 0.001f, 1e-6f);
+  EXPECT_NEAR(r.length, 0.01f, 1e-5f);  // straight across the 1 cm strip
+  // Area is unchanged by the split, so lumped mass stays the configured total.
+  auto masses = mesh.nodeMasses(1.0f);
+  EXPECT_NEAR(std::accumulate(masses.begin(), masses.end(), 0.0), 1.0, 1e-6);
+}
+
+TEST(TissueMesh, QuadMissingTheMeshCutsNothing) {
+  ClothGeometry g;
+  auto mesh = buildClothMesh("c", g).value();
+  std::vector<Vec3> x = mesh.rest, v(mesh.nodeCount(), Vec3(0.0f));
+  std::array<Vec3, 4> far = {Vec3(1, 1, 1), Vec3(1.1f, 1, 1), Vec3(1.1f, 1.1f, 1), Vec3(1, 1.1f, 1)};
+  EXPECT_EQ(cutMesh(mesh, {&x, &v}, far).splitEdges, 0u);
+  EXPECT_EQ(mesh.nodeCount(), mesh.originalNodeCount);
+}
+
+}  // namespace
+}  // namespace trocar::physics::detail
