@@ -298,133 +298,108 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   if (glm::length(normal) < 1e-18) return result;
   normal = glm::normalize(normal);
   glm::dvec3 center = (glm::dvec3(quad[0]) + glm::dvec3(quad[1]) + glm::dvec3(quad[2]) + glm::dvec3(quad[3])) / 4.0;
-  auto side = [&](const Vec3& p) { return glm::dot(glm::dvec3(p) - center, normal) >= 0.0; };
 
-  // 1. Crossings: edge -> new node (the positive-side copy; its twin follows later).
-  std::map<std::array<uint32_t, 2>, uint32_t> crossing;
-  const uint32_t firstNew = static_cast<uint32_t>(mesh.nodeCount());
+  using Crossing = TissueMesh::Crossing;
+  using EdgeKey = std::array<uint32_t, 2>;
+  // 1. Crossings: the pending ones from earlier cuts, then this blade's.
+  std::map<EdgeKey, Crossing> crossing;
+  std::map<EdgeKey, bool> fresh;
+  for (const Crossing& c : mesh.pending) crossing[c.edge] = c;
   for (const auto& e : mesh.edges()) {
+    if (crossing.count(e)) continue;
     double t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[1], quad[2]);
     if (t < 0.0) t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[2], quad[3]);
     if (t < 0.0) continue;
     double len = glm::length(glm::dvec3(x[e[1]] - x[e[0]]));
     double tMin = len > 0.0 ? std::min(0.1, 0.0005 / len) : 0.1;
-    t = std::clamp(t, tMin, 1.0 - tMin);
-    float tf = static_cast<float>(t);
+    Crossing c;
+    c.edge = e;
+    c.t = static_cast<float>(std::clamp(t, tMin, 1.0 - tMin));
+    c.normal = normal;
+    c.center = center;
+    crossing[e] = c;
+    fresh[e] = true;
+    result.path.push_back(glm::mix(x[e[0]], x[e[1]], c.t));
+  }
+  if (fresh.empty()) return result;
+  result.splitEdges = static_cast<uint32_t>(fresh.size());
+
+  // Nodes are created on first use, so no node exists that no face references.
+  auto createNode = [&](const Crossing& c) {
+    const auto& e = c.edge;
     uint32_t id = static_cast<uint32_t>(mesh.nodeCount());
-    crossing[e] = id;
-    mesh.rest.push_back(glm::mix(mesh.rest[e[0]], mesh.rest[e[1]], tf));
-    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(glm::mix(mesh.clothCoords[e[0]], mesh.clothCoords[e[1]], tf));
-    x.push_back(glm::mix(x[e[0]], x[e[1]], tf));
-    v.push_back(glm::mix(v[e[0]], v[e[1]], tf));
+    mesh.rest.push_back(glm::mix(mesh.rest[e[0]], mesh.rest[e[1]], c.t));
+    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(glm::mix(mesh.clothCoords[e[0]], mesh.clothCoords[e[1]], c.t));
+    x.push_back(glm::mix(x[e[0]], x[e[1]], c.t));
+    v.push_back(glm::mix(v[e[0]], v[e[1]], c.t));
     mesh.fixed.push_back(0);
     result.newNodeParents.push_back(e);
-    result.path.push_back(x.back());
-  }
-  if (crossing.empty()) return result;
-  result.splitEdges = static_cast<uint32_t>(crossing.size());
-
-  // 2. Twins: one copy of each crossing node for the negative side.
-  const uint32_t crossingCount = static_cast<uint32_t>(crossing.size());
-  for (uint32_t i = 0; i < crossingCount; ++i) {
-    uint32_t src = firstNew + i;
-    mesh.rest.push_back(mesh.rest[src]);
-    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(mesh.clothCoords[src]);
-    x.push_back(x[src]);
-    v.push_back(v[src]);
-    mesh.fixed.push_back(0);
-    result.newNodeParents.push_back(result.newNodeParents[i]);
-  }
-  auto twin = [&](uint32_t n) { return n >= firstNew && n < firstNew + crossingCount ? n + crossingCount : n; };
-  auto lookup = [&](uint32_t a, uint32_t b) -> uint32_t {
-    auto it = crossing.find({std::min(a, b), std::max(a, b)});
-    return it == crossing.end() ? kInvalidIndex : it->second;
+    return id;
   };
+  // One copy of each crossing per side of the blade that made it; `positive` is the side.
+  auto nodeFor = [&](Crossing& c, bool positive) {
+    uint32_t& id = positive ? c.node : c.twin;
+    if (id == kInvalidIndex) id = createNode(c);
+    return id;
+  };
+  auto sideOf = [](const Crossing& c, const Vec3& p) { return glm::dot(glm::dvec3(p) - c.center, c.normal) >= 0.0; };
+  auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
 
-  // 3. Split triangles; faces on the negative side use the twins.
+  // 2. Split the triangles this blade crosses.
   std::vector<std::array<uint32_t, 3>> out;
-  out.reserve(mesh.triangles.size() + 2 * crossing.size());
-  auto emit = [&](std::array<uint32_t, 3> f) {
-    Vec3 c = (x[f[0]] + x[f[1]] + x[f[2]]) / 3.0f;
-    if (!side(c)) {
-      for (uint32_t& n : f) n = twin(n);
-    }
-    out.push_back(f);
-  };
+  out.reserve(mesh.triangles.size() + 2 * fresh.size());
   for (const auto& tri : mesh.triangles) {
-    std::array<uint32_t, 3> m;
-    int cuts = 0;
-    for (int k = 0; k < 3; ++k) {
-      m[static_cast<size_t>(k)] = lookup(tri[static_cast<size_t>(k)], tri[static_cast<size_t>((k + 1) % 3)]);
-      if (m[static_cast<size_t>(k)] != kInvalidIndex) ++cuts;
+    std::array<Crossing*, 3> m{};
+    int cuts = 0, freshCuts = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      EdgeKey e = key(tri[k], tri[(k + 1) % 3]);
+      auto it = crossing.find(e);
+      if (it == crossing.end()) continue;
+      m[k] = &it->second;
+      ++cuts;
+      if (fresh.count(e)) ++freshCuts;
     }
-    if (cuts == 0) {
-      out.push_back(tri);
+    if (freshCuts == 0 || cuts == 1) {
+      out.push_back(tri);  // untouched by this blade, or a crack tip: stays whole for now
       continue;
     }
-    // Rotate so the pattern starts at a fixed place: for one cut, edge 0 is cut; for two,
-    // edges 0 and 2 are cut (vertex 0 is the one cut off). Three cuts (a curved cutting
-    // surface) are treated as two: the original edge (2,0) is left whole here, and the
-    // neighbour that shares it keeps its split node (a T-junction, harmless for the solver).
-    int r = 0;
-    if (cuts == 1) {
-      while (m[static_cast<size_t>(r)] == kInvalidIndex) ++r;
-    } else if (cuts == 2) {
-      while (!(m[static_cast<size_t>(r)] != kInvalidIndex && m[static_cast<size_t>((r + 2) % 3)] != kInvalidIndex)) ++r;
-    } else {
-      r = 1;  // drop edge (1,2) of the original order: keep edges 0 and 2 around vertex 0
-      cuts = 2;
+    // Rotate so edges 0 and 2 are the cut ones (vertex 0 is cut off). With three crossings
+    // (a curved cut), keep the two freshest: drop a pending one if there is one.
+    if (cuts == 3) {
+      size_t drop = 0;
+      while (drop < 3 && fresh.count(key(tri[drop], tri[(drop + 1) % 3]))) ++drop;
+      m[drop < 3 ? drop : 1] = nullptr;
     }
-    auto V = [&](int i) { return tri[static_cast<size_t>((i + r) % 3)]; };
-    auto M = [&](int i) { return m[static_cast<size_t>((i + r) % 3)]; };
-    if (cuts == 1) {
-      uint32_t a = V(0), b = V(1), c = V(2), mab = M(0);
-      emit({a, mab, c});
-      emit({mab, b, c});
-    } else {
-      uint32_t a = V(0), b = V(1), c = V(2), mab = M(0), mca = M(2);
-      emit({a, mab, mca});
-      emit({mab, b, c});
-      emit({mab, c, mca});
-    }
+    size_t r = 0;
+    while (!(m[r] && m[(r + 2) % 3])) ++r;
+    uint32_t a = tri[r], b = tri[(r + 1) % 3], c = tri[(r + 2) % 3];
+    Crossing& cab = *m[r];
+    Crossing& cca = *m[(r + 2) % 3];
+    // The chord from one crossing to the other cuts vertex a off. The corner face takes the
+    // copies on a's side of each crossing's blade, the other two faces the opposite copies,
+    // so neighbours that share a crossing agree on which copy belongs to which side.
+    bool abSide = sideOf(cab, x[a]);
+    bool caSide = sideOf(cca, x[a]);
+    out.push_back({a, nodeFor(cab, abSide), nodeFor(cca, caSide)});
+    out.push_back({nodeFor(cab, !abSide), b, c});
+    out.push_back({nodeFor(cab, !abSide), c, nodeFor(cca, !caSide)});
   }
   mesh.triangles = std::move(out);
 
-  // 4. Drop new nodes no face uses (e.g. a twin whose side has no face), renumbering only
-  //    the new tail so existing node indices stay valid.
-  std::vector<uint8_t> used(mesh.nodeCount(), 0);
+  // 3. Crossings whose edge is still whole somewhere stay pending for the next cut.
+  std::map<EdgeKey, bool> whole;
   for (const auto& f : mesh.triangles) {
-    for (uint32_t n : f) used[n] = 1;
+    for (size_t k = 0; k < 3; ++k) whole[key(f[k], f[(k + 1) % 3])] = true;
   }
-  std::vector<uint32_t> remap(mesh.nodeCount(), kInvalidIndex);
-  uint32_t next = firstNew;
-  for (uint32_t i = 0; i < firstNew; ++i) remap[i] = i;
-  std::vector<std::array<uint32_t, 2>> parents;
-  for (uint32_t i = firstNew; i < mesh.nodeCount(); ++i) {
-    if (!used[i]) continue;
-    remap[i] = next;
-    mesh.rest[next] = mesh.rest[i];
-    if (!mesh.clothCoords.empty()) mesh.clothCoords[next] = mesh.clothCoords[i];
-    x[next] = x[i];
-    v[next] = v[i];
-    mesh.fixed[next] = mesh.fixed[i];
-    parents.push_back(result.newNodeParents[i - firstNew]);
-    ++next;
-  }
-  mesh.rest.resize(next);
-  if (!mesh.clothCoords.empty()) mesh.clothCoords.resize(next);
-  x.resize(next);
-  v.resize(next);
-  mesh.fixed.resize(next);
-  result.newNodeParents = std::move(parents);
-  for (auto& f : mesh.triangles) {
-    for (uint32_t& n : f) n = remap[n];
+  mesh.pending.clear();
+  for (const auto& [e, c] : crossing) {
+    if (whole.count(e)) mesh.pending.push_back(c);
   }
 
-  // 5. The cut path: crossings ordered along the quad's first edge direction.
+  // 4. The cut path: crossings ordered along the quad's first edge direction.
   glm::dvec3 axis = glm::normalize(glm::dvec3(quad[1] - quad[0]));
-  std::sort(result.path.begin(), result.path.end(), [&](const Vec3& a, const Vec3& b) {
-    return glm::dot(glm::dvec3(a), axis) < glm::dot(glm::dvec3(b), axis);
+  std::sort(result.path.begin(), result.path.end(), [&](const Vec3& p, const Vec3& q) {
+    return glm::dot(glm::dvec3(p), axis) < glm::dot(glm::dvec3(q), axis);
   });
   for (size_t i = 1; i < result.path.size(); ++i) result.length += glm::length(result.path[i] - result.path[i - 1]);
   return result;

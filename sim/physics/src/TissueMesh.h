@@ -23,6 +23,17 @@ struct TissueMesh {
   // Cloth grid (for corner/border selectors).
   uint32_t gridX = 0, gridZ = 0;
 
+  // A blade crossing of an edge that is still whole on one side: a cut that ended inside a
+  // triangle (a crack tip). The next cut through that triangle splits it using this
+  // crossing, so a cut made of several strokes (scalpel ticks, scissor closures) connects.
+  struct Crossing {
+    std::array<uint32_t, 2> edge{};
+    float t = 0.5f;
+    glm::dvec3 normal{0.0}, center{0.0};  // the blade plane that made it
+    uint32_t node = 0xFFFFFFFFu, twin = 0xFFFFFFFFu;  // created on first use
+  };
+  std::vector<Crossing> pending;
+
   size_t nodeCount() const { return rest.size(); }
   // Unique undirected edges (a < b), sorted: links of the spring network.
   std::vector<std::array<uint32_t, 2>> edges() const;
@@ -60,10 +71,12 @@ struct CutResult {
   std::vector<std::array<uint32_t, 2>> newNodeParents;
 };
 
-// Splits every surface edge that crosses the cutting surface (two triangles: quad[0..2] and
-// quad[0,2,3]), inserting nodes exactly at the crossings (clamped so no link is shorter than
-// min(10% of its edge, 0.5 mm)) and duplicating them so the two sides separate. Triangle
-// meshes only (cloth, surface); returns an empty result for volumetric meshes.
+// Splits every surface triangle that the cutting surface (two triangles: quad[0..2] and
+// quad[0,2,3]) crosses, inserting nodes exactly at the edge crossings (clamped so no link is
+// shorter than min(10% of its edge, 0.5 mm)) and duplicating them so the two sides separate.
+// A triangle the blade only enters (one crossed edge) stays whole until a later cut leaves
+// it (see TissueMesh::pending). Triangle meshes only (cloth, surface); returns an empty
+// result for volumetric meshes.
 CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad);
 
 }  // namespace trocar::physics::detail
