@@ -423,13 +423,15 @@ struct World::Impl {
     return e;
   }
 
-  // Nodes of tissue `t` within the jaws: near the jaw centre (tip + half the jaw length
-  // back along the shaft).
+  // Nodes of tissue `t` within the jaws: within the grasp radius of a sphere around the
+  // distal quarter of the jaws (the tip pushes tissue ahead of it, so what the jaws take
+  // lies at and just beyond the tip, not at the hinge).
   std::vector<uint32_t> nodesInJaws(const Tool& tool, const Tissue& t, btVector3* centreOut) const {
     btTransform tip = toolTipTransform(tool);
-    btVector3 centre = tip * btVector3(0, 0, tool.settings.spec.jawLength * 0.5f);
+    const float quarter = tool.settings.spec.jawLength * 0.25f;
+    btVector3 centre = tip * btVector3(0, 0, quarter);
     if (centreOut) *centreOut = centre;
-    float radius = tool.settings.spec.graspRadius + tool.settings.spec.shaftRadius;
+    float radius = tool.settings.spec.graspRadius + tool.settings.spec.shaftRadius + quarter;
     float r2 = radius * radius;
     std::vector<uint32_t> out;
     for (int i = 0; i < t.body->m_nodes.size(); ++i) {
@@ -470,7 +472,7 @@ struct World::Impl {
       }
       // Rigid objects: a dynamic one whose bounds contain the jaw centre.
       btTransform tip = toolTipTransform(tool);
-      centre = tip * btVector3(0, 0, spec.jawLength * 0.5f);
+      centre = tip * btVector3(0, 0, spec.jawLength * 0.25f);
       for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
         Rigid& r = rigids[ri];
         if (r.settings.massKg <= 0.0f) continue;
