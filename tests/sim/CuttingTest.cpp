@@ -62,7 +62,8 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
     // leaves a crack tip that the next chord continues.
     float a0 = 2.0f * kPi * static_cast<float>(i) / chords;
     float a1 = 2.0f * kPi * static_cast<float>(i + 1) / chords;
-    world.cutWithQuad(id, bladeAlong({r * std::cos(a0), r * std::sin(a0)}, {r * std::cos(a1), r * std::sin(a1)}, 1.0f));
+    world.cutWithQuad(
+        id, bladeAlong({r * std::cos(a0), r * std::sin(a0)}, {r * std::cos(a1), r * std::sin(a1)}, 1.0f));
     EXPECT_EQ(world.pieceCount(id), i + 1 < chords ? 1u : 2u) << "after chord " << i;
   }
   ASSERT_EQ(world.pieceCount(id), 2u);

@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <unistd.h>
 
 namespace trocar::physics {
 namespace {
@@ -45,7 +45,8 @@ ScriptRun scriptedRun() {
     in.hands[0].pose = test::handPointingDown({-0.02f, ly, 0.0f}, grasper.spec);
     in.hands[0].trigger = t >= 250 && t < 650 ? 1.0f : 0.0f;  // releases at 1.3 s
     // Right: blades straddle the cloth at (0.025, 0); close at 0.6 s, open at 0.9 s.
-    in.hands[1].pose = test::handPointingDown({0.025f + 0.002f * std::sin(s * 7.0f), 0.086f, 0.01f}, scissors.spec);
+    in.hands[1].pose =
+        test::handPointingDown({0.025f + 0.002f * std::sin(s * 7.0f), 0.086f, 0.01f}, scissors.spec);
     // From 1.4 s the right hand carries the clip applier to fresh gauze at (0, -0.025).
     if (t >= 700) in.hands[1].pose = test::handPointingDown({0.0f, 0.088f, -0.025f}, scissors.spec);
     in.hands[1].trigger = (t >= 300 && t < 450) || t >= 760 ? 1.0f : 0.0f;
@@ -56,7 +57,9 @@ ScriptRun scriptedRun() {
   return run;
 }
 
-bool has(const ScriptRun& r, EventKind k) { return std::find(r.kinds.begin(), r.kinds.end(), k) != r.kinds.end(); }
+bool has(const ScriptRun& r, EventKind k) {
+  return std::find(r.kinds.begin(), r.kinds.end(), k) != r.kinds.end();
+}
 
 TEST(Determinism, SameInputsSameHashesInProcess) {
   ScriptRun a = scriptedRun();
@@ -88,8 +91,8 @@ TEST(Determinism, SameHashesInAChildProcess) {
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   ASSERT_GT(n, 0);
   exe[n] = '\0';
-  auto child = trocar::test::runCommand("TROCAR_DETERMINISM_OUT='" + file.string() + "' '" + std::string(exe) +
-                                        "' --gtest_filter=Determinism.ChildWriter");
+  auto child = trocar::test::runCommand("TROCAR_DETERMINISM_OUT='" + file.string() + "' '" +
+                                        std::string(exe) + "' --gtest_filter=Determinism.ChildWriter");
   ASSERT_EQ(child.exitCode, 0) << child.out << child.err;
   ScriptRun here = scriptedRun();
   std::ifstream in(file);

@@ -28,7 +28,8 @@ TEST(Instrument, PortShaftAlwaysPassesThroughThePort) {
   Port port{"p", Vec3(0.05f, 1.1f, -0.3f)};
   for (int i = 0; i < 20; ++i) {
     float a = 0.3f * static_cast<float>(i);
-    Pose hand{{0.05f + 0.1f * std::cos(a), 1.3f, -0.3f + 0.1f * std::sin(a)}, glm::angleAxis(a, Vec3(0, 1, 0))};
+    Pose hand{{0.05f + 0.1f * std::cos(a), 1.3f, -0.3f + 0.1f * std::sin(a)},
+              glm::angleAxis(a, Vec3(0, 1, 0))};
     Pose tip = tipTargetFromHand(hand, spec, &port);
     // Distance from the port to the line tip->handle must be ~0.
     Vec3 d = glm::normalize(hand.position - tip.position);

@@ -63,7 +63,8 @@ TEST(Interaction, GraspedNodesFollowTheTool) {
   EXPECT_GT(tip.y, 0.105f);
   // Nodes near where the jaws closed now sit near the lifted tip.
   float nearest = 1.0f;
-  for (uint32_t n = 0; n < world.nodeCount(id); ++n) nearest = std::min(nearest, glm::length(world.nodePosition(id, n) - tip));
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n)
+    nearest = std::min(nearest, glm::length(world.nodePosition(id, n) - tip));
   EXPECT_LT(nearest, 0.01f);
 }
 

@@ -52,14 +52,16 @@ TEST_P(Soak, TwentyThousandTicksStayBounded) {
     }
     InputFrame in;
     for (int h = 0; h < 2; ++h) {
-      in.hands[static_cast<size_t>(h)].pose = test::handPointingDown(target[h], h == 0 ? grasper.spec : scissors.spec);
+      in.hands[static_cast<size_t>(h)].pose =
+          test::handPointingDown(target[h], h == 0 ? grasper.spec : scissors.spec);
       in.hands[static_cast<size_t>(h)].trigger = trigger[h];
     }
     for (const Event& e : world.step(in)) instabilities += e.kind == EventKind::kInstability;
   }
   ASSERT_TRUE(test::allFinite(world, id));
   float maxSpeed = 0.0f;
-  for (uint32_t n = 0; n < world.nodeCount(id); ++n) maxSpeed = std::max(maxSpeed, glm::length(world.nodeVelocity(id, n)));
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n)
+    maxSpeed = std::max(maxSpeed, glm::length(world.nodeVelocity(id, n)));
   EXPECT_LT(maxSpeed, WorldSettings{}.maxNodeSpeed);
   // The guard may have had to step in, but not as a way of life.
   EXPECT_LT(instabilities, 20);
@@ -67,7 +69,8 @@ TEST_P(Soak, TwentyThousandTicksStayBounded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TissueKinds, Soak,
-                         ::testing::Values(TissueKind::kCloth, TissueKind::kVolumetric, TissueKind::kSurface));
+                         ::testing::Values(TissueKind::kCloth, TissueKind::kVolumetric,
+                                           TissueKind::kSurface));
 
 }  // namespace
 }  // namespace trocar::physics

@@ -71,8 +71,8 @@ TEST(TissueMesh, CutThroughTheMiddleSplitsAStripInTwo) {
   g.cellsZ = 1;
   auto mesh = buildClothMesh("strip", g).value();
   std::vector<Vec3> x = mesh.rest, v(mesh.nodeCount(), Vec3(0.0f));
-  std::array<Vec3, 4> quad = {Vec3(0.001f, -0.01f, -0.02f), Vec3(0.001f, -0.01f, 0.02f), Vec3(0.001f, 0.01f, 0.02f),
-                              Vec3(0.001f, 0.01f, -0.02f)};
+  std::array<Vec3, 4> quad = {Vec3(0.001f, -0.01f, -0.02f), Vec3(0.001f, -0.01f, 0.02f),
+                              Vec3(0.001f, 0.01f, 0.02f), Vec3(0.001f, 0.01f, -0.02f)};
   CutResult r = cutMesh(mesh, {&x, &v}, quad);
   EXPECT_EQ(r.splitEdges, 3u);  // two horizontal edges and one diagonal cross x = 0.001
   uint32_t pieces = 0;

@@ -23,7 +23,9 @@ std::optional<InstrumentKind> instrumentKindFromString(std::string_view name) {
   return std::nullopt;
 }
 
-const char* toString(Hand hand) { return hand == Hand::kLeft ? "left" : "right"; }
+const char* toString(Hand hand) {
+  return hand == Hand::kLeft ? "left" : "right";
+}
 
 InstrumentSpec defaultSpec(InstrumentKind kind) {
   InstrumentSpec spec;
@@ -70,7 +72,8 @@ Pose tipTargetFromHand(const Pose& hand, const InstrumentSpec& spec, const Port*
   Vec3 toPort = port->position - hand.position;
   float handleDistance = glm::length(toPort);
   // A handle exactly at the port has no direction: keep the hand's own pointing direction.
-  Vec3 forward = handleDistance > 1e-6f ? toPort / handleDistance : hand.orientation * Vec3(0.0f, 0.0f, -1.0f);
+  Vec3 forward =
+      handleDistance > 1e-6f ? toPort / handleDistance : hand.orientation * Vec3(0.0f, 0.0f, -1.0f);
   float depth = std::max(0.0f, spec.shaftLength - handleDistance);
   // Tool +Z points back along the shaft (towards the handle).
   Quat swing = alignZ(-forward);

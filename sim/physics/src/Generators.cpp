@@ -25,8 +25,8 @@ TetMesh generateTetBox(Vec3 h, uint32_t cx, uint32_t cy, uint32_t cz, const Pose
   for (uint32_t k = 0; k < cz; ++k) {
     for (uint32_t j = 0; j < cy; ++j) {
       for (uint32_t i = 0; i < cx; ++i) {
-        uint32_t v[8] = {id(i, j, k),         id(i + 1, j, k),     id(i + 1, j + 1, k),     id(i, j + 1, k),
-                         id(i, j, k + 1),     id(i + 1, j, k + 1), id(i + 1, j + 1, k + 1), id(i, j + 1, k + 1)};
+        uint32_t v[8] = {id(i, j, k),     id(i + 1, j, k),     id(i + 1, j + 1, k),     id(i, j + 1, k),
+                         id(i, j, k + 1), id(i + 1, j, k + 1), id(i + 1, j + 1, k + 1), id(i, j + 1, k + 1)};
         const uint32_t paths[6][2] = {{1, 2}, {2, 3}, {3, 7}, {7, 4}, {4, 5}, {5, 1}};
         for (const auto& p : paths) {
           std::array<uint32_t, 4> t = {v[0], v[p[0]], v[p[1]], v[6]};
@@ -43,8 +43,8 @@ TetMesh generateTetBox(Vec3 h, uint32_t cx, uint32_t cy, uint32_t cz, const Pose
 SurfaceMesh generateSphere(Vec3 radii, uint32_t subdivisions, const Pose& pose) {
   TROCAR_PRECONDITION(subdivisions <= 5, "at most 5 subdivisions (10,242 vertices)");
   const float t = (1.0f + std::sqrt(5.0f)) / 2.0f;
-  std::vector<Vec3> v = {{-1, t, 0}, {1, t, 0}, {-1, -t, 0}, {1, -t, 0}, {0, -1, t}, {0, 1, t},
-                         {0, -1, -t}, {0, 1, -t}, {t, 0, -1}, {t, 0, 1}, {-t, 0, -1}, {-t, 0, 1}};
+  std::vector<Vec3> v = {{-1, t, 0},  {1, t, 0},  {-1, -t, 0}, {1, -t, 0}, {0, -1, t},  {0, 1, t},
+                         {0, -1, -t}, {0, 1, -t}, {t, 0, -1},  {t, 0, 1},  {-t, 0, -1}, {-t, 0, 1}};
   for (Vec3& p : v) p = glm::normalize(p);
   std::vector<std::array<uint32_t, 3>> f = {{0, 11, 5}, {0, 5, 1},  {0, 1, 7},   {0, 7, 10}, {0, 10, 11},
                                             {1, 5, 9},  {5, 11, 4}, {11, 10, 2}, {10, 7, 6}, {7, 1, 8},

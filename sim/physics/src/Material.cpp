@@ -18,7 +18,8 @@ void applyMaterial(btSoftBody& body, const Material& material, TissueKind kind, 
   cfg.kKHR = 1.0f;
   cfg.kAHR = 1.0f;
   cfg.kPR = 0.0f;
-  cfg.kVC = kind == TissueKind::kCloth ? 0.0f : kVolumeConservationScale * std::clamp(material.volume, 0.0f, 1.0f);
+  cfg.kVC =
+      kind == TissueKind::kCloth ? 0.0f : kVolumeConservationScale * std::clamp(material.volume, 0.0f, 1.0f);
   cfg.piterations = static_cast<int>(std::clamp<uint32_t>(iterations, 1, 64));
   cfg.collisions = btSoftBody::fCollision::SDF_RS;
 }

@@ -30,8 +30,10 @@ void unite(std::vector<uint32_t>& parent, uint32_t a, uint32_t b) {
   b = findRoot(parent, b);
   if (a == b) return;
   // The lower index becomes the root: deterministic, and the root is the piece's smallest node.
-  if (a < b) parent[b] = a;
-  else parent[a] = b;
+  if (a < b)
+    parent[b] = a;
+  else
+    parent[a] = b;
 }
 
 // Segment p->q against triangle (a, b, c): returns the segment parameter of the crossing,
@@ -179,8 +181,9 @@ Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& input) {
     auto t = input.tets[i];
     for (uint32_t n : t) {
       if (n >= input.nodes.size()) {
-        return meshError(name, "tetrahedron " + std::to_string(i) + " refers to node " + std::to_string(n) +
-                                   " but there are only " + std::to_string(input.nodes.size()) + " nodes",
+        return meshError(name,
+                         "tetrahedron " + std::to_string(i) + " refers to node " + std::to_string(n) +
+                             " but there are only " + std::to_string(input.nodes.size()) + " nodes",
                          "node indices are 0-based");
       }
     }
@@ -196,8 +199,8 @@ Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& input) {
   std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
   for (const auto& t : mesh.tets) {
     // Faces opposite each vertex, wound so the normal points away from that vertex.
-    const std::array<std::array<uint32_t, 3>, 4> local = {{{t[1], t[2], t[3]}, {t[0], t[3], t[2]},
-                                                           {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
+    const std::array<std::array<uint32_t, 3>, 4> local = {
+        {{t[1], t[2], t[3]}, {t[0], t[3], t[2]}, {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
     for (const auto& f : local) {
       std::array<uint32_t, 3> key = f;
       std::sort(key.begin(), key.end());
@@ -216,7 +219,8 @@ Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& input) {
 
 Result<TissueMesh> buildSurfaceMesh(const std::string& name, const SurfaceMesh& input) {
   if (input.vertices.size() < 4 || input.triangles.size() < 4) {
-    return meshError(name, "a closed surface needs at least 4 vertices and 4 triangles", "check the mesh file");
+    return meshError(name, "a closed surface needs at least 4 vertices and 4 triangles",
+                     "check the mesh file");
   }
   TissueMesh mesh;
   mesh.kind = TissueKind::kSurface;
@@ -225,13 +229,15 @@ Result<TissueMesh> buildSurfaceMesh(const std::string& name, const SurfaceMesh& 
     const auto& t = input.triangles[i];
     for (uint32_t n : t) {
       if (n >= input.vertices.size()) {
-        return meshError(name, "triangle " + std::to_string(i) + " refers to vertex " + std::to_string(n) +
-                                   " of " + std::to_string(input.vertices.size()),
+        return meshError(name,
+                         "triangle " + std::to_string(i) + " refers to vertex " + std::to_string(n) + " of " +
+                             std::to_string(input.vertices.size()),
                          "vertex indices are 0-based");
       }
     }
     if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2]) {
-      return meshError(name, "triangle " + std::to_string(i) + " repeats a vertex", "remove degenerate triangles");
+      return meshError(name, "triangle " + std::to_string(i) + " repeats a vertex",
+                       "remove degenerate triangles");
     }
     mesh.triangles.push_back(t);
   }
@@ -270,7 +276,8 @@ std::vector<uint32_t> selectNodes(const NodeSelector& s, const TissueMesh& mesh)
   }
 }
 
-bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node, bool parentA, bool parentB) {
+bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node, bool parentA,
+                    bool parentB) {
   const Vec3& p = mesh.rest[node];
   switch (s.kind) {
     case NodeSelector::Kind::kSphere: return glm::length(p - s.center) <= s.radius;
@@ -280,7 +287,8 @@ bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node
     }
     case NodeSelector::Kind::kMarkingCircle:
       // A node on the marked line belongs to the inside (1 um tolerance for float rounding).
-      return !mesh.clothCoords.empty() && glm::length(mesh.clothCoords[node] - s.center2d) <= s.radius + 1e-6f;
+      return !mesh.clothCoords.empty() &&
+             glm::length(mesh.clothCoords[node] - s.center2d) <= s.radius + 1e-6f;
     case NodeSelector::Kind::kIndices:
     case NodeSelector::Kind::kCorners:
     case NodeSelector::Kind::kBorder: return parentA && parentB;
@@ -297,7 +305,8 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   glm::dvec3 normal = glm::cross(glm::dvec3(quad[2] - quad[0]), glm::dvec3(quad[3] - quad[1]));
   if (glm::length(normal) < 1e-18) return result;
   normal = glm::normalize(normal);
-  glm::dvec3 center = (glm::dvec3(quad[0]) + glm::dvec3(quad[1]) + glm::dvec3(quad[2]) + glm::dvec3(quad[3])) / 4.0;
+  glm::dvec3 center =
+      (glm::dvec3(quad[0]) + glm::dvec3(quad[1]) + glm::dvec3(quad[2]) + glm::dvec3(quad[3])) / 4.0;
 
   using Crossing = TissueMesh::Crossing;
   using EdgeKey = std::array<uint32_t, 2>;
@@ -329,7 +338,8 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     const auto& e = c.edge;
     uint32_t id = static_cast<uint32_t>(mesh.nodeCount());
     mesh.rest.push_back(glm::mix(mesh.rest[e[0]], mesh.rest[e[1]], c.t));
-    if (!mesh.clothCoords.empty()) mesh.clothCoords.push_back(glm::mix(mesh.clothCoords[e[0]], mesh.clothCoords[e[1]], c.t));
+    if (!mesh.clothCoords.empty())
+      mesh.clothCoords.push_back(glm::mix(mesh.clothCoords[e[0]], mesh.clothCoords[e[1]], c.t));
     x.push_back(glm::mix(x[e[0]], x[e[1]], c.t));
     v.push_back(glm::mix(v[e[0]], v[e[1]], c.t));
     mesh.fixed.push_back(0);
@@ -342,7 +352,9 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     if (id == kInvalidIndex) id = createNode(c);
     return id;
   };
-  auto sideOf = [](const Crossing& c, const Vec3& p) { return glm::dot(glm::dvec3(p) - c.center, c.normal) >= 0.0; };
+  auto sideOf = [](const Crossing& c, const Vec3& p) {
+    return glm::dot(glm::dvec3(p) - c.center, c.normal) >= 0.0;
+  };
   auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
 
   // 2. Split the triangles this blade crosses.
@@ -401,7 +413,8 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   std::sort(result.path.begin(), result.path.end(), [&](const Vec3& p, const Vec3& q) {
     return glm::dot(glm::dvec3(p), axis) < glm::dot(glm::dvec3(q), axis);
   });
-  for (size_t i = 1; i < result.path.size(); ++i) result.length += glm::length(result.path[i] - result.path[i - 1]);
+  for (size_t i = 1; i < result.path.size(); ++i)
+    result.length += glm::length(result.path[i] - result.path[i - 1]);
   return result;
 }
 

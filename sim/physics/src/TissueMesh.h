@@ -14,12 +14,12 @@ namespace trocar::physics::detail {
 
 struct TissueMesh {
   TissueKind kind = TissueKind::kCloth;
-  std::vector<Vec3> rest;                       // rest (material) positions, stage frame
-  std::vector<Vec2> clothCoords;                // cloth only: (x, z) in m from the cloth centre
+  std::vector<Vec3> rest;                          // rest (material) positions, stage frame
+  std::vector<Vec2> clothCoords;                   // cloth only: (x, z) in m from the cloth centre
   std::vector<std::array<uint32_t, 3>> triangles;  // surface faces (volumetric: boundary)
   std::vector<std::array<uint32_t, 4>> tets;       // volumetric only
-  std::vector<uint8_t> fixed;                   // 1 = pinned
-  uint32_t originalNodeCount = 0;               // nodes that existed before any cut
+  std::vector<uint8_t> fixed;                      // 1 = pinned
+  uint32_t originalNodeCount = 0;                  // nodes that existed before any cut
   // Cloth grid (for corner/border selectors).
   uint32_t gridX = 0, gridZ = 0;
 
@@ -29,7 +29,7 @@ struct TissueMesh {
   struct Crossing {
     std::array<uint32_t, 2> edge{};
     float t = 0.5f;
-    glm::dvec3 normal{0.0}, center{0.0};  // the blade plane that made it
+    glm::dvec3 normal{0.0}, center{0.0};              // the blade plane that made it
     uint32_t node = 0xFFFFFFFFu, twin = 0xFFFFFFFFu;  // created on first use
   };
   std::vector<Crossing> pending;

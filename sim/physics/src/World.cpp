@@ -35,17 +35,31 @@ constexpr float kAngularResponseTicks = 4.0f;
 constexpr float kMaxAngularSpeed = 20.0f;  // rad/s
 // A released rigid object is "at rest" after this long below these speeds.
 constexpr double kRestSeconds = 0.1;
-constexpr float kRestLinearSpeed = 0.02f;   // m/s
-constexpr float kRestAngularSpeed = 0.5f;   // rad/s
+constexpr float kRestLinearSpeed = 0.02f;  // m/s
+constexpr float kRestAngularSpeed = 0.5f;  // rad/s
 
-btVector3 toBt(const Vec3& v) { return {v.x, v.y, v.z}; }
-Vec3 toVec(const btVector3& v) { return {v.x(), v.y(), v.z()}; }
-btQuaternion toBt(const Quat& q) { return {q.x, q.y, q.z, q.w}; }
-Quat toQuat(const btQuaternion& q) { return Quat(q.w(), q.x(), q.y(), q.z()); }
-btTransform toBt(const Pose& p) { return btTransform(toBt(p.orientation), toBt(p.position)); }
-Pose toPose(const btTransform& t) { return {toVec(t.getOrigin()), toQuat(t.getRotation())}; }
+btVector3 toBt(const Vec3& v) {
+  return {v.x, v.y, v.z};
+}
+Vec3 toVec(const btVector3& v) {
+  return {v.x(), v.y(), v.z()};
+}
+btQuaternion toBt(const Quat& q) {
+  return {q.x, q.y, q.z, q.w};
+}
+Quat toQuat(const btQuaternion& q) {
+  return Quat(q.w(), q.x(), q.y(), q.z());
+}
+btTransform toBt(const Pose& p) {
+  return btTransform(toBt(p.orientation), toBt(p.position));
+}
+Pose toPose(const btTransform& t) {
+  return {toVec(t.getOrigin()), toQuat(t.getRotation())};
+}
 
-bool finite(const btVector3& v) { return std::isfinite(v.x()) && std::isfinite(v.y()) && std::isfinite(v.z()); }
+bool finite(const btVector3& v) {
+  return std::isfinite(v.x()) && std::isfinite(v.y()) && std::isfinite(v.z());
+}
 
 struct RigidDeleter {
   btDiscreteDynamicsWorld* world;
@@ -374,7 +388,8 @@ struct World::Impl {
   void drive(Tool& tool, const HandInput& hand) {
     const instruments::Port* port = tool.settings.port ? &*tool.settings.port : nullptr;
     if (hand.tracked) tool.target = instruments::tipTargetFromHand(hand.pose, tool.settings.spec, port);
-    btTransform target = toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
+    btTransform target =
+        toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
     btVector3 targetCom = target.getOrigin();
     if (!tool.hasTarget) {
       tool.prevTargetCom = targetCom;
@@ -486,8 +501,8 @@ struct World::Impl {
           continue;
         }
         btTransform frameInTool = tool.body->getWorldTransform().inverse() * r.body->getWorldTransform();
-        tool.graspConstraint = std::make_unique<btFixedConstraint>(*tool.body, *r.body, frameInTool,
-                                                                   btTransform::getIdentity());
+        tool.graspConstraint =
+            std::make_unique<btFixedConstraint>(*tool.body, *r.body, frameInTool, btTransform::getIdentity());
         world.addConstraint(tool.graspConstraint.get(), true);
         tool.graspRigid = ri;
         r.released = false;
@@ -626,7 +641,8 @@ struct World::Impl {
     for (uint32_t p = 0; p < t.pieceCount; ++p) {
       bool detached = t.hasFixed ? !anchored[p] : p != largest;
       if (!detached) continue;
-      if (std::find(t.reportedDetached.begin(), t.reportedDetached.end(), minNode[p]) != t.reportedDetached.end()) {
+      if (std::find(t.reportedDetached.begin(), t.reportedDetached.end(), minNode[p]) !=
+          t.reportedDetached.end()) {
         continue;
       }
       t.reportedDetached.push_back(minNode[p]);
@@ -672,11 +688,13 @@ struct World::Impl {
         const auto& contact = body->m_rcontacts[c];
         if (contact.m_cti.m_colObj != tool.body.get()) continue;
         hit = true;
-        if (touched.empty()) touchedNodes.push_back(static_cast<uint32_t>(contact.m_node - &body->m_nodes[0]));
+        if (touched.empty())
+          touchedNodes.push_back(static_cast<uint32_t>(contact.m_node - &body->m_nodes[0]));
       }
       if (hit) touched.push_back(ti);
     }
-    if (tool.graspTissue != kInvalidIndex && std::find(touched.begin(), touched.end(), tool.graspTissue) == touched.end()) {
+    if (tool.graspTissue != kInvalidIndex &&
+        std::find(touched.begin(), touched.end(), tool.graspTissue) == touched.end()) {
       touched.push_back(tool.graspTissue);
       std::sort(touched.begin(), touched.end());
       if (touchedNodes.empty()) touchedNodes = tool.graspNodes;
@@ -707,8 +725,10 @@ struct World::Impl {
       btPersistentManifold* m = dispatcher.getManifoldByIndexInternal(i);
       if (m->getNumContacts() == 0) continue;
       const btCollisionObject* other = nullptr;
-      if (m->getBody0() == tool.body.get()) other = m->getBody1();
-      else if (m->getBody1() == tool.body.get()) other = m->getBody0();
+      if (m->getBody0() == tool.body.get())
+        other = m->getBody1();
+      else if (m->getBody1() == tool.body.get())
+        other = m->getBody0();
       if (!other) continue;
       for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
         if (rigids[ri].body.get() == other) {
@@ -738,7 +758,8 @@ struct World::Impl {
     s.targetPose = tool.target;
     s.inContact = !touched.empty() || rigidHit != kInvalidIndex;
     s.touchedTissue = touched.empty() ? TissueId{} : TissueId{touched.front()};
-    s.touchedRegions = touched.empty() ? std::vector<uint32_t>{} : regionsOf(tissues[touched.front()], touchedNodes);
+    s.touchedRegions =
+        touched.empty() ? std::vector<uint32_t>{} : regionsOf(tissues[touched.front()], touchedNodes);
     s.touchedRigid = RigidId{rigidHit};
     s.grasping = tool.graspTissue != kInvalidIndex || tool.graspConstraint != nullptr;
 
@@ -852,13 +873,14 @@ struct World::Impl {
       Event e = makeEvent(EventKind::kInstability, nullptr);
       e.tissue = {ti};
       events.push_back(std::move(e));
-      TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu; restored its last good state", t.name.c_str(),
-                      static_cast<unsigned long long>(tick));
+      TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu; restored its last good state",
+                      t.name.c_str(), static_cast<unsigned long long>(tick));
     }
     for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
       Rigid& r = rigids[ri];
       const btTransform& tr = r.body->getWorldTransform();
-      if (finite(tr.getOrigin()) && finite(r.body->getLinearVelocity()) && finite(r.body->getAngularVelocity())) {
+      if (finite(tr.getOrigin()) && finite(r.body->getLinearVelocity()) &&
+          finite(r.body->getAngularVelocity())) {
         r.good = tr;
         continue;
       }
@@ -880,7 +902,8 @@ struct World::Impl {
 
 // ---------------------------------------------------------------------------------------
 
-World::World(const WorldSettings& settings) : mImpl(std::make_unique<Impl>(settings)), mClock(settings.tickHz) {}
+World::World(const WorldSettings& settings)
+    : mImpl(std::make_unique<Impl>(settings)), mClock(settings.tickHz) {}
 World::~World() = default;
 
 Result<TissueId> World::addTissue(const TissueSettings& s) {
@@ -901,12 +924,14 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
   if (s.fixed) {
     if ((s.fixed->kind == NodeSelector::Kind::kCorners || s.fixed->kind == NodeSelector::Kind::kBorder) &&
         s.kind != TissueKind::kCloth) {
-      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': 'corners' and 'border' apply to cloth only",
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + s.name + "': 'corners' and 'border' apply to cloth only",
                        "select fixed nodes with a box, a sphere or indices");
     }
     std::vector<uint32_t> fixed = detail::selectNodes(*s.fixed, t.mesh);
     if (fixed.empty()) {
-      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': the fixed-node selection selects no node",
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + s.name + "': the fixed-node selection selects no node",
                        "check its centre and size against the tissue's position");
     }
     for (uint32_t n : fixed) t.mesh.fixed[n] = 1;
@@ -932,7 +957,8 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
 
 Result<RigidId> World::addRigid(const RigidSettings& s) {
   if (s.massKg < 0.0f || !(s.halfExtents.x > 0.0f)) {
-    return makeError(ErrorCode::kInvalidInput, "rigid object '" + s.name + "': mass must be >= 0 and size > 0",
+    return makeError(ErrorCode::kInvalidInput,
+                     "rigid object '" + s.name + "': mass must be >= 0 and size > 0",
                      "mass_kg 0 makes a static object");
   }
   Impl::Rigid r;
@@ -942,7 +968,8 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
     case RigidShape::kBox: r.shape = std::make_unique<btBoxShape>(toBt(s.halfExtents)); break;
     case RigidShape::kSphere: r.shape = std::make_unique<btSphereShape>(s.halfExtents.x); break;
     case RigidShape::kCylinder:
-      r.shape = std::make_unique<btCylinderShape>(btVector3(s.halfExtents.x, s.halfExtents.y, s.halfExtents.x));
+      r.shape =
+          std::make_unique<btCylinderShape>(btVector3(s.halfExtents.x, s.halfExtents.y, s.halfExtents.x));
       break;
   }
   r.shape->setMargin(kShapeMargin);
@@ -1004,7 +1031,8 @@ const std::vector<Event>& World::step(const InputFrame& input) {
       // First tick: start the tool body at its target so it does not fly in.
       const instruments::Port* port = tool.settings.port ? &*tool.settings.port : nullptr;
       tool.target = instruments::tipTargetFromHand(input.hands[h].pose, tool.settings.spec, port);
-      btTransform start = toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
+      btTransform start =
+          toBt(tool.target) * btTransform(btQuaternion::getIdentity(), btVector3(0, 0, tool.comOffset));
       tool.body->setWorldTransform(start);
       tool.body->setCenterOfMassTransform(start);
     }
@@ -1114,12 +1142,19 @@ void World::snapshot(WorldSnapshot& out) const {
     out.instruments[h].jawAngle = tool.state.jawAngle;
   }
   out.clips.resize(w.clips.size());
-  for (size_t i = 0; i < w.clips.size(); ++i) out.clips[i].pose = toPose(w.clips[i].body->getWorldTransform());
+  for (size_t i = 0; i < w.clips.size(); ++i)
+    out.clips[i].pose = toPose(w.clips[i].body->getWorldTransform());
 }
 
-const InstrumentState& World::instrument(Hand hand) const { return mImpl->tools[static_cast<size_t>(hand)].state; }
-size_t World::tissueCount() const { return mImpl->tissues.size(); }
-size_t World::rigidCount() const { return mImpl->rigids.size(); }
+const InstrumentState& World::instrument(Hand hand) const {
+  return mImpl->tools[static_cast<size_t>(hand)].state;
+}
+size_t World::tissueCount() const {
+  return mImpl->tissues.size();
+}
+size_t World::rigidCount() const {
+  return mImpl->rigids.size();
+}
 
 std::string_view World::tissueName(TissueId id) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");

@@ -31,12 +31,12 @@ const char* toString(Hand hand);
 // laparoscopic instrument of each kind.
 struct InstrumentSpec {
   InstrumentKind kind = InstrumentKind::kGrasper;
-  float shaftLength = 0.36f;   // m, tip to handle (standard laparoscopic length)
-  float shaftRadius = 0.0025f; // m (5 mm instruments)
-  float jawLength = 0.015f;    // m, tip to hinge; scissor blades and grasper jaws
-  float maxJawAngle = 0.6f;    // rad, fully open
-  float massKg = 0.12f;        // the simulated tool body (tip section)
-  float graspRadius = 0.004f;  // m, tissue nodes this close to the jaw centre are held
+  float shaftLength = 0.36f;    // m, tip to handle (standard laparoscopic length)
+  float shaftRadius = 0.0025f;  // m (5 mm instruments)
+  float jawLength = 0.015f;     // m, tip to hinge; scissor blades and grasper jaws
+  float maxJawAngle = 0.6f;     // rad, fully open
+  float massKg = 0.12f;         // the simulated tool body (tip section)
+  float graspRadius = 0.004f;   // m, tissue nodes this close to the jaw centre are held
 
   bool grasps() const { return kind == InstrumentKind::kGrasper; }
   bool cutsOnClose() const { return kind == InstrumentKind::kScissors; }

@@ -8,7 +8,8 @@ namespace trocar::physics {
 
 // A box of cellsX*cellsY*cellsZ cubes, each split into 6 positive-volume tetrahedra that
 // share the cube diagonal (conforming across cubes). Nodes: (cx+1)(cy+1)(cz+1).
-TetMesh generateTetBox(Vec3 halfExtents, uint32_t cellsX, uint32_t cellsY, uint32_t cellsZ, const Pose& pose = {});
+TetMesh generateTetBox(Vec3 halfExtents, uint32_t cellsX, uint32_t cellsY, uint32_t cellsZ,
+                       const Pose& pose = {});
 
 // A closed sphere (icosahedron subdivided `subdivisions` times, 0..5); outward CCW winding.
 // Vertices: 10 * 4^s + 2. Scale per axis for an ellipsoid.

@@ -38,13 +38,13 @@ struct ZoneId {
 // ---- World ------------------------------------------------------------------------
 
 struct WorldSettings {
-  uint32_t tickHz = kDefaultTickHz;        // [50, 1000]
-  Vec3 gravity{0.0f, -9.81f, 0.0f};        // m/s^2
-  float groundHeight = 0.0f;               // top of the static ground box, m
-  float maxNodeSpeed = 30.0f;              // m/s; faster nodes count as unstable
+  uint32_t tickHz = kDefaultTickHz;  // [50, 1000]
+  Vec3 gravity{0.0f, -9.81f, 0.0f};  // m/s^2
+  float groundHeight = 0.0f;         // top of the static ground box, m
+  float maxNodeSpeed = 30.0f;        // m/s; faster nodes count as unstable
   // Laparoscopic camera (for "instrument out of view"); none in open scenarios.
   struct Camera {
-    Pose pose;                             // looks along its -Z
+    Pose pose;  // looks along its -Z
     float verticalFovRad = 1.2f;
     float aspect = 16.0f / 9.0f;
     float nearM = 0.005f;
@@ -59,14 +59,14 @@ struct WorldSettings {
 // place (Material.cpp, mapMaterial). Stiffness values are fractions in [0, 1]: 1 keeps the
 // rest shape as hard as the solver can, 0 offers no resistance.
 struct Material {
-  float stretch = 0.9f;        // resistance to stretching along the surface/edges
-  float bend = 0.1f;           // resistance to bending (cloth, surfaces)
-  float volume = 0.5f;         // resistance to volume change (volumetric, closed surfaces)
-  float damping = 0.02f;       // fraction of relative velocity removed per tick [0, 1)
-  float massKg = 0.01f;        // total mass of the tissue
-  float friction = 0.5f;       // dynamic friction against instruments and objects [0, 1]
-  float damageForceN = 3.0f;   // interaction force above which the tissue is damaged
-  float tearForceN = 6.0f;     // grasp force above which the grasp tears out
+  float stretch = 0.9f;       // resistance to stretching along the surface/edges
+  float bend = 0.1f;          // resistance to bending (cloth, surfaces)
+  float volume = 0.5f;        // resistance to volume change (volumetric, closed surfaces)
+  float damping = 0.02f;      // fraction of relative velocity removed per tick [0, 1)
+  float massKg = 0.01f;       // total mass of the tissue
+  float friction = 0.5f;      // dynamic friction against instruments and objects [0, 1]
+  float damageForceN = 3.0f;  // interaction force above which the tissue is damaged
+  float tearForceN = 6.0f;    // grasp force above which the grasp tears out
 };
 
 // Node selection used for regions and fixed nodes. A node is selected when its *rest*
@@ -96,16 +96,16 @@ struct RegionSettings {
 
 // Geometry: exactly one of these is set (checked by addTissue).
 struct ClothGeometry {
-  Vec2 size{0.1f, 0.1f};          // m, along the cloth's local X and Z
+  Vec2 size{0.1f, 0.1f};  // m, along the cloth's local X and Z
   uint32_t cellsX = 32, cellsZ = 32;
-  Pose pose;                      // cloth centre; the sheet lies in its local X-Z plane
+  Pose pose;  // cloth centre; the sheet lies in its local X-Z plane
 };
 struct TetMesh {
-  std::vector<Vec3> nodes;        // stage frame, m
+  std::vector<Vec3> nodes;                    // stage frame, m
   std::vector<std::array<uint32_t, 4>> tets;  // positive volume (addTissue checks)
 };
 struct SurfaceMesh {
-  std::vector<Vec3> vertices;     // stage frame, m
+  std::vector<Vec3> vertices;                      // stage frame, m
   std::vector<std::array<uint32_t, 3>> triangles;  // closed, outward counter-clockwise
 };
 
@@ -114,9 +114,9 @@ enum class TissueKind : uint8_t { kCloth, kVolumetric, kSurface };
 struct TissueSettings {
   std::string name;
   TissueKind kind = TissueKind::kCloth;
-  ClothGeometry cloth;            // kCloth
-  TetMesh tetMesh;                // kVolumetric
-  SurfaceMesh surface;            // kSurface
+  ClothGeometry cloth;  // kCloth
+  TetMesh tetMesh;      // kVolumetric
+  SurfaceMesh surface;  // kSurface
   Material material;
   std::optional<NodeSelector> fixed;  // nodes pinned in place
   std::vector<RegionSettings> regions;
@@ -130,8 +130,8 @@ enum class RigidShape : uint8_t { kBox, kSphere, kCylinder };
 struct RigidSettings {
   std::string name;
   RigidShape shape = RigidShape::kBox;
-  Vec3 halfExtents{0.01f};   // box; cylinder uses x as radius, y as half height; sphere x
-  float massKg = 0.0f;       // 0: static
+  Vec3 halfExtents{0.01f};  // box; cylinder uses x as radius, y as half height; sphere x
+  float massKg = 0.0f;      // 0: static
   float friction = 0.6f;
   Pose pose;
 };
@@ -149,11 +149,11 @@ struct InstrumentSettings {
   std::optional<instruments::Port> port;  // laparoscopic: through this port
   // Virtual coupling: spring-damper from the tracked pose to the tool body. The spring
   // force is the feedback force. Defaults are near critically damped for the tool mass.
-  float linearStiffness = 400.0f;   // N/m
-  float linearDamping = 12.0f;      // N s/m
-  float angularStiffness = 2.0f;    // N m/rad
-  float angularDamping = 0.05f;     // N m s/rad
-  float maxForceN = 25.0f;          // coupling force clamp
+  float linearStiffness = 400.0f;  // N/m
+  float linearDamping = 12.0f;     // N s/m
+  float angularStiffness = 2.0f;   // N m/rad
+  float angularDamping = 0.05f;    // N m s/rad
+  float maxForceN = 25.0f;         // coupling force clamp
 };
 
 // ---- Input -------------------------------------------------------------------------
@@ -175,19 +175,19 @@ struct InputFrame {
 // ---- Events ------------------------------------------------------------------------
 
 enum class EventKind : uint8_t {
-  kContactBegin,   // instrument starts touching a tissue or rigid object
+  kContactBegin,  // instrument starts touching a tissue or rigid object
   kContactEnd,
-  kGrasp,          // jaws closed on tissue nodes or a rigid object
-  kRelease,        // jaws opened (or the grasp tore out: see kDamage with torn=true)
-  kCut,            // value = cut length (m)
-  kDetached,       // a tissue piece lost every connection to its fixed nodes
-  kClipApplied,    // value = position along the tissue's long axis [0, 1]
-  kDropped,        // rigid object came to rest outside every target zone
-  kPlaced,         // rigid object came to rest inside `zone`
-  kDamage,         // value = force (N) above the region's damage threshold
-  kOutOfViewBegin, // instrument tip left the camera frustum
+  kGrasp,           // jaws closed on tissue nodes or a rigid object
+  kRelease,         // jaws opened (or the grasp tore out: see kDamage with torn=true)
+  kCut,             // value = cut length (m)
+  kDetached,        // a tissue piece lost every connection to its fixed nodes
+  kClipApplied,     // value = position along the tissue's long axis [0, 1]
+  kDropped,         // rigid object came to rest outside every target zone
+  kPlaced,          // rigid object came to rest inside `zone`
+  kDamage,          // value = force (N) above the region's damage threshold
+  kOutOfViewBegin,  // instrument tip left the camera frustum
   kOutOfViewEnd,
-  kInstability,    // NaN/runaway detected in a body; its last good state was restored
+  kInstability,  // NaN/runaway detected in a body; its last good state was restored
 };
 const char* toString(EventKind kind);
 
@@ -213,7 +213,7 @@ struct InstrumentState {
   float jawAngle = 0.0f;     // rad
   Vec3 couplingForce{0.0f};  // N, on the tool toward the hand target (feedback force)
   bool inContact = false;
-  TissueId touchedTissue;    // the tissue touched (first by index), if any
+  TissueId touchedTissue;  // the tissue touched (first by index), if any
   std::vector<uint32_t> touchedRegions;
   RigidId touchedRigid;
   bool grasping = false;
