@@ -61,10 +61,6 @@ bool finite(const btVector3& v) {
   return std::isfinite(v.x()) && std::isfinite(v.y()) && std::isfinite(v.z());
 }
 
-struct RigidDeleter {
-  btDiscreteDynamicsWorld* world;
-};
-
 }  // namespace
 
 const char* toString(EventKind kind) {
