@@ -71,6 +71,11 @@ TEST(Determinism, SameInputsSameHashesInProcess) {
   EXPECT_TRUE(has(a, EventKind::kContactBegin));
   EXPECT_TRUE(has(a, EventKind::kGrasp));
   EXPECT_TRUE(has(a, EventKind::kCut));
+  EXPECT_TRUE(has(a, EventKind::kClipApplied)) << [&] {
+    std::string k;
+    for (auto e : a.kinds) k += std::string(toString(e)) + " ";
+    return k;
+  }();
   // The state actually evolves (a constant hash would pass the comparison trivially).
   EXPECT_NE(a.hashes.front(), a.hashes.back());
 }

@@ -70,3 +70,31 @@ TEST(Interaction, GraspedNodesFollowTheTool) {
 
 }  // namespace
 }  // namespace trocar::physics
+
+namespace trocar::physics {
+namespace {
+
+// Opening the jaws lets go: the membrane springs back down, away from the lifted tool.
+TEST(Interaction, ReleaseLetsTheTissueGo) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(membrane()).value();
+  auto grasper = test::openInstrument(instruments::InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kLeft, grasper);
+  int releases = 0;
+  for (int t = 0; t < 900; ++t) {
+    InputFrame in;
+    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    in.hands[0].pose = test::handPointingDown({-0.02f, y, 0.0f}, grasper.spec);
+    in.hands[0].trigger = t >= 100 && t < 600 ? 1.0f : 0.0f;
+    for (const Event& e : world.step(in)) releases += e.kind == EventKind::kRelease;
+  }
+  EXPECT_EQ(releases, 1);
+  EXPECT_FALSE(world.instrument(Hand::kLeft).grasping);
+  Vec3 tip = world.instrument(Hand::kLeft).tipPose.position;
+  float highest = 0.0f;
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n) highest = std::max(highest, world.nodePosition(id, n).y);
+  EXPECT_LT(highest, tip.y - 0.01f) << "the membrane fell back below the tool";
+}
+
+}  // namespace
+}  // namespace trocar::physics
