@@ -1,6 +1,8 @@
 // Cutting: the cut follows the blade, and the pattern-cutting case detaches one piece.
 #include "SimTestUtil.h"
 
+#include <trocar/physics/Generators.h>
+
 #include <gtest/gtest.h>
 
 namespace trocar::physics {
@@ -74,6 +76,54 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
   circleY /= static_cast<float>(world.regionNodes(id, region).size());
   EXPECT_LT(circleY, 0.9f) << "the cut-out circle falls away from the gauze";
   EXPECT_GT(world.nodePosition(id, 0).y, 0.999f);
+}
+
+}  // namespace
+}  // namespace trocar::physics
+
+namespace trocar::physics {
+namespace {
+
+// Volumetric tissue: a 4 x 2 x 4 cm block (8 x 4 x 8 cells, 2,025 nodes) on the ground.
+TissueSettings block() {
+  TissueSettings s;
+  s.name = "liver";
+  s.kind = TissueKind::kVolumetric;
+  s.tetMesh = generateTetBox({0.02f, 0.01f, 0.02f}, 8, 4, 8, {{0.0f, 0.0101f, 0.0f}, Quat(1, 0, 0, 0)});
+  s.material.massKg = 0.05f;
+  return s;
+}
+
+// A vertical blade in the plane x = 0.0031 (not on a grid plane), reaching from z0 to z1.
+std::array<Vec3, 4> sagittalBlade(float z0, float z1) {
+  return {Vec3(0.0031f, -0.01f, z0), Vec3(0.0031f, -0.01f, z1), Vec3(0.0031f, 0.04f, z1), Vec3(0.0031f, 0.04f, z0)};
+}
+
+TEST(VolumeCutting, ThroughCutSplitsTheBlockAlongTheBlade) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(block()).value();
+  const size_t before = world.nodeCount(id);
+  ASSERT_GT(world.cutWithQuad(id, sagittalBlade(-0.03f, 0.03f)), 0u);
+  EXPECT_EQ(world.pieceCount(id), 2u);
+  for (uint32_t n = static_cast<uint32_t>(before); n < world.nodeCount(id); ++n) {
+    EXPECT_NEAR(world.nodePosition(id, n).x, 0.0031f, 0.001f) << "node " << n;
+  }
+  double mass = 0.0;
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n) mass += static_cast<double>(world.nodeMass(id, n));
+  EXPECT_NEAR(mass, 0.05, 1e-7) << "the split tets partition the same volume";
+  for (int i = 0; i < 300; ++i) world.step(InputFrame{});
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
+// Two strokes, each through half the block, join into one cut: the first leaves crack tips
+// that the second continues.
+TEST(VolumeCutting, TwoStrokesJoin) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(block()).value();
+  world.cutWithQuad(id, sagittalBlade(-0.03f, 0.0013f));
+  EXPECT_EQ(world.pieceCount(id), 1u) << "half a cut leaves the block in one piece";
+  world.cutWithQuad(id, sagittalBlade(0.0013f, 0.03f));
+  EXPECT_EQ(world.pieceCount(id), 2u);
 }
 
 }  // namespace

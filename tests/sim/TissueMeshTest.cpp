@@ -97,3 +97,44 @@ TEST(TissueMesh, QuadMissingTheMeshCutsNothing) {
 
 }  // namespace
 }  // namespace trocar::physics::detail
+
+namespace trocar::physics::detail {
+namespace {
+
+double totalVolume(const TissueMesh& m) {
+  auto measure = m.lumpedMeasure();
+  return std::accumulate(measure.begin(), measure.end(), 0.0);
+}
+
+// One tet (edge 1 cm, volume 1e-6 / 6 m^3) cut by a plane: three crossings around a vertex
+// give a corner tet plus a prism of 3 (4 tets); four crossings give two prisms (6 tets).
+// Either way the two sides separate and the volume is unchanged.
+TEST(TissueMesh, TetSplitsPreserveVolume) {
+  TetMesh one;
+  one.nodes = {{0, 0, 0}, {0.01f, 0, 0}, {0, 0.01f, 0}, {0, 0, 0.01f}};
+  one.tets = {{0, 1, 2, 3}};
+  struct Case {
+    std::array<Vec3, 4> quad;
+    size_t tets;
+  };
+  // Plane x = 0.002 (cuts the three edges at vertex 1), plane x + y = 0.008 (four edges).
+  const Case cases[] = {
+      {{Vec3(0.002f, -1, -1), Vec3(0.002f, 1, -1), Vec3(0.002f, 1, 1), Vec3(0.002f, -1, 1)}, 4},
+      {{Vec3(0.008f, 0, -1), Vec3(-1, 1.008f, -1), Vec3(-1, 1.008f, 1), Vec3(0.008f, 0, 1)}, 6},
+  };
+  for (const auto& c : cases) {
+    auto mesh = buildTetMesh("t", one).value();
+    std::vector<Vec3> x = mesh.rest, v(mesh.nodeCount(), Vec3(0.0f));
+    CutResult r = cutMesh(mesh, {&x, &v}, c.quad);
+    EXPECT_EQ(r.splitEdges, c.tets == 4 ? 3u : 4u);
+    EXPECT_EQ(mesh.tets.size(), c.tets);
+    // Node positions are floats: 1e-13 m^3 is a relative 6e-7.
+    EXPECT_NEAR(totalVolume(mesh), 1e-6 / 6.0, 1e-13) << c.tets;
+    uint32_t pieces = 0;
+    mesh.pieces(&pieces);
+    EXPECT_EQ(pieces, 2u) << c.tets;
+  }
+}
+
+}  // namespace
+}  // namespace trocar::physics::detail

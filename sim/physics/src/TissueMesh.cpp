@@ -54,6 +54,28 @@ double segmentTriangle(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& 
   return (t >= 0.0 && t <= 1.0) ? t : -1.0;
 }
 
+// Boundary faces: tet faces that appear exactly once, wound outward, in a fixed order.
+std::vector<std::array<uint32_t, 3>> boundaryFaces(const std::vector<std::array<uint32_t, 4>>& tets) {
+  std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
+  for (const auto& t : tets) {
+    // Faces opposite each vertex, wound so the normal points away from that vertex.
+    const std::array<std::array<uint32_t, 3>, 4> local = {{{t[1], t[2], t[3]}, {t[0], t[3], t[2]},
+                                                           {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
+    for (const auto& f : local) {
+      std::array<uint32_t, 3> key = f;
+      std::sort(key.begin(), key.end());
+      auto& entry = faces[key];
+      entry.first++;
+      entry.second = f;
+    }
+  }
+  std::vector<std::array<uint32_t, 3>> out;
+  for (const auto& [key, entry] : faces) {
+    if (entry.first == 1) out.push_back(entry.second);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::array<uint32_t, 2>> TissueMesh::edges() const {
@@ -195,23 +217,7 @@ Result<TissueMesh> buildTetMesh(const std::string& name, const TetMesh& input) {
     if (v < 0.0) std::swap(t[2], t[3]);  // orient to positive volume
     mesh.tets.push_back(t);
   }
-  // Boundary faces: tet faces that appear exactly once, wound outward.
-  std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
-  for (const auto& t : mesh.tets) {
-    // Faces opposite each vertex, wound so the normal points away from that vertex.
-    const std::array<std::array<uint32_t, 3>, 4> local = {
-        {{t[1], t[2], t[3]}, {t[0], t[3], t[2]}, {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
-    for (const auto& f : local) {
-      std::array<uint32_t, 3> key = f;
-      std::sort(key.begin(), key.end());
-      auto& entry = faces[key];
-      entry.first++;
-      entry.second = f;
-    }
-  }
-  for (const auto& [key, entry] : faces) {
-    if (entry.first == 1) mesh.triangles.push_back(entry.second);
-  }
+  mesh.triangles = boundaryFaces(mesh.tets);
   mesh.fixed.assign(mesh.rest.size(), 0);
   mesh.originalNodeCount = static_cast<uint32_t>(mesh.rest.size());
   return mesh;
@@ -296,9 +302,102 @@ bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node
   return false;
 }
 
+// Splits the tetrahedra the blade crosses. A tet crossed on the three edges around one
+// vertex becomes a corner tet and a prism; crossed on four edges (two vertices per side),
+// two prisms. Each prism is cut into three tets. Tets crossed on fewer edges are crack
+// tips and stay whole (their crossings stay pending); other patterns (a strongly curved
+// blade) are left whole too. Boundary faces are recomputed, so cut faces become surface.
+template <typename CrossingMap, typename FreshMap, typename NodeFor, typename SideOf>
+void splitTets(TissueMesh& mesh, const std::vector<Vec3>& x, CrossingMap& crossing, const FreshMap& fresh,
+               NodeFor&& nodeFor, SideOf&& sideOf) {
+  using EdgeKey = std::array<uint32_t, 2>;
+  auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
+  std::vector<std::array<uint32_t, 4>> out;
+  out.reserve(mesh.tets.size() + 8 * fresh.size());
+  // Adds a tet, oriented to positive rest volume; drops slivers of zero volume.
+  auto emit = [&](std::array<uint32_t, 4> t) {
+    const auto& r = mesh.rest;
+    double v = tetSignedVolume(r[t[0]], r[t[1]], r[t[2]], r[t[3]]);
+    if (std::abs(v) < 1e-18) return;
+    if (v < 0.0) std::swap(t[2], t[3]);
+    out.push_back(t);
+  };
+  // Prism (a0 a1 a2) over (b0 b1 b2) with edges ai-bi: three tets.
+  auto prism = [&](uint32_t a0, uint32_t a1, uint32_t a2, uint32_t b0, uint32_t b1, uint32_t b2) {
+    emit({a0, a1, a2, b0});
+    emit({a1, a2, b0, b1});
+    emit({a2, b0, b1, b2});
+  };
+  const std::array<std::array<size_t, 2>, 6> tetEdges = {{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}};
+  for (const auto& tet : mesh.tets) {
+    std::array<bool, 6> cut{};
+    int cuts = 0, freshCuts = 0;
+    for (size_t k = 0; k < 6; ++k) {
+      EdgeKey e = key(tet[tetEdges[k][0]], tet[tetEdges[k][1]]);
+      if (!crossing.count(e)) continue;
+      cut[k] = true;
+      ++cuts;
+      if (fresh.count(e)) ++freshCuts;
+    }
+    if (freshCuts == 0 || cuts < 3 || cuts > 4) {
+      out.push_back(tet);
+      continue;
+    }
+    // Per vertex: how many of its three edges are cut.
+    std::array<int, 4> degree{};
+    for (size_t k = 0; k < 6; ++k) {
+      if (!cut[k]) continue;
+      degree[tetEdges[k][0]]++;
+      degree[tetEdges[k][1]]++;
+    }
+    // The copy of the crossing on edge (from, to) on the side of point `ref`, or the other.
+    auto node = [&](uint32_t from, uint32_t to, const Vec3& ref, bool sameSide) {
+      auto& c = crossing.at(key(from, to));
+      return nodeFor(c, sideOf(c, ref) == sameSide);
+    };
+    if (cuts == 3) {
+      size_t apex = 4;
+      for (size_t i = 0; i < 4; ++i) {
+        if (degree[i] == 3) apex = i;
+      }
+      if (apex == 4) {
+        out.push_back(tet);  // three cuts not around one vertex: not a planar section
+        continue;
+      }
+      uint32_t a = tet[apex];
+      std::array<uint32_t, 3> o{};
+      for (size_t i = 0, j = 0; i < 4; ++i) {
+        if (i != apex) o[j++] = tet[i];
+      }
+      const Vec3 ax = x[a];  // a copy: creating nodes grows x
+      // The corner takes the copies on a's side; the prism beyond takes the others.
+      emit({a, node(a, o[0], ax, true), node(a, o[1], ax, true), node(a, o[2], ax, true)});
+      prism(node(a, o[0], ax, false), node(a, o[1], ax, false), node(a, o[2], ax, false), o[0], o[1], o[2]);
+      continue;
+    }
+    // Four cuts: the two uncut edges join the two vertices on each side.
+    std::array<size_t, 2> uncut{};
+    size_t found = 0;
+    for (size_t k = 0; k < 6; ++k) {
+      if (!cut[k] && found < 2) uncut[found++] = k;
+    }
+    if (found != 2 || degree[0] != 2 || degree[1] != 2 || degree[2] != 2 || degree[3] != 2) {
+      out.push_back(tet);
+      continue;
+    }
+    uint32_t a = tet[tetEdges[uncut[0]][0]], b = tet[tetEdges[uncut[0]][1]];
+    uint32_t c = tet[tetEdges[uncut[1]][0]], d = tet[tetEdges[uncut[1]][1]];
+    const Vec3 ax = x[a];  // a copy: creating nodes grows x
+    // Side {a, b}: prism (a, ac, ad) over (b, bc, bd). Side {c, d}: (c, ac, bc) over (d, ad, bd).
+    prism(a, node(a, c, ax, true), node(a, d, ax, true), b, node(b, c, ax, true), node(b, d, ax, true));
+    prism(c, node(a, c, ax, false), node(b, c, ax, false), d, node(a, d, ax, false), node(b, d, ax, false));
+  }
+  mesh.tets = std::move(out);
+  mesh.triangles = boundaryFaces(mesh.tets);
+}
+
 CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad) {
   CutResult result;
-  if (!mesh.tets.empty()) return result;
   std::vector<Vec3>& x = *state.positions;
   std::vector<Vec3>& v = *state.velocities;
 
@@ -357,6 +456,9 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   };
   auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
 
+  if (!mesh.tets.empty()) {
+    splitTets(mesh, x, crossing, fresh, nodeFor, sideOf);
+  } else {
   // 2. Split the triangles this blade crosses.
   std::vector<std::array<uint32_t, 3>> out;
   out.reserve(mesh.triangles.size() + 2 * fresh.size());
@@ -397,12 +499,11 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     out.push_back({nodeFor(cab, !abSide), c, nodeFor(cca, !caSide)});
   }
   mesh.triangles = std::move(out);
+  }
 
   // 3. Crossings whose edge is still whole somewhere stay pending for the next cut.
   std::map<EdgeKey, bool> whole;
-  for (const auto& f : mesh.triangles) {
-    for (size_t k = 0; k < 3; ++k) whole[key(f[k], f[(k + 1) % 3])] = true;
-  }
+  for (const auto& e : mesh.edges()) whole[e] = true;
   mesh.pending.clear();
   for (const auto& [e, c] : crossing) {
     if (whole.count(e)) mesh.pending.push_back(c);
@@ -413,8 +514,12 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   std::sort(result.path.begin(), result.path.end(), [&](const Vec3& p, const Vec3& q) {
     return glm::dot(glm::dvec3(p), axis) < glm::dot(glm::dvec3(q), axis);
   });
-  for (size_t i = 1; i < result.path.size(); ++i)
-    result.length += glm::length(result.path[i] - result.path[i - 1]);
+  if (mesh.tets.empty()) {
+    for (size_t i = 1; i < result.path.size(); ++i) result.length += glm::length(result.path[i] - result.path[i - 1]);
+  } else if (!result.path.empty()) {
+    // A volume cut is a surface: its length is its extent along the blade.
+    result.length = static_cast<float>(glm::dot(glm::dvec3(result.path.back() - result.path.front()), axis));
+  }
   return result;
 }
 
