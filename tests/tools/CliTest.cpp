@@ -81,3 +81,36 @@ TEST(Cli, DoctorSurvivesABrokenRuntimeManifest) {
 
 }  // namespace
 }  // namespace trocar
+
+namespace trocar {
+namespace {
+
+// The benchmark's JSON contract (issue: sim-core): one object per case with these keys, and
+// the cases really do their work (the counts of what happened are part of the output).
+TEST(Cli, BenchSimJsonHasEveryCaseAndKey) {
+  auto r = test::runCommand(trocar("bench sim --json --ticks 20"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out["cases"].size(), 3u);
+  for (const auto& c : out["cases"]) {
+    for (const char* key : {"name", "nodes", "tick_hz", "median_tick_us", "p99_tick_us", "raw_bullet_median_tick_us",
+                            "overhead_ratio", "realtime_factor"}) {
+      EXPECT_TRUE(c.contains(key)) << key;
+    }
+    EXPECT_EQ(c["tick_hz"], 500);
+    EXPECT_GT(c["median_tick_us"].get<double>(), 0.0);
+    EXPECT_GE(c["overhead_ratio"].get<double>(), 1.0) << "the whole tick includes the Bullet step";
+  }
+  EXPECT_EQ(out["cases"][0]["name"], "cloth_cut_grasp");
+  EXPECT_GE(out["cases"][0]["events"]["cut"].get<int>(), 1);
+  EXPECT_GE(out["cases"][2]["events"]["grasp"].get<int>(), 1);
+}
+
+TEST(Cli, BenchSimUnknownCaseIsBadInput) {
+  auto r = test::runCommand(trocar("bench sim --case nope"));
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("cloth_cut_grasp"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trocar

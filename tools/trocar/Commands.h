@@ -13,5 +13,7 @@ using Runner = std::function<int()>;
 
 // Adds `doctor` to `app`; the returned runner is valid while `app` lives.
 Runner addDoctorCommand(CLI::App& app);
+// Adds `bench` with its subcommands (`bench sim`).
+Runner addBenchCommand(CLI::App& app);
 
 }  // namespace trocar::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   std::vector<Entry> commands;
   auto doctor = trocar::cli::addDoctorCommand(app);
   commands.push_back({app.get_subcommand("doctor"), doctor});
+  auto bench = trocar::cli::addBenchCommand(app);
+  commands.push_back({app.get_subcommand("bench"), bench});
 
   try {
     app.parse(argc, argv);

@@ -7,7 +7,7 @@
 
 #include <BulletCollision/CollisionShapes/btBoxShape.h>
 #include <BulletCollision/CollisionShapes/btCapsuleShape.h>
-#include <BulletCollision/CollisionShapes/btCylinderShape.h>
+#include <BulletCollision/CollisionShapes/btConvexHullShape.h>
 #include <BulletCollision/CollisionShapes/btSphereShape.h>
 #include <BulletDynamics/ConstraintSolver/btFixedConstraint.h>
 #include <BulletDynamics/ConstraintSolver/btSequentialImpulseConstraintSolver.h>
@@ -990,14 +990,35 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
   r.name = s.name;
   r.settings = s;
   switch (s.shape) {
-    case RigidShape::kBox: r.shape = std::make_unique<btBoxShape>(toBt(s.halfExtents)); break;
-    case RigidShape::kSphere: r.shape = std::make_unique<btSphereShape>(s.halfExtents.x); break;
-    case RigidShape::kCylinder:
-      r.shape =
-          std::make_unique<btCylinderShape>(btVector3(s.halfExtents.x, s.halfExtents.y, s.halfExtents.x));
+    case RigidShape::kBox: {
+      auto box = std::make_unique<btBoxShape>(toBt(s.halfExtents));
+      box->setMargin(kShapeMargin);
+      box->initializePolyhedralFeatures();  // face contacts (several points), not one GJK point
+      r.shape = std::move(box);
       break;
+    }
+    case RigidShape::kSphere:
+      r.shape = std::make_unique<btSphereShape>(s.halfExtents.x);
+      r.shape->setMargin(kShapeMargin);
+      break;
+    case RigidShape::kCylinder: {
+      // A 24-sided prism with polyhedral contact clipping: Bullet's implicit cylinder meets
+      // a flat board in a single rocking point, so a 1 cm peg tips over by itself.
+      auto hull = std::make_unique<btConvexHullShape>();
+      constexpr int kSides = 24;
+      for (int i = 0; i < kSides; ++i) {
+        float a = 2.0f * kPi * static_cast<float>(i) / kSides;
+        float x = s.halfExtents.x * std::cos(a), z = s.halfExtents.x * std::sin(a);
+        hull->addPoint(btVector3(x, -s.halfExtents.y, z), false);
+        hull->addPoint(btVector3(x, s.halfExtents.y, z), false);
+      }
+      hull->recalcLocalAabb();
+      hull->setMargin(kShapeMargin);
+      hull->initializePolyhedralFeatures();
+      r.shape = std::move(hull);
+      break;
+    }
   }
-  r.shape->setMargin(kShapeMargin);
   btVector3 inertia(0, 0, 0);
   if (s.massKg > 0.0f) r.shape->calculateLocalInertia(s.massKg, inertia);
   btRigidBody::btRigidBodyConstructionInfo ci(s.massKg, nullptr, r.shape.get(), inertia);
@@ -1045,10 +1066,17 @@ void World::setInstrument(Hand hand, const InstrumentSettings& s) {
 }
 
 const std::vector<Event>& World::step(const InputFrame& input) {
+  beginTick(input);
+  advancePhysics();
+  return finishTick();
+}
+
+void World::beginTick(const InputFrame& input) {
   Impl& w = *mImpl;
+  TROCAR_PRECONDITION(!mPhysicsPending, "beginTick twice without advancePhysics/finishTick");
   w.events.clear();
   w.tick = mTick;
-  // 1. Hands drive the instruments (coupling forces, jaw actions) for this tick.
+  // Hands drive the instruments (coupling forces, jaw actions) for this tick.
   for (size_t h = 0; h < w.tools.size(); ++h) {
     Impl::Tool& tool = w.tools[h];
     if (!tool.present) continue;
@@ -1063,11 +1091,23 @@ const std::vector<Event>& World::step(const InputFrame& input) {
     }
     w.drive(tool, input.hands[h]);
   }
-  // 2. Physics: exactly one Bullet step of dt (maxSubSteps 0 = no accumulator).
-  w.world.stepSimulation(w.dt, 0, w.dt);
+  mPhysicsPending = true;
+}
+
+void World::advancePhysics() {
+  TROCAR_PRECONDITION(mPhysicsPending, "advancePhysics without beginTick");
+  // Exactly one Bullet step of dt (maxSubSteps 0: no accumulator inside Bullet).
+  mImpl->world.stepSimulation(mImpl->dt, 0, mImpl->dt);
   ++mTick;
-  w.tick = mTick;
-  // 3. Sense: contacts, forces, damage, view; sweeping cuts; placed/dropped; stability.
+  mImpl->tick = mTick;
+  mPhysicsPending = false;
+  mSensePending = true;
+}
+
+const std::vector<Event>& World::finishTick() {
+  TROCAR_PRECONDITION(mSensePending, "finishTick without advancePhysics");
+  Impl& w = *mImpl;
+  // Sense: contacts, forces, damage, view; sweeping cuts; placed/dropped; stability.
   w.decayStress();
   for (auto& tool : w.tools) {
     if (!tool.present) continue;
@@ -1076,12 +1116,8 @@ const std::vector<Event>& World::step(const InputFrame& input) {
   }
   w.trackRigids();
   w.guardStability();
+  mSensePending = false;
   return w.events;
-}
-
-void World::stepBulletOnlyForBenchmark() {
-  mImpl->world.stepSimulation(mImpl->dt, 0, mImpl->dt);
-  ++mTick;
 }
 
 Hash64 World::stateHash() const {

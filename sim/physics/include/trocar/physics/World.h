@@ -97,17 +97,22 @@ class World {
   // number of mesh edges split.
   uint32_t cutWithQuad(TissueId tissue, const std::array<Vec3, 4>& quad);
 
-  // ---- Benchmarks ---------------------------------------------------------------------
-
-  // Steps only Bullet's dynamics world by one tick, with none of Trocar's per-tick work
-  // (coupling, grasp, cut, events, guards). `trocar bench sim` compares against it.
-  void stepBulletOnlyForBenchmark();
+  // ---- The three phases of step() ------------------------------------------------------
+  //
+  // step(input) is exactly beginTick(input); advancePhysics(); finishTick(). The phases are
+  // public so `trocar bench sim` can time Bullet's share of the very same ticks from outside
+  // (sim/ reads no clock). Call them in this order, once each per tick (preconditions).
+  void beginTick(const InputFrame& input);  // instruments: coupling forces, jaw actions
+  void advancePhysics();                    // one Bullet step of dt
+  const std::vector<Event>& finishTick();   // contacts, forces, cuts, events, stability guard
 
  private:
   struct Impl;
   std::unique_ptr<Impl> mImpl;
   FixedStepClock mClock;
   Tick mTick = 0;
+  bool mPhysicsPending = false;
+  bool mSensePending = false;
 };
 
 }  // namespace trocar::physics
