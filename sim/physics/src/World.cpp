@@ -189,6 +189,10 @@ struct World::Impl {
     bool outOfView = false;
     bool hasBlade = false;
     btVector3 bladeA, bladeB;  // scalpel edge at the previous tick
+    // The scalpel's current stroke: one incision is many ticks of short sweeps.
+    uint32_t strokeTissue = kInvalidIndex;
+    size_t strokePath = 0;  // index into that tissue's cut paths
+    Vec3 strokeLast{0.0f};
   };
 
   WorldSettings settings;
@@ -606,7 +610,7 @@ struct World::Impl {
     clips.push_back(std::move(clip));
   }
 
-  uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, const Tool* tool) {
+  uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* tool, bool sweep = false) {
     Tissue& t = tissues[ti];
     std::vector<Vec3> x, v;
     currentState(t, x, v);
@@ -633,7 +637,22 @@ struct World::Impl {
     for (auto& clip : clips) {
       if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
     }
-    t.cuts.push_back(result.path);
+    // A scalpel stroke continues its incision (within 5 mm of where the last sweep cut):
+    // one path, and the event's length is how far the incision grew.
+    Tool* stroke = sweep ? tool : nullptr;
+    constexpr float kStrokeGap = 0.005f;
+    if (stroke && stroke->strokeTissue == ti && glm::length(result.path.front() - stroke->strokeLast) < kStrokeGap) {
+      result.length += glm::length(result.path.front() - stroke->strokeLast);
+      auto& path = t.cuts[stroke->strokePath];
+      path.insert(path.end(), result.path.begin(), result.path.end());
+    } else {
+      t.cuts.push_back(result.path);
+      if (stroke) {
+        stroke->strokeTissue = ti;
+        stroke->strokePath = t.cuts.size() - 1;
+      }
+    }
+    if (stroke) stroke->strokeLast = result.path.back();
     Event e = makeEvent(EventKind::kCut, tool);
     e.tissue = {ti};
     std::vector<uint32_t> newNodes;
@@ -696,7 +715,7 @@ struct World::Impl {
     btVector3 b = tip * btVector3(0, 0, tool.settings.spec.jawLength);
     if (tool.hasBlade && ((a - tool.bladeA).length() > 1e-4f || (b - tool.bladeB).length() > 1e-4f)) {
       std::array<Vec3, 4> quad = {toVec(tool.bladeA), toVec(a), toVec(b), toVec(tool.bladeB)};
-      for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool);
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool, /*sweep=*/true);
     }
     tool.bladeA = a;
     tool.bladeB = b;
@@ -1025,7 +1044,13 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
   ci.m_startWorldTransform = toBt(s.pose);
   ci.m_friction = s.friction;
   r.body = std::make_unique<btRigidBody>(ci);
-  if (s.massKg > 0.0f) r.body->setActivationState(DISABLE_DEACTIVATION);
+  if (s.massKg > 0.0f) {
+    r.body->setActivationState(DISABLE_DEACTIVATION);
+    // Centimetre-sized objects of a few grams keep rocking on their contacts at 500 Hz;
+    // damping as from air and rolling resistance lets them settle like real pegs do.
+    r.body->setDamping(0.05f, 0.3f);
+    r.body->setRollingFriction(0.001f);
+  }
   r.good = r.body->getWorldTransform();
   mImpl->world.addRigidBody(r.body.get());
   mImpl->rigids.push_back(std::move(r));
@@ -1111,8 +1136,9 @@ const std::vector<Event>& World::finishTick() {
   w.decayStress();
   for (auto& tool : w.tools) {
     if (!tool.present) continue;
-    if (tool.settings.spec.cutsBySweep()) w.scalpelSweep(tool);
+    // Sense first: a cut rebuilds the body, whose contacts only exist after the next step.
     w.senseContacts(tool);
+    if (tool.settings.spec.cutsBySweep()) w.scalpelSweep(tool);
   }
   w.trackRigids();
   w.guardStability();
