@@ -1046,9 +1046,7 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
   r.body = std::make_unique<btRigidBody>(ci);
   if (s.massKg > 0.0f) {
     r.body->setActivationState(DISABLE_DEACTIVATION);
-    // Centimetre-sized objects of a few grams keep rocking on their contacts at 500 Hz;
-    // damping as from air and rolling resistance lets them settle like real pegs do.
-    r.body->setDamping(0.05f, 0.3f);
+    r.body->setDamping(s.linearDamping, s.angularDamping);
     r.body->setRollingFriction(0.001f);
   }
   r.good = r.body->getWorldTransform();

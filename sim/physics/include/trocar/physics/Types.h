@@ -133,6 +133,10 @@ struct RigidSettings {
   Vec3 halfExtents{0.01f};  // box; cylinder uses x as radius, y as half height; sphere x
   float massKg = 0.0f;      // 0: static
   float friction = 0.6f;
+  // Velocity damping per second, [0, 1): centimetre-sized objects of a few grams keep
+  // rocking on their contacts at 500 Hz without some; this is air and rolling resistance.
+  float linearDamping = 0.05f;
+  float angularDamping = 0.3f;
   Pose pose;
 };
 
