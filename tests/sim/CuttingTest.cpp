@@ -59,6 +59,7 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
   const float r = 0.0205f;  // blade just outside the marked line
   const int chords = 36;
   std::vector<Event> detached;
+  int detachedEvents = 0;
   for (int i = 0; i < chords; ++i) {
     // Consecutive chords meet at the polygon's vertices; a chord ending inside a triangle
     // leaves a crack tip that the next chord continues.
@@ -67,8 +68,14 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
     world.cutWithQuad(
         id, bladeAlong({r * std::cos(a0), r * std::sin(a0)}, {r * std::cos(a1), r * std::sin(a1)}, 1.0f));
     EXPECT_EQ(world.pieceCount(id), i + 1 < chords ? 1u : 2u) << "after chord " << i;
+    for (const Event& e : world.lastEvents()) {
+      if (e.kind != EventKind::kDetached) continue;
+      ++detachedEvents;
+      EXPECT_EQ(e.regions, std::vector<uint32_t>{region}) << "the piece holds the whole circle";
+    }
   }
   ASSERT_EQ(world.pieceCount(id), 2u);
+  EXPECT_EQ(detachedEvents, 1);
   // Every node of the circle region is in the detached piece, which then falls free.
   float circleY = 0.0f;
   for (int i = 0; i < 250; ++i) world.step(InputFrame{});
@@ -96,7 +103,8 @@ TissueSettings block() {
 
 // A vertical blade in the plane x = 0.0031 (not on a grid plane), reaching from z0 to z1.
 std::array<Vec3, 4> sagittalBlade(float z0, float z1) {
-  return {Vec3(0.0031f, -0.01f, z0), Vec3(0.0031f, -0.01f, z1), Vec3(0.0031f, 0.04f, z1), Vec3(0.0031f, 0.04f, z0)};
+  return {Vec3(0.0031f, -0.01f, z0), Vec3(0.0031f, -0.01f, z1), Vec3(0.0031f, 0.04f, z1),
+          Vec3(0.0031f, 0.04f, z0)};
 }
 
 TEST(VolumeCutting, ThroughCutSplitsTheBlockAlongTheBlade) {

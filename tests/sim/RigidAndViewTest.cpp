@@ -40,10 +40,14 @@ std::vector<Event> transfer(PegBoard& b, float dropX) {
   for (int t = 0; t < 1500; ++t) {
     float s = static_cast<float>(t) / 500.0f;
     Vec3 tip;
-    if (s < 0.4f) tip = {-0.05f, 0.04f - 0.02f * s / 0.4f, 0.0f};                  // descend
-    else if (s < 0.8f) tip = {-0.05f, 0.02f + 0.025f * (s - 0.4f) / 0.4f, 0.0f};   // lift
-    else if (s < 1.6f) tip = {-0.05f + (dropX + 0.05f) * (s - 0.8f) / 0.8f, 0.045f, 0.0f};  // carry
-    else tip = {dropX, 0.045f, 0.0f};
+    if (s < 0.4f)
+      tip = {-0.05f, 0.04f - 0.02f * s / 0.4f, 0.0f};  // descend
+    else if (s < 0.8f)
+      tip = {-0.05f, 0.02f + 0.025f * (s - 0.4f) / 0.4f, 0.0f};  // lift
+    else if (s < 1.6f)
+      tip = {-0.05f + (dropX + 0.05f) * (s - 0.8f) / 0.8f, 0.045f, 0.0f};  // carry
+    else
+      tip = {dropX, 0.045f, 0.0f};
     InputFrame in;
     in.hands[0].pose = test::handPointingDown(tip, grasper.spec);
     in.hands[0].trigger = s >= 0.4f && s < 1.8f ? 1.0f : 0.0f;
@@ -58,7 +62,8 @@ std::vector<Event> transfer(PegBoard& b, float dropX) {
 TEST(Rigid, PegPlacedInTheTargetZone) {
   PegBoard b;
   auto events = transfer(b, 0.04f);
-  auto placed = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.kind == EventKind::kPlaced; });
+  auto placed =
+      std::find_if(events.begin(), events.end(), [](const Event& e) { return e.kind == EventKind::kPlaced; });
   ASSERT_NE(placed, events.end());
   EXPECT_EQ(placed->rigid, b.peg);
   EXPECT_EQ(placed->zone, b.zone);
@@ -68,7 +73,8 @@ TEST(Rigid, PegPlacedInTheTargetZone) {
 TEST(Rigid, PegDroppedOutsideEveryZone) {
   PegBoard b;
   auto events = transfer(b, -0.01f);
-  auto dropped = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
+  auto dropped = std::find_if(events.begin(), events.end(),
+                              [](const Event& e) { return e.kind == EventKind::kDropped; });
   ASSERT_NE(dropped, events.end());
   EXPECT_FALSE(dropped->zone.valid());
   EXPECT_NEAR(dropped->position.x, -0.01f, 0.015f);
@@ -173,6 +179,84 @@ TEST(Damage, OverPullTearsTheGraspOut) {
   EXPECT_TRUE(torn);
   EXPECT_TRUE(released);
   EXPECT_FALSE(world.instrument(Hand::kLeft).grasping);
+}
+
+}  // namespace
+}  // namespace trocar::physics
+
+namespace trocar::physics {
+namespace {
+
+// A node kicked to 1 km/s trips the guard: an instability event names the tissue, every
+// node gets its last good position back (the pre-kick state), and nothing is NaN.
+TEST(StabilityGuard, RunawayNodeIsReportedAndRestored) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(test::clothAt(0.1f, 8)).value();
+  for (int t = 0; t < 50; ++t) world.step(InputFrame{});
+  std::vector<Vec3> before;
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n) before.push_back(world.nodePosition(id, n));
+  world.setNodeVelocity(id, 40, Vec3(1000.0f, 0.0f, 0.0f));
+  const auto& events = world.step(InputFrame{});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventKind::kInstability);
+  EXPECT_EQ(events[0].tissue, id);
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n) EXPECT_EQ(world.nodePosition(id, n), before[n]) << n;
+  for (int t = 0; t < 100; ++t) world.step(InputFrame{});
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
+// The renderer's copy: positions equal the live nodes, one normal per node of unit length,
+// three indices per surface triangle, and a new topology version after a cut.
+TEST(Snapshot, CopiesTissueStateAndTracksTopology) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(test::clothAt(0.1f, 8)).value();
+  world.step(InputFrame{});
+  WorldSnapshot snap;
+  world.snapshot(snap);
+  ASSERT_EQ(snap.tissues.size(), 1u);
+  const TissueSnapshot& t = snap.tissues[0];
+  ASSERT_EQ(t.positions.size(), world.nodeCount(id));
+  EXPECT_EQ(t.positions[10], world.nodePosition(id, 10));
+  EXPECT_EQ(t.indices.size(), 8u * 8u * 2u * 3u);
+  for (const Vec3& n : t.normals) EXPECT_NEAR(glm::length(n), 1.0f, 1e-5f);
+  uint32_t version = t.topologyVersion;
+  world.cutWithQuad(id, {Vec3(-0.06f, 0.09f, 0.001f), Vec3(0.06f, 0.09f, 0.001f), Vec3(0.06f, 0.11f, 0.001f),
+                         Vec3(-0.06f, 0.09f + 0.02f, 0.001f)});
+  world.snapshot(snap);
+  EXPECT_NE(snap.tissues[0].topologyVersion, version);
+  EXPECT_GT(snap.tissues[0].indices.size(), 8u * 8u * 2u * 3u);
+  EXPECT_EQ(snap.tissues[0].positions.size(), world.nodeCount(id));
+}
+
+// Pressing on a region with more than its damage threshold: the region's peak force and
+// time above the threshold grow, and a damage event names the region.
+TEST(Damage, RegionForceStatistics) {
+  World world(WorldSettings{});
+  TissueSettings m = test::clothAt(0.1f, 24);
+  m.fixed = NodeSelector::border();
+  m.material.damageForceN = 0.5f;
+  m.regions.push_back({"centre", NodeSelector::circle(Vec2(0.0f), 0.015f)});
+  TissueId id = world.addTissue(m).value();
+  uint32_t centre = world.findRegion(id, "centre").value();
+  auto grasper = test::openInstrument(instruments::InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kLeft, grasper);
+  int damage = 0;
+  for (int t = 0; t < 600; ++t) {
+    InputFrame in;
+    in.hands[0].pose =
+        test::handPointingDown({0.0f, 0.1f - 0.05f * std::min(1.0f, t / 300.0f), 0.0f}, grasper.spec);
+    in.hands[0].trigger = t >= 150 ? 1.0f : 0.0f;  // hold it: the pull is what loads it
+    for (const Event& e : world.step(in)) {
+      if (e.kind == EventKind::kDamage && !e.torn) {
+        ++damage;
+        EXPECT_NE(std::find(e.regions.begin(), e.regions.end(), centre), e.regions.end());
+      }
+    }
+  }
+  World::RegionForceStats stats = world.regionForce(id, centre);
+  EXPECT_GT(stats.peakForceN, 0.5f);
+  EXPECT_GT(stats.secondsAboveDamage, 0.0);
+  EXPECT_GE(damage, 1);
 }
 
 }  // namespace

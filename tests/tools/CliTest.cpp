@@ -93,8 +93,8 @@ TEST(Cli, BenchSimJsonHasEveryCaseAndKey) {
   auto out = nlohmann::json::parse(r.out);
   ASSERT_EQ(out["cases"].size(), 3u);
   for (const auto& c : out["cases"]) {
-    for (const char* key : {"name", "nodes", "tick_hz", "median_tick_us", "p99_tick_us", "raw_bullet_median_tick_us",
-                            "overhead_ratio", "realtime_factor"}) {
+    for (const char* key : {"name", "nodes", "tick_hz", "median_tick_us", "p99_tick_us",
+                            "raw_bullet_median_tick_us", "overhead_ratio", "realtime_factor"}) {
       EXPECT_TRUE(c.contains(key)) << key;
     }
     EXPECT_EQ(c["tick_hz"], 500);

@@ -15,8 +15,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <map>
 #include <iostream>
+#include <map>
 #include <memory>
 
 namespace trocar::cli {
@@ -217,11 +217,13 @@ Runner addBenchCommand(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   sim->add_flag("--json", options->json, "Print one JSON object");
-  sim->add_option("--ticks", options->ticks, "Measured ticks per case (after 500 warm-up ticks)")->check(CLI::Range(10, 1000000));
+  sim->add_option("--ticks", options->ticks, "Measured ticks per case (after 500 warm-up ticks)")
+      ->check(CLI::Range(10, 1000000));
   sim->add_option("--case", options->only, "Run only the case with this name");
   return [options]() -> int {
     std::vector<BenchCase> cases = {clothCase(), volumeCase(14, 14), pegCase()};
-    nlohmann::json out{{"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
+    nlohmann::json out{
+        {"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
     for (const auto& c : cases) {
       if (!options->only.empty() && c.name != options->only) continue;
       if (!options->json) std::fprintf(stderr, "running %s ...\n", c.name.c_str());

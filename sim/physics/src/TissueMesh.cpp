@@ -59,8 +59,8 @@ std::vector<std::array<uint32_t, 3>> boundaryFaces(const std::vector<std::array<
   std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
   for (const auto& t : tets) {
     // Faces opposite each vertex, wound so the normal points away from that vertex.
-    const std::array<std::array<uint32_t, 3>, 4> local = {{{t[1], t[2], t[3]}, {t[0], t[3], t[2]},
-                                                           {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
+    const std::array<std::array<uint32_t, 3>, 4> local = {
+        {{t[1], t[2], t[3]}, {t[0], t[3], t[2]}, {t[0], t[1], t[3]}, {t[0], t[2], t[1]}}};
     for (const auto& f : local) {
       std::array<uint32_t, 3> key = f;
       std::sort(key.begin(), key.end());
@@ -459,46 +459,46 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   if (!mesh.tets.empty()) {
     splitTets(mesh, x, crossing, fresh, nodeFor, sideOf);
   } else {
-  // 2. Split the triangles this blade crosses.
-  std::vector<std::array<uint32_t, 3>> out;
-  out.reserve(mesh.triangles.size() + 2 * fresh.size());
-  for (const auto& tri : mesh.triangles) {
-    std::array<Crossing*, 3> m{};
-    int cuts = 0, freshCuts = 0;
-    for (size_t k = 0; k < 3; ++k) {
-      EdgeKey e = key(tri[k], tri[(k + 1) % 3]);
-      auto it = crossing.find(e);
-      if (it == crossing.end()) continue;
-      m[k] = &it->second;
-      ++cuts;
-      if (fresh.count(e)) ++freshCuts;
+    // 2. Split the triangles this blade crosses.
+    std::vector<std::array<uint32_t, 3>> out;
+    out.reserve(mesh.triangles.size() + 2 * fresh.size());
+    for (const auto& tri : mesh.triangles) {
+      std::array<Crossing*, 3> m{};
+      int cuts = 0, freshCuts = 0;
+      for (size_t k = 0; k < 3; ++k) {
+        EdgeKey e = key(tri[k], tri[(k + 1) % 3]);
+        auto it = crossing.find(e);
+        if (it == crossing.end()) continue;
+        m[k] = &it->second;
+        ++cuts;
+        if (fresh.count(e)) ++freshCuts;
+      }
+      if (freshCuts == 0 || cuts == 1) {
+        out.push_back(tri);  // untouched by this blade, or a crack tip: stays whole for now
+        continue;
+      }
+      // Rotate so edges 0 and 2 are the cut ones (vertex 0 is cut off). With three crossings
+      // (a curved cut), keep the two freshest: drop a pending one if there is one.
+      if (cuts == 3) {
+        size_t drop = 0;
+        while (drop < 3 && fresh.count(key(tri[drop], tri[(drop + 1) % 3]))) ++drop;
+        m[drop < 3 ? drop : 1] = nullptr;
+      }
+      size_t r = 0;
+      while (!(m[r] && m[(r + 2) % 3])) ++r;
+      uint32_t a = tri[r], b = tri[(r + 1) % 3], c = tri[(r + 2) % 3];
+      Crossing& cab = *m[r];
+      Crossing& cca = *m[(r + 2) % 3];
+      // The chord from one crossing to the other cuts vertex a off. The corner face takes the
+      // copies on a's side of each crossing's blade, the other two faces the opposite copies,
+      // so neighbours that share a crossing agree on which copy belongs to which side.
+      bool abSide = sideOf(cab, x[a]);
+      bool caSide = sideOf(cca, x[a]);
+      out.push_back({a, nodeFor(cab, abSide), nodeFor(cca, caSide)});
+      out.push_back({nodeFor(cab, !abSide), b, c});
+      out.push_back({nodeFor(cab, !abSide), c, nodeFor(cca, !caSide)});
     }
-    if (freshCuts == 0 || cuts == 1) {
-      out.push_back(tri);  // untouched by this blade, or a crack tip: stays whole for now
-      continue;
-    }
-    // Rotate so edges 0 and 2 are the cut ones (vertex 0 is cut off). With three crossings
-    // (a curved cut), keep the two freshest: drop a pending one if there is one.
-    if (cuts == 3) {
-      size_t drop = 0;
-      while (drop < 3 && fresh.count(key(tri[drop], tri[(drop + 1) % 3]))) ++drop;
-      m[drop < 3 ? drop : 1] = nullptr;
-    }
-    size_t r = 0;
-    while (!(m[r] && m[(r + 2) % 3])) ++r;
-    uint32_t a = tri[r], b = tri[(r + 1) % 3], c = tri[(r + 2) % 3];
-    Crossing& cab = *m[r];
-    Crossing& cca = *m[(r + 2) % 3];
-    // The chord from one crossing to the other cuts vertex a off. The corner face takes the
-    // copies on a's side of each crossing's blade, the other two faces the opposite copies,
-    // so neighbours that share a crossing agree on which copy belongs to which side.
-    bool abSide = sideOf(cab, x[a]);
-    bool caSide = sideOf(cca, x[a]);
-    out.push_back({a, nodeFor(cab, abSide), nodeFor(cca, caSide)});
-    out.push_back({nodeFor(cab, !abSide), b, c});
-    out.push_back({nodeFor(cab, !abSide), c, nodeFor(cca, !caSide)});
-  }
-  mesh.triangles = std::move(out);
+    mesh.triangles = std::move(out);
   }
 
   // 3. Crossings whose edge is still whole somewhere stay pending for the next cut.
@@ -515,7 +515,8 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     return glm::dot(glm::dvec3(p), axis) < glm::dot(glm::dvec3(q), axis);
   });
   if (mesh.tets.empty()) {
-    for (size_t i = 1; i < result.path.size(); ++i) result.length += glm::length(result.path[i] - result.path[i - 1]);
+    for (size_t i = 1; i < result.path.size(); ++i)
+      result.length += glm::length(result.path[i] - result.path[i - 1]);
   } else if (!result.path.empty()) {
     // A volume cut is a surface: its length is its extent along the blade.
     result.length = static_cast<float>(glm::dot(glm::dvec3(result.path.back() - result.path.front()), axis));

@@ -385,7 +385,8 @@ struct World::Impl {
     while (sb.m_anchors.size() > kept) sb.m_anchors.pop_back();
     for (uint32_t n : nodes) {
       bool stillHeld = false;
-      for (int i = 0; i < sb.m_anchors.size() && !stillHeld; ++i) stillHeld = sb.m_anchors[i].m_node == &sb.m_nodes[static_cast<int>(n)];
+      for (int i = 0; i < sb.m_anchors.size() && !stillHeld; ++i)
+        stillHeld = sb.m_anchors[i].m_node == &sb.m_nodes[static_cast<int>(n)];
       if (!stillHeld) sb.m_nodes[static_cast<int>(n)].m_battach = 0;
     }
   }
@@ -641,7 +642,8 @@ struct World::Impl {
     // one path, and the event's length is how far the incision grew.
     Tool* stroke = sweep ? tool : nullptr;
     constexpr float kStrokeGap = 0.005f;
-    if (stroke && stroke->strokeTissue == ti && glm::length(result.path.front() - stroke->strokeLast) < kStrokeGap) {
+    if (stroke && stroke->strokeTissue == ti &&
+        glm::length(result.path.front() - stroke->strokeLast) < kStrokeGap) {
       result.length += glm::length(result.path.front() - stroke->strokeLast);
       auto& path = t.cuts[stroke->strokePath];
       path.insert(path.end(), result.path.begin(), result.path.end());
@@ -1332,6 +1334,15 @@ uint32_t World::cutWithQuad(TissueId tissue, const std::array<Vec3, 4>& quad) {
   mImpl->tick = mTick;
   mImpl->events.clear();
   return mImpl->cut(tissue.index, quad, nullptr);
+}
+
+void World::setNodeVelocity(TissueId tissue, uint32_t node, const Vec3& velocity) {
+  TROCAR_PRECONDITION(node < nodeCount(tissue), "node index out of range");
+  mImpl->tissues[tissue.index].body->m_nodes[static_cast<int>(node)].m_v = toBt(velocity);
+}
+
+const std::vector<Event>& World::lastEvents() const {
+  return mImpl->events;
 }
 
 }  // namespace trocar::physics

@@ -7,7 +7,8 @@ namespace trocar::session {
 
 Session::Session(const SessionSettings& settings)
     : mWorld(settings.world),
-      mCheckpointTicks(std::max<Tick>(1, FixedStepClock(settings.world.tickHz).ticksIn(settings.checkpointIntervalSeconds))) {
+      mCheckpointTicks(std::max<Tick>(
+          1, FixedStepClock(settings.world.tickHz).ticksIn(settings.checkpointIntervalSeconds))) {
   TROCAR_PRECONDITION(settings.checkpointIntervalSeconds > 0.0, "checkpoint interval must be positive");
 }
 

@@ -94,8 +94,12 @@ class World {
   // ---- Direct actions (tests, tools; the live path is step()) ----------------------
 
   // Cuts `tissue` with the planar quad (a, b, c, d), in order around its edge. Returns the
-  // number of mesh edges split.
+  // number of mesh edges split; the cut's events are in lastEvents().
   uint32_t cutWithQuad(TissueId tissue, const std::array<Vec3, 4>& quad);
+  // Sets one node's velocity (m/s): perturbations in tools and tests. Takes effect next step.
+  void setNodeVelocity(TissueId tissue, uint32_t node, const Vec3& velocity);
+  // The events of the last step() or direct action.
+  const std::vector<Event>& lastEvents() const;
 
   // ---- The three phases of step() ------------------------------------------------------
   //

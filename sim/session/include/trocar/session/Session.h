@@ -32,11 +32,11 @@ struct Checkpoint {
 
 // What a listener sees after each tick.
 struct TickRecord {
-  Tick tick = 0;                          // the tick just completed (1 after the first step)
+  Tick tick = 0;  // the tick just completed (1 after the first step)
   const physics::InputFrame* input = nullptr;
   std::span<const physics::Event> events;
   const physics::World* world = nullptr;
-  std::optional<Checkpoint> checkpoint;   // set on checkpoint ticks
+  std::optional<Checkpoint> checkpoint;  // set on checkpoint ticks
 };
 
 class SessionListener {
