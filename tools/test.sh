@@ -10,3 +10,9 @@ for preset in "${presets[@]}"; do
   tools/setup.sh "$preset"
   ctest --preset "$preset"
 done
+if [[ "${1:-}" != "--quick" ]]; then
+  # The README's main job builds the release preset: it must build and start too.
+  echo "== trocar release build: main job smoke check ==" >&2
+  tools/setup.sh release >/dev/null
+  build/release/trocar doctor >/dev/null
+fi
