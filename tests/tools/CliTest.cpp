@@ -114,3 +114,36 @@ TEST(Cli, BenchSimUnknownCaseIsBadInput) {
 
 }  // namespace
 }  // namespace trocar
+
+namespace trocar {
+namespace {
+
+TEST(Cli, ValidateAcceptsTheShippedScenario) {
+  auto r = test::runCommand(
+      trocar("validate '" TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml'"));
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("ok: "), std::string::npos);
+}
+
+// Every file's errors, as a JSON list with line and column; exit 2.
+TEST(Cli, ValidateJsonListsEveryErrorAndExitsTwo) {
+  test::TempDir dir;
+  auto bad = dir / "bad.yaml";
+  FILE* f = std::fopen(bad.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("trocar: 1\nid: x\ntitle: X\ntick_hz: 5\nscoring: {pass_scor: 1}\n", f);
+  std::fclose(f);
+  auto r = test::runCommand(
+      trocar("validate --json '" + bad.string() + "' '" + (dir / "missing.yaml").string() + "'"));
+  EXPECT_EQ(r.exitCode, 2);
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0]["valid"].get<bool>());
+  ASSERT_EQ(out[0]["errors"].size(), 3u);  // tick_hz range, unknown key, missing pass_score
+  EXPECT_EQ(out[0]["errors"][0]["line"], 4);
+  EXPECT_EQ(out[0]["errors"][0]["column"], 10);
+  EXPECT_EQ(out[1]["errors"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace trocar

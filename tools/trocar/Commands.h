@@ -15,5 +15,7 @@ using Runner = std::function<int()>;
 Runner addDoctorCommand(CLI::App& app);
 // Adds `bench` with its subcommands (`bench sim`).
 Runner addBenchCommand(CLI::App& app);
+// Adds `validate SCENARIO... [--json]`.
+Runner addValidateCommand(CLI::App& app);
 
 }  // namespace trocar::cli

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("doctor"), doctor});
   auto bench = trocar::cli::addBenchCommand(app);
   commands.push_back({app.get_subcommand("bench"), bench});
+  auto validate = trocar::cli::addValidateCommand(app);
+  commands.push_back({app.get_subcommand("validate"), validate});
 
   try {
     app.parse(argc, argv);

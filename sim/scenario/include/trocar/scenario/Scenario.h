@@ -1,0 +1,117 @@
+#pragma once
+// Scenario files (YAML, schema version 1; the format is documented in scenarios/FORMAT.md)
+// turned into a validated ScenarioDesc, and a ScenarioDesc turned into a running Session.
+//
+// Loading never stops at the first problem: every error in a file is collected, each with
+// file:line:column, what is wrong and what to do. Whatever bytes the file holds (empty,
+// binary, huge, deeply nested) loading returns errors, never crashes.
+
+#include <trocar/core/Hash.h>
+#include <trocar/core/Result.h>
+#include <trocar/physics/Types.h>
+#include <trocar/scenario/Expression.h>
+#include <trocar/session/Session.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trocar::scenario {
+
+constexpr int kSchemaVersion = 1;
+
+enum class ViewKind : uint8_t { kOpen, kLaparoscopic };
+
+struct HandSetup {
+  instruments::InstrumentKind kind = instruments::InstrumentKind::kGrasper;
+  std::string port;  // port id; empty in open surgery
+};
+
+struct TissueDesc {
+  physics::TissueSettings settings;  // name = the tissue id
+  SourceLocation where;              // the tissue's entry in the file
+};
+
+struct RegionDesc {
+  std::string id;
+  std::string tissue;
+  physics::NodeSelector selector;
+  SourceLocation where;
+};
+
+struct ObjectDesc {
+  physics::RigidSettings settings;  // name = the object id
+  SourceLocation where;
+};
+
+struct ChecklistStep {
+  std::string id;
+  std::string title;
+  std::string prompt;  // shown to the trainee while the step is next
+  Expr doneWhen;
+  std::string doneWhenText;
+  std::vector<std::string> after;  // steps that must be done first
+  std::optional<double> timeLimitS;
+  double weight = 1.0;
+  SourceLocation where;
+};
+
+struct ErrorRule {
+  std::string id;
+  std::string title;
+  Expr when;
+  std::string whenText;
+  double penalty = 0.0;
+  bool critical = false;
+  SourceLocation where;
+};
+
+struct ScoringDesc {
+  std::string formula = "checklist";  // "fls" or "checklist"
+  double cutoffS = 300.0;             // fls: time budget
+  std::string penalty;                // fls: penalty definition, e.g. area_deviation_percent
+  double passScore = 0.0;
+  std::optional<double> referenceScore;  // normalise against this when set
+};
+
+struct ScenarioDesc {
+  std::filesystem::path file;
+  Hash64 contentHash = 0;  // of the file's bytes and every file it references
+  std::string id, title, description, author, version;
+  uint32_t tickHz = 500;
+  double timeLimitS = 600.0;
+  ViewKind view = ViewKind::kOpen;
+  std::optional<physics::WorldSettings::Camera> camera;
+  std::vector<instruments::Port> ports;
+  std::map<instruments::Hand, HandSetup> instruments;
+  std::vector<TissueDesc> tissues;
+  std::vector<RegionDesc> regions;
+  std::vector<ObjectDesc> objects;
+  std::vector<physics::TargetZoneSettings> zones;
+  std::vector<ChecklistStep> checklist;
+  std::vector<ErrorRule> errors;
+  ScoringDesc scoring;
+  Pose head{{0.0f, 1.7f, 0.3f}, Quat(1, 0, 0, 0)};
+  float tableHeight = 0.9f;
+};
+
+struct LoadResult {
+  std::optional<ScenarioDesc> scenario;  // set when there are no errors
+  std::vector<Error> errors;             // every error found, in file order
+  bool ok() const { return errors.empty() && scenario.has_value(); }
+};
+
+// Reads and validates a scenario file, including building its world once (so a region that
+// selects no node or a tetrahedron that is inverted is reported at its place in the file).
+LoadResult loadScenarioFile(const std::filesystem::path& file);
+// The same from text; `file` names it in errors and anchors relative paths.
+LoadResult loadScenarioText(std::string_view text, const std::filesystem::path& file);
+
+// Builds the session a scenario describes: world settings, tissues, regions, objects,
+// zones and instruments. Fails only on geometry errors (which validation already reports).
+Result<std::unique_ptr<session::Session>> buildSession(const ScenarioDesc& scenario);
+
+}  // namespace trocar::scenario

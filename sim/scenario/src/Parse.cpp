@@ -1,0 +1,1079 @@
+// Scenario YAML -> ScenarioDesc, collecting every error with file:line:column.
+
+#include <trocar/core/File.h>
+#include <trocar/physics/Generators.h>
+#include <trocar/scenario/Scenario.h>
+
+#include "TetGen.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <set>
+#include <tuple>
+
+namespace trocar::scenario {
+namespace {
+
+using physics::NodeSelector;
+namespace fs = std::filesystem;
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "did you mean 'x'?" for the closest candidate within 2 edits (or a third of the length).
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t bestDistance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = editDistance(word, c);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? std::string() : "did you mean '" + best + "'?";
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+class Ctx {
+ public:
+  Ctx(fs::path file, std::vector<Error>& errors) : mFile(std::move(file)), mErrors(errors) {}
+
+  const fs::path& file() const { return mFile; }
+  size_t errorCount() const { return mErrors.size(); }
+
+  SourceLocation at(const YAML::Node& n, uint32_t extraColumns = 0) const {
+    SourceLocation where;
+    where.file = mFile.string();
+    YAML::Mark m = n.Mark();
+    if (m.line >= 0) {
+      where.line = static_cast<uint32_t>(m.line) + 1;
+      where.column = static_cast<uint32_t>(m.column) + 1 + extraColumns;
+    }
+    return where;
+  }
+
+  void error(const SourceLocation& where, std::string what, std::string hint = {}) {
+    mErrors.push_back(makeError(ErrorCode::kInvalidInput, std::move(what), where, std::move(hint)));
+  }
+  void error(const YAML::Node& n, std::string what, std::string hint = {}) {
+    error(at(n), std::move(what), std::move(hint));
+  }
+
+  bool isMap(const YAML::Node& n, const std::string& what) {
+    if (n.IsMap()) return true;
+    error(n, what + " must be a mapping (key: value lines)", "indent its keys under it");
+    return false;
+  }
+
+  bool isList(const YAML::Node& n, const std::string& what) {
+    if (n.IsSequence()) return true;
+    error(n, what + " must be a list", "write items as '- ...' lines or [a, b]");
+    return false;
+  }
+
+  // Reports keys of `map` that are not in `allowed`, with a suggestion.
+  void checkKeys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        error(it->first, "keys of " + what + " must be plain words");
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string hint = didYouMean(key, allowed);
+      error(it->first, "unknown key '" + key + "' in " + what,
+            hint.empty() ? "known keys: " + join(allowed) : hint);
+    }
+  }
+
+  std::optional<std::string> text(const YAML::Node& n, const std::string& what) {
+    if (n.IsScalar()) return n.Scalar();
+    error(n, what + " must be text", "write it on the same line after the colon");
+    return std::nullopt;
+  }
+
+  std::optional<double> number(const YAML::Node& n, const std::string& what, double min, double max,
+                               const std::string& unitHint = {}) {
+    if (!n.IsScalar()) {
+      error(n, what + " must be a number");
+      return std::nullopt;
+    }
+    const std::string& s = n.Scalar();
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) {
+      error(n, what + " must be a number, not '" + s + "'", unitHint);
+      return std::nullopt;
+    }
+    if (v < min || v > max) {
+      error(n, what + " is " + s + ", outside [" + fmt(min) + ", " + fmt(max) + "]", unitHint);
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& what) {
+    if (n.IsScalar()) {
+      const std::string& s = n.Scalar();
+      if (s == "true" || s == "yes") return true;
+      if (s == "false" || s == "no") return false;
+    }
+    error(n, what + " must be true or false");
+    return std::nullopt;
+  }
+
+  template <int N>
+  std::optional<glm::vec<N, float>> vec(const YAML::Node& n, const std::string& what, double limit = 100.0) {
+    if (!n.IsSequence() || n.size() != static_cast<size_t>(N)) {
+      error(n, what + " must be a list of " + std::to_string(N) + " numbers",
+            N == 3 ? "e.g. [0, 1.1, -0.3] (metres)" : "e.g. [0.1, 0.1]");
+      return std::nullopt;
+    }
+    glm::vec<N, float> out(0.0f);
+    bool ok = true;
+    for (int i = 0; i < N; ++i) {
+      auto v = number(n[static_cast<size_t>(i)], what + "[" + std::to_string(i) + "]", -limit, limit);
+      if (v)
+        out[i] = static_cast<float>(*v);
+      else
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  static std::string fmt(double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%g", v);
+    return buffer;
+  }
+
+ private:
+  fs::path mFile;
+  std::vector<Error>& mErrors;
+};
+
+bool isId(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '-' || c == '_')) {
+      return false;
+    }
+  }
+  return std::isalnum(static_cast<unsigned char>(s[0]));
+}
+
+std::optional<std::string> readId(Ctx& ctx, const YAML::Node& item, const std::string& what,
+                                  std::set<std::string>& seen) {
+  const YAML::Node n = item["id"];
+  if (!n) {
+    ctx.error(item, what + " has no id", "add 'id: some-name' (lower case, digits and '-')");
+    return std::nullopt;
+  }
+  auto id = ctx.text(n, what + " id");
+  if (!id) return std::nullopt;
+  if (!isId(*id)) {
+    ctx.error(n, what + " id '" + *id + "' is not a valid id", "use lower case letters, digits, '-' and '_'");
+    return std::nullopt;
+  }
+  if (!seen.insert(*id).second) {
+    ctx.error(n, "duplicate id '" + *id + "'", "give every " + what + " its own id");
+    return std::nullopt;
+  }
+  return id;
+}
+
+Quat rotationFromDegrees(const Vec3& deg) {
+  Vec3 r = glm::radians(deg);
+  return glm::angleAxis(r.y, Vec3(0, 1, 0)) * glm::angleAxis(r.x, Vec3(1, 0, 0)) *
+         glm::angleAxis(r.z, Vec3(0, 0, 1));
+}
+
+// ---- Parsing pieces -------------------------------------------------------------------
+
+void parseMaterial(Ctx& ctx, const YAML::Node& n, physics::Material& m) {
+  if (!ctx.isMap(n, "material")) return;
+  ctx.checkKeys(
+      n, {"stretch", "bend", "volume", "damping", "mass_kg", "friction", "damage_force_n", "tear_force_n"},
+      "material");
+  auto set = [&](const char* key, float& out, double min, double max, const char* hint) {
+    if (const YAML::Node v = n[key]) {
+      if (auto x = ctx.number(v, std::string("material.") + key, min, max, hint))
+        out = static_cast<float>(*x);
+    }
+  };
+  set("stretch", m.stretch, 0.0, 1.0, "a fraction: 0 offers no resistance, 1 is as stiff as the solver can");
+  set("bend", m.bend, 0.0, 1.0, "a fraction in [0, 1]");
+  set("volume", m.volume, 0.0, 1.0, "a fraction in [0, 1]");
+  set("damping", m.damping, 0.0, 0.99, "a fraction of velocity removed per tick, in [0, 0.99]");
+  set("mass_kg", m.massKg, 1e-6, 100.0, "the tissue's total mass in kilograms, e.g. 0.004 for gauze");
+  set("friction", m.friction, 0.0, 1.0, "a coefficient in [0, 1]");
+  set("damage_force_n", m.damageForceN, 0.01, 1000.0, "newtons");
+  set("tear_force_n", m.tearForceN, 0.01, 1000.0, "newtons");
+}
+
+std::optional<NodeSelector> parseSelector(Ctx& ctx, const YAML::Node& n, const std::string& what,
+                                          bool allowCloth) {
+  if (n.IsScalar()) {
+    if (n.Scalar() == "corners" && allowCloth) return NodeSelector::corners();
+    if (n.Scalar() == "border" && allowCloth) return NodeSelector::border();
+    ctx.error(n, what + ": '" + n.Scalar() + "' is not a node selection",
+              allowCloth ? "use corners, border, or {box: ...}, {sphere: ...}, {nodes: [...]}"
+                         : "use {box: ...}, {sphere: ...} or {nodes: [...]}");
+    return std::nullopt;
+  }
+  if (!ctx.isMap(n, what)) return std::nullopt;
+  if (const YAML::Node s = n["sphere"]) {
+    if (!ctx.isMap(s, what + ".sphere")) return std::nullopt;
+    ctx.checkKeys(s, {"center", "radius"}, what + ".sphere");
+    auto c = ctx.vec<3>(s["center"], what + ".sphere.center");
+    auto r = ctx.number(s["radius"], what + ".sphere.radius", 1e-5, 10.0, "metres");
+    if (c && r) return NodeSelector::sphere(*c, static_cast<float>(*r));
+    return std::nullopt;
+  }
+  if (const YAML::Node b = n["box"]) {
+    if (!ctx.isMap(b, what + ".box")) return std::nullopt;
+    ctx.checkKeys(b, {"center", "size"}, what + ".box");
+    auto c = ctx.vec<3>(b["center"], what + ".box.center");
+    auto s = ctx.vec<3>(b["size"], what + ".box.size");
+    if (c && s) return NodeSelector::box(*c, glm::abs(*s) * 0.5f);
+    return std::nullopt;
+  }
+  if (const YAML::Node list = n["nodes"]) {
+    if (!ctx.isList(list, what + ".nodes")) return std::nullopt;
+    std::vector<uint32_t> indices;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (auto v = ctx.number(list[i], what + ".nodes[" + std::to_string(i) + "]", 0, 1e7)) {
+        indices.push_back(static_cast<uint32_t>(*v));
+      }
+    }
+    return NodeSelector::nodes(std::move(indices));
+  }
+  ctx.error(n, what + " needs one of: sphere, box, nodes",
+            "e.g. {sphere: {center: [0, 1, 0], radius: 0.01}}");
+  return std::nullopt;
+}
+
+struct Marking {
+  std::string id;
+  Vec2 center{0.0f};
+  float radius = 0.0f;
+};
+
+void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<std::string>& ids,
+                 std::map<std::string, std::map<std::string, Marking>>& markings,
+                 std::vector<fs::path>& referenced, std::set<std::string>& broken) {
+  const size_t errorsBefore = ctx.errorCount();
+  if (!ctx.isMap(item, "a tissue")) return;
+  ctx.checkKeys(item, {"id", "generate", "tetmesh", "material", "fixed", "markings", "iterations"},
+                "a tissue");
+  auto id = readId(ctx, item, "tissue", ids);
+  TissueDesc t;
+  t.where = ctx.at(item);
+  t.settings.name = id.value_or("?");
+  const YAML::Node gen = item["generate"];
+  const YAML::Node tet = item["tetmesh"];
+  if (gen && tet) ctx.error(tet, "a tissue is either generated or loaded from a tet mesh, not both");
+  bool geometry = false;
+  if (gen && ctx.isMap(gen, "generate")) {
+    ctx.checkKeys(gen, {"cloth", "box", "sphere"}, "generate");
+    if (gen.size() != 1) ctx.error(gen, "generate takes exactly one shape", "cloth, box or sphere");
+    if (const YAML::Node c = gen["cloth"]; c && ctx.isMap(c, "generate.cloth")) {
+      ctx.checkKeys(c, {"size", "cells", "position", "rotation_deg"}, "generate.cloth");
+      t.settings.kind = physics::TissueKind::kCloth;
+      if (auto s = ctx.vec<2>(c["size"], "cloth size")) t.settings.cloth.size = *s;
+      if (const YAML::Node cells = c["cells"]) {
+        if (auto v = ctx.vec<2>(cells, "cloth cells", 1e6)) {
+          if (v->x < 1 || v->y < 1 || v->x > 256 || v->y > 256) {
+            ctx.error(cells, "cloth cells must be between 1 and 256 per side", "e.g. [28, 28] (~840 nodes)");
+          } else {
+            t.settings.cloth.cellsX = static_cast<uint32_t>(v->x);
+            t.settings.cloth.cellsZ = static_cast<uint32_t>(v->y);
+          }
+        }
+      }
+      if (const YAML::Node p = c["position"]) {
+        if (auto v = ctx.vec<3>(p, "cloth position")) t.settings.cloth.pose.position = *v;
+      }
+      if (const YAML::Node r = c["rotation_deg"]) {
+        if (auto v = ctx.vec<3>(r, "cloth rotation_deg", 360.0))
+          t.settings.cloth.pose.orientation = rotationFromDegrees(*v);
+      }
+      geometry = true;
+    } else if (const YAML::Node b = gen["box"]; b && ctx.isMap(b, "generate.box")) {
+      ctx.checkKeys(b, {"size", "cells", "position"}, "generate.box");
+      t.settings.kind = physics::TissueKind::kVolumetric;
+      auto size = ctx.vec<3>(b["size"], "box size");
+      auto cells = ctx.vec<3>(b["cells"], "box cells", 1e6);
+      Vec3 pos(0.0f);
+      if (const YAML::Node p = b["position"]) pos = ctx.vec<3>(p, "box position").value_or(Vec3(0.0f));
+      if (size && cells) {
+        if (glm::any(glm::lessThan(*cells, Vec3(1.0f))) || glm::any(glm::greaterThan(*cells, Vec3(64.0f)))) {
+          ctx.error(b["cells"], "box cells must be between 1 and 64 per axis",
+                    "e.g. [14, 4, 14] (~1,100 nodes)");
+        } else if (glm::any(glm::lessThanEqual(*size, Vec3(0.0f)))) {
+          ctx.error(b["size"], "box size must be positive", "metres, e.g. [0.08, 0.02, 0.08]");
+        } else {
+          t.settings.tetMesh = physics::generateTetBox(
+              *size * 0.5f, static_cast<uint32_t>(cells->x), static_cast<uint32_t>(cells->y),
+              static_cast<uint32_t>(cells->z), {pos, Quat(1, 0, 0, 0)});
+        }
+      }
+      geometry = true;
+    } else if (const YAML::Node s = gen["sphere"]; s && ctx.isMap(s, "generate.sphere")) {
+      ctx.checkKeys(s, {"radius", "radii", "subdivisions", "position"}, "generate.sphere");
+      t.settings.kind = physics::TissueKind::kSurface;
+      Vec3 radii(0.02f);
+      if (const YAML::Node r = s["radius"])
+        radii = Vec3(static_cast<float>(ctx.number(r, "sphere radius", 1e-4, 10.0).value_or(0.02)));
+      if (const YAML::Node r = s["radii"]) radii = ctx.vec<3>(r, "sphere radii").value_or(radii);
+      uint32_t sub = 2;
+      if (const YAML::Node d = s["subdivisions"])
+        sub = static_cast<uint32_t>(ctx.number(d, "sphere subdivisions", 0, 5).value_or(2));
+      Vec3 pos(0.0f);
+      if (const YAML::Node p = s["position"]) pos = ctx.vec<3>(p, "sphere position").value_or(Vec3(0.0f));
+      t.settings.surface = physics::generateSphere(radii, sub, {pos, Quat(1, 0, 0, 0)});
+      geometry = true;
+    }
+  } else if (tet) {
+    t.settings.kind = physics::TissueKind::kVolumetric;
+    if (ctx.isMap(tet, "tetmesh")) {
+      ctx.checkKeys(tet, {"file", "units", "position"}, "tetmesh");
+      auto path = ctx.text(tet["file"], "tetmesh.file");
+      float scale = 1.0f;
+      if (const YAML::Node u = tet["units"]) {
+        auto units = ctx.text(u, "tetmesh.units");
+        if (units == "mm")
+          scale = 0.001f;
+        else if (units == "cm")
+          scale = 0.01f;
+        else if (units != "m")
+          ctx.error(u, "tetmesh.units must be mm, cm or m");
+      }
+      Vec3 pos(0.0f);
+      if (const YAML::Node p = tet["position"]) pos = ctx.vec<3>(p, "tetmesh position").value_or(Vec3(0.0f));
+      if (path) {
+        fs::path resolved = ctx.file().parent_path() / *path;
+        auto mesh = readTetGen(resolved, scale, pos);
+        if (!mesh.ok()) {
+          Error e = mesh.error();
+          if (e.where.file.empty()) e.where = ctx.at(tet["file"]);
+          ctx.error(e.where, e.message, e.hint);
+        } else {
+          t.settings.tetMesh = std::move(mesh).value();
+          referenced.push_back(resolved.replace_extension(".node"));
+          referenced.push_back(resolved.replace_extension(".ele"));
+        }
+      }
+    }
+    geometry = true;
+  }
+  if (!geometry && !gen) {
+    ctx.error(item, "tissue '" + t.settings.name + "' has no geometry",
+              "add 'generate: {cloth: ...}' or 'tetmesh: {file: ...}'");
+  }
+  if (const YAML::Node m = item["material"]) parseMaterial(ctx, m, t.settings.material);
+  if (const YAML::Node f = item["fixed"]) {
+    t.settings.fixed = parseSelector(ctx, f, "fixed", t.settings.kind == physics::TissueKind::kCloth);
+  }
+  if (const YAML::Node it = item["iterations"]) {
+    t.settings.solverIterations = static_cast<uint32_t>(ctx.number(it, "iterations", 1, 64).value_or(4));
+  }
+  if (const YAML::Node marks = item["markings"]; marks && ctx.isList(marks, "markings")) {
+    if (t.settings.kind != physics::TissueKind::kCloth) ctx.error(marks, "markings are drawn on cloth only");
+    std::set<std::string> markIds;
+    for (const auto& mark : marks) {
+      if (!ctx.isMap(mark, "a marking")) continue;
+      ctx.checkKeys(mark, {"id", "circle"}, "a marking");
+      auto mid = readId(ctx, mark, "marking", markIds);
+      const YAML::Node circle = mark["circle"];
+      if (!circle) {
+        ctx.error(mark, "a marking needs a shape", "circle: {center: [0, 0], radius: 0.02}");
+        continue;
+      }
+      if (!ctx.isMap(circle, "circle")) continue;
+      ctx.checkKeys(circle, {"center", "radius"}, "circle");
+      auto c = ctx.vec<2>(circle["center"], "circle center");
+      auto r = ctx.number(circle["radius"], "circle radius", 1e-4, 10.0, "metres");
+      if (mid && c && r) markings[t.settings.name][*mid] = Marking{*mid, *c, static_cast<float>(*r)};
+    }
+  }
+  // A tissue with errors of its own is not built again to find more (that only repeats them).
+  if (ctx.errorCount() > errorsBefore) broken.insert(t.settings.name);
+  out.tissues.push_back(std::move(t));
+}
+
+// ---- Expressions -----------------------------------------------------------------------
+
+enum class NameKind { kHand, kTissue, kRegion, kObject, kZone, kStep, kExpr, kNumber };
+
+struct Signature {
+  std::vector<std::vector<NameKind>> args;  // allowed kinds per argument position
+  bool variadic = false;                    // all/any: any number of expressions
+  size_t optionalFrom = 99;                 // arguments from here on may be left out
+};
+
+const std::map<std::string, Signature>& functions() {
+  using K = NameKind;
+  static const std::map<std::string, Signature> table = {
+      {"grasped", {{{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}}},
+      {"contact", {{{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}}},
+      {"cut", {{{K::kTissue}, {K::kRegion}}, false, 1}},
+      {"detached", {{{K::kTissue}, {K::kRegion}}, false, 1}},
+      {"clips", {{{K::kTissue, K::kRegion}}}},
+      {"placed", {{{K::kObject}, {K::kZone}}}},
+      {"dropped", {{{K::kObject}, {K::kZone}}, false, 1}},
+      {"outside", {{{K::kZone}}}},
+      {"damage", {{{K::kTissue, K::kRegion}}}},
+      {"out_of_view", {{{K::kHand}}}},
+      {"done", {{{K::kStep}}}},
+      {"time", {{}}},
+      {"not", {{{K::kExpr}}}},
+      {"count", {{{K::kExpr}}}},
+      {"within", {{{K::kNumber}, {K::kExpr}}}},
+      {"all", {{{K::kExpr}}, true}},
+      {"any", {{{K::kExpr}}, true}},
+  };
+  return table;
+}
+
+struct Names {
+  std::set<std::string> tissues, regions, objects, zones, steps;
+};
+
+bool globMatches(const std::string& pattern, const std::string& name) {
+  size_t star = pattern.find('*');
+  if (star == std::string::npos) return pattern == name;
+  std::string prefix = pattern.substr(0, star), suffix = pattern.substr(star + 1);
+  return name.size() >= prefix.size() + suffix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool nameIs(const Names& names, NameKind kind, const std::string& name) {
+  switch (kind) {
+    case NameKind::kHand: return name == "left" || name == "right";
+    case NameKind::kTissue: return names.tissues.count(name) > 0;
+    case NameKind::kRegion: return names.regions.count(name) > 0;
+    case NameKind::kObject:
+      return std::any_of(names.objects.begin(), names.objects.end(),
+                         [&](const std::string& o) { return globMatches(name, o); });
+    case NameKind::kZone: return names.zones.count(name) > 0;
+    case NameKind::kStep: return names.steps.count(name) > 0;
+    default: return false;
+  }
+}
+
+const char* kindName(NameKind k) {
+  switch (k) {
+    case NameKind::kHand: return "a hand (left or right)";
+    case NameKind::kTissue: return "a tissue";
+    case NameKind::kRegion: return "a region";
+    case NameKind::kObject: return "an object";
+    case NameKind::kZone: return "a zone";
+    case NameKind::kStep: return "a checklist step";
+    case NameKind::kExpr: return "a condition";
+    case NameKind::kNumber: return "a number";
+  }
+  return "?";
+}
+
+std::vector<std::string> allNames(const Names& n, NameKind k) {
+  const std::set<std::string>* s = k == NameKind::kTissue   ? &n.tissues
+                                   : k == NameKind::kRegion ? &n.regions
+                                   : k == NameKind::kObject ? &n.objects
+                                   : k == NameKind::kZone   ? &n.zones
+                                   : k == NameKind::kStep   ? &n.steps
+                                                            : nullptr;
+  if (k == NameKind::kHand) return {"left", "right"};
+  return s ? std::vector<std::string>(s->begin(), s->end()) : std::vector<std::string>{};
+}
+
+// Parses and checks one expression scalar; returns it when valid.
+std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& names,
+                                   const std::string& what) {
+  auto text = ctx.text(n, what);
+  if (!text) return std::nullopt;
+  // Columns inside the expression: quoted scalars start one character later.
+  const uint32_t quote = n.Tag() == "!" ? 1 : 0;
+  auto located = [&](uint32_t offset) { return ctx.at(n, quote + offset); };
+  auto parsed = parseExpression(*text);
+  if (!parsed.ok()) {
+    ctx.error(located(static_cast<uint32_t>(parsed.error().where.byteOffset.value_or(0))),
+              what + ": " + parsed.error().message, parsed.error().hint);
+    return std::nullopt;
+  }
+  bool ok = true;
+  std::function<void(const Expr&, const std::vector<NameKind>&)> check =
+      [&](const Expr& e, const std::vector<NameKind>& expected) {
+        bool wantsExpr = std::find(expected.begin(), expected.end(), NameKind::kExpr) != expected.end();
+        bool wantsNumber = std::find(expected.begin(), expected.end(), NameKind::kNumber) != expected.end();
+        switch (e.kind) {
+          case Expr::Kind::kNumber:
+            if (!wantsNumber && !wantsExpr) {
+              ctx.error(located(e.offset),
+                        what + ": expected " + std::string(kindName(expected.front())) + ", found a number");
+              ok = false;
+            }
+            return;
+          case Expr::Kind::kCompare:
+            check(e.args[0], {NameKind::kExpr});
+            check(e.args[1], {NameKind::kExpr});
+            return;
+          case Expr::Kind::kName: {
+            bool matched = std::any_of(expected.begin(), expected.end(),
+                                       [&](NameKind k) { return nameIs(names, k, e.text); });
+            if (!matched) {
+              std::vector<std::string> candidates;
+              for (NameKind k : expected) {
+                auto more = allNames(names, k);
+                candidates.insert(candidates.end(), more.begin(), more.end());
+              }
+              std::string hint = didYouMean(e.text, candidates);
+              std::string kinds;
+              for (NameKind k : expected) kinds += (kinds.empty() ? "" : " or ") + std::string(kindName(k));
+              ctx.error(located(e.offset), what + ": '" + e.text + "' is not " + kinds + " of this scenario",
+                        hint.empty() ? "known: " + join(candidates) : hint);
+              ok = false;
+            }
+            return;
+          }
+          case Expr::Kind::kCall: {
+            auto it = functions().find(e.text);
+            if (it == functions().end()) {
+              std::vector<std::string> known;
+              for (const auto& [name, sig] : functions()) known.push_back(name);
+              std::string hint = didYouMean(e.text, known);
+              ctx.error(located(e.offset), what + ": unknown condition '" + e.text + "'",
+                        hint.empty() ? "known: " + join(known) : hint);
+              ok = false;
+              return;
+            }
+            const Signature& sig = it->second;
+            size_t max = sig.variadic ? 1000 : sig.args.size();
+            size_t min = sig.variadic ? 1 : std::min(sig.optionalFrom, sig.args.size());
+            if (e.args.size() < min || e.args.size() > max) {
+              ctx.error(located(e.offset),
+                        what + ": " + e.text + "() takes " +
+                            (min == max ? std::to_string(min)
+                                        : std::to_string(min) + " to " + std::to_string(max)) +
+                            " argument(s), not " + std::to_string(e.args.size()));
+              ok = false;
+              return;
+            }
+            for (size_t i = 0; i < e.args.size(); ++i) check(e.args[i], sig.args[sig.variadic ? 0 : i]);
+            return;
+          }
+        }
+      };
+  check(parsed.value(), {NameKind::kExpr});
+  if (!ok) return std::nullopt;
+  return std::move(parsed).value();
+}
+
+// ---- The whole file ---------------------------------------------------------------------
+
+void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vector<fs::path>& referenced,
+                   std::set<std::string>& broken) {
+  if (!root.IsMap()) {
+    ctx.error(root, "a scenario file must be a YAML mapping starting with 'trocar: 1'",
+              "see scenarios/FORMAT.md");
+    return;
+  }
+  ctx.checkKeys(root, {"trocar",  "id",           "title",   "description", "author",    "version",
+                       "tick_hz", "time_limit_s", "view",    "camera",      "ports",     "instruments",
+                       "tissues", "regions",      "objects", "zones",       "checklist", "errors",
+                       "scoring", "feedback",     "head",    "table_height"},
+                "the scenario");
+  SourceLocation top;
+  top.file = ctx.file().string();
+  top.line = 1;
+  top.column = 1;
+  if (const YAML::Node v = root["trocar"]) {
+    if (auto n = ctx.number(v, "trocar (the schema version)", 0, 1e9); n && *n != kSchemaVersion) {
+      ctx.error(v, "schema version " + Ctx::fmt(*n) + " is not supported by this build (it reads 1)",
+                "upgrade Trocar or write the scenario for schema 1");
+    }
+  } else {
+    ctx.error(top, "missing 'trocar: 1' (the schema version)", "put 'trocar: 1' on the first line");
+  }
+  if (const YAML::Node v = root["id"]) {
+    if (auto id = ctx.text(v, "id")) {
+      if (isId(*id))
+        out.id = *id;
+      else
+        ctx.error(v, "scenario id '" + *id + "' is not a valid id", "lower case letters, digits and '-'");
+    }
+  } else {
+    ctx.error(top, "missing 'id'", "give the scenario an id, e.g. id: fls-pattern-cutting");
+  }
+  if (const YAML::Node v = root["title"])
+    out.title = ctx.text(v, "title").value_or("");
+  else
+    ctx.error(top, "missing 'title'", "give the scenario a title the trainee sees");
+  for (auto [key, field] : {std::pair{"description", &out.description}, std::pair{"author", &out.author},
+                            std::pair{"version", &out.version}}) {
+    if (const YAML::Node v = root[key]) *field = ctx.text(v, key).value_or("");
+  }
+  if (const YAML::Node v = root["tick_hz"]) {
+    if (auto n = ctx.number(v, "tick_hz", kMinTickHz, kMaxTickHz,
+                            "the simulation rate: 50 to 1000 Hz (500 is the default)")) {
+      out.tickHz = static_cast<uint32_t>(*n);
+    }
+  }
+  if (const YAML::Node v = root["time_limit_s"])
+    out.timeLimitS = ctx.number(v, "time_limit_s", 1, 36000, "seconds").value_or(600);
+  if (const YAML::Node v = root["view"]) {
+    auto view = ctx.text(v, "view");
+    if (view == "laparoscopic")
+      out.view = ViewKind::kLaparoscopic;
+    else if (view == "open")
+      out.view = ViewKind::kOpen;
+    else if (view)
+      ctx.error(v, "view must be open or laparoscopic, not '" + *view + "'",
+                didYouMean(*view, {"open", "laparoscopic"}));
+  }
+  if (const YAML::Node cam = root["camera"]; cam && ctx.isMap(cam, "camera")) {
+    ctx.checkKeys(cam, {"position", "look_at", "fov_deg"}, "camera");
+    physics::WorldSettings::Camera c;
+    auto pos = ctx.vec<3>(cam["position"], "camera position");
+    auto look = ctx.vec<3>(cam["look_at"], "camera look_at");
+    if (const YAML::Node f = cam["fov_deg"])
+      c.verticalFovRad =
+          glm::radians(static_cast<float>(ctx.number(f, "camera fov_deg", 10, 170).value_or(70)));
+    if (pos && look) {
+      Vec3 forward = *look - *pos;
+      if (glm::length(forward) < 1e-6f) {
+        ctx.error(cam, "camera position and look_at coincide");
+      } else {
+        // -Z looks at the target, +Y stays as close to up as the direction allows.
+        Mat4 view = glm::lookAt(*pos, *look,
+                                std::abs(glm::normalize(forward).y) > 0.99f ? Vec3(0, 0, -1) : Vec3(0, 1, 0));
+        Mat4 world = glm::inverse(view);
+        c.pose = {*pos, glm::quat_cast(Mat3(world))};
+        out.camera = c;
+      }
+    }
+  }
+  if (out.view == ViewKind::kLaparoscopic && !out.camera) {
+    ctx.error(top, "a laparoscopic scenario needs a camera",
+              "camera: {position: [0, 1.25, -0.2], look_at: [0, 1.0, -0.45]}");
+  }
+  std::set<std::string> portIds;
+  if (const YAML::Node ports = root["ports"]; ports && ctx.isList(ports, "ports")) {
+    for (const auto& p : ports) {
+      if (!ctx.isMap(p, "a port")) continue;
+      ctx.checkKeys(p, {"id", "position"}, "a port");
+      auto id = readId(ctx, p, "port", portIds);
+      auto pos = ctx.vec<3>(p["position"], "port position");
+      if (id && pos) out.ports.push_back({*id, *pos});
+    }
+  }
+  if (const YAML::Node inst = root["instruments"]; inst && ctx.isMap(inst, "instruments")) {
+    ctx.checkKeys(inst, {"left", "right"}, "instruments");
+    std::vector<std::string> kinds = {"grasper", "scissors", "scalpel", "clip_applier"};
+    for (auto hand : {instruments::Hand::kLeft, instruments::Hand::kRight}) {
+      const YAML::Node h = inst[instruments::toString(hand)];
+      if (!h) continue;
+      HandSetup setup;
+      YAML::Node kindNode = h;
+      if (h.IsMap()) {
+        ctx.checkKeys(h, {"kind", "port"}, std::string("instruments.") + instruments::toString(hand));
+        kindNode.reset(h["kind"]);
+        if (const YAML::Node port = h["port"]) {
+          setup.port = ctx.text(port, "port").value_or("");
+          if (!portIds.count(setup.port)) {
+            std::string hint = portIds.empty() ? "define it under 'ports:'"
+                                               : didYouMean(setup.port, {portIds.begin(), portIds.end()});
+            ctx.error(port, "unknown port '" + setup.port + "'",
+                      hint.empty() ? "known ports: " + join({portIds.begin(), portIds.end()}) : hint);
+          }
+        }
+      }
+      auto kind = ctx.text(kindNode, "instrument");
+      if (!kind) continue;
+      auto k = instruments::instrumentKindFromString(*kind);
+      if (!k) {
+        std::string hint = didYouMean(*kind, kinds);
+        ctx.error(kindNode, "unknown instrument '" + *kind + "'",
+                  hint.empty() ? "known: " + join(kinds) : hint);
+        continue;
+      }
+      setup.kind = *k;
+      if (out.view == ViewKind::kLaparoscopic && setup.port.empty()) {
+        ctx.error(h,
+                  std::string("the ") + instruments::toString(hand) +
+                      " instrument needs a port in a laparoscopic scenario",
+                  "write {kind: " + *kind + ", port: <port id>}");
+      }
+      out.instruments[hand] = setup;
+    }
+  }
+  std::set<std::string> tissueIds;
+  std::map<std::string, std::map<std::string, Marking>> markings;
+  if (const YAML::Node tissues = root["tissues"]; tissues && ctx.isList(tissues, "tissues")) {
+    for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken);
+  }
+  Names names;
+  names.tissues = tissueIds;
+  std::set<std::string> regionIds;
+  if (const YAML::Node regions = root["regions"]; regions && ctx.isList(regions, "regions")) {
+    for (const auto& r : regions) {
+      if (!ctx.isMap(r, "a region")) continue;
+      ctx.checkKeys(r, {"id", "tissue", "marking", "sphere", "box", "nodes"}, "a region");
+      auto id = readId(ctx, r, "region", regionIds);
+      RegionDesc desc;
+      desc.where = ctx.at(r);
+      desc.id = id.value_or("?");
+      const YAML::Node tn = r["tissue"];
+      if (!tn) {
+        ctx.error(r, "region '" + desc.id + "' names no tissue", "add 'tissue: <tissue id>'");
+        continue;
+      }
+      desc.tissue = ctx.text(tn, "region tissue").value_or("");
+      if (!tissueIds.count(desc.tissue)) {
+        ctx.error(tn, "unknown tissue '" + desc.tissue + "'",
+                  didYouMean(desc.tissue, {tissueIds.begin(), tissueIds.end()}));
+        continue;
+      }
+      std::optional<NodeSelector> selector;
+      if (const YAML::Node m = r["marking"]) {
+        auto markId = ctx.text(m, "marking").value_or("");
+        auto& tissueMarks = markings[desc.tissue];
+        auto found = tissueMarks.find(markId);
+        if (found == tissueMarks.end()) {
+          std::vector<std::string> known;
+          for (const auto& [k, v] : tissueMarks) known.push_back(k);
+          ctx.error(m, "tissue '" + desc.tissue + "' has no marking '" + markId + "'",
+                    didYouMean(markId, known));
+          continue;
+        }
+        selector = NodeSelector::circle(found->second.center, found->second.radius);
+      } else {
+        selector = parseSelector(ctx, r, "region '" + desc.id + "'", false);
+      }
+      if (!selector || !id) continue;
+      desc.selector = *selector;
+      for (auto& t : out.tissues) {
+        if (t.settings.name == desc.tissue) t.settings.regions.push_back({desc.id, desc.selector});
+      }
+      out.regions.push_back(std::move(desc));
+    }
+  }
+  names.regions = regionIds;
+  std::set<std::string> objectIds;
+  if (const YAML::Node objects = root["objects"]; objects && ctx.isList(objects, "objects")) {
+    for (const auto& o : objects) {
+      if (!ctx.isMap(o, "an object")) continue;
+      ctx.checkKeys(o, {"id", "shape", "size", "mass_kg", "friction", "position", "rotation_deg"},
+                    "an object");
+      auto id = readId(ctx, o, "object", objectIds);
+      ObjectDesc desc;
+      desc.where = ctx.at(o);
+      desc.settings.name = id.value_or("?");
+      auto shape = o["shape"] ? ctx.text(o["shape"], "shape") : std::optional<std::string>("box");
+      if (shape == "box")
+        desc.settings.shape = physics::RigidShape::kBox;
+      else if (shape == "sphere")
+        desc.settings.shape = physics::RigidShape::kSphere;
+      else if (shape == "cylinder")
+        desc.settings.shape = physics::RigidShape::kCylinder;
+      else if (shape)
+        ctx.error(o["shape"], "unknown shape '" + *shape + "'",
+                  didYouMean(*shape, {"box", "sphere", "cylinder"}));
+      // size: box [x, y, z]; cylinder [diameter, height]... all as full extents [x, y, z].
+      if (auto size = ctx.vec<3>(o["size"], "object size")) {
+        if (glm::any(glm::lessThanEqual(*size, Vec3(0.0f))))
+          ctx.error(o["size"], "object size must be positive", "metres");
+        else
+          desc.settings.halfExtents = *size * 0.5f;
+      }
+      if (const YAML::Node m = o["mass_kg"])
+        desc.settings.massKg =
+            static_cast<float>(ctx.number(m, "mass_kg", 0, 1000, "0 makes it static").value_or(0));
+      if (const YAML::Node f = o["friction"])
+        desc.settings.friction = static_cast<float>(ctx.number(f, "friction", 0, 2).value_or(0.6));
+      if (const YAML::Node p = o["position"])
+        desc.settings.pose.position = ctx.vec<3>(p, "object position").value_or(Vec3(0.0f));
+      if (const YAML::Node r = o["rotation_deg"])
+        desc.settings.pose.orientation =
+            rotationFromDegrees(ctx.vec<3>(r, "rotation_deg", 360).value_or(Vec3(0.0f)));
+      out.objects.push_back(std::move(desc));
+    }
+  }
+  names.objects = objectIds;
+  std::set<std::string> zoneIds;
+  if (const YAML::Node zones = root["zones"]; zones && ctx.isList(zones, "zones")) {
+    for (const auto& z : zones) {
+      if (!ctx.isMap(z, "a zone")) continue;
+      ctx.checkKeys(z, {"id", "center", "size"}, "a zone");
+      auto id = readId(ctx, z, "zone", zoneIds);
+      auto c = ctx.vec<3>(z["center"], "zone center");
+      auto s = ctx.vec<3>(z["size"], "zone size");
+      if (id && c && s) out.zones.push_back({*id, *c, glm::abs(*s) * 0.5f});
+    }
+  }
+  names.zones = zoneIds;
+  // Checklist: ids first (conditions may refer to any step), then conditions and order.
+  std::set<std::string> stepIds;
+  const YAML::Node checklist = root["checklist"];
+  if (checklist && ctx.isList(checklist, "checklist")) {
+    for (const auto& s : checklist) {
+      if (s.IsMap() && s["id"] && s["id"].IsScalar()) names.steps.insert(s["id"].Scalar());
+    }
+    for (const auto& s : checklist) {
+      if (!ctx.isMap(s, "a checklist step")) continue;
+      ctx.checkKeys(s, {"id", "title", "prompt", "done_when", "after", "time_limit_s", "weight"},
+                    "a checklist step");
+      auto id = readId(ctx, s, "checklist step", stepIds);
+      ChecklistStep step;
+      step.where = ctx.at(s);
+      step.id = id.value_or("?");
+      step.title = s["title"] ? ctx.text(s["title"], "title").value_or("") : step.id;
+      if (const YAML::Node p = s["prompt"]) step.prompt = ctx.text(p, "prompt").value_or("");
+      if (const YAML::Node w = s["weight"]) step.weight = ctx.number(w, "weight", 0, 1000).value_or(1);
+      if (const YAML::Node t = s["time_limit_s"])
+        step.timeLimitS = ctx.number(t, "time_limit_s", 0.1, 36000, "seconds");
+      if (const YAML::Node d = s["done_when"]) {
+        step.doneWhenText = d.IsScalar() ? d.Scalar() : "";
+        if (auto e = parseCondition(ctx, d, names, "done_when of step '" + step.id + "'")) step.doneWhen = *e;
+      } else {
+        ctx.error(s, "checklist step '" + step.id + "' has no done_when",
+                  "say when it is done, e.g. done_when: detached(gauze, inside-circle)");
+      }
+      if (const YAML::Node a = s["after"]) {
+        std::vector<YAML::Node> items;
+        if (a.IsScalar())
+          items.push_back(a);
+        else if (ctx.isList(a, "after"))
+          for (const auto& x : a) items.push_back(x);
+        for (const YAML::Node& x : items) {
+          auto ref = ctx.text(x, "after");
+          if (!ref) continue;
+          if (!names.steps.count(*ref)) {
+            ctx.error(x, "step '" + step.id + "' comes after unknown step '" + *ref + "'",
+                      didYouMean(*ref, {names.steps.begin(), names.steps.end()}));
+          } else {
+            step.after.push_back(*ref);
+          }
+        }
+      }
+      out.checklist.push_back(std::move(step));
+    }
+    // Ordering cycles: depth-first search over 'after'.
+    std::map<std::string, const ChecklistStep*> byId;
+    for (const auto& s : out.checklist) byId[s.id] = &s;
+    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+    std::set<std::string> reported;
+    std::function<bool(const std::string&, std::vector<std::string>&)> visit =
+        [&](const std::string& id, std::vector<std::string>& path) {
+          state[id] = 1;
+          path.push_back(id);
+          for (const auto& next : byId[id]->after) {
+            if (!byId.count(next)) continue;
+            if (state[next] == 1) {
+              auto start = std::find(path.begin(), path.end(), next);
+              std::string cycle;
+              for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+              cycle += next;
+              if (reported.insert(next).second) {
+                ctx.error(byId[next]->where, "checklist steps wait for each other in a cycle: " + cycle,
+                          "remove one of these 'after' entries");
+              }
+              return true;
+            }
+            if (state[next] == 0 && visit(next, path)) return true;
+          }
+          path.pop_back();
+          state[id] = 2;
+          return false;
+        };
+    for (const auto& s : out.checklist) {
+      std::vector<std::string> path;
+      if (state[s.id] == 0) visit(s.id, path);
+    }
+  }
+  if (const YAML::Node errs = root["errors"]; errs && ctx.isList(errs, "errors")) {
+    std::set<std::string> errIds;
+    for (const auto& e : errs) {
+      if (!ctx.isMap(e, "an error rule")) continue;
+      ctx.checkKeys(e, {"id", "title", "when", "penalty", "critical"}, "an error rule");
+      auto id = readId(ctx, e, "error rule", errIds);
+      ErrorRule rule;
+      rule.where = ctx.at(e);
+      rule.id = id.value_or("?");
+      rule.title = e["title"] ? ctx.text(e["title"], "title").value_or("") : rule.id;
+      if (const YAML::Node p = e["penalty"]) rule.penalty = ctx.number(p, "penalty", 0, 1e6).value_or(0);
+      if (const YAML::Node c = e["critical"]) rule.critical = ctx.boolean(c, "critical").value_or(false);
+      if (const YAML::Node w = e["when"]) {
+        rule.whenText = w.IsScalar() ? w.Scalar() : "";
+        if (auto x = parseCondition(ctx, w, names, "when of error '" + rule.id + "'")) rule.when = *x;
+      } else {
+        ctx.error(e, "error rule '" + rule.id + "' has no 'when'", "e.g. when: damage(liver)");
+      }
+      out.errors.push_back(std::move(rule));
+    }
+  }
+  if (const YAML::Node s = root["scoring"]; s && ctx.isMap(s, "scoring")) {
+    ctx.checkKeys(s, {"formula", "cutoff_s", "penalty", "pass_score", "reference_score"}, "scoring");
+    if (const YAML::Node f = s["formula"]) {
+      auto formula = ctx.text(f, "formula");
+      if (formula == "fls" || formula == "checklist")
+        out.scoring.formula = *formula;
+      else if (formula)
+        ctx.error(f, "unknown formula '" + *formula + "'", didYouMean(*formula, {"fls", "checklist"}));
+    }
+    if (const YAML::Node c = s["cutoff_s"])
+      out.scoring.cutoffS = ctx.number(c, "cutoff_s", 1, 36000, "seconds").value_or(300);
+    if (const YAML::Node p = s["penalty"]) out.scoring.penalty = ctx.text(p, "penalty").value_or("");
+    if (const YAML::Node r = s["reference_score"])
+      out.scoring.referenceScore = ctx.number(r, "reference_score", 1e-6, 1e9);
+    if (const YAML::Node p = s["pass_score"])
+      out.scoring.passScore = ctx.number(p, "pass_score", -1e9, 1e9).value_or(0);
+    else
+      ctx.error(s, "scoring has no pass_score", "every scenario states its pass mark, e.g. pass_score: 120");
+  } else if (!s) {
+    ctx.error(top, "missing 'scoring'", "scoring: {formula: checklist, pass_score: 80}");
+  }
+  if (const YAML::Node f = root["feedback"]; f && ctx.isMap(f, "feedback")) {
+    ctx.checkKeys(f, {"haptics", "sounds", "visuals"}, "feedback");
+  }
+  if (const YAML::Node h = root["head"]; h && ctx.isMap(h, "head")) {
+    ctx.checkKeys(h, {"position"}, "head");
+    if (auto p = ctx.vec<3>(h["position"], "head position")) out.head.position = *p;
+  }
+  if (const YAML::Node t = root["table_height"])
+    out.tableHeight = static_cast<float>(ctx.number(t, "table_height", 0.3, 1.5, "metres").value_or(0.9));
+}
+
+}  // namespace
+
+LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
+  LoadResult result;
+  Ctx ctx(file, result.errors);
+  SourceLocation top;
+  top.file = file.string();
+  if (text.empty()) {
+    top.line = 1;
+    ctx.error(top, "the scenario file is empty", "start it with 'trocar: 1' (see scenarios/FORMAT.md)");
+    return result;
+  }
+  if (text.find('\0') != std::string_view::npos) {
+    top.byteOffset = text.find('\0');
+    ctx.error(top, "this is not a text file (it contains a NUL byte)", "a scenario is a YAML text file");
+    return result;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    SourceLocation where;
+    where.file = file.string();
+    if (e.mark.line >= 0) {
+      where.line = static_cast<uint32_t>(e.mark.line) + 1;
+      where.column = static_cast<uint32_t>(e.mark.column) + 1;
+    }
+    ctx.error(where, "not valid YAML: " + e.msg, "check indentation, colons and brackets near here");
+    return result;
+  }
+  ScenarioDesc desc;
+  desc.file = file;
+  std::vector<fs::path> referenced;
+  std::set<std::string> broken;
+  try {
+    parseDocument(ctx, root, desc, referenced, broken);
+  } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed node accesses
+    SourceLocation where = top;
+    if (e.mark.line >= 0) {
+      where.line = static_cast<uint32_t>(e.mark.line) + 1;
+      where.column = static_cast<uint32_t>(e.mark.column) + 1;
+    }
+    ctx.error(where, std::string("malformed scenario: ") + e.msg);
+  }
+  // Geometry checks need a world: build each tissue on its own (so they are checked even
+  // when other parts of the file have errors), then, if all is well, the whole session.
+  auto placeWorldError = [&](const Error& e) {
+    SourceLocation where = top;
+    for (const auto& t : desc.tissues) {
+      if (e.message.find("tissue '" + t.settings.name + "'") != std::string::npos) where = t.where;
+    }
+    for (const auto& r : desc.regions) {
+      if (e.message.find("region '" + r.id + "'") != std::string::npos) where = r.where;
+    }
+    ctx.error(where, e.message, e.hint);
+  };
+  for (const auto& t : desc.tissues) {
+    if (broken.count(t.settings.name)) continue;
+    physics::World scratch(physics::WorldSettings{});
+    auto added = scratch.addTissue(t.settings);
+    if (!added.ok()) placeWorldError(added.error());
+  }
+  auto byPlace = [](const Error& a, const Error& b) {
+    return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+  };
+  std::stable_sort(result.errors.begin(), result.errors.end(), byPlace);
+  if (!result.errors.empty()) return result;
+  auto session = buildSession(desc);
+  if (!session.ok()) {
+    placeWorldError(session.error());
+    return result;
+  }
+  // Content hash: the file and everything it references, with their relative names.
+  StateHasher h;
+  h.addString(text);
+  for (const auto& path : referenced) {
+    h.addString(path.filename().string());
+    auto bytes = readFileBytes(path);
+    if (bytes.ok()) h.addSpan(std::span<const uint8_t>(bytes.value()));
+  }
+  desc.contentHash = h.digest();
+  result.scenario = std::move(desc);
+  return result;
+}
+
+LoadResult loadScenarioFile(const fs::path& file) {
+  constexpr uintmax_t kMaxBytes = 4u << 20;  // scenarios are text; meshes live in their own files
+  std::error_code ec;
+  auto size = fs::file_size(file, ec);
+  if (!ec && size > kMaxBytes) {
+    LoadResult r;
+    SourceLocation where;
+    where.file = file.string();
+    r.errors.push_back(
+        makeError(ErrorCode::kInvalidInput,
+                  "the file is " + std::to_string(size) + " bytes; a scenario is at most 4 MiB", where,
+                  "keep meshes and volumes in their own files and refer to them"));
+    return r;
+  }
+  auto text = readFileText(file);
+  if (!text.ok()) {
+    LoadResult r;
+    r.errors.push_back(text.error());
+    return r;
+  }
+  return loadScenarioText(text.value(), file);
+}
+
+}  // namespace trocar::scenario

@@ -1,0 +1,243 @@
+// Scenario files: valid ones load and build, every error class is reported with its
+// message and line:column, and no input crashes the loader.
+#include <trocar/core/File.h>
+#include <trocar/scenario/Scenario.h>
+#include <trocar/test/TestSupport.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <regex>
+
+namespace trocar::scenario {
+namespace {
+
+const std::filesystem::path kSource = TROCAR_SOURCE_DIR;
+
+// A minimal valid scenario; tests append or replace lines to break it.
+const char* kMinimal = R"yaml(trocar: 1
+id: minimal
+title: Minimal
+tissues:
+  - id: gauze
+    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}
+    fixed: corners
+    markings:
+      - {id: circle, circle: {center: [0, 0], radius: 0.02}}
+regions:
+  - {id: inside-circle, tissue: gauze, marking: circle}
+instruments: {left: grasper, right: scissors}
+checklist:
+  - {id: cut-circle, done_when: "detached(gauze, inside-circle)"}
+scoring: {formula: fls, cutoff_s: 300, pass_score: 120}
+)yaml";
+
+LoadResult load(const std::string& text) {
+  return loadScenarioText(text, "test.yaml");
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+// Exactly one error, with this message, at this line and column.
+void expectError(const LoadResult& r, const std::string& message, uint32_t line, uint32_t column) {
+  ASSERT_EQ(r.errors.size(), 1u) << [&] {
+    std::string all;
+    for (const auto& e : r.errors) all += e.toString() + "\n";
+    return all;
+  }();
+  EXPECT_EQ(r.errors[0].message, message);
+  EXPECT_EQ(r.errors[0].where.file, "test.yaml");
+  EXPECT_EQ(r.errors[0].where.line, line);
+  EXPECT_EQ(r.errors[0].where.column, column);
+  EXPECT_FALSE(r.errors[0].hint.empty()) << "every error says what to do";
+}
+
+TEST(Scenario, MinimalLoadsAndBuilds) {
+  LoadResult r = load(kMinimal);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const ScenarioDesc& s = *r.scenario;
+  EXPECT_EQ(s.id, "minimal");
+  EXPECT_EQ(s.tickHz, 500u);
+  ASSERT_EQ(s.tissues.size(), 1u);
+  EXPECT_EQ(s.tissues[0].settings.regions.size(), 1u);
+  EXPECT_EQ(s.checklist[0].doneWhen.text, "detached");
+  EXPECT_EQ(s.scoring.passScore, 120.0);
+  auto session = buildSession(s);
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(session.value()->world().nodeCount(physics::TissueId{0}), 81u);
+  EXPECT_TRUE(session.value()->world().instrument(instruments::Hand::kRight).present);
+}
+
+TEST(Scenario, UnknownKeyWithSuggestion) {
+  auto r = load(replaced(kMinimal, "title: Minimal", "titel: Minimal\ntitle: Minimal"));
+  expectError(r, "unknown key 'titel' in the scenario", 3, 1);
+  EXPECT_EQ(r.errors[0].hint, "did you mean 'title'?");
+}
+
+TEST(Scenario, WrongType) {
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: [1, 2]")),
+              "fixed must be a mapping (key: value lines)", 7, 12);
+}
+
+TEST(Scenario, OutOfRangeTickRate) {
+  expectError(load(std::string(kMinimal) + "tick_hz: 2000\n"), "tick_hz is 2000, outside [50, 1000]", 16, 10);
+}
+
+TEST(Scenario, NegativeMass) {
+  expectError(
+      load(replaced(kMinimal, "    fixed: corners", "    material: {mass_kg: -0.5}\n    fixed: corners")),
+      "material.mass_kg is -0.5, outside [1e-06, 100]", 7, 25);
+}
+
+TEST(Scenario, RegionSelectingNoNode) {
+  auto r = load(replaced(kMinimal, "  - {id: inside-circle, tissue: gauze, marking: circle}",
+                         "  - {id: inside-circle, tissue: gauze, marking: circle}\n"
+                         "  - {id: far, tissue: gauze, sphere: {center: [5, 5, 5], radius: 0.01}}"));
+  expectError(r, "tissue 'gauze': region 'far' selects no node", 12, 5);
+}
+
+TEST(Scenario, ChecklistRefersToUnknownRegion) {
+  auto r = load(replaced(kMinimal, "detached(gauze, inside-circle)", "detached(gauze, inside-circel)"));
+  // Column: the scalar's opening quote is at 33, so the expression starts at 34, and
+  // 'inside-circel' is at offset 16 in it.
+  expectError(r, "done_when of step 'cut-circle': 'inside-circel' is not a region of this scenario", 14, 50);
+  EXPECT_EQ(r.errors[0].hint, "did you mean 'inside-circle'?");
+}
+
+TEST(Scenario, ChecklistRefersToUnknownInstrumentHand) {
+  auto r = load(replaced(kMinimal, "detached(gauze, inside-circle)", "grasped(middle, gauze)"));
+  expectError(r, "done_when of step 'cut-circle': 'middle' is not a hand (left or right) of this scenario",
+              14, 42);
+}
+
+TEST(Scenario, StepOrderingCycle) {
+  auto r = load(replaced(kMinimal, "  - {id: cut-circle, done_when: \"detached(gauze, inside-circle)\"}",
+                         "  - {id: a, done_when: \"detached(gauze, inside-circle)\", after: b}\n"
+                         "  - {id: b, done_when: \"detached(gauze, inside-circle)\", after: a}"));
+  expectError(r, "checklist steps wait for each other in a cycle: a -> b -> a", 14, 5);
+}
+
+TEST(Scenario, MissingTetMeshFile) {
+  auto r = load(replaced(
+      kMinimal,
+      "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: corners\n",
+      "    tetmesh: {file: liver.node}\n"));
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].message.find("No such file"), std::string::npos) << r.errors[0].toString();
+  EXPECT_NE(r.errors[0].where.file.find("liver.node"), std::string::npos);
+}
+
+TEST(Scenario, EveryErrorInOneRunInFileOrder) {
+  std::string text = kMinimal;
+  text = replaced(text, "title: Minimal", "title: Minimal\ntick_hz: 5");
+  text = replaced(text, "right: scissors", "right: scisors");
+  text = replaced(text, "pass_score: 120", "pass_scor: 120");
+  auto r = load(text);
+  ASSERT_EQ(r.errors.size(), 4u);  // tick_hz, instrument, unknown key, missing pass_score
+  for (size_t i = 1; i < r.errors.size(); ++i) EXPECT_LE(r.errors[i - 1].where.line, r.errors[i].where.line);
+}
+
+TEST(Scenario, SchemaVersionAndRequiredKeys) {
+  auto r = load("trocar: 2\nid: x\ntitle: X\nscoring: {pass_score: 1}\n");
+  expectError(r, "schema version 2 is not supported by this build (it reads 1)", 1, 9);
+  auto missing = load("id: x\n");
+  ASSERT_GE(missing.errors.size(), 3u);  // trocar, title, scoring
+  EXPECT_EQ(missing.errors[0].message, "missing 'trocar: 1' (the schema version)");
+}
+
+// Whatever the bytes: errors, never a crash.
+TEST(Scenario, HostileInputsGiveErrors) {
+  EXPECT_FALSE(load("").ok());
+  EXPECT_FALSE(load(std::string("trocar: 1\0\x01\x02", 12)).ok());
+  EXPECT_FALSE(load(std::string(100000, '[')).ok());  // deep nesting
+  EXPECT_FALSE(load(std::string(200000, '{')).ok());
+  EXPECT_FALSE(load("- just\n- a list\n").ok());
+  EXPECT_FALSE(load("trocar: 1\ntissues: {a: b}\nregions: 7\nchecklist: [1, [2], {3: 4}]\n").ok());
+  EXPECT_FALSE(load(":\n  - :\n    ? [\n").ok());
+  std::mt19937 rng(7);
+  std::string base = kMinimal;
+  for (int i = 0; i < 300; ++i) {  // random byte mutations of a valid file
+    std::string t = base;
+    for (int k = 0; k < 5; ++k) t[rng() % t.size()] = static_cast<char>(rng() % 128);
+    (void)load(t);
+  }
+}
+
+TEST(Scenario, HugeFileIsRefusedWithItsSize) {
+  test::TempDir dir;
+  auto path = dir / "huge.yaml";
+  std::ofstream(path) << "trocar: 1\n" << std::string(10 << 20, '#');
+  auto r = loadScenarioFile(path);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("at most 4 MiB"), std::string::npos);
+}
+
+TEST(Scenario, TetGenMeshLoadsWithUnitsAndContentHashCoversIt) {
+  test::TempDir dir;
+  // One tetrahedron in millimetres, 1-based indices (TetGen's default).
+  std::ofstream(dir / "piece.node") << "# a test mesh\n4 3 0 0\n1 0 0 0\n2 10 0 0\n3 0 10 0\n4 0 0 10\n";
+  std::ofstream(dir / "piece.ele") << "1 4 0\n1 1 2 3 4\n";
+  std::string text =
+      replaced(kMinimal,
+               "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: "
+               "corners\n    markings:\n      - {id: circle, circle: {center: [0, 0], radius: 0.02}}\n",
+               "    tetmesh: {file: piece.node, units: mm, position: [0, 0.5, 0]}\n");
+  text = replaced(text, "  - {id: inside-circle, tissue: gauze, marking: circle}",
+                  "  - {id: inside-circle, tissue: gauze, sphere: {center: [0, 0.5, 0], radius: 0.001}}");
+  std::ofstream(dir / "s.yaml") << text;
+  auto r = loadScenarioFile(dir / "s.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const auto& mesh = r.scenario->tissues[0].settings.tetMesh;
+  ASSERT_EQ(mesh.nodes.size(), 4u);
+  EXPECT_NEAR(mesh.nodes[1].x, 0.01f, 1e-7f);  // 10 mm
+  EXPECT_NEAR(mesh.nodes[1].y, 0.5f, 1e-7f);
+  Hash64 first = r.scenario->contentHash;
+  // Editing the mesh file changes the scenario's content hash.
+  std::ofstream(dir / "piece.node") << "4 3 0 0\n1 0 0 0\n2 11 0 0\n3 0 10 0\n4 0 0 10\n";
+  auto again = loadScenarioFile(dir / "s.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again.scenario->contentHash, first);
+  // A broken .ele names the file and line.
+  std::ofstream(dir / "piece.ele") << "1 4 0\n1 1 2 3 9\n";
+  auto broken = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(broken.errors.size(), 1u);
+  EXPECT_EQ(broken.errors[0].where.line, 2u);
+  EXPECT_NE(broken.errors[0].where.file.find("piece.ele"), std::string::npos);
+  EXPECT_NE(broken.errors[0].message.find("refers to point 9"), std::string::npos);
+}
+
+TEST(Scenario, EveryScenarioInTheRepositoryValidates) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(kSource / "scenarios")) {
+    if (entry.path().filename() != "scenario.yaml") continue;
+    ++count;
+    auto r = loadScenarioFile(entry.path());
+    EXPECT_TRUE(r.ok()) << entry.path() << ": " << (r.errors.empty() ? "" : r.errors[0].toString());
+  }
+  EXPECT_GE(count, 1);
+}
+
+// scenarios/FORMAT.md: every ```yaml block that starts with 'trocar: 1' is a complete
+// scenario and must load; the doc and the parser stay in step.
+TEST(Scenario, EveryExampleInTheFormatDocLoads) {
+  auto doc = readFileText(kSource / "scenarios" / "FORMAT.md");
+  ASSERT_TRUE(doc.ok());
+  std::regex block("```yaml\n([\\s\\S]*?)```");
+  int examples = 0;
+  for (std::sregex_iterator it(doc.value().begin(), doc.value().end(), block), end; it != end; ++it) {
+    std::string yaml = (*it)[1];
+    if (yaml.rfind("trocar: 1", 0) != 0) continue;
+    ++examples;
+    auto r = loadScenarioText(yaml, kSource / "scenarios" / "FORMAT.md");
+    EXPECT_TRUE(r.ok()) << "example " << examples << ": " << (r.errors.empty() ? "" : r.errors[0].toString());
+  }
+  EXPECT_GE(examples, 3);
+}
+
+}  // namespace
+}  // namespace trocar::scenario
