@@ -12,7 +12,7 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
-  libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 
 missing=()

@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <random>
-#include <regex>
 
 namespace trocar::scenario {
 namespace {
@@ -227,10 +226,15 @@ TEST(Scenario, EveryScenarioInTheRepositoryValidates) {
 TEST(Scenario, EveryExampleInTheFormatDocLoads) {
   auto doc = readFileText(kSource / "scenarios" / "FORMAT.md");
   ASSERT_TRUE(doc.ok());
-  std::regex block("```yaml\n([\\s\\S]*?)```");
+  const std::string& text = doc.value();
+  const std::string open = "```yaml\n", close = "```";
   int examples = 0;
-  for (std::sregex_iterator it(doc.value().begin(), doc.value().end(), block), end; it != end; ++it) {
-    std::string yaml = (*it)[1];
+  for (size_t at = text.find(open); at != std::string::npos; at = text.find(open, at)) {
+    size_t start = at + open.size();
+    size_t end = text.find(close, start);
+    ASSERT_NE(end, std::string::npos) << "unterminated yaml block";
+    std::string yaml = text.substr(start, end - start);
+    at = end + close.size();
     if (yaml.rfind("trocar: 1", 0) != 0) continue;
     ++examples;
     auto r = loadScenarioText(yaml, kSource / "scenarios" / "FORMAT.md");

@@ -17,5 +17,7 @@ Runner addDoctorCommand(CLI::App& app);
 Runner addBenchCommand(CLI::App& app);
 // Adds `validate SCENARIO... [--json]`.
 Runner addValidateCommand(CLI::App& app);
+// Adds `import mesh FILE [--units] [--up-axis] [--json]`.
+Runner addImportCommand(CLI::App& app);
 
 }  // namespace trocar::cli

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("bench"), bench});
   auto validate = trocar::cli::addValidateCommand(app);
   commands.push_back({app.get_subcommand("validate"), validate});
+  auto import = trocar::cli::addImportCommand(app);
+  commands.push_back({app.get_subcommand("import"), import});
 
   try {
     app.parse(argc, argv);

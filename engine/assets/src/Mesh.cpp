@@ -1,0 +1,296 @@
+#include <trocar/assets/Mesh.h>
+
+#include <assimp/postprocess.h>
+#include <assimp/scene.h>
+#include <meshoptimizer.h>
+#include <assimp/Importer.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+namespace trocar::assets {
+namespace {
+
+constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+Error meshError(const std::filesystem::path& file, std::string what, std::string hint) {
+  SourceLocation where;
+  where.file = file.string();
+  return makeError(ErrorCode::kInvalidInput, std::move(what), where, std::move(hint));
+}
+
+std::string lowerExtension(const std::filesystem::path& file) {
+  std::string ext = file.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+// Rotation taking the file's up axis to +Y (right-handed, no mirroring).
+Vec3 toYUp(const Vec3& p, UpAxis up) {
+  switch (up) {
+    case UpAxis::kZ: return {p.x, p.z, -p.y};
+    case UpAxis::kX: return {-p.y, p.x, p.z};
+    default: return p;
+  }
+}
+
+void computeNormals(ImportedMesh& m) {
+  m.normals.assign(m.positions.size(), Vec3(0.0f));
+  for (const auto& t : m.triangles) {
+    Vec3 n = glm::cross(m.positions[t[1]] - m.positions[t[0]], m.positions[t[2]] - m.positions[t[0]]);
+    for (uint32_t v : t) m.normals[v] += n;
+  }
+  for (Vec3& n : m.normals) {
+    float len = glm::length(n);
+    n = len > 0.0f ? n / len : Vec3(0.0f, 1.0f, 0.0f);
+  }
+}
+
+void checkSurface(ImportedMesh& m) {
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> uses;
+  for (const auto& t : m.triangles) {
+    for (int k = 0; k < 3; ++k) {
+      uint32_t a = t[static_cast<size_t>(k)], b = t[static_cast<size_t>((k + 1) % 3)];
+      uses[{std::min(a, b), std::max(a, b)}]++;
+    }
+  }
+  m.openEdges = 0;
+  m.nonManifoldEdges = 0;
+  for (const auto& [edge, count] : uses) {
+    if (count == 1)
+      ++m.openEdges;
+    else if (count > 2)
+      ++m.nonManifoldEdges;
+  }
+}
+
+void computeBounds(ImportedMesh& m) {
+  m.boundsMin = Vec3(std::numeric_limits<float>::max());
+  m.boundsMax = Vec3(std::numeric_limits<float>::lowest());
+  for (const Vec3& p : m.positions) {
+    m.boundsMin = glm::min(m.boundsMin, p);
+    m.boundsMax = glm::max(m.boundsMax, p);
+  }
+}
+
+}  // namespace
+
+const char* toString(Units units) {
+  switch (units) {
+    case Units::kAuto: return "auto";
+    case Units::kMillimetres: return "mm";
+    case Units::kCentimetres: return "cm";
+    case Units::kMetres: return "m";
+  }
+  return "?";
+}
+
+const char* toString(UpAxis axis) {
+  switch (axis) {
+    case UpAxis::kAuto: return "auto";
+    case UpAxis::kX: return "x";
+    case UpAxis::kY: return "y";
+    case UpAxis::kZ: return "z";
+  }
+  return "?";
+}
+
+Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImportOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    SourceLocation where;
+    where.file = file.string();
+    return makeError(ErrorCode::kNotFound, "no such mesh file", where,
+                     "check the path (relative to the scenario file)");
+  }
+  Assimp::Importer importer;
+  // Drop the file's normals so vertices that differ only in normals (STL) weld; we compute
+  // our own. Pre-transform bakes node transforms; degenerate faces and points/lines go.
+  importer.SetPropertyInteger(AI_CONFIG_PP_SBP_REMOVE, aiPrimitiveType_POINT | aiPrimitiveType_LINE);
+  importer.SetPropertyBool(AI_CONFIG_PP_FD_REMOVE, true);
+  const unsigned flags = aiProcess_Triangulate | aiProcess_DropNormals | aiProcess_JoinIdenticalVertices |
+                         aiProcess_PreTransformVertices | aiProcess_FindDegenerates | aiProcess_SortByPType;
+  const aiScene* scene = importer.ReadFile(file.string(), flags);
+  if (!scene || !scene->mRootNode) {
+    return meshError(file, std::string("cannot read the mesh: ") + importer.GetErrorString(),
+                     "export it again as OBJ, STL, PLY or glTF");
+  }
+  const std::string ext = lowerExtension(file);
+  ImportedMesh mesh;
+  // Gather all triangles, remembering each sub-mesh as a group.
+  std::vector<Vec3> raw;
+  std::vector<std::array<uint32_t, 3>> tris;
+  for (unsigned i = 0; i < scene->mNumMeshes; ++i) {
+    const aiMesh* m = scene->mMeshes[i];
+    if (!(m->mPrimitiveTypes & aiPrimitiveType_TRIANGLE)) continue;
+    uint32_t base = static_cast<uint32_t>(raw.size());
+    for (unsigned v = 0; v < m->mNumVertices; ++v)
+      raw.emplace_back(m->mVertices[v].x, m->mVertices[v].y, m->mVertices[v].z);
+    MeshGroup group;
+    group.name = m->mName.length > 0 ? m->mName.C_Str() : "mesh-" + std::to_string(i);
+    for (unsigned f = 0; f < m->mNumFaces; ++f) {
+      const aiFace& face = m->mFaces[f];
+      if (face.mNumIndices != 3) continue;
+      group.triangles.push_back(static_cast<uint32_t>(tris.size()));
+      tris.push_back({base + face.mIndices[0], base + face.mIndices[1], base + face.mIndices[2]});
+    }
+    if (!group.triangles.empty()) mesh.groups.push_back(std::move(group));
+  }
+  if (tris.empty())
+    return meshError(file, "the file holds no usable triangles (all degenerate, or only points and lines)",
+                     "export the surface as a triangle mesh with real area");
+  for (const Vec3& p : raw) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y) || !std::isfinite(p.z)) {
+      return meshError(file, "the mesh has a vertex that is not a finite number", "repair or re-export it");
+    }
+  }
+  // Units.
+  Vec3 lo(std::numeric_limits<float>::max()), hi(std::numeric_limits<float>::lowest());
+  for (const auto& t : tris) {
+    for (uint32_t v : t) {
+      lo = glm::min(lo, raw[v]);
+      hi = glm::max(hi, raw[v]);
+    }
+  }
+  float extent = std::max({hi.x - lo.x, hi.y - lo.y, hi.z - lo.z});
+  if (!(extent > 0.0f))
+    return meshError(file, "the mesh is degenerate: all its vertices coincide", "check the export");
+  mesh.units = options.units;
+  if (mesh.units == Units::kAuto) {
+    if (ext == ".gltf" || ext == ".glb")
+      mesh.units = Units::kMetres;
+    else if (extent > 50.0f)
+      mesh.units = Units::kMillimetres;
+    else if (extent > 2.0f)
+      mesh.units = Units::kCentimetres;
+    else
+      mesh.units = Units::kMetres;
+  }
+  const float scale = mesh.units == Units::kMillimetres   ? 0.001f
+                      : mesh.units == Units::kCentimetres ? 0.01f
+                                                          : 1.0f;
+  mesh.upAxis = options.upAxis;
+  if (mesh.upAxis == UpAxis::kAuto) mesh.upAxis = (ext == ".stl" || ext == ".ply") ? UpAxis::kZ : UpAxis::kY;
+  // Weld positions across sub-meshes (to 1e-6 of the size), drop triangles that collapse.
+  const float quantum = extent * 1e-6f;
+  std::unordered_map<int64_t, std::vector<uint32_t>> buckets;
+  std::vector<uint32_t> remap(raw.size());
+  auto cell = [&](float v) { return static_cast<int64_t>(std::floor(v / quantum)); };
+  for (uint32_t i = 0; i < raw.size(); ++i) {
+    const Vec3& p = raw[i];
+    int64_t key = (cell(p.x) * 73856093) ^ (cell(p.y) * 19349663) ^ (cell(p.z) * 83492791);
+    uint32_t found = kNone;
+    for (uint32_t c : buckets[key]) {
+      if (glm::length(raw[c] - p) <= quantum) {
+        found = remap[c];
+        break;
+      }
+    }
+    if (found == kNone) {
+      found = static_cast<uint32_t>(mesh.positions.size());
+      mesh.positions.push_back(toYUp(p * scale, mesh.upAxis));
+      buckets[key].push_back(i);
+    }
+    remap[i] = found;
+  }
+  std::vector<uint32_t> triangleRemap(tris.size(), kNone);
+  for (size_t i = 0; i < tris.size(); ++i) {
+    std::array<uint32_t, 3> t = {remap[tris[i][0]], remap[tris[i][1]], remap[tris[i][2]]};
+    if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2]) continue;
+    Vec3 n =
+        glm::cross(mesh.positions[t[1]] - mesh.positions[t[0]], mesh.positions[t[2]] - mesh.positions[t[0]]);
+    if (glm::length(n) <= 0.0f) continue;
+    triangleRemap[i] = static_cast<uint32_t>(mesh.triangles.size());
+    mesh.triangles.push_back(t);
+  }
+  if (mesh.triangles.empty()) {
+    return meshError(file, "the mesh is degenerate: every triangle has zero area",
+                     "check the export and its units");
+  }
+  for (auto& g : mesh.groups) {
+    std::vector<uint32_t> kept;
+    for (uint32_t t : g.triangles) {
+      if (triangleRemap[t] != kNone) kept.push_back(triangleRemap[t]);
+    }
+    g.triangles = std::move(kept);
+  }
+  mesh.groups.erase(std::remove_if(mesh.groups.begin(), mesh.groups.end(),
+                                   [](const MeshGroup& g) { return g.triangles.empty(); }),
+                    mesh.groups.end());
+  computeNormals(mesh);
+  computeBounds(mesh);
+  checkSurface(mesh);
+  return mesh;
+}
+
+namespace {
+
+ImportedMesh simplifyOnce(const ImportedMesh& mesh, size_t targetIndices, float targetError) {
+  std::vector<unsigned> indices;
+  indices.reserve(mesh.triangles.size() * 3);
+  for (const auto& t : mesh.triangles) indices.insert(indices.end(), t.begin(), t.end());
+  std::vector<unsigned> out(indices.size());
+  float error = 0.0f;
+  size_t count = meshopt_simplify(out.data(), indices.data(), indices.size(), &mesh.positions[0].x,
+                                  mesh.positions.size(), sizeof(Vec3), targetIndices, targetError,
+                                  meshopt_SimplifyLockBorder, &error);
+  ImportedMesh result;
+  result.units = mesh.units;
+  result.upAxis = mesh.upAxis;
+  // Keep only the vertices still used, in first-use order.
+  std::vector<uint32_t> remap(mesh.positions.size(), kNone);
+  for (size_t i = 0; i + 2 < count; i += 3) {
+    std::array<uint32_t, 3> t{};
+    for (size_t k = 0; k < 3; ++k) {
+      uint32_t v = out[i + k];
+      if (remap[v] == kNone) {
+        remap[v] = static_cast<uint32_t>(result.positions.size());
+        result.positions.push_back(mesh.positions[v]);
+      }
+      t[k] = remap[v];
+    }
+    result.triangles.push_back(t);
+  }
+  // Collapses can fold two triangles onto the same three vertices (a zero-volume fin);
+  // drop both copies, which leaves the surface around them closed.
+  std::map<std::array<uint32_t, 3>, uint32_t> seen;
+  for (const auto& t : result.triangles) {
+    std::array<uint32_t, 3> key = t;
+    std::sort(key.begin(), key.end());
+    seen[key]++;
+  }
+  result.triangles.erase(std::remove_if(result.triangles.begin(), result.triangles.end(),
+                                        [&](const std::array<uint32_t, 3>& t) {
+                                          std::array<uint32_t, 3> key = t;
+                                          std::sort(key.begin(), key.end());
+                                          return seen[key] > 1;
+                                        }),
+                         result.triangles.end());
+  computeNormals(result);
+  computeBounds(result);
+  checkSurface(result);
+  return result;
+}
+
+}  // namespace
+
+ImportedMesh simplifyMesh(const ImportedMesh& mesh, uint32_t targetTriangles) {
+  if (mesh.triangles.size() <= targetTriangles || targetTriangles < 4) return mesh;
+  // meshoptimizer may pinch a closed surface into a few non-manifold edges when pushed to
+  // its target; a simulation surface must stay closed, so aim lower until it does.
+  ImportedMesh best = mesh;
+  for (float aim : {1.0f, 0.9f, 0.75f, 0.6f, 0.5f}) {
+    size_t target = static_cast<size_t>(static_cast<float>(targetTriangles) * aim) * 3;
+    ImportedMesh candidate = simplifyOnce(mesh, target, 0.05f);
+    if (candidate.triangles.size() > targetTriangles) continue;
+    if (candidate.closed() || !mesh.closed()) return candidate;
+    best = std::move(candidate);
+  }
+  return best;
+}
+
+}  // namespace trocar::assets
