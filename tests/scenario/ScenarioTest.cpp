@@ -245,3 +245,48 @@ TEST(Scenario, EveryExampleInTheFormatDocLoads) {
 
 }  // namespace
 }  // namespace trocar::scenario
+
+namespace trocar::scenario {
+namespace {
+
+// A closed mesh tissue from an OBJ in millimetres, with a named group used as a region; an
+// open mesh is refused with its edge counts.
+TEST(Scenario, MeshTissueWithGroupRegion) {
+  test::TempDir dir;
+  std::ofstream(dir / "organ.obj") << "g kidney\nv 0 0 0\nv 40 0 0\nv 40 40 0\nv 0 40 0\nv 0 0 40\nv 40 0 40\nv 40 40 40\nv 0 40 40\n"
+                                      "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\n"
+                                      "g hilum\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n";
+  std::string scenario = R"yaml(trocar: 1
+id: mesh-organ
+title: Mesh organ
+tissues:
+  - id: kidney
+    mesh: {file: organ.obj, units: mm, up_axis: y, position: [0, 1, 0]}
+    material: {mass_kg: 0.1}
+regions:
+  - {id: hilum, tissue: kidney, group: hilum}
+checklist:
+  - {id: touch, done_when: "contact(left, hilum)"}
+scoring: {formula: checklist, pass_score: 1}
+)yaml";
+  std::ofstream(dir / "s.yaml") << scenario;
+  auto r = loadScenarioFile(dir / "s.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const auto& t = r.scenario->tissues[0].settings;
+  EXPECT_EQ(t.kind, physics::TissueKind::kSurface);
+  EXPECT_EQ(t.surface.vertices.size(), 8u);
+  EXPECT_NEAR(t.surface.vertices[6].x, 0.04f, 1e-6f);  // 40 mm
+  EXPECT_NEAR(t.surface.vertices[6].y, 1.04f, 1e-6f);
+  ASSERT_EQ(t.regions.size(), 1u);
+  EXPECT_EQ(t.regions[0].selector.indices.size(), 8u) << "the hilum group's triangles touch all 8 corners";
+
+  std::ofstream(dir / "organ.obj") << "v 0 0 0\nv 40 0 0\nv 40 40 0\nf 1 2 3\n";  // now open
+  auto open = loadScenarioFile(dir / "s.yaml");
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.errors[0].message.find("is not a closed surface (3 open edge(s)"), std::string::npos)
+      << open.errors[0].toString();
+  EXPECT_EQ(open.errors[0].where.line, 6u);
+}
+
+}  // namespace
+}  // namespace trocar::scenario

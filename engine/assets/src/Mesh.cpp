@@ -221,6 +221,11 @@ Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImp
   mesh.groups.erase(std::remove_if(mesh.groups.begin(), mesh.groups.end(),
                                    [](const MeshGroup& g) { return g.triangles.empty(); }),
                     mesh.groups.end());
+  for (auto& g : mesh.groups) {
+    for (uint32_t t : g.triangles) g.vertices.insert(g.vertices.end(), mesh.triangles[t].begin(), mesh.triangles[t].end());
+    std::sort(g.vertices.begin(), g.vertices.end());
+    g.vertices.erase(std::unique(g.vertices.begin(), g.vertices.end()), g.vertices.end());
+  }
   computeNormals(mesh);
   computeBounds(mesh);
   checkSurface(mesh);
@@ -254,6 +259,15 @@ ImportedMesh simplifyOnce(const ImportedMesh& mesh, size_t targetIndices, float 
       t[k] = remap[v];
     }
     result.triangles.push_back(t);
+  }
+  for (const MeshGroup& g : mesh.groups) {
+    MeshGroup kept;
+    kept.name = g.name;
+    for (uint32_t v : g.vertices) {
+      if (remap[v] != kNone) kept.vertices.push_back(remap[v]);
+    }
+    std::sort(kept.vertices.begin(), kept.vertices.end());
+    if (!kept.vertices.empty()) result.groups.push_back(std::move(kept));
   }
   // Collapses can fold two triangles onto the same three vertices (a zero-volume fin);
   // drop both copies, which leaves the surface around them closed.

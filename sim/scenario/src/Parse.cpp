@@ -6,6 +6,8 @@
 
 #include "TetGen.h"
 
+#include <trocar/assets/Mesh.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -285,10 +287,11 @@ struct Marking {
 
 void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<std::string>& ids,
                  std::map<std::string, std::map<std::string, Marking>>& markings,
-                 std::vector<fs::path>& referenced, std::set<std::string>& broken) {
+                 std::vector<fs::path>& referenced, std::set<std::string>& broken,
+                 std::map<std::string, std::map<std::string, std::vector<uint32_t>>>& groups) {
   const size_t errorsBefore = ctx.errorCount();
   if (!ctx.isMap(item, "a tissue")) return;
-  ctx.checkKeys(item, {"id", "generate", "tetmesh", "material", "fixed", "markings", "iterations"},
+  ctx.checkKeys(item, {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
   TissueDesc t;
@@ -390,6 +393,52 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       }
     }
     geometry = true;
+  }
+  if (const YAML::Node m = item["mesh"]) {
+    if (gen || tet) ctx.error(m, "a tissue has one geometry: generate, tetmesh or mesh");
+    t.settings.kind = physics::TissueKind::kSurface;
+    geometry = true;
+    if (ctx.isMap(m, "mesh")) {
+      ctx.checkKeys(m, {"file", "units", "up_axis", "position", "simulate_triangles"}, "mesh");
+      assets::MeshImportOptions options;
+      if (const YAML::Node u = m["units"]) {
+        auto units = ctx.text(u, "mesh.units");
+        if (units == "mm") options.units = assets::Units::kMillimetres;
+        else if (units == "cm") options.units = assets::Units::kCentimetres;
+        else if (units == "m") options.units = assets::Units::kMetres;
+        else if (units != "auto") ctx.error(u, "mesh.units must be mm, cm, m or auto");
+      }
+      if (const YAML::Node a = m["up_axis"]) {
+        auto axis = ctx.text(a, "mesh.up_axis");
+        if (axis == "x") options.upAxis = assets::UpAxis::kX;
+        else if (axis == "y") options.upAxis = assets::UpAxis::kY;
+        else if (axis == "z") options.upAxis = assets::UpAxis::kZ;
+        else if (axis != "auto") ctx.error(a, "mesh.up_axis must be x, y, z or auto");
+      }
+      Vec3 pos(0.0f);
+      if (const YAML::Node p = m["position"]) pos = ctx.vec<3>(p, "mesh position").value_or(Vec3(0.0f));
+      uint32_t budget = 2000;
+      if (const YAML::Node b = m["simulate_triangles"]) {
+        budget = static_cast<uint32_t>(ctx.number(b, "simulate_triangles", 20, 200000, "the simulation mesh's triangle budget").value_or(2000));
+      }
+      if (auto path = ctx.text(m["file"], "mesh.file")) {
+        fs::path resolved = ctx.file().parent_path() / *path;
+        auto imported = assets::importMesh(resolved, options);
+        if (!imported.ok()) {
+          ctx.error(ctx.at(m["file"]), imported.error().toString(), imported.error().hint);
+        } else if (!imported.value().closed()) {
+          ctx.error(m["file"], "mesh '" + *path + "' is not a closed surface (" + std::to_string(imported.value().openEdges) +
+                                   " open edge(s), " + std::to_string(imported.value().nonManifoldEdges) + " non-manifold)",
+                    "a surface tissue must be closed: fill its holes or use generate/tetmesh instead");
+        } else {
+          assets::ImportedMesh sim = assets::simplifyMesh(imported.value(), budget);
+          for (const Vec3& v : sim.positions) t.settings.surface.vertices.push_back(v + pos);
+          t.settings.surface.triangles = sim.triangles;
+          for (const auto& g : sim.groups) groups[t.settings.name][g.name] = g.vertices;
+          referenced.push_back(resolved);
+        }
+      }
+    }
   }
   if (!geometry && !gen) {
     ctx.error(item, "tissue '" + t.settings.name + "' has no geometry",
@@ -733,8 +782,9 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
   }
   std::set<std::string> tissueIds;
   std::map<std::string, std::map<std::string, Marking>> markings;
+  std::map<std::string, std::map<std::string, std::vector<uint32_t>>> groups;  // tissue -> group -> nodes
   if (const YAML::Node tissues = root["tissues"]; tissues && ctx.isList(tissues, "tissues")) {
-    for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken);
+    for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken, groups);
   }
   Names names;
   names.tissues = tissueIds;
@@ -742,7 +792,7 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
   if (const YAML::Node regions = root["regions"]; regions && ctx.isList(regions, "regions")) {
     for (const auto& r : regions) {
       if (!ctx.isMap(r, "a region")) continue;
-      ctx.checkKeys(r, {"id", "tissue", "marking", "sphere", "box", "nodes"}, "a region");
+      ctx.checkKeys(r, {"id", "tissue", "marking", "group", "sphere", "box", "nodes"}, "a region");
       auto id = readId(ctx, r, "region", regionIds);
       RegionDesc desc;
       desc.where = ctx.at(r);
@@ -771,6 +821,19 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
           continue;
         }
         selector = NodeSelector::circle(found->second.center, found->second.radius);
+      } else if (const YAML::Node g = r["group"]) {
+        auto name = ctx.text(g, "group").value_or("");
+        auto& tissueGroups = groups[desc.tissue];
+        auto found = tissueGroups.find(name);
+        if (found == tissueGroups.end()) {
+          std::vector<std::string> known;
+          for (const auto& [k, v] : tissueGroups) known.push_back(k);
+          std::string hint = didYouMean(name, known);
+          ctx.error(g, "tissue '" + desc.tissue + "' has no mesh group '" + name + "'",
+                    hint.empty() ? (known.empty() ? "only mesh tissues have groups" : "groups: " + join(known)) : hint);
+          continue;
+        }
+        selector = NodeSelector::nodes(found->second);
       } else {
         selector = parseSelector(ctx, r, "region '" + desc.id + "'", false);
       }

@@ -34,7 +34,8 @@ struct MeshImportOptions {
 
 struct MeshGroup {
   std::string name;
-  std::vector<uint32_t> triangles;  // indices into ImportedMesh::triangles
+  std::vector<uint32_t> triangles;  // indices into ImportedMesh::triangles (empty once simplified)
+  std::vector<uint32_t> vertices;   // the group's vertices, sorted (kept through simplification)
 };
 
 struct ImportedMesh {
@@ -54,8 +55,9 @@ struct ImportedMesh {
 // what to do.
 Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImportOptions& options = {});
 
-// Simplifies to at most `targetTriangles` for simulation (meshoptimizer, borders kept);
-// groups are dropped (their triangles no longer exist). Returns the mesh unchanged when it
+// Simplifies to at most `targetTriangles` for simulation (meshoptimizer, borders kept; a
+// closed surface stays closed). Simplification only removes vertices, so groups keep their
+// surviving vertices (their triangle lists are cleared). Returns the mesh unchanged when it
 // is already small enough.
 ImportedMesh simplifyMesh(const ImportedMesh& mesh, uint32_t targetTriangles);
 
