@@ -253,9 +253,10 @@ namespace {
 // open mesh is refused with its edge counts.
 TEST(Scenario, MeshTissueWithGroupRegion) {
   test::TempDir dir;
-  std::ofstream(dir / "organ.obj") << "g kidney\nv 0 0 0\nv 40 0 0\nv 40 40 0\nv 0 40 0\nv 0 0 40\nv 40 0 40\nv 40 40 40\nv 0 40 40\n"
-                                      "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\n"
-                                      "g hilum\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n";
+  std::ofstream(dir / "organ.obj")
+      << "g kidney\nv 0 0 0\nv 40 0 0\nv 40 40 0\nv 0 40 0\nv 0 0 40\nv 40 0 40\nv 40 40 40\nv 0 40 40\n"
+         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\n"
+         "g hilum\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n";
   std::string scenario = R"yaml(trocar: 1
 id: mesh-organ
 title: Mesh organ
@@ -286,6 +287,71 @@ scoring: {formula: checklist, pass_score: 1}
   EXPECT_NE(open.errors[0].message.find("is not a closed surface (3 open edge(s)"), std::string::npos)
       << open.errors[0].toString();
   EXPECT_EQ(open.errors[0].where.line, 6u);
+}
+
+}  // namespace
+}  // namespace trocar::scenario
+
+namespace trocar::scenario {
+namespace {
+
+const char* kOneTetScenario = R"yaml(trocar: 1
+id: one-tet
+title: One tet
+tissues:
+  - id: piece
+    tetmesh: {file: piece.msh, units: cm}
+scoring: {formula: checklist, pass_score: 1}
+)yaml";
+
+// Gmsh 2.2 and 4.1 ASCII files holding one tetrahedron (plus a triangle and a point that
+// must be ignored), in centimetres.
+TEST(Scenario, GmshVersionsTwoAndFour) {
+  const char* v2 =
+      "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 0 1 0\n4 0 0 1\n$EndNodes\n"
+      "$Elements\n3\n1 15 2 0 1 1\n2 2 2 0 1 1 2 3\n3 4 2 0 1 1 2 3 4\n$EndElements\n";
+  const char* v4 =
+      "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Entities\n0 0 0 1\n1 0 0 0 1 1 1 0 0\n$EndEntities\n"
+      "$Nodes\n1 4 10 13\n3 1 0 4\n10\n11\n12\n13\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n$EndNodes\n"
+      "$Elements\n2 2 1 2\n2 1 2 1\n1 10 11 12\n3 1 4 1\n2 10 11 12 13\n$EndElements\n";
+  for (const char* text : {v2, v4}) {
+    test::TempDir dir;
+    std::ofstream(dir / "piece.msh") << text;
+    std::ofstream(dir / "s.yaml") << kOneTetScenario;
+    auto r = loadScenarioFile(dir / "s.yaml");
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+    const auto& mesh = r.scenario->tissues[0].settings.tetMesh;
+    ASSERT_EQ(mesh.nodes.size(), 4u);
+    ASSERT_EQ(mesh.tets.size(), 1u);
+    EXPECT_NEAR(mesh.nodes[1].x, 0.01f, 1e-7f);  // 1 cm
+  }
+}
+
+TEST(Scenario, GmshErrorsNameTheLine) {
+  struct Case {
+    const char* text;
+    uint32_t line;
+    const char* fragment;
+  };
+  const Case cases[] = {
+      {"$MeshFormat\n4.1 1 8\n$EndMeshFormat\n", 2, "binary .msh files are not supported"},
+      {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n4\n1 0 0 0\n2 1 0 0\n", 7,
+       "the file ends inside $Nodes"},
+      {"$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n1\n1 0 0 0\n$EndNodes\n$Elements\n1\n1 4 0 1 2 3 "
+       "4\n$EndElements\n",
+       10, "refers to node 2"},
+      {"hello\n", 1, "not a Gmsh mesh"},
+  };
+  for (const auto& c : cases) {
+    test::TempDir dir;
+    std::ofstream(dir / "piece.msh") << c.text;
+    std::ofstream(dir / "s.yaml") << kOneTetScenario;
+    auto r = loadScenarioFile(dir / "s.yaml");
+    ASSERT_EQ(r.errors.size(), 1u) << c.fragment;
+    EXPECT_NE(r.errors[0].message.find(c.fragment), std::string::npos) << r.errors[0].toString();
+    EXPECT_EQ(r.errors[0].where.line, c.line) << r.errors[0].toString();
+    EXPECT_NE(r.errors[0].where.file.find("piece.msh"), std::string::npos);
+  }
 }
 
 }  // namespace

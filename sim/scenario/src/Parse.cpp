@@ -4,7 +4,7 @@
 #include <trocar/physics/Generators.h>
 #include <trocar/scenario/Scenario.h>
 
-#include "TetGen.h"
+#include "TetMeshFiles.h"
 
 #include <trocar/assets/Mesh.h>
 
@@ -380,15 +380,20 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       if (const YAML::Node p = tet["position"]) pos = ctx.vec<3>(p, "tetmesh position").value_or(Vec3(0.0f));
       if (path) {
         fs::path resolved = ctx.file().parent_path() / *path;
-        auto mesh = readTetGen(resolved, scale, pos);
+        const bool gmsh = resolved.extension() == ".msh";
+        auto mesh = gmsh ? readGmsh(resolved, scale, pos) : readTetGen(resolved, scale, pos);
         if (!mesh.ok()) {
           Error e = mesh.error();
           if (e.where.file.empty()) e.where = ctx.at(tet["file"]);
           ctx.error(e.where, e.message, e.hint);
         } else {
           t.settings.tetMesh = std::move(mesh).value();
-          referenced.push_back(resolved.replace_extension(".node"));
-          referenced.push_back(resolved.replace_extension(".ele"));
+          if (gmsh) {
+            referenced.push_back(resolved);
+          } else {
+            referenced.push_back(fs::path(resolved).replace_extension(".node"));
+            referenced.push_back(fs::path(resolved).replace_extension(".ele"));
+          }
         }
       }
     }
@@ -403,23 +408,33 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       assets::MeshImportOptions options;
       if (const YAML::Node u = m["units"]) {
         auto units = ctx.text(u, "mesh.units");
-        if (units == "mm") options.units = assets::Units::kMillimetres;
-        else if (units == "cm") options.units = assets::Units::kCentimetres;
-        else if (units == "m") options.units = assets::Units::kMetres;
-        else if (units != "auto") ctx.error(u, "mesh.units must be mm, cm, m or auto");
+        if (units == "mm")
+          options.units = assets::Units::kMillimetres;
+        else if (units == "cm")
+          options.units = assets::Units::kCentimetres;
+        else if (units == "m")
+          options.units = assets::Units::kMetres;
+        else if (units != "auto")
+          ctx.error(u, "mesh.units must be mm, cm, m or auto");
       }
       if (const YAML::Node a = m["up_axis"]) {
         auto axis = ctx.text(a, "mesh.up_axis");
-        if (axis == "x") options.upAxis = assets::UpAxis::kX;
-        else if (axis == "y") options.upAxis = assets::UpAxis::kY;
-        else if (axis == "z") options.upAxis = assets::UpAxis::kZ;
-        else if (axis != "auto") ctx.error(a, "mesh.up_axis must be x, y, z or auto");
+        if (axis == "x")
+          options.upAxis = assets::UpAxis::kX;
+        else if (axis == "y")
+          options.upAxis = assets::UpAxis::kY;
+        else if (axis == "z")
+          options.upAxis = assets::UpAxis::kZ;
+        else if (axis != "auto")
+          ctx.error(a, "mesh.up_axis must be x, y, z or auto");
       }
       Vec3 pos(0.0f);
       if (const YAML::Node p = m["position"]) pos = ctx.vec<3>(p, "mesh position").value_or(Vec3(0.0f));
       uint32_t budget = 2000;
       if (const YAML::Node b = m["simulate_triangles"]) {
-        budget = static_cast<uint32_t>(ctx.number(b, "simulate_triangles", 20, 200000, "the simulation mesh's triangle budget").value_or(2000));
+        budget = static_cast<uint32_t>(
+            ctx.number(b, "simulate_triangles", 20, 200000, "the simulation mesh's triangle budget")
+                .value_or(2000));
       }
       if (auto path = ctx.text(m["file"], "mesh.file")) {
         fs::path resolved = ctx.file().parent_path() / *path;
@@ -427,8 +442,10 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
         if (!imported.ok()) {
           ctx.error(ctx.at(m["file"]), imported.error().toString(), imported.error().hint);
         } else if (!imported.value().closed()) {
-          ctx.error(m["file"], "mesh '" + *path + "' is not a closed surface (" + std::to_string(imported.value().openEdges) +
-                                   " open edge(s), " + std::to_string(imported.value().nonManifoldEdges) + " non-manifold)",
+          ctx.error(m["file"],
+                    "mesh '" + *path + "' is not a closed surface (" +
+                        std::to_string(imported.value().openEdges) + " open edge(s), " +
+                        std::to_string(imported.value().nonManifoldEdges) + " non-manifold)",
                     "a surface tissue must be closed: fill its holes or use generate/tetmesh instead");
         } else {
           assets::ImportedMesh sim = assets::simplifyMesh(imported.value(), budget);
@@ -830,7 +847,9 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
           for (const auto& [k, v] : tissueGroups) known.push_back(k);
           std::string hint = didYouMean(name, known);
           ctx.error(g, "tissue '" + desc.tissue + "' has no mesh group '" + name + "'",
-                    hint.empty() ? (known.empty() ? "only mesh tissues have groups" : "groups: " + join(known)) : hint);
+                    hint.empty()
+                        ? (known.empty() ? "only mesh tissues have groups" : "groups: " + join(known))
+                        : hint);
           continue;
         }
         selector = NodeSelector::nodes(found->second);

@@ -1,6 +1,6 @@
 #pragma once
-// TetGen .node/.ele reading for volumetric tissue (TetGen itself is AGPL: we only read its
-// file format, never link it).
+// Tetrahedral mesh files for volumetric tissue: TetGen .node/.ele and Gmsh .msh (versions 2
+// and 4, ASCII). TetGen and Gmsh themselves are (A)GPL: we only read their file formats.
 
 #include <trocar/core/Math.h>
 #include <trocar/core/Result.h>
@@ -14,5 +14,9 @@ namespace trocar::scenario {
 // `scale` (units to metres) and moved by `offset`. Indices may start at 0 or 1 (TetGen's
 // -z flag); errors name file:line. Tets are oriented to positive volume later by the world.
 Result<physics::TetMesh> readTetGen(std::filesystem::path path, float scale, Vec3 offset);
+
+// Reads a Gmsh .msh file, version 2.x or 4.x, ASCII; keeps its 4-node tetrahedra (element
+// type 4) and ignores everything else. Errors name file:line.
+Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale, Vec3 offset);
 
 }  // namespace trocar::scenario
