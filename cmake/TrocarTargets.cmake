@@ -31,5 +31,5 @@ function(trocar_add_test target)
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} trocar_test_support GTest::gtest_main GTest::gmock)
   trocar_target_defaults(${target})
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "TROCAR_LOG_LEVEL=warn")
+    PROPERTIES ENVIRONMENT "TROCAR_LOG_LEVEL=warn;TROCAR_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache")
 endfunction()

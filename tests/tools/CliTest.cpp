@@ -147,3 +147,44 @@ TEST(Cli, ValidateJsonListsEveryErrorAndExitsTwo) {
 
 }  // namespace
 }  // namespace trocar
+
+namespace trocar {
+namespace {
+
+TEST(Cli, BenchLoadReportsColdAndCachedPerScenario) {
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + trocar("bench load --json --runs 1"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_GE(out["scenarios"].size(), 1u);
+  for (const auto& s : out["scenarios"]) {
+    EXPECT_GT(s["cold_ms"].get<double>(), 0.0);
+    EXPECT_GT(s["cached_ms"].get<double>(), 0.0);
+  }
+}
+
+TEST(Cli, ImportMeshJsonAndErrors) {
+  test::TempDir dir;
+  auto obj = dir / "cube.obj";
+  FILE* f = std::fopen(obj.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(
+      "o cube\nv 0 0 0\nv 10 0 0\nv 10 10 0\nv 0 10 0\nv 0 0 10\nv 10 0 10\nv 10 10 10\nv 0 10 10\n"
+      "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf "
+      "4 5 8\n",
+      f);
+  std::fclose(f);
+  auto r = test::runCommand(trocar("import mesh --json --units mm '" + obj.string() + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["vertices"], 8);
+  EXPECT_EQ(out["triangles"], 12);
+  EXPECT_NEAR(out["bounds_max"][0].get<double>(), 0.01, 1e-7);
+  EXPECT_TRUE(out["closed"].get<bool>());
+  EXPECT_EQ(out["groups"][0], "cube");
+  auto bad = test::runCommand(trocar("import mesh '" + (dir / "missing.stl").string() + "'"));
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(bad.err.find("missing.stl"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trocar

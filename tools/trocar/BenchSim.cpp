@@ -223,7 +223,8 @@ Runner addBenchCommand(CLI::App& app) {
   sim->add_option("--ticks", options->ticks, "Measured ticks per case (after 500 warm-up ticks)")
       ->check(CLI::Range(10, 1000000));
   sim->add_option("--case", options->only, "Run only the case with this name");
-  return [options]() -> int {
+  Runner load = addBenchLoadCommand(*bench);
+  Runner simRunner = [options]() -> int {
     std::vector<BenchCase> cases = {clothCase(), volumeCase(14, 14), pegCase()};
     nlohmann::json out{
         {"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
@@ -250,6 +251,10 @@ Runner addBenchCommand(CLI::App& app) {
                   r["overhead_ratio"].get<double>(), r["realtime_factor"].get<double>());
     }
     return 0;
+  };
+  return [bench, sim, simRunner, load]() -> int {
+    (void)bench;
+    return sim->parsed() ? simRunner() : load();
   };
 }
 

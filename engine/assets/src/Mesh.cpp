@@ -222,7 +222,8 @@ Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImp
                                    [](const MeshGroup& g) { return g.triangles.empty(); }),
                     mesh.groups.end());
   for (auto& g : mesh.groups) {
-    for (uint32_t t : g.triangles) g.vertices.insert(g.vertices.end(), mesh.triangles[t].begin(), mesh.triangles[t].end());
+    for (uint32_t t : g.triangles)
+      g.vertices.insert(g.vertices.end(), mesh.triangles[t].begin(), mesh.triangles[t].end());
     std::sort(g.vertices.begin(), g.vertices.end());
     g.vertices.erase(std::unique(g.vertices.begin(), g.vertices.end()), g.vertices.end());
   }

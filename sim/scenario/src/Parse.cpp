@@ -6,7 +6,7 @@
 
 #include "TetMeshFiles.h"
 
-#include <trocar/assets/Mesh.h>
+#include <trocar/assets/MeshCache.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -438,7 +438,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       }
       if (auto path = ctx.text(m["file"], "mesh.file")) {
         fs::path resolved = ctx.file().parent_path() / *path;
-        auto imported = assets::importMesh(resolved, options);
+        auto imported = assets::importMeshCached(resolved, options, budget, dataDirectories().cache);
         if (!imported.ok()) {
           ctx.error(ctx.at(m["file"]), imported.error().toString(), imported.error().hint);
         } else if (!imported.value().closed()) {
@@ -448,7 +448,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
                         std::to_string(imported.value().nonManifoldEdges) + " non-manifold)",
                     "a surface tissue must be closed: fill its holes or use generate/tetmesh instead");
         } else {
-          assets::ImportedMesh sim = assets::simplifyMesh(imported.value(), budget);
+          const assets::ImportedMesh& sim = imported.value();  // already simplified to the budget
           for (const Vec3& v : sim.positions) t.settings.surface.vertices.push_back(v + pos);
           t.settings.surface.triangles = sim.triangles;
           for (const auto& g : sim.groups) groups[t.settings.name][g.name] = g.vertices;
