@@ -11,9 +11,8 @@ std::atomic<CheckHandler> gHandler{nullptr};
 
 void defaultCheckHandler(const CheckFailure& failure) {
   const char* kind = failure.kind == CheckKind::kAssert ? "assertion failed" : "precondition failed";
-  std::fprintf(stderr, "%s:%u: %s: %s: %s\n", failure.where.file_name(),
-               static_cast<unsigned>(failure.where.line()), kind, failure.expression,
-               failure.message ? failure.message : "");
+  std::fprintf(stderr, "%s:%u: %s: %s: %s\n", failure.file, static_cast<unsigned>(failure.line), kind,
+               failure.expression, failure.message ? failure.message : "");
   std::fflush(stderr);
   std::abort();
 }
@@ -23,9 +22,10 @@ CheckHandler setCheckHandler(CheckHandler handler) {
 }
 
 namespace detail {
-void checkFailed(CheckKind kind, const char* expression, const char* message, std::source_location where) {
+void checkFailed(CheckKind kind, const char* expression, const char* message, const char* file,
+                 uint32_t line) {
   CheckHandler handler = gHandler.load();
-  CheckFailure failure{kind, expression, message, where};
+  CheckFailure failure{kind, expression, message, file, line};
   if (handler) {
     handler(failure);
   } else {

@@ -50,7 +50,7 @@ namespace detail {
 void resultAccessFailed(const char* what, const Error* error) {
   std::string message = what;
   if (error) message += ": " + error->toString();
-  checkFailed(CheckKind::kPrecondition, "result access", message.c_str());
+  checkFailed(CheckKind::kPrecondition, "result access", message.c_str(), __FILE__, __LINE__);
   // A handler that returns cannot make the access valid; stop here.
   std::abort();
 }

@@ -8,7 +8,7 @@
 // Tests replace the handler (e.g. with one that throws) to check that a precondition fires.
 // A handler that returns lets execution continue past the check: only do that in tests.
 
-#include <source_location>
+#include <cstdint>
 
 namespace trocar {
 
@@ -18,7 +18,8 @@ struct CheckFailure {
   CheckKind kind;
   const char* expression;
   const char* message;
-  std::source_location where;
+  const char* file;  // where the check is written (__FILE__, __LINE__)
+  uint32_t line;
 };
 
 using CheckHandler = void (*)(const CheckFailure&);
@@ -31,20 +32,20 @@ CheckHandler setCheckHandler(CheckHandler handler);
 void defaultCheckHandler(const CheckFailure& failure);
 
 namespace detail {
-void checkFailed(CheckKind kind, const char* expression, const char* message,
-                 std::source_location where = std::source_location::current());
+void checkFailed(CheckKind kind, const char* expression, const char* message, const char* file,
+                 uint32_t line);
 }
 
 }  // namespace trocar
 
-#define TROCAR_ASSERT(cond, msg)                                               \
-  do {                                                                         \
-    if (!(cond)) [[unlikely]]                                                  \
-      ::trocar::detail::checkFailed(::trocar::CheckKind::kAssert, #cond, msg); \
+#define TROCAR_ASSERT(cond, msg)                                                                   \
+  do {                                                                                             \
+    if (!(cond)) [[unlikely]]                                                                      \
+      ::trocar::detail::checkFailed(::trocar::CheckKind::kAssert, #cond, msg, __FILE__, __LINE__); \
   } while (0)
 
-#define TROCAR_PRECONDITION(cond, msg)                                               \
-  do {                                                                               \
-    if (!(cond)) [[unlikely]]                                                        \
-      ::trocar::detail::checkFailed(::trocar::CheckKind::kPrecondition, #cond, msg); \
+#define TROCAR_PRECONDITION(cond, msg)                                                                   \
+  do {                                                                                                   \
+    if (!(cond)) [[unlikely]]                                                                            \
+      ::trocar::detail::checkFailed(::trocar::CheckKind::kPrecondition, #cond, msg, __FILE__, __LINE__); \
   } while (0)
