@@ -138,3 +138,27 @@ TEST(TissueMesh, TetSplitsPreserveVolume) {
 
 }  // namespace
 }  // namespace trocar::physics::detail
+
+namespace trocar::physics::detail {
+namespace {
+
+TEST(TissueMesh, TubeIsClosedAndOriented) {
+  SurfaceMesh t = generateTube(0.003f, 0.08f, 12, 16);
+  EXPECT_EQ(t.vertices.size(), 12u * 17u + 2u);
+  EXPECT_EQ(t.triangles.size(), 2u * 12u * 16u + 2u * 12u);
+  auto mesh = buildSurfaceMesh("duct", t).value();
+  EXPECT_EQ(mesh.edges().size(), mesh.triangles.size() * 3 / 2) << "closed: every edge in two triangles";
+  // Outward: the signed volume (divergence theorem) is positive and close to pi r^2 L.
+  double volume = 0.0;
+  for (const auto& f : t.triangles) {
+    volume += glm::dot(glm::dvec3(t.vertices[f[0]]),
+                       glm::cross(glm::dvec3(t.vertices[f[1]]), glm::dvec3(t.vertices[f[2]]))) /
+              6.0;
+  }
+  const double cylinder = 3.14159265358979 * 0.003 * 0.003 * 0.08;
+  // A 12-gon prism holds 12/(2 pi) sin(2 pi/12) = 95.5% of the circle's area.
+  EXPECT_NEAR(volume, cylinder * 0.9549, cylinder * 0.001);
+}
+
+}  // namespace
+}  // namespace trocar::physics::detail

@@ -2,6 +2,7 @@
 #include <trocar/physics/Generators.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace trocar::physics {
@@ -74,6 +75,37 @@ SurfaceMesh generateSphere(Vec3 radii, uint32_t subdivisions, const Pose& pose) 
   SurfaceMesh mesh;
   for (const Vec3& p : v) mesh.vertices.push_back(pose.transformPoint(p * radii));
   mesh.triangles = std::move(f);
+  return mesh;
+}
+
+SurfaceMesh generateTube(float radius, float length, uint32_t around, uint32_t along, const Pose& pose) {
+  TROCAR_PRECONDITION(around >= 3 && along >= 1, "a tube needs at least 3 segments around and 1 along");
+  TROCAR_PRECONDITION(radius > 0.0f && length > 0.0f, "a tube needs a positive radius and length");
+  SurfaceMesh mesh;
+  for (uint32_t j = 0; j <= along; ++j) {
+    float x = length * (static_cast<float>(j) / static_cast<float>(along) - 0.5f);
+    for (uint32_t i = 0; i < around; ++i) {
+      float a = 2.0f * kPi * static_cast<float>(i) / static_cast<float>(around);
+      mesh.vertices.push_back(pose.transformPoint(Vec3(x, radius * std::cos(a), radius * std::sin(a))));
+    }
+  }
+  const uint32_t startCap = static_cast<uint32_t>(mesh.vertices.size());
+  mesh.vertices.push_back(pose.transformPoint(Vec3(-0.5f * length, 0.0f, 0.0f)));
+  const uint32_t endCap = startCap + 1;
+  mesh.vertices.push_back(pose.transformPoint(Vec3(0.5f * length, 0.0f, 0.0f)));
+  auto at = [around](uint32_t ring, uint32_t i) { return ring * around + i % around; };
+  // Outward winding: the ring normal (0, cos a, sin a) and +X along the tube.
+  for (uint32_t j = 0; j < along; ++j) {
+    for (uint32_t i = 0; i < around; ++i) {
+      uint32_t a = at(j, i), b = at(j, i + 1), c = at(j + 1, i), d = at(j + 1, i + 1);
+      mesh.triangles.push_back({a, b, d});
+      mesh.triangles.push_back({a, d, c});
+    }
+  }
+  for (uint32_t i = 0; i < around; ++i) {
+    mesh.triangles.push_back({startCap, at(0, i + 1), at(0, i)});
+    mesh.triangles.push_back({endCap, at(along, i), at(along, i + 1)});
+  }
   return mesh;
 }
 

@@ -302,8 +302,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   if (gen && tet) ctx.error(tet, "a tissue is either generated or loaded from a tet mesh, not both");
   bool geometry = false;
   if (gen && ctx.isMap(gen, "generate")) {
-    ctx.checkKeys(gen, {"cloth", "box", "sphere"}, "generate");
-    if (gen.size() != 1) ctx.error(gen, "generate takes exactly one shape", "cloth, box or sphere");
+    ctx.checkKeys(gen, {"cloth", "box", "sphere", "tube"}, "generate");
+    if (gen.size() != 1) ctx.error(gen, "generate takes exactly one shape", "cloth, box, sphere or tube");
     if (const YAML::Node c = gen["cloth"]; c && ctx.isMap(c, "generate.cloth")) {
       ctx.checkKeys(c, {"size", "cells", "position", "rotation_deg"}, "generate.cloth");
       t.settings.kind = physics::TissueKind::kCloth;
@@ -344,6 +344,30 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
               *size * 0.5f, static_cast<uint32_t>(cells->x), static_cast<uint32_t>(cells->y),
               static_cast<uint32_t>(cells->z), {pos, Quat(1, 0, 0, 0)});
         }
+      }
+      geometry = true;
+    } else if (const YAML::Node tb = gen["tube"]; tb && ctx.isMap(tb, "generate.tube")) {
+      ctx.checkKeys(tb, {"radius", "length", "segments", "position", "rotation_deg"}, "generate.tube");
+      t.settings.kind = physics::TissueKind::kSurface;
+      auto radius = ctx.number(tb["radius"], "tube radius", 1e-4, 1.0, "metres, e.g. 0.003 for a duct");
+      auto length = ctx.number(tb["length"], "tube length", 1e-3, 10.0, "metres");
+      Vec2 segments(12.0f, 16.0f);
+      if (const YAML::Node sg = tb["segments"]) {
+        segments = ctx.vec<2>(sg, "tube segments [around, along]", 1e6).value_or(segments);
+        if (segments.x < 3 || segments.y < 1 || segments.x > 256 || segments.y > 1024) {
+          ctx.error(sg, "tube segments must be [3..256 around, 1..1024 along]", "e.g. [12, 16]");
+          segments = Vec2(12.0f, 16.0f);
+        }
+      }
+      Pose pose;
+      if (const YAML::Node p = tb["position"])
+        pose.position = ctx.vec<3>(p, "tube position").value_or(Vec3(0.0f));
+      if (const YAML::Node r = tb["rotation_deg"])
+        pose.orientation = rotationFromDegrees(ctx.vec<3>(r, "tube rotation_deg", 360).value_or(Vec3(0.0f)));
+      if (radius && length) {
+        t.settings.surface =
+            physics::generateTube(static_cast<float>(*radius), static_cast<float>(*length),
+                                  static_cast<uint32_t>(segments.x), static_cast<uint32_t>(segments.y), pose);
       }
       geometry = true;
     } else if (const YAML::Node s = gen["sphere"]; s && ctx.isMap(s, "generate.sphere")) {

@@ -15,4 +15,9 @@ TetMesh generateTetBox(Vec3 halfExtents, uint32_t cellsX, uint32_t cellsY, uint3
 // Vertices: 10 * 4^s + 2. Scale per axis for an ellipsoid.
 SurfaceMesh generateSphere(Vec3 radii, uint32_t subdivisions, const Pose& pose = {});
 
+// A closed tube (a duct or vessel): a cylinder of `radius` and `length` along the pose's
+// local X axis, centred on the pose, with flat end caps. `around` >= 3 segments around,
+// `along` >= 1 along. Vertices: around * (along + 1) + 2.
+SurfaceMesh generateTube(float radius, float length, uint32_t around, uint32_t along, const Pose& pose = {});
+
 }  // namespace trocar::physics
