@@ -31,6 +31,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(mPath, ec);
 }
 
+void writeText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
 CommandResult runCommand(const std::string& commandLine) {
   TempDir dir;
   std::string out = (dir / "out").string();

@@ -67,10 +67,7 @@ TEST(Cli, DoctorTextSaysWhatIsMissing) {
 TEST(Cli, DoctorSurvivesABrokenRuntimeManifest) {
   test::TempDir dir;
   auto manifest = dir / "broken.json";
-  FILE* f = std::fopen(manifest.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs("{ this is not json", f);
-  std::fclose(f);
+  test::writeText(manifest, "{ this is not json");
   auto r = test::runCommand("env -u DISPLAY XR_RUNTIME_JSON='" + manifest.string() + "' " +
                             trocar("doctor --json"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -129,10 +126,7 @@ TEST(Cli, ValidateAcceptsTheShippedScenario) {
 TEST(Cli, ValidateJsonListsEveryErrorAndExitsTwo) {
   test::TempDir dir;
   auto bad = dir / "bad.yaml";
-  FILE* f = std::fopen(bad.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs("trocar: 1\nid: x\ntitle: X\ntick_hz: 5\nscoring: {pass_scor: 1}\n", f);
-  std::fclose(f);
+  test::writeText(bad, "trocar: 1\nid: x\ntitle: X\ntick_hz: 5\nscoring: {pass_scor: 1}\n");
   auto r = test::runCommand(
       trocar("validate --json '" + bad.string() + "' '" + (dir / "missing.yaml").string() + "'"));
   EXPECT_EQ(r.exitCode, 2);
@@ -165,14 +159,11 @@ TEST(Cli, BenchLoadReportsColdAndCachedPerScenario) {
 TEST(Cli, ImportMeshJsonAndErrors) {
   test::TempDir dir;
   auto obj = dir / "cube.obj";
-  FILE* f = std::fopen(obj.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs(
+  test::writeText(
+      obj,
       "o cube\nv 0 0 0\nv 10 0 0\nv 10 10 0\nv 0 10 0\nv 0 0 10\nv 10 0 10\nv 10 10 10\nv 0 10 10\n"
-      "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf "
-      "4 5 8\n",
-      f);
-  std::fclose(f);
+      "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\n"
+      "f 4 1 5\nf 4 5 8\n");
   auto r = test::runCommand(trocar("import mesh --json --units mm '" + obj.string() + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);

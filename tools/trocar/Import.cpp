@@ -9,7 +9,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <memory>
 
 namespace trocar::cli {
@@ -33,17 +32,9 @@ Runner addImportCommand(CLI::App& app) {
       ->check(CLI::IsMember({"x", "y", "z", "auto"}));
   mesh->add_flag("--json", options->json, "Print one JSON object");
   return [options]() -> int {
-    static const std::map<std::string, assets::Units> kUnits = {{"auto", assets::Units::kAuto},
-                                                                {"mm", assets::Units::kMillimetres},
-                                                                {"cm", assets::Units::kCentimetres},
-                                                                {"m", assets::Units::kMetres}};
-    static const std::map<std::string, assets::UpAxis> kAxes = {{"auto", assets::UpAxis::kAuto},
-                                                                {"x", assets::UpAxis::kX},
-                                                                {"y", assets::UpAxis::kY},
-                                                                {"z", assets::UpAxis::kZ}};
-    assets::MeshImportOptions opts;
-    opts.units = kUnits.at(options->units);
-    opts.upAxis = kAxes.at(options->upAxis);
+    assets::MeshImportOptions opts;  // both strings were checked by CLI11 against the same names
+    opts.units = assets::unitsFromString(options->units).value_or(assets::Units::kAuto);
+    opts.upAxis = assets::upAxisFromString(options->upAxis).value_or(assets::UpAxis::kAuto);
     auto result = assets::importMesh(options->file, opts);
     if (!result.ok()) {
       std::fprintf(stderr, "%s\n", result.error().toString().c_str());

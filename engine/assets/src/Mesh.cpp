@@ -99,6 +99,24 @@ const char* toString(UpAxis axis) {
   return "?";
 }
 
+std::optional<Units> unitsFromString(std::string_view text) {
+  for (Units u : {Units::kAuto, Units::kMillimetres, Units::kCentimetres, Units::kMetres}) {
+    if (text == toString(u)) return u;
+  }
+  return std::nullopt;
+}
+
+std::optional<UpAxis> upAxisFromString(std::string_view text) {
+  for (UpAxis a : {UpAxis::kAuto, UpAxis::kX, UpAxis::kY, UpAxis::kZ}) {
+    if (text == toString(a)) return a;
+  }
+  return std::nullopt;
+}
+
+float metresPerUnit(Units units) {
+  return units == Units::kMillimetres ? 0.001f : units == Units::kCentimetres ? 0.01f : 1.0f;
+}
+
 Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImportOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {

@@ -392,12 +392,10 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       auto path = ctx.text(tet["file"], "tetmesh.file");
       float scale = 1.0f;
       if (const YAML::Node u = tet["units"]) {
-        auto units = ctx.text(u, "tetmesh.units");
-        if (units == "mm")
-          scale = 0.001f;
-        else if (units == "cm")
-          scale = 0.01f;
-        else if (units != "m")
+        auto units = assets::unitsFromString(ctx.text(u, "tetmesh.units").value_or("?"));
+        if (units && *units != assets::Units::kAuto)
+          scale = assets::metresPerUnit(*units);
+        else
           ctx.error(u, "tetmesh.units must be mm, cm or m");
       }
       Vec3 pos(0.0f);
@@ -431,25 +429,17 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       ctx.checkKeys(m, {"file", "units", "up_axis", "position", "simulate_triangles"}, "mesh");
       assets::MeshImportOptions options;
       if (const YAML::Node u = m["units"]) {
-        auto units = ctx.text(u, "mesh.units");
-        if (units == "mm")
-          options.units = assets::Units::kMillimetres;
-        else if (units == "cm")
-          options.units = assets::Units::kCentimetres;
-        else if (units == "m")
-          options.units = assets::Units::kMetres;
-        else if (units != "auto")
+        auto units = assets::unitsFromString(ctx.text(u, "mesh.units").value_or("?"));
+        if (units)
+          options.units = *units;
+        else
           ctx.error(u, "mesh.units must be mm, cm, m or auto");
       }
       if (const YAML::Node a = m["up_axis"]) {
-        auto axis = ctx.text(a, "mesh.up_axis");
-        if (axis == "x")
-          options.upAxis = assets::UpAxis::kX;
-        else if (axis == "y")
-          options.upAxis = assets::UpAxis::kY;
-        else if (axis == "z")
-          options.upAxis = assets::UpAxis::kZ;
-        else if (axis != "auto")
+        auto axis = assets::upAxisFromString(ctx.text(a, "mesh.up_axis").value_or("?"));
+        if (axis)
+          options.upAxis = *axis;
+        else
           ctx.error(a, "mesh.up_axis must be x, y, z or auto");
       }
       Vec3 pos(0.0f);

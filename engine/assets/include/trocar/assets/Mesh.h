@@ -16,7 +16,9 @@
 
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trocar::assets {
@@ -26,6 +28,11 @@ enum class UpAxis : uint8_t { kAuto, kX, kY, kZ };
 
 const char* toString(Units units);
 const char* toString(UpAxis axis);
+// "mm", "cm", "m", "auto" / "x", "y", "z", "auto"; nullopt for anything else.
+std::optional<Units> unitsFromString(std::string_view text);
+std::optional<UpAxis> upAxisFromString(std::string_view text);
+// Metres per file unit (1 for kMetres and kAuto).
+float metresPerUnit(Units units);
 
 struct MeshImportOptions {
   Units units = Units::kAuto;

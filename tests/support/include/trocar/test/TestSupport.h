@@ -53,6 +53,9 @@ inline std::filesystem::path trocarExecutable() {
 #endif
 }
 
+// Writes `text` to `path` (whole file); fails the calling test through an exception if it cannot.
+void writeText(const std::filesystem::path& path, const std::string& text);
+
 struct CommandResult {
   int exitCode = -1;
   std::string out;  // stdout
