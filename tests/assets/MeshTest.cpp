@@ -108,6 +108,31 @@ void writeGltf(const std::filesystem::path& p, const Box& b) {
       << R"(]},{"bufferView":1,"componentType":5123,"count":36,"type":"SCALAR"}]})";
 }
 
+// COLLADA 1.4 with <unit meter="0.01"> (centimetres) and Z_UP, as many exporters write it.
+void writeDae(const std::filesystem::path& p, const Box& b) {
+  std::ofstream out(p);
+  out << R"(<?xml version="1.0" encoding="utf-8"?>
+<COLLADA xmlns="http://www.collada.org/2005/11/COLLADASchema" version="1.4.1">
+  <asset><unit name="centimeter" meter="0.01"/><up_axis>Z_UP</up_axis></asset>
+  <library_geometries><geometry id="box" name="gallbladder"><mesh>
+    <source id="box-pos"><float_array id="box-pos-array" count="24">)";
+  for (const Vec3& x : b.v) out << x.x << " " << x.y << " " << x.z << " ";
+  out << R"(</float_array>
+      <technique_common><accessor source="#box-pos-array" count="8" stride="3">
+        <param name="X" type="float"/><param name="Y" type="float"/><param name="Z" type="float"/>
+      </accessor></technique_common></source>
+    <vertices id="box-vtx"><input semantic="POSITION" source="#box-pos"/></vertices>
+    <triangles count="12"><input semantic="VERTEX" source="#box-vtx" offset="0"/><p>)";
+  for (const auto& t : b.f) out << t[0] << " " << t[1] << " " << t[2] << " ";
+  out << R"(</p></triangles>
+  </mesh></geometry></library_geometries>
+  <library_visual_scenes><visual_scene id="scene"><node id="n" name="gallbladder">
+    <instance_geometry url="#box"/></node></visual_scene></library_visual_scenes>
+  <scene><instance_visual_scene url="#scene"/></scene>
+</COLLADA>
+)";
+}
+
 void expectSize(const ImportedMesh& m, Vec3 size, float tolerance = 1e-6f) {
   Vec3 got = m.boundsMax - m.boundsMin;
   EXPECT_NEAR(got.x, size.x, tolerance);
@@ -172,6 +197,19 @@ TEST(MeshImport, GltfIsMetresAndYUp) {
   EXPECT_TRUE(m.value().closed());
   ASSERT_FALSE(m.value().groups.empty());
   EXPECT_EQ(m.value().groups[0].name, "liver");
+}
+
+// COLLADA declares its unit and up axis; Assimp applies both, so the file is read as metres
+// and +Y up (explicitly: the options say what the file *is* after Assimp's conversion).
+TEST(MeshImport, ColladaUnitsAndUpAxisFromTheFile) {
+  test::TempDir dir;
+  writeDae(dir / "box.dae", Box({4, 6, 8}));  // cm, Z up: 4 x 6 x 8 cm, tallest along Z
+  auto m = importMesh(dir / "box.dae", {Units::kMetres, UpAxis::kY});
+  ASSERT_TRUE(m.ok()) << m.error().toString();
+  Vec3 size = m.value().boundsMax - m.value().boundsMin;
+  EXPECT_NEAR(size.y, 0.08f, 1e-5f) << "8 cm along the file's Z is up";
+  EXPECT_NEAR(size.x * size.y * size.z, 0.04f * 0.06f * 0.08f, 1e-8f);
+  EXPECT_TRUE(m.value().closed());
 }
 
 TEST(MeshImport, OpenSurfaceIsReported) {

@@ -6,7 +6,8 @@
 //  - units: glTF is metres by its specification; otherwise by size (organs are 1 to 50 cm):
 //    a largest extent above 50 means millimetres, above 2 centimetres, else metres.
 //  - up axis: glTF and OBJ are +Y up by convention; STL and PLY (segmentation tools,
-//    scanners: patient superior is +Z) are +Z up; others +Y.
+//    scanners: patient superior is +Z) are +Z up; others +Y. COLLADA (DAE) declares its unit
+//    and up axis and Assimp applies both on reading, so it arrives as metres-scaled, +Y up.
 // Vertices are welded (positions equal to within 1e-6 of the mesh size), normals computed
 // (area-weighted), named sub-meshes kept as groups, and the surface checked: every edge
 // shared by exactly two triangles is a closed 2-manifold surface.
