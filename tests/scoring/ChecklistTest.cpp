@@ -1,0 +1,203 @@
+// The checklist engine on hand-made event streams: ordering, unordered steps, within,
+// count, critical and penalty errors, out-of-order completion, object patterns.
+#include <trocar/scoring/Checklist.h>
+
+#include <gtest/gtest.h>
+
+namespace trocar::scoring {
+namespace {
+
+using physics::Event;
+using physics::EventKind;
+using physics::Hand;
+
+const char* kScenario = R"yaml(trocar: 1
+id: checklist-test
+title: Checklist test
+tissues:
+  - id: duct
+    generate: {tube: {radius: 0.003, length: 0.06, segments: [8, 12], position: [0, 1, 0]}}
+    fixed: {box: {center: [-0.03, 1, 0], size: [0.004, 0.02, 0.02]}}
+regions:
+  - {id: proximal, tissue: duct, box: {center: [-0.01, 1, 0], size: [0.012, 0.02, 0.02]}}
+objects:
+  - {id: peg-1, shape: box, size: [0.01, 0.01, 0.01], mass_kg: 0.002, position: [0.1, 0.005, 0]}
+  - {id: peg-2, shape: box, size: [0.01, 0.01, 0.01], mass_kg: 0.002, position: [0.12, 0.005, 0]}
+  - {id: ring, shape: box, size: [0.01, 0.01, 0.01], mass_kg: 0.002, position: [0.14, 0.005, 0]}
+zones:
+  - {id: target, center: [0.2, 0.01, 0], size: [0.05, 0.05, 0.05]}
+checklist:
+  - {id: grasp, title: Grasp the duct, done_when: "grasped(left, duct)"}
+  - {id: clip, title: Clip twice, prompt: Clip the duct twice proximally, done_when: "clips(proximal) >= 2", after: grasp}
+  - {id: divide, title: Divide, done_when: "cut(duct)", after: clip}
+  - {id: quick, title: Grasp within a second, done_when: "within(1, grasped(left, duct))"}
+  - {id: regrasp, title: Grasp twice, done_when: "count(grasped(left, duct)) >= 2"}
+  - {id: pegs, title: Two pegs on target, done_when: "placed(peg-*, target) >= 2"}
+errors:
+  - {id: rough, title: Damaged the duct, when: damage(duct), penalty: 5}
+  - {id: early-cut, title: Cut before clipping, when: "all(cut(duct), not(done(clip)))", critical: true}
+scoring: {formula: checklist, pass_score: 1}
+)yaml";
+
+struct Fixture {
+  scenario::ScenarioDesc desc;
+  std::unique_ptr<session::Session> session;
+  std::unique_ptr<ChecklistEngine> engine;
+  physics::InputFrame input;
+  Tick tick = 0;
+
+  Fixture() {
+    auto loaded = scenario::loadScenarioText(kScenario, "checklist-test.yaml");
+    EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+    desc = *loaded.scenario;
+    session = std::move(scenario::buildSession(desc)).value();
+    engine = std::make_unique<ChecklistEngine>(desc, session->world());
+  }
+
+  // Feeds one tick at `seconds` (500 Hz) with these events.
+  void at(double seconds, std::vector<Event> events) {
+    tick = static_cast<Tick>(seconds * 500.0 + 0.5);
+    for (Event& e : events) e.tick = tick;
+    session::TickRecord r;
+    r.tick = tick;
+    r.input = &input;
+    r.events = events;
+    r.world = &session->world();
+    engine->onTick(r);
+  }
+
+  const StepStatus& step(const std::string& id) const {
+    for (const auto& s : engine->steps()) {
+      if (s.id == id) return s;
+    }
+    throw std::runtime_error("no step " + id);
+  }
+};
+
+Event grasp(Hand hand, uint32_t tissue) {
+  Event e;
+  e.kind = EventKind::kGrasp;
+  e.hand = hand;
+  e.tissue = {tissue};
+  return e;
+}
+Event release(Hand hand) {
+  Event e;
+  e.kind = EventKind::kRelease;
+  e.hand = hand;
+  return e;
+}
+Event onTissue(EventKind kind, std::vector<uint32_t> regions = {}) {
+  Event e;
+  e.kind = kind;
+  e.tissue = {0};
+  e.regions = std::move(regions);
+  return e;
+}
+Event placed(uint32_t rigid, uint32_t zone) {
+  Event e;
+  e.kind = EventKind::kPlaced;
+  e.rigid = {rigid};
+  e.zone = {zone};
+  return e;
+}
+
+TEST(Checklist, OrderedStepsActivateAndCompleteInTurn) {
+  Fixture f;
+  f.at(0.002, {});
+  EXPECT_EQ(f.step("grasp").state, StepState::kActive);
+  EXPECT_EQ(f.step("clip").state, StepState::kPending);
+  f.at(0.5, {grasp(Hand::kLeft, 0)});
+  EXPECT_EQ(f.step("grasp").state, StepState::kDone);
+  EXPECT_DOUBLE_EQ(*f.step("grasp").doneAtS, 0.5);
+  f.at(0.6, {});
+  EXPECT_EQ(f.step("clip").state, StepState::kActive);
+  EXPECT_EQ(f.engine->prompt(), "Clip the duct twice proximally");
+  f.at(1.0, {onTissue(EventKind::kClipApplied, {0})});
+  EXPECT_EQ(f.step("clip").state, StepState::kActive) << "one clip is not two";
+  f.at(1.5, {onTissue(EventKind::kClipApplied, {0})});
+  EXPECT_EQ(f.step("clip").state, StepState::kDone);
+  f.at(1.6, {});
+  f.at(2.0, {onTissue(EventKind::kCut)});
+  EXPECT_EQ(f.step("divide").state, StepState::kDone);
+  EXPECT_FALSE(f.engine->failed());
+  EXPECT_TRUE(f.engine->errors().empty());
+}
+
+TEST(Checklist, CuttingBeforeClippingIsOutOfOrderAndCritical) {
+  Fixture f;
+  f.at(0.002, {});
+  f.at(0.5, {onTissue(EventKind::kCut)});
+  EXPECT_EQ(f.step("divide").state, StepState::kDoneOutOfOrder);
+  EXPECT_TRUE(f.engine->failed());
+  ASSERT_EQ(f.engine->errors().size(), 1u);
+  EXPECT_EQ(f.engine->errors()[0].id, "early-cut");
+  EXPECT_TRUE(f.engine->errors()[0].critical);
+  EXPECT_DOUBLE_EQ(f.engine->errors()[0].timeS, 0.5);
+}
+
+TEST(Checklist, EveryDamageEventIsAPenalty) {
+  Fixture f;
+  f.at(0.1, {onTissue(EventKind::kDamage)});
+  f.at(0.2, {onTissue(EventKind::kDamage), onTissue(EventKind::kDamage)});
+  ASSERT_EQ(f.engine->errors().size(), 3u);
+  double total = 0;
+  for (const auto& e : f.engine->errors()) total += e.penalty;
+  EXPECT_DOUBLE_EQ(total, 15.0);
+  EXPECT_FALSE(f.engine->failed());
+}
+
+TEST(Checklist, WithinCountsFromActivation) {
+  Fixture late;
+  late.at(0.002, {});
+  late.at(1.5, {grasp(Hand::kLeft, 0)});
+  EXPECT_NE(late.step("quick").state, StepState::kDone) << "grasped 1.5 s after the step became active";
+  Fixture early;
+  early.at(0.002, {});
+  early.at(0.8, {grasp(Hand::kLeft, 0)});
+  EXPECT_EQ(early.step("quick").state, StepState::kDone);
+}
+
+TEST(Checklist, CountCountsRisingEdges) {
+  Fixture f;
+  f.at(0.1, {grasp(Hand::kLeft, 0)});
+  f.at(0.2, {});
+  EXPECT_NE(f.step("regrasp").state, StepState::kDone);
+  f.at(0.3, {release(Hand::kLeft)});
+  f.at(0.4, {grasp(Hand::kLeft, 0)});
+  EXPECT_EQ(f.step("regrasp").state, StepState::kDone);
+  EXPECT_EQ(f.step("grasp").state, StepState::kDone) << "unordered steps complete in any order";
+}
+
+TEST(Checklist, ObjectPatternsCountEveryMatch) {
+  Fixture f;
+  f.at(0.1, {placed(0, 0)});
+  f.at(0.2, {placed(2, 0)});  // 'ring' is not a peg
+  EXPECT_NE(f.step("pegs").state, StepState::kDone);
+  f.at(0.3, {placed(1, 0)});
+  EXPECT_EQ(f.step("pegs").state, StepState::kDone);
+}
+
+TEST(Checklist, StepTimeLimitFails) {
+  std::string text = kScenario;
+  text.replace(text.find("done_when: \"grasped(left, duct)\"}"), 33,
+               "done_when: \"grasped(left, duct)\", time_limit_s: 2}");
+  auto loaded = scenario::loadScenarioText(text, "t.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  ChecklistEngine engine(*loaded.scenario, session->world());
+  physics::InputFrame input;
+  for (Tick t : {Tick{1}, Tick{1001}, Tick{1002}}) {
+    session::TickRecord r;
+    r.tick = t;
+    r.input = &input;
+    r.world = &session->world();
+    engine.onTick(r);
+  }
+  EXPECT_EQ(engine.steps()[0].state, StepState::kFailed);
+  // Active from tick 1 (0.002 s); 2 s later is tick 1001, still within; tick 1002 is past.
+  EXPECT_NEAR(*engine.steps()[0].failedAtS, 2.004, 1e-9);
+}
+
+}  // namespace
+}  // namespace trocar::scoring
