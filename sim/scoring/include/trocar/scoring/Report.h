@@ -1,0 +1,76 @@
+#pragma once
+// The score of a session and the reports written from it.
+//
+// Scorer listens to a Session (live or replay, identical ticks => identical report) and
+// combines the checklist engine, per-instrument metrics and the scenario's formula.
+// Reports (all written atomically):
+//   JSON  schema "trocar.report/1", documented in sim/scoring/REPORT.md
+//   JUnit one test case per checklist step and one for the pass mark
+//   HTML  self-contained (no network): summary, step timeline, inline SVG plots of tool
+//         speed and force over time
+
+#include <trocar/core/Result.h>
+#include <trocar/scoring/Checklist.h>
+#include <trocar/scoring/Metrics.h>
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace trocar::scoring {
+
+// OSATS-style domains on 1..5 (5 best), from metrics. Thresholds: the "expert" value scores
+// 5, the "novice" value 1, linear in between, clamped.
+struct OsatsDomains {
+  double respectForTissue = 0.0;    // from peak force and damage events
+  double timeAndMotion = 0.0;       // from idle fraction and path length per second of task
+  double instrumentHandling = 0.0;  // from smoothness (LDLJ)
+  double flow = 0.0;                // from out-of-order steps and long pauses
+};
+
+struct ScoreReport {
+  std::string scenarioId;
+  std::string scenarioTitle;
+  std::string contentHash;  // hex
+  std::string recording;    // recording id or file; empty for a live run without recording
+  std::string formula;
+  double taskTimeS = 0.0;
+  double penalty = 0.0;
+  double score = 0.0;
+  double passScore = 0.0;
+  bool criticalError = false;
+  bool passed = false;
+  std::vector<StepStatus> steps;
+  std::vector<ErrorOccurrence> errors;
+  std::array<MotionMetrics, 2> instruments{};  // left, right
+  double bimanualRatio = 0.0;                  // left path / right path (0 if right is 0)
+  OsatsDomains osats;
+  std::string finalStateHash;  // hex
+  // Plot series (sampled at 20 Hz): time, tip speed per hand, force per hand.
+  std::vector<double> plotTime;
+  std::array<std::vector<double>, 2> plotSpeed, plotForce;
+};
+
+class Scorer : public session::SessionListener {
+ public:
+  Scorer(const scenario::ScenarioDesc& scenario, const physics::World& world, std::string recording = {});
+  ~Scorer() override;
+  void onTick(const session::TickRecord& record) override;
+  const ChecklistEngine& checklist() const;
+  // The report after the last tick so far (callable repeatedly).
+  ScoreReport report(const physics::World& world) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> mImpl;
+};
+
+std::string toJson(const ScoreReport& report);
+std::string toJUnit(const ScoreReport& report);
+std::string toHtml(const ScoreReport& report);
+
+Result<void> writeReports(const ScoreReport& report, const std::filesystem::path& json,
+                          const std::filesystem::path& junit, const std::filesystem::path& html);
+
+}  // namespace trocar::scoring

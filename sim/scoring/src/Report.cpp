@@ -1,0 +1,387 @@
+#include <trocar/core/File.h>
+#include <trocar/core/Hash.h>
+#include <trocar/scoring/Formula.h>
+#include <trocar/scoring/Report.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace trocar::scoring {
+
+using physics::EventKind;
+
+struct Scorer::Impl {
+  scenario::ScoringDesc scoring;
+  std::string id, title, contentHash, recording;
+  std::vector<double> weights;
+  ChecklistEngine engine;
+  std::array<MotionRecorder, 2> motion;
+  std::array<bool, 2> outOfView{};
+  std::array<bool, 2> present{};
+  double now = 0.0;
+  double dt;
+  Tick plotEvery;
+  std::array<Vec3, 2> lastPlotTip{};
+  std::vector<double> plotTime;
+  std::array<std::vector<double>, 2> plotSpeed, plotForce;
+
+  Impl(const scenario::ScenarioDesc& s, const physics::World& w, std::string rec)
+      : scoring(s.scoring),
+        id(s.id),
+        title(s.title),
+        contentHash(hashToHex(s.contentHash)),
+        recording(std::move(rec)),
+        engine(s, w),
+        motion{MotionRecorder(settingsFor(s)), MotionRecorder(settingsFor(s))},
+        dt(1.0 / s.tickHz),
+        plotEvery(std::max<Tick>(1, s.tickHz / 20)) {
+    for (const auto& step : s.checklist) weights.push_back(step.weight);
+  }
+
+  static MetricSettings settingsFor(const scenario::ScenarioDesc& s) {
+    MetricSettings m;
+    m.dt = 1.0 / s.tickHz;
+    return m;
+  }
+};
+
+Scorer::Scorer(const scenario::ScenarioDesc& scenario, const physics::World& world, std::string recording)
+    : mImpl(std::make_unique<Impl>(scenario, world, std::move(recording))) {}
+Scorer::~Scorer() = default;
+const ChecklistEngine& Scorer::checklist() const {
+  return mImpl->engine;
+}
+
+void Scorer::onTick(const session::TickRecord& r) {
+  Impl& s = *mImpl;
+  s.engine.onTick(r);
+  s.now = r.world->clock().secondsAt(r.tick);
+  for (const auto& e : r.events) {
+    if (!e.hand) continue;
+    if (e.kind == EventKind::kOutOfViewBegin) s.outOfView[static_cast<size_t>(*e.hand)] = true;
+    if (e.kind == EventKind::kOutOfViewEnd) s.outOfView[static_cast<size_t>(*e.hand)] = false;
+  }
+  const bool plot = r.tick % s.plotEvery == 0;
+  if (plot) s.plotTime.push_back(s.now);
+  for (size_t h = 0; h < 2; ++h) {
+    const physics::InstrumentState& st = r.world->instrument(static_cast<physics::Hand>(h));
+    s.present[h] = st.present;
+    if (!st.present) continue;
+    float force = glm::length(st.couplingForce);
+    s.motion[h].add({st.tipPose.position, force, st.inContact, s.outOfView[h]});
+    if (plot) {
+      double speed = s.plotSpeed[h].empty()
+                         ? 0.0
+                         : static_cast<double>(glm::length(st.tipPose.position - s.lastPlotTip[h])) /
+                               (static_cast<double>(s.plotEvery) * s.dt);
+      s.plotSpeed[h].push_back(speed);
+      s.plotForce[h].push_back(force);
+      s.lastPlotTip[h] = st.tipPose.position;
+    }
+  }
+}
+
+namespace {
+
+// 5 at `expert`, 1 at `novice`, linear between, clamped (either direction of "better").
+double scale(double value, double expert, double novice) {
+  double t = (value - expert) / (novice - expert);
+  return std::clamp(5.0 - 4.0 * t, 1.0, 5.0);
+}
+
+}  // namespace
+
+ScoreReport Scorer::report(const physics::World& world) const {
+  const Impl& s = *mImpl;
+  ScoreReport r;
+  r.scenarioId = s.id;
+  r.scenarioTitle = s.title;
+  r.contentHash = s.contentHash;
+  r.recording = s.recording;
+  r.formula = s.scoring.formula;
+  r.passScore = s.scoring.passScore;
+  r.steps = s.engine.steps();
+  r.errors = s.engine.errors();
+  r.criticalError = s.engine.failed();
+  const bool complete = s.engine.complete();
+  double lastDone = 0.0;
+  for (const auto& st : r.steps) lastDone = std::max(lastDone, st.doneAtS.value_or(0.0));
+  r.taskTimeS = complete ? lastDone : s.now;
+  for (const auto& e : r.errors) r.penalty += e.penalty;
+  if (r.formula == "fls") {
+    r.score =
+        complete ? flsScore({r.taskTimeS, s.scoring.cutoffS, r.penalty, s.scoring.referenceScore}) : 0.0;
+  } else {
+    ChecklistInputs in;
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+      in.totalWeight += s.weights[i];
+      if (r.steps[i].state == StepState::kDone || r.steps[i].state == StepState::kDoneOutOfOrder)
+        in.doneWeight += s.weights[i];
+    }
+    in.penalties = r.penalty;
+    r.score = checklistScore(in);
+  }
+  r.passed = !r.criticalError && r.score >= r.passScore;
+  for (size_t h = 0; h < 2; ++h) r.instruments[h] = s.motion[h].compute();
+  if (r.instruments[1].pathLengthM > 0.0)
+    r.bimanualRatio = r.instruments[0].pathLengthM / r.instruments[1].pathLengthM;
+  // OSATS-style domains. Thresholds (expert -> novice) are defaults, documented in REPORT.md.
+  double peakForce = std::max(r.instruments[0].peakForceN, r.instruments[1].peakForceN);
+  size_t damage = 0;
+  for (const auto& e : r.errors) damage += e.penalty > 0.0 || e.critical;
+  r.osats.respectForTissue =
+      std::clamp(scale(peakForce, 1.0, 5.0) - 0.5 * static_cast<double>(damage), 1.0, 5.0);
+  double duration = std::max({r.instruments[0].durationS, r.instruments[1].durationS, 1e-9});
+  double idle = 0.0;
+  int used = 0;
+  for (size_t h = 0; h < 2; ++h) {
+    if (!s.present[h]) continue;
+    idle += r.instruments[h].idleTimeS / duration;
+    ++used;
+  }
+  r.osats.timeAndMotion = used ? scale(idle / used, 0.1, 0.6) : 1.0;
+  double ldlj = -1e9;
+  for (size_t h = 0; h < 2; ++h) {
+    if (s.present[h] && r.instruments[h].logDimensionlessJerk != 0.0)
+      ldlj = std::max(ldlj, r.instruments[h].logDimensionlessJerk);
+  }
+  r.osats.instrumentHandling = ldlj > -1e9 ? scale(ldlj, -8.0, -16.0) : 1.0;
+  double flow = 5.0;
+  for (const auto& st : r.steps)
+    flow -= st.state == StepState::kDoneOutOfOrder || st.state == StepState::kFailed ? 1.0 : 0.0;
+  r.osats.flow = std::clamp(flow, 1.0, 5.0);
+  r.finalStateHash = hashToHex(world.stateHash());
+  r.plotTime = s.plotTime;
+  r.plotSpeed = s.plotSpeed;
+  r.plotForce = s.plotForce;
+  return r;
+}
+
+namespace {
+
+nlohmann::json metricsJson(const MotionMetrics& m) {
+  return {{"duration_s", m.durationS},
+          {"path_length_m", m.pathLengthM},
+          {"mean_speed_m_s", m.meanSpeed},
+          {"peak_speed_m_s", m.peakSpeed},
+          {"mean_acceleration_m_s2", m.meanAcceleration},
+          {"peak_acceleration_m_s2", m.peakAcceleration},
+          {"movements", m.movements},
+          {"idle_time_s", m.idleTimeS},
+          {"log_dimensionless_jerk", m.logDimensionlessJerk},
+          {"mean_force_n", m.meanForceN},
+          {"peak_force_n", m.peakForceN},
+          {"time_above_force_limit_s", m.timeAboveForceLimitS},
+          {"out_of_view_s", m.outOfViewS}};
+}
+
+std::string xmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string fmt(double v, int decimals = 2) {
+  char b[64];
+  std::snprintf(b, sizeof(b), "%.*f", decimals, v);
+  return b;
+}
+
+// An SVG line chart of up to two series against time.
+std::string svgPlot(const std::string& title, const std::string& unit, const std::vector<double>& t,
+                    const std::array<std::vector<double>, 2>& series) {
+  const double w = 640, h = 180, left = 48, bottom = 24, top = 20;
+  double tMax = t.empty() ? 1.0 : std::max(t.back(), 1e-6);
+  double yMax = 1e-9;
+  for (const auto& s : series) {
+    for (double v : s) yMax = std::max(yMax, v);
+  }
+  std::ostringstream svg;
+  svg << "<svg width=\"" << w << "\" height=\"" << h << "\" role=\"img\" aria-label=\"" << xmlEscape(title)
+      << "\">";
+  svg << "<text x=\"" << left << "\" y=\"14\" font-size=\"13\">" << xmlEscape(title) << " (" << unit
+      << ", peak " << fmt(yMax) << ")</text>";
+  svg << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w << "\" y2=\"" << h - bottom
+      << "\" stroke=\"#888\"/>";
+  svg << "<text x=\"" << w - 40 << "\" y=\"" << h - 6 << "\" font-size=\"11\">" << fmt(tMax, 1)
+      << " s</text>";
+  const char* colours[2] = {"#1f77b4", "#d62728"};
+  for (size_t k = 0; k < 2; ++k) {
+    if (series[k].empty()) continue;
+    svg << "<polyline fill=\"none\" stroke=\"" << colours[k] << "\" stroke-width=\"1.5\" points=\"";
+    for (size_t i = 0; i < series[k].size() && i < t.size(); ++i) {
+      double x = left + (w - left - 8) * t[i] / tMax;
+      double y = (h - bottom) - (h - bottom - top) * series[k][i] / yMax;
+      svg << fmt(x, 1) << "," << fmt(y, 1) << " ";
+    }
+    svg << "\"/>";
+  }
+  svg << "<text x=\"" << left << "\" y=\"" << h - 6 << "\" font-size=\"11\" fill=\"" << colours[0]
+      << "\">left</text><text x=\"" << left + 40 << "\" y=\"" << h - 6 << "\" font-size=\"11\" fill=\""
+      << colours[1] << "\">right</text></svg>";
+  return svg.str();
+}
+
+}  // namespace
+
+std::string toJson(const ScoreReport& r) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : r.steps) {
+    nlohmann::json j{{"id", s.id}, {"title", s.title}, {"state", toString(s.state)}};
+    j["active_since_s"] = s.activeSinceS ? nlohmann::json(*s.activeSinceS) : nlohmann::json(nullptr);
+    j["done_at_s"] = s.doneAtS ? nlohmann::json(*s.doneAtS) : nlohmann::json(nullptr);
+    j["failed_at_s"] = s.failedAtS ? nlohmann::json(*s.failedAtS) : nlohmann::json(nullptr);
+    steps.push_back(j);
+  }
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.errors) {
+    errors.push_back({{"id", e.id},
+                      {"title", e.title},
+                      {"tick", e.tick},
+                      {"time_s", e.timeS},
+                      {"penalty", e.penalty},
+                      {"critical", e.critical},
+                      {"cause", e.cause}});
+  }
+  nlohmann::json j{
+      {"schema", "trocar.report/1"},
+      {"scenario", {{"id", r.scenarioId}, {"title", r.scenarioTitle}, {"content_hash", r.contentHash}}},
+      {"recording", r.recording},
+      {"formula", {{"name", r.formula}, {"task_time_s", r.taskTimeS}, {"penalty", r.penalty}}},
+      {"passed", r.passed},
+      {"score", r.score},
+      {"pass_score", r.passScore},
+      {"critical_error", r.criticalError},
+      {"steps", steps},
+      {"errors", errors},
+      {"metrics",
+       {{"left", metricsJson(r.instruments[0])},
+        {"right", metricsJson(r.instruments[1])},
+        {"bimanual_ratio", r.bimanualRatio}}},
+      {"osats",
+       {{"respect_for_tissue", r.osats.respectForTissue},
+        {"time_and_motion", r.osats.timeAndMotion},
+        {"instrument_handling", r.osats.instrumentHandling},
+        {"flow", r.osats.flow}}},
+      {"final_state_hash", r.finalStateHash}};
+  return j.dump(2) + "\n";
+}
+
+std::string toJUnit(const ScoreReport& r) {
+  int failures = 0;
+  std::ostringstream cases;
+  for (const auto& s : r.steps) {
+    cases << "  <testcase classname=\"" << xmlEscape(r.scenarioId) << "\" name=\"" << xmlEscape(s.title)
+          << "\"";
+    if (s.doneAtS) cases << " time=\"" << fmt(*s.doneAtS, 3) << "\"";
+    cases << ">";
+    if (s.state != StepState::kDone) {
+      ++failures;
+      std::string why = s.state == StepState::kDoneOutOfOrder ? "done out of order"
+                        : s.state == StepState::kFailed       ? "ran over its time limit"
+                                                              : "not done";
+      cases << "<failure message=\"" << xmlEscape(s.title + ": " + why) << "\"/>";
+    }
+    cases << "</testcase>\n";
+  }
+  cases << "  <testcase classname=\"" << xmlEscape(r.scenarioId) << "\" name=\"pass mark\">";
+  if (!r.passed) {
+    ++failures;
+    std::string why = r.criticalError
+                          ? "a critical error failed the attempt"
+                          : "scored " + fmt(r.score) + ", below the pass mark of " + fmt(r.passScore);
+    cases << "<failure message=\"" << xmlEscape(why) << "\"/>";
+  }
+  cases << "</testcase>\n";
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"" << xmlEscape(r.scenarioId)
+      << "\" tests=\"" << r.steps.size() + 1 << "\" failures=\"" << failures << "\">\n"
+      << cases.str() << "</testsuite>\n";
+  return out.str();
+}
+
+std::string toHtml(const ScoreReport& r) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << xmlEscape(r.scenarioTitle)
+    << " - Trocar report</title><style>body{font-family:sans-serif;margin:24px;max-width:720px}"
+       ".pass{color:#2a7d2a}.fail{color:#b22}td,th{padding:2px 10px;text-align:left}</style></head><body>";
+  h << "<h1>" << xmlEscape(r.scenarioTitle) << "</h1>";
+  h << "<p class=\"" << (r.passed ? "pass" : "fail") << "\"><strong>" << (r.passed ? "Passed" : "Not passed")
+    << "</strong>: score " << fmt(r.score) << " (pass mark " << fmt(r.passScore) << ", "
+    << xmlEscape(r.formula) << "), task time " << fmt(r.taskTimeS, 1) << " s"
+    << (r.criticalError ? ", critical error" : "") << "</p>";
+  h << "<h2>Steps</h2><table><tr><th>step</th><th>state</th><th>done at</th></tr>";
+  for (const auto& s : r.steps) {
+    h << "<tr><td>" << xmlEscape(s.title) << "</td><td>" << toString(s.state) << "</td><td>"
+      << (s.doneAtS ? fmt(*s.doneAtS, 1) + " s" : "") << "</td></tr>";
+  }
+  h << "</table>";
+  // Step timeline: one bar per step from activation to completion.
+  double end = std::max(r.taskTimeS, r.plotTime.empty() ? 1.0 : r.plotTime.back());
+  h << "<svg width=\"640\" height=\"" << 22 * r.steps.size() + 10
+    << "\" role=\"img\" aria-label=\"step timeline\">";
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    const auto& s = r.steps[i];
+    double from = s.activeSinceS.value_or(0.0), to = s.doneAtS.value_or(s.failedAtS.value_or(end));
+    double x = 160 + 470 * from / std::max(end, 1e-6),
+           width = std::max(2.0, 470 * (to - from) / std::max(end, 1e-6));
+    const char* colour = s.state == StepState::kDone             ? "#2a7d2a"
+                         : s.state == StepState::kDoneOutOfOrder ? "#c80"
+                                                                 : "#b22";
+    h << "<text x=\"0\" y=\"" << 22 * i + 16 << "\" font-size=\"12\">" << xmlEscape(s.title.substr(0, 24))
+      << "</text>";
+    h << "<rect x=\"" << fmt(x, 1) << "\" y=\"" << 22 * i + 4 << "\" width=\"" << fmt(width, 1)
+      << "\" height=\"14\" fill=\"" << colour << "\"/>";
+  }
+  h << "</svg>";
+  if (!r.errors.empty()) {
+    h << "<h2>Errors</h2><ul>";
+    for (const auto& e : r.errors) {
+      h << "<li>" << fmt(e.timeS, 1) << " s: " << xmlEscape(e.title) << (e.critical ? " (critical)" : "")
+        << (e.penalty > 0 ? " &minus;" + fmt(e.penalty, 1) : "") << "</li>";
+    }
+    h << "</ul>";
+  }
+  h << "<h2>Motion</h2>" << svgPlot("Tool tip speed", "m/s", r.plotTime, r.plotSpeed)
+    << svgPlot("Interaction force", "N", r.plotTime, r.plotForce);
+  h << "<table><tr><th></th><th>left</th><th>right</th></tr>";
+  auto row = [&](const char* name, double a, double b, int d) {
+    h << "<tr><td>" << name << "</td><td>" << fmt(a, d) << "</td><td>" << fmt(b, d) << "</td></tr>";
+  };
+  row("path length (m)", r.instruments[0].pathLengthM, r.instruments[1].pathLengthM, 3);
+  row("movements", r.instruments[0].movements, r.instruments[1].movements, 0);
+  row("idle time (s)", r.instruments[0].idleTimeS, r.instruments[1].idleTimeS, 1);
+  row("peak force (N)", r.instruments[0].peakForceN, r.instruments[1].peakForceN, 2);
+  row("smoothness (LDLJ)", r.instruments[0].logDimensionlessJerk, r.instruments[1].logDimensionlessJerk, 1);
+  h << "</table><h2>OSATS-style domains (1-5)</h2><table>";
+  h << "<tr><td>respect for tissue</td><td>" << fmt(r.osats.respectForTissue, 1) << "</td></tr>"
+    << "<tr><td>time and motion</td><td>" << fmt(r.osats.timeAndMotion, 1) << "</td></tr>"
+    << "<tr><td>instrument handling</td><td>" << fmt(r.osats.instrumentHandling, 1) << "</td></tr>"
+    << "<tr><td>flow</td><td>" << fmt(r.osats.flow, 1) << "</td></tr></table>";
+  h << "<p><small>scenario " << xmlEscape(r.scenarioId) << " (" << r.contentHash << "), final state "
+    << r.finalStateHash << "</small></p></body></html>\n";
+  return h.str();
+}
+
+Result<void> writeReports(const ScoreReport& report, const std::filesystem::path& json,
+                          const std::filesystem::path& junit, const std::filesystem::path& html) {
+  if (!json.empty()) TROCAR_TRY(writeFileAtomic(json, toJson(report)));
+  if (!junit.empty()) TROCAR_TRY(writeFileAtomic(junit, toJUnit(report)));
+  if (!html.empty()) TROCAR_TRY(writeFileAtomic(html, toHtml(report)));
+  return success();
+}
+
+}  // namespace trocar::scoring

@@ -1,0 +1,112 @@
+// Reports from a real (short, scripted) session: JSON keys and types per REPORT.md, JUnit
+// well formed with matching counts, HTML self-contained with its plots; identical runs give
+// byte-identical reports.
+#include <trocar/core/File.h>
+#include <trocar/scoring/Report.h>
+#include <trocar/test/TestSupport.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace trocar::scoring {
+namespace {
+
+const char* kScenario = R"yaml(trocar: 1
+id: report-test
+title: Grasp the membrane
+tissues:
+  - id: membrane
+    generate: {cloth: {size: [0.1, 0.1], cells: [16, 16], position: [0, 0.1, 0]}}
+    fixed: border
+instruments: {left: grasper}
+checklist:
+  - {id: grasp, title: Grasp the membrane, done_when: "grasped(left, membrane)"}
+  - {id: lift, title: Lift it, done_when: "all(grasped(left, membrane), time() > 0.8)", after: grasp}
+  - {id: never, title: Clip it, done_when: "clips(membrane) >= 1"}
+scoring: {formula: checklist, pass_score: 60}
+)yaml";
+
+ScoreReport run() {
+  auto loaded = scenario::loadScenarioText(kScenario, "report-test.yaml");
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  Scorer scorer(*loaded.scenario, session->world(), "test-recording");
+  session->addListener(&scorer);
+  Quat down = glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0));
+  for (int t = 0; t < 600; ++t) {
+    physics::InputFrame in;
+    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    Vec3 tip(-0.02f, y, 0.0f);
+    in.hands[0].pose = {tip + down * Vec3(0.0f, 0.0f, 0.36f), down};
+    in.hands[0].trigger = t >= 100 ? 1.0f : 0.0f;
+    session->step(in);
+  }
+  return scorer.report(session->world());
+}
+
+TEST(Report, JsonFollowsTheSchema) {
+  ScoreReport r = run();
+  auto j = nlohmann::json::parse(toJson(r));
+  EXPECT_EQ(j["schema"], "trocar.report/1");
+  EXPECT_EQ(j["scenario"]["id"], "report-test");
+  EXPECT_EQ(j["scenario"]["content_hash"].get<std::string>().size(), 16u);
+  EXPECT_EQ(j["recording"], "test-recording");
+  ASSERT_TRUE(j["passed"].is_boolean());
+  ASSERT_TRUE(j["score"].is_number());
+  ASSERT_EQ(j["steps"].size(), 3u);
+  EXPECT_EQ(j["steps"][0]["state"], "done");
+  EXPECT_EQ(j["steps"][1]["state"], "done");
+  EXPECT_EQ(j["steps"][2]["state"], "active");
+  // Two of three equal-weight steps: 66.7 >= the pass mark of 60.
+  EXPECT_NEAR(j["score"].get<double>(), 200.0 / 3.0, 1e-9);
+  EXPECT_TRUE(j["passed"].get<bool>());
+  EXPECT_TRUE(j["errors"].is_array());
+  EXPECT_GT(j["metrics"]["left"]["path_length_m"].get<double>(), 0.02);
+  EXPECT_EQ(j["metrics"]["right"]["path_length_m"].get<double>(), 0.0);
+  for (const char* d : {"respect_for_tissue", "time_and_motion", "instrument_handling", "flow"}) {
+    double v = j["osats"][d].get<double>();
+    EXPECT_GE(v, 1.0) << d;
+    EXPECT_LE(v, 5.0) << d;
+  }
+  EXPECT_EQ(j["final_state_hash"].get<std::string>().size(), 16u);
+}
+
+TEST(Report, JUnitCountsStepsAndThePassMark) {
+  std::string x = toJUnit(run());
+  EXPECT_EQ(x.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 0), 0u);
+  EXPECT_NE(x.find("<testsuite name=\"report-test\" tests=\"4\" failures=\"1\">"), std::string::npos) << x;
+  size_t cases = 0, at = 0;
+  while ((at = x.find("<testcase ", at)) != std::string::npos) {
+    ++cases;
+    ++at;
+  }
+  EXPECT_EQ(cases, 4u);
+  EXPECT_NE(x.find("<failure message=\"Clip it: not done\"/>"), std::string::npos);
+  EXPECT_EQ(x.find("<testcase classname=\"report-test\" name=\"pass mark\"><failure"), std::string::npos);
+  EXPECT_NE(x.find("</testsuite>"), std::string::npos);
+}
+
+TEST(Report, HtmlIsSelfContainedWithPlots) {
+  std::string h = toHtml(run());
+  EXPECT_NE(h.find("<polyline"), std::string::npos);
+  EXPECT_NE(h.find("Tool tip speed"), std::string::npos);
+  EXPECT_NE(h.find("Interaction force"), std::string::npos);
+  EXPECT_NE(h.find("step timeline"), std::string::npos);
+  for (const char* external : {"http://", "https://", "src=", "href=", "url(", "@import"}) {
+    EXPECT_EQ(h.find(external), std::string::npos) << external;
+  }
+}
+
+TEST(Report, IdenticalRunsGiveIdenticalReportsWrittenAtomically) {
+  ScoreReport a = run(), b = run();
+  EXPECT_EQ(toJson(a), toJson(b));
+  EXPECT_EQ(toHtml(a), toHtml(b));
+  test::TempDir dir;
+  ASSERT_TRUE(writeReports(a, dir / "r.json", dir / "r.xml", dir / "r.html").ok());
+  EXPECT_EQ(readFileText(dir / "r.json").value(), toJson(a));
+  auto bad = writeReports(a, dir / "missing" / "r.json", {}, {});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace trocar::scoring
