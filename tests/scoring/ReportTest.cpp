@@ -110,3 +110,74 @@ TEST(Report, IdenticalRunsGiveIdenticalReportsWrittenAtomically) {
 
 }  // namespace
 }  // namespace trocar::scoring
+
+namespace trocar::scoring {
+namespace {
+
+const char* kPattern = R"yaml(trocar: 1
+id: pattern
+title: Pattern cutting
+tissues:
+  - id: gauze
+    generate: {cloth: {size: [0.1, 0.1], cells: [48, 48], position: [0, 1, 0]}}
+    fixed: corners
+    markings:
+      - {id: circle, circle: {center: [0, 0], radius: 0.02}}
+regions:
+  - {id: inside-circle, tissue: gauze, marking: circle}
+checklist:
+  - {id: cut, done_when: "detached(gauze, inside-circle)"}
+scoring: {formula: fls, cutoff_s: 300, penalty: area_deviation_percent, pass_score: 120, reference_path_m: 0.5}
+)yaml";
+
+// The circle is cut along 36 chords of radius 20.5 mm: the piece is that 36-gon, area
+// 18 r^2 sin(10 deg) = 1.3136e-3 m^2, against the marked circle's pi (0.02)^2 = 1.2566e-3:
+// a 4.5% deviation. Before any cut the deviation is 100%.
+TEST(Report, FlsAreaDeviationOfThePatternCut) {
+  auto loaded = scenario::loadScenarioText(kPattern, "pattern.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  Scorer scorer(*loaded.scenario, session->world());
+  session->addListener(&scorer);
+  session->step(physics::InputFrame{});
+  EXPECT_DOUBLE_EQ(scorer.report(session->world()).penalty, 100.0);
+  const float r = 0.0205f;
+  for (int i = 0; i < 36; ++i) {
+    float a0 = 2.0f * kPi * static_cast<float>(i) / 36, a1 = 2.0f * kPi * static_cast<float>(i + 1) / 36;
+    Vec3 p0(r * std::cos(a0), 1.0f, r * std::sin(a0)), p1(r * std::cos(a1), 1.0f, r * std::sin(a1));
+    session->world().cutWithQuad(physics::TissueId{0}, {p0 - Vec3(0, 0.02f, 0), p1 - Vec3(0, 0.02f, 0),
+                                                        p1 + Vec3(0, 0.02f, 0), p0 + Vec3(0, 0.02f, 0)});
+  }
+  session->step(physics::InputFrame{});
+  ScoreReport rep = scorer.report(session->world());
+  EXPECT_EQ(rep.penaltyKind, "area_deviation_percent");
+  const double pi = 3.14159265358979323846,
+               expected =
+                   100.0 * (18.0 * 0.0205 * 0.0205 * std::sin(pi / 18.0) - pi * 0.0004) / (pi * 0.0004);
+  EXPECT_NEAR(rep.penalty, expected, 0.5);
+  ASSERT_TRUE(rep.economyOfMotion.has_value());
+  EXPECT_EQ(*rep.economyOfMotion, 0.0) << "no instrument moved";
+}
+
+TEST(Report, FlsPegsDroppedPenalty) {
+  std::string text = kPattern;
+  text.replace(text.find("penalty: area_deviation_percent"), 31,
+               "penalty: pegs_dropped, penalty_per_item: 7");
+  auto loaded = scenario::loadScenarioText(text, "pegs.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  Scorer scorer(*loaded.scenario, session->world());
+  physics::InputFrame input;
+  std::vector<physics::Event> events(2);
+  events[0].kind = events[1].kind = physics::EventKind::kDropped;  // outside every zone
+  session::TickRecord rec;
+  rec.tick = 10;
+  rec.input = &input;
+  rec.events = events;
+  rec.world = &session->world();
+  scorer.onTick(rec);
+  EXPECT_DOUBLE_EQ(scorer.report(session->world()).penalty, 14.0);
+}
+
+}  // namespace
+}  // namespace trocar::scoring

@@ -1315,6 +1315,21 @@ uint32_t World::pieceCount(TissueId id) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
   return mImpl->tissues[id.index].pieceCount;
 }
+double World::pieceRestArea(TissueId id, uint32_t region) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  const auto& t = mImpl->tissues[id.index];
+  TROCAR_PRECONDITION(region < t.regionNodes.size(), "unknown region");
+  if (t.regionNodes[region].empty()) return 0.0;
+  const uint32_t piece = t.piece[t.regionNodes[region].front()];
+  double area = 0.0;
+  for (const auto& f : t.mesh.triangles) {
+    if (t.piece[f[0]] != piece) continue;
+    glm::dvec3 ab(t.mesh.rest[f[1]] - t.mesh.rest[f[0]]), ac(t.mesh.rest[f[2]] - t.mesh.rest[f[0]]);
+    area += 0.5 * glm::length(glm::cross(ab, ac));
+  }
+  return area;
+}
+
 Pose World::rigidPose(RigidId id) const {
   TROCAR_PRECONDITION(id.index < mImpl->rigids.size(), "unknown rigid id");
   return toPose(mImpl->rigids[id.index].body->getWorldTransform());

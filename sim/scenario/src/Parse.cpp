@@ -1033,7 +1033,36 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     }
   }
   if (const YAML::Node s = root["scoring"]; s && ctx.isMap(s, "scoring")) {
-    ctx.checkKeys(s, {"formula", "cutoff_s", "penalty", "pass_score", "reference_score"}, "scoring");
+    ctx.checkKeys(s,
+                  {"formula", "cutoff_s", "penalty", "penalty_per_item", "pass_score", "reference_score",
+                   "reference_path_m", "force_limit_n", "osats"},
+                  "scoring");
+    if (const YAML::Node x = s["penalty_per_item"])
+      out.scoring.penaltyPerItem = ctx.number(x, "penalty_per_item", 0, 1e6).value_or(10);
+    if (const YAML::Node x = s["reference_path_m"])
+      out.scoring.referencePathM =
+          ctx.number(x, "reference_path_m", 1e-4, 1e4, "metres of tool-tip travel an expert needs");
+    if (const YAML::Node x = s["force_limit_n"])
+      out.scoring.forceLimitN = ctx.number(x, "force_limit_n", 0.01, 1e4, "newtons");
+    if (const YAML::Node o = s["osats"]; o && ctx.isMap(o, "scoring.osats")) {
+      ctx.checkKeys(o, {"peak_force_n", "idle_fraction", "ldlj"}, "scoring.osats");
+      auto pair = [&](const char* key, double& expert, double& novice, double lo, double hi) {
+        const YAML::Node v = o[key];
+        if (!v) return;
+        if (!v.IsMap()) {
+          ctx.error(v, std::string("scoring.osats.") + key + " must be {expert: x, novice: y}");
+          return;
+        }
+        ctx.checkKeys(v, {"expert", "novice"}, std::string("scoring.osats.") + key);
+        if (const YAML::Node e = v["expert"]) expert = ctx.number(e, "expert", lo, hi).value_or(expert);
+        if (const YAML::Node n = v["novice"]) novice = ctx.number(n, "novice", lo, hi).value_or(novice);
+        if (expert == novice)
+          ctx.error(v, std::string("scoring.osats.") + key + ": expert and novice must differ");
+      };
+      pair("peak_force_n", out.scoring.osats.expertPeakForceN, out.scoring.osats.novicePeakForceN, 0, 1e4);
+      pair("idle_fraction", out.scoring.osats.expertIdleFraction, out.scoring.osats.noviceIdleFraction, 0, 1);
+      pair("ldlj", out.scoring.osats.expertLdlj, out.scoring.osats.noviceLdlj, -100, 0);
+    }
     if (const YAML::Node f = s["formula"]) {
       auto formula = ctx.text(f, "formula");
       if (formula == "fls" || formula == "checklist")
@@ -1043,7 +1072,16 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     }
     if (const YAML::Node c = s["cutoff_s"])
       out.scoring.cutoffS = ctx.number(c, "cutoff_s", 1, 36000, "seconds").value_or(300);
-    if (const YAML::Node p = s["penalty"]) out.scoring.penalty = ctx.text(p, "penalty").value_or("");
+    if (const YAML::Node p = s["penalty"]) {
+      auto penalty = ctx.text(p, "penalty").value_or("");
+      std::vector<std::string> known = {"errors", "area_deviation_percent", "pegs_dropped"};
+      if (std::find(known.begin(), known.end(), penalty) != known.end()) {
+        out.scoring.penalty = penalty;
+      } else {
+        std::string hint = didYouMean(penalty, known);
+        ctx.error(p, "unknown penalty '" + penalty + "'", hint.empty() ? "known: " + join(known) : hint);
+      }
+    }
     if (const YAML::Node r = s["reference_score"])
       out.scoring.referenceScore = ctx.number(r, "reference_score", 1e-6, 1e9);
     if (const YAML::Node p = s["pass_score"])

@@ -16,6 +16,9 @@ using physics::EventKind;
 
 struct Scorer::Impl {
   scenario::ScoringDesc scoring;
+  std::vector<scenario::RegionDesc> regions;
+  uint32_t damageEvents = 0;
+  uint32_t dropsOutside = 0;
   std::string id, title, contentHash, recording;
   std::vector<double> weights;
   ChecklistEngine engine;
@@ -31,6 +34,7 @@ struct Scorer::Impl {
 
   Impl(const scenario::ScenarioDesc& s, const physics::World& w, std::string rec)
       : scoring(s.scoring),
+        regions(s.regions),
         id(s.id),
         title(s.title),
         contentHash(hashToHex(s.contentHash)),
@@ -45,6 +49,15 @@ struct Scorer::Impl {
   static MetricSettings settingsFor(const scenario::ScenarioDesc& s) {
     MetricSettings m;
     m.dt = 1.0 / s.tickHz;
+    // The force limit: the scenario's, else the most delicate tissue's damage threshold.
+    if (s.scoring.forceLimitN) {
+      m.forceLimitN = *s.scoring.forceLimitN;
+    } else if (!s.tissues.empty()) {
+      double lowest = 1e9;
+      for (const auto& t : s.tissues)
+        lowest = std::min(lowest, static_cast<double>(t.settings.material.damageForceN));
+      m.forceLimitN = lowest;
+    }
     return m;
   }
 };
@@ -61,6 +74,8 @@ void Scorer::onTick(const session::TickRecord& r) {
   s.engine.onTick(r);
   s.now = r.world->clock().secondsAt(r.tick);
   for (const auto& e : r.events) {
+    if (e.kind == EventKind::kDamage) ++s.damageEvents;
+    if (e.kind == EventKind::kDropped && !e.zone.valid()) ++s.dropsOutside;
     if (!e.hand) continue;
     if (e.kind == EventKind::kOutOfViewBegin) s.outOfView[static_cast<size_t>(*e.hand)] = true;
     if (e.kind == EventKind::kOutOfViewEnd) s.outOfView[static_cast<size_t>(*e.hand)] = false;
@@ -111,7 +126,28 @@ ScoreReport Scorer::report(const physics::World& world) const {
   double lastDone = 0.0;
   for (const auto& st : r.steps) lastDone = std::max(lastDone, st.doneAtS.value_or(0.0));
   r.taskTimeS = complete ? lastDone : s.now;
-  for (const auto& e : r.errors) r.penalty += e.penalty;
+  r.penaltyKind = s.scoring.penalty;
+  if (r.formula == "fls" && s.scoring.penalty == "area_deviation_percent") {
+    // 100 |A_cut - A_circle| / A_circle for the first marked circle: A_cut is the rest area
+    // of the piece holding the circle's nodes; an uncut gauze deviates 100%.
+    r.penalty = 100.0;
+    for (const auto& region : s.regions) {
+      if (region.selector.kind != physics::NodeSelector::Kind::kMarkingCircle) continue;
+      auto tissue = world.findTissue(region.tissue);
+      auto index = tissue ? world.findRegion(*tissue, region.id) : std::nullopt;
+      if (!index) break;
+      double radius = static_cast<double>(region.selector.radius);
+      double circle = 3.14159265358979323846 * radius * radius;
+      if (world.pieceCount(*tissue) > 1) {
+        r.penalty = std::min(100.0, 100.0 * std::abs(world.pieceRestArea(*tissue, *index) - circle) / circle);
+      }
+      break;
+    }
+  } else if (r.formula == "fls" && s.scoring.penalty == "pegs_dropped") {
+    r.penalty = s.scoring.penaltyPerItem * s.dropsOutside;
+  } else {
+    for (const auto& e : r.errors) r.penalty += e.penalty;
+  }
   if (r.formula == "fls") {
     r.score =
         complete ? flsScore({r.taskTimeS, s.scoring.cutoffS, r.penalty, s.scoring.referenceScore}) : 0.0;
@@ -129,12 +165,17 @@ ScoreReport Scorer::report(const physics::World& world) const {
   for (size_t h = 0; h < 2; ++h) r.instruments[h] = s.motion[h].compute();
   if (r.instruments[1].pathLengthM > 0.0)
     r.bimanualRatio = r.instruments[0].pathLengthM / r.instruments[1].pathLengthM;
-  // OSATS-style domains. Thresholds (expert -> novice) are defaults, documented in REPORT.md.
+  if (s.scoring.referencePathM) {
+    r.economyOfMotion =
+        (r.instruments[0].pathLengthM + r.instruments[1].pathLengthM) / *s.scoring.referencePathM;
+  }
+  r.damageEvents = s.damageEvents;
+  // OSATS-style domains, with the scenario's thresholds (defaults in REPORT.md).
+  const scenario::OsatsThresholds& th = s.scoring.osats;
   double peakForce = std::max(r.instruments[0].peakForceN, r.instruments[1].peakForceN);
-  size_t damage = 0;
-  for (const auto& e : r.errors) damage += e.penalty > 0.0 || e.critical;
-  r.osats.respectForTissue =
-      std::clamp(scale(peakForce, 1.0, 5.0) - 0.5 * static_cast<double>(damage), 1.0, 5.0);
+  r.osats.respectForTissue = std::clamp(
+      scale(peakForce, th.expertPeakForceN, th.novicePeakForceN) - 0.5 * static_cast<double>(r.damageEvents),
+      1.0, 5.0);
   double duration = std::max({r.instruments[0].durationS, r.instruments[1].durationS, 1e-9});
   double idle = 0.0;
   int used = 0;
@@ -143,13 +184,13 @@ ScoreReport Scorer::report(const physics::World& world) const {
     idle += r.instruments[h].idleTimeS / duration;
     ++used;
   }
-  r.osats.timeAndMotion = used ? scale(idle / used, 0.1, 0.6) : 1.0;
+  r.osats.timeAndMotion = used ? scale(idle / used, th.expertIdleFraction, th.noviceIdleFraction) : 1.0;
   double ldlj = -1e9;
   for (size_t h = 0; h < 2; ++h) {
     if (s.present[h] && r.instruments[h].logDimensionlessJerk != 0.0)
       ldlj = std::max(ldlj, r.instruments[h].logDimensionlessJerk);
   }
-  r.osats.instrumentHandling = ldlj > -1e9 ? scale(ldlj, -8.0, -16.0) : 1.0;
+  r.osats.instrumentHandling = ldlj > -1e9 ? scale(ldlj, th.expertLdlj, th.noviceLdlj) : 1.0;
   double flow = 5.0;
   for (const auto& st : r.steps)
     flow -= st.state == StepState::kDoneOutOfOrder || st.state == StepState::kFailed ? 1.0 : 0.0;
@@ -260,7 +301,11 @@ std::string toJson(const ScoreReport& r) {
       {"schema", "trocar.report/1"},
       {"scenario", {{"id", r.scenarioId}, {"title", r.scenarioTitle}, {"content_hash", r.contentHash}}},
       {"recording", r.recording},
-      {"formula", {{"name", r.formula}, {"task_time_s", r.taskTimeS}, {"penalty", r.penalty}}},
+      {"formula",
+       {{"name", r.formula},
+        {"task_time_s", r.taskTimeS},
+        {"penalty", r.penalty},
+        {"penalty_kind", r.penaltyKind}}},
       {"passed", r.passed},
       {"score", r.score},
       {"pass_score", r.passScore},
@@ -270,7 +315,10 @@ std::string toJson(const ScoreReport& r) {
       {"metrics",
        {{"left", metricsJson(r.instruments[0])},
         {"right", metricsJson(r.instruments[1])},
-        {"bimanual_ratio", r.bimanualRatio}}},
+        {"bimanual_ratio", r.bimanualRatio},
+        {"economy_of_motion",
+         r.economyOfMotion ? nlohmann::json(*r.economyOfMotion) : nlohmann::json(nullptr)},
+        {"damage_events", r.damageEvents}}},
       {"osats",
        {{"respect_for_tissue", r.osats.respectForTissue},
         {"time_and_motion", r.osats.timeAndMotion},

@@ -80,6 +80,9 @@ class World {
   const std::vector<std::vector<Vec3>>& cutPaths(TissueId id) const;
   // Number of connected pieces (by shared nodes) and which piece each node belongs to.
   uint32_t pieceCount(TissueId id) const;
+  // Rest (material) area in m^2 of the piece holding the region's first node: after a
+  // pattern cut, the area actually cut out, for FLS area-deviation scoring.
+  double pieceRestArea(TissueId id, uint32_t region) const;
 
   Pose rigidPose(RigidId id) const;
   Vec3 rigidLinearVelocity(RigidId id) const;

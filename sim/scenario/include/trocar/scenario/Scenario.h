@@ -69,12 +69,26 @@ struct ErrorRule {
   SourceLocation where;
 };
 
+struct OsatsThresholds {
+  // Each domain scores 5 at the expert value and 1 at the novice value, linear between.
+  double expertPeakForceN = 1.0, novicePeakForceN = 5.0;
+  double expertIdleFraction = 0.1, noviceIdleFraction = 0.6;
+  double expertLdlj = -8.0, noviceLdlj = -16.0;
+};
+
 struct ScoringDesc {
   std::string formula = "checklist";  // "fls" or "checklist"
   double cutoffS = 300.0;             // fls: time budget
-  std::string penalty;                // fls: penalty definition, e.g. area_deviation_percent
+  // fls penalty: "errors" (sum of error-rule penalties, the default), "area_deviation_percent"
+  // (pattern cutting: 100 |A_cut - A_circle| / A_circle for the first marked circle) or
+  // "pegs_dropped" (drops outside every zone x penalty_per_item).
+  std::string penalty = "errors";
+  double penaltyPerItem = 10.0;
   double passScore = 0.0;
   std::optional<double> referenceScore;  // normalise against this when set
+  std::optional<double> referencePathM;  // economy of motion = path length / this
+  std::optional<double> forceLimitN;     // default: the lowest tissue damage_force_n
+  OsatsThresholds osats;
 };
 
 struct ScenarioDesc {

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct ScoreReport {
   std::vector<ErrorOccurrence> errors;
   std::array<MotionMetrics, 2> instruments{};  // left, right
   double bimanualRatio = 0.0;                  // left path / right path (0 if right is 0)
+  std::optional<double> economyOfMotion;       // total path / the scenario's reference path
+  uint32_t damageEvents = 0;                   // tissue damage events (tear-outs included)
+  std::string penaltyKind;                     // errors, area_deviation_percent or pegs_dropped
   OsatsDomains osats;
   std::string finalStateHash;  // hex
   // Plot series (sampled at 20 Hz): time, tip speed per hand, force per hand.
