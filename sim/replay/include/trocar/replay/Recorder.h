@@ -1,0 +1,74 @@
+#pragma once
+// Recorder: a SessionListener that records every consumed InputFrame and checkpoint to a
+// .trec file. The tick loop only appends to an in-memory batch; once per second of sim time
+// the batch goes to a writer thread that compresses, appends and fsyncs it, so a crash loses
+// at most the last second and the sim thread never waits for the disk.
+//
+// Replayer: rebuilds the session from the scenario, feeds the recorded frames through the
+// same Session::step(), compares every checkpoint, and scores the run.
+
+#include <trocar/replay/Recording.h>
+#include <trocar/scenario/Scenario.h>
+#include <trocar/scoring/Report.h>
+#include <trocar/session/Session.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace trocar::replay {
+
+class Recorder : public session::SessionListener {
+ public:
+  static Result<std::unique_ptr<Recorder>> create(const std::filesystem::path& path,
+                                                  const RecordingHeader& header);
+  ~Recorder() override;  // finishes without a footer if finish() was not called (a crash-like end)
+
+  void onTick(const session::TickRecord& record) override;
+  // Flushes everything, writes the footer, syncs and stops the writer thread.
+  Result<void> finish(const Footer& footer);
+  // The first write error, if any (writing goes on in the background).
+  std::optional<Error> writeError() const;
+
+ private:
+  struct Batch {
+    Tick firstTick = 0;
+    std::vector<physics::InputFrame> frames;
+    std::vector<Checkpoint> checkpoints;
+  };
+  Recorder(RecordingWriter writer, uint32_t tickHz);
+  void run();
+  void submit();
+
+  RecordingWriter mWriter;
+  uint32_t mTickHz;
+  Batch mCurrent;
+  Tick mNextTick = 0;
+  mutable std::mutex mMutex;
+  std::condition_variable mWake;
+  std::vector<Batch> mQueue;
+  bool mStopping = false;
+  std::optional<Error> mError;
+  std::thread mThread;
+};
+
+enum class ReplayStatus : uint8_t { kPassed, kBelowPassMark, kBadInput, kDivergence };
+
+struct ReplayResult {
+  ReplayStatus status = ReplayStatus::kBadInput;
+  std::optional<Error> error;         // what made it bad input or diverge
+  std::optional<Error> damage;        // the recording was damaged; replayed up to it
+  std::vector<std::string> warnings;  // e.g. a different build
+  std::optional<scoring::ScoreReport> report;
+  Tick ticks = 0;
+  int exitCode() const;  // 0 passed, 1 below the pass mark, 2 bad input, 3 divergence
+};
+
+struct ReplayOptions {
+  bool force = false;  // replay against a scenario whose content hash differs
+};
+
+ReplayResult replayRecording(const RecordingContents& recording, const scenario::ScenarioDesc& scenario,
+                             const std::string& recordingName, const ReplayOptions& options = {});
+
+}  // namespace trocar::replay

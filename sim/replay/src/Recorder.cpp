@@ -1,0 +1,167 @@
+#include <trocar/core/Version.h>
+#include <trocar/replay/Recorder.h>
+
+namespace trocar::replay {
+
+Result<std::unique_ptr<Recorder>> Recorder::create(const std::filesystem::path& path,
+                                                   const RecordingHeader& header) {
+  auto writer = RecordingWriter::create(path, header);
+  if (!writer.ok()) return writer.error();
+  return std::unique_ptr<Recorder>(new Recorder(std::move(writer).value(), header.tickHz));
+}
+
+Recorder::Recorder(RecordingWriter writer, uint32_t tickHz) : mWriter(std::move(writer)), mTickHz(tickHz) {
+  mThread = std::thread([this] { run(); });
+}
+
+Recorder::~Recorder() {
+  {
+    std::lock_guard lock(mMutex);
+    if (!mCurrent.frames.empty()) mQueue.push_back(std::move(mCurrent));
+    mStopping = true;
+  }
+  mWake.notify_one();
+  if (mThread.joinable()) mThread.join();
+}
+
+void Recorder::onTick(const session::TickRecord& record) {
+  // Frame i is the input consumed by the step that produced tick i + 1.
+  if (mCurrent.frames.empty()) mCurrent.firstTick = mNextTick;
+  mCurrent.frames.push_back(*record.input);
+  ++mNextTick;
+  if (record.checkpoint)
+    mCurrent.checkpoints.push_back({record.checkpoint->tick, record.checkpoint->stateHash});
+  if (mCurrent.frames.size() >= mTickHz) submit();
+}
+
+void Recorder::submit() {
+  {
+    std::lock_guard lock(mMutex);
+    mQueue.push_back(std::move(mCurrent));
+  }
+  mCurrent = Batch{};
+  mWake.notify_one();
+}
+
+void Recorder::run() {
+  for (;;) {
+    std::vector<Batch> work;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mMutex);
+      mWake.wait(lock, [this] { return mStopping || !mQueue.empty(); });
+      work.swap(mQueue);
+      stopping = mStopping;
+    }
+    for (const Batch& b : work) {
+      Result<void> r = mWriter.appendFrames(b.firstTick, b.frames);
+      for (const Checkpoint& c : b.checkpoints) {
+        if (r.ok()) r = mWriter.appendCheckpoint(c);
+      }
+      if (r.ok()) r = mWriter.sync();
+      if (!r.ok()) {
+        std::lock_guard lock(mMutex);
+        if (!mError) mError = r.error();
+      }
+    }
+    if (stopping) return;
+  }
+}
+
+Result<void> Recorder::finish(const Footer& footer) {
+  if (!mCurrent.frames.empty() || !mCurrent.checkpoints.empty()) submit();
+  {
+    std::lock_guard lock(mMutex);
+    mStopping = true;
+  }
+  mWake.notify_one();
+  if (mThread.joinable()) mThread.join();
+  if (auto e = writeError()) return *e;
+  return mWriter.finish(footer);
+}
+
+std::optional<Error> Recorder::writeError() const {
+  std::lock_guard lock(mMutex);
+  return mError;
+}
+
+int ReplayResult::exitCode() const {
+  switch (status) {
+    case ReplayStatus::kPassed: return 0;
+    case ReplayStatus::kBelowPassMark: return 1;
+    case ReplayStatus::kBadInput: return 2;
+    case ReplayStatus::kDivergence: return 3;
+  }
+  return 2;
+}
+
+ReplayResult replayRecording(const RecordingContents& rec, const scenario::ScenarioDesc& scenario,
+                             const std::string& name, const ReplayOptions& options) {
+  ReplayResult result;
+  result.damage = rec.damage;
+  SourceLocation where;
+  where.file = name;
+  if (rec.header.scenarioHash != scenario.contentHash) {
+    std::string msg = "the scenario changed since this was recorded: recorded " +
+                      hashToHex(rec.header.scenarioHash) + ", now " + hashToHex(scenario.contentHash);
+    if (!options.force) {
+      result.error = makeError(ErrorCode::kMismatch, msg, where,
+                               "replay against the original scenario, or pass --force");
+      return result;
+    }
+    result.warnings.push_back(msg + " (replaying anyway: --force)");
+  }
+  if (rec.header.buildId != buildId()) {
+    result.warnings.push_back("recorded with build " + rec.header.buildId + ", replaying with " + buildId() +
+                              ": bit-exactness is promised for the same build only");
+  }
+  if (rec.header.tickHz != scenario.tickHz) {
+    result.error = makeError(ErrorCode::kMismatch,
+                             "the recording ticks at " + std::to_string(rec.header.tickHz) +
+                                 " Hz, the scenario at " + std::to_string(scenario.tickHz),
+                             where, "replay against the scenario it was recorded with");
+    return result;
+  }
+  auto built = scenario::buildSession(scenario);
+  if (!built.ok()) {
+    result.error = built.error();
+    return result;
+  }
+  session::Session& session = *built.value();
+  scoring::Scorer scorer(scenario, session.world(), name);
+  session.addListener(&scorer);
+  size_t next = 0;  // next recorded checkpoint to compare
+  for (const physics::InputFrame& frame : rec.frames) {
+    session.step(frame);
+    const Tick tick = session.tick();
+    while (next < rec.checkpoints.size() && rec.checkpoints[next].tick < tick) ++next;
+    if (next < rec.checkpoints.size() && rec.checkpoints[next].tick == tick) {
+      Hash64 now = session.world().stateHash();
+      if (now != rec.checkpoints[next].stateHash) {
+        result.status = ReplayStatus::kDivergence;
+        result.ticks = tick;
+        result.error =
+            makeError(ErrorCode::kDivergence,
+                      "the replay diverges at tick " + std::to_string(tick) + ": recorded state " +
+                          hashToHex(rec.checkpoints[next].stateHash) + ", replayed " + hashToHex(now),
+                      where, "the recording was altered, or it came from another build");
+        result.report = scorer.report(session.world());
+        return result;
+      }
+      ++next;
+    }
+  }
+  result.ticks = session.tick();
+  if (rec.footer && rec.footer->finalHash != 0 && rec.footer->ticks == result.ticks &&
+      rec.footer->finalHash != session.world().stateHash()) {
+    result.status = ReplayStatus::kDivergence;
+    result.error = makeError(ErrorCode::kDivergence, "the final state differs from the recorded one", where,
+                             "the recording was altered, or it came from another build");
+    return result;
+  }
+  result.report = scorer.report(session.world());
+  result.status = result.report->passed ? ReplayStatus::kPassed : ReplayStatus::kBelowPassMark;
+  return result;
+}
+
+}  // namespace trocar::replay

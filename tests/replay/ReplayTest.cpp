@@ -1,0 +1,111 @@
+// Record a scripted session, replay it: identical hashes and report; a tampered frame
+// diverges at the next checkpoint; a changed scenario is refused by hash.
+#include <trocar/core/Version.h>
+#include <trocar/replay/Recorder.h>
+#include <trocar/test/TestSupport.h>
+
+#include <gtest/gtest.h>
+
+namespace trocar::replay {
+namespace {
+
+const char* kScenario = R"yaml(trocar: 1
+id: replay-test
+title: Grasp and lift
+tissues:
+  - id: membrane
+    generate: {cloth: {size: [0.1, 0.1], cells: [16, 16], position: [0, 0.1, 0]}}
+    fixed: border
+instruments: {left: grasper}
+checklist:
+  - {id: grasp, title: Grasp the membrane, done_when: "grasped(left, membrane)"}
+scoring: {formula: checklist, pass_score: 50}
+)yaml";
+
+physics::InputFrame script(int t) {
+  physics::InputFrame in;
+  Quat down = glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0));
+  float y = t < 300 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 300) / 300.0f);
+  in.hands[0].pose = {Vec3(-0.02f, y, 0.0f) + down * Vec3(0.0f, 0.0f, 0.36f), down};
+  in.hands[0].trigger = t >= 200 ? 1.0f : 0.0f;
+  return in;
+}
+
+struct Recorded {
+  scenario::ScenarioDesc scenario;
+  std::string liveJson;
+  std::filesystem::path file;
+};
+
+// 1,300 ticks (2.6 s): checkpoints at 500 and 1000.
+Recorded record(const std::filesystem::path& dir) {
+  Recorded out;
+  out.scenario = *scenario::loadScenarioText(kScenario, "replay-test.yaml").scenario;
+  out.file = dir / "run.trec";
+  auto session = std::move(scenario::buildSession(out.scenario)).value();
+  RecordingHeader h;
+  h.buildId = buildId();
+  h.scenarioId = out.scenario.id;
+  h.scenarioHash = out.scenario.contentHash;
+  h.tickHz = out.scenario.tickHz;
+  h.traineeId = "t-1";
+  auto recorder = std::move(Recorder::create(out.file, h)).value();
+  scoring::Scorer scorer(out.scenario, session->world(), "run.trec");
+  session->addListener(recorder.get());
+  session->addListener(&scorer);
+  for (int t = 0; t < 1300; ++t) session->step(script(t));
+  EXPECT_TRUE(recorder->finish({session->tick(), session->world().stateHash(), "done"}).ok());
+  out.liveJson = scoring::toJson(scorer.report(session->world()));
+  return out;
+}
+
+TEST(Replay, RoundTripGivesIdenticalHashesAndReport) {
+  test::TempDir dir;
+  Recorded rec = record(dir.path());
+  auto contents = readRecording(rec.file);
+  ASSERT_TRUE(contents.ok()) << contents.error().toString();
+  EXPECT_TRUE(contents.value().complete());
+  EXPECT_EQ(contents.value().frames.size(), 1300u);
+  ASSERT_EQ(contents.value().checkpoints.size(), 2u);
+  EXPECT_EQ(contents.value().checkpoints[0].tick, 500u);
+  ReplayResult r = replayRecording(contents.value(), rec.scenario, "run.trec");
+  ASSERT_FALSE(r.error.has_value()) << r.error->toString();
+  EXPECT_EQ(r.status, ReplayStatus::kPassed);
+  EXPECT_EQ(r.exitCode(), 0);
+  EXPECT_EQ(r.ticks, 1300u);
+  EXPECT_EQ(scoring::toJson(*r.report), rec.liveJson) << "byte-for-byte the live report";
+}
+
+TEST(Replay, TamperedFrameDivergesAtTheNextCheckpoint) {
+  test::TempDir dir;
+  Recorded rec = record(dir.path());
+  auto contents = std::move(readRecording(rec.file)).value();
+  // As if someone edited frame 700 and fixed up the CRC: the jaws open for one tick.
+  contents.frames[700].hands[0].trigger = 0.0f;
+  ReplayResult r = replayRecording(contents, rec.scenario, "run.trec");
+  EXPECT_EQ(r.status, ReplayStatus::kDivergence);
+  EXPECT_EQ(r.exitCode(), 3);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_NE(r.error->message.find("diverges at tick 1000"), std::string::npos) << r.error->message;
+}
+
+TEST(Replay, ChangedScenarioIsRefusedByHashUnlessForced) {
+  test::TempDir dir;
+  Recorded rec = record(dir.path());
+  auto contents = std::move(readRecording(rec.file)).value();
+  std::string edited = kScenario;
+  edited.replace(edited.find("pass_score: 50"), 14, "pass_score: 60");
+  auto changed = *scenario::loadScenarioText(edited, "replay-test.yaml").scenario;
+  ReplayResult refused = replayRecording(contents, changed, "run.trec");
+  EXPECT_EQ(refused.exitCode(), 2);
+  ASSERT_TRUE(refused.error.has_value());
+  EXPECT_NE(refused.error->message.find("recorded " + hashToHex(rec.scenario.contentHash)),
+            std::string::npos);
+  EXPECT_NE(refused.error->message.find("now " + hashToHex(changed.contentHash)), std::string::npos);
+  ReplayResult forced = replayRecording(contents, changed, "run.trec", {true});
+  EXPECT_EQ(forced.exitCode(), 0);
+  EXPECT_FALSE(forced.warnings.empty());
+}
+
+}  // namespace
+}  // namespace trocar::replay
