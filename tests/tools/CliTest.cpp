@@ -179,3 +179,37 @@ TEST(Cli, ImportMeshJsonAndErrors) {
 
 }  // namespace
 }  // namespace trocar
+
+namespace trocar {
+namespace {
+
+// record -> replay through the executable: exit 1 (below the pass mark: a reach does not
+// cut the circle), identical final hashes across --jobs 2, one report per recording, and 2
+// for a damaged or missing file. (Divergence, exit 3, is covered in tests/replay.)
+TEST(Cli, RecordThenReplayExitCodes) {
+  test::TempDir dir;
+  const std::string scenario = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml";
+  const std::string timeline = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/bots/reach.yaml";
+  auto rec = test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline + "' --out '" +
+                                     (dir / "a.trec").string() + "'"));
+  ASSERT_EQ(rec.exitCode, 0) << rec.err;
+  auto r = test::runCommand(trocar("replay --json --jobs 2 --scenario '" + scenario + "' '" +
+                                   (dir / "a.trec").string() + "' '" + (dir / "a.trec").string() +
+                                   "' --report '" + (dir / "r.json").string() + "'"));
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["final_state_hash"], out[1]["final_state_hash"]);
+  EXPECT_TRUE(std::filesystem::exists(dir / "r.a.json")) << "one report per recording";
+  // A recording cut inside its header is bad input.
+  test::writeText(dir / "bad.trec", "TROCREC1");
+  auto bad =
+      test::runCommand(trocar("replay --scenario '" + scenario + "' '" + (dir / "bad.trec").string() + "'"));
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(bad.err.find("bad.trec"), std::string::npos);
+  auto missing = test::runCommand(trocar("replay '" + (dir / "none.trec").string() + "'"));
+  EXPECT_EQ(missing.exitCode, 2);
+}
+
+}  // namespace
+}  // namespace trocar

@@ -21,5 +21,9 @@ Runner addBenchLoadCommand(CLI::App& bench);
 Runner addValidateCommand(CLI::App& app);
 // Adds `import mesh FILE [--units] [--up-axis] [--json]`.
 Runner addImportCommand(CLI::App& app);
+// Adds `replay FILE... [--scenario] [--report] [--html] [--junit] [--jobs] [--json] [--force]`.
+Runner addReplayCommand(CLI::App& app);
+// Adds `record SCENARIO --timeline T --out F`.
+Runner addRecordCommand(CLI::App& app);
 
 }  // namespace trocar::cli

@@ -30,6 +30,10 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("validate"), validate});
   auto import = trocar::cli::addImportCommand(app);
   commands.push_back({app.get_subcommand("import"), import});
+  auto replay = trocar::cli::addReplayCommand(app);
+  commands.push_back({app.get_subcommand("replay"), replay});
+  auto record = trocar::cli::addRecordCommand(app);
+  commands.push_back({app.get_subcommand("record"), record});
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,173 @@
+// `trocar replay FILE...`: headless re-scoring of recordings, bit-exact on the same build.
+// Exit code: 0 all passed, 1 any below its pass mark, 2 bad input, 3 divergence (the worst wins).
+
+#include "Commands.h"
+
+#include <trocar/replay/Recorder.h>
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+namespace trocar::cli {
+namespace {
+
+struct Outcome {
+  std::string file;
+  replay::ReplayResult result;
+};
+
+// The scenario a recording names: --scenario, else scenarios/<id>/scenario.yaml from here.
+Result<scenario::ScenarioDesc> scenarioFor(const replay::RecordingContents& rec,
+                                           const std::string& explicitPath) {
+  std::filesystem::path path =
+      explicitPath.empty() ? std::filesystem::path("scenarios") / rec.header.scenarioId / "scenario.yaml"
+                           : std::filesystem::path(explicitPath);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    SourceLocation where;
+    where.file = path.string();
+    return makeError(ErrorCode::kNotFound, "cannot find scenario '" + rec.header.scenarioId + "'", where,
+                     "run from the repository, or pass --scenario PATH");
+  }
+  auto loaded = scenario::loadScenarioFile(path);
+  if (!loaded.ok()) return loaded.errors.front();
+  return *loaded.scenario;
+}
+
+Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool force) {
+  Outcome o;
+  o.file = file;
+  auto contents = replay::readRecording(file);
+  if (!contents.ok()) {
+    o.result.error = contents.error();
+    return o;
+  }
+  auto scenario = scenarioFor(contents.value(), scenarioPath);
+  if (!scenario.ok()) {
+    o.result.error = scenario.error();
+    return o;
+  }
+  o.result = replay::replayRecording(contents.value(), scenario.value(), file, {force});
+  if (!contents.value().complete() && !o.result.damage) {
+    o.result.warnings.push_back(
+        "the recording has no footer: it was interrupted; replayed what was recorded");
+  }
+  return o;
+}
+
+// "report.json" for one recording; "report.<stem>.json" for each of several.
+std::filesystem::path outputFor(const std::string& base, const std::string& recording, size_t count) {
+  if (base.empty() || count == 1) return base;
+  std::filesystem::path p(base);
+  return p.parent_path() / (p.stem().string() + "." + std::filesystem::path(recording).stem().string() +
+                            p.extension().string());
+}
+
+const char* statusName(const replay::ReplayResult& r) {
+  switch (r.status) {
+    case replay::ReplayStatus::kPassed: return "passed";
+    case replay::ReplayStatus::kBelowPassMark: return "below pass mark";
+    case replay::ReplayStatus::kBadInput: return "bad input";
+    case replay::ReplayStatus::kDivergence: return "DIVERGED";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Runner addReplayCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
+  struct Options {
+    std::vector<std::string> files;
+    std::string scenario, report, html, junit;
+    unsigned jobs = 1;
+    bool json = false, force = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("FILE", o->files, "Recordings (.trec)")->required();
+  cmd->add_option("--scenario", o->scenario, "Scenario file (default: scenarios/<id>/scenario.yaml)");
+  cmd->add_option("--report", o->report, "Write the JSON report here");
+  cmd->add_option("--html", o->html, "Write the HTML report here");
+  cmd->add_option("--junit", o->junit, "Write the JUnit XML report here");
+  cmd->add_option("--jobs", o->jobs, "Recordings replayed in parallel")->check(CLI::Range(1u, 64u));
+  cmd->add_flag("--json", o->json, "Print a JSON list of results");
+  cmd->add_flag("--force", o->force, "Replay even if the scenario changed since recording");
+  return [o]() -> int {
+    std::vector<Outcome> outcomes(o->files.size());
+    std::atomic<size_t> next{0}, done{0};
+    const bool progress = ::isatty(STDERR_FILENO) && !o->json;
+    auto worker = [&] {
+      for (size_t i = next++; i < o->files.size(); i = next++) {
+        outcomes[i] = replayOne(o->files[i], o->scenario, o->force);
+        size_t d = ++done;
+        if (progress) std::fprintf(stderr, "\rreplaying %zu/%zu", d, o->files.size());
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned j = 1; j < o->jobs; ++j) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (progress) std::fprintf(stderr, "\r%*s\r", 30, "");
+
+    int exitCode = 0;
+    auto worse = [](int a, int b) {
+      auto rank = [](int c) { return c == 3 ? 4 : c == 2 ? 3 : c == 1 ? 2 : 1; };
+      return rank(b) > rank(a) ? b : a;
+    };
+    nlohmann::json out = nlohmann::json::array();
+    for (const Outcome& oc : outcomes) {
+      const auto& r = oc.result;
+      exitCode = worse(exitCode, r.exitCode());
+      for (const auto& w : r.warnings) std::fprintf(stderr, "%s: warning: %s\n", oc.file.c_str(), w.c_str());
+      if (r.damage) std::fprintf(stderr, "%s\n", r.damage->toString().c_str());
+      if (r.error) std::fprintf(stderr, "%s\n", r.error->toString().c_str());
+      if (r.report) {
+        auto written = scoring::writeReports(*r.report, outputFor(o->report, oc.file, outcomes.size()),
+                                             outputFor(o->junit, oc.file, outcomes.size()),
+                                             outputFor(o->html, oc.file, outcomes.size()));
+        if (!written.ok()) {
+          std::fprintf(stderr, "%s\n", written.error().toString().c_str());
+          exitCode = worse(exitCode, 2);
+        }
+      }
+      nlohmann::json j{
+          {"file", oc.file}, {"status", statusName(r)}, {"exit_code", r.exitCode()}, {"ticks", r.ticks}};
+      if (r.report) {
+        j["score"] = r.report->score;
+        j["passed"] = r.report->passed;
+        j["final_state_hash"] = r.report->finalStateHash;
+      }
+      if (r.error) j["error"] = r.error->toString();
+      if (r.damage) j["damage"] = r.damage->toString();
+      out.push_back(j);
+      if (!o->json) {
+        std::printf("%s: %s", oc.file.c_str(), statusName(r));
+        if (r.report)
+          std::printf(", score %.1f (pass %.1f), %llu ticks", r.report->score, r.report->passScore,
+                      static_cast<unsigned long long>(r.ticks));
+        std::printf("\n");
+      }
+    }
+    if (o->json) {
+      std::cout << out.dump(2) << std::endl;
+    } else if (outcomes.size() > 1) {
+      std::printf("\n%-40s %-16s %8s\n", "recording", "result", "score");
+      for (const auto& j : out) {
+        std::printf("%-40s %-16s %8s\n", j["file"].get<std::string>().c_str(),
+                    j["status"].get<std::string>().c_str(),
+                    j.contains("score")
+                        ? std::to_string(static_cast<int>(std::lround(j["score"].get<double>()))).c_str()
+                        : "-");
+      }
+    }
+    return exitCode;
+  };
+}
+
+}  // namespace trocar::cli
