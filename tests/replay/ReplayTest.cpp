@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
+
 namespace trocar::replay {
 namespace {
 
@@ -105,6 +109,58 @@ TEST(Replay, ChangedScenarioIsRefusedByHashUnlessForced) {
   ReplayResult forced = replayRecording(contents, changed, "run.trec", {true});
   EXPECT_EQ(forced.exitCode(), 0);
   EXPECT_FALSE(forced.warnings.empty());
+}
+
+}  // namespace
+}  // namespace trocar::replay
+
+namespace trocar::replay {
+namespace {
+
+// A child records a session at full speed and reports its tick every 50 ticks; it is
+// SIGKILLed at a random moment (3 seeds). The file replays up to its last chunk, says it is
+// incomplete, and has lost less than one second (500 ticks) of what was simulated.
+TEST(Replay, SigkillAtRandomMomentsLosesUnderASecond) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    test::TempDir dir;
+    auto path = dir / "crash.trec";
+    auto desc = *scenario::loadScenarioText(kScenario, "replay-test.yaml").scenario;
+    int pipeFd[2];
+    ASSERT_EQ(::pipe(pipeFd), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(pipeFd[0]);
+      auto session = std::move(scenario::buildSession(desc)).value();
+      RecordingHeader h;
+      h.scenarioId = desc.id;
+      h.scenarioHash = desc.contentHash;
+      h.tickHz = desc.tickHz;
+      auto recorder = Recorder::create(path, h);
+      if (!recorder.ok()) ::_exit(10);
+      session->addListener(recorder.value().get());
+      for (int t = 0;; ++t) {
+        session->step(script(t % 1300));
+        if (session->tick() % 50 == 0) {
+          uint64_t tick = session->tick();
+          if (::write(pipeFd[1], &tick, sizeof(tick)) != sizeof(tick)) ::_exit(11);
+        }
+      }
+    }
+    ::close(pipeFd[1]);
+    // Let it run for 2..4 s of sim time (by its own reports), then kill it.
+    uint64_t target = 1000 + 333 * seed, last = 0, tick = 0;
+    while (last < target && ::read(pipeFd[0], &tick, sizeof(tick)) == sizeof(tick)) last = tick;
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ::close(pipeFd[0]);
+    auto r = readRecording(path);
+    ASSERT_TRUE(r.ok()) << r.error().toString();
+    EXPECT_FALSE(r.value().complete()) << "seed " << seed;
+    EXPECT_GE(r.value().frames.size() + 500, last) << "seed " << seed << ": lost a second or more";
+    ReplayResult replayed = replayRecording(r.value(), desc, "crash.trec");
+    EXPECT_NE(replayed.status, ReplayStatus::kDivergence) << "seed " << seed;
+  }
 }
 
 }  // namespace

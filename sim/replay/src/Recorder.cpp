@@ -1,6 +1,8 @@
 #include <trocar/core/Version.h>
 #include <trocar/replay/Recorder.h>
 
+#include <algorithm>
+
 namespace trocar::replay {
 
 Result<std::unique_ptr<Recorder>> Recorder::create(const std::filesystem::path& path,
@@ -31,7 +33,8 @@ void Recorder::onTick(const session::TickRecord& record) {
   ++mNextTick;
   if (record.checkpoint)
     mCurrent.checkpoints.push_back({record.checkpoint->tick, record.checkpoint->stateHash});
-  if (mCurrent.frames.size() >= mTickHz) submit();
+  // Half a second per batch: with the write itself, a crash loses well under a second.
+  if (mCurrent.frames.size() >= std::max<uint32_t>(1, mTickHz / 2)) submit();
 }
 
 void Recorder::submit() {
@@ -161,6 +164,8 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   }
   result.report = scorer.report(session.world());
   result.status = result.report->passed ? ReplayStatus::kPassed : ReplayStatus::kBelowPassMark;
+  // A damaged recording is bad input even though what was whole has been replayed and scored.
+  if (rec.damage) result.status = ReplayStatus::kBadInput;
   return result;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Recorder: a SessionListener that records every consumed InputFrame and checkpoint to a
-// .trec file. The tick loop only appends to an in-memory batch; once per second of sim time
-// the batch goes to a writer thread that compresses, appends and fsyncs it, so a crash loses
-// at most the last second and the sim thread never waits for the disk.
+// .trec file. The tick loop only appends to an in-memory batch; every half second of sim
+// time the batch goes to a writer thread that compresses, appends and fsyncs it, so a crash
+// loses less than a second and the sim thread never waits for the disk.
 //
 // Replayer: rebuilds the session from the scenario, feeds the recorded frames through the
 // same Session::step(), compares every checkpoint, and scores the run.
