@@ -94,7 +94,7 @@ void Scorer::onTick(const session::TickRecord& r) {
                          : static_cast<double>(glm::length(st.tipPose.position - s.lastPlotTip[h])) /
                                (static_cast<double>(s.plotEvery) * s.dt);
       s.plotSpeed[h].push_back(speed);
-      s.plotForce[h].push_back(force);
+      s.plotForce[h].push_back(static_cast<double>(force));
       s.lastPlotTip[h] = st.tipPose.position;
     }
   }
