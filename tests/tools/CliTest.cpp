@@ -213,3 +213,22 @@ TEST(Cli, RecordThenReplayExitCodes) {
 
 }  // namespace
 }  // namespace trocar
+
+namespace trocar {
+namespace {
+
+TEST(Cli, BenchReplayJsonShape) {
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + trocar("bench replay --json"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_GE(out["recordings"].size(), 1u);
+  for (const auto& rec : out["recordings"]) {
+    for (const char* key : {"name", "sim_seconds", "wall_seconds", "realtime_factor"})
+      EXPECT_TRUE(rec.contains(key)) << key;
+    EXPECT_GT(rec["realtime_factor"].get<double>(), 0.0);
+  }
+  EXPECT_GT(out["jobs2_speedup"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace trocar

@@ -224,6 +224,7 @@ Runner addBenchCommand(CLI::App& app) {
       ->check(CLI::Range(10, 1000000));
   sim->add_option("--case", options->only, "Run only the case with this name");
   Runner load = addBenchLoadCommand(*bench);
+  Runner replay = addBenchReplayCommand(*bench);
   Runner simRunner = [options]() -> int {
     std::vector<BenchCase> cases = {clothCase(), volumeCase(14, 14), pegCase()};
     nlohmann::json out{
@@ -252,9 +253,10 @@ Runner addBenchCommand(CLI::App& app) {
     }
     return 0;
   };
-  return [bench, sim, simRunner, load]() -> int {
-    (void)bench;
-    return sim->parsed() ? simRunner() : load();
+  return [bench, sim, simRunner, load, replay]() -> int {
+    if (sim->parsed()) return simRunner();
+    if (bench->get_subcommand("replay")->parsed()) return replay();
+    return load();
   };
 }
 

@@ -1,0 +1,135 @@
+// `trocar bench replay`: replay speed as a real-time factor (simulated seconds per wall
+// second), one job, for each scripted bot under scenarios/*/bots/ (recorded first), and the
+// speed-up of two parallel jobs over one on the same set.
+
+#include "Commands.h"
+
+#include <trocar/core/Version.h>
+#include <trocar/replay/Recorder.h>
+#include <trocar/replay/Timeline.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+namespace trocar::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Item {
+  std::string name;
+  scenario::ScenarioDesc scenario;
+  replay::RecordingContents recording;
+};
+
+Result<Item> recordBot(const std::filesystem::path& scenarioFile, const std::filesystem::path& bot,
+                       const std::filesystem::path& out) {
+  auto loaded = scenario::loadScenarioFile(scenarioFile);
+  if (!loaded.ok()) return loaded.errors.front();
+  auto timeline = replay::loadTimeline(bot);
+  if (!timeline.ok()) return timeline.error();
+  const scenario::ScenarioDesc& s = *loaded.scenario;
+  auto session = std::move(scenario::buildSession(s)).value();
+  replay::RecordingHeader h;
+  h.buildId = buildId();
+  h.scenarioId = s.id;
+  h.scenarioHash = s.contentHash;
+  h.tickHz = s.tickHz;
+  auto recorder = replay::Recorder::create(out, h);
+  if (!recorder.ok()) return recorder.error();
+  session->addListener(recorder.value().get());
+  const Tick ticks = session->world().clock().ticksIn(timeline.value().duration());
+  for (Tick t = 0; t < ticks; ++t)
+    session->step(timeline.value().sample(session->world().clock().secondsAt(t)));
+  TROCAR_TRY(recorder.value()->finish({session->tick(), session->world().stateHash(), ""}));
+  auto contents = replay::readRecording(out);
+  if (!contents.ok()) return contents.error();
+  return Item{s.id + "/" + bot.stem().string(), s, std::move(contents).value()};
+}
+
+double replayAll(const std::vector<Item>& items, unsigned jobs) {
+  auto start = Clock::now();
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < items.size(); i = next++)
+      (void)replay::replayRecording(items[i].recording, items[i].scenario, items[i].name);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+Runner addBenchReplayCommand(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("replay", "Replay speed (real-time factor) and the --jobs 2 speed-up");
+  struct Options {
+    std::string dir = "scenarios";
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--dir", o->dir, "Folder with */scenario.yaml and */bots/*.yaml (default: scenarios)");
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  return [o]() -> int {
+    std::string pattern = (std::filesystem::temp_directory_path() / "trocar-bench-replay-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) return 4;
+    const std::filesystem::path tmp = pattern;
+    std::vector<Item> items;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(o->dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      const auto& p = it->path();
+      if (p.parent_path().filename() != "bots" || p.extension() != ".yaml") continue;
+      auto scenarioFile = p.parent_path().parent_path() / "scenario.yaml";
+      auto item = recordBot(scenarioFile, p, tmp / (std::to_string(items.size()) + ".trec"));
+      if (!item.ok()) {
+        std::fprintf(stderr, "%s\n", item.error().toString().c_str());
+        std::filesystem::remove_all(tmp, ec);
+        return 2;
+      }
+      items.push_back(std::move(item).value());
+    }
+    std::filesystem::remove_all(tmp, ec);
+    if (items.empty()) {
+      std::fprintf(stderr,
+                   "error: no */bots/*.yaml under '%s' (hint: run from the repository or pass --dir)\n",
+                   o->dir.c_str());
+      return 2;
+    }
+    nlohmann::json out{{"schema", "trocar.bench.replay/1"}, {"recordings", nlohmann::json::array()}};
+    for (const auto& item : items) {
+      double wall = replayAll({item}, 1);
+      double sim = static_cast<double>(item.recording.frames.size()) / item.scenario.tickHz;
+      out["recordings"].push_back({{"name", item.name},
+                                   {"sim_seconds", sim},
+                                   {"wall_seconds", wall},
+                                   {"realtime_factor", sim / wall}});
+    }
+    // The speed-up needs at least two recordings to share out: use each twice.
+    std::vector<Item> set = items;
+    set.insert(set.end(), items.begin(), items.end());
+    double one = replayAll(set, 1), two = replayAll(set, 2);
+    out["jobs2_speedup"] = one / two;
+    if (o->json) {
+      std::cout << out.dump(2) << std::endl;
+    } else {
+      std::printf("%-36s %10s %10s %10s\n", "recording", "sim_s", "wall_s", "realtime");
+      for (const auto& r : out["recordings"]) {
+        std::printf("%-36s %10.2f %10.3f %9.1fx\n", r["name"].get<std::string>().c_str(),
+                    r["sim_seconds"].get<double>(), r["wall_seconds"].get<double>(),
+                    r["realtime_factor"].get<double>());
+      }
+      std::printf("--jobs 2 speed-up: %.2fx\n", out["jobs2_speedup"].get<double>());
+    }
+    return 0;
+  };
+}
+
+}  // namespace trocar::cli
