@@ -72,6 +72,12 @@ TEST(Replay, RoundTripGivesIdenticalHashesAndReport) {
   EXPECT_EQ(contents.value().frames.size(), 1300u);
   ASSERT_EQ(contents.value().checkpoints.size(), 2u);
   EXPECT_EQ(contents.value().checkpoints[0].tick, 500u);
+  // The live run's events are in the recording, the left hand's grasp among them.
+  ASSERT_FALSE(contents.value().events.empty());
+  EXPECT_TRUE(std::any_of(contents.value().events.begin(), contents.value().events.end(),
+                          [](const physics::Event& e) {
+                            return e.kind == physics::EventKind::kGrasp && e.hand == physics::Hand::kLeft;
+                          }));
   ReplayResult r = replayRecording(contents.value(), rec.scenario, "run.trec");
   ASSERT_FALSE(r.error.has_value()) << r.error->toString();
   EXPECT_EQ(r.status, ReplayStatus::kPassed);

@@ -33,6 +33,7 @@ void Recorder::onTick(const session::TickRecord& record) {
   ++mNextTick;
   if (record.checkpoint)
     mCurrent.checkpoints.push_back({record.checkpoint->tick, record.checkpoint->stateHash});
+  mCurrent.events.insert(mCurrent.events.end(), record.events.begin(), record.events.end());
   // Half a second per batch: with the write itself, a crash loses well under a second.
   if (mCurrent.frames.size() >= std::max<uint32_t>(1, mTickHz / 2)) submit();
 }
@@ -58,6 +59,7 @@ void Recorder::run() {
     }
     for (const Batch& b : work) {
       Result<void> r = mWriter.appendFrames(b.firstTick, b.frames);
+      if (r.ok() && !b.events.empty()) r = mWriter.appendEvents(b.events);
       for (const Checkpoint& c : b.checkpoints) {
         if (r.ok()) r = mWriter.appendCheckpoint(c);
       }
@@ -72,7 +74,7 @@ void Recorder::run() {
 }
 
 Result<void> Recorder::finish(const Footer& footer) {
-  if (!mCurrent.frames.empty() || !mCurrent.checkpoints.empty()) submit();
+  if (!mCurrent.frames.empty() || !mCurrent.checkpoints.empty() || !mCurrent.events.empty()) submit();
   {
     std::lock_guard lock(mMutex);
     mStopping = true;

@@ -9,7 +9,7 @@ namespace trocar::replay {
 namespace {
 
 constexpr char kMagic[8] = {'T', 'R', 'O', 'C', 'R', 'E', 'C', '1'};
-constexpr uint32_t kFrames = 1, kCheckpoint = 2, kFooter = 3;
+constexpr uint32_t kFrames = 1, kCheckpoint = 2, kFooter = 3, kEvents = 4;
 constexpr uint32_t kMaxChunkBytes = 64u << 20;  // far above any real chunk (1 s of frames)
 constexpr size_t kFrameBytes = 7 * 4 + physics::kHandCount * (7 * 4 + 4 + 4 + 4 + 1);
 
@@ -150,6 +150,27 @@ Result<void> RecordingWriter::appendCheckpoint(const Checkpoint& c) {
   return appendChunk(kCheckpoint, o.bytes);
 }
 
+Result<void> RecordingWriter::appendEvents(std::span<const physics::Event> events) {
+  Out o;
+  o.put(static_cast<uint32_t>(events.size()));
+  for (const auto& e : events) {
+    o.put(static_cast<uint64_t>(e.tick));
+    o.put(static_cast<uint8_t>(e.kind));
+    o.put(static_cast<int8_t>(e.hand ? static_cast<int>(*e.hand) : -1));
+    o.put(e.tissue.index);
+    o.put(e.rigid.index);
+    o.put(e.zone.index);
+    o.put(e.value);
+    o.put(e.position.x);
+    o.put(e.position.y);
+    o.put(e.position.z);
+    o.put(static_cast<uint8_t>(e.torn));
+    o.put(static_cast<uint32_t>(e.regions.size()));
+    for (uint32_t r : e.regions) o.put(r);
+  }
+  return appendChunk(kEvents, o.bytes);
+}
+
 Result<void> RecordingWriter::finish(const Footer& f) {
   Out o;
   o.put(static_cast<uint64_t>(f.ticks));
@@ -250,6 +271,32 @@ Result<RecordingContents> readRecordingBytes(std::span<const uint8_t> bytes, con
       ok = p.get(tick) && p.get(cp.stateHash) && p.remaining() == 0;
       cp.tick = tick;
       if (ok) c.checkpoints.push_back(cp);
+    } else if (type == kEvents) {
+      uint32_t count = 0;
+      ok = p.get(count) && count <= raw.size();
+      for (uint32_t i = 0; ok && i < count; ++i) {
+        physics::Event e;
+        uint64_t tick = 0;
+        uint8_t kind = 0, torn = 0;
+        int8_t hand = -1;
+        uint32_t regions = 0;
+        ok = p.get(tick) && p.get(kind) && p.get(hand) && p.get(e.tissue.index) && p.get(e.rigid.index) &&
+             p.get(e.zone.index) && p.get(e.value) && p.get(e.position.x) && p.get(e.position.y) &&
+             p.get(e.position.z) && p.get(torn) && p.get(regions) &&
+             kind <= static_cast<uint8_t>(physics::EventKind::kInstability) && hand >= -1 &&
+             hand < static_cast<int8_t>(physics::kHandCount) && regions <= p.remaining() / 4;
+        for (uint32_t k = 0; ok && k < regions; ++k) {
+          uint32_t r = 0;
+          ok = p.get(r);
+          e.regions.push_back(r);
+        }
+        e.tick = tick;
+        e.kind = static_cast<physics::EventKind>(kind);
+        if (hand >= 0) e.hand = static_cast<physics::Hand>(hand);
+        e.torn = torn != 0;
+        if (ok) c.events.push_back(std::move(e));
+      }
+      ok = ok && p.remaining() == 0;
     } else if (type == kFooter) {
       Footer f;
       uint64_t ticks = 0;

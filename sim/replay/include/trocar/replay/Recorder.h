@@ -35,6 +35,7 @@ class Recorder : public session::SessionListener {
     Tick firstTick = 0;
     std::vector<physics::InputFrame> frames;
     std::vector<Checkpoint> checkpoints;
+    std::vector<physics::Event> events;
   };
   Recorder(RecordingWriter writer, uint32_t tickHz);
   void run();

@@ -9,6 +9,9 @@
 //              1 frames:     u64 first tick, u32 count, count x InputFrame
 //              2 checkpoint: u64 tick, u64 state hash
 //              3 footer:     u64 tick count, u64 final state hash, summary text
+//              4 events:     u32 count, then per event: u64 tick, u8 kind, i8 hand (-1 none),
+//                            u32 tissue, u32 rigid, u32 zone, f32 value, 3 x f32 position,
+//                            u8 torn, u32 region count, region indices
 //
 // Readers validate every chunk and keep everything before the first bad byte: a recording
 // cut short by a crash replays up to its last complete chunk and says where it broke.
@@ -62,6 +65,8 @@ class RecordingWriter {
   // Appends frames for ticks [firstTick, firstTick + frames.size()) as one chunk.
   Result<void> appendFrames(Tick firstTick, std::span<const physics::InputFrame> frames);
   Result<void> appendCheckpoint(const Checkpoint& checkpoint);
+  // Appends the events of a stretch of ticks (for assessors' tools; replays recompute them).
+  Result<void> appendEvents(std::span<const physics::Event> events);
   // Writes the footer and syncs: the recording is complete.
   Result<void> finish(const Footer& footer);
   // Makes everything appended so far survive a crash.
@@ -78,8 +83,9 @@ struct RecordingContents {
   RecordingHeader header;
   std::vector<physics::InputFrame> frames;  // frame i is consumed at tick i (ticks 0..n-1)
   std::vector<Checkpoint> checkpoints;
-  std::optional<Footer> footer;  // set when the recording was finished
-  std::optional<Error> damage;   // where and why reading stopped early, if it did
+  std::vector<physics::Event> events;  // as the live run reported them
+  std::optional<Footer> footer;        // set when the recording was finished
+  std::optional<Error> damage;         // where and why reading stopped early, if it did
   bool complete() const { return footer.has_value() && !damage.has_value(); }
 };
 
