@@ -13,6 +13,6 @@ done
 if [[ "${1:-}" != "--quick" ]]; then
   # The README's main job builds the release preset: it must build and start too.
   echo "== trocar release build: main job smoke check ==" >&2
-  tools/setup.sh release >/dev/null
+  tools/setup.sh release
   build/release/trocar doctor >/dev/null
 fi
