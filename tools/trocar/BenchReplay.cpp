@@ -4,7 +4,6 @@
 
 #include "Commands.h"
 
-#include <trocar/core/Version.h>
 #include <trocar/replay/Recorder.h>
 #include <trocar/replay/Timeline.h>
 
@@ -34,19 +33,8 @@ Result<Item> recordBot(const std::filesystem::path& scenarioFile, const std::fil
   auto timeline = replay::loadTimeline(bot);
   if (!timeline.ok()) return timeline.error();
   const scenario::ScenarioDesc& s = *loaded.scenario;
-  auto session = std::move(scenario::buildSession(s)).value();
-  replay::RecordingHeader h;
-  h.buildId = buildId();
-  h.scenarioId = s.id;
-  h.scenarioHash = s.contentHash;
-  h.tickHz = s.tickHz;
-  auto recorder = replay::Recorder::create(out, h);
-  if (!recorder.ok()) return recorder.error();
-  session->addListener(recorder.value().get());
-  const Tick ticks = session->world().clock().ticksIn(timeline.value().duration());
-  for (Tick t = 0; t < ticks; ++t)
-    session->step(timeline.value().sample(session->world().clock().secondsAt(t)));
-  TROCAR_TRY(recorder.value()->finish({session->tick(), session->world().stateHash(), ""}));
+  auto run = replay::recordTimeline(s, timeline.value(), out, "bench");
+  if (!run.ok()) return run.error();
   auto contents = replay::readRecording(out);
   if (!contents.ok()) return contents.error();
   return Item{s.id + "/" + bot.stem().string(), s, std::move(contents).value()};

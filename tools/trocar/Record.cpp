@@ -3,11 +3,9 @@
 
 #include "Commands.h"
 
-#include <trocar/core/Version.h>
 #include <trocar/replay/Recorder.h>
 #include <trocar/replay/Timeline.h>
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -38,40 +36,16 @@ Runner addRecordCommand(CLI::App& app) {
       std::fprintf(stderr, "%s\n", timeline.error().toString().c_str());
       return 2;
     }
-    const scenario::ScenarioDesc& s = *loaded.scenario;
-    auto session = std::move(scenario::buildSession(s)).value();
-    replay::RecordingHeader h;
-    h.buildId = buildId();
-    h.scenarioId = s.id;
-    h.scenarioHash = s.contentHash;
-    h.tickHz = s.tickHz;
-    h.traineeId = o->trainee;
-    h.startTimeUnix =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    auto recorder = replay::Recorder::create(o->out, h);
-    if (!recorder.ok()) {
-      std::fprintf(stderr, "%s\n", recorder.error().toString().c_str());
+    auto run = replay::recordTimeline(*loaded.scenario, timeline.value(), o->out, o->trainee, o->seconds);
+    if (!run.ok()) {
+      std::fprintf(stderr, "%s\n", run.error().toString().c_str());
       return 2;
     }
-    scoring::Scorer scorer(s, session->world(), o->out);
-    session->addListener(recorder.value().get());
-    session->addListener(&scorer);
-    const double seconds = o->seconds > 0.0 ? o->seconds : timeline.value().duration();
-    const Tick ticks = session->world().clock().ticksIn(seconds);
-    for (Tick t = 0; t < ticks; ++t)
-      session->step(timeline.value().sample(session->world().clock().secondsAt(t)));
-    auto report = scorer.report(session->world());
     char summary[128];
-    std::snprintf(summary, sizeof(summary), "score %.2f, %s", report.score,
-                  report.passed ? "passed" : "not passed");
-    auto finished = recorder.value()->finish({session->tick(), session->world().stateHash(), summary});
-    if (!finished.ok()) {
-      std::fprintf(stderr, "%s\n", finished.error().toString().c_str());
-      return 2;
-    }
+    std::snprintf(summary, sizeof(summary), "score %.2f, %s", run.value().report.score,
+                  run.value().report.passed ? "passed" : "not passed");
     std::printf("recorded %s: %llu ticks, %s\n", o->out.c_str(),
-                static_cast<unsigned long long>(session->tick()), summary);
+                static_cast<unsigned long long>(run.value().ticks), summary);
     return 0;
   };
 }

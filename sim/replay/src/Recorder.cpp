@@ -2,6 +2,8 @@
 #include <trocar/replay/Recorder.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 namespace trocar::replay {
 
@@ -169,6 +171,38 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   // A damaged recording is bad input even though what was whole has been replayed and scored.
   if (rec.damage) result.status = ReplayStatus::kBadInput;
   return result;
+}
+
+Result<RecordedRun> recordTimeline(const scenario::ScenarioDesc& scenario, const Timeline& timeline,
+                                   const std::filesystem::path& out, const std::string& traineeId,
+                                   double seconds) {
+  auto built = scenario::buildSession(scenario);
+  if (!built.ok()) return built.error();
+  session::Session& session = *built.value();
+  RecordingHeader h;
+  h.buildId = buildId();
+  h.scenarioId = scenario.id;
+  h.scenarioHash = scenario.contentHash;
+  h.tickHz = scenario.tickHz;
+  h.traineeId = traineeId;
+  h.startTimeUnix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto recorder = Recorder::create(out, h);
+  if (!recorder.ok()) return recorder.error();
+  scoring::Scorer scorer(scenario, session.world(), out.string());
+  session.addListener(recorder.value().get());
+  session.addListener(&scorer);
+  const Tick ticks = session.world().clock().ticksIn(seconds > 0.0 ? seconds : timeline.duration());
+  for (Tick t = 0; t < ticks; ++t) session.step(timeline.sample(session.world().clock().secondsAt(t)));
+  RecordedRun run;
+  run.ticks = session.tick();
+  run.report = scorer.report(session.world());
+  char summary[128];
+  std::snprintf(summary, sizeof(summary), "score %.2f, %s", run.report.score,
+                run.report.passed ? "passed" : "not passed");
+  TROCAR_TRY(recorder.value()->finish({session.tick(), session.world().stateHash(), summary}));
+  return run;
 }
 
 }  // namespace trocar::replay

@@ -8,6 +8,7 @@
 // same Session::step(), compares every checkpoint, and scores the run.
 
 #include <trocar/replay/Recording.h>
+#include <trocar/replay/Timeline.h>
 #include <trocar/scenario/Scenario.h>
 #include <trocar/scoring/Report.h>
 #include <trocar/session/Session.h>
@@ -71,5 +72,16 @@ struct ReplayOptions {
 
 ReplayResult replayRecording(const RecordingContents& recording, const scenario::ScenarioDesc& scenario,
                              const std::string& recordingName, const ReplayOptions& options = {});
+
+struct RecordedRun {
+  Tick ticks = 0;
+  scoring::ScoreReport report;
+};
+
+// Plays `timeline` (for `seconds`, or its whole length when 0) through a fresh session of
+// `scenario`, recording it to `out` with a footer, and scoring it.
+Result<RecordedRun> recordTimeline(const scenario::ScenarioDesc& scenario, const Timeline& timeline,
+                                   const std::filesystem::path& out, const std::string& traineeId,
+                                   double seconds = 0.0);
 
 }  // namespace trocar::replay
