@@ -1,5 +1,7 @@
 #include <trocar/test/TestSupport.h>
 
+#include <trocar/core/File.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -21,9 +23,9 @@ ThrowingChecks::~ThrowingChecks() {
 }
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "trocar-test-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  mPath = pattern;
+  auto dir = makeTempDirectory("trocar-test");
+  if (!dir.ok()) throw std::runtime_error(dir.error().toString());
+  mPath = dir.value();
 }
 
 TempDir::~TempDir() {

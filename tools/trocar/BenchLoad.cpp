@@ -3,6 +3,7 @@
 
 #include "Commands.h"
 
+#include <trocar/core/File.h>
 #include <trocar/scenario/Scenario.h>
 
 #include <nlohmann/json.hpp>
@@ -61,12 +62,12 @@ Runner addBenchLoadCommand(CLI::App& bench) {
       return 2;
     }
     // A private cache: "cold" empties it before every run, "cached" keeps it.
-    std::string pattern = (std::filesystem::temp_directory_path() / "trocar-bench-cache-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      std::fprintf(stderr, "error: cannot create a temporary cache directory\n");
+    auto cacheDir = makeTempDirectory("trocar-bench-cache");
+    if (!cacheDir.ok()) {
+      std::fprintf(stderr, "%s\n", cacheDir.error().toString().c_str());
       return 4;
     }
-    const std::filesystem::path cache = pattern;
+    const std::filesystem::path cache = cacheDir.value();
     ::setenv("TROCAR_CACHE_DIR", cache.c_str(), 1);
     nlohmann::json out{{"schema", "trocar.bench.load/1"}, {"scenarios", nlohmann::json::array()}};
     int status = 0;

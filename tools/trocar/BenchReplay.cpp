@@ -4,6 +4,8 @@
 
 #include "Commands.h"
 
+#include <trocar/core/File.h>
+
 #include <trocar/replay/Recorder.h>
 #include <trocar/replay/Timeline.h>
 
@@ -66,9 +68,12 @@ Runner addBenchReplayCommand(CLI::App& bench) {
   cmd->add_option("--dir", o->dir, "Folder with */scenario.yaml and */bots/*.yaml (default: scenarios)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o]() -> int {
-    std::string pattern = (std::filesystem::temp_directory_path() / "trocar-bench-replay-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) return 4;
-    const std::filesystem::path tmp = pattern;
+    auto tmpDir = makeTempDirectory("trocar-bench-replay");
+    if (!tmpDir.ok()) {
+      std::fprintf(stderr, "%s\n", tmpDir.error().toString().c_str());
+      return 4;
+    }
+    const std::filesystem::path tmp = tmpDir.value();
     std::vector<Item> items;
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(o->dir, ec);

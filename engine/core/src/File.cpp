@@ -208,6 +208,15 @@ Result<void> DurableAppender::sync() {
   return success();
 }
 
+Result<std::filesystem::path> makeTempDirectory(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!::mkdtemp(pattern.data())) {
+    return ioError("cannot create a temporary directory", fs::path(pattern).parent_path(), errno,
+                   "check TMPDIR and free disk space");
+  }
+  return fs::path(pattern);
+}
+
 // --- Data directories --------------------------------------------------------------
 
 DataDirectories dataDirectories() {

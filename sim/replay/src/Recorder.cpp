@@ -33,8 +33,7 @@ void Recorder::onTick(const session::TickRecord& record) {
   if (mCurrent.frames.empty()) mCurrent.firstTick = mNextTick;
   mCurrent.frames.push_back(*record.input);
   ++mNextTick;
-  if (record.checkpoint)
-    mCurrent.checkpoints.push_back({record.checkpoint->tick, record.checkpoint->stateHash});
+  if (record.checkpoint) mCurrent.checkpoints.push_back(*record.checkpoint);
   mCurrent.events.insert(mCurrent.events.end(), record.events.begin(), record.events.end());
   // Half a second per batch: with the write itself, a crash loses well under a second.
   if (mCurrent.frames.size() >= std::max<uint32_t>(1, mTickHz / 2)) submit();

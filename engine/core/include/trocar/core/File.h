@@ -77,6 +77,10 @@ class DurableAppender {
   uint64_t mSize = 0;
 };
 
+// Creates a new, empty, private directory in the system temp directory, named
+// `<prefix>-<random>`. The caller removes it.
+Result<std::filesystem::path> makeTempDirectory(const std::string& prefix);
+
 // Where Trocar keeps its data, following the XDG base directory spec:
 // recordings and reports in $XDG_DATA_HOME/trocar (~/.local/share/trocar), the asset
 // cache in $XDG_CACHE_HOME/trocar (~/.cache/trocar), settings in $XDG_CONFIG_HOME/trocar.

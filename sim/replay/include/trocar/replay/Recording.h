@@ -20,6 +20,7 @@
 #include <trocar/core/Hash.h>
 #include <trocar/core/Result.h>
 #include <trocar/physics/Types.h>
+#include <trocar/session/Session.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -42,11 +43,7 @@ struct RecordingHeader {
   int64_t startTimeUnix = 0;
 };
 
-struct Checkpoint {
-  Tick tick = 0;
-  Hash64 stateHash = 0;
-  bool operator==(const Checkpoint&) const = default;
-};
+using session::Checkpoint;  // (tick, state hash): the session's own checkpoints, recorded
 
 struct Footer {
   Tick ticks = 0;
