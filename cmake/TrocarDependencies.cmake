@@ -2,7 +2,7 @@
 # See ../shared/STACK.md for why each one is found the way it is.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-find_package(Vulkan REQUIRED)
+find_package(Vulkan REQUIRED COMPONENTS glslc)   # Vulkan::Vulkan, Vulkan::glslc
 find_package(glfw3 3.3 REQUIRED CONFIG)
 find_package(glm REQUIRED CONFIG)
 find_package(OpenAL REQUIRED)
@@ -18,3 +18,5 @@ endif()
 pkg_check_modules(BULLET REQUIRED IMPORTED_TARGET bullet)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static, glfw + vulkan backends inside
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)

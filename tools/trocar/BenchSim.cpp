@@ -225,6 +225,7 @@ Runner addBenchCommand(CLI::App& app) {
   sim->add_option("--case", options->only, "Run only the case with this name");
   Runner load = addBenchLoadCommand(*bench);
   Runner replay = addBenchReplayCommand(*bench);
+  Runner renderBench = addBenchRenderCommand(*bench);
   Runner simRunner = [options]() -> int {
     std::vector<BenchCase> cases = {clothCase(), volumeCase(14, 14), pegCase()};
     nlohmann::json out{
@@ -253,9 +254,10 @@ Runner addBenchCommand(CLI::App& app) {
     }
     return 0;
   };
-  return [bench, sim, simRunner, load, replay]() -> int {
+  return [bench, sim, simRunner, load, replay, renderBench]() -> int {
     if (sim->parsed()) return simRunner();
     if (bench->get_subcommand("replay")->parsed()) return replay();
+    if (bench->get_subcommand("render")->parsed()) return renderBench();
     return load();
   };
 }

@@ -13,12 +13,14 @@ using Runner = std::function<int()>;
 
 // Adds `doctor` to `app`; the returned runner is valid while `app` lives.
 Runner addDoctorCommand(CLI::App& app);
-// Adds `bench` with its subcommands (`bench sim`, `bench load`, `bench replay`).
+// Adds `bench` with its subcommands (`bench sim`, `bench load`, `bench replay`, `bench render`).
 Runner addBenchCommand(CLI::App& app);
 // Adds `load` under an existing `bench` command (BenchLoad.cpp).
 Runner addBenchLoadCommand(CLI::App& bench);
 // Adds `replay` under an existing `bench` command (BenchReplay.cpp).
 Runner addBenchReplayCommand(CLI::App& bench);
+// Adds `render` under an existing `bench` command (BenchRender.cpp).
+Runner addBenchRenderCommand(CLI::App& bench);
 // Adds `validate SCENARIO... [--json]`.
 Runner addValidateCommand(CLI::App& app);
 // Adds `import mesh FILE [--units] [--up-axis] [--json]`.

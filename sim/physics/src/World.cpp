@@ -1205,6 +1205,7 @@ void World::snapshot(WorldSnapshot& out) const {
     if (s.topologyVersion != t.topologyVersion || s.indices.size() != t.mesh.triangles.size() * 3) {
       s.indices.clear();
       for (const auto& f : t.mesh.triangles) s.indices.insert(s.indices.end(), f.begin(), f.end());
+      s.restPositions = t.mesh.rest;
       s.topologyVersion = t.topologyVersion;
     }
     // Area-weighted vertex normals from the current triangles.

@@ -291,7 +291,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
                  std::map<std::string, std::map<std::string, std::vector<uint32_t>>>& groups) {
   const size_t errorsBefore = ctx.errorCount();
   if (!ctx.isMap(item, "a tissue")) return;
-  ctx.checkKeys(item, {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations"},
+  ctx.checkKeys(item,
+                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations", "appearance"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
   TissueDesc t;
@@ -498,7 +499,36 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       ctx.checkKeys(circle, {"center", "radius"}, "circle");
       auto c = ctx.vec<2>(circle["center"], "circle center");
       auto r = ctx.number(circle["radius"], "circle radius", 1e-4, 10.0, "metres");
-      if (mid && c && r) markings[t.settings.name][*mid] = Marking{*mid, *c, static_cast<float>(*r)};
+      if (mid && c && r) {
+        markings[t.settings.name][*mid] = Marking{*mid, *c, static_cast<float>(*r)};
+        t.markings.push_back({*mid, *c, static_cast<float>(*r)});
+      }
+    }
+  }
+  if (t.settings.kind == physics::TissueKind::kCloth) {
+    t.appearance = {TissueLook::kFabric, Vec3(0.93f, 0.93f, 0.90f), 0.0f};
+  }
+  if (const YAML::Node look = item["appearance"]; look && ctx.isMap(look, "appearance")) {
+    ctx.checkKeys(look, {"look", "color", "wetness"}, "appearance");
+    if (const YAML::Node l = look["look"]) {
+      const auto name = ctx.text(l, "appearance.look");
+      if (name == "tissue") t.appearance.look = TissueLook::kTissue;
+      else if (name == "fabric") t.appearance.look = TissueLook::kFabric;
+      else if (name) ctx.error(l, "unknown look '" + *name + "'", "tissue or fabric");
+    }
+    if (const YAML::Node c = look["color"]) {
+      if (auto rgb = ctx.vec<3>(c, "appearance.color")) {
+        if (glm::any(glm::lessThan(*rgb, Vec3(0.0f))) || glm::any(glm::greaterThan(*rgb, Vec3(1.0f)))) {
+          ctx.error(c, "appearance.color components must lie in [0, 1]", "sRGB, e.g. [0.78, 0.36, 0.33]");
+        } else {
+          t.appearance.color = *rgb;
+        }
+      }
+    }
+    if (const YAML::Node w = look["wetness"]) {
+      if (auto x = ctx.number(w, "appearance.wetness", 0.0, 1.0, "0 dry .. 1 glistening")) {
+        t.appearance.wetness = static_cast<float>(*x);
+      }
     }
   }
   // A tissue with errors of its own is not built again to find more (that only repeats them).

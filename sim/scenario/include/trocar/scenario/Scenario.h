@@ -30,9 +30,27 @@ struct HandSetup {
   std::string port;  // port id; empty in open surgery
 };
 
+// A marking drawn on a cloth (e.g. the pattern-cutting circle), in metres from the cloth's
+// centre in its own X-Z plane.
+struct MarkingDesc {
+  std::string id;
+  Vec2 center{0.0f};
+  float radius = 0.0f;
+};
+
+// How a tissue looks (render only; never affects the simulation or its hash).
+enum class TissueLook : uint8_t { kTissue, kFabric };
+struct AppearanceDesc {
+  TissueLook look = TissueLook::kTissue;
+  Vec3 color{0.78f, 0.36f, 0.33f};  // sRGB [0, 1]
+  float wetness = 0.6f;              // 0 dry .. 1 glistening
+};
+
 struct TissueDesc {
   physics::TissueSettings settings;  // name = the tissue id
   SourceLocation where;              // the tissue's entry in the file
+  std::vector<MarkingDesc> markings;
+  AppearanceDesc appearance;  // default by kind: cloth = white dry fabric, others = wet tissue
 };
 
 struct RegionDesc {

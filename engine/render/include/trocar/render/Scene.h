@@ -1,0 +1,147 @@
+#pragma once
+// What the renderer draws, as plain data: meshes (static, or dynamic and updated every frame),
+// materials, per-eye views, the endoscope camera of the laparoscopic view and an ImGui panel.
+// Nothing here knows about surgery: the application turns a simulation snapshot into a
+// FrameScene (tools/trocar/app/ScenePresenter).
+//
+// Units and frames: metres, the stage frame (right-handed, +Y up, -Z forward). Colours are
+// linear RGB in [0, 1]; the sRGB targets encode them on write.
+
+#include <trocar/core/Math.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace trocar::render {
+
+// Handle to a mesh owned by the Renderer (lives as long as the renderer).
+struct MeshId {
+  uint32_t value = UINT32_MAX;
+  bool valid() const { return value != UINT32_MAX; }
+  bool operator==(const MeshId&) const = default;
+};
+
+struct MeshData {
+  std::vector<Vec3> positions;
+  std::vector<Vec3> normals;     // one per position, unit
+  std::vector<Vec2> uvs;         // empty, or one per position
+  std::vector<uint32_t> indices;  // triangles, counter-clockwise seen from outside
+};
+
+// One frame's new state of a dynamic (deforming) mesh. Spans must stay valid until drawFrame
+// returns. Indices and uvs are uploaded only when topologyVersion differs from the last upload
+// (after a cut), vertex data every time.
+struct DynamicMeshUpdate {
+  MeshId mesh;
+  std::span<const Vec3> positions;
+  std::span<const Vec3> normals;
+  std::span<const float> stress;   // per vertex [0, 1], or empty
+  std::span<const float> cutEdge;  // per vertex [0, 1]: 1 on an edge a cut made, or empty
+  std::span<const Vec2> uvs;       // rest coordinates (markings are drawn in them), or empty
+  std::span<const uint32_t> indices;
+  uint32_t topologyVersion = 0;
+};
+
+enum class Shading : uint32_t {
+  kTissue = 0,   // wrap diffuse + wet specular
+  kFabric = 1,   // tissue shading plus a woven pattern in uv space (gauze)
+  kPlastic = 2,  // diffuse + broad specular
+  kMetal = 3,    // tinted sharp specular, dark diffuse
+  kScreen = 4,   // unlit; shows `texture`
+};
+
+enum class TextureSource : uint32_t {
+  kNone = 0,
+  kEndoscope = 1,  // what the endoscope camera saw this frame (laparoscopic monitor)
+  kUiPanel = 2,    // the ImGui panel rendered this frame (VR checklist quad)
+};
+
+struct Material {
+  Vec3 color{0.8f};
+  float roughness = 0.5f;  // 0 mirror .. 1 matte
+  float wetness = 0.0f;    // 0..1: strength of a tight, bright highlight (moist tissue)
+  float wrap = 0.0f;       // 0..1: diffuse light reaching past the terminator (soft, subsurface look)
+  Shading shading = Shading::kPlastic;
+  TextureSource texture = TextureSource::kNone;
+  Vec3 damageColor{0.42f, 0.03f, 0.03f};  // blended in by per-vertex stress
+  float damageStrength = 0.0f;            // 0 disables the stress tint
+  // A ring drawn in uv space (e.g. the pattern-cutting circle on the gauze): centre, radius and
+  // line width in uv units; radius 0 = none.
+  Vec2 markingCenter{0.0f};
+  float markingRadius = 0.0f;
+  float markingWidth = 0.0f;
+};
+
+// Which passes draw an item (bit set).
+inline constexpr uint32_t kInMainView = 1u;   // the eye(s) / window
+inline constexpr uint32_t kInEndoscope = 2u;  // the laparoscope's camera
+inline constexpr uint32_t kInAllViews = kInMainView | kInEndoscope;
+
+struct DrawItem {
+  MeshId mesh;
+  Mat4 model{1.0f};  // rigid or uniformly scaled (normals use its upper 3x3)
+  Material material;
+  uint32_t visibility = kInAllViews;  // items showing the endoscope texture never enter its pass
+};
+
+struct View {
+  Mat4 view{1.0f};        // world -> eye
+  Mat4 projection{1.0f};  // eye -> Vulkan clip (y down, depth 0..1)
+  Vec3 eye{0.0f};         // eye position, world
+};
+
+// Field of view as OpenXR gives it (radians; left and down are negative for a centred eye).
+struct Fov {
+  float left = -0.8f;
+  float right = 0.8f;
+  float up = 0.8f;
+  float down = -0.8f;
+};
+
+Mat4 projectionFromFov(const Fov& fov, float nearM, float farM);
+Mat4 perspective(float verticalFovRad, float aspect, float nearM, float farM);
+View viewFromPose(const Pose& eyePose, const Mat4& projection);  // camera looks down its -Z
+
+struct Endoscope {
+  View camera;
+  uint32_t width = 640;
+  uint32_t height = 480;
+  Vec4 clearColor{0.10f, 0.04f, 0.03f, 1.0f};  // the body cavity's dark red
+};
+
+// An ImGui panel. `build` issues ImGui calls (between NewFrame and Render, on the render
+// thread). As an overlay it is drawn over a mono target (desktop HUD, target size); otherwise
+// it is rendered into a width x height texture that items with TextureSource::kUiPanel show.
+struct UiPanel {
+  std::function<void()> build;
+  std::function<void()> platformNewFrame;  // e.g. ImGui_ImplGlfw_NewFrame for desktop input; may be empty
+  float deltaSeconds = 1.0f / 60.0f;
+  bool overlay = false;
+  uint32_t width = 512;
+  uint32_t height = 512;
+};
+
+struct FrameScene {
+  std::array<View, 2> views{};  // [1] is used by stereo targets only
+  Vec3 lightDirection{0.3f, 1.0f, 0.4f};  // towards the key light
+  Vec3 lightColor{1.0f, 0.97f, 0.92f};
+  Vec3 ambient{0.10f, 0.11f, 0.13f};
+  float headlight = 0.35f;  // light from the viewer (the endoscope's lamp, the trainee's headlamp)
+  Vec4 clearColor{0.20f, 0.22f, 0.25f, 1.0f};
+  std::vector<DrawItem> draws;
+  std::vector<DynamicMeshUpdate> updates;  // applied before drawing
+  std::optional<Endoscope> endoscope;       // draws everything but the items showing it
+  const UiPanel* ui = nullptr;
+};
+
+// Simple meshes (metres), centred on the origin unless said.
+MeshData makeBox(Vec3 halfExtents);
+MeshData makeCylinder(float radius, float length, uint32_t segments);  // along +Y, base at y = 0
+MeshData makeSphere(float radius, uint32_t segments);
+MeshData makeQuad(float width, float height);  // in XY facing +Z, uv (0,0) top-left .. (1,1)
+
+}  // namespace trocar::render

@@ -1,0 +1,241 @@
+// Golden images of the reference scene and the situations the renderer must show: tissue that
+// deforms where it was pushed, a hole where the circle was cut out, a stereo pair, the
+// laparoscopic monitor and an ImGui panel. Lavapipe, validation layer on.
+#include "RenderTestSupport.h"
+
+#include "ReferenceScene.h"
+#include "ScenePresenter.h"
+
+#include <trocar/render/Scene.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace trocar::render::test {
+namespace {
+
+const std::filesystem::path kReference = std::filesystem::path(TROCAR_SOURCE_DIR) / "assets/scenes/reference.yaml";
+const std::filesystem::path kPatternCutting =
+    std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios/fls-pattern-cutting/scenario.yaml";
+constexpr uint32_t kW = 320;
+constexpr uint32_t kH = 240;
+
+// Pixel position of a world point in a view (Vulkan: y down).
+Vec2 project(const View& v, const Vec3& world, uint32_t w, uint32_t h) {
+  const Vec4 clip = v.projection * v.view * Vec4(world, 1.0f);
+  const Vec3 ndc = Vec3(clip) / clip.w;
+  return {(ndc.x * 0.5f + 0.5f) * static_cast<float>(w), (ndc.y * 0.5f + 0.5f) * static_cast<float>(h)};
+}
+
+// Where the gauze node whose rest position is nearest (x, z) is now.
+Vec3 gauzePoint(const physics::WorldSnapshot& snap, Vec2 restXZ) {
+  const auto& t = snap.tissues[0];
+  size_t best = 0;
+  float bestD = 1e9f;
+  for (size_t i = 0; i < t.restPositions.size(); ++i) {
+    const float d = glm::length(Vec2(t.restPositions[i].x, t.restPositions[i].z) - restXZ);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return t.positions[best];
+}
+
+float luminance(const ImageRgba8& img, Vec2 p) {
+  EXPECT_TRUE(p.x >= 0.0f && p.y >= 0.0f && p.x < static_cast<float>(img.width) && p.y < static_cast<float>(img.height))
+      << "point (" << p.x << ", " << p.y << ") is outside the image";
+  const auto x = std::min(static_cast<uint32_t>(std::max(p.x, 0.0f)), img.width - 1);
+  const auto y = std::min(static_cast<uint32_t>(std::max(p.y, 0.0f)), img.height - 1);
+  return (img.at(x, y, 0) + img.at(x, y, 1) + img.at(x, y, 2)) / 3.0f;
+}
+
+class SceneTest : public RenderTest {
+ protected:
+  void SetUp() override {
+    RenderTest::SetUp();
+    auto posed = app::poseScene(kReference);
+    ASSERT_TRUE(posed.ok()) << posed.error().toString();
+    mPosed = std::move(posed.value());
+    auto presenter = app::ScenePresenter::create(*mRenderer, mPosed.desc);
+    ASSERT_TRUE(presenter.ok()) << presenter.error().toString();
+    mPresenter = std::move(presenter.value());
+    mView = app::monoView(mPosed.camera, 0.9f, static_cast<float>(kW) / kH);
+  }
+
+  ImageRgba8 draw(const physics::WorldSnapshot& snapshot) {
+    FrameScene scene;
+    scene.views[0] = mView;
+    mPresenter->buildFrame(snapshot, scene);
+    return render(scene, kW, kH);
+  }
+
+  app::PosedScene mPosed;
+  std::unique_ptr<app::ScenePresenter> mPresenter;
+  View mView;
+};
+
+TEST_F(SceneTest, ReferenceSceneMatchesGolden) {
+  const ImageRgba8 img = draw(mPosed.snapshot);
+  expectMatchesGolden(img, "reference");
+  // Independent of the golden: the gauze shows bright fabric, the table is mid grey, the
+  // liver is red.
+  const Vec2 gauze = project(mView, gauzePoint(mPosed.snapshot, {-0.06f, -0.47f}), kW, kH);
+  EXPECT_GT(luminance(img, gauze), 150.0f);
+  const Vec2 table = project(mView, {0.0f, 0.9f, -0.36f}, kW, kH);
+  EXPECT_GT(luminance(img, table), 40.0f);
+  EXPECT_LT(luminance(img, table), 150.0f);
+  const Vec2 liver = project(mView, {0.07f, 0.931f, -0.46f}, kW, kH);
+  const auto lx = static_cast<uint32_t>(liver.x);
+  const auto ly = static_cast<uint32_t>(liver.y);
+  EXPECT_GT(img.at(lx, ly, 0), img.at(lx, ly, 1) + 40) << "wet red tissue";
+}
+
+// Pushing the gauze down near one corner changes the picture there, and only there.
+TEST_F(SceneTest, DeformedTissueDiffersWhereItWasPushed) {
+  const ImageRgba8 before = draw(mPosed.snapshot);
+  physics::WorldSnapshot pushed = mPosed.snapshot;
+  const Vec3 centre = gauzePoint(mPosed.snapshot, {-0.06f + 0.025f, -0.45f - 0.025f});
+  auto& gauze = pushed.tissues[0];
+  int moved = 0;
+  for (Vec3& p : gauze.positions) {
+    const float d = glm::length(Vec2(p.x - centre.x, p.z - centre.z));
+    if (d < 0.015f) {
+      p.y -= 0.012f * (1.0f - d / 0.015f);  // a 12 mm dent
+      ++moved;
+    }
+  }
+  ASSERT_GT(moved, 5);
+  const ImageRgba8 after = draw(pushed);
+  expectMatchesGolden(after, "deformed");
+  const RegionStats stats = differenceStats(before, after, 6);
+  ASSERT_GT(stats.changedPixels, 50u);
+  const Vec2 expected = project(mView, centre, kW, kH);
+  // The change is centred on the dent (within ~12 px: the dent's far slope is hidden).
+  EXPECT_NEAR(stats.centroidX, expected.x, 12.0);
+  EXPECT_NEAR(stats.centroidY, expected.y, 12.0);
+  // The liver block (other side of the table) is untouched.
+  const Vec2 liver = project(mView, {0.07f, 0.931f, -0.46f}, kW, kH);
+  for (int dy = -3; dy <= 3; ++dy) {
+    for (int dx = -3; dx <= 3; ++dx) {
+      const auto x = static_cast<uint32_t>(liver.x + dx);
+      const auto y = static_cast<uint32_t>(liver.y + dy);
+      for (uint32_t c = 0; c < 3; ++c) EXPECT_EQ(before.at(x, y, c), after.at(x, y, c));
+    }
+  }
+}
+
+// The marked circle cut out along 36 chords falls away: where the gauze centre was, the
+// picture now shows what lies beneath (darker than the white gauze), and the rest of the
+// gauze is still there.
+TEST_F(SceneTest, CutClothShowsTheHole) {
+  const ImageRgba8 uncut = draw(mPosed.snapshot);
+  physics::World& world = mPosed.session->world();
+  const physics::TissueId gauze = world.findTissue("gauze").value();
+  const Vec2 c(-0.06f, -0.45f);
+  const float r = 0.0205f;
+  for (int i = 0; i < 36; ++i) {
+    const float a0 = 2.0f * kPi * static_cast<float>(i) / 36.0f;
+    const float a1 = 2.0f * kPi * static_cast<float>(i + 1) / 36.0f;
+    const Vec2 p0 = c + r * Vec2(std::cos(a0), std::sin(a0));
+    const Vec2 p1 = c + r * Vec2(std::cos(a1), std::sin(a1));
+    // Blades from 0.90 to 1.00 m: the sagging sheet's centre hangs a few cm below its corners.
+    world.cutWithQuad(gauze, {Vec3(p0.x, 0.90f, p0.y), Vec3(p1.x, 0.90f, p1.y), Vec3(p1.x, 1.00f, p1.y),
+                              Vec3(p0.x, 1.00f, p0.y)});
+  }
+  ASSERT_EQ(world.pieceCount(gauze), 2u);
+  const physics::InputFrame input = app::referenceInput(mPosed.desc);
+  for (int i = 0; i < 250; ++i) mPosed.session->step(input);
+  physics::WorldSnapshot cut;
+  world.snapshot(cut);
+  ASSERT_NE(cut.tissues[0].topologyVersion, mPosed.snapshot.tissues[0].topologyVersion);
+  const ImageRgba8 img = draw(cut);
+  expectMatchesGolden(img, "cut-cloth");
+  const Vec2 hole = project(mView, gauzePoint(mPosed.snapshot, c), kW, kH);
+  EXPECT_GT(luminance(uncut, hole), 150.0f) << "gauze before the cut";
+  EXPECT_LT(luminance(img, hole), luminance(uncut, hole) - 40.0f) << "the hole shows what is beneath";
+  const Vec2 rim = project(mView, gauzePoint(cut, {c.x + 0.035f, c.y - 0.035f}), kW, kH);
+  EXPECT_GT(luminance(img, rim), 120.0f) << "the gauze outside the circle is still drawn";
+}
+
+// One multiview pass renders both eyes: each eye matches a mono render of the same view,
+// the eyes differ, and near objects appear further right in the left eye than in the right.
+TEST_F(SceneTest, StereoPairMatchesMonoViewsAndShowsDisparity) {
+  FrameScene scene;
+  app::StereoSettings stereo;
+  scene.views = app::stereoViews(mPosed.camera, stereo);
+  mPresenter->buildFrame(mPosed.snapshot, scene);
+  OffscreenSettings s;
+  s.width = 256;
+  s.height = 256;
+  s.views = 2;
+  auto target = OffscreenTarget::create(*mContext, s);
+  ASSERT_TRUE(target.ok()) << target.error().toString();
+  OffscreenTarget& t = keep(std::move(target.value()));
+  ASSERT_TRUE(mRenderer->drawFrame(t, scene).ok());
+  const ImageRgba8 left = t.readPixels(0).value();
+  const ImageRgba8 right = t.readPixels(1).value();
+  expectMatchesGolden(left, "stereo-left");
+  expectMatchesGolden(right, "stereo-right");
+  EXPECT_GT(compareImages(left, right, 10).differingFraction, 0.02) << "the eyes see different pictures";
+
+  for (int eye = 0; eye < 2; ++eye) {
+    FrameScene mono = scene;
+    mono.views[0] = scene.views[static_cast<size_t>(eye)];
+    const ImageRgba8 single = render(mono, 256, 256);
+    const ImageDifference d = compareImages(single, eye == 0 ? left : right, 2);
+    // Identical but for thin instrument shafts that cross the near plane: lavapipe's multiview
+    // path clips those a pixel differently (under 1.5% of pixels); a wrong eye matrix or
+    // swapped layers would differ in over 20%.
+    EXPECT_LT(d.differingFraction, 0.015) << "eye " << eye << " of the multiview pass equals a mono render";
+  }
+  // Disparity: the gauze centre projects further right in the left eye; the renders agree.
+  const Vec3 gauze = gauzePoint(mPosed.snapshot, {-0.06f, -0.47f});
+  const Vec2 l = project(scene.views[0], gauze, 256, 256);
+  const Vec2 r = project(scene.views[1], gauze, 256, 256);
+  EXPECT_GT(l.x - r.x, 3.0f);
+  EXPECT_GT(luminance(left, l), 150.0f);
+  EXPECT_GT(luminance(right, r), 150.0f);
+}
+
+// Laparoscopic scenarios: the trainee sees a monitor showing the endoscope's picture; the
+// box trainer hides the field itself.
+TEST_F(SceneTest, LaparoscopicMonitorShowsTheEndoscopeView) {
+  scenario::LoadResult loaded = scenario::loadScenarioFile(kPatternCutting);
+  ASSERT_TRUE(loaded.ok());
+  auto session = scenario::buildSession(*loaded.scenario).value();
+  physics::WorldSnapshot snap;
+  session->world().snapshot(snap);
+  auto presenter = app::ScenePresenter::create(*mRenderer, *loaded.scenario).value();
+  ASSERT_TRUE(presenter->laparoscopic());
+  FrameScene scene;
+  const Pose head = app::lookAt(loaded.scenario->head.position, presenter->monitorCenter());
+  scene.views[0] = app::monoView(head, 0.9f, static_cast<float>(kW) / kH);
+  presenter->buildFrame(snap, scene);
+  ASSERT_TRUE(scene.endoscope.has_value());
+  const Vec2 screen = project(scene.views[0], presenter->monitorCenter(), kW, kH);
+  // Before any endoscope pass the screen is black (textures start cleared).
+  FrameScene noScope = scene;
+  noScope.endoscope.reset();
+  const ImageRgba8 dark = render(noScope, kW, kH);
+  EXPECT_LT(luminance(dark, screen), 10.0f);
+
+  const ImageRgba8 withScope = render(scene, kW, kH);
+  expectMatchesGolden(withScope, "laparoscopic");
+
+  // The monitor's centre shows the gauze (white fabric under the scope's light) ...
+  EXPECT_GT(luminance(withScope, screen), 120.0f);
+  // ... and the endoscope's own picture, rendered directly, agrees at its centre.
+  FrameScene direct = scene;
+  direct.views[0] = scene.endoscope->camera;
+  direct.endoscope.reset();
+  direct.clearColor = scene.endoscope->clearColor;
+  std::erase_if(direct.draws, [](const DrawItem& d) { return !(d.visibility & kInEndoscope); });
+  const ImageRgba8 scopeView = render(direct, scene.endoscope->width, scene.endoscope->height);
+  const float scopeCentre = luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
+  EXPECT_NEAR(luminance(withScope, screen), scopeCentre, 25.0f);
+}
+
+}  // namespace
+}  // namespace trocar::render::test

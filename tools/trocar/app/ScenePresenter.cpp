@@ -1,0 +1,333 @@
+#include "ScenePresenter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace trocar::app {
+namespace {
+
+using render::Material;
+using render::Shading;
+
+Vec3 srgbToLinear(Vec3 c) {
+  auto f = [](float x) { return x <= 0.04045f ? x / 12.92f : std::pow((x + 0.055f) / 1.055f, 2.4f); };
+  return {f(c.r), f(c.g), f(c.b)};
+}
+
+Mat4 toMatrix(const Pose& p) {
+  Mat4 m = glm::mat4_cast(p.orientation);
+  m[3] = Vec4(p.position, 1.0f);
+  return m;
+}
+
+Mat4 translate(const Vec3& t) {
+  Mat4 m(1.0f);
+  m[3] = Vec4(t, 1.0f);
+  return m;
+}
+
+Mat4 scale(const Vec3& s) {
+  Mat4 m(1.0f);
+  m[0][0] = s.x;
+  m[1][1] = s.y;
+  m[2][2] = s.z;
+  return m;
+}
+
+Mat4 rotateX(float radians) {
+  return glm::mat4_cast(glm::angleAxis(radians, Vec3(1.0f, 0.0f, 0.0f)));
+}
+
+Material plastic(Vec3 srgb, float roughness = 0.5f) {
+  Material m;
+  m.color = srgbToLinear(srgb);
+  m.roughness = roughness;
+  m.shading = Shading::kPlastic;
+  return m;
+}
+
+Material metal(Vec3 srgb, float roughness = 0.25f) {
+  Material m = plastic(srgb, roughness);
+  m.shading = Shading::kMetal;
+  return m;
+}
+
+Vec3 handleColor(instruments::InstrumentKind kind) {
+  switch (kind) {
+    case instruments::InstrumentKind::kGrasper: return {0.15f, 0.35f, 0.75f};
+    case instruments::InstrumentKind::kScissors: return {0.85f, 0.45f, 0.10f};
+    case instruments::InstrumentKind::kScalpel: return {0.55f, 0.55f, 0.58f};
+    case instruments::InstrumentKind::kClipApplier: return {0.20f, 0.60f, 0.30f};
+  }
+  return {0.5f, 0.5f, 0.5f};
+}
+
+// Peg-board style palette for rigid objects, in creation order.
+constexpr std::array<Vec3, 5> kObjectColors{{{0.85f, 0.20f, 0.20f},
+                                             {0.20f, 0.45f, 0.85f},
+                                             {0.95f, 0.75f, 0.15f},
+                                             {0.30f, 0.70f, 0.35f},
+                                             {0.60f, 0.35f, 0.75f}}};
+
+render::MeshData objectMesh(const physics::RigidSettings& s) {
+  using physics::RigidShape;
+  render::MeshData m;
+  switch (s.shape) {
+    case RigidShape::kBox: m = render::makeBox(s.halfExtents); break;
+    case RigidShape::kSphere: m = render::makeSphere(s.halfExtents.x, 24); break;
+    case RigidShape::kCylinder:
+      m = render::makeCylinder(s.halfExtents.x, 2.0f * s.halfExtents.y, 24);
+      for (Vec3& p : m.positions) p.y -= s.halfExtents.y;  // centred like the physics body
+      break;
+  }
+  return m;
+}
+
+}  // namespace
+
+Pose lookAt(const Vec3& eye, const Vec3& target) {
+  const Vec3 forward = glm::normalize(target - eye);
+  Vec3 right = glm::cross(forward, Vec3(0.0f, 1.0f, 0.0f));
+  if (glm::length(right) < 1e-6f) right = Vec3(1.0f, 0.0f, 0.0f);
+  right = glm::normalize(right);
+  const Vec3 up = glm::cross(right, forward);
+  Mat3 basis(right, up, -forward);  // columns: local X, Y, Z (the camera looks down -Z)
+  return {eye, glm::quat_cast(basis)};
+}
+
+std::array<render::View, 2> stereoViews(const Pose& head, const StereoSettings& s) {
+  std::array<render::View, 2> views;
+  for (int eye = 0; eye < 2; ++eye) {
+    Pose p = head;
+    p.position = head.transformPoint(Vec3((eye == 0 ? -0.5f : 0.5f) * s.ipdM, 0.0f, 0.0f));
+    const render::Fov& fov = eye == 0 ? s.leftFov : s.rightFov;
+    views[static_cast<size_t>(eye)] = render::viewFromPose(p, render::projectionFromFov(fov, s.nearM, s.farM));
+  }
+  return views;
+}
+
+render::View monoView(const Pose& head, float verticalFovRad, float aspect) {
+  return render::viewFromPose(head, render::perspective(verticalFovRad, aspect, 0.02f, 30.0f));
+}
+
+Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer& renderer,
+                                                               const scenario::ScenarioDesc& scenario) {
+  std::unique_ptr<ScenePresenter> p(new ScenePresenter());
+  auto mesh = [&](const render::MeshData& data) -> Result<render::MeshId> { return renderer.createMesh(data); };
+  struct Want {
+    render::MeshId* id;
+    render::MeshData data;
+  };
+  Meshes& m = p->mMeshes;
+  std::vector<Want> wants;
+  wants.push_back({&m.floor, render::makeBox({3.0f, 0.005f, 3.0f})});
+  wants.push_back({&m.table, render::makeBox({0.6f, 0.02f, 0.4f})});
+  wants.push_back({&m.boxTrainer, render::makeBox({0.5f, 0.5f, 0.5f})});  // scaled per scenario
+  wants.push_back({&m.monitorBezel, render::makeBox({0.5f, 0.5f, 0.5f})});
+  wants.push_back({&m.monitorScreen, render::makeQuad(1.0f, 1.0f)});
+  wants.push_back({&m.shaft, render::makeCylinder(1.0f, 1.0f, 16)});  // unit, scaled to the tool
+  wants.push_back({&m.jaw, render::makeBox({0.5f, 0.5f, 0.5f})});
+  wants.push_back({&m.blade, render::makeBox({0.5f, 0.5f, 0.5f})});
+  wants.push_back({&m.handle, render::makeBox({0.012f, 0.03f, 0.05f})});
+  wants.push_back({&m.clip, render::makeBox({0.0007f, 0.0007f, 0.004f})});
+  wants.push_back({&m.zone, render::makeBox({0.5f, 0.5f, 0.5f})});
+  wants.push_back({&m.port, render::makeCylinder(0.006f, 0.012f, 16)});
+  for (Want& w : wants) {
+    auto id = mesh(w.data);
+    if (!id) return id.error();
+    *w.id = id.value();
+  }
+
+  const float table = scenario.tableHeight;
+  p->mStatic.push_back({m.floor, translate({0.0f, -0.005f, 0.0f}), plastic({0.28f, 0.28f, 0.30f}, 0.9f)});
+  p->mStatic.push_back({m.table, translate({0.0f, table - 0.02f, -0.45f}), plastic({0.40f, 0.42f, 0.45f}, 0.7f)});
+
+  for (const physics::TargetZoneSettings& z : scenario.zones) {
+    const Vec3 c(z.center.x, z.center.y - z.halfExtents.y + 0.0008f, z.center.z);
+    p->mStatic.push_back({m.zone, translate(c) * scale({2.0f * z.halfExtents.x, 0.0016f, 2.0f * z.halfExtents.z}),
+                          plastic({0.25f, 0.65f, 0.35f}, 0.8f)});
+  }
+
+  p->mLaparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
+  if (p->mLaparoscopic) {
+    const auto& cam = *scenario.camera;
+    render::Endoscope scope;
+    scope.camera = render::viewFromPose(cam.pose, render::perspective(cam.verticalFovRad, cam.aspect, cam.nearM,
+                                                                      std::max(cam.farM, cam.nearM * 2.0f)));
+    scope.width = 640;
+    scope.height = static_cast<uint32_t>(std::lround(640.0f / cam.aspect));
+    p->mEndoscope = scope;
+
+    // The box trainer: an opaque box from the table up to just under the ports, hiding the
+    // field from the trainee's direct view (they watch the monitor, as in a real box trainer).
+    Vec3 lo(-0.2f, table, -0.6f);
+    Vec3 hi(0.2f, table + 0.25f, -0.3f);
+    if (!scenario.ports.empty()) {
+      lo = Vec3(1e9f);
+      hi = Vec3(-1e9f);
+      for (const instruments::Port& port : scenario.ports) {
+        lo = glm::min(lo, port.position);
+        hi = glm::max(hi, port.position);
+      }
+      lo = Vec3(lo.x - 0.14f, table, lo.z - 0.28f);
+      hi = Vec3(hi.x + 0.14f, hi.y - 0.003f, hi.z + 0.06f);
+    }
+    const Vec3 centre = (lo + hi) * 0.5f;
+    p->mStatic.push_back({m.boxTrainer, translate(centre) * scale(hi - lo), plastic({0.12f, 0.12f, 0.13f}, 0.8f),
+                          render::kInMainView});
+    for (const instruments::Port& port : scenario.ports) {
+      p->mStatic.push_back({m.port, translate(port.position - Vec3(0.0f, 0.006f, 0.0f)),
+                            plastic({0.05f, 0.05f, 0.05f}, 0.6f), render::kInMainView});
+    }
+    // The monitor hangs in front of the trainee, a little below eye level, beyond the trainer.
+    const float width = 0.64f;
+    const float height = width / cam.aspect;
+    p->mMonitorCenter = Vec3(scenario.head.position.x, scenario.head.position.y - 0.25f, lo.z - 0.25f);
+    p->mStatic.push_back({m.monitorBezel,
+                          translate(p->mMonitorCenter - Vec3(0.0f, 0.0f, 0.026f)) *
+                              scale({width + 0.04f, height + 0.04f, 0.05f}),
+                          plastic({0.03f, 0.03f, 0.035f}, 0.4f), render::kInMainView});
+    Material screen;
+    screen.shading = Shading::kScreen;
+    screen.texture = render::TextureSource::kEndoscope;
+    p->mStatic.push_back({m.monitorScreen, translate(p->mMonitorCenter) * scale({width, height, 1.0f}), screen,
+                          render::kInMainView});
+  }
+
+  for (size_t i = 0; i < scenario.objects.size(); ++i) {
+    auto id = mesh(objectMesh(scenario.objects[i].settings));
+    if (!id) return id.error();
+    p->mRigidMeshes.push_back(id.value());
+    p->mRigidMaterials.push_back(plastic(kObjectColors[i % kObjectColors.size()], 0.45f));
+  }
+
+  for (const scenario::TissueDesc& t : scenario.tissues) {
+    TissueView view;
+    view.mesh = renderer.createDynamicMesh();
+    view.cloth = t.settings.kind == physics::TissueKind::kCloth;
+    view.clothFrame = t.settings.cloth.pose;
+    Material& mat = view.material;
+    mat.color = srgbToLinear(t.appearance.color);
+    mat.shading = t.appearance.look == scenario::TissueLook::kFabric ? Shading::kFabric : Shading::kTissue;
+    mat.wetness = t.appearance.wetness;
+    mat.roughness = t.appearance.look == scenario::TissueLook::kFabric ? 0.9f : 0.35f;
+    mat.wrap = t.appearance.look == scenario::TissueLook::kFabric ? 0.3f : 0.6f;
+    mat.damageStrength = 0.85f;
+    if (!t.markings.empty()) {  // one ring per tissue is drawn (the shader's budget)
+      mat.markingCenter = t.markings.front().center;
+      mat.markingRadius = t.markings.front().radius;
+      mat.markingWidth = 0.0012f;  // a 1.2 mm pen line
+    }
+    p->mTissues.push_back(std::move(view));
+  }
+  return p;
+}
+
+void ScenePresenter::refreshTopology(TissueView& view, const physics::TissueSnapshot& snap) {
+  const size_t n = snap.positions.size();
+  // Open edges: edges used by exactly one triangle.
+  std::vector<std::pair<uint32_t, uint32_t>> edges;
+  edges.reserve(snap.indices.size());
+  for (size_t i = 0; i + 2 < snap.indices.size(); i += 3) {
+    for (int e = 0; e < 3; ++e) {
+      uint32_t a = snap.indices[i + static_cast<size_t>(e)];
+      uint32_t b = snap.indices[i + static_cast<size_t>((e + 1) % 3)];
+      edges.emplace_back(std::min(a, b), std::max(a, b));
+    }
+  }
+  std::sort(edges.begin(), edges.end());
+  std::vector<uint8_t> boundary(n, 0);
+  for (size_t i = 0; i < edges.size();) {
+    size_t j = i;
+    while (j < edges.size() && edges[j] == edges[i]) ++j;
+    if (j - i == 1) boundary[edges[i].first] = boundary[edges[i].second] = 1;
+    i = j;
+  }
+  std::vector<uint8_t> surface(n, 0);
+  for (uint32_t idx : snap.indices) surface[idx] = 1;
+
+  if (view.topologyVersion == UINT32_MAX) {  // first sight: what "uncut" looks like
+    view.initialNodes = n;
+    view.initialBoundary = boundary;
+    view.initialSurface = surface;
+  }
+  view.cutEdge.assign(n, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    const bool created = i >= view.initialNodes;
+    const bool newlyOpen = boundary[i] && (created || !view.initialBoundary[i]);
+    const bool newlyExposed = surface[i] && (created || !view.initialSurface[i]);
+    if (newlyOpen || newlyExposed) view.cutEdge[i] = 1.0f;
+  }
+  view.uvs.resize(n);
+  const Pose toCloth = view.clothFrame.inverse();
+  for (size_t i = 0; i < n; ++i) {
+    const Vec3 rest = i < snap.restPositions.size() ? snap.restPositions[i] : snap.positions[i];
+    const Vec3 local = view.cloth ? toCloth.transformPoint(rest) : rest;
+    view.uvs[i] = Vec2(local.x, local.z);
+  }
+  view.topologyVersion = snap.topologyVersion;
+}
+
+void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const {
+  const instruments::InstrumentSpec spec = instruments::defaultSpec(tool.kind);
+  const Mat4 frame = toMatrix(tool.tipPose);
+  const float r = spec.shaftRadius;
+  const float hinge = spec.jawLength;
+  // Shaft: the unit cylinder runs along +Y; the tool's shaft runs along its +Z from the hinge.
+  const Mat4 shaft = frame * translate({0.0f, 0.0f, hinge}) * rotateX(0.5f * kPi) *
+                     scale({r, spec.shaftLength - hinge, r});
+  draws.push_back({mMeshes.shaft, shaft, plastic({0.06f, 0.06f, 0.07f}, 0.35f)});
+  draws.push_back({mMeshes.handle, frame * translate({0.0f, -0.02f, spec.shaftLength + 0.04f}),
+                   plastic(handleColor(tool.kind), 0.4f)});
+  const Material steel = metal({0.78f, 0.78f, 0.80f}, 0.2f);
+  if (tool.kind == instruments::InstrumentKind::kScalpel) {
+    draws.push_back({mMeshes.blade, frame * translate({0.0f, 0.0f, hinge * 0.5f}) * scale({0.0004f, 2.4f * r, hinge}),
+                     steel});
+    return;
+  }
+  // Two jaws hinged at `hinge` behind the tip, opening symmetrically in the Y-Z plane.
+  const float thickness = tool.kind == instruments::InstrumentKind::kScissors ? 0.7f * r : r;
+  const float width = tool.kind == instruments::InstrumentKind::kScissors ? 0.8f * r : 1.6f * r;
+  for (int side = 0; side < 2; ++side) {
+    const float sign = side == 0 ? 1.0f : -1.0f;
+    const Mat4 jaw = frame * translate({0.0f, 0.0f, hinge}) * rotateX(sign * 0.5f * tool.jawAngle) *
+                     translate({0.0f, sign * 0.5f * thickness, -0.5f * hinge}) * scale({width, thickness, hinge});
+    draws.push_back({mMeshes.jaw, jaw, steel});
+  }
+}
+
+void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out) {
+  out.draws = mStatic;
+  out.updates.clear();
+  out.endoscope = mEndoscope;
+  for (size_t i = 0; i < snapshot.rigids.size() && i < mRigidMeshes.size(); ++i) {
+    out.draws.push_back({mRigidMeshes[i], toMatrix(snapshot.rigids[i]), mRigidMaterials[i]});
+  }
+  for (const physics::InstrumentSnapshot& tool : snapshot.instruments) {
+    if (tool.present) addInstrument(tool, out.draws);
+  }
+  for (const physics::ClipSnapshot& clip : snapshot.clips) {
+    out.draws.push_back({mMeshes.clip, toMatrix(clip.pose), metal({0.70f, 0.70f, 0.74f}, 0.3f)});
+  }
+  for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
+    const physics::TissueSnapshot& snap = snapshot.tissues[i];
+    TissueView& view = mTissues[i];
+    if (view.topologyVersion != snap.topologyVersion || view.uvs.size() != snap.positions.size()) {
+      refreshTopology(view, snap);
+    }
+    render::DynamicMeshUpdate u;
+    u.mesh = view.mesh;
+    u.positions = snap.positions;
+    u.normals = snap.normals;
+    if (snap.stress.size() == snap.positions.size()) u.stress = snap.stress;
+    u.cutEdge = view.cutEdge;
+    u.uvs = view.uvs;
+    u.indices = snap.indices;
+    u.topologyVersion = snap.topologyVersion;
+    out.updates.push_back(u);
+    out.draws.push_back({view.mesh, Mat4(1.0f), view.material});
+  }
+}
+
+}  // namespace trocar::app

@@ -1,0 +1,82 @@
+#pragma once
+// Turns the simulation into something to draw: builds the room (floor, table, box trainer
+// and monitor for laparoscopic scenarios), rigid objects, instruments with moving jaws, clips
+// and the deforming tissues, and fills a render::FrameScene from a physics::WorldSnapshot.
+//
+// This is where sim/ and engine/render meet (DESIGN.md: the application wires them); neither
+// module knows the other. Thread: the render thread; it reads snapshots only, never the World.
+
+#include <trocar/core/Result.h>
+#include <trocar/physics/Snapshot.h>
+#include <trocar/render/Renderer.h>
+#include <trocar/scenario/Scenario.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+namespace trocar::app {
+
+// The trainee's eyes. Defaults are an average adult IPD and a typical headset FOV.
+struct StereoSettings {
+  float ipdM = 0.064f;
+  render::Fov leftFov{-0.80f, 0.70f, 0.78f, -0.85f};  // asymmetric, as OpenXR reports
+  render::Fov rightFov{-0.70f, 0.80f, 0.78f, -0.85f};
+  float nearM = 0.02f;
+  float farM = 30.0f;
+};
+
+// Eye views from the head pose: each eye ipd/2 along the head's local X.
+std::array<render::View, 2> stereoViews(const Pose& head, const StereoSettings& settings);
+// One view from the head (desktop window), vertical FOV in radians.
+render::View monoView(const Pose& head, float verticalFovRad, float aspect);
+// A pose at `eye` looking at `target`, +Y up.
+Pose lookAt(const Vec3& eye, const Vec3& target);
+
+class ScenePresenter {
+ public:
+  static Result<std::unique_ptr<ScenePresenter>> create(render::Renderer& renderer,
+                                                        const scenario::ScenarioDesc& scenario);
+
+  // Fills draws, dynamic-mesh updates and (laparoscopic) the endoscope; keeps `views`, lights
+  // and `ui` of `out` as the caller set them. The updates point into `snapshot` and into this
+  // presenter: keep both alive and unchanged until drawFrame returns.
+  void buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out);
+
+  bool laparoscopic() const { return mLaparoscopic; }
+  // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
+  Vec3 monitorCenter() const { return mMonitorCenter; }
+
+ private:
+  struct TissueView {
+    render::MeshId mesh;
+    render::Material material;
+    Pose clothFrame;  // cloth: uv = rest position in this frame's X-Z plane
+    bool cloth = false;
+    uint32_t topologyVersion = UINT32_MAX;
+    size_t initialNodes = 0;
+    std::vector<uint8_t> initialBoundary;  // per initial node: on an open edge at load
+    std::vector<uint8_t> initialSurface;   // per initial node: on the drawn surface at load
+    std::vector<Vec2> uvs;
+    std::vector<float> cutEdge;
+  };
+  struct Meshes {
+    render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip, zone,
+        port;
+  };
+
+  ScenePresenter() = default;
+  void refreshTopology(TissueView& view, const physics::TissueSnapshot& snap);
+  void addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const;
+
+  Meshes mMeshes;
+  std::vector<render::DrawItem> mStatic;  // room, table, trainer, monitor, zones, ports
+  std::vector<render::MeshId> mRigidMeshes;
+  std::vector<render::Material> mRigidMaterials;
+  std::vector<TissueView> mTissues;
+  bool mLaparoscopic = false;
+  std::optional<render::Endoscope> mEndoscope;
+  Vec3 mMonitorCenter{0.0f};
+};
+
+}  // namespace trocar::app
