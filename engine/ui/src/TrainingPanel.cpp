@@ -1,0 +1,68 @@
+#include <trocar/ui/TrainingPanel.h>
+
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace trocar::ui {
+
+std::string formatClock(double seconds) {
+  const long total = seconds > 0.0 ? static_cast<long>(std::floor(seconds)) : 0L;
+  char text[32];
+  std::snprintf(text, sizeof(text), "%ld:%02ld", total / 60, total % 60);
+  return text;
+}
+
+void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGuiWindowFlags flags = ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove;
+  if (placement == PanelPlacement::kFillView) {
+    ImGui::SetNextWindowPos(ImVec2(0.0f, 0.0f));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    flags |= ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoTitleBar;
+    ImGui::SetNextWindowBgAlpha(1.0f);
+  } else {
+    ImGui::SetNextWindowPos(ImVec2(12.0f, 12.0f));
+    ImGui::SetNextWindowSize(ImVec2(std::min(360.0f, io.DisplaySize.x - 24.0f), 0.0f));
+    flags |= ImGuiWindowFlags_AlwaysAutoResize;
+    ImGui::SetNextWindowBgAlpha(0.85f);
+  }
+  ImGui::Begin(state.title.empty() ? "Trocar" : state.title.c_str(), nullptr, flags);
+  if (placement == PanelPlacement::kFillView) {
+    ImGui::SetWindowFontScale(std::max(1.0f, io.DisplaySize.y / 320.0f));
+    ImGui::TextUnformatted(state.title.c_str());
+    ImGui::Separator();
+  }
+  if (state.limitS > 0.0) {
+    ImGui::Text("Time %s / %s", formatClock(state.elapsedS).c_str(), formatClock(state.limitS).c_str());
+    ImGui::ProgressBar(static_cast<float>(std::min(1.0, state.elapsedS / state.limitS)), ImVec2(-1.0f, 0.0f), "");
+  } else {
+    ImGui::Text("Time %s", formatClock(state.elapsedS).c_str());
+  }
+  if (!state.prompt.empty()) {
+    ImGui::Spacing();
+    ImGui::TextWrapped("%s", state.prompt.c_str());
+  }
+  ImGui::Spacing();
+  ImGui::Separator();
+  for (const ChecklistLine& step : state.steps) {
+    ImVec4 colour(0.75f, 0.75f, 0.75f, 1.0f);
+    const char* mark = "[ ]";
+    switch (step.state) {
+      case StepState::kPending: break;
+      case StepState::kNext: colour = ImVec4(1.0f, 0.85f, 0.2f, 1.0f); mark = "[>]"; break;
+      case StepState::kDone: colour = ImVec4(0.3f, 0.9f, 0.4f, 1.0f); mark = "[x]"; break;
+      case StepState::kFailed: colour = ImVec4(1.0f, 0.3f, 0.3f, 1.0f); mark = "[!]"; break;
+    }
+    ImGui::TextColored(colour, "%s %s", mark, step.title.c_str());
+  }
+  if (state.score) {
+    ImGui::Separator();
+    ImGui::TextColored(state.passed ? ImVec4(0.3f, 0.9f, 0.4f, 1.0f) : ImVec4(1.0f, 0.4f, 0.3f, 1.0f),
+                       "Score %.1f  %s", *state.score, state.passed ? "PASS" : "below the pass mark");
+  }
+  ImGui::End();
+}
+
+}  // namespace trocar::ui
