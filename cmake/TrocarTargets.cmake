@@ -32,6 +32,9 @@ function(trocar_add_test target)
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} trocar_test_support GTest::gtest_main GTest::gmock)
   trocar_target_defaults(${target})
+  # gtest_discover_tests passes every list element as its own argument, so each property
+  # carries exactly one variable (a list would set only its first).
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "TROCAR_LOG_LEVEL=warn;TROCAR_CACHE_DIR=${CMAKE_BINARY_DIR}/test-cache")
+    PROPERTIES ENVIRONMENT "TROCAR_LOG_LEVEL=warn"
+               ENVIRONMENT_MODIFICATION "TROCAR_CACHE_DIR=set:${CMAKE_BINARY_DIR}/test-cache")
 endfunction()

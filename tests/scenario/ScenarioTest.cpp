@@ -356,3 +356,38 @@ TEST(Scenario, GmshErrorsNameTheLine) {
 
 }  // namespace
 }  // namespace trocar::scenario
+
+namespace trocar::scenario {
+namespace {
+
+// Markings are kept for the renderer; cloth defaults to dry white fabric.
+TEST(Scenario, MarkingsAndDefaultAppearance) {
+  LoadResult r = load(kMinimal);
+  ASSERT_TRUE(r.ok());
+  const TissueDesc& t = r.scenario->tissues[0];
+  ASSERT_EQ(t.markings.size(), 1u);
+  EXPECT_EQ(t.markings[0].id, "circle");
+  EXPECT_FLOAT_EQ(t.markings[0].radius, 0.02f);
+  EXPECT_EQ(t.appearance.look, TissueLook::kFabric);
+  EXPECT_FLOAT_EQ(t.appearance.wetness, 0.0f);
+}
+
+TEST(Scenario, AppearanceIsReadAndChecked) {
+  LoadResult ok = load(replaced(kMinimal, "    fixed: corners",
+                                "    appearance: {look: tissue, color: [0.5, 0.2, 0.1], wetness: 0.7}\n"
+                                "    fixed: corners"));
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  const AppearanceDesc& a = ok.scenario->tissues[0].appearance;
+  EXPECT_EQ(a.look, TissueLook::kTissue);
+  EXPECT_FLOAT_EQ(a.color.g, 0.2f);
+  EXPECT_FLOAT_EQ(a.wetness, 0.7f);
+
+  expectError(load(replaced(kMinimal, "    fixed: corners", "    appearance: {look: velvet}\n    fixed: corners")),
+              "unknown look 'velvet'", 7, 24);
+  expectError(
+      load(replaced(kMinimal, "    fixed: corners", "    appearance: {color: [1.5, 0, 0]}\n    fixed: corners")),
+      "appearance.color components must lie in [0, 1]", 7, 25);
+}
+
+}  // namespace
+}  // namespace trocar::scenario

@@ -1,7 +1,9 @@
 // `trocar replay FILE...`: headless re-scoring of recordings, bit-exact on the same build.
-// Exit code: 0 all passed, 1 any below its pass mark, 2 bad input, 3 divergence (the worst wins).
+// Exit code: 0 all passed, 1 any below its pass mark, 2 bad input, 3 divergence, 4 snapshots
+// requested but not drawable (no Vulkan device, unwritable folder); the worst wins.
 
 #include "Commands.h"
+#include "Snapshots.h"
 
 #include <trocar/replay/Recorder.h>
 
@@ -20,6 +22,8 @@ namespace {
 struct Outcome {
   std::string file;
   replay::ReplayResult result;
+  size_t snapshots = 0;
+  bool snapshotFailed = false;  // no renderer, or a picture could not be written (exit 4)
 };
 
 // The scenario a recording names: --scenario, else scenarios/<id>/scenario.yaml from here.
@@ -40,7 +44,8 @@ Result<scenario::ScenarioDesc> scenarioFor(const replay::RecordingContents& rec,
   return *loaded.scenario;
 }
 
-Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool force) {
+Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool force,
+                  const std::string& snapshots) {
   Outcome o;
   o.file = file;
   auto contents = replay::readRecording(file);
@@ -53,7 +58,27 @@ Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool
     o.result.error = scenario.error();
     return o;
   }
-  o.result = replay::replayRecording(contents.value(), scenario.value(), file, {force});
+  std::unique_ptr<app::SnapshotWriter> pictures;
+  if (!snapshots.empty()) {
+    app::SnapshotSettings ss;
+    ss.dir = snapshots;
+    ss.prefix = std::filesystem::path(file).stem().string();
+    auto writer = app::SnapshotWriter::create(scenario.value(), ss);
+    if (!writer.ok()) {
+      o.result.error = writer.error();
+      o.snapshotFailed = true;
+      return o;
+    }
+    pictures = std::move(writer.value());
+  }
+  o.result = replay::replayRecording(contents.value(), scenario.value(), file, {force, pictures.get()});
+  if (pictures) {
+    if (pictures->error()) {
+      o.result.warnings.push_back("snapshots stopped: " + pictures->error()->toString());
+      o.snapshotFailed = true;
+    }
+    o.snapshots = pictures->written();
+  }
   if (!contents.value().complete() && !o.result.damage) {
     o.result.warnings.push_back(
         "the recording has no footer: it was interrupted; replayed what was recorded");
@@ -85,7 +110,7 @@ Runner addReplayCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
   struct Options {
     std::vector<std::string> files;
-    std::string scenario, report, html, junit;
+    std::string scenario, report, html, junit, snapshots;
     unsigned jobs = 1;
     bool json = false, force = false;
   };
@@ -95,6 +120,8 @@ Runner addReplayCommand(CLI::App& app) {
   cmd->add_option("--report", o->report, "Write the JSON report here");
   cmd->add_option("--html", o->html, "Write the HTML report here");
   cmd->add_option("--junit", o->junit, "Write the JUnit XML report here");
+  cmd->add_option("--snapshots", o->snapshots,
+                  "Write a PNG of what the trainee saw at every checkpoint (1 s) into this folder");
   cmd->add_option("--jobs", o->jobs, "Recordings replayed in parallel")->check(CLI::Range(1u, 64u));
   cmd->add_flag("--json", o->json, "Print a JSON list of results");
   cmd->add_flag("--force", o->force, "Replay even if the scenario changed since recording");
@@ -104,7 +131,7 @@ Runner addReplayCommand(CLI::App& app) {
     const bool progress = ::isatty(STDERR_FILENO) && !o->json;
     auto worker = [&] {
       for (size_t i = next++; i < o->files.size(); i = next++) {
-        outcomes[i] = replayOne(o->files[i], o->scenario, o->force);
+        outcomes[i] = replayOne(o->files[i], o->scenario, o->force, o->snapshots);
         size_t d = ++done;
         if (progress) std::fprintf(stderr, "\rreplaying %zu/%zu", d, o->files.size());
       }
@@ -117,13 +144,14 @@ Runner addReplayCommand(CLI::App& app) {
 
     int exitCode = 0;
     auto worse = [](int a, int b) {
-      auto rank = [](int c) { return c == 3 ? 4 : c == 2 ? 3 : c == 1 ? 2 : 1; };
+      auto rank = [](int c) { return c == 4 ? 5 : c == 3 ? 4 : c == 2 ? 3 : c == 1 ? 2 : 1; };
       return rank(b) > rank(a) ? b : a;
     };
     nlohmann::json out = nlohmann::json::array();
     for (const Outcome& oc : outcomes) {
       const auto& r = oc.result;
       exitCode = worse(exitCode, r.exitCode());
+      if (oc.snapshotFailed) exitCode = worse(exitCode, 4);
       for (const auto& w : r.warnings) std::fprintf(stderr, "%s: warning: %s\n", oc.file.c_str(), w.c_str());
       if (r.damage) std::fprintf(stderr, "%s\n", r.damage->toString().c_str());
       if (r.error) std::fprintf(stderr, "%s\n", r.error->toString().c_str());
@@ -144,6 +172,7 @@ Runner addReplayCommand(CLI::App& app) {
         j["final_state_hash"] = r.report->finalStateHash;
       }
       if (r.error) j["error"] = r.error->toString();
+      if (!o->snapshots.empty()) j["snapshots"] = oc.snapshots;
       if (r.damage) j["damage"] = r.damage->toString();
       out.push_back(j);
       if (!o->json) {

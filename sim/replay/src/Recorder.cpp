@@ -136,6 +136,7 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   session::Session& session = *built.value();
   scoring::Scorer scorer(scenario, session.world(), name);
   session.addListener(&scorer);
+  if (options.listener) session.addListener(options.listener);
   size_t next = 0;  // next recorded checkpoint to compare
   for (const physics::InputFrame& frame : rec.frames) {
     session.step(frame);

@@ -68,6 +68,8 @@ struct ReplayResult {
 
 struct ReplayOptions {
   bool force = false;  // replay against a scenario whose content hash differs
+  // Also told of every replayed tick (after scoring), e.g. to draw snapshots; may be null.
+  session::SessionListener* listener = nullptr;
 };
 
 ReplayResult replayRecording(const RecordingContents& recording, const scenario::ScenarioDesc& scenario,
