@@ -10,7 +10,7 @@ preset="${1:-dev}"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers glslc libimgui-dev libstb-dev xvfb xauth
-  libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1
+  libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -230,9 +230,17 @@ struct Registry {
   std::string pngDir;
   bool fast = false;
 
-  Registry() {
+  Registry() { configure(); }
+
+  // Reads the environment again (each xrCreateInstance): tests in one process may change it.
+  void configure() {
+    script = Script{};
+    if (log) std::fclose(log);
+    log = nullptr;
+    pngDir.clear();
+    fast = false;
     if (const char* s = std::getenv("TROCAR_XR_TEST_SCRIPT")) script.load(s);
-    if (const char* l = std::getenv("TROCAR_XR_TEST_LOG")) log = std::fopen(l, "w");
+    if (const char* l = std::getenv("TROCAR_XR_TEST_LOG")) log = std::fopen(l, "a");
     if (const char* p = std::getenv("TROCAR_XR_TEST_PNG_DIR")) pngDir = p;
     if (const char* f = std::getenv("TROCAR_XR_TEST_FAST")) fast = std::string(f) == "1";
   }
@@ -490,6 +498,10 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateInstance(const XrInstanceCreateInfo* info
     inst->extensions.emplace_back(info->enabledExtensionNames[i]);
   }
   if (XR_VERSION_MAJOR(info->applicationInfo.apiVersion) != 1) return XR_ERROR_API_VERSION_UNSUPPORTED;
+  if (reg().instances.empty()) {
+    reg().configure();
+    reg().events.clear();
+  }
   *out = reinterpret_cast<XrInstance>(inst.get());
   reg().instances.insert(inst.release());
   logLine("instance created");

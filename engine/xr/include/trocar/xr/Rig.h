@@ -72,6 +72,9 @@ class Rig {
   // Ask the rig to end the session (OpenXR: xrRequestExitSession); beginFrame reports running
   // = false once it has ended.
   virtual void requestExit() = 0;
+  // Releases everything that lives on the Vulkan device (sessions, swapchains, surfaces); call
+  // before the Context is destroyed. Safe to call twice.
+  virtual void stop() = 0;
 };
 
 }  // namespace trocar::xr
