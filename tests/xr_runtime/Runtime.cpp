@@ -1082,7 +1082,15 @@ XRAPI_ATTR XrResult XRAPI_CALL rtWaitFrame(XrSession session, const XrFrameWaitI
     if (!s) return XR_ERROR_HANDLE_INVALID;
     if (!s->running) return XR_ERROR_SESSION_NOT_RUNNING;
     if (s->waitedFrames > 0) return XR_ERROR_CALL_ORDER_INVALID;  // this runtime allows one frame in flight
+    // The next display refresh: one period on, or (when the app is slower than the display)
+    // the first refresh after now, as a real compositor would schedule it.
     s->displayTimeNs += kFramePeriodNs;
+    if (!reg().fast) {
+      const int64_t now = nowNs();
+      if (s->displayTimeNs < now + kFramePeriodNs) {
+        s->displayTimeNs += ((now + kFramePeriodNs - s->displayTimeNs) / kFramePeriodNs + 1) * kFramePeriodNs;
+      }
+    }
     if (s->beginTimeNs < 0) s->beginTimeNs = s->displayTimeNs;
     s->waitedFrames++;
     state->predictedDisplayTime = s->displayTimeNs;

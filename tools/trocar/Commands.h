@@ -27,6 +27,8 @@ Runner addValidateCommand(CLI::App& app);
 Runner addImportCommand(CLI::App& app);
 // Adds `replay FILE... [--scenario] [--report] [--html] [--junit] [--jobs] [--json] [--force]`.
 Runner addReplayCommand(CLI::App& app);
+// Adds `run [SCENARIO] [--rig] [--record|--no-record] [--duration] ...` (Run.cpp).
+Runner addRunCommand(CLI::App& app);
 // Adds `record SCENARIO --timeline T --out F`.
 Runner addRecordCommand(CLI::App& app);
 

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("import"), import});
   auto replay = trocar::cli::addReplayCommand(app);
   commands.push_back({app.get_subcommand("replay"), replay});
+  auto run = trocar::cli::addRunCommand(app);
+  commands.push_back({app.get_subcommand("run"), run});
   auto record = trocar::cli::addRecordCommand(app);
   commands.push_back({app.get_subcommand("record"), record});
 

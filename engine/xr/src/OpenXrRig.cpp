@@ -9,6 +9,7 @@
 #include <openxr/openxr_platform.h>
 
 #include <array>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -314,6 +315,9 @@ OpenXrRig::~OpenXrRig() = default;
 Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& settings) {
   auto s = std::make_unique<State>();
   s->settings = settings;
+  // The loader prints its own errors to stderr when no runtime is installed; the caller turns
+  // our Error into one line instead (XR_LOADER_DEBUG set by the user still wins).
+  setenv("XR_LOADER_DEBUG", "none", 0);
   const char* extensions[] = {XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME};
   XrInstanceCreateInfo create{XR_TYPE_INSTANCE_CREATE_INFO};
   std::strncpy(create.applicationInfo.applicationName, settings.applicationName.c_str(),
@@ -624,6 +628,13 @@ Result<void> OpenXrRig::endFrame() {
 void OpenXrRig::applyHaptic(HandSide hand, const HapticPulse& pulse) {
   State& s = *mState;
   if (!s.sessionRunning || s.state != XR_SESSION_STATE_FOCUSED) return;
+  if (pulse.amplitude <= 0.0f || pulse.durationS <= 0.0) {
+    XrHapticActionInfo stop{XR_TYPE_HAPTIC_ACTION_INFO};
+    stop.action = s.haptic;
+    stop.subactionPath = s.handPaths[static_cast<size_t>(hand)];
+    xrStopHapticFeedback(s.session, &stop);
+    return;
+  }
   XrHapticVibration vibration{XR_TYPE_HAPTIC_VIBRATION};
   vibration.amplitude = std::clamp(pulse.amplitude, 0.0f, 1.0f);
   vibration.frequency = pulse.frequencyHz > 0.0f ? pulse.frequencyHz : XR_FREQUENCY_UNSPECIFIED;

@@ -1227,6 +1227,7 @@ void World::snapshot(WorldSnapshot& out) const {
     if (!tool.present) continue;
     out.instruments[h].kind = tool.settings.spec.kind;
     out.instruments[h].tipPose = toPose(w.toolTipTransform(tool));
+    out.instruments[h].targetPose = tool.state.targetPose;
     out.instruments[h].jawAngle = tool.state.jawAngle;
   }
   out.clips.resize(w.clips.size());

@@ -216,6 +216,55 @@ Quat rotationFromDegrees(const Vec3& deg) {
 
 // ---- Parsing pieces -------------------------------------------------------------------
 
+// `feedback: {haptics: {contact: {...}, soft_hz, rigid_hz, grasp|cut|clip|warning: {...}},
+//             sounds: {enabled}, visuals: {ghost_hand, stress_tint}}`
+void parseFeedback(Ctx& ctx, const YAML::Node& f, feedback::FeedbackSettings& out) {
+  auto number = [&](const YAML::Node& parent, const char* key, float& value, double lo, double hi, const char* hint,
+                    const std::string& where) {
+    if (const YAML::Node v = parent[key]) {
+      if (auto x = ctx.number(v, where + "." + key, lo, hi, hint)) value = static_cast<float>(*x);
+    }
+  };
+  if (const YAML::Node h = f["haptics"]; h && ctx.isMap(h, "feedback.haptics")) {
+    ctx.checkKeys(h, {"contact", "soft_hz", "rigid_hz", "grasp", "cut", "clip", "warning", "warning_period_s"},
+                  "feedback.haptics");
+    if (const YAML::Node c = h["contact"]; c && ctx.isMap(c, "feedback.haptics.contact")) {
+      ctx.checkKeys(c, {"threshold_n", "max_force_n", "gamma", "gain"}, "feedback.haptics.contact");
+      const std::string w = "feedback.haptics.contact";
+      number(c, "threshold_n", out.contact.thresholdN, 0.0, 100.0, "newtons below which nothing is felt", w);
+      number(c, "max_force_n", out.contact.saturationN, 0.01, 1000.0, "newtons at which vibration is full", w);
+      number(c, "gamma", out.contact.gamma, 0.1, 5.0, "curve shape; below 1 makes light touches stronger", w);
+      number(c, "gain", out.contact.gain, 0.0, 1.0, "amplitude at full force, 0..1", w);
+      if (out.contact.saturationN <= out.contact.thresholdN) {
+        ctx.error(c, "feedback.haptics.contact.max_force_n must exceed threshold_n", "e.g. threshold_n: 0.2, max_force_n: 4");
+      }
+    }
+    number(h, "soft_hz", out.softFrequencyHz, 0.0, 1000.0, "vibration frequency on tissue, Hz", "feedback.haptics");
+    number(h, "rigid_hz", out.rigidFrequencyHz, 0.0, 1000.0, "vibration frequency on rigid objects, Hz",
+           "feedback.haptics");
+    number(h, "warning_period_s", out.warningPeriodS, 0.05, 5.0, "seconds between warning pulses", "feedback.haptics");
+    const std::pair<const char*, feedback::PulseSpec*> pulses[] = {
+        {"grasp", &out.grasp}, {"cut", &out.cut}, {"clip", &out.clip}, {"warning", &out.warning}};
+    for (const auto& [key, spec] : pulses) {
+      const YAML::Node p = h[key];
+      if (!p || !ctx.isMap(p, std::string("feedback.haptics.") + key)) continue;
+      const std::string w = std::string("feedback.haptics.") + key;
+      ctx.checkKeys(p, {"amplitude", "hz", "duration_s"}, w);
+      number(p, "amplitude", spec->amplitude, 0.0, 1.0, "0..1", w);
+      number(p, "hz", spec->frequencyHz, 0.0, 1000.0, "Hz; 0 lets the device choose", w);
+      number(p, "duration_s", spec->durationS, 0.001, 2.0, "seconds", w);
+    }
+  }
+  if (const YAML::Node v = f["visuals"]; v && ctx.isMap(v, "feedback.visuals")) {
+    ctx.checkKeys(v, {"ghost_hand", "stress_tint"}, "feedback.visuals");
+    if (const YAML::Node g = v["ghost_hand"]) out.ghostHand = ctx.boolean(g, "feedback.visuals.ghost_hand").value_or(true);
+    if (const YAML::Node t = v["stress_tint"]) out.stressTint = ctx.boolean(t, "feedback.visuals.stress_tint").value_or(true);
+  }
+  if (const YAML::Node s = f["sounds"]; s && ctx.isMap(s, "feedback.sounds")) {
+    ctx.checkKeys(s, {"enabled"}, "feedback.sounds");
+  }
+}
+
 void parseMaterial(Ctx& ctx, const YAML::Node& n, physics::Material& m) {
   if (!ctx.isMap(n, "material")) return;
   ctx.checkKeys(
@@ -1123,6 +1172,7 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
   }
   if (const YAML::Node f = root["feedback"]; f && ctx.isMap(f, "feedback")) {
     ctx.checkKeys(f, {"haptics", "sounds", "visuals"}, "feedback");
+    parseFeedback(ctx, f, out.feedback);
   }
   if (const YAML::Node h = root["head"]; h && ctx.isMap(h, "head")) {
     ctx.checkKeys(h, {"position"}, "head");

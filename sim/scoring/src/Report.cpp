@@ -31,6 +31,13 @@ struct Scorer::Impl {
   std::array<Vec3, 2> lastPlotTip{};
   std::vector<double> plotTime;
   std::array<std::vector<double>, 2> plotSpeed, plotForce;
+  feedback::FeedbackMapper feedback;
+
+  static std::vector<float> damageForces(const scenario::ScenarioDesc& s) {
+    std::vector<float> out;
+    for (const auto& t : s.tissues) out.push_back(t.settings.material.damageForceN);
+    return out;
+  }
 
   Impl(const scenario::ScenarioDesc& s, const physics::World& w, std::string rec)
       : scoring(s.scoring),
@@ -42,7 +49,8 @@ struct Scorer::Impl {
         engine(s, w),
         motion{MotionRecorder(settingsFor(s)), MotionRecorder(settingsFor(s))},
         dt(1.0 / s.tickHz),
-        plotEvery(std::max<Tick>(1, s.tickHz / 20)) {
+        plotEvery(std::max<Tick>(1, s.tickHz / 20)),
+        feedback(s.feedback, damageForces(s), s.tickHz) {
     for (const auto& step : s.checklist) weights.push_back(step.weight);
   }
 
@@ -68,10 +76,20 @@ Scorer::~Scorer() = default;
 const ChecklistEngine& Scorer::checklist() const {
   return mImpl->engine;
 }
+const feedback::FeedbackMapper& Scorer::feedback() const { return mImpl->feedback; }
 
 void Scorer::onTick(const session::TickRecord& r) {
   Impl& s = *mImpl;
+  auto doneCount = [&] {
+    uint32_t n = 0;
+    for (const StepStatus& st : s.engine.steps())
+      n += (st.state == StepState::kDone || st.state == StepState::kDoneOutOfOrder) ? 1u : 0u;
+    return n;
+  };
+  const uint32_t doneBefore = doneCount();
+  const bool failedBefore = s.engine.failed();
   s.engine.onTick(r);
+  s.feedback.onTick(*r.world, r.events, r.tick, doneCount() - doneBefore, s.engine.failed() && !failedBefore);
   s.now = r.world->clock().secondsAt(r.tick);
   for (const auto& e : r.events) {
     if (e.kind == EventKind::kDamage) ++s.damageEvents;
@@ -113,6 +131,7 @@ double scale(double value, double expert, double novice) {
 ScoreReport Scorer::report(const physics::World& world) const {
   const Impl& s = *mImpl;
   ScoreReport r;
+  r.feedback = s.feedback.summary();
   r.scenarioId = s.id;
   r.scenarioTitle = s.title;
   r.contentHash = s.contentHash;
@@ -278,6 +297,17 @@ std::string svgPlot(const std::string& title, const std::string& unit, const std
 
 }  // namespace
 
+nlohmann::json feedbackJson(const feedback::FeedbackSummary& f) {
+  nlohmann::json sounds = nlohmann::json::object();
+  for (const auto& [name, count] : f.soundCues) sounds[name] = count;
+  auto hands = [](const auto& v) { return nlohmann::json{{"left", v[0]}, {"right", v[1]}}; };
+  return {{"haptic_pulses", hands(f.hapticPulses)},
+          {"vibration_seconds", hands(f.vibrationSeconds)},
+          {"peak_amplitude", hands(f.peakAmplitude)},
+          {"excessive_force_seconds", hands(f.excessiveForceSeconds)},
+          {"sound_cues", sounds}};
+}
+
 std::string toJson(const ScoreReport& r) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps) {
@@ -324,6 +354,7 @@ std::string toJson(const ScoreReport& r) {
         {"time_and_motion", r.osats.timeAndMotion},
         {"instrument_handling", r.osats.instrumentHandling},
         {"flow", r.osats.flow}}},
+      {"feedback", feedbackJson(r.feedback)},
       {"final_state_hash", r.finalStateHash}};
   return j.dump(2) + "\n";
 }

@@ -133,6 +133,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   wants.push_back({&m.clip, render::makeBox({0.0007f, 0.0007f, 0.004f})});
   wants.push_back({&m.zone, render::makeBox({0.5f, 0.5f, 0.5f})});
   wants.push_back({&m.port, render::makeCylinder(0.006f, 0.012f, 16)});
+  wants.push_back({&m.ghost, render::makeSphere(0.0025f, 12)});
   for (Want& w : wants) {
     auto id = mesh(w.data);
     if (!id) return id.error();
@@ -140,6 +141,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   }
 
   const float table = scenario.tableHeight;
+  p->mGhostHand = scenario.feedback.ghostHand;
   p->mStatic.push_back({m.floor, translate({0.0f, -0.005f, 0.0f}), plastic({0.28f, 0.28f, 0.30f}, 0.9f)});
   p->mStatic.push_back({m.table, translate({0.0f, table - 0.02f, -0.45f}), plastic({0.40f, 0.42f, 0.45f}, 0.7f)});
 
@@ -213,7 +215,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
     mat.wetness = t.appearance.wetness;
     mat.roughness = t.appearance.look == scenario::TissueLook::kFabric ? 0.9f : 0.35f;
     mat.wrap = t.appearance.look == scenario::TissueLook::kFabric ? 0.3f : 0.6f;
-    mat.damageStrength = 0.85f;
+    mat.damageStrength = scenario.feedback.stressTint ? 0.85f : 0.0f;
     if (!t.markings.empty()) {  // one ring per tissue is drawn (the shader's budget)
       mat.markingCenter = t.markings.front().center;
       mat.markingRadius = t.markings.front().radius;
@@ -297,6 +299,14 @@ void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool, std:
   }
 }
 
+void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
+  if (!scene.endoscope) return;
+  scene.views[0] = scene.endoscope->camera;
+  scene.clearColor = scene.endoscope->clearColor;
+  scene.endoscope.reset();
+  std::erase_if(scene.draws, [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });
+}
+
 void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out) {
   out.draws = mStatic;
   out.updates.clear();
@@ -305,7 +315,14 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     out.draws.push_back({mRigidMeshes[i], toMatrix(snapshot.rigids[i]), mRigidMaterials[i]});
   }
   for (const physics::InstrumentSnapshot& tool : snapshot.instruments) {
-    if (tool.present) addInstrument(tool, out.draws);
+    if (!tool.present) continue;
+    addInstrument(tool, out.draws);
+    // Pseudo-haptics: the tool stays where the tissue holds it; a small ghost marks where the
+    // hand has gone, so the trainee sees how hard they are pushing.
+    if (mGhostHand && glm::length(tool.targetPose.position - tool.tipPose.position) > 0.003f) {
+      render::Material ghost = plastic({0.55f, 0.80f, 1.0f}, 0.3f);
+      out.draws.push_back({mMeshes.ghost, toMatrix({tool.targetPose.position, Quat(1, 0, 0, 0)}), ghost});
+    }
   }
   for (const physics::ClipSnapshot& clip : snapshot.clips) {
     out.draws.push_back({mMeshes.clip, toMatrix(clip.pose), metal({0.70f, 0.70f, 0.74f}, 0.3f)});

@@ -44,6 +44,9 @@ class ScenePresenter {
   void buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out);
 
   bool laparoscopic() const { return mLaparoscopic; }
+  // Turns a built frame into the endoscope's own picture (monitor image, replay snapshots,
+  // desktop laparoscopic view): its camera as views[0], no room, no endoscope pass.
+  static void showEndoscopeOnly(render::FrameScene& scene);
   // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
   Vec3 monitorCenter() const { return mMonitorCenter; }
 
@@ -62,7 +65,7 @@ class ScenePresenter {
   };
   struct Meshes {
     render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip, zone,
-        port;
+        port, ghost;
   };
 
   ScenePresenter() = default;
@@ -75,6 +78,7 @@ class ScenePresenter {
   std::vector<render::Material> mRigidMaterials;
   std::vector<TissueView> mTissues;
   bool mLaparoscopic = false;
+  bool mGhostHand = true;
   std::optional<render::Endoscope> mEndoscope;
   Vec3 mMonitorCenter{0.0f};
 };

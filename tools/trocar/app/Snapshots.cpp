@@ -73,11 +73,7 @@ Result<void> SnapshotWriter::write(const physics::World& world, const Pose& head
   s.presenter->buildFrame(s.snapshot, scene);
   const VkExtent2D extent = s.target->extent();
   if (s.laparoscopic && scene.endoscope) {
-    // The monitor's picture itself: the endoscope's view, without the room.
-    scene.views[0] = scene.endoscope->camera;
-    scene.clearColor = scene.endoscope->clearColor;
-    scene.endoscope.reset();
-    std::erase_if(scene.draws, [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });
+    ScenePresenter::showEndoscopeOnly(scene);  // the monitor's picture itself
   } else {
     scene.views[0] = monoView(head, 1.0f, static_cast<float>(extent.width) / static_cast<float>(extent.height));
   }

@@ -45,6 +45,9 @@ struct RigFrame {
   Pose head;
   std::array<EyeView, 2> eyes{};
   std::array<HandState, 2> hands{};
+  bool pauseToggled = false;  // the trainee asked to pause or resume (desktop: P)
+  // The main view is the endoscope's own picture (a desktop laparoscopic run), not the room.
+  bool endoscopeView = false;
 };
 
 struct HapticPulse {
@@ -68,10 +71,14 @@ class Rig {
   virtual render::RenderTarget* target() = 0;
   // Hands the drawn frame to the display (after the renderer submitted it).
   virtual Result<void> endFrame() = 0;
+  // A pulse; amplitude 0 (or duration 0) stops any vibration on that hand now.
   virtual void applyHaptic(HandSide hand, const HapticPulse& pulse) = 0;
   // Ask the rig to end the session (OpenXR: xrRequestExitSession); beginFrame reports running
   // = false once it has ended.
   virtual void requestExit() = 0;
+  // Issues ImGui calls for rig-specific help or gauges, inside the frame's ImGui frame (desktop
+  // overlay). Default: nothing.
+  virtual void drawUi() {}
   // Releases everything that lives on the Vulkan device (sessions, swapchains, surfaces); call
   // before the Context is destroyed. Safe to call twice.
   virtual void stop() = 0;

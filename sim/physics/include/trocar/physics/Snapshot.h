@@ -27,6 +27,7 @@ struct InstrumentSnapshot {
   bool present = false;
   instruments::InstrumentKind kind = instruments::InstrumentKind::kGrasper;
   Pose tipPose;
+  Pose targetPose;  // where the hand wants the tip (differs while the tissue holds the tool back)
   float jawAngle = 0.0f;
 };
 

@@ -8,6 +8,7 @@
 
 #include <trocar/core/Hash.h>
 #include <trocar/core/Result.h>
+#include <trocar/feedback/Feedback.h>
 #include <trocar/physics/Types.h>
 #include <trocar/scenario/Expression.h>
 #include <trocar/session/Session.h>
@@ -126,6 +127,7 @@ struct ScenarioDesc {
   std::vector<ChecklistStep> checklist;
   std::vector<ErrorRule> errors;
   ScoringDesc scoring;
+  feedback::FeedbackSettings feedback;  // the `feedback:` section, defaults where silent
   Pose head{{0.0f, 1.7f, 0.3f}, Quat(1, 0, 0, 0)};
   float tableHeight = 0.9f;
 };

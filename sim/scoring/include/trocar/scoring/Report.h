@@ -10,6 +10,7 @@
 //         speed and force over time
 
 #include <trocar/core/Result.h>
+#include <trocar/feedback/Feedback.h>
 #include <trocar/scoring/Checklist.h>
 #include <trocar/scoring/Metrics.h>
 
@@ -54,6 +55,7 @@ struct ScoreReport {
   // Plot series (sampled at 20 Hz): time, tip speed per hand, force per hand.
   std::vector<double> plotTime;
   std::array<std::vector<double>, 2> plotSpeed, plotForce;
+  feedback::FeedbackSummary feedback;  // the cue stream the trainee was given (haptics, sounds)
 };
 
 class Scorer : public session::SessionListener {
@@ -62,6 +64,8 @@ class Scorer : public session::SessionListener {
   ~Scorer() override;
   void onTick(const session::TickRecord& record) override;
   const ChecklistEngine& checklist() const;
+  // Haptic and sound cues from the same ticks (deterministic, so replays reproduce them).
+  const feedback::FeedbackMapper& feedback() const;
   // The report after the last tick so far (callable repeatedly).
   ScoreReport report(const physics::World& world) const;
 

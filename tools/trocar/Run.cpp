@@ -1,0 +1,245 @@
+// `trocar run [SCENARIO]`: the trainee application. OpenXR headset, desktop window, or headless
+// (a bot drives the hands); records every run by default and prints the score.
+
+#include "Commands.h"
+#include "DesktopRig.h"
+#include "LiveSession.h"
+
+#include <trocar/core/File.h>
+#include <trocar/core/Log.h>
+#include <trocar/scoring/Report.h>
+#include <trocar/xr/OpenXrRig.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace trocar::cli {
+namespace {
+
+std::atomic<bool> gStop{false};
+extern "C" void onSignal(int) { gStop.store(true); }
+
+// The built-in default scenario, found next to the data or the source tree.
+std::filesystem::path defaultScenario() {
+  const std::filesystem::path rel = "scenarios/fls-pattern-cutting/scenario.yaml";
+  std::vector<std::filesystem::path> candidates;
+  if (const char* d = std::getenv("TROCAR_DATA_DIR")) candidates.push_back(std::filesystem::path(d) / rel);
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      candidates.push_back(dir / rel);
+    }
+  }
+  candidates.push_back(rel);
+  for (const auto& c : candidates) {
+    if (std::filesystem::exists(c, ec)) return c;
+  }
+  return rel;
+}
+
+// The bot that drives a headless run: --bot, else bots/expert.yaml, else the first bot.
+std::optional<std::filesystem::path> botFor(const std::filesystem::path& scenarioFile, const std::string& explicitBot) {
+  if (!explicitBot.empty()) return explicitBot;
+  const auto dir = scenarioFile.parent_path() / "bots";
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "expert.yaml", ec)) return dir / "expert.yaml";
+  std::vector<std::filesystem::path> bots;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    if (it->path().extension() == ".yaml") bots.push_back(it->path());
+  }
+  std::sort(bots.begin(), bots.end());
+  if (bots.empty()) return std::nullopt;
+  return bots.front();
+}
+
+std::string timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y%m%d-%H%M%S", &tm);
+  return text;
+}
+
+bool displayReachable() {
+  const char* x = std::getenv("DISPLAY");
+  const char* w = std::getenv("WAYLAND_DISPLAY");
+  return (x && *x) || (w && *w);
+}
+
+}  // namespace
+
+Runner addRunCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "The trainee application: run a scenario (default: FLS pattern cutting)");
+  struct Options {
+    std::string scenario;
+    std::string rig = "auto";
+    std::string record;
+    bool noRecord = false;
+    double duration = 0.0;
+    std::string trainee = "anonymous";
+    std::string bot;
+    bool realtime = false;
+    std::string screenshot;
+    std::string gpu;
+    bool validation = false;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("SCENARIO", o->scenario, "Scenario file (default: the built-in FLS pattern cutting)");
+  cmd->add_option("--rig", o->rig, "auto (headset, else window, else headless), openxr, desktop or headless")
+      ->check(CLI::IsMember({"auto", "openxr", "desktop", "headless"}));
+  cmd->add_option("--record", o->record, "Recording file (default: a timestamped .trec in the data directory)");
+  cmd->add_flag("--no-record", o->noRecord, "Do not record this run");
+  cmd->add_option("--duration", o->duration, "End after this many seconds of simulated time")
+      ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--trainee", o->trainee, "Pseudonymous trainee id stored in the recording (never a name)");
+  cmd->add_option("--bot", o->bot, "Headless: the timeline that drives the hands (default: the scenario's bot)");
+  cmd->add_flag("--realtime", o->realtime, "Headless: pace the simulation in real time");
+  cmd->add_option("--screenshot", o->screenshot, "Desktop: write the last frame with its overlay to this PNG");
+  cmd->add_option("--gpu", o->gpu, "Use the Vulkan device whose name contains this");
+  cmd->add_flag("--validation", o->validation, "Enable the Vulkan validation layer");
+  cmd->add_flag("--json", o->json, "Print the outcome as one JSON object");
+  return [o]() -> int {
+    const std::filesystem::path file = o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
+    scenario::LoadResult loaded = scenario::loadScenarioFile(file);
+    if (!loaded.ok()) {
+      for (const Error& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+      if (loaded.errors.empty()) std::fprintf(stderr, "%s: cannot load the scenario\n", file.c_str());
+      return 2;
+    }
+    const scenario::ScenarioDesc& desc = *loaded.scenario;
+
+    app::LiveSettings settings;
+    settings.traineeId = o->trainee;
+    settings.durationS = o->duration;
+    settings.validation = o->validation;
+    settings.gpu = o->gpu;
+    settings.screenshot = o->screenshot;
+    if (!o->noRecord) {
+      if (!o->record.empty()) {
+        settings.recording = o->record;
+      } else {
+        const auto dir = dataDirectories().recordings;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+          std::fprintf(stderr, "error: cannot create %s: %s (hint: set TROCAR_DATA_DIR or pass --record)\n",
+                       dir.c_str(), ec.message().c_str());
+          return 4;
+        }
+        settings.recording = dir / (desc.id + "-" + timestamp() + ".trec");
+      }
+    }
+
+    // Choose the rig.
+    std::unique_ptr<xr::Rig> rig;
+    std::string rigKind = o->rig;
+    if (rigKind == "auto" || rigKind == "openxr") {
+      auto openxr = xr::OpenXrRig::create();
+      if (openxr) {
+        rig = std::move(openxr.value());
+        rigKind = "openxr";
+      } else if (rigKind == "openxr") {
+        std::fprintf(stderr, "%s\n", openxr.error().toString().c_str());
+        return 2;
+      } else {
+        TROCAR_LOG_INFO("no headset: %s", openxr.error().message.c_str());
+      }
+    }
+    if (!rig && (rigKind == "auto" || rigKind == "desktop")) {
+      if (rigKind == "auto" && !displayReachable()) {
+        rigKind = "headless";
+      } else {
+        app::DesktopSettings ds;
+        auto desktop = app::DesktopRig::create(desc, ds);
+        if (desktop) {
+          rig = std::move(desktop.value());
+          rigKind = "desktop";
+        } else if (rigKind == "desktop") {
+          std::fprintf(stderr, "%s\n", desktop.error().toString().c_str());
+          return 2;
+        } else {
+          rigKind = "headless";
+        }
+      }
+    }
+    if (o->rig == "auto") {
+      std::fprintf(stderr, "rig: %s%s\n", rigKind.c_str(),
+                   rigKind == "headless" ? " (no headset, no display: a bot plays the scenario)" : "");
+    }
+
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    if (!settings.recording.empty()) std::fprintf(stderr, "recording to %s\n", settings.recording.c_str());
+
+    Result<app::LiveOutcome> outcome = makeError(ErrorCode::kUnavailable, "no rig");
+    if (rig) {
+      outcome = app::runLive(desc, *rig, settings, gStop);
+    } else {
+      const auto botFile = botFor(file, o->bot);
+      if (!botFile) {
+        std::fprintf(stderr,
+                     "error: %s has no bot to play it headless (hint: pass --bot TIMELINE.yaml, or run with a "
+                     "display: --rig desktop)\n",
+                     file.c_str());
+        return 2;
+      }
+      auto bot = replay::loadTimeline(*botFile);
+      if (!bot) {
+        std::fprintf(stderr, "%s\n", bot.error().toString().c_str());
+        return 2;
+      }
+      std::fprintf(stderr, "bot: %s\n", botFile->c_str());
+      outcome = app::runHeadless(desc, bot.value(), settings, o->realtime, gStop);
+    }
+    if (!outcome) {
+      std::fprintf(stderr, "%s\n", outcome.error().toString().c_str());
+      return outcome.error().code == ErrorCode::kInvalidInput ? 2 : 4;
+    }
+    const app::LiveOutcome& out = outcome.value();
+    const scoring::ScoreReport& report = out.report;
+    std::filesystem::path json, html, junit;
+    if (!settings.recording.empty()) {
+      auto base = settings.recording;
+      json = std::filesystem::path(base).replace_extension(".json");
+      html = std::filesystem::path(base).replace_extension(".html");
+      junit = std::filesystem::path(base).replace_extension(".junit.xml");
+      if (auto w = scoring::writeReports(report, json, junit, html); !w) {
+        std::fprintf(stderr, "%s\n", w.error().toString().c_str());
+      }
+    }
+    if (o->json) {
+      nlohmann::json j{{"scenario", desc.id},       {"rig", out.rigName},         {"ticks", out.ticks},
+                       {"frames", out.frames},      {"score", report.score},      {"pass_score", report.passScore},
+                       {"passed", report.passed},   {"interrupted", out.interrupted},
+                       {"max_lag_s", out.maxLagS},  {"final_state_hash", report.finalStateHash},
+                       {"recording", settings.recording.string()}, {"report", json.string()}};
+      std::cout << j.dump(2) << std::endl;
+    } else {
+      std::printf("%s on %s: %.1f s%s\n", desc.title.c_str(), out.rigName.c_str(),
+                  static_cast<double>(out.ticks) / desc.tickHz, out.interrupted ? " (stopped early)" : "");
+      for (const scoring::StepStatus& s : report.steps) {
+        std::printf("  [%s] %s\n", scoring::toString(s.state), s.title.c_str());
+      }
+      std::printf("score %.1f (pass mark %.1f): %s\n", report.score, report.passScore,
+                  report.passed ? "PASSED" : "below the pass mark");
+      if (!settings.recording.empty()) {
+        std::printf("recording: %s\nreport:    %s\n", settings.recording.c_str(), html.c_str());
+      }
+      if (out.maxLagS > 0.1) std::printf("note: the simulation fell up to %.2f s behind real time\n", out.maxLagS);
+    }
+    return 0;
+  };
+}
+
+}  // namespace trocar::cli

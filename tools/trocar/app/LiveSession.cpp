@@ -1,0 +1,425 @@
+#include "LiveSession.h"
+
+#include "ScenePresenter.h"
+
+#include <trocar/core/Log.h>
+#include <trocar/core/Version.h>
+#include <trocar/render/Image.h>
+#include <trocar/render/Renderer.h>
+#include <trocar/replay/Recorder.h>
+#include <trocar/ui/TrainingPanel.h>
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace trocar::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kPublishPeriodS = 1.0 / 240.0;  // snapshots for the display, sim time
+
+ui::StepState toUi(scoring::StepState s) {
+  switch (s) {
+    case scoring::StepState::kPending: return ui::StepState::kPending;
+    case scoring::StepState::kActive: return ui::StepState::kNext;
+    case scoring::StepState::kDone:
+    case scoring::StepState::kDoneOutOfOrder: return ui::StepState::kDone;
+    case scoring::StepState::kFailed: return ui::StepState::kFailed;
+  }
+  return ui::StepState::kPending;
+}
+
+ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double simT) {
+  ui::PanelState p;
+  p.title = scenario.title;
+  p.prompt = scorer.checklist().prompt();
+  p.elapsedS = simT;
+  p.limitS = scenario.timeLimitS;
+  for (const scoring::StepStatus& s : scorer.checklist().steps()) p.steps.push_back({s.title, toUi(s.state)});
+  return p;
+}
+
+// Everything a run owns in the simulation: the session, its recorder and its scorer.
+struct Core {
+  std::unique_ptr<session::Session> session;
+  std::unique_ptr<replay::Recorder> recorder;
+  std::unique_ptr<scoring::Scorer> scorer;
+};
+
+Result<Core> buildCore(const scenario::ScenarioDesc& scenario, const LiveSettings& settings) {
+  Core core;
+  auto built = scenario::buildSession(scenario);
+  if (!built) return built.error();
+  core.session = std::move(built.value());
+  if (!settings.recording.empty()) {
+    replay::RecordingHeader h;
+    h.buildId = buildId();
+    h.scenarioId = scenario.id;
+    h.scenarioHash = scenario.contentHash;
+    h.tickHz = scenario.tickHz;
+    h.traineeId = settings.traineeId;
+    h.startTimeUnix =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto recorder = replay::Recorder::create(settings.recording, h);
+    if (!recorder) return recorder.error();
+    core.recorder = std::move(recorder.value());
+    core.session->addListener(core.recorder.get());
+  }
+  core.scorer = std::make_unique<scoring::Scorer>(scenario, core.session->world(), settings.recording.string());
+  core.session->addListener(core.scorer.get());
+  return core;
+}
+
+// Ends the run: the report, and the recording's footer (so it is complete and replayable).
+Result<scoring::ScoreReport> finishCore(Core& core) {
+  scoring::ScoreReport report = core.scorer->report(core.session->world());
+  if (core.recorder) {
+    char summary[128];
+    std::snprintf(summary, sizeof(summary), "score %.2f, %s", report.score, report.passed ? "passed" : "not passed");
+    TROCAR_TRY(core.recorder->finish({core.session->tick(), core.session->world().stateHash(), summary}));
+  }
+  return report;
+}
+
+bool runOver(const scenario::ScenarioDesc& scenario, const LiveSettings& settings, const Core& core) {
+  const double t = core.session->timeSeconds();
+  if (settings.durationS > 0.0 && t >= settings.durationS) return true;
+  if (t >= scenario.timeLimitS) return true;
+  return core.scorer->checklist().complete() || core.scorer->checklist().failed();
+}
+
+// Where the simulation and the display meet. The sim publishes; the display takes.
+class Exchange {
+ public:
+  void publish(const physics::World& world, double t, ui::PanelState panel, const feedback::CueState& cues) {
+    std::lock_guard lock(mMutex);
+    std::swap(mPrev, mLatest);
+    mPrevT = mLatestT;
+    world.snapshot(mLatest);
+    mLatestT = t;
+    mPanel = std::move(panel);
+    mCues = cues;
+  }
+  feedback::CueState cues() {
+    std::lock_guard lock(mMutex);
+    return mCues;
+  }
+  // The snapshot at sim time t (interpolated between the last two), and the panel.
+  void take(double t, physics::WorldSnapshot& out, ui::PanelState& panel) {
+    std::lock_guard lock(mMutex);
+    panel = mPanel;
+    if (mPrevT < 0.0 || mLatestT <= mPrevT) {
+      out = mLatest;
+      return;
+    }
+    const float alpha = static_cast<float>(std::clamp((t - mPrevT) / (mLatestT - mPrevT), 0.0, 1.0));
+    interpolateSnapshot(mPrev, mLatest, alpha, out);
+  }
+  double latestTime() {
+    std::lock_guard lock(mMutex);
+    return mLatestT;
+  }
+  void setInput(const physics::InputFrame& in) {
+    std::lock_guard lock(mMutex);
+    mInput = in;
+  }
+  physics::InputFrame input() {
+    std::lock_guard lock(mMutex);
+    return mInput;
+  }
+
+ private:
+  std::mutex mMutex;
+  physics::WorldSnapshot mPrev, mLatest;
+  double mPrevT = -1.0;
+  double mLatestT = -1.0;
+  ui::PanelState mPanel;
+  feedback::CueState mCues;
+  physics::InputFrame mInput;
+};
+
+// Sends the cues to the rig once per display frame: event pulses as they are, continuous
+// vibration as pulses two frames long (so it is seamless while contact lasts), and a stop as
+// soon as it ends (so it ends within a frame).
+class HapticSender {
+ public:
+  void send(xr::Rig& rig, const feedback::CueState& cues, double framePeriodS) {
+    for (size_t h = 0; h < 2; ++h) {
+      const feedback::HandCue& cue = cues.hands[h];
+      const auto hand = static_cast<xr::HandSide>(h);
+      if (cue.eventSerial > mSerial[h]) {
+        mSerial[h] = cue.eventSerial;
+        rig.applyHaptic(hand, {cue.event.amplitude, cue.event.frequencyHz, cue.event.durationS});
+        mVibrating[h] = true;
+      } else if (cue.amplitude > 0.0f) {
+        rig.applyHaptic(hand, {cue.amplitude, cue.frequencyHz, 2.0 * framePeriodS});
+        mVibrating[h] = true;
+      } else if (mVibrating[h]) {
+        rig.applyHaptic(hand, {0.0f, 0.0f, 0.0});  // stop now
+        mVibrating[h] = false;
+      }
+    }
+  }
+
+ private:
+  std::array<uint64_t, 2> mSerial{};
+  std::array<bool, 2> mVibrating{};
+};
+
+physics::InputFrame inputFrom(const xr::RigFrame& frame) {
+  physics::InputFrame in;
+  in.head = frame.head;
+  for (size_t h = 0; h < 2; ++h) {
+    const xr::HandState& s = frame.hands[h];
+    physics::HandInput& hand = in.hands[h];
+    hand.pose = s.grip;
+    hand.trigger = s.trigger;
+    hand.grip = s.squeeze;
+    hand.buttons = (s.primary ? 1u : 0u) | (s.secondary ? 2u : 0u) | (s.menu ? 4u : 0u);
+    hand.tracked = s.tracked;
+  }
+  return in;
+}
+
+// The VR panel hangs left of the starting head, turned towards it, a little below eye level.
+Mat4 panelPlacement(const Pose& head) {
+  const Quat turn = glm::angleAxis(0.6f, Vec3(0.0f, 1.0f, 0.0f));
+  Mat4 m = glm::mat4_cast(turn);
+  m[3] = Vec4(head.position + Vec3(-0.45f, -0.2f, -0.5f), 1.0f);
+  return m;
+}
+
+}  // namespace
+
+void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
+                         physics::WorldSnapshot& out) {
+  out = b;
+  if (a.tissues.size() == b.tissues.size()) {
+    for (size_t i = 0; i < b.tissues.size(); ++i) {
+      const auto& ta = a.tissues[i];
+      auto& to = out.tissues[i];
+      if (ta.topologyVersion != to.topologyVersion || ta.positions.size() != to.positions.size()) continue;
+      for (size_t n = 0; n < to.positions.size(); ++n) to.positions[n] = glm::mix(ta.positions[n], to.positions[n], t);
+    }
+  }
+  if (a.rigids.size() == b.rigids.size()) {
+    for (size_t i = 0; i < b.rigids.size(); ++i) out.rigids[i] = interpolate(a.rigids[i], b.rigids[i], t);
+  }
+  for (size_t h = 0; h < out.instruments.size(); ++h) {
+    if (a.instruments[h].present && b.instruments[h].present) {
+      out.instruments[h].tipPose = interpolate(a.instruments[h].tipPose, b.instruments[h].tipPose, t);
+      out.instruments[h].jawAngle = glm::mix(a.instruments[h].jawAngle, b.instruments[h].jawAngle, t);
+    }
+  }
+}
+
+Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig, const LiveSettings& settings,
+                            const std::atomic<bool>& stop) {
+  LiveOutcome outcome;
+  outcome.rigName = rig.name();
+  auto core = buildCore(scenario, settings);
+  if (!core) return core.error();
+  Core& c = core.value();
+
+  render::ContextSettings cs;
+  cs.validation = settings.validation;
+  cs.gpuName = settings.gpu;
+  rig.configureContext(cs);
+  auto ctx = render::Context::create(cs);
+  if (!ctx) return ctx.error();
+  auto renderer = render::Renderer::create(*ctx.value());
+  if (!renderer) return renderer.error();
+  render::Renderer& r = *renderer.value();
+  if (auto started = rig.start(*ctx.value()); !started) return started.error();
+  auto presenter = ScenePresenter::create(r, scenario);
+  if (!presenter) return presenter.error();
+  auto panelQuad = r.createMesh(render::makeQuad(0.40f, 0.30f));
+  if (!panelQuad) return panelQuad.error();
+
+  Exchange exchange;
+  exchange.publish(c.session->world(), 0.0, panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
+  std::atomic<bool> simStop{false};
+  std::atomic<bool> simDone{false};
+  std::atomic<bool> paused{false};
+  std::atomic<double> maxLag{0.0};
+  const double dt = 1.0 / static_cast<double>(scenario.tickHz);
+  const Clock::time_point start = Clock::now();
+
+  std::thread sim([&] {
+    Clock::time_point origin = start;  // real time of tick 0; moved forward while paused
+    Clock::time_point lastWarning = start;
+    double nextPublish = kPublishPeriodS;
+    while (!simStop.load()) {
+      if (runOver(scenario, settings, c)) break;
+      if (paused.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        origin += std::chrono::milliseconds(5);
+        continue;
+      }
+      const auto due = origin + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(static_cast<double>(c.session->tick() + 1) * dt));
+      const auto now = Clock::now();
+      if (now < due) {
+        std::this_thread::sleep_until(due);
+      } else {
+        const double lag = std::chrono::duration<double>(now - due).count();
+        if (lag > maxLag.load()) maxLag.store(lag);
+        if (lag > 0.1 && now - lastWarning > std::chrono::seconds(1)) {
+          TROCAR_LOG_WARN("simulation is %.2f s behind real time (this machine is too slow for %u Hz)", lag,
+                          scenario.tickHz);
+          lastWarning = now;
+        }
+      }
+      c.session->step(exchange.input());
+      const double t = c.session->timeSeconds();
+      if (t >= nextPublish) {
+        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t), c.scorer->feedback().cues());
+        nextPublish = t + kPublishPeriodS;
+      }
+    }
+    const double t = c.session->timeSeconds();
+    ui::PanelState final = panelFor(scenario, *c.scorer, t);
+    const scoring::ScoreReport report = c.scorer->report(c.session->world());
+    final.score = report.score;
+    final.passed = report.passed;
+    exchange.publish(c.session->world(), t, final, c.scorer->feedback().cues());
+    simDone.store(true);
+  });
+
+  render::UiPanel overlay;
+  overlay.overlay = true;
+  render::UiPanel vrPanel;
+  vrPanel.width = 512;
+  vrPanel.height = 384;
+  ui::PanelState panelState;
+  overlay.build = [&] {
+    ui::drawTrainingPanel(panelState, ui::PanelPlacement::kHud);
+    rig.drawUi();
+  };
+  vrPanel.build = [&] { ui::drawTrainingPanel(panelState, ui::PanelPlacement::kFillView); };
+  physics::WorldSnapshot snapshot;
+  render::FrameScene scene;
+  HapticSender haptics;
+  bool exitRequested = false;
+  std::optional<Error> failure;
+  std::optional<Pose> panelHead;
+  while (true) {
+    const bool over = simDone.load() && settings.durationS > 0.0;  // timed runs end by themselves
+    if ((stop.load() || over) && !exitRequested) {
+      rig.requestExit();
+      exitRequested = true;
+      outcome.interrupted = stop.load();
+    }
+    auto frame = rig.beginFrame();
+    if (!frame) {
+      failure = frame.error();
+      break;
+    }
+    if (!frame.value().running) {
+      outcome.interrupted = outcome.interrupted || !simDone.load();
+      break;
+    }
+    const xr::RigFrame& f = frame.value();
+    if (f.pauseToggled) paused.store(!paused.load());
+    exchange.setInput(inputFrom(f));
+    haptics.send(rig, exchange.cues(), f.periodS);
+    const double now = std::chrono::duration<double>(Clock::now() - start).count();
+    exchange.take(std::min(now - kPublishPeriodS, exchange.latestTime()), snapshot, panelState);
+    render::RenderTarget* target = rig.target();
+    if (f.shouldRender && target) {
+      presenter.value()->buildFrame(snapshot, scene);
+      const bool stereo = target->viewCount() == 2;
+      for (size_t e = 0; e < (stereo ? 2u : 1u); ++e) {
+        scene.views[e] = render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
+      }
+      if (f.endoscopeView) {
+        ScenePresenter::showEndoscopeOnly(scene);
+        scene.views[0].projection = render::projectionFromFov(f.eyes[0].fov, 0.005f, 2.0f);
+      }
+      if (stereo) {
+        if (!panelHead) panelHead = f.head;
+        render::Material screen;
+        screen.shading = render::Shading::kScreen;
+        screen.texture = render::TextureSource::kUiPanel;
+        scene.draws.push_back({panelQuad.value(), panelPlacement(*panelHead), screen, render::kInMainView});
+        scene.ui = &vrPanel;
+      } else {
+        scene.ui = &overlay;
+      }
+      auto drawn = r.drawFrame(*target, scene);
+      if (!drawn) {
+        failure = drawn.error();
+        (void)rig.endFrame();
+        break;
+      }
+    }
+    if (auto ended = rig.endFrame(); !ended) {
+      failure = ended.error();
+      break;
+    }
+    ++outcome.frames;
+  }
+  simStop.store(true);
+  sim.join();
+
+  if (!settings.screenshot.empty() && rig.target() && rig.target()->viewCount() == 1 && !failure) {
+    // The last frame again, offscreen, with its overlay.
+    render::OffscreenSettings os;
+    os.width = rig.target()->extent().width;
+    os.height = rig.target()->extent().height;
+    os.format = rig.target()->format();
+    auto shot = render::OffscreenTarget::create(*ctx.value(), os);
+    if (shot) {
+      auto drawn = r.drawFrame(*shot.value(), scene);
+      auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
+      auto written = pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
+      if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
+    }
+  }
+  r.finish();
+  rig.stop();
+  presenter.value().reset();
+  renderer.value().reset();
+  ctx.value().reset();
+
+  outcome.ticks = c.session->tick();
+  outcome.maxLagS = maxLag.load();
+  auto report = finishCore(c);
+  if (!report) return report.error();
+  outcome.report = std::move(report.value());
+  if (failure) return *failure;
+  return outcome;
+}
+
+Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, const replay::Timeline& bot,
+                                const LiveSettings& settings, bool realtime, const std::atomic<bool>& stop) {
+  LiveOutcome outcome;
+  outcome.rigName = "headless";
+  auto core = buildCore(scenario, settings);
+  if (!core) return core.error();
+  Core& c = core.value();
+  LiveSettings limits = settings;
+  if (limits.durationS <= 0.0) limits.durationS = bot.duration() + 1.0;  // the bot, then a second to settle
+  const double dt = 1.0 / static_cast<double>(scenario.tickHz);
+  const Clock::time_point start = Clock::now();
+  while (!runOver(scenario, limits, c)) {
+    if (stop.load()) {
+      outcome.interrupted = true;
+      break;
+    }
+    if (realtime) {
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                                static_cast<double>(c.session->tick() + 1) * dt)));
+    }
+    c.session->step(bot.sample(c.session->timeSeconds()));
+  }
+  outcome.ticks = c.session->tick();
+  auto report = finishCore(c);
+  if (!report) return report.error();
+  outcome.report = std::move(report.value());
+  return outcome;
+}
+
+}  // namespace trocar::app

@@ -1,0 +1,54 @@
+#pragma once
+// A trainee's run of a scenario: the simulation on its own thread at the scenario's fixed tick,
+// the rig's frame loop on the calling thread, meeting in a snapshot exchange; every consumed
+// input recorded; scored live. Also the headless variant driven by a bot timeline.
+//
+// Threads: runLive() starts the sim thread and runs the render/XR loop itself. The sim steps
+// tick k when real time reaches k * dt (catching up without skipping ticks if it falls behind,
+// and saying by how much); the loop draws the newest snapshot, interpolated between the last
+// two by display time, and hands the rig's newest input to the sim. Neither waits for the other.
+// `stop` (SIGINT, window close) ends the run cleanly: the recording gets its footer.
+
+#include <trocar/replay/Timeline.h>
+#include <trocar/scenario/Scenario.h>
+#include <trocar/scoring/Report.h>
+#include <trocar/xr/Rig.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+namespace trocar::app {
+
+struct LiveSettings {
+  std::filesystem::path recording;  // empty: not recorded
+  std::string traineeId = "anonymous";
+  double durationS = 0.0;           // 0: until the checklist ends or the scenario's time limit
+  bool validation = false;          // Vulkan validation layer
+  std::string gpu;
+  std::filesystem::path screenshot;  // desktop: the last frame with its overlay, as PNG
+};
+
+struct LiveOutcome {
+  scoring::ScoreReport report;
+  Tick ticks = 0;
+  uint64_t frames = 0;     // frames the rig displayed
+  double maxLagS = 0.0;    // largest delay of the simulation behind real time
+  bool interrupted = false;  // stopped by the user (Ctrl-C, window closed, headset removed)
+  std::string rigName;
+};
+
+Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig, const LiveSettings& settings,
+                            const std::atomic<bool>& stop);
+
+// No display: the bot's timeline drives the hands, as fast as the machine allows (or paced in
+// real time with `realtime`), nothing is drawn.
+Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, const replay::Timeline& bot,
+                                const LiveSettings& settings, bool realtime, const std::atomic<bool>& stop);
+
+// Blends two snapshots of the same world (a at time ta, b later): node positions of tissues
+// whose topology did not change, rigid, clip and instrument poses. Otherwise `out` = b.
+void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
+                         physics::WorldSnapshot& out);
+
+}  // namespace trocar::app
