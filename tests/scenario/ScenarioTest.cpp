@@ -391,3 +391,29 @@ TEST(Scenario, AppearanceIsReadAndChecked) {
 
 }  // namespace
 }  // namespace trocar::scenario
+
+namespace trocar::scenario {
+namespace {
+
+TEST(Scenario, FeedbackSectionIsReadAndChecked) {
+  LoadResult ok = load(std::string(kMinimal) +
+                       "feedback:\n"
+                       "  haptics: {contact: {touch: 0.2, threshold_n: 0.3, max_force_n: 3}, cut: {amplitude: 0.9, hz: 200}}\n"
+                       "  visuals: {ghost_hand: false}\n");
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  const feedback::FeedbackSettings& f = ok.scenario->feedback;
+  EXPECT_FLOAT_EQ(f.contact.touch, 0.2f);
+  EXPECT_FLOAT_EQ(f.contact.thresholdN, 0.3f);
+  EXPECT_FLOAT_EQ(f.contact.saturationN, 3.0f);
+  EXPECT_FLOAT_EQ(f.cut.amplitude, 0.9f);
+  EXPECT_FLOAT_EQ(f.cut.frequencyHz, 200.0f);
+  EXPECT_FALSE(f.ghostHand);
+  EXPECT_TRUE(f.stressTint);
+  expectError(load(std::string(kMinimal) + "feedback:\n  haptics: {cut: {amplitude: 2}}\n"),
+              "feedback.haptics.cut.amplitude is 2, outside [0, 1]", 17, 30);
+  expectError(load(std::string(kMinimal) + "feedback:\n  haptics: {contact: {threshold_n: 5, max_force_n: 4}}\n"),
+              "feedback.haptics.contact.max_force_n must exceed threshold_n", 17, 22);
+}
+
+}  // namespace
+}  // namespace trocar::scenario

@@ -3,6 +3,7 @@
 // requested but not drawable (no Vulkan device, unwritable folder); the worst wins.
 
 #include "Commands.h"
+#include "Paths.h"
 #include "Snapshots.h"
 
 #include <trocar/replay/Recorder.h>
@@ -26,12 +27,11 @@ struct Outcome {
   bool snapshotFailed = false;  // no renderer, or a picture could not be written (exit 4)
 };
 
-// The scenario a recording names: --scenario, else scenarios/<id>/scenario.yaml from here.
+// The scenario a recording names: --scenario, else scenarios/<id>/scenario.yaml (Paths.h).
 Result<scenario::ScenarioDesc> scenarioFor(const replay::RecordingContents& rec,
                                            const std::string& explicitPath) {
   std::filesystem::path path =
-      explicitPath.empty() ? std::filesystem::path("scenarios") / rec.header.scenarioId / "scenario.yaml"
-                           : std::filesystem::path(explicitPath);
+      explicitPath.empty() ? scenarioById(rec.header.scenarioId) : std::filesystem::path(explicitPath);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     SourceLocation where;

@@ -4,6 +4,7 @@
 #include "Commands.h"
 #include "DesktopRig.h"
 #include "LiveSession.h"
+#include "Paths.h"
 
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
@@ -27,23 +28,7 @@ std::atomic<bool> gStop{false};
 extern "C" void onSignal(int) { gStop.store(true); }
 
 // The built-in default scenario, found next to the data or the source tree.
-std::filesystem::path defaultScenario() {
-  const std::filesystem::path rel = "scenarios/fls-pattern-cutting/scenario.yaml";
-  std::vector<std::filesystem::path> candidates;
-  if (const char* d = std::getenv("TROCAR_DATA_DIR")) candidates.push_back(std::filesystem::path(d) / rel);
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-      candidates.push_back(dir / rel);
-    }
-  }
-  candidates.push_back(rel);
-  for (const auto& c : candidates) {
-    if (std::filesystem::exists(c, ec)) return c;
-  }
-  return rel;
-}
+std::filesystem::path defaultScenario() { return scenarioById("fls-pattern-cutting"); }
 
 // The bot that drives a headless run: --bot, else bots/expert.yaml, else the first bot.
 std::optional<std::filesystem::path> botFor(const std::filesystem::path& scenarioFile, const std::string& explicitBot) {

@@ -64,7 +64,7 @@ void FeedbackMapper::onTick(const physics::World& world, std::span<const physics
       continue;
     }
     const float force = glm::length(st.couplingForce);
-    cue.amplitude = vibrationAmplitude(mSettings.contact, force);
+    cue.amplitude = std::max(mSettings.contact.touch, vibrationAmplitude(mSettings.contact, force));
     cue.frequencyHz = st.touchedRigid.valid() && !st.touchedTissue.valid() ? mSettings.rigidFrequencyHz
                                                                            : mSettings.softFrequencyHz;
     // Too much force on the touched tissue: a repeating warning pulse and sound.

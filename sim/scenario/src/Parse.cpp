@@ -229,7 +229,8 @@ void parseFeedback(Ctx& ctx, const YAML::Node& f, feedback::FeedbackSettings& ou
     ctx.checkKeys(h, {"contact", "soft_hz", "rigid_hz", "grasp", "cut", "clip", "warning", "warning_period_s"},
                   "feedback.haptics");
     if (const YAML::Node c = h["contact"]; c && ctx.isMap(c, "feedback.haptics.contact")) {
-      ctx.checkKeys(c, {"threshold_n", "max_force_n", "gamma", "gain"}, "feedback.haptics.contact");
+      ctx.checkKeys(c, {"touch", "threshold_n", "max_force_n", "gamma", "gain"}, "feedback.haptics.contact");
+      number(c, "touch", out.contact.touch, 0.0, 1.0, "amplitude of any contact, 0..1", "feedback.haptics.contact");
       const std::string w = "feedback.haptics.contact";
       number(c, "threshold_n", out.contact.thresholdN, 0.0, 100.0, "newtons below which nothing is felt", w);
       number(c, "max_force_n", out.contact.saturationN, 0.01, 1000.0, "newtons at which vibration is full", w);

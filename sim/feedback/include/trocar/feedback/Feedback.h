@@ -22,8 +22,11 @@
 
 namespace trocar::feedback {
 
-// amplitude = gain * clamp((F - threshold) / (saturation - threshold), 0, 1) ^ gamma, F in N.
+// While touching: amplitude = max(touch, gain * clamp((F - threshold) / (saturation -
+// threshold), 0, 1) ^ gamma), F in N. `touch` makes any contact felt: soft tissue often
+// yields with almost no force, and a trainee must still know the tool is on it.
 struct VibrationCurve {
+  float touch = 0.12f;       // 0..1, amplitude of any contact
   float thresholdN = 0.15f;  // below: nothing (resting contact, noise)
   float saturationN = 4.0f;  // at and above: full gain
   float gamma = 0.7f;        // < 1 makes light touches noticeable
