@@ -1,0 +1,187 @@
+// `trocar run` end to end: headless with the default scenario (the README's main job), through
+// OpenXR with the test runtime (states, frames, haptics, eye images, validation layers), on a
+// desktop window under Xvfb with a screenshot, without any runtime, and interrupted by SIGINT.
+#include <trocar/render/Image.h>
+#include <trocar/test/TestSupport.h>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace trocar {
+namespace {
+
+std::string trocar(const std::string& args) { return "'" + test::trocarExecutable().string() + "' " + args; }
+
+// No display, no headset; lavapipe/validation keep a few bytes LeakSanitizer cannot name.
+const std::string kBare = "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 ";
+const std::string kRuntime = TROCAR_BUILD_DIR "/tests/xr_runtime/trocar_test_runtime.json";
+
+std::string readAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Run, HeadlessDefaultScenarioPrintsScoreAndReplaysIdentically) {
+  test::TempDir dir;
+  auto r = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() + "' " +
+                            kBare + trocar("run --json"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["rig"], "headless");
+  EXPECT_EQ(out["scenario"], "fls-pattern-cutting");
+  const std::filesystem::path rec = out["recording"].get<std::string>();
+  ASSERT_TRUE(std::filesystem::exists(rec)) << rec;
+  EXPECT_EQ(rec.parent_path(), dir / "recordings");
+  EXPECT_TRUE(std::filesystem::exists(out["report"].get<std::string>()));
+  EXPECT_NE(r.err.find("no headset, no display"), std::string::npos) << r.err;
+  // The recording replays to the same score and final state.
+  auto replay = test::runCommand(kBare + trocar("replay --json '" + rec.string() + "'"));
+  ASSERT_LE(replay.exitCode, 1) << replay.err;
+  auto rep = nlohmann::json::parse(replay.out);
+  EXPECT_EQ(rep[0]["final_state_hash"], out["final_state_hash"]);
+  EXPECT_DOUBLE_EQ(rep[0]["score"].get<double>(), out["score"].get<double>());
+  // The human-readable form says where the recording went.
+  auto text = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() + "' " +
+                               kBare + trocar("run"));
+  ASSERT_EQ(text.exitCode, 0) << text.err;
+  EXPECT_NE(text.out.find("score "), std::string::npos);
+  EXPECT_NE(text.out.find("recording: " + (dir / "recordings").string()), std::string::npos) << text.out;
+}
+
+TEST(Run, OpenXrRigWithoutRuntimeExitsTwoWithOneLineReason) {
+  auto r = test::runCommand(kBare + trocar("run --rig openxr --no-record"));
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("XR_ERROR_RUNTIME_UNAVAILABLE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("XR_RUNTIME_JSON"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("OpenXR-Loader"), std::string::npos) << "the loader's own noise is silenced:\n" << r.err;
+}
+
+// The whole XR path: the right controller (scripted) comes in through its port, presses into
+// the gauze and lifts; the session reaches FOCUSED, frames are submitted, pulses arrive while
+// the tool touches the gauze and stop after, the session ends through xrRequestExitSession,
+// and neither the OpenXR core validation layer nor the Vulkan validation layer says anything.
+TEST(Run, OpenXrThroughTheTestRuntime) {
+  test::TempDir dir;
+  // Hand = tip + (port - tip)/|port - tip| * 0.36 m (shaft length), port (0.08, 1.15, -0.35).
+  auto hand = [](float y) {
+    const float tip[3] = {0.02f, y, -0.45f};
+    const float port[3] = {0.08f, 1.15f, -0.35f};
+    float d[3];
+    float n = 0.0f;
+    for (int i = 0; i < 3; ++i) {
+      d[i] = port[i] - tip[i];
+      n += d[i] * d[i];
+    }
+    n = std::sqrt(n);
+    std::ostringstream s;
+    for (int i = 0; i < 3; ++i) s << tip[i] + d[i] / n * 0.36f << " ";
+    return s.str();
+  };
+  std::ostringstream script;
+  script << "0 head 0 1.55 0.1\n"
+         << "0 right " << hand(1.06f) << "1 0 0 0 0 0\n"
+         << "1.0 right " << hand(1.06f) << "1 0 0 0 0 0\n"
+         << "2.5 right " << hand(0.93f) << "1 0 0 0 0 0\n"
+         << "3.5 right " << hand(0.93f) << "1 0 0 0 0 0\n"
+         << "4.0 right " << hand(1.08f) << "1 0 0 0 0 0\n";
+  test::writeText(dir / "script.txt", script.str());
+  const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" + (dir / "script.txt").string() +
+                          "' TROCAR_XR_TEST_LOG='" + (dir / "xr.log").string() + "' TROCAR_XR_TEST_PNG_DIR='" +
+                          dir.path().string() +
+                          "' XR_ENABLE_API_LAYERS=XR_APILAYER_LUNARG_core_validation ASAN_OPTIONS=detect_leaks=0 ";
+  auto r = test::runCommand(env + trocar("run --rig openxr --duration 5 --validation --json --record '" +
+                                         (dir / "xr.trec").string() + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_NE(out["rig"].get<std::string>().find("openxr"), std::string::npos);
+  EXPECT_FALSE(out["interrupted"].get<bool>());
+  EXPECT_GT(out["frames"].get<int>(), 20);
+  const std::string log = readAll(dir / "xr.log");
+  for (const char* line : {"state FOCUSED", "exit requested", "state STOPPING", "state EXITING", "views=2"}) {
+    EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
+  }
+  // Haptics: pulses on the right hand only, after the press began (t > 1 s), and a stop.
+  size_t pulses = 0;
+  std::istringstream lines(log);
+  for (std::string l; std::getline(lines, l);) {
+    if (l.rfind("haptic left", 0) == 0) ADD_FAILURE() << "the left hand never touches anything: " << l;
+    if (l.rfind("haptic right", 0) == 0) {
+      ++pulses;
+      const double t = std::stod(l.substr(l.find("t=") + 2));
+      EXPECT_GT(t, 1.0) << "no pulses while the tool is in the air: " << l;
+    }
+  }
+  EXPECT_GT(pulses, 0u) << log;
+  EXPECT_NE(log.find("haptic-stop right"), std::string::npos);
+  // The two eye images were submitted and differ (two eyes, 64 mm apart).
+  auto left = render::readPng(dir / "left.png");
+  auto right = render::readPng(dir / "right.png");
+  ASSERT_TRUE(left.ok() && right.ok());
+  EXPECT_GT(render::compareImages(left.value(), right.value(), 10).differingPixels, 500u);
+  // No validation layer spoke.
+  for (const std::string& text : {r.out, r.err}) {
+    EXPECT_EQ(text.find("VUID"), std::string::npos) << text;
+    EXPECT_EQ(text.find("validation error"), std::string::npos) << text;
+  }
+  // The report's feedback section counts the same pulses a replay reproduces.
+  auto report = nlohmann::json::parse(readAll(dir / "xr.json"));
+  EXPECT_GT(report["feedback"]["haptic_pulses"]["right"].get<int>(), 0);
+  auto replay = test::runCommand(kBare + trocar("replay --json --report '" + (dir / "again.json").string() + "' '" +
+                                               (dir / "xr.trec").string() + "'"));
+  ASSERT_LE(replay.exitCode, 1) << replay.err;
+  auto again = nlohmann::json::parse(readAll(dir / "again.json"));
+  EXPECT_EQ(again["feedback"], report["feedback"]);
+}
+
+TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
+  test::TempDir dir;
+  const std::string shot = (dir / "shot.png").string();
+  auto r = test::runCommand("XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 xvfb-run -a " +
+                            trocar("run --rig desktop --duration 3 --no-record --validation --json --screenshot '" +
+                                   shot + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["rig"], "desktop");
+  EXPECT_GT(out["frames"].get<int>(), 5);
+  EXPECT_EQ(r.err.find("VUID"), std::string::npos) << r.err;
+  auto img = render::readPng(shot);
+  ASSERT_TRUE(img.ok()) << img.error().toString();
+  EXPECT_EQ(img.value().width, 1280u);
+  EXPECT_EQ(img.value().height, 720u);
+  // The overlay's panel sits in the top-left corner: dark panel with bright text; the
+  // scene fills the middle (the gauze, bright).
+  uint32_t bright = 0;
+  for (uint32_t y = 15; y < 140; ++y) {
+    for (uint32_t x = 15; x < 370; ++x) bright += img.value().at(x, y, 0) > 180 ? 1u : 0u;
+  }
+  EXPECT_GT(bright, 200u) << "panel text";
+  EXPECT_GT(img.value().at(640, 380, 0), 180) << "the gauze in the middle of the endoscope picture";
+}
+
+// Ctrl-C mid-session: the run ends cleanly, says so, and the recording is complete
+// (footer written) and replays.
+TEST(Run, SigintLeavesACompleteReplayableRecording) {
+  test::TempDir dir;
+  const std::string rec = (dir / "int.trec").string();
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + kBare + trocar("run --rig headless --realtime --duration 60 --record '" + rec +
+                                                                "' > '" + (dir / "out.txt").string() + "' 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid"));
+  EXPECT_EQ(r.exitCode, 0) << readAll(dir / "out.txt");
+  const std::string out = readAll(dir / "out.txt");
+  EXPECT_NE(out.find("stopped early"), std::string::npos) << out;
+  auto replay = test::runCommand(kBare + trocar("replay --json '" + rec + "'"));
+  EXPECT_EQ(replay.exitCode, 1) << replay.err;  // replayed fine, below the pass mark
+  EXPECT_EQ(replay.err.find("no footer"), std::string::npos) << "the footer was written: " << replay.err;
+  auto rep = nlohmann::json::parse(replay.out);
+  EXPECT_GT(rep[0]["ticks"].get<int>(), 500) << "about 2 s were played before Ctrl-C";
+  EXPECT_LT(rep[0]["ticks"].get<int>(), 5000);
+}
+
+}  // namespace
+}  // namespace trocar
