@@ -110,6 +110,7 @@ Runner addRunCommand(CLI::App& app) {
     settings.validation = o->validation;
     settings.gpu = o->gpu;
     settings.screenshot = o->screenshot;
+    settings.soundDir = findShipped("assets/sounds");
     if (!o->noRecord) {
       if (!o->record.empty()) {
         settings.recording = o->record;

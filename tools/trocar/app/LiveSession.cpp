@@ -1,6 +1,7 @@
 #include "LiveSession.h"
 
 #include "ScenePresenter.h"
+#include "SoundPlayer.h"
 
 #include <trocar/core/Log.h>
 #include <trocar/core/Version.h>
@@ -238,6 +239,16 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   auto panelQuad = r.createMesh(render::makeQuad(0.40f, 0.30f));
   if (!panelQuad) return panelQuad.error();
 
+  std::unique_ptr<SoundPlayer> sound;
+  if (!settings.soundDir.empty()) {
+    auto player = SoundPlayer::create(settings.soundDir);
+    if (player) {
+      sound = std::move(player.value());
+    } else {
+      TROCAR_LOG_WARN("audio: %s; running silently", player.error().toString().c_str());
+    }
+  }
+
   Exchange exchange;
   exchange.publish(c.session->world(), 0.0, panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
   std::atomic<bool> simStop{false};
@@ -324,7 +335,9 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     const xr::RigFrame& f = frame.value();
     if (f.pauseToggled) paused.store(!paused.load());
     exchange.setInput(inputFrom(f));
-    haptics.send(rig, exchange.cues(), f.periodS);
+    const feedback::CueState cues = exchange.cues();
+    haptics.send(rig, cues, f.periodS);
+    if (sound) sound->update(f.head, cues);
     const double now = std::chrono::duration<double>(Clock::now() - start).count();
     exchange.take(std::min(now - kPublishPeriodS, exchange.latestTime()), snapshot, panelState);
     render::RenderTarget* target = rig.target();

@@ -27,6 +27,7 @@ struct LiveSettings {
   bool validation = false;          // Vulkan validation layer
   std::string gpu;
   std::filesystem::path screenshot;  // desktop: the last frame with its overlay, as PNG
+  std::filesystem::path soundDir;    // <cue>.wav files; empty: silent
 };
 
 struct LiveOutcome {
