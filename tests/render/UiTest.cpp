@@ -7,6 +7,8 @@
 #include <trocar/render/Scene.h>
 #include <trocar/ui/TrainingPanel.h>
 
+#include <array>
+
 namespace trocar::render::test {
 namespace {
 
@@ -108,6 +110,44 @@ TEST(TrainingPanel, ClockFormat) {
   EXPECT_EQ(ui::formatClock(83.9), "1:23");
   EXPECT_EQ(ui::formatClock(600.0), "10:00");
   EXPECT_EQ(ui::formatClock(-5.0), "0:00");
+}
+
+}  // namespace
+}  // namespace trocar::render::test
+
+namespace trocar::render::test {
+namespace {
+
+// The results screen: the score and the OSATS-style breakdown, and live warnings in red.
+TEST_F(UiTest, ResultsAndWarningsAreDrawn) {
+  ui::PanelState withWarning = examplePanel();
+  withWarning.warnings = {"Too much force (right hand)"};
+  ui::PanelState results = examplePanel();
+  results.score = 143.5;
+  results.passed = true;
+  results.breakdown = {{"Respect for tissue", 4.5}, {"Time and motion", 3.0}};
+  const ui::PanelState plain = examplePanel();
+  std::vector<ImageRgba8> images;
+  for (const ui::PanelState* state : std::array<const ui::PanelState*, 3>{&plain, &withWarning, &results}) {
+    UiPanel panel;
+    panel.width = 400;
+    panel.height = 300;
+    panel.build = [state] { ui::drawTrainingPanel(*state, ui::PanelPlacement::kFillView); };
+    FrameScene scene = quadScene(TextureSource::kUiPanel);
+    scene.ui = &panel;
+    images.push_back(render(scene, 320, 240));
+  }
+  // A warning adds red text: more strongly red pixels than the plain panel.
+  auto redPixels = [](const ImageRgba8& img) {
+    uint32_t n = 0;
+    for (uint32_t y = 0; y < img.height; ++y) {
+      for (uint32_t x = 0; x < img.width; ++x) n += img.at(x, y, 0) > 150 && img.at(x, y, 1) < 120 ? 1u : 0u;
+    }
+    return n;
+  };
+  EXPECT_GT(redPixels(images[1]), redPixels(images[0]) + 20);
+  // The results add lines below the checklist.
+  EXPECT_GT(compareImages(images[0], images[2], 10).differingPixels, 200u);
 }
 
 }  // namespace

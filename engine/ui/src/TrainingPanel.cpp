@@ -44,6 +44,7 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     ImGui::Spacing();
     ImGui::TextWrapped("%s", state.prompt.c_str());
   }
+  for (const std::string& w : state.warnings) ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.25f, 1.0f), "! %s", w.c_str());
   ImGui::Spacing();
   ImGui::Separator();
   for (const ChecklistLine& step : state.steps) {
@@ -61,6 +62,7 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     ImGui::Separator();
     ImGui::TextColored(state.passed ? ImVec4(0.3f, 0.9f, 0.4f, 1.0f) : ImVec4(1.0f, 0.4f, 0.3f, 1.0f),
                        "Score %.1f  %s", *state.score, state.passed ? "PASS" : "below the pass mark");
+    for (const auto& [domain, value] : state.breakdown) ImGui::Text("  %-22s %.1f / 5", domain.c_str(), value);
   }
   ImGui::End();
 }

@@ -32,8 +32,21 @@ ui::StepState toUi(scoring::StepState s) {
   return ui::StepState::kPending;
 }
 
-ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double simT) {
+// Live warnings: force above the touched tissue's damage threshold, a tool out of the camera.
+std::vector<std::string> liveWarnings(const scoring::Scorer& scorer, const std::array<bool, 2>& outOfView) {
+  std::vector<std::string> w;
+  const char* hands[2] = {"left", "right"};
+  for (size_t h = 0; h < 2; ++h) {
+    if (scorer.feedback().cues().hands[h].warning) w.push_back(std::string("Too much force (") + hands[h] + " hand)");
+    if (outOfView[h]) w.push_back(std::string("The ") + hands[h] + " tool is out of view");
+  }
+  return w;
+}
+
+ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double simT,
+                        const std::array<bool, 2>& outOfView = {}) {
   ui::PanelState p;
+  p.warnings = liveWarnings(scorer, outOfView);
   p.title = scenario.title;
   p.prompt = scorer.checklist().prompt();
   p.elapsedS = simT;
@@ -262,6 +275,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     Clock::time_point origin = start;  // real time of tick 0; moved forward while paused
     Clock::time_point lastWarning = start;
     double nextPublish = kPublishPeriodS;
+    std::array<bool, 2> outOfView{};
     while (!simStop.load()) {
       if (runOver(scenario, settings, c)) break;
       if (paused.load()) {
@@ -283,10 +297,14 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
           lastWarning = now;
         }
       }
-      c.session->step(exchange.input());
+      for (const physics::Event& e : c.session->step(exchange.input())) {
+        if (!e.hand) continue;
+        if (e.kind == physics::EventKind::kOutOfViewBegin) outOfView[static_cast<size_t>(*e.hand)] = true;
+        if (e.kind == physics::EventKind::kOutOfViewEnd) outOfView[static_cast<size_t>(*e.hand)] = false;
+      }
       const double t = c.session->timeSeconds();
       if (t >= nextPublish) {
-        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t), c.scorer->feedback().cues());
+        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t, outOfView), c.scorer->feedback().cues());
         nextPublish = t + kPublishPeriodS;
       }
     }
@@ -295,6 +313,11 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     const scoring::ScoreReport report = c.scorer->report(c.session->world());
     final.score = report.score;
     final.passed = report.passed;
+    final.warnings.clear();
+    final.breakdown = {{"Respect for tissue", report.osats.respectForTissue},
+                       {"Time and motion", report.osats.timeAndMotion},
+                       {"Instrument handling", report.osats.instrumentHandling},
+                       {"Flow of operation", report.osats.flow}};
     exchange.publish(c.session->world(), t, final, c.scorer->feedback().cues());
     simDone.store(true);
   });

@@ -5,6 +5,7 @@
 // a VR panel it fills its texture (shown on a quad in the room).
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,10 @@ struct PanelState {
   double elapsedS = 0.0;
   double limitS = 0.0;  // 0: no limit shown
   std::vector<ChecklistLine> steps;
-  std::optional<double> score;  // set when the run has ended
+  std::vector<std::string> warnings;  // live: "Too much force (right hand)", "Left tool out of view"
+  std::optional<double> score;        // set when the run has ended
   bool passed = false;
+  std::vector<std::pair<std::string, double>> breakdown;  // results: OSATS-style domains, 1..5
 };
 
 enum class PanelPlacement {
