@@ -90,7 +90,8 @@ Runner addBenchRenderCommand(CLI::App& bench) {
     scene.views = app::stereoViews(head, stereo);
     if (o->mono) scene.views[0] = app::monoView(head, 1.2f, static_cast<float>(o->width) / static_cast<float>(o->height));
 
-    std::vector<double> cpu;
+    std::vector<double> cpu;   // the renderer's own CPU time: scene build, recording, submission
+    std::vector<double> wall;  // whole frame, including waiting for the GPU slot
     std::vector<double> gpu;
     const int warmup = 5;
     std::chrono::steady_clock::time_point start;
@@ -104,7 +105,10 @@ Runner addBenchRenderCommand(CLI::App& bench) {
         return 4;
       }
       if (i >= warmup) {
-        cpu.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frameStart).count());
+        const double frameMs =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frameStart).count();
+        wall.push_back(frameMs);
+        cpu.push_back(stats.value().cpuMs);
         if (i >= warmup + 2 && stats.value().gpuMs >= 0.0) gpu.push_back(stats.value().gpuMs);
       }
     }
@@ -124,6 +128,7 @@ Runner addBenchRenderCommand(CLI::App& bench) {
                        {"fps", static_cast<double>(o->frames) / seconds},
                        {"cpu_frame_ms_median", percentile(cpu, 0.5)},
                        {"cpu_frame_ms_p99", percentile(cpu, 0.99)},
+                       {"wall_frame_ms_median", percentile(wall, 0.5)},
                        {"gpu_frame_ms_median", percentile(gpu, 0.5)},
                        {"gpu_frame_ms_p99", percentile(gpu, 0.99)},
                        {"validation_messages", messages.size()}};
@@ -132,7 +137,8 @@ Runner addBenchRenderCommand(CLI::App& bench) {
     } else {
       std::printf("device: %s%s\n", ctx.value()->deviceName().c_str(),
                   ctx.value()->isSoftware() ? " (software: a regression guard, not a performance figure)" : "");
-      std::printf("%u x %ux%u, 4x MSAA, %d frames: %.1f fps, CPU %.2f ms (p99 %.2f), GPU %.2f ms (p99 %.2f)\n",
+      std::printf("%u x %ux%u, 4x MSAA, %d frames: %.1f fps, CPU %.2f ms (p99 %.2f), GPU %.2f ms (p99 %.2f)\n"
+                  "(CPU = recording and submission; a frame also waits for the GPU slot it reuses)\n",
                   ts.views, o->width, o->height, o->frames, out["fps"].get<double>(),
                   out["cpu_frame_ms_median"].get<double>(), out["cpu_frame_ms_p99"].get<double>(),
                   out["gpu_frame_ms_median"].get<double>(), out["gpu_frame_ms_p99"].get<double>());
