@@ -1,0 +1,94 @@
+// The application glue without devices: snapshot interpolation for the display, the desktop
+// rig's hand placement (the inverse of the instrument's hand -> tip mapping), the field centre.
+#include "DesktopRig.h"
+#include "LiveSession.h"
+
+#include <trocar/instruments/Instrument.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace trocar::app {
+namespace {
+
+physics::WorldSnapshot twoNodeSnapshot(float x, uint32_t topology) {
+  physics::WorldSnapshot s;
+  s.tissues.resize(1);
+  s.tissues[0].positions = {Vec3(x, 0.0f, 0.0f), Vec3(x, 1.0f, 0.0f)};
+  s.tissues[0].topologyVersion = topology;
+  s.rigids = {Pose{{x, 0.0f, 0.0f}, Quat(1, 0, 0, 0)}};
+  s.instruments[0].present = true;
+  s.instruments[0].tipPose.position = Vec3(0.0f, x, 0.0f);
+  s.instruments[0].jawAngle = x;
+  return s;
+}
+
+TEST(Interpolate, BlendsNodesPosesAndJaws) {
+  const auto a = twoNodeSnapshot(0.0f, 3);
+  const auto b = twoNodeSnapshot(1.0f, 3);
+  physics::WorldSnapshot out;
+  interpolateSnapshot(a, b, 0.25f, out);
+  EXPECT_FLOAT_EQ(out.tissues[0].positions[0].x, 0.25f);
+  EXPECT_FLOAT_EQ(out.tissues[0].positions[1].y, 1.0f);
+  EXPECT_FLOAT_EQ(out.rigids[0].position.x, 0.25f);
+  EXPECT_FLOAT_EQ(out.instruments[0].tipPose.position.y, 0.25f);
+  EXPECT_FLOAT_EQ(out.instruments[0].jawAngle, 0.25f);
+}
+
+TEST(Interpolate, ACutInBetweenShowsTheNewTopology) {
+  const auto a = twoNodeSnapshot(0.0f, 3);
+  auto b = twoNodeSnapshot(1.0f, 4);  // a cut happened: nodes no longer correspond
+  b.tissues[0].positions.push_back(Vec3(5.0f));
+  physics::WorldSnapshot out;
+  interpolateSnapshot(a, b, 0.5f, out);
+  ASSERT_EQ(out.tissues[0].positions.size(), 3u);
+  EXPECT_FLOAT_EQ(out.tissues[0].positions[0].x, 1.0f) << "b as it is";
+  EXPECT_FLOAT_EQ(out.rigids[0].position.x, 0.5f) << "rigid poses still blend";
+}
+
+// Whatever tip the desktop asks for, the instrument model puts the tip there: through the
+// port for laparoscopic hands, free for open ones.
+TEST(DesktopHands, HandForTipIsTheInverseOfTipFromHand) {
+  auto loaded = scenario::loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) /
+                                           "scenarios/fls-pattern-cutting/scenario.yaml");
+  ASSERT_TRUE(loaded.ok());
+  const scenario::ScenarioDesc& s = *loaded.scenario;
+  const Vec3 viewer(0.0f, 1.5f, 0.2f);
+  for (int hand = 0; hand < 2; ++hand) {
+    const auto& setup = s.instruments.at(static_cast<instruments::Hand>(hand));
+    const instruments::InstrumentSpec spec = instruments::defaultSpec(setup.kind);
+    const instruments::Port* port = nullptr;
+    for (const auto& p : s.ports) {
+      if (p.id == setup.port) port = &p;
+    }
+    ASSERT_NE(port, nullptr);
+    for (const Vec3 tip : {Vec3(0.0f, 1.0f, -0.45f), Vec3(0.03f, 0.98f, -0.42f), Vec3(-0.04f, 1.02f, -0.5f)}) {
+      const Pose h = handForTip(s, hand, tip, viewer);
+      const Pose reached = instruments::tipTargetFromHand(h, spec, port);
+      EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-4f) << "hand " << hand;
+    }
+  }
+  // Open surgery (no ports): the tool comes from the viewer's side and still lands on the tip.
+  scenario::ScenarioDesc open = s;
+  open.ports.clear();
+  for (auto& [hand, setup] : open.instruments) setup.port.clear();
+  const Vec3 tip(0.01f, 0.95f, -0.4f);
+  const Pose h = handForTip(open, 1, tip, viewer);
+  const Pose reached = instruments::tipTargetFromHand(h, instruments::defaultSpec(open.instruments.at(instruments::Hand::kRight).kind), nullptr);
+  EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-4f);
+  EXPECT_GT(h.position.y, tip.y) << "the hand is above the field";
+}
+
+TEST(DesktopHands, FieldCenterIsTheGauze) {
+  auto loaded = scenario::loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) /
+                                           "scenarios/fls-pattern-cutting/scenario.yaml");
+  ASSERT_TRUE(loaded.ok());
+  const Vec3 c = fieldCenter(*loaded.scenario);
+  EXPECT_NEAR(c.x, 0.0f, 1e-6f);
+  EXPECT_NEAR(c.y, 1.0f, 1e-6f);
+  EXPECT_NEAR(c.z, -0.45f, 1e-6f);
+}
+
+}  // namespace
+}  // namespace trocar::app
