@@ -194,16 +194,24 @@ Runner addRunCommand(CLI::App& app) {
     }
     const app::LiveOutcome& out = outcome.value();
     const scoring::ScoreReport& report = out.report;
-    std::filesystem::path json, html, junit;
-    if (!settings.recording.empty()) {
-      auto base = settings.recording;
-      json = std::filesystem::path(base).replace_extension(".json");
-      html = std::filesystem::path(base).replace_extension(".html");
-      junit = std::filesystem::path(base).replace_extension(".junit.xml");
-      if (auto w = scoring::writeReports(report, json, junit, html); !w) {
-        std::fprintf(stderr, "%s\n", w.error().toString().c_str());
-      }
+    // Reports next to each recording: earlier attempts (restarted) and the last one.
+    auto writeBeside = [](const std::filesystem::path& recording, const scoring::ScoreReport& r,
+                          std::filesystem::path* jsonOut, std::filesystem::path* htmlOut) {
+      const auto json = std::filesystem::path(recording).replace_extension(".json");
+      const auto html = std::filesystem::path(recording).replace_extension(".html");
+      const auto junit = std::filesystem::path(recording).replace_extension(".junit.xml");
+      if (auto w = scoring::writeReports(r, json, junit, html); !w) std::fprintf(stderr, "%s\n", w.error().toString().c_str());
+      if (jsonOut) *jsonOut = json;
+      if (htmlOut) *htmlOut = html;
+    };
+    for (const auto& earlier : out.earlier) {
+      if (earlier.recording.empty()) continue;
+      writeBeside(earlier.recording, earlier.report, nullptr, nullptr);
+      std::fprintf(stderr, "earlier attempt: score %.1f, %s\n", earlier.report.score, earlier.recording.c_str());
     }
+    if (!out.recordings.empty()) settings.recording = out.recordings.back();
+    std::filesystem::path json, html;
+    if (!settings.recording.empty()) writeBeside(settings.recording, report, &json, &html);
     if (o->json) {
       nlohmann::json j{{"scenario", desc.id},       {"rig", out.rigName},         {"ticks", out.ticks},
                        {"frames", out.frames},      {"score", report.score},      {"pass_score", report.passScore},

@@ -74,6 +74,7 @@ struct DesktopRig::State {
   float distance = 0.45f;
   bool tabDown = false;
   bool pDown = false;
+  bool nDown = false;
   std::array<float, 2> gauge{};  // latest vibration amplitude per hand
 
   void resetTips() {
@@ -153,6 +154,10 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   const bool tab = glfwGetKey(w, GLFW_KEY_TAB) == GLFW_PRESS;
   if (tab && !s.tabDown) s.active = 1 - s.active;
   s.tabDown = tab;
+  const bool n = glfwGetKey(w, GLFW_KEY_N) == GLFW_PRESS;
+  frame.restartRequested = n && !s.nDown;
+  s.nDown = n;
+  if (frame.restartRequested) s.resetTips();
   const bool p = glfwGetKey(w, GLFW_KEY_P) == GLFW_PRESS;
   frame.pauseToggled = p && !s.pDown;
   s.pDown = p;
@@ -226,7 +231,7 @@ void DesktopRig::drawUi() {
                    ImGuiWindowFlags_NoMove);
   ImGui::Text("Active: %s hand (Tab switches)", s.active == 0 ? "left" : "right");
   ImGui::TextUnformatted("Mouse: move tip  Wheel: depth  L: close jaws  R-button: squeeze");
-  ImGui::TextUnformatted("R: reset tools  P: pause  Arrows: orbit  Esc: end");
+  ImGui::TextUnformatted("R: reset tools  P: pause  N: new attempt  Arrows: orbit  Esc: end");
   for (int h = 0; h < 2; ++h) {
     ImGui::Text("%s force", h == 0 ? "Left " : "Right");
     ImGui::SameLine();

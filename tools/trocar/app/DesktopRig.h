@@ -5,6 +5,7 @@
 //   wheel            push the tip deeper / pull it back
 //   left button      close the jaws (trigger); right button: squeeze
 //   Tab              switch hand          R  reset both tools     P  pause / resume
+//   N                a new attempt (the current one is finished and recorded)
 //   arrow keys       orbit the camera (open view)                 Esc  end the session
 // Laparoscopic scenarios show the endoscope's picture full-window, as a box trainer's monitor
 // does; open ones an orbit camera around the field. The help and a force gauge per hand (the

@@ -116,6 +116,16 @@ class Exchange {
     mPanel = std::move(panel);
     mCues = cues;
   }
+  // Forgets the previous attempt: both slots hold the new world's first state.
+  void reset(const physics::World& world, ui::PanelState panel, const feedback::CueState& cues) {
+    std::lock_guard lock(mMutex);
+    world.snapshot(mLatest);
+    mPrev = mLatest;
+    mPrevT = -1.0;
+    mLatestT = 0.0;
+    mPanel = std::move(panel);
+    mCues = cues;
+  }
   feedback::CueState cues() {
     std::lock_guard lock(mMutex);
     return mCues;
@@ -269,9 +279,9 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   std::atomic<bool> paused{false};
   std::atomic<double> maxLag{0.0};
   const double dt = 1.0 / static_cast<double>(scenario.tickHz);
-  const Clock::time_point start = Clock::now();
+  Clock::time_point start = Clock::now();
 
-  std::thread sim([&] {
+  auto simBody = [&] {
     Clock::time_point origin = start;  // real time of tick 0; moved forward while paused
     Clock::time_point lastWarning = start;
     double nextPublish = kPublishPeriodS;
@@ -320,7 +330,9 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
                        {"Flow of operation", report.osats.flow}};
     exchange.publish(c.session->world(), t, final, c.scorer->feedback().cues());
     simDone.store(true);
-  });
+  };
+  std::thread sim(simBody);
+  uint32_t attempt = 1;
 
   render::UiPanel overlay;
   overlay.overlay = true;
@@ -357,6 +369,47 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     }
     const xr::RigFrame& f = frame.value();
     if (f.pauseToggled) paused.store(!paused.load());
+    if (f.restartRequested && !exitRequested) {
+      // A new attempt: finish this one (recording footer, report), build a fresh world.
+      simStop.store(true);
+      sim.join();
+      LiveOutcome::Attempt done;
+      done.recording = outcome.recordings.empty() ? settings.recording : outcome.recordings.back();
+      auto report = finishCore(c);
+      if (!report) {
+        failure = report.error();
+        break;
+      }
+      done.report = std::move(report.value());
+      LiveSettings next = settings;
+      if (!settings.recording.empty()) {
+        next.recording = settings.recording;
+        next.recording.replace_filename(settings.recording.stem().string() + "-attempt" + std::to_string(attempt + 1) +
+                                        settings.recording.extension().string());
+      }
+      outcome.earlier.push_back(std::move(done));
+      auto rebuilt = buildCore(scenario, next);
+      if (!rebuilt) {
+        failure = rebuilt.error();
+        break;
+      }
+      c = std::move(rebuilt.value());
+      outcome.recordings.push_back(next.recording);
+      auto fresh = ScenePresenter::create(r, scenario);
+      if (!fresh) {
+        failure = fresh.error();
+        break;
+      }
+      presenter.value() = std::move(fresh.value());
+      exchange.reset(c.session->world(), panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
+      ++attempt;
+      simStop.store(false);
+      simDone.store(false);
+      paused.store(false);
+      start = Clock::now();
+      sim = std::thread(simBody);
+      TROCAR_LOG_INFO("attempt %u started", attempt);
+    }
     exchange.setInput(inputFrom(f));
     const feedback::CueState cues = exchange.cues();
     haptics.send(rig, cues, f.periodS);

@@ -31,6 +31,14 @@ struct LiveSettings {
 };
 
 struct LiveOutcome {
+  // Attempts the trainee restarted (desktop: N), each finished and recorded; the last attempt
+  // is `report` below. `recordings` lists the files of attempts after the first.
+  struct Attempt {
+    std::filesystem::path recording;
+    scoring::ScoreReport report;
+  };
+  std::vector<Attempt> earlier;
+  std::vector<std::filesystem::path> recordings;
   scoring::ScoreReport report;
   Tick ticks = 0;
   uint64_t frames = 0;     // frames the rig displayed

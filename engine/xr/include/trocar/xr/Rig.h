@@ -45,7 +45,8 @@ struct RigFrame {
   Pose head;
   std::array<EyeView, 2> eyes{};
   std::array<HandState, 2> hands{};
-  bool pauseToggled = false;  // the trainee asked to pause or resume (desktop: P)
+  bool pauseToggled = false;      // the trainee asked to pause or resume (desktop: P)
+  bool restartRequested = false;  // the trainee asked for a new attempt (desktop: N)
   // The main view is the endoscope's own picture (a desktop laparoscopic run), not the room.
   bool endoscopeView = false;
 };
