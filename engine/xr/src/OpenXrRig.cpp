@@ -148,6 +148,7 @@ struct OpenXrRig::State {
   bool imageAcquired = false;
   std::array<XrView, 2> views{{{XR_TYPE_VIEW}, {XR_TYPE_VIEW}}};
   OpenXrStats stats;
+  bool menuDown = false;  // left menu button, for edge detection (pause / resume)
 
   XrResult createAction(const char* name, XrActionType type, XrAction* out) {
     XrActionCreateInfo info{XR_TYPE_ACTION_CREATE_INFO};
@@ -559,6 +560,10 @@ Result<RigFrame> OpenXrRig::beginFrame() {
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.secondary = b.currentState == XR_TRUE;
       get.action = s.menu;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.menu = b.currentState == XR_TRUE;
+      if (h == 0) {  // the left menu button pauses and resumes
+        frame.pauseToggled = hand.menu && !s.menuDown;
+        s.menuDown = hand.menu;
+      }
       XrSpaceLocation grip{XR_TYPE_SPACE_LOCATION};
       const XrSpaceLocationFlags valid = XR_SPACE_LOCATION_POSITION_VALID_BIT | XR_SPACE_LOCATION_ORIENTATION_VALID_BIT;
       if (XR_SUCCEEDED(xrLocateSpace(s.gripSpaces[h], s.appSpace, time, &grip)) &&

@@ -8,6 +8,7 @@
 // projection layer per frame, actions with suggested bindings for five controller profiles,
 // haptics through xrApplyHapticFeedback. The whole session state machine is handled in
 // beginFrame(); runtime-side exit, session loss and instance loss end the session cleanly.
+// The left controller's menu button pauses and resumes the simulation.
 
 #include <trocar/xr/Rig.h>
 
