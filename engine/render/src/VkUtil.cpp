@@ -43,6 +43,20 @@ Result<uint32_t> findMemoryType(VkPhysicalDevice gpu, uint32_t typeBits, VkMemor
   return makeError(ErrorCode::kUnsupported, "the GPU has no memory type with the needed properties");
 }
 
+Result<VkDeviceMemory> allocateMemory(VkPhysicalDevice gpu, VkDevice device, const VkMemoryRequirements& req,
+                                     VkMemoryPropertyFlags props) {
+  auto type = findMemoryType(gpu, req.memoryTypeBits, props);
+  if (!type) return type.error();
+  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  alloc.allocationSize = req.size;
+  alloc.memoryTypeIndex = type.value();
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &memory); r != VK_SUCCESS) {
+    return vkError(r, "vkAllocateMemory");
+  }
+  return memory;
+}
+
 Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size, VkBufferUsageFlags usage,
                             bool hostVisible) {
   Buffer out;
@@ -59,18 +73,12 @@ Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize 
   const VkMemoryPropertyFlags props = hostVisible
                                           ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
                                           : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-  auto type = findMemoryType(gpu, req.memoryTypeBits, props);
-  if (!type) {
+  auto memory = allocateMemory(gpu, device, req, props);
+  if (!memory) {
     destroyBuffer(device, out);
-    return type.error();
+    return memory.error();
   }
-  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  alloc.allocationSize = req.size;
-  alloc.memoryTypeIndex = type.value();
-  if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &out.memory); r != VK_SUCCESS) {
-    destroyBuffer(device, out);
-    return vkError(r, "vkAllocateMemory (buffer)");
-  }
+  out.memory = memory.value();
   vkBindBufferMemory(device, out.buffer, out.memory, 0);
   if (hostVisible) {
     if (VkResult r = vkMapMemory(device, out.memory, 0, VK_WHOLE_SIZE, 0, &out.mapped); r != VK_SUCCESS) {
@@ -123,18 +131,12 @@ Result<Image> createImage(VkPhysicalDevice gpu, VkDevice device, const ImageSett
   }
   VkMemoryRequirements req{};
   vkGetImageMemoryRequirements(device, out.image, &req);
-  auto type = findMemoryType(gpu, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-  if (!type) {
+  auto memory = allocateMemory(gpu, device, req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  if (!memory) {
     destroyImage(device, out);
-    return type.error();
+    return memory.error();
   }
-  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  alloc.allocationSize = req.size;
-  alloc.memoryTypeIndex = type.value();
-  if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &out.memory); r != VK_SUCCESS) {
-    destroyImage(device, out);
-    return vkError(r, "vkAllocateMemory (image)");
-  }
+  out.memory = memory.value();
   vkBindImageMemory(device, out.image, out.memory, 0);
   auto view = createView(device, out.image, s.viewFormat != VK_FORMAT_UNDEFINED ? s.viewFormat : s.format, s.aspect,
                          s.layers, s.forceArrayView);

@@ -45,6 +45,8 @@ struct ImageSettings {
 };
 
 Result<uint32_t> findMemoryType(VkPhysicalDevice gpu, uint32_t typeBits, VkMemoryPropertyFlags props);
+Result<VkDeviceMemory> allocateMemory(VkPhysicalDevice gpu, VkDevice device, const VkMemoryRequirements& req,
+                                     VkMemoryPropertyFlags props);
 
 Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size, VkBufferUsageFlags usage,
                             bool hostVisible);
