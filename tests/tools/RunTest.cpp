@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <trocar/core/File.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,12 +23,8 @@ std::string trocar(const std::string& args) { return "'" + test::trocarExecutabl
 const std::string kBare = "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 ";
 const std::string kRuntime = TROCAR_BUILD_DIR "/tests/xr_runtime/trocar_test_runtime.json";
 
-std::string readAll(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The whole file, or "" when it is missing (a test then fails on what it expected to find).
+std::string readAll(const std::filesystem::path& p) { return readFileText(p).valueOr(""); }
 
 TEST(Run, HeadlessDefaultScenarioPrintsScoreAndReplaysIdentically) {
   test::TempDir dir;

@@ -6,6 +6,8 @@
 #include <trocar/test/TestSupport.h>
 #include <trocar/xr/OpenXrRig.h>
 
+#include <trocar/core/File.h>
+
 #include <gtest/gtest.h>
 
 #define XR_USE_GRAPHICS_API_VULKAN
@@ -29,12 +31,8 @@ extern "C" int __lsan_is_turned_off() { return 1; }
 namespace trocar::xr {
 namespace {
 
-std::string readAll(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The whole file, or "" when it is missing (a test then fails on what it expected to find).
+std::string readAll(const std::filesystem::path& p) { return readFileText(p).valueOr(""); }
 
 bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();

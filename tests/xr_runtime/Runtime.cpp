@@ -432,6 +432,19 @@ void writePngs(Session* s) {
   vkFreeMemory(device, memory, nullptr);
 }
 
+// Frees a swapchain's images (after the queue is idle) and forgets the handle.
+void destroySwapchain(Swapchain* sc) {
+  Session* s = sc->session;
+  vkQueueWaitIdle(s->queue);
+  for (size_t k = 0; k < sc->images.size(); ++k) {
+    vkDestroyImage(s->binding.device, sc->images[k], nullptr);
+    vkFreeMemory(s->binding.device, sc->memory[k], nullptr);
+  }
+  if (s->lastSwapchain == sc) s->lastSwapchain = nullptr;
+  reg().swapchains.erase(sc);
+  delete sc;
+}
+
 bool hasExtension(const Instance* i, const char* name) {
   return std::find(i->extensions.begin(), i->extensions.end(), name) != i->extensions.end();
 }
@@ -737,13 +750,7 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySession(XrSession session) {
   if (!s) return XR_ERROR_HANDLE_INVALID;
   writePngs(s);
   for (Swapchain* sc : std::set<Swapchain*>(reg().swapchains)) {
-    if (sc->session != s) continue;
-    for (size_t k = 0; k < sc->images.size(); ++k) {
-      vkDestroyImage(s->binding.device, sc->images[k], nullptr);
-      vkFreeMemory(s->binding.device, sc->memory[k], nullptr);
-    }
-    reg().swapchains.erase(sc);
-    delete sc;
+    if (sc->session == s) destroySwapchain(sc);
   }
   for (Space* sp : std::set<Space*>(reg().spaces)) {
     if (sp->session == s) {
@@ -1013,14 +1020,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySwapchain(XrSwapchain swapchain) {
   Swapchain* sc = lookup(reg().swapchains, swapchain);
   if (!sc) return XR_ERROR_HANDLE_INVALID;
   Session* s = sc->session;
-  if (s->lastSwapchain == sc) writePngs(s), s->lastSwapchain = nullptr;
-  vkQueueWaitIdle(s->queue);
-  for (size_t k = 0; k < sc->images.size(); ++k) {
-    vkDestroyImage(s->binding.device, sc->images[k], nullptr);
-    vkFreeMemory(s->binding.device, sc->memory[k], nullptr);
+  if (s->lastSwapchain == sc) {
+    writePngs(s);
+    s->lastSwapchain = nullptr;
   }
-  reg().swapchains.erase(sc);
-  delete sc;
+  destroySwapchain(sc);
   return XR_SUCCESS;
 }
 

@@ -98,11 +98,6 @@ struct RenderTexture {
 
 using Clock = std::chrono::steady_clock;
 
-Vec3 srgbToLinear(Vec3 c) {
-  auto f = [](float x) { return x <= 0.04045f ? x / 12.92f : std::pow((x + 0.055f) / 1.055f, 2.4f); };
-  return {f(c.r), f(c.g), f(c.b)};
-}
-
 }  // namespace
 
 struct Renderer::State {

@@ -6,6 +6,11 @@
 
 namespace trocar::render {
 
+Vec3 srgbToLinear(Vec3 c) {
+  auto f = [](float x) { return x <= 0.04045f ? x / 12.92f : std::pow((x + 0.055f) / 1.055f, 2.4f); };
+  return {f(c.r), f(c.g), f(c.b)};
+}
+
 Mat4 projectionFromFov(const Fov& fov, float nearM, float farM) {
   TROCAR_PRECONDITION(nearM > 0.0f && farM > nearM, "projection: 0 < near < far");
   const float tanLeft = std::tan(fov.left);

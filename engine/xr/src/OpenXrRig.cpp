@@ -316,9 +316,7 @@ OpenXrRig::~OpenXrRig() = default;
 Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& settings) {
   auto s = std::make_unique<State>();
   s->settings = settings;
-  // The loader prints its own errors to stderr when no runtime is installed; the caller turns
-  // our Error into one line instead (XR_LOADER_DEBUG set by the user still wins).
-  setenv("XR_LOADER_DEBUG", "none", 0);
+  quietOpenXrLoader();
   const char* extensions[] = {XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME};
   XrInstanceCreateInfo create{XR_TYPE_INSTANCE_CREATE_INFO};
   std::strncpy(create.applicationInfo.applicationName, settings.applicationName.c_str(),

@@ -25,7 +25,10 @@ std::string xrResultName(int result) {
   }
 }
 
+void quietOpenXrLoader() { setenv("XR_LOADER_DEBUG", "none", 0); }
+
 Result<OpenXrRuntimeInfo> queryOpenXrRuntime() {
+  quietOpenXrLoader();
   const char* manifest = std::getenv("XR_RUNTIME_JSON");
   std::string selected = manifest && *manifest ? std::string(" (XR_RUNTIME_JSON=") + manifest + ")" : "";
 

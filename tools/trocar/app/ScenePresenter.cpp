@@ -8,12 +8,8 @@ namespace trocar::app {
 namespace {
 
 using render::Material;
+using render::srgbToLinear;
 using render::Shading;
-
-Vec3 srgbToLinear(Vec3 c) {
-  auto f = [](float x) { return x <= 0.04045f ? x / 12.92f : std::pow((x + 0.055f) / 1.055f, 2.4f); };
-  return {f(c.r), f(c.g), f(c.b)};
-}
 
 Mat4 toMatrix(const Pose& p) {
   Mat4 m = glm::mat4_cast(p.orientation);

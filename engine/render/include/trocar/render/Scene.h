@@ -102,6 +102,9 @@ struct Fov {
   float down = -0.8f;
 };
 
+// sRGB-encoded colour (as people write colours) -> linear (what Material.color holds).
+Vec3 srgbToLinear(Vec3 srgb);
+
 Mat4 projectionFromFov(const Fov& fov, float nearM, float farM);
 Mat4 perspective(float verticalFovRad, float aspect, float nearM, float farM);
 View viewFromPose(const Pose& eyePose, const Mat4& projection);  // camera looks down its -Z

@@ -21,6 +21,11 @@ struct OpenXrRuntimeInfo {
 
 Result<OpenXrRuntimeInfo> queryOpenXrRuntime();
 
+// The Khronos loader prints its own errors to stderr when no runtime is installed; Trocar turns
+// its Error into one line instead. Sets XR_LOADER_DEBUG=none unless the user set it. Call
+// before the first OpenXR call.
+void quietOpenXrLoader();
+
 // "XR_ERROR_RUNTIME_UNAVAILABLE" etc. for the results Trocar meets; the number otherwise.
 std::string xrResultName(int result);
 
