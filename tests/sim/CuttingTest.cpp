@@ -85,6 +85,33 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
   EXPECT_GT(world.nodePosition(id, 0).y, 0.999f);
 }
 
+// Scissors cut what lies between their blades when they start to close: closing slowly from
+// fully open (0.7 rad, 16 mm jaws) through a sheet cuts the whole opening, 2 * 16 mm *
+// sin(0.35) = 11 mm, not just what lies between the nearly closed blades at the moment
+// the closure registers (trigger 0.6: 0.28 rad, 4.4 mm).
+TEST(Cutting, ScissorsCutTheWidthOfTheOpeningTheyCloseFrom) {
+  World world(WorldSettings{});
+  TissueSettings cloth = test::clothAt(1.0f, 64);  // 1.6 mm edges
+  cloth.fixed = NodeSelector::border();
+  TissueId id = world.addTissue(cloth).value();
+  auto scissors = test::openInstrument(instruments::InstrumentKind::kScissors);
+  world.setInstrument(Hand::kRight, scissors);
+  InputFrame in;
+  in.hands[1].pose = test::handPointingDown({0.0013f, 0.977f, 0.0021f}, scissors.spec);
+  for (int t = 0; t < 300; ++t) world.step(in);  // the sheet sags to 0.982 m; the tip is 5 mm below
+  ASSERT_TRUE(world.cutPaths(id).empty());
+  for (int t = 0; t <= 200; ++t) {
+    in.hands[1].trigger = static_cast<float>(t) / 200.0f;
+    world.step(in);
+  }
+  ASSERT_EQ(world.cutPaths(id).size(), 1u);
+  const auto& path = world.cutPaths(id)[0];
+  // The crossings lie on the blade's 11 mm, the outermost within one edge of its ends.
+  float length = glm::length(path.back() - path.front());
+  EXPECT_GT(length, 0.011f - 2.0f * 0.0016f);
+  EXPECT_LT(length, 0.0112f);
+}
+
 }  // namespace
 }  // namespace trocar::physics
 

@@ -220,16 +220,23 @@ namespace trocar {
 namespace {
 
 TEST(Cli, BenchReplayJsonShape) {
-  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + trocar("bench replay --json"));
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + trocar("bench replay --json --bot reach"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  ASSERT_GE(out["recordings"].size(), 1u);
+  ASSERT_EQ(out["recordings"].size(), 1u);
+  EXPECT_EQ(out["recordings"][0]["name"], "fls-pattern-cutting/reach");
   for (const auto& rec : out["recordings"]) {
     for (const char* key : {"name", "sim_seconds", "wall_seconds", "realtime_factor"})
       EXPECT_TRUE(rec.contains(key)) << key;
     EXPECT_GT(rec["realtime_factor"].get<double>(), 0.0);
   }
   EXPECT_GT(out["jobs2_speedup"].get<double>(), 0.0);
+}
+
+TEST(Cli, BenchReplayUnknownBotIsBadInput) {
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + trocar("bench replay --bot no-such-bot"));
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("--bot"), std::string::npos) << r.err;
 }
 
 }  // namespace

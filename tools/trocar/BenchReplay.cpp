@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -62,10 +63,12 @@ Runner addBenchReplayCommand(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("replay", "Replay speed (real-time factor) and the --jobs 2 speed-up");
   struct Options {
     std::string dir = "scenarios";
+    std::vector<std::string> bots;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("--dir", o->dir, "Folder with */scenario.yaml and */bots/*.yaml (default: scenarios)");
+  cmd->add_option("--bot", o->bots, "Only bots with this file name (without .yaml); repeatable");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o]() -> int {
     auto tmpDir = makeTempDirectory("trocar-bench-replay");
@@ -80,6 +83,8 @@ Runner addBenchReplayCommand(CLI::App& bench) {
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       const auto& p = it->path();
       if (p.parent_path().filename() != "bots" || p.extension() != ".yaml") continue;
+      if (!o->bots.empty() && std::find(o->bots.begin(), o->bots.end(), p.stem().string()) == o->bots.end())
+        continue;
       auto scenarioFile = p.parent_path().parent_path() / "scenario.yaml";
       auto item = recordBot(scenarioFile, p, tmp / (std::to_string(items.size()) + ".trec"));
       if (!item.ok()) {
@@ -92,8 +97,8 @@ Runner addBenchReplayCommand(CLI::App& bench) {
     std::filesystem::remove_all(tmp, ec);
     if (items.empty()) {
       std::fprintf(stderr,
-                   "error: no */bots/*.yaml under '%s' (hint: run from the repository or pass --dir)\n",
-                   o->dir.c_str());
+                   "error: no */bots/*.yaml under '%s'%s (hint: run from the repository or pass --dir)\n",
+                   o->dir.c_str(), o->bots.empty() ? "" : " with the --bot names given");
       return 2;
     }
     nlohmann::json out{{"schema", "trocar.bench.replay/1"}, {"recordings", nlohmann::json::array()}};

@@ -452,7 +452,10 @@ struct World::Impl {
     bool wasClosed = tool.jawClosed;
     if (!tool.jawClosed && hand.trigger >= kJawCloseTrigger) tool.jawClosed = true;
     if (tool.jawClosed && hand.trigger <= kJawOpenTrigger) tool.jawClosed = false;
-    if (!tool.jawClosed) tool.openAngleAtClose = std::max(jaw, tool.state.jawAngle);
+    // The widest opening since the jaws last opened: what a closing stroke takes between its
+    // blades (the jaws have all but closed by the tick the closure registers).
+    if (wasClosed && !tool.jawClosed) tool.openAngleAtClose = jaw;
+    if (!tool.jawClosed) tool.openAngleAtClose = std::max(tool.openAngleAtClose, jaw);
     tool.state.jawAngle = jaw;
     if (tool.jawClosed && !wasClosed) onJawClose(tool);
     if (!tool.jawClosed && wasClosed) onJawOpen(tool);
@@ -1069,9 +1072,16 @@ void World::setInstrument(Hand hand, const InstrumentSettings& s) {
   tool.settings = s;
   // The simulated body is the distal section of the shaft: a capsule from the tip back
   // 4 jaw lengths (the part that meets tissue); its centre sits comOffset behind the tip.
+  // Scissor blades are thin: a sheet passes between them instead of being pushed, so their
+  // capsule starts at the hinge.
   float radius = s.spec.shaftRadius;
   float length = 4.0f * s.spec.jawLength;
-  tool.comOffset = radius + length * 0.5f;
+  float start = 0.0f;
+  if (s.spec.cutsOnClose()) {
+    start = s.spec.jawLength;
+    length -= s.spec.jawLength;
+  }
+  tool.comOffset = start + radius + length * 0.5f;
   tool.shape = std::make_unique<btCapsuleShapeZ>(radius, length);
   btVector3 inertia;
   tool.shape->calculateLocalInertia(s.spec.massKg, inertia);
