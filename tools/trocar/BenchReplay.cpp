@@ -33,10 +33,10 @@ Result<Item> recordBot(const std::filesystem::path& scenarioFile, const std::fil
                        const std::filesystem::path& out) {
   auto loaded = scenario::loadScenarioFile(scenarioFile);
   if (!loaded.ok()) return loaded.errors.front();
-  auto timeline = replay::loadTimeline(bot);
-  if (!timeline.ok()) return timeline.error();
   const scenario::ScenarioDesc& s = *loaded.scenario;
-  auto run = replay::recordTimeline(s, timeline.value(), out, "bench");
+  auto player = replay::loadBot(bot, s);
+  if (!player.ok()) return player.error();
+  auto run = replay::recordBot(s, *player.value(), out, "bench");
   if (!run.ok()) return run.error();
   auto contents = replay::readRecording(out);
   if (!contents.ok()) return contents.error();

@@ -1,5 +1,6 @@
-// `trocar record SCENARIO --timeline T.yaml --out F.trec`: a recording without a headset,
-// from a scripted timeline, headless; what tests and the reference bots use.
+// `trocar record SCENARIO --bot B.yaml --out F.trec`: a recording without a headset, from a
+// bot (a scripted timeline or a controller, replay/Bot.h), headless; what tests and the
+// reference recordings use.
 
 #include "Commands.h"
 
@@ -19,7 +20,8 @@ Runner addRecordCommand(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("SCENARIO", o->scenario, "Scenario file")->required();
-  cmd->add_option("--timeline", o->timeline, "Timeline YAML (keyframes of hand poses and triggers)")
+  cmd->add_option("--bot,--timeline", o->timeline,
+                  "Bot YAML: a timeline (keyframes of hand poses and triggers) or a controller")
       ->required();
   cmd->add_option("--out", o->out, "Recording to write (.trec)")->required();
   cmd->add_option("--trainee", o->trainee, "Pseudonymous trainee id stored in the recording");
@@ -31,12 +33,12 @@ Runner addRecordCommand(CLI::App& app) {
       for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
       return 2;
     }
-    auto timeline = replay::loadTimeline(o->timeline);
-    if (!timeline.ok()) {
-      std::fprintf(stderr, "%s\n", timeline.error().toString().c_str());
+    auto bot = replay::loadBot(o->timeline, *loaded.scenario);
+    if (!bot.ok()) {
+      std::fprintf(stderr, "%s\n", bot.error().toString().c_str());
       return 2;
     }
-    auto run = replay::recordTimeline(*loaded.scenario, timeline.value(), o->out, o->trainee, o->seconds);
+    auto run = replay::recordBot(*loaded.scenario, *bot.value(), o->out, o->trainee, o->seconds);
     if (!run.ok()) {
       std::fprintf(stderr, "%s\n", run.error().toString().c_str());
       return 2;

@@ -175,18 +175,18 @@ Runner addRunCommand(CLI::App& app) {
       const auto botFile = botFor(file, o->bot);
       if (!botFile) {
         std::fprintf(stderr,
-                     "error: %s has no bot to play it headless (hint: pass --bot TIMELINE.yaml, or run with a "
+                     "error: %s has no bot to play it headless (hint: pass --bot BOT.yaml, or run with a "
                      "display: --rig desktop)\n",
                      file.c_str());
         return 2;
       }
-      auto bot = replay::loadTimeline(*botFile);
+      auto bot = replay::loadBot(*botFile, desc);
       if (!bot) {
         std::fprintf(stderr, "%s\n", bot.error().toString().c_str());
         return 2;
       }
       std::fprintf(stderr, "bot: %s\n", botFile->c_str());
-      outcome = app::runHeadless(desc, bot.value(), settings, o->realtime, gStop);
+      outcome = app::runHeadless(desc, *bot.value(), settings, o->realtime, gStop);
     }
     if (!outcome) {
       std::fprintf(stderr, "%s\n", outcome.error().toString().c_str());

@@ -120,9 +120,26 @@ std::vector<float> TissueMesh::nodeMasses(float totalMass) const {
   std::vector<double> measure = lumpedMeasure();
   double sum = std::accumulate(measure.begin(), measure.end(), 0.0);
   std::vector<float> masses(rest.size(), 0.0f);
+  std::vector<double> share(rest.size(), 0.0);
+  size_t freeNodes = 0;
   for (size_t i = 0; i < rest.size(); ++i) {
     if (fixed[i]) continue;
-    masses[i] = sum > 0.0 ? static_cast<float>(static_cast<double>(totalMass) * measure[i] / sum) : 0.0f;
+    share[i] = sum > 0.0 ? measure[i] / sum : 0.0;
+    ++freeNodes;
+  }
+  if (freeNodes == 0) return masses;
+  // No node lighter than a fifth of the mean: the slivers that overlapping cuts leave along
+  // their line would otherwise hold nodes so light that their springs explode at the tick
+  // rate. Then rescale so the free nodes still carry the whole mass.
+  const double floorShare = 0.2 / static_cast<double>(freeNodes);
+  double total = 0.0;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (fixed[i]) continue;
+    share[i] = std::max(share[i], floorShare);
+    total += share[i];
+  }
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (!fixed[i]) masses[i] = static_cast<float>(static_cast<double>(totalMass) * share[i] / total);
   }
   return masses;
 }
@@ -473,8 +490,10 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
         ++cuts;
         if (fresh.count(e)) ++freshCuts;
       }
-      if (freshCuts == 0 || cuts == 1) {
-        out.push_back(tri);  // untouched by this blade, or a crack tip: stays whole for now
+      // One crossing: a crack tip, whole for now. Two or three, none from this blade: the tips
+      // of two earlier strokes end in this face, and the crack joins them through it.
+      if (cuts == 1 || (freshCuts == 0 && cuts == 0)) {
+        out.push_back(tri);
         continue;
       }
       // Rotate so edges 0 and 2 are the cut ones (vertex 0 is cut off). With three crossings

@@ -142,6 +142,7 @@ struct World::Impl {
     bool hasFixed = false;
     std::vector<uint32_t> reportedDetached;  // smallest node of each piece already reported
     std::vector<btVector3> goodX, goodV;     // last state that passed the stability guard
+    uint32_t instabilities = 0;              // times the guard restored it
     std::vector<uint32_t> piece;             // piece per node (updated after cuts)
     uint32_t pieceCount = 1;
   };
@@ -697,13 +698,15 @@ struct World::Impl {
       t.reportedDetached.push_back(minNode[p]);
       Event e = makeEvent(EventKind::kDetached, tool);
       e.tissue = {ti};
-      // Regions contained: every node of the region lies in this piece.
+      // Regions the piece holds: over half of the region's nodes lie in it (a cut made of
+      // overlapping snips leaves slivers along the line that take a few of them).
       Vec3 centroid(0.0f);
       for (uint32_t r = 0; r < t.regionNodes.size(); ++r) {
         const auto& nodes = t.regionNodes[r];
         if (nodes.empty()) continue;
-        bool all = std::all_of(nodes.begin(), nodes.end(), [&](uint32_t n) { return t.piece[n] == p; });
-        if (all) e.regions.push_back(r);
+        size_t in = static_cast<size_t>(
+            std::count_if(nodes.begin(), nodes.end(), [&](uint32_t n) { return t.piece[n] == p; }));
+        if (2 * in > nodes.size()) e.regions.push_back(r);
       }
       for (uint32_t n = 0; n < t.piece.size(); ++n) {
         if (t.piece[n] == p) centroid += toVec(t.body->m_nodes[static_cast<int>(n)].m_x);
@@ -911,6 +914,29 @@ struct World::Impl {
         saveGood(t);
         continue;
       }
+      // The last good state may already hold the start of the runaway (a node flung far from
+      // its neighbours, still under the speed limit), and would go bad again at once: put
+      // every node that lies over three rest lengths from its neighbours' mean back there.
+      std::vector<btVector3> sum(t.goodX.size(), btVector3(0, 0, 0));
+      std::vector<float> reach(t.goodX.size(), 0.0f);
+      std::vector<uint32_t> count(t.goodX.size(), 0);
+      for (const auto& e : t.mesh.edges()) {
+        const float rest = glm::length(t.mesh.rest[e[0]] - t.mesh.rest[e[1]]);
+        for (int k = 0; k < 2; ++k) {
+          sum[e[k]] += t.goodX[e[1 - k]];
+          reach[e[k]] = std::max(reach[e[k]], rest);
+          ++count[e[k]];
+        }
+      }
+      uint32_t repaired = 0;
+      for (size_t i = 0; i < t.goodX.size(); ++i) {
+        if (count[i] == 0 || t.mesh.fixed[i]) continue;
+        const btVector3 mean = sum[i] / static_cast<btScalar>(count[i]);
+        if ((t.goodX[i] - mean).length() > 3.0f * reach[i] || !finite(t.goodX[i])) {
+          t.goodX[i] = mean;
+          ++repaired;
+        }
+      }
       for (int i = 0; i < t.body->m_nodes.size(); ++i) {
         btSoftBody::Node& n = t.body->m_nodes[i];
         n.m_x = t.goodX[static_cast<size_t>(i)];
@@ -922,8 +948,12 @@ struct World::Impl {
       Event e = makeEvent(EventKind::kInstability, nullptr);
       e.tissue = {ti};
       events.push_back(std::move(e));
-      TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu; restored its last good state",
-                      t.name.c_str(), static_cast<unsigned long long>(tick));
+      // Logged the first time and then every 1000th, so a stubborn case cannot flood the log.
+      if (t.instabilities++ % 1000 == 0) {
+        TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu (%u times so far); restored its last good "
+                        "state, %u nodes put back beside their neighbours",
+                        t.name.c_str(), static_cast<unsigned long long>(tick), t.instabilities, repaired);
+      }
     }
     for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
       Rigid& r = rigids[ri];

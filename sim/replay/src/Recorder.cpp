@@ -173,9 +173,8 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   return result;
 }
 
-Result<RecordedRun> recordTimeline(const scenario::ScenarioDesc& scenario, const Timeline& timeline,
-                                   const std::filesystem::path& out, const std::string& traineeId,
-                                   double seconds) {
+Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot, const std::filesystem::path& out,
+                              const std::string& traineeId, double seconds) {
   auto built = scenario::buildSession(scenario);
   if (!built.ok()) return built.error();
   session::Session& session = *built.value();
@@ -193,8 +192,8 @@ Result<RecordedRun> recordTimeline(const scenario::ScenarioDesc& scenario, const
   scoring::Scorer scorer(scenario, session.world(), out.string());
   session.addListener(recorder.value().get());
   session.addListener(&scorer);
-  const Tick ticks = session.world().clock().ticksIn(seconds > 0.0 ? seconds : timeline.duration());
-  for (Tick t = 0; t < ticks; ++t) session.step(timeline.sample(session.world().clock().secondsAt(t)));
+  const Tick ticks = session.world().clock().ticksIn(seconds > 0.0 ? seconds : bot.duration());
+  for (Tick t = 0; t < ticks; ++t) session.step(bot.next(session));
   RecordedRun run;
   run.ticks = session.tick();
   run.report = scorer.report(session.world());

@@ -482,7 +482,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   return outcome;
 }
 
-Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, const replay::Timeline& bot,
+Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::Bot& bot,
                                 const LiveSettings& settings, bool realtime, const std::atomic<bool>& stop) {
   LiveOutcome outcome;
   outcome.rigName = "headless";
@@ -502,7 +502,7 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, const re
       std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                                                 static_cast<double>(c.session->tick() + 1) * dt)));
     }
-    c.session->step(bot.sample(c.session->timeSeconds()));
+    c.session->step(bot.next(*c.session));
   }
   outcome.ticks = c.session->tick();
   auto report = finishCore(c);

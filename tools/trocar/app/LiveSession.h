@@ -9,7 +9,7 @@
 // two by display time, and hands the rig's newest input to the sim. Neither waits for the other.
 // `stop` (SIGINT, window close) ends the run cleanly: the recording gets its footer.
 
-#include <trocar/replay/Timeline.h>
+#include <trocar/replay/Bot.h>
 #include <trocar/scenario/Scenario.h>
 #include <trocar/scoring/Report.h>
 #include <trocar/xr/Rig.h>
@@ -52,7 +52,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
 
 // No display: the bot's timeline drives the hands, as fast as the machine allows (or paced in
 // real time with `realtime`), nothing is drawn.
-Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, const replay::Timeline& bot,
+Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::Bot& bot,
                                 const LiveSettings& settings, bool realtime, const std::atomic<bool>& stop);
 
 // Blends two snapshots of the same world (a at time ta, b later): node positions of tissues

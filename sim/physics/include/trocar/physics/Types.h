@@ -202,7 +202,7 @@ struct Event {
   TissueId tissue;
   RigidId rigid;
   ZoneId zone;
-  std::vector<uint32_t> regions;  // region indices within `tissue`
+  std::vector<uint32_t> regions;  // region indices within `tissue` (detached: regions the piece holds most of)
   float value = 0.0f;             // meaning per kind, see EventKind
   Vec3 position{0.0f};            // where it happened, stage frame
   bool torn = false;              // kRelease / kDamage: the grasp tore out

@@ -8,6 +8,7 @@
 // same Session::step(), compares every checkpoint, and scores the run.
 
 #include <trocar/replay/Recording.h>
+#include <trocar/replay/Bot.h>
 #include <trocar/replay/Timeline.h>
 #include <trocar/scenario/Scenario.h>
 #include <trocar/scoring/Report.h>
@@ -80,10 +81,9 @@ struct RecordedRun {
   scoring::ScoreReport report;
 };
 
-// Plays `timeline` (for `seconds`, or its whole length when 0) through a fresh session of
+// Plays `bot` (for `seconds`, or its whole length when 0) through a fresh session of
 // `scenario`, recording it to `out` with a footer, and scoring it.
-Result<RecordedRun> recordTimeline(const scenario::ScenarioDesc& scenario, const Timeline& timeline,
-                                   const std::filesystem::path& out, const std::string& traineeId,
-                                   double seconds = 0.0);
+Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot, const std::filesystem::path& out,
+                              const std::string& traineeId, double seconds = 0.0);
 
 }  // namespace trocar::replay

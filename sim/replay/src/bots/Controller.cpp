@@ -1,0 +1,158 @@
+#include "Controller.h"
+
+#include <cmath>
+
+namespace trocar::replay::bots {
+
+Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand, instruments::InstrumentKind kind,
+                        const std::string& botName) {
+  const char* side = hand == instruments::Hand::kLeft ? "left" : "right";
+  auto it = s.instruments.find(hand);
+  if (it == s.instruments.end() || it->second.kind != kind) {
+    return makeError(ErrorCode::kInvalidInput,
+                     botName + ": this bot needs a " + instruments::toString(kind) + " in the " + side +
+                         " hand, and scenario '" + s.id + "' does not have one",
+                     "use the bot with the scenario it was written for");
+  }
+  HandRig rig;
+  rig.spec = instruments::defaultSpec(kind);
+  if (!it->second.port.empty()) {
+    for (const auto& p : s.ports) {
+      if (p.id == it->second.port) rig.port = p;
+    }
+  }
+  return rig;
+}
+
+Pose handForTip(const HandRig& rig, const Vec3& tip, const Vec3& jawDir) {
+  // Tool +Z runs from the tip back along the shaft.
+  Vec3 z = rig.port ? glm::normalize(rig.port->position - tip) : Vec3(0.0f, 1.0f, 0.0f);
+  Vec3 want = glm::length(jawDir) > 0.0f ? jawDir : (std::abs(z.y) < 0.9f ? Vec3(0, 1, 0) : Vec3(1, 0, 0));
+  Vec3 y = want - z * glm::dot(want, z);
+  if (glm::length(y) < 1e-6f) y = std::abs(z.y) < 0.9f ? Vec3(0, 1, 0) : Vec3(1, 0, 0);
+  y = glm::normalize(y - z * glm::dot(y, z));
+  Vec3 x = glm::cross(y, z);
+  Pose hand;
+  hand.orientation = glm::normalize(glm::quat_cast(glm::mat3(x, y, z)));
+  hand.position = tip + z * rig.spec.shaftLength;
+  return hand;
+}
+
+void Script::add(double t, instruments::Hand hand, const HandRig& rig, const Vec3& tip, float trigger,
+                 const Vec3& jawDir) {
+  const size_t h = static_cast<size_t>(hand);
+  if (mTimeline.keys.empty() || mTimeline.keys.back().t < t) {
+    Timeline::Key key;
+    key.t = t;
+    if (!mTimeline.keys.empty()) key.hands = mTimeline.keys.back().hands;
+    mTimeline.keys.push_back(key);
+  }
+  physics::HandInput in;
+  in.pose = handForTip(rig, tip, jawDir);
+  in.trigger = trigger;
+  in.tracked = true;
+  // Keys are appended in time order; a key at an earlier time than the last one is a
+  // controller bug, caught by the tests (it would be ignored by the sampler).
+  Timeline::Key& key = mTimeline.keys.back();
+  key.hands[h] = in;
+  if (!mTimeline.used[h]) {
+    // A hand that starts later holds its first pose from the start.
+    mTimeline.used[h] = true;
+    for (auto& k : mTimeline.keys) {
+      if (!k.hands[h]) k.hands[h] = in;
+    }
+  }
+}
+
+Vec3 clothPointNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Pose& clothPose, Vec2 clothXZ) {
+  const physics::TissueSnapshot& t = snap.tissues[tissue];
+  const Pose toCloth = clothPose.inverse();
+  auto local = [&](uint32_t n) {
+    Vec3 p = toCloth.transformPoint(t.restPositions[n]);
+    return Vec2(p.x, p.z);
+  };
+  // The rest triangle holding the point (the cloth is flat at rest); with cuts, either side.
+  float bestOutside = 1e9f;
+  Vec3 best = clothPose.transformPoint(Vec3(clothXZ.x, 0.0f, clothXZ.y));
+  for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
+    const uint32_t a = t.indices[i], b = t.indices[i + 1], c = t.indices[i + 2];
+    Vec2 pa = local(a), pb = local(b), pc = local(c);
+    float d = (pb.x - pa.x) * (pc.y - pa.y) - (pc.x - pa.x) * (pb.y - pa.y);
+    if (std::abs(d) < 1e-12f) continue;
+    float u = ((pb.x - clothXZ.x) * (pc.y - clothXZ.y) - (pc.x - clothXZ.x) * (pb.y - clothXZ.y)) / d;
+    float v = ((pc.x - clothXZ.x) * (pa.y - clothXZ.y) - (pa.x - clothXZ.x) * (pc.y - clothXZ.y)) / d;
+    float w = 1.0f - u - v;
+    float outside = std::max({0.0f, -u, -v, -w});
+    if (outside < bestOutside) {
+      bestOutside = outside;
+      best = t.positions[a] * u + t.positions[b] * v + t.positions[c] * w;
+      if (outside == 0.0f) break;
+    }
+  }
+  return best;
+}
+
+physics::InputFrame StepBot::next(const session::Session& session) {
+  const double now = session.timeSeconds();
+  while (mNext < mSteps.size() && mSteps[mNext].start <= now + 1e-9) {
+    mSteps[mNext].plan(session, mScript, mSteps[mNext].start);
+    ++mNext;
+  }
+  return mScript.sample(now);
+}
+
+Error Params::error(const YAML::Node& at, const std::string& what, const std::string& hint) const {
+  SourceLocation where;
+  where.file = mName;
+  if (at.Mark().line >= 0) {
+    where.line = static_cast<uint32_t>(at.Mark().line) + 1;
+    where.column = static_cast<uint32_t>(at.Mark().column) + 1;
+  }
+  return makeError(ErrorCode::kInvalidInput, what, where, hint);
+}
+
+Result<double> Params::number(const char* key, double fallback, double lo, double hi) {
+  mKnown.emplace_back(key);
+  const YAML::Node n = mRoot[key];
+  if (!n) return fallback;
+  char* end = nullptr;
+  const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi) {
+    char hint[96];
+    std::snprintf(hint, sizeof(hint), "a number from %g to %g", lo, hi);
+    return error(n, std::string(key) + " must be a number in range", hint);
+  }
+  return v;
+}
+
+Result<std::string> Params::text(const char* key, const std::string& fallback) {
+  mKnown.emplace_back(key);
+  const YAML::Node n = mRoot[key];
+  if (!n) return fallback;
+  if (!n.IsScalar() || n.Scalar().empty()) return error(n, std::string(key) + " must be a name", "e.g. gauze");
+  return n.Scalar();
+}
+
+Result<bool> Params::flag(const char* key, bool fallback) {
+  mKnown.emplace_back(key);
+  const YAML::Node n = mRoot[key];
+  if (!n) return fallback;
+  if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false"))
+    return error(n, std::string(key) + " must be true or false", "e.g. rough_start: true");
+  return n.Scalar() == "true";
+}
+
+Result<void> Params::finish() {
+  for (auto it = mRoot.begin(); it != mRoot.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+    if (std::find(mKnown.begin(), mKnown.end(), key) == mKnown.end()) {
+      std::string known;
+      for (size_t i = 1; i < mKnown.size(); ++i) known += (i > 1 ? ", " : "") + mKnown[i];
+      return error(it->first, "unknown key '" + key + "' for this controller", "known keys: " + known);
+    }
+  }
+  return success();
+}
+
+}  // namespace trocar::replay::bots

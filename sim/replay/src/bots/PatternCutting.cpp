@@ -1,0 +1,174 @@
+// controller: pattern-cutting — the FLS pattern-cutting technique. The left grasper holds the
+// gauze taut just outside the circle; the right scissors cut round the marked circle in
+// snips, counter-clockwise from the far side. Before each snip the bot looks where the line
+// is now (the gauze moves as it is cut) and puts the blades across it: jaws open, tip
+// `depth_m` below the sheet with the blade plane along the line, jaws close slowly, open.
+// Snips overlap, so each continues the last one's crack.
+
+#include "Controller.h"
+
+#include <cmath>
+
+namespace trocar::replay::bots {
+namespace {
+
+using instruments::Hand;
+constexpr double kPi = 3.14159265358979323846;
+
+struct Setup {
+  HandRig grasper, scissors;
+  uint32_t tissue = 0;
+  std::string tissueName;
+  Pose clothPose;
+  Vec2 centre{0.0f};
+  float radius = 0.02f;
+  int snips = 32;
+  double snipS = 1.0, depth = 0.005, lift = 0.003, offset = 0.0001, wobble = 0.0;
+  bool rough = false;
+};
+
+struct State {
+  Vec3 scissorsTip{0.0f};
+};
+
+Vec3 now(const session::Session& s, const Setup& setup, Vec2 clothXZ) {
+  physics::WorldSnapshot snap;
+  s.world().snapshot(snap);
+  return clothPointNow(snap, setup.tissue, setup.clothPose, clothXZ);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::ScenarioDesc& desc) {
+  auto setup = std::make_shared<Setup>();
+  auto grasper = handRig(desc, Hand::kLeft, instruments::InstrumentKind::kGrasper, "pattern-cutting");
+  if (!grasper.ok()) return grasper.error();
+  auto scissors = handRig(desc, Hand::kRight, instruments::InstrumentKind::kScissors, "pattern-cutting");
+  if (!scissors.ok()) return scissors.error();
+  setup->grasper = grasper.value();
+  setup->scissors = scissors.value();
+
+  auto tissueName = p.text("tissue", "");
+  if (!tissueName.ok()) return tissueName.error();
+  auto markingName = p.text("marking", "");
+  if (!markingName.ok()) return markingName.error();
+  const scenario::TissueDesc* tissue = nullptr;
+  const scenario::MarkingDesc* marking = nullptr;
+  for (uint32_t i = 0; i < desc.tissues.size() && !marking; ++i) {
+    const auto& t = desc.tissues[i];
+    if (t.settings.kind != physics::TissueKind::kCloth) continue;
+    if (!tissueName.value().empty() && t.settings.name != tissueName.value()) continue;
+    for (const auto& m : t.markings) {
+      if (markingName.value().empty() || m.id == markingName.value()) {
+        tissue = &t;
+        marking = &m;
+        setup->tissue = i;
+        break;
+      }
+    }
+  }
+  if (!marking) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "pattern-cutting: scenario '" + desc.id + "' has no cloth with a marked circle" +
+                         (tissueName.value().empty() ? "" : " on '" + tissueName.value() + "'"),
+                     "the bot cuts a cloth's `markings` circle; check tissue: and marking:");
+  }
+  setup->tissueName = tissue->settings.name;
+  setup->clothPose = tissue->settings.cloth.pose;
+  setup->centre = marking->center;
+  setup->radius = marking->radius;
+
+  auto snips = p.number("snips", 32, 8, 400);
+  auto snipS = p.number("snip_seconds", 1.0, 0.2, 30.0);
+  auto depth = p.number("depth_m", 0.005, 0.001, 0.012);
+  auto lift = p.number("lift_m", 0.003, 0.0, 0.02);
+  auto offset = p.number("offset_m", 0.0001, -0.01, 0.01);
+  auto wobble = p.number("wobble_m", 0.0, 0.0, 0.01);
+  auto rough = p.flag("rough_start", false);
+  for (const Result<double>* r : {&snips, &snipS, &depth, &lift, &offset, &wobble})
+    if (!r->ok()) return r->error();
+  if (!rough.ok()) return rough.error();
+  setup->snips = static_cast<int>(snips.value());
+  setup->snipS = snipS.value();
+  setup->depth = depth.value();
+  setup->lift = lift.value();
+  setup->offset = offset.value();
+  setup->wobble = wobble.value();
+  setup->rough = rough.value();
+
+  auto state = std::make_shared<State>();
+  // The grasper holds the gauze 15 mm outside the circle, on the grasper's side: the sheet
+  // stays taut while the scissors go round, and the shafts never cross.
+  const Vec2 hold = setup->centre + Vec2(-(setup->radius + 0.015f), 0.0f);
+  std::vector<Step> steps;
+
+  auto grasp = [setup](Vec2 at, bool yank) {
+    return [setup, at, yank](const session::Session& s, Script& script, double t) {
+      const Vec3 point = now(s, *setup, at) - Vec3(0.0f, 0.001f, 0.0f);
+      const Vec3 lifted = point + Vec3(0.0f, static_cast<float>(setup->lift), 0.0f);
+      const HandRig& g = setup->grasper;
+      // Over the point, down onto it, close, lift (from wherever the hand was: 0.3 s to get there).
+      script.add(t + 0.3, Hand::kLeft, g, point + Vec3(0.0f, 0.015f, 0.0f), 0.0f);
+      script.add(t + 0.6, Hand::kLeft, g, point, 0.0f);
+      script.add(t + 0.9, Hand::kLeft, g, point, 1.0f);
+      if (yank) {  // yanks the gauze up and sideways, then settles back
+        script.add(t + 1.2, Hand::kLeft, g, point + Vec3(-0.02f, 0.03f, 0.0f), 1.0f);
+        script.add(t + 2.0, Hand::kLeft, g, lifted, 1.0f);
+      } else {
+        script.add(t + 1.3, Hand::kLeft, g, lifted, 1.0f);
+      }
+    };
+  };
+  auto snip = [setup, state](int i) {
+    return [setup, state, i](const session::Session& s, Script& script, double t) {
+      const double step = 2.0 * kPi / setup->snips;
+      const double a0 = kPi / 2.0 + i * step, a1 = a0 + step;
+      const double r = static_cast<double>(setup->radius) + setup->offset + setup->wobble * std::sin(3.7 * i);
+      auto onLine = [&](double a) {
+        return setup->centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
+      };
+      const Vec3 w0 = now(s, *setup, onLine(a0)), w1 = now(s, *setup, onLine(a1));
+      const Vec3 mid = (w0 + w1) * 0.5f;
+      const Vec3 along = glm::normalize(w1 - w0);
+      const Vec3 shaft = glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
+      // The blades cross the sheet at `mid`; the tip is `depth` below it along the shaft.
+      const Vec3 tip = mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
+      const Vec3 above = tip + Vec3(0.0f, 0.012f, 0.0f);
+      const HandRig& sc = setup->scissors;
+      const double T = setup->snipS;
+      script.add(t, Hand::kRight, sc, above, 0.0f, along);
+      script.add(t + 0.25 * T, Hand::kRight, sc, tip, 0.0f, along);
+      script.add(t + 0.35 * T, Hand::kRight, sc, tip, 0.0f, along);
+      script.add(t + 0.65 * T, Hand::kRight, sc, tip, 1.0f, along);
+      script.add(t + 0.85 * T, Hand::kRight, sc, tip, 0.0f, along);
+      state->scissorsTip = tip;
+    };
+  };
+
+  // At rest: both tips 2 cm above the gauze, the grasper over where it will hold, the
+  // scissors over the first snip.
+  steps.push_back({0.0, [setup, hold](const session::Session& s, Script& script, double t) {
+                     const double a = kPi / 2.0;
+                     const double r = static_cast<double>(setup->radius);
+                     const Vec2 first = setup->centre + Vec2(static_cast<float>(r * std::cos(a)),
+                                                             static_cast<float>(r * std::sin(a)));
+                     const Vec3 up(0.0f, 0.02f, 0.0f);
+                     script.add(t, Hand::kLeft, setup->grasper, now(s, *setup, hold) + up, 0.0f);
+                     script.add(t, Hand::kRight, setup->scissors, now(s, *setup, first) + up, 0.0f);
+                   }});
+  double t = 0.4;
+  steps.push_back({t, grasp(hold, setup->rough)});
+  t += setup->rough ? 2.1 : 1.4;
+  for (int i = 0; i < setup->snips; ++i) {
+    steps.push_back({t, snip(i)});
+    t += setup->snipS;
+  }
+  // Withdraw the scissors.
+  steps.push_back({t, [setup, state](const session::Session&, Script& script, double start) {
+                     script.add(start + 0.5, Hand::kRight, setup->scissors,
+                                state->scissorsTip + Vec3(0.0f, 0.03f, 0.0f), 0.0f);
+                   }});
+  return std::unique_ptr<Bot>(std::make_unique<StepBot>(std::move(steps), t + 0.5));
+}
+
+}  // namespace trocar::replay::bots
