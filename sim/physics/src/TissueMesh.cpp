@@ -496,12 +496,17 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
         out.push_back(tri);
         continue;
       }
-      // Rotate so edges 0 and 2 are the cut ones (vertex 0 is cut off). With three crossings
-      // (a curved cut), keep the two freshest: drop a pending one if there is one.
+      // Three crossings: two cracks meet in this face (one stroke's tip and the next's, or a
+      // curved stroke). Every corner is cut off; the sliver between the cracks goes, so
+      // neither crack is left bridged.
       if (cuts == 3) {
-        size_t drop = 0;
-        while (drop < 3 && fresh.count(key(tri[drop], tri[(drop + 1) % 3]))) ++drop;
-        m[drop < 3 ? drop : 1] = nullptr;
+        for (size_t k = 0; k < 3; ++k) {
+          const uint32_t a = tri[k];
+          Crossing& next = *m[k];            // edge (k, k+1)
+          Crossing& prev = *m[(k + 2) % 3];  // edge (k+2, k)
+          out.push_back({a, nodeFor(next, sideOf(next, x[a])), nodeFor(prev, sideOf(prev, x[a]))});
+        }
+        continue;
       }
       size_t r = 0;
       while (!(m[r] && m[(r + 2) % 3])) ++r;

@@ -17,6 +17,7 @@
 #include <btBulletDynamicsCommon.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 namespace trocar::physics {
@@ -615,6 +616,50 @@ struct World::Impl {
     clips.push_back(std::move(clip));
   }
 
+  // After the mesh changed: a new Bullet body from it, and what held the tissue (grasps and
+  // clips: node indices are stable) attached again.
+  void rebuild(uint32_t ti, const std::vector<Vec3>& x, const std::vector<Vec3>& v) {
+    Tissue& t = tissues[ti];
+    buildBody(t, &x, &v);
+    t.topologyVersion++;
+    for (auto& other : tools) {
+      if (other.present && other.graspTissue == ti) anchorNodes(t, other.graspNodes, other.body.get());
+    }
+    for (auto& clip : clips) {
+      if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
+    }
+  }
+
+  // A sheet tears where it is stretched past kTearStretch: the faces on such a link go. A
+  // thread of gauze left between two cuts cannot carry the cut-out piece hanging from it
+  // (springs stretched that far also make the solver blow up).
+  void tearOverstretched(uint32_t ti) {
+    Tissue& t = tissues[ti];
+    if (t.mesh.kind != TissueKind::kCloth) return;
+    constexpr float kTearStretch = 3.0f;
+    auto stretched = [&](uint32_t a, uint32_t b) {
+      const float rest = glm::length(t.mesh.rest[a] - t.mesh.rest[b]);
+      const btVector3 d = t.body->m_nodes[static_cast<int>(a)].m_x - t.body->m_nodes[static_cast<int>(b)].m_x;
+      return d.length() > kTearStretch * rest;
+    };
+    std::vector<std::array<uint32_t, 3>> kept;
+    kept.reserve(t.mesh.triangles.size());
+    for (const auto& f : t.mesh.triangles) {
+      if (!stretched(f[0], f[1]) && !stretched(f[1], f[2]) && !stretched(f[2], f[0])) kept.push_back(f);
+    }
+    if (kept.size() == t.mesh.triangles.size()) return;
+    TROCAR_LOG_DEBUG("tissue '%s' tore at tick %llu: %zu faces", t.name.c_str(),
+                     static_cast<unsigned long long>(tick), t.mesh.triangles.size() - kept.size());
+    std::vector<Vec3> x, v;
+    currentState(t, x, v);
+    t.mesh.triangles = std::move(kept);
+    std::map<std::array<uint32_t, 2>, bool> whole;
+    for (const auto& e : t.mesh.edges()) whole[e] = true;
+    std::erase_if(t.mesh.pending, [&](const auto& c) { return !whole.count(c.edge); });
+    rebuild(ti, x, v);
+    reportDetached(ti, nullptr);
+  }
+
   uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* tool, bool sweep = false) {
     Tissue& t = tissues[ti];
     std::vector<Vec3> x, v;
@@ -633,15 +678,7 @@ struct World::Impl {
         if (in) t.regionNodes[r].push_back(i);
       }
     }
-    buildBody(t, &x, &v);
-    t.topologyVersion++;
-    // Re-attach what held this tissue: grasps and clips (node indices are stable).
-    for (auto& other : tools) {
-      if (other.present && other.graspTissue == ti) anchorNodes(t, other.graspNodes, other.body.get());
-    }
-    for (auto& clip : clips) {
-      if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
-    }
+    rebuild(ti, x, v);
     // A scalpel stroke continues its incision (within 5 mm of where the last sweep cut):
     // one path, and the event's length is how far the incision grew.
     Tool* stroke = sweep ? tool : nullptr;
@@ -1182,6 +1219,7 @@ const std::vector<Event>& World::finishTick() {
   }
   w.trackRigids();
   w.guardStability();
+  for (uint32_t ti = 0; ti < w.tissues.size(); ++ti) w.tearOverstretched(ti);
   mSensePending = false;
   return w.events;
 }

@@ -22,13 +22,17 @@ struct Setup {
   Pose clothPose;
   Vec2 centre{0.0f};
   float radius = 0.02f;
-  int snips = 32;
-  double snipS = 1.0, depth = 0.005, lift = 0.003, offset = 0.0001, wobble = 0.0;
+  int snips = 16;
+  double snipS = 1.0, depth = 0.005, lift = 0.003, offset = 0.0001, wobble = 0.0, bite = 0.009;
+  float bladeSpan = 0.01f;  // what the open blades take across: 2 * jaw length * sin(opening / 2)
   bool rough = false;
 };
 
 struct State {
   Vec3 scissorsTip{0.0f};
+  double crackAngle = kPi / 2.0;  // how far round the cut has come (rad, from the far side)
+  Vec2 crackTip{0.0f};            // where it ends, in the cloth's coordinates
+  size_t nodesSeen = 0;           // nodes that existed when the last snip was planned
 };
 
 Vec3 now(const session::Session& s, const Setup& setup, Vec2 clothXZ) {
@@ -78,7 +82,14 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
   setup->centre = marking->center;
   setup->radius = marking->radius;
 
-  auto snips = p.number("snips", 32, 8, 400);
+  setup->bladeSpan = 2.0f * setup->scissors.spec.jawLength * std::sin(0.5f * setup->scissors.spec.maxJawAngle);
+  auto bite = p.number("bite_m", static_cast<double>(setup->bladeSpan) - 0.002, 0.002,
+                       static_cast<double>(setup->bladeSpan) - 0.001);
+  if (!bite.ok()) return bite.error();
+  setup->bite = bite.value();
+  // Enough snips to go round and close the loop, unless given.
+  const double around = 2.0 * kPi * static_cast<double>(marking->radius) / setup->bite;
+  auto snips = p.number("snips", std::ceil(around) + 2.0, 4, 400);
   auto snipS = p.number("snip_seconds", 1.0, 0.2, 30.0);
   auto depth = p.number("depth_m", 0.005, 0.001, 0.012);
   auto lift = p.number("lift_m", 0.003, 0.0, 0.02);
@@ -119,17 +130,38 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
       }
     };
   };
+  // One snip continues the crack from its tip: the blades lie along the line from the tip
+  // to the point `bite` further round, reaching 1 mm back over the tip so they meet it.
   auto snip = [setup, state](int i) {
     return [setup, state, i](const session::Session& s, Script& script, double t) {
-      const double step = 2.0 * kPi / setup->snips;
-      const double a0 = kPi / 2.0 + i * step, a1 = a0 + step;
+      // The crack tip, in the gauze's own coordinates (it moves as it is cut): of the nodes
+      // the last snip made, the one furthest round.
+      physics::WorldSnapshot snap;
+      s.world().snapshot(snap);
+      const physics::TissueSnapshot& cloth = snap.tissues[setup->tissue];
+      const Pose toCloth = setup->clothPose.inverse();
+      for (size_t n = state->nodesSeen; n < cloth.restPositions.size(); ++n) {
+        const Vec3 local = toCloth.transformPoint(cloth.restPositions[n]);
+        const Vec2 d = Vec2(local.x, local.z) - setup->centre;
+        if (std::abs(static_cast<double>(glm::length(d)) - static_cast<double>(setup->radius)) > 0.005) continue;
+        double a = std::atan2(static_cast<double>(d.y), static_cast<double>(d.x));
+        a = state->crackAngle + std::remainder(a - state->crackAngle, 2.0 * kPi);
+        if (a > state->crackAngle && a < state->crackAngle + 2.0 * setup->bite / static_cast<double>(setup->radius)) {
+          state->crackAngle = a;
+          state->crackTip = setup->centre + d;
+        }
+      }
+      state->nodesSeen = cloth.restPositions.size();
+      if (state->crackAngle >= kPi / 2.0 + 2.0 * kPi + 0.05) return;  // round: the piece is out
       const double r = static_cast<double>(setup->radius) + setup->offset + setup->wobble * std::sin(3.7 * i);
       auto onLine = [&](double a) {
         return setup->centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
       };
-      const Vec3 w0 = now(s, *setup, onLine(a0)), w1 = now(s, *setup, onLine(a1));
-      const Vec3 mid = (w0 + w1) * 0.5f;
-      const Vec3 along = glm::normalize(w1 - w0);
+      const Vec3 from = now(s, *setup, i == 0 ? onLine(state->crackAngle) : state->crackTip);
+      const Vec3 to = now(s, *setup, onLine(state->crackAngle + setup->bite / r));
+      const Vec3 along = glm::normalize(to - from);
+      const float back = 0.001f;
+      const Vec3 mid = from + along * (0.5f * setup->bladeSpan - back);
       const Vec3 shaft = glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
       // The blades cross the sheet at `mid`; the tip is `depth` below it along the shaft.
       const Vec3 tip = mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
@@ -147,7 +179,8 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
 
   // At rest: both tips 2 cm above the gauze, the grasper over where it will hold, the
   // scissors over the first snip.
-  steps.push_back({0.0, [setup, hold](const session::Session& s, Script& script, double t) {
+  steps.push_back({0.0, [setup, state, hold](const session::Session& s, Script& script, double t) {
+                     state->nodesSeen = s.world().nodeCount(physics::TissueId{setup->tissue});
                      const double a = kPi / 2.0;
                      const double r = static_cast<double>(setup->radius);
                      const Vec2 first = setup->centre + Vec2(static_cast<float>(r * std::cos(a)),
