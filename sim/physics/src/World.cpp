@@ -393,6 +393,11 @@ struct World::Impl {
     }
   }
 
+  bool heldByAnyTool(uint32_t rigid) const {
+    return std::any_of(tools.begin(), tools.end(),
+                       [&](const Tool& t) { return t.present && t.graspRigid == rigid; });
+  }
+
   void releaseGrasp(Tool& tool) {
     if (tool.graspTissue != kInvalidIndex) {
       unanchorNodes(tissues[tool.graspTissue], tool.graspNodes, tool.body.get());
@@ -402,11 +407,14 @@ struct World::Impl {
     if (tool.graspConstraint) {
       world.removeConstraint(tool.graspConstraint.get());
       tool.graspConstraint.reset();
-      if (tool.graspRigid != kInvalidIndex) {
-        rigids[tool.graspRigid].released = true;
-        rigids[tool.graspRigid].restTicks = 0;
-      }
+      // Let go: it comes to rest as placed or dropped, unless the other hand holds it
+      // (a hand-off in the air).
+      const uint32_t held = tool.graspRigid;
       tool.graspRigid = kInvalidIndex;
+      if (held != kInvalidIndex && !heldByAnyTool(held)) {
+        rigids[held].released = true;
+        rigids[held].restTicks = 0;
+      }
     }
   }
 
@@ -520,21 +528,30 @@ struct World::Impl {
         events.push_back(std::move(e));
         return;
       }
-      // Rigid objects: a dynamic one whose bounds contain the jaw centre.
+      // Rigid objects: the dynamic one whose box (in its own frame, grown by the grasp radius
+      // and the shaft's) holds the jaw centre, nearest first. (Bullet's world AABBs of small hulls are loose
+      // by centimetres: not a test for what lies between 5 mm jaws.)
       btTransform tip = toolTipTransform(tool);
       centre = tip * btVector3(0, 0, spec.jawLength * 0.25f);
+      uint32_t nearest = kInvalidIndex;
+      btScalar nearestDistance = 0;
       for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
         Rigid& r = rigids[ri];
         if (r.settings.massKg <= 0.0f) continue;
-        btVector3 mn, mx;
-        r.body->getAabb(mn, mx);
-        btVector3 pad(spec.graspRadius, spec.graspRadius, spec.graspRadius);
-        mn -= pad;
-        mx += pad;
-        if (centre.x() < mn.x() || centre.y() < mn.y() || centre.z() < mn.z() || centre.x() > mx.x() ||
-            centre.y() > mx.y() || centre.z() > mx.z()) {
+        const btVector3 local = r.body->getWorldTransform().inverse() * centre;
+        const Vec3& h = r.settings.halfExtents;
+        const float pad = spec.graspRadius + spec.shaftRadius;  // the jaws open outside the shaft
+        if (std::abs(local.x()) > h.x + pad || std::abs(local.y()) > h.y + pad || std::abs(local.z()) > h.z + pad)
           continue;
+        const btScalar d = local.length();
+        if (nearest == kInvalidIndex || d < nearestDistance) {
+          nearest = ri;
+          nearestDistance = d;
         }
+      }
+      if (nearest != kInvalidIndex) {
+        const uint32_t ri = nearest;
+        Rigid& r = rigids[ri];
         btTransform frameInTool = tool.body->getWorldTransform().inverse() * r.body->getWorldTransform();
         tool.graspConstraint =
             std::make_unique<btFixedConstraint>(*tool.body, *r.body, frameInTool, btTransform::getIdentity());
@@ -914,6 +931,10 @@ struct World::Impl {
     for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
       Rigid& r = rigids[ri];
       if (!r.released) continue;
+      if (heldByAnyTool(ri)) {  // picked up again before it came to rest
+        r.released = false;
+        continue;
+      }
       bool resting = r.body->getLinearVelocity().length() < kRestLinearSpeed &&
                      r.body->getAngularVelocity().length() < kRestAngularSpeed;
       r.restTicks = resting ? r.restTicks + 1 : 0;
@@ -1119,7 +1140,7 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
   if (s.massKg > 0.0f) {
     r.body->setActivationState(DISABLE_DEACTIVATION);
     r.body->setDamping(s.linearDamping, s.angularDamping);
-    r.body->setRollingFriction(0.001f);
+    r.body->setRollingFriction(0.005f);  // rubber-like: a peg on its side soon stops
   }
   r.good = r.body->getWorldTransform();
   mImpl->world.addRigidBody(r.body.get());

@@ -41,8 +41,9 @@ Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string
   const YAML::Node c = root["controller"];
   const std::string kind = c.IsScalar() ? c.Scalar() : "";
   Result<std::unique_ptr<Bot>> bot = params.error(c, "unknown controller '" + kind + "'",
-                                                  "controllers: pattern-cutting");
+                                                  "controllers: pattern-cutting, peg-transfer");
   if (kind == "pattern-cutting") bot = bots::makePatternCutting(params, scenario);
+  if (kind == "peg-transfer") bot = bots::makePegTransfer(params, scenario);
   if (!bot.ok()) return bot;
   TROCAR_TRY(params.finish());
   return bot;

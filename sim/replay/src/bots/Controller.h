@@ -70,6 +70,11 @@ class Params {
   Result<double> number(const char* key, double fallback, double lo, double hi);
   Result<std::string> text(const char* key, const std::string& fallback);
   Result<bool> flag(const char* key, bool fallback);
+  // The raw node (null when absent), for list-valued keys.
+  YAML::Node node(const char* key) {
+    mKnown.emplace_back(key);
+    return mRoot[key];
+  }
   // Fails on keys that no reader asked for (typos).
   Result<void> finish();
   Error error(const YAML::Node& at, const std::string& what, const std::string& hint) const;
@@ -81,5 +86,6 @@ class Params {
 };
 
 Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::ScenarioDesc& s);
+Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::ScenarioDesc& s);
 
 }  // namespace trocar::replay::bots
