@@ -33,7 +33,8 @@ TEST(Run, HeadlessDefaultScenarioPrintsScoreAndReplaysIdentically) {
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["rig"], "headless");
-  EXPECT_EQ(out["scenario"], "fls-pattern-cutting");
+  EXPECT_EQ(out["scenario"], "fls-peg-transfer");
+  EXPECT_TRUE(out["passed"].get<bool>()) << "the default scenario's expert bot plays it headless: " << r.out;
   const std::filesystem::path rec = out["recording"].get<std::string>();
   ASSERT_TRUE(std::filesystem::exists(rec)) << rec;
   EXPECT_EQ(rec.parent_path(), dir / "recordings");

@@ -28,7 +28,7 @@ std::atomic<bool> gStop{false};
 extern "C" void onSignal(int) { gStop.store(true); }
 
 // The built-in default scenario, found next to the data or the source tree.
-std::filesystem::path defaultScenario() { return scenarioById("fls-pattern-cutting"); }
+std::filesystem::path defaultScenario() { return scenarioById("fls-peg-transfer"); }
 
 // The bot that drives a headless run: --bot, else bots/expert.yaml, else the first bot.
 std::optional<std::filesystem::path> botFor(const std::filesystem::path& scenarioFile, const std::string& explicitBot) {
@@ -64,7 +64,7 @@ bool displayReachable() {
 }  // namespace
 
 Runner addRunCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "The trainee application: run a scenario (default: FLS pattern cutting)");
+  auto* cmd = app.add_subcommand("run", "The trainee application: run a scenario (default: FLS peg transfer)");
   struct Options {
     std::string scenario;
     std::string rig = "auto";
@@ -80,7 +80,7 @@ Runner addRunCommand(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("SCENARIO", o->scenario, "Scenario file (default: the built-in FLS pattern cutting)");
+  cmd->add_option("SCENARIO", o->scenario, "Scenario file (default: the built-in FLS peg transfer)");
   cmd->add_option("--rig", o->rig, "auto (headset, else window, else headless), openxr, desktop or headless")
       ->check(CLI::IsMember({"auto", "openxr", "desktop", "headless"}));
   cmd->add_option("--record", o->record, "Recording file (default: a timestamped .trec in the data directory)");
