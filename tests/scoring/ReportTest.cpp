@@ -168,8 +168,11 @@ TEST(Report, FlsPegsDroppedPenalty) {
   auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
   Scorer scorer(*loaded.scenario, session->world());
   physics::InputFrame input;
-  std::vector<physics::Event> events(2);
-  events[0].kind = events[1].kind = physics::EventKind::kDropped;  // outside every zone
+  // Three drops outside every zone: two lost out of view (value 1), one still in view (0,
+  // the trainee can pick it up again): two count.
+  std::vector<physics::Event> events(3);
+  for (auto& e : events) e.kind = physics::EventKind::kDropped;
+  events[0].value = events[1].value = 1.0f;
   session::TickRecord rec;
   rec.tick = 10;
   rec.input = &input;

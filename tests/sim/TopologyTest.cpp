@@ -71,10 +71,20 @@ TEST(Topology, NodeMassesHaveAFloor) {
   EXPECT_NEAR(masses[0], 1.0 / 3.0 / 1.05, 1e-3);
 }
 
+WorldSettings lookingDown() {
+  WorldSettings s;
+  WorldSettings::Camera cam;
+  cam.pose = {Vec3(0.0f, 0.2f, 0.0f), glm::angleAxis(-kPi / 2.0f, Vec3(1.0f, 0.0f, 0.0f))};  // -Z onto -Y
+  cam.verticalFovRad = 1.2f;  // sees +-0.13 m at the board, 0.19 m below
+  cam.aspect = 1.0f;
+  s.camera = cam;
+  return s;
+}
+
 struct Board {
-  World world{WorldSettings{}};
-  RigidId peg, other;
-  Board() {
+  World world;
+  explicit Board(const WorldSettings& settings = WorldSettings{}) : world(settings) { setUp(); }
+  void setUp() {
     RigidSettings board;
     board.name = "board";
     board.halfExtents = {0.08f, 0.005f, 0.05f};
@@ -94,6 +104,7 @@ struct Board {
     world.setInstrument(Hand::kLeft, test::openInstrument(InstrumentKind::kGrasper));
     world.setInstrument(Hand::kRight, test::openInstrument(InstrumentKind::kGrasper));
   }
+  RigidId peg, other;
   std::vector<Event> hold(Vec3 left, float leftTrigger, Vec3 right, float rightTrigger, int ticks) {
     std::vector<Event> out;
     auto spec = instruments::defaultSpec(InstrumentKind::kGrasper);
@@ -156,6 +167,35 @@ TEST(Topology, HandOffInTheAirIsNotADrop) {
   EXPECT_EQ(countKind(all, EventKind::kDropped), 0u);
   ASSERT_EQ(countKind(all, EventKind::kPlaced), 1u);
   EXPECT_NEAR(b.world.rigidPose(b.peg).position.x, 0.05f, 0.02f);
+}
+
+// The left grasper lifts the peg and lets it go over the board, outside the zone: dropped,
+// but in the laparoscope's view (value 0: it can be picked up again). It lifts it again and
+// lets it go 20 cm to the side, out of the picture: dropped and lost (value 1).
+TEST(Topology, DropsOutOfTheLaparoscopesViewAreLost) {
+  Board b(lookingDown());
+  const Vec3 park(0.04f, 0.08f, 0.0f);
+  auto pickUpAndDropAt = [&](Vec3 over) {
+    std::vector<Event> all;
+    auto add = [&](std::vector<Event> e) { all.insert(all.end(), e.begin(), e.end()); };
+    const Vec3 pegAt = b.world.rigidPose(b.peg).position;
+    const Vec3 top = pegAt + Vec3(0.0f, 0.008f, 0.0f);
+    add(b.hold(top + Vec3(0, 0.02f, 0), 0.0f, park, 0.0f, 150));
+    add(b.hold(top, 0.0f, park, 0.0f, 150));
+    add(b.hold(top, 1.0f, park, 0.0f, 50));
+    add(b.hold(over, 1.0f, park, 0.0f, 400));
+    add(b.hold(over, 0.0f, park, 0.0f, 50));
+    add(b.hold(over + Vec3(0, 0.03f, 0), 0.0f, park, 0.0f, 1500));
+    return all;
+  };
+  auto first = pickUpAndDropAt({0.0f, 0.05f, 0.04f});
+  auto dropped = std::find_if(first.begin(), first.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
+  ASSERT_NE(dropped, first.end());
+  EXPECT_EQ(dropped->value, 0.0f) << "seen where it fell";
+  auto second = pickUpAndDropAt({0.2f, 0.05f, 0.0f});
+  dropped = std::find_if(second.begin(), second.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
+  ASSERT_NE(dropped, second.end());
+  EXPECT_EQ(dropped->value, 1.0f) << "lost out of view, at x = " << dropped->position.x;
 }
 
 }  // namespace

@@ -911,12 +911,7 @@ struct World::Impl {
 
     // Out of the laparoscope's view.
     if (settings.camera) {
-      const auto& cam = *settings.camera;
-      Vec3 p = cam.pose.inverse().transformPoint(s.tipPose.position);
-      float depth = -p.z;
-      float tanHalf = std::tan(cam.verticalFovRad * 0.5f);
-      bool inView = depth >= cam.nearM && depth <= cam.farM && std::abs(p.y) <= depth * tanHalf &&
-                    std::abs(p.x) <= depth * tanHalf * cam.aspect;
+      const bool inView = inCameraView(s.tipPose.position);
       if (!inView != tool.outOfView) {
         tool.outOfView = !inView;
         Event e = makeEvent(tool.outOfView ? EventKind::kOutOfViewBegin : EventKind::kOutOfViewEnd, &tool);
@@ -924,6 +919,16 @@ struct World::Impl {
         events.push_back(std::move(e));
       }
     }
+  }
+
+  // Inside the laparoscope's picture: its frustum, between its near and far planes.
+  bool inCameraView(const Vec3& point) const {
+    const auto& cam = *settings.camera;
+    const Vec3 p = cam.pose.inverse().transformPoint(point);
+    const float depth = -p.z;
+    const float tanHalf = std::tan(cam.verticalFovRad * 0.5f);
+    return depth >= cam.nearM && depth <= cam.farM && std::abs(p.y) <= depth * tanHalf &&
+           std::abs(p.x) <= depth * tanHalf * cam.aspect;
   }
 
   void trackRigids() {
@@ -954,6 +959,9 @@ struct World::Impl {
       e.rigid = {ri};
       e.zone = {zone};
       e.position = p;
+      // A drop is lost (FLS: "dropped out of the field of view") when it lands outside the
+      // laparoscope's picture; with no laparoscope, every drop is.
+      if (zone == kInvalidIndex) e.value = settings.camera && inCameraView(p) ? 0.0f : 1.0f;
       events.push_back(std::move(e));
     }
   }

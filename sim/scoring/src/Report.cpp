@@ -93,7 +93,7 @@ void Scorer::onTick(const session::TickRecord& r) {
   s.now = r.world->clock().secondsAt(r.tick);
   for (const auto& e : r.events) {
     if (e.kind == EventKind::kDamage) ++s.damageEvents;
-    if (e.kind == EventKind::kDropped && !e.zone.valid()) ++s.dropsOutside;
+    if (e.kind == EventKind::kDropped && !e.zone.valid() && e.value > 0.5f) ++s.dropsOutside;
     if (!e.hand) continue;
     if (e.kind == EventKind::kOutOfViewBegin) s.outOfView[static_cast<size_t>(*e.hand)] = true;
     if (e.kind == EventKind::kOutOfViewEnd) s.outOfView[static_cast<size_t>(*e.hand)] = false;

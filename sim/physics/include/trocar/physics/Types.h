@@ -186,7 +186,8 @@ enum class EventKind : uint8_t {
   kCut,             // value = cut length (m)
   kDetached,        // a tissue piece lost every connection to its fixed nodes
   kClipApplied,     // value = position along the tissue's long axis [0, 1]
-  kDropped,         // rigid object came to rest outside every target zone
+  kDropped,         // rigid object came to rest outside every target zone; value = 1 when out
+                    // of the laparoscope's view (or there is none), 0 when it can be seen
   kPlaced,          // rigid object came to rest inside `zone`
   kDamage,          // value = force (N) above the region's damage threshold
   kOutOfViewBegin,  // instrument tip left the camera frustum

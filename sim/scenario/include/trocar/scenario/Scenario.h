@@ -100,7 +100,8 @@ struct ScoringDesc {
   double cutoffS = 300.0;             // fls: time budget
   // fls penalty: "errors" (sum of error-rule penalties, the default), "area_deviation_percent"
   // (pattern cutting: 100 |A_cut - A_circle| / A_circle for the first marked circle) or
-  // "pegs_dropped" (drops outside every zone x penalty_per_item).
+  // "pegs_dropped" (pegs lost out of the laparoscope's view, or outside every zone in an
+  // open view, x penalty_per_item).
   std::string penalty = "errors";
   double penaltyPerItem = 10.0;
   double passScore = 0.0;
