@@ -654,10 +654,10 @@ struct World::Impl {
     Tissue& t = tissues[ti];
     if (t.mesh.kind != TissueKind::kCloth) return;
     constexpr float kTearStretch = 3.0f;
-    auto stretched = [&](uint32_t a, uint32_t b) {
-      const float rest = glm::length(t.mesh.rest[a] - t.mesh.rest[b]);
+    auto stretched = [&](uint32_t a, uint32_t b) {  // squared lengths: this runs every tick
+      const Vec3 r = t.mesh.rest[a] - t.mesh.rest[b];
       const btVector3 d = t.body->m_nodes[static_cast<int>(a)].m_x - t.body->m_nodes[static_cast<int>(b)].m_x;
-      return d.length() > kTearStretch * rest;
+      return d.length2() > kTearStretch * kTearStretch * glm::dot(r, r);
     };
     std::vector<std::array<uint32_t, 3>> kept;
     kept.reserve(t.mesh.triangles.size());
