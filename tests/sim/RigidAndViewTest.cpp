@@ -14,18 +14,8 @@ struct PegBoard {
   RigidId peg;
   ZoneId zone;
   PegBoard() {
-    RigidSettings board;
-    board.name = "board";
-    board.halfExtents = {0.08f, 0.005f, 0.05f};
-    board.pose.position = {0.0f, 0.005f, 0.0f};
-    (void)world.addRigid(board).value();
-    RigidSettings p;
-    p.name = "peg";
-    p.shape = RigidShape::kCylinder;
-    p.halfExtents = {0.004f, 0.006f, 0.004f};
-    p.massKg = 0.002f;
-    p.pose.position = {-0.05f, 0.0162f, 0.0f};
-    peg = world.addRigid(p).value();
+    test::addBoard(world);
+    peg = test::addPeg(world, "peg", -0.05f, 0.0f);
     zone = world.addTargetZone({"right-post", {0.04f, 0.02f, 0.0f}, {0.01f, 0.015f, 0.01f}});
   }
 };

@@ -39,6 +39,25 @@ inline TissueSettings clothAt(float y, uint32_t cells, float size = 0.1f) {
   return s;
 }
 
+// FLS peg board: a static 16 x 1 x 10 cm board on the ground, and a peg (8 mm across, 12 mm
+// tall, 2 g) standing on it at (x, z).
+inline RigidId addBoard(World& world) {
+  RigidSettings board;
+  board.name = "board";
+  board.halfExtents = {0.08f, 0.005f, 0.05f};
+  board.pose.position = {0.0f, 0.005f, 0.0f};
+  return world.addRigid(board).value();
+}
+inline RigidId addPeg(World& world, const std::string& name, float x, float z) {
+  RigidSettings p;
+  p.name = name;
+  p.shape = RigidShape::kCylinder;
+  p.halfExtents = {0.004f, 0.006f, 0.004f};
+  p.massKg = 0.002f;
+  p.pose.position = {x, 0.0162f, z};
+  return world.addRigid(p).value();
+}
+
 inline bool allFinite(const World& world, TissueId id) {
   for (uint32_t i = 0; i < world.nodeCount(id); ++i) {
     Vec3 p = world.nodePosition(id, i), v = world.nodeVelocity(id, i);

@@ -85,21 +85,9 @@ struct Board {
   World world;
   explicit Board(const WorldSettings& settings = WorldSettings{}) : world(settings) { setUp(); }
   void setUp() {
-    RigidSettings board;
-    board.name = "board";
-    board.halfExtents = {0.08f, 0.005f, 0.05f};
-    board.pose.position = {0.0f, 0.005f, 0.0f};
-    (void)world.addRigid(board).value();
-    RigidSettings p;
-    p.name = "peg";
-    p.shape = RigidShape::kCylinder;
-    p.halfExtents = {0.004f, 0.006f, 0.004f};
-    p.massKg = 0.002f;
-    p.pose.position = {-0.03f, 0.0162f, 0.0f};
-    peg = world.addRigid(p).value();
-    p.name = "other";
-    p.pose.position = {0.03f, 0.0162f, 0.0f};
-    other = world.addRigid(p).value();
+    test::addBoard(world);
+    peg = test::addPeg(world, "peg", -0.03f, 0.0f);
+    other = test::addPeg(world, "other", 0.03f, 0.0f);
     (void)world.addTargetZone({"right", {0.05f, 0.02f, 0.0f}, {0.02f, 0.015f, 0.03f}});
     world.setInstrument(Hand::kLeft, test::openInstrument(InstrumentKind::kGrasper));
     world.setInstrument(Hand::kRight, test::openInstrument(InstrumentKind::kGrasper));

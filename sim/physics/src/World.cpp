@@ -1014,7 +1014,7 @@ struct World::Impl {
       Event e = makeEvent(EventKind::kInstability, nullptr);
       e.tissue = {ti};
       events.push_back(std::move(e));
-      // Logged the first time and then every 1000th, so a stubborn case cannot flood the log.
+      // Logged the first time and then every 1000th, so a case that keeps failing cannot flood the log.
       if (t.instabilities++ % 1000 == 0) {
         TROCAR_LOG_WARN("tissue '%s' became unstable at tick %llu (%u times so far); restored its last good "
                         "state, %u nodes put back beside their neighbours",
