@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -186,9 +187,11 @@ Runner addReplayCommand(CLI::App& app) {
     if (o->json) {
       std::cout << out.dump(2) << std::endl;
     } else if (outcomes.size() > 1) {
-      std::printf("\n%-40s %-16s %8s\n", "recording", "result", "score");
+      int width = 40;  // as wide as the longest path, so the columns line up
+      for (const auto& j : out) width = std::max(width, static_cast<int>(j["file"].get<std::string>().size()));
+      std::printf("\n%-*s %-16s %8s\n", width, "recording", "result", "score");
       for (const auto& j : out) {
-        std::printf("%-40s %-16s %8s\n", j["file"].get<std::string>().c_str(),
+        std::printf("%-*s %-16s %8s\n", width, j["file"].get<std::string>().c_str(),
                     j["status"].get<std::string>().c_str(),
                     j.contains("score")
                         ? std::to_string(static_cast<int>(std::lround(j["score"].get<double>()))).c_str()
