@@ -56,7 +56,7 @@ class StepBot : public Bot {
   physics::InputFrame next(const session::Session& session) override;
   double duration() const override { return mDuration; }
 
- protected:
+ private:
   std::vector<Step> mSteps;
   size_t mNext = 0;
   Script mScript;

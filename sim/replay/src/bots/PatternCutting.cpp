@@ -157,8 +157,9 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
       auto onLine = [&](double a) {
         return setup->centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
       };
-      const Vec3 from = now(s, *setup, i == 0 ? onLine(state->crackAngle) : state->crackTip);
-      const Vec3 to = now(s, *setup, onLine(state->crackAngle + setup->bite / r));
+      auto where = [&](Vec2 clothXZ) { return clothPointNow(snap, setup->tissue, setup->clothPose, clothXZ); };
+      const Vec3 from = where(i == 0 ? onLine(state->crackAngle) : state->crackTip);
+      const Vec3 to = where(onLine(state->crackAngle + setup->bite / r));
       const Vec3 along = glm::normalize(to - from);
       const float back = 0.001f;
       const Vec3 mid = from + along * (0.5f * setup->bladeSpan - back);
