@@ -88,9 +88,15 @@ TEST(Bot, ControllerNeedsItsInstrumentsAndTissue) {
 
 // 0.4 s at rest, 1.4 s to grasp, 8 snips of 1 s, 0.5 s to withdraw.
 TEST(Bot, PatternCuttingTakesTheTimeItsParametersSay) {
+  // Reach 0.4 s, grasp 1.4 s, 8 snips and 6 clean-up snips of 1 s, withdraw 0.5 s.
   auto bot = parseBot("controller: pattern-cutting\nsnips: 8\nsnip_seconds: 1\n", "b.yaml", patternCutting());
   ASSERT_TRUE(bot.ok()) << bot.error().toString();
-  EXPECT_NEAR(bot.value()->duration(), 0.4 + 1.4 + 8.0 + 0.5, 1e-9);
+  EXPECT_NEAR(bot.value()->duration(), 0.4 + 1.4 + 8.0 + 6.0 + 0.5, 1e-9);
+  // A rough start adds 0.7 s to the grasp; no clean-up snips.
+  bot = parseBot("controller: pattern-cutting\nsnips: 8\nsnip_seconds: 2\nyank_m: 0.03\ncleanup_snips: 0\n", "b.yaml",
+                 patternCutting());
+  ASSERT_TRUE(bot.ok()) << bot.error().toString();
+  EXPECT_NEAR(bot.value()->duration(), 0.4 + 2.1 + 16.0 + 0.5, 1e-9);
 }
 
 struct Played {

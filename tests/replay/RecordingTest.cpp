@@ -23,6 +23,7 @@ physics::InputFrame frame(int i) {
     hand.grip = 0.5f;
     hand.buttons = static_cast<uint32_t>(i);
     hand.tracked = i % 7 != 0;
+    hand.instrument = static_cast<uint8_t>((i / 3 + static_cast<int>(h)) % 128);
   }
   return f;
 }
@@ -35,7 +36,7 @@ bool sameFrame(const physics::InputFrame& a, const physics::InputFrame& b) {
   for (size_t h = 0; h < 2; ++h) {
     const auto &x = a.hands[h], &y = b.hands[h];
     if (!samePose(x.pose, y.pose) || x.trigger != y.trigger || x.grip != y.grip || x.buttons != y.buttons ||
-        x.tracked != y.tracked) {
+        x.tracked != y.tracked || x.instrument != y.instrument) {
       return false;
     }
   }

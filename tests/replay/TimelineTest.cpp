@@ -24,6 +24,26 @@ TEST(Timeline, InterpolatesAndHolds) {
   EXPECT_NEAR(after.hands[0].trigger, 1.0f, 1e-6f);
 }
 
+// The instrument switches at its keyframe (no blending): before t = 1 the first, from it
+// the second; it holds when later keyframes leave it out.
+TEST(Timeline, InstrumentSwitchesAtItsKeyframe) {
+  auto tl = parseTimeline(R"(keyframes:
+  - {t: 0, right: {position: [0, 1, 0]}}
+  - {t: 1, right: {position: [0, 1, 0], instrument: 2}}
+  - {t: 2, right: {position: [0, 1, 0.1]}}
+)",
+                          "t.yaml");
+  ASSERT_TRUE(tl.ok()) << tl.error().toString();
+  EXPECT_EQ(tl.value().sample(0.0).hands[1].instrument, 0);
+  EXPECT_EQ(tl.value().sample(0.999).hands[1].instrument, 0);
+  EXPECT_EQ(tl.value().sample(1.0).hands[1].instrument, 2);
+  EXPECT_EQ(tl.value().sample(1.5).hands[1].instrument, 2);
+  EXPECT_EQ(tl.value().sample(9.0).hands[1].instrument, 2);
+  auto bad = parseTimeline("keyframes: [{t: 0, left: {instrument: 1.5}}]", "b.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "instrument must be a whole number from 0 to 127");
+}
+
 TEST(Timeline, ErrorsNameLineAndColumn) {
   auto bad = parseTimeline("keyframes:\n  - {t: 1, left: {position: [0, 1]}}\n", "bad.yaml");
   ASSERT_FALSE(bad.ok());

@@ -72,6 +72,31 @@ TEST(Scenario, MinimalLoadsAndBuilds) {
   EXPECT_TRUE(session.value()->world().instrument(instruments::Hand::kRight).present);
 }
 
+// A hand's tray: `kind` then `exchange`; the session starts with the first and changes on
+// the input's instrument index. A misspelt instrument is an error at its position.
+TEST(Scenario, InstrumentExchangeTray) {
+  LoadResult r = load(replaced(kMinimal, "instruments: {left: grasper, right: scissors}",
+                               "instruments: {left: grasper, right: {kind: grasper, exchange: [clip_applier, scissors]}}"));
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const auto& right = r.scenario->instruments.at(instruments::Hand::kRight);
+  ASSERT_EQ(right.exchange.size(), 2u);
+  EXPECT_EQ(right.exchange[0], instruments::InstrumentKind::kClipApplier);
+  EXPECT_EQ(right.exchange[1], instruments::InstrumentKind::kScissors);
+  auto session = std::move(buildSession(*r.scenario)).value();
+  physics::InputFrame in;
+  in.hands[1].pose.position = {0.1f, 1.3f, 0.0f};
+  in.hands[1].instrument = 2;
+  session->step(in);
+  physics::WorldSnapshot snap;
+  session->world().snapshot(snap);
+  EXPECT_EQ(snap.instruments[1].kind, instruments::InstrumentKind::kScissors);
+  EXPECT_EQ(snap.instruments[0].kind, instruments::InstrumentKind::kGrasper) << "the left hand has no tray";
+
+  expectError(load(replaced(kMinimal, "instruments: {left: grasper, right: scissors}",
+                            "instruments: {left: grasper, right: {kind: grasper, exchange: [clip_aplier]}}")),
+              "unknown instrument 'clip_aplier'", 12, 64);
+}
+
 TEST(Scenario, UnknownKeyWithSuggestion) {
   auto r = load(replaced(kMinimal, "title: Minimal", "titel: Minimal\ntitle: Minimal"));
   expectError(r, "unknown key 'titel' in the scenario", 3, 1);

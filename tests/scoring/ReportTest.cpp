@@ -159,6 +159,48 @@ TEST(Report, FlsAreaDeviationOfThePatternCut) {
   EXPECT_EQ(*rep.economyOfMotion, 0.0) << "no instrument moved";
 }
 
+// A sliver cut off round one node of the circle does not become "the piece": the piece
+// measured is the one holding most of the circle's nodes. A 2.4 mm square round the
+// region's first node comes away on its own; the rest of the circle (the 36-gon above, less
+// at most that square's 5.8 mm^2, 0.5% of the circle) is what is scored.
+TEST(Report, FlsAreaDeviationIgnoresSliversOfTheCircle) {
+  auto loaded = scenario::loadScenarioText(kPattern, "pattern.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  Scorer scorer(*loaded.scenario, session->world());
+  session->addListener(&scorer);
+  session->step(physics::InputFrame{});
+  physics::World& world = session->world();
+  const physics::TissueId gauze{0};
+  const Vec3 first = world.nodePosition(gauze, world.regionNodes(gauze, 0).front());
+  auto cut = [&](Vec3 p0, Vec3 p1) {
+    world.cutWithQuad(gauze, {p0 - Vec3(0, 0.02f, 0), p1 - Vec3(0, 0.02f, 0), p1 + Vec3(0, 0.02f, 0),
+                              p0 + Vec3(0, 0.02f, 0)});
+  };
+  const float h = 0.0012f;
+  const Vec3 c00 = first + Vec3(-h, 0, -h), c10 = first + Vec3(h, 0, -h), c11 = first + Vec3(h, 0, h),
+             c01 = first + Vec3(-h, 0, h);
+  cut(c00, c10);
+  cut(c10, c11);
+  cut(c11, c01);
+  cut(c01, c00);
+  const uint32_t piecesAfterSquare = world.pieceCount(gauze);
+  EXPECT_GE(piecesAfterSquare, 2u) << "the square came away";
+  const float r = 0.0205f;
+  for (int i = 0; i < 36; ++i) {
+    float a0 = 2.0f * kPi * static_cast<float>(i) / 36, a1 = 2.0f * kPi * static_cast<float>(i + 1) / 36;
+    cut(Vec3(r * std::cos(a0), 1.0f, r * std::sin(a0)), Vec3(r * std::cos(a1), 1.0f, r * std::sin(a1)));
+  }
+  session->step(physics::InputFrame{});
+  EXPECT_GT(world.pieceCount(gauze), piecesAfterSquare);
+  ScoreReport rep = scorer.report(world);
+  const double pi = 3.14159265358979323846,
+               expected =
+                   100.0 * (18.0 * 0.0205 * 0.0205 * std::sin(pi / 18.0) - pi * 0.0004) / (pi * 0.0004);
+  EXPECT_LT(rep.penalty, expected + 0.1);
+  EXPECT_GT(rep.penalty, expected - 0.6);
+}
+
 TEST(Report, FlsPegsDroppedPenalty) {
   std::string text = kPattern;
   text.replace(text.find("penalty: area_deviation_percent"), 31,

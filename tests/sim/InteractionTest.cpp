@@ -38,6 +38,42 @@ TEST(Interaction, ClipApplierPlacesAClip) {
   EXPECT_EQ(snap.clips.size(), 1u);
 }
 
+// Instrument exchange: the right hand's tray is a grasper then a clip applier. The grasper
+// closes on the membrane; asking for instrument 1 while it holds lets go (a release event
+// that tick) and puts the clip applier in the hand, which then clips where the grasper
+// held. An index past the tray's end is ignored.
+TEST(Interaction, ExchangeLetsGoAndPutsTheNextInstrumentInTheHand) {
+  World world(WorldSettings{});
+  world.addTissue(membrane()).value();
+  auto grasper = test::openInstrument(InstrumentKind::kGrasper);
+  auto clip = test::openInstrument(InstrumentKind::kClipApplier);
+  world.setInstrumentTray(Hand::kRight, {grasper, clip});
+  EXPECT_EQ(world.trayIndex(Hand::kRight), 0u);
+  int releasedAt = -1, clippedAt = -1;
+  for (int t = 0; t < 400; ++t) {
+    InputFrame in;
+    in.hands[1].pose = test::handPointingDown({-0.025f, 0.088f, -0.025f}, grasper.spec);
+    in.hands[1].trigger = (t >= 60 && t < 200) || t >= 300 ? 1.0f : 0.0f;
+    in.hands[1].instrument = t < 150 ? 0 : (t < 350 ? 1 : 5);
+    if (t == 149) {
+      ASSERT_TRUE(world.instrument(Hand::kRight).grasping) << "the grasper holds the membrane";
+    }
+    for (const Event& e : world.step(in)) {
+      if (e.kind == EventKind::kRelease && releasedAt < 0) releasedAt = t;
+      if (e.kind == EventKind::kClipApplied && clippedAt < 0) clippedAt = t;
+    }
+    if (t == 150) {
+      WorldSnapshot snap;
+      world.snapshot(snap);
+      EXPECT_EQ(snap.instruments[1].kind, InstrumentKind::kClipApplier);
+      EXPECT_FALSE(world.instrument(Hand::kRight).grasping);
+    }
+  }
+  EXPECT_EQ(releasedAt, 150);
+  EXPECT_GE(clippedAt, 300);
+  EXPECT_EQ(world.trayIndex(Hand::kRight), 1u) << "index 5 is past the tray's end: ignored";
+}
+
 // A grasped node follows the tool: close on the membrane, lift the hand 2 cm; the held
 // nodes rise with the jaws and stay within 1 cm of the tip.
 TEST(Interaction, GraspedNodesFollowTheTool) {

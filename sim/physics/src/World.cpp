@@ -179,6 +179,7 @@ struct World::Impl {
     Pose target;
     btVector3 prevTargetCom{0, 0, 0};
     bool hasTarget = false;
+    bool armed = true;  // false after an exchange until the trigger is let go
     bool jawClosed = false;
     float openAngleAtClose = 0.0f;
     uint32_t graspTissue = kInvalidIndex;
@@ -210,6 +211,8 @@ struct World::Impl {
   std::vector<Zone> zones;
   std::vector<Clip> clips;
   std::array<Tool, kHandCount> tools;
+  std::array<std::vector<InstrumentSettings>, kHandCount> trays;
+  std::array<uint32_t, kHandCount> trayIndex{};
   std::vector<Event> events;
   float dt;
   Tick tick = 0;
@@ -458,10 +461,13 @@ struct World::Impl {
     body.setAngularVelocity(omega);
     body.activate(true);
 
-    float jaw = instruments::jawAngleFromTrigger(hand.trigger, s.spec);
+    // A tool just passed into the hand keeps its jaws open until the trigger is let go.
+    if (!tool.armed && hand.trigger <= kJawOpenTrigger) tool.armed = true;
+    const float trigger = tool.armed ? hand.trigger : 0.0f;
+    float jaw = instruments::jawAngleFromTrigger(trigger, s.spec);
     bool wasClosed = tool.jawClosed;
-    if (!tool.jawClosed && hand.trigger >= kJawCloseTrigger) tool.jawClosed = true;
-    if (tool.jawClosed && hand.trigger <= kJawOpenTrigger) tool.jawClosed = false;
+    if (!tool.jawClosed && trigger >= kJawCloseTrigger) tool.jawClosed = true;
+    if (tool.jawClosed && trigger <= kJawOpenTrigger) tool.jawClosed = false;
     // The widest opening since the jaws last opened: what a closing stroke takes between its
     // blades (the jaws have all but closed by the tick the closure registers).
     if (wasClosed && !tool.jawClosed) tool.openAngleAtClose = jaw;
@@ -1196,6 +1202,18 @@ void World::setInstrument(Hand hand, const InstrumentSettings& s) {
   tool.hasTarget = false;
 }
 
+void World::setInstrumentTray(Hand hand, std::vector<InstrumentSettings> tray) {
+  TROCAR_PRECONDITION(!tray.empty(), "an instrument tray holds at least one instrument");
+  const size_t h = static_cast<size_t>(hand);
+  mImpl->trays[h] = std::move(tray);
+  mImpl->trayIndex[h] = 0;
+  setInstrument(hand, mImpl->trays[h].front());
+}
+
+uint32_t World::trayIndex(Hand hand) const {
+  return mImpl->trayIndex[static_cast<size_t>(hand)];
+}
+
 const std::vector<Event>& World::step(const InputFrame& input) {
   beginTick(input);
   advancePhysics();
@@ -1207,6 +1225,17 @@ void World::beginTick(const InputFrame& input) {
   TROCAR_PRECONDITION(!mPhysicsPending, "beginTick twice without advancePhysics/finishTick");
   w.events.clear();
   w.tick = mTick;
+  // Instrument exchange: the hand asks for another of its tray's instruments (an index
+  // past the tray's end is ignored).
+  for (size_t h = 0; h < w.tools.size(); ++h) {
+    const uint32_t want = input.hands[h].instrument;
+    if (want != w.trayIndex[h] && want < w.trays[h].size()) {
+      w.trayIndex[h] = want;
+      if (w.tools[h].present) w.onJawOpen(w.tools[h]);  // lets go first (a release event)
+      setInstrument(static_cast<Hand>(h), w.trays[h][want]);
+      w.tools[h].armed = false;
+    }
+  }
   // Hands drive the instruments (coupling forces, jaw actions) for this tick.
   for (size_t h = 0; h < w.tools.size(); ++h) {
     Impl::Tool& tool = w.tools[h];
@@ -1429,7 +1458,10 @@ double World::pieceRestArea(TissueId id, uint32_t region) const {
   const auto& t = mImpl->tissues[id.index];
   TROCAR_PRECONDITION(region < t.regionNodes.size(), "unknown region");
   if (t.regionNodes[region].empty()) return 0.0;
-  const uint32_t piece = t.piece[t.regionNodes[region].front()];
+  // The piece holding most of the region's nodes (slivers cut off along the line hold a few).
+  std::vector<uint32_t> held(t.pieceCount, 0);
+  for (uint32_t n : t.regionNodes[region]) held[t.piece[n]]++;
+  const uint32_t piece = static_cast<uint32_t>(std::max_element(held.begin(), held.end()) - held.begin());
   double area = 0.0;
   for (const auto& f : t.mesh.triangles) {
     if (t.piece[f[0]] != piece) continue;

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -137,7 +138,8 @@ Result<void> RecordingWriter::appendFrames(Tick firstTick, std::span<const physi
       o.put(h.trigger);
       o.put(h.grip);
       o.put(h.buttons);
-      o.put(static_cast<uint8_t>(h.tracked));
+      // One byte: bit 0 tracked, bits 1..7 the instrument (older files: always 0).
+      o.put(static_cast<uint8_t>((h.tracked ? 1u : 0u) | (std::min<uint32_t>(h.instrument, 127u) << 1)));
     }
   }
   return appendChunk(kFrames, o.bytes);
@@ -261,7 +263,8 @@ Result<RecordingContents> readRecordingBytes(std::span<const uint8_t> bytes, con
           uint8_t tracked = 0;
           ok = ok && p.getPose(hand.pose) && p.get(hand.trigger) && p.get(hand.grip) && p.get(hand.buttons) &&
                p.get(tracked);
-          hand.tracked = tracked != 0;
+          hand.tracked = (tracked & 1u) != 0;
+          hand.instrument = static_cast<uint8_t>(tracked >> 1);
         }
         if (ok) c.frames.push_back(f);
       }

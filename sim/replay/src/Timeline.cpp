@@ -56,6 +56,7 @@ physics::InputFrame Timeline::sample(double t) const {
     out.pose = interpolate(x.pose, y.pose, u);
     out.trigger = x.trigger + (y.trigger - x.trigger) * u;
     out.grip = x.grip + (y.grip - x.grip) * u;
+    out.instrument = u < 1.0f ? x.instrument : y.instrument;  // a switch, not a blend
     out.tracked = true;
   }
   return f;
@@ -124,9 +125,15 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name)
             if (!v || *v < 0.0 || *v > 1.0)
               return at(name, it->second, f + " must be a number in [0, 1]", "0 is released, 1 squeezed");
             (f == "trigger" ? in.trigger : in.grip) = static_cast<float>(*v);
+          } else if (f == "instrument") {
+            auto v = number(it->second);
+            if (!v || *v < 0.0 || *v > 127.0 || *v != std::floor(*v))
+              return at(name, it->second, "instrument must be a whole number from 0 to 127",
+                        "the index in the hand's instruments: 0 is `kind`, 1 the first of `exchange`");
+            in.instrument = static_cast<uint8_t>(*v);
           } else {
             return at(name, it->first, "unknown key '" + f + "' for a hand",
-                      "use position, rotation_deg, trigger, grip");
+                      "use position, rotation_deg, trigger, grip, instrument");
           }
         }
         in.tracked = true;

@@ -18,12 +18,16 @@ Result<std::unique_ptr<session::Session>> buildSession(const ScenarioDesc& scena
   }
   for (const auto& z : scenario.zones) world.addTargetZone(z);
   for (const auto& [hand, setup] : scenario.instruments) {
-    physics::InstrumentSettings s;
-    s.spec = instruments::defaultSpec(setup.kind);
-    for (const auto& p : scenario.ports) {
-      if (p.id == setup.port) s.port = p;
+    std::vector<physics::InstrumentSettings> tray;
+    for (size_t i = 0; i <= setup.exchange.size(); ++i) {
+      physics::InstrumentSettings s;
+      s.spec = instruments::defaultSpec(i == 0 ? setup.kind : setup.exchange[i - 1]);
+      for (const auto& p : scenario.ports) {
+        if (p.id == setup.port) s.port = p;
+      }
+      tray.push_back(s);
     }
-    world.setInstrument(hand, s);
+    world.setInstrumentTray(hand, std::move(tray));
   }
   return session;
 }

@@ -860,8 +860,21 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
       HandSetup setup;
       YAML::Node kindNode = h;
       if (h.IsMap()) {
-        ctx.checkKeys(h, {"kind", "port"}, std::string("instruments.") + instruments::toString(hand));
+        ctx.checkKeys(h, {"kind", "port", "exchange"}, std::string("instruments.") + instruments::toString(hand));
         kindNode.reset(h["kind"]);
+        if (const YAML::Node ex = h["exchange"]; ex && ctx.isList(ex, "exchange")) {
+          for (const auto& e : ex) {
+            auto name = ctx.text(e, "instrument");
+            if (!name) continue;
+            auto k = instruments::instrumentKindFromString(*name);
+            if (!k) {
+              std::string hint = didYouMean(*name, kinds);
+              ctx.error(e, "unknown instrument '" + *name + "'", hint.empty() ? "known: " + join(kinds) : hint);
+              continue;
+            }
+            setup.exchange.push_back(*k);
+          }
+        }
         if (const YAML::Node port = h["port"]) {
           setup.port = ctx.text(port, "port").value_or("");
           if (!portIds.count(setup.port)) {

@@ -204,6 +204,7 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
     if (h == s.active) {
       hand.trigger = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS ? 1.0f : 0.0f;
       hand.squeeze = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS ? 1.0f : 0.0f;
+      hand.secondary = glfwGetKey(w, GLFW_KEY_E) == GLFW_PRESS;  // exchange the instrument
     }
   }
   frame.shouldRender = width > 0 && height > 0;

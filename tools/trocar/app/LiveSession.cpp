@@ -192,6 +192,30 @@ class HapticSender {
   std::array<bool, 2> mVibrating{};
 };
 
+// Instrument exchange: each press of a hand's secondary button (B/Y; E on the desktop)
+// passes it the next instrument of its tray (`exchange:` in the scenario), round in turn.
+class InstrumentPicker {
+ public:
+  explicit InstrumentPicker(const scenario::ScenarioDesc& s) {
+    for (const auto& [hand, setup] : s.instruments) mTraySize[static_cast<size_t>(hand)] = 1 + setup.exchange.size();
+  }
+  void reset() { *this = InstrumentPicker(mTraySize); }
+  void apply(physics::InputFrame& in) {
+    for (size_t h = 0; h < 2; ++h) {
+      const bool pressed = (in.hands[h].buttons & 2u) != 0;
+      if (pressed && !mDown[h] && mTraySize[h] > 1) mIndex[h] = static_cast<uint8_t>((mIndex[h] + 1) % mTraySize[h]);
+      mDown[h] = pressed;
+      in.hands[h].instrument = mIndex[h];
+    }
+  }
+
+ private:
+  explicit InstrumentPicker(const std::array<size_t, 2>& sizes) : mTraySize(sizes) {}
+  std::array<size_t, 2> mTraySize{1, 1};
+  std::array<uint8_t, 2> mIndex{};
+  std::array<bool, 2> mDown{};
+};
+
 physics::InputFrame inputFrom(const xr::RigFrame& frame) {
   physics::InputFrame in;
   in.head = frame.head;
@@ -273,6 +297,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   }
 
   Exchange exchange;
+  InstrumentPicker picker(scenario);
   exchange.publish(c.session->world(), 0.0, panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
   std::atomic<bool> simStop{false};
   std::atomic<bool> simDone{false};
@@ -402,6 +427,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       }
       presenter.value() = std::move(fresh.value());
       exchange.reset(c.session->world(), panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
+      picker.reset();
       ++attempt;
       simStop.store(false);
       simDone.store(false);
@@ -410,7 +436,9 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       sim = std::thread(simBody);
       TROCAR_LOG_INFO("attempt %u started", attempt);
     }
-    exchange.setInput(inputFrom(f));
+    physics::InputFrame input = inputFrom(f);
+    picker.apply(input);
+    exchange.setInput(input);
     const feedback::CueState cues = exchange.cues();
     haptics.send(rig, cues, f.periodS);
     if (sound) sound->update(f.head, cues);

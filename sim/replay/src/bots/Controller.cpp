@@ -64,6 +64,13 @@ void Script::add(double t, instruments::Hand hand, const HandRig& rig, const Vec
   }
 }
 
+void Script::hold(double t) {
+  if (mTimeline.keys.empty() || mTimeline.keys.back().t >= t) return;
+  Timeline::Key key = mTimeline.keys.back();
+  key.t = t;
+  mTimeline.keys.push_back(key);
+}
+
 Vec3 clothPointNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Pose& clothPose, Vec2 clothXZ) {
   const physics::TissueSnapshot& t = snap.tissues[tissue];
   const Pose toCloth = clothPose.inverse();
@@ -71,9 +78,12 @@ Vec3 clothPointNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Po
     Vec3 p = toCloth.transformPoint(t.restPositions[n]);
     return Vec2(p.x, p.z);
   };
-  // The rest triangle holding the point (the cloth is flat at rest); with cuts, either side.
-  float bestOutside = 1e9f;
-  Vec3 best = clothPose.transformPoint(Vec3(clothXZ.x, 0.0f, clothXZ.y));
+  // The rest triangle holding the point (the cloth is flat at rest). With cuts, several
+  // hold it (one each side of a cut, or a scrap cut off); take the one that moved least, so
+  // a scrap that fell away is never the answer.
+  float bestOutside = 1e9f, bestMoved = 1e9f;
+  const Vec3 atRest = clothPose.transformPoint(Vec3(clothXZ.x, 0.0f, clothXZ.y));
+  Vec3 best = atRest;
   for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
     const uint32_t a = t.indices[i], b = t.indices[i + 1], c = t.indices[i + 2];
     Vec2 pa = local(a), pb = local(b), pc = local(c);
@@ -83,10 +93,12 @@ Vec3 clothPointNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Po
     float v = ((pc.x - clothXZ.x) * (pa.y - clothXZ.y) - (pa.x - clothXZ.x) * (pc.y - clothXZ.y)) / d;
     float w = 1.0f - u - v;
     float outside = std::max({0.0f, -u, -v, -w});
-    if (outside < bestOutside) {
+    const Vec3 p = t.positions[a] * u + t.positions[b] * v + t.positions[c] * w;
+    const float moved = glm::length(p - atRest);
+    if (outside < bestOutside || (outside == bestOutside && moved < bestMoved)) {
       bestOutside = outside;
-      best = t.positions[a] * u + t.positions[b] * v + t.positions[c] * w;
-      if (outside == 0.0f) break;
+      bestMoved = moved;
+      best = p;
     }
   }
   return best;
@@ -95,6 +107,7 @@ Vec3 clothPointNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Po
 physics::InputFrame StepBot::next(const session::Session& session) {
   const double now = session.timeSeconds();
   while (mNext < mSteps.size() && mSteps[mNext].start <= now + 1e-9) {
+    mScript.hold(mSteps[mNext].start);
     mSteps[mNext].plan(session, mScript, mSteps[mNext].start);
     ++mNext;
   }

@@ -33,6 +33,9 @@ class Script {
   void add(double t, instruments::Hand hand, const HandRig& rig, const Vec3& tip, float trigger,
            const Vec3& jawDir = Vec3(0.0f));
   physics::InputFrame sample(double t) const { return mTimeline.sample(t); }
+  // Both hands stay where they are until `t`: a key added later moves them from there, not
+  // from wherever the previous key was (which would jump the hands the moment it is added).
+  void hold(double t);
   double end() const { return mTimeline.duration(); }
 
  private:

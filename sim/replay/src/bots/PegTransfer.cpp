@@ -176,7 +176,9 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
                          // The peg hangs 3 mm above the tip (it was taken low on its side): set
                          // it down with its foot 3 mm above the board.
                          const Vec3 target = spot(*setup, toSide, slot) + Vec3(side * 0.005f, 0.0f, 0.0f);
-                         script.add(at + 0.45 * k, taker, r, target + Vec3(0.0f, 0.02f, 0.0f), 1.0f);
+                         // Across high enough that the peg's foot (9 mm below the tip) clears
+                         // the pegs already down (their tops 24 mm above the board).
+                         script.add(at + 0.45 * k, taker, r, target + Vec3(0.0f, 0.03f, 0.0f), 1.0f);
                          script.add(at + 0.7 * k, taker, r, target, 1.0f);
                          script.add(at + 0.8 * k, taker, r, target, 0.0f);
                          script.add(at + 1.0 * k, taker, r, target + Vec3(0.0f, 0.02f, 0.0f), 0.0f);

@@ -168,6 +168,7 @@ struct HandInput {
   float grip = 0.0f;     // squeeze
   uint32_t buttons = 0;  // bit set, rig-defined
   bool tracked = true;   // untracked hands keep their last target
+  uint8_t instrument = 0;  // which of the hand's tray of instruments it holds (0..127)
 };
 
 // What the simulation consumes in one tick; exactly this is recorded and replayed.

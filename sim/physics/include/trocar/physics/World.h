@@ -39,6 +39,12 @@ class World {
   ZoneId addTargetZone(const TargetZoneSettings& settings);
   // Puts an instrument in a hand (replacing any). Its body starts at the hand's first target.
   void setInstrument(Hand hand, const InstrumentSettings& settings);
+  // The instruments a hand can exchange between (the first is put in the hand now). Each
+  // tick the hand's input names one by index (HandInput::instrument); when that changes the
+  // old one lets go of what it holds and comes out, and the new one goes in at the hand.
+  void setInstrumentTray(Hand hand, std::vector<InstrumentSettings> tray);
+  // Which of the tray's instruments the hand holds now (0 without a tray).
+  uint32_t trayIndex(Hand hand) const;
 
   // ---- Stepping ---------------------------------------------------------------------
 
@@ -80,7 +86,7 @@ class World {
   const std::vector<std::vector<Vec3>>& cutPaths(TissueId id) const;
   // Number of connected pieces (by shared nodes) and which piece each node belongs to.
   uint32_t pieceCount(TissueId id) const;
-  // Rest (material) area in m^2 of the piece holding the region's first node: after a
+  // Rest (material) area in m^2 of the piece holding most of the region's nodes: after a
   // pattern cut, the area actually cut out, for FLS area-deviation scoring.
   double pieceRestArea(TissueId id, uint32_t region) const;
 

@@ -8,7 +8,8 @@
 //
 // Between keyframes positions and triggers are linear, rotations spherical; after the last
 // keyframe everything holds. A hand absent from a keyframe keeps its previous values; a
-// hand absent from every keyframe is untracked. Times must increase.
+// hand absent from every keyframe is untracked. Times must increase. `instrument: N` picks
+// the hand's N-th instrument (scenario `exchange:`) from that keyframe on.
 
 #include <trocar/core/Result.h>
 #include <trocar/physics/Types.h>

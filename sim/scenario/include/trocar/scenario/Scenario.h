@@ -29,6 +29,9 @@ enum class ViewKind : uint8_t { kOpen, kLaparoscopic };
 struct HandSetup {
   instruments::InstrumentKind kind = instruments::InstrumentKind::kGrasper;
   std::string port;  // port id; empty in open surgery
+  // Instruments the hand can exchange `kind` for, in order (the hand's tray is kind, then
+  // these: HandInput::instrument indexes it).
+  std::vector<instruments::InstrumentKind> exchange;
 };
 
 // A marking drawn on a cloth (e.g. the pattern-cutting circle), in metres from the cloth's
