@@ -48,7 +48,7 @@ struct CueRun {
 CueRun pressAndGrasp() {
   physics::World world(physics::WorldSettings{});
   physics::TissueSettings cloth = physics::test::clothAt(0.1f, 24);
-  cloth.fixed = physics::NodeSelector::border();  // a taut membrane: the press meets it
+  cloth.fixed = {physics::NodeSelector::border()};  // a taut membrane: the press meets it
   cloth.material.damageForceN = 3.0f;
   world.addTissue(cloth).value();
   const auto tool = physics::test::openInstrument(instruments::InstrumentKind::kGrasper);
@@ -134,7 +134,7 @@ TEST(FeedbackMapper, SameInputsSameCueStream) {
 TEST(FeedbackMapper, WarnsAboveTheDamageForce) {
   physics::World world(physics::WorldSettings{});
   physics::TissueSettings cloth = physics::test::clothAt(0.1f, 24);
-  cloth.fixed = physics::NodeSelector::border();
+  cloth.fixed = {physics::NodeSelector::border()};
   world.addTissue(cloth).value();
   const auto tool = physics::test::openInstrument(instruments::InstrumentKind::kGrasper);
   world.setInstrument(Hand::kRight, tool);

@@ -86,6 +86,22 @@ TEST(Bot, ControllerNeedsItsInstrumentsAndTissue) {
   EXPECT_NE(wrongTissue.error().toString().find("liver"), std::string::npos);
 }
 
+// The cholecystectomy bot needs a clip applier the right hand can exchange for, then the
+// regions it works on.
+TEST(Bot, CholecystectomyNeedsItsTrayAndRegions) {
+  auto noClipper = parseBot("controller: cholecystectomy\n", "b.yaml", patternCutting());
+  ASSERT_FALSE(noClipper.ok());
+  EXPECT_NE(noClipper.error().toString().find("clip_applier in the right hand"), std::string::npos)
+      << noClipper.error().toString();
+  std::string text = kPatternCutting;
+  text.replace(text.find("kind: scissors"), 14, "kind: scissors, exchange: [clip_applier]");
+  auto tray = *scenario::loadScenarioText(text, "cut.yaml").scenario;
+  auto noRegions = parseBot("controller: cholecystectomy\n", "b.yaml", tray);
+  ASSERT_FALSE(noRegions.ok());
+  EXPECT_NE(noRegions.error().toString().find("no region 'fundus' on 'gallbladder'"), std::string::npos)
+      << noRegions.error().toString();
+}
+
 // 0.4 s at rest, 1.4 s to grasp, 8 snips of 1 s, 0.5 s to withdraw.
 TEST(Bot, PatternCuttingTakesTheTimeItsParametersSay) {
   // Reach 0.4 s, grasp 1.4 s, 8 snips and 6 clean-up snips of 1 s, withdraw 0.5 s.

@@ -104,8 +104,11 @@ TEST(Scenario, UnknownKeyWithSuggestion) {
 }
 
 TEST(Scenario, WrongType) {
-  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: [1, 2]")),
-              "fixed must be a mapping (key: value lines)", 7, 12);
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: 12")), "fixed: '12' is not a node selection", 7,
+              12);
+  // A list of selections is allowed; each item is checked where it stands.
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: [corners, 2]")), "fixed: '2' is not a node selection",
+              7, 22);
 }
 
 TEST(Scenario, OutOfRangeTickRate) {

@@ -124,6 +124,18 @@ TEST(Checklist, OrderedStepsActivateAndCompleteInTurn) {
   EXPECT_TRUE(f.engine->errors().empty());
 }
 
+// A step whose prerequisite is done in the same tick, and is itself done then, is in
+// order: the grasp and both clips arrive together.
+TEST(Checklist, StepDoneInTheTickItsPrerequisiteIsIsInOrder) {
+  Fixture f;
+  f.at(0.002, {});
+  f.at(0.5, {grasp(Hand::kLeft, 0), onTissue(EventKind::kClipApplied, {0}), onTissue(EventKind::kClipApplied, {0})});
+  EXPECT_EQ(f.step("grasp").state, StepState::kDone);
+  EXPECT_EQ(f.step("clip").state, StepState::kDone);
+  EXPECT_DOUBLE_EQ(*f.step("clip").activeSinceS, 0.5);
+  EXPECT_EQ(f.step("divide").state, StepState::kActive) << "its prerequisite is done: waiting for its cut";
+}
+
 TEST(Checklist, CuttingBeforeClippingIsOutOfOrderAndCritical) {
   Fixture f;
   f.at(0.002, {});

@@ -92,7 +92,7 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
 TEST(Cutting, ScissorsCutTheWidthOfTheOpeningTheyCloseFrom) {
   World world(WorldSettings{});
   TissueSettings cloth = test::clothAt(1.0f, 64);  // 1.6 mm edges
-  cloth.fixed = NodeSelector::border();
+  cloth.fixed = {NodeSelector::border()};
   TissueId id = world.addTissue(cloth).value();
   auto scissors = test::openInstrument(instruments::InstrumentKind::kScissors);
   world.setInstrument(Hand::kRight, scissors);

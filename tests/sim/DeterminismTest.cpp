@@ -27,7 +27,7 @@ struct ScriptRun {
 ScriptRun scriptedRun() {
   World world(WorldSettings{});
   TissueSettings cloth = test::clothAt(0.1f, 24);
-  cloth.fixed = NodeSelector::border();  // a taut membrane: little sag
+  cloth.fixed = {NodeSelector::border()};  // a taut membrane: little sag
   cloth.regions.push_back({"centre", NodeSelector::circle(Vec2(0.0f), 0.03f)});
   TissueId gauze = world.addTissue(cloth).value();
   (void)gauze;

@@ -10,13 +10,14 @@ using instruments::InstrumentKind;
 
 TissueSettings membrane() {
   TissueSettings c = test::clothAt(0.1f, 24);
-  c.fixed = NodeSelector::border();
+  c.fixed = {NodeSelector::border()};
   return c;
 }
 
-// The clip applier closing on a membrane places a clip, reported with its position along
-// the membrane's long axis (a square sheet: ties go to X): at x = -0.025 on a 10 cm sheet
-// centred at 0 that is (-0.025 + 0.05) / 0.1 = 0.25 of the way (+- one 4.2 mm cell).
+// The clip applier closing on a membrane (its tip 3 mm under it, the membrane across its
+// jaws) places a clip, reported with its position along the membrane's long axis (a square
+// sheet: ties go to X): at x = -0.025 on a 10 cm sheet centred at 0 that is
+// (-0.025 + 0.05) / 0.1 = 0.25 of the way (+- one 4.2 mm cell).
 TEST(Interaction, ClipApplierPlacesAClip) {
   World world(WorldSettings{});
   world.addTissue(membrane()).value();
@@ -25,7 +26,7 @@ TEST(Interaction, ClipApplierPlacesAClip) {
   std::vector<Event> clips;
   for (int t = 0; t < 120; ++t) {
     InputFrame in;
-    in.hands[1].pose = test::handPointingDown({-0.025f, 0.088f, -0.025f}, clip.spec);
+    in.hands[1].pose = test::handPointingDown({-0.025f, 0.097f, -0.025f}, clip.spec);
     in.hands[1].trigger = t >= 60 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) {
       if (e.kind == EventKind::kClipApplied) clips.push_back(e);
@@ -52,7 +53,7 @@ TEST(Interaction, ExchangeLetsGoAndPutsTheNextInstrumentInTheHand) {
   int releasedAt = -1, clippedAt = -1;
   for (int t = 0; t < 400; ++t) {
     InputFrame in;
-    in.hands[1].pose = test::handPointingDown({-0.025f, 0.088f, -0.025f}, grasper.spec);
+    in.hands[1].pose = test::handPointingDown({-0.025f, 0.097f, -0.025f}, grasper.spec);
     in.hands[1].trigger = (t >= 60 && t < 200) || t >= 300 ? 1.0f : 0.0f;
     in.hands[1].instrument = t < 150 ? 0 : (t < 350 ? 1 : 5);
     if (t == 149) {

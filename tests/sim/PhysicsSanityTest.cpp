@@ -33,7 +33,7 @@ TEST(PhysicsSanity, RigidFreeFall) {
 TEST(PhysicsSanity, ClothFreeFallWithoutDamping) {
   World world(WorldSettings{});
   TissueSettings cloth = test::clothAt(1.0f, 8);
-  cloth.fixed.reset();
+  cloth.fixed.clear();
   cloth.material.damping = 0.0f;
   TissueId id = world.addTissue(cloth).value();
   for (int i = 0; i < 100; ++i) world.step(InputFrame{});
@@ -48,7 +48,7 @@ TEST(PhysicsSanity, ClothFreeFallWithoutDamping) {
 TEST(PhysicsSanity, MassIsDistributedAndConserved) {
   World world(WorldSettings{});
   TissueSettings cloth = test::clothAt(1.0f, 16);
-  cloth.fixed.reset();
+  cloth.fixed.clear();
   TissueId id = world.addTissue(cloth).value();
   auto sum = [&] {
     double m = 0.0;
@@ -71,7 +71,7 @@ TEST(PhysicsSanity, HangingClothHangsItsLength) {
   TissueSettings cloth = test::clothAt(1.0f, 16);
   // Rotate the sheet upright: its local Z (rows) runs along -Y.
   cloth.cloth.pose.orientation = glm::angleAxis(kPi / 2.0f, Vec3(1, 0, 0));
-  cloth.fixed = NodeSelector::box(Vec3(0.0f, 1.05f, 0.0f), Vec3(0.06f, 0.001f, 0.001f));
+  cloth.fixed = {NodeSelector::box(Vec3(0.0f, 1.05f, 0.0f), Vec3(0.06f, 0.001f, 0.001f))};
   TissueId id = world.addTissue(cloth).value();
   for (int i = 0; i < 1500; ++i) world.step(InputFrame{});
   float lowest = 10.0f, maxSpeed = 0.0f;
@@ -131,7 +131,7 @@ TEST(PhysicsSanity, BadTissueSettingsAreErrors) {
   v.name = "cube";
   v.kind = TissueKind::kVolumetric;
   v.tetMesh = generateTetBox(Vec3(0.01f), 1, 1, 1);
-  v.fixed = NodeSelector::corners();
+  v.fixed = {NodeSelector::corners()};
   auto c = world.addTissue(v);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("cloth only"), std::string::npos);

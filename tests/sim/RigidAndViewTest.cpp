@@ -116,7 +116,7 @@ TEST(Port, ToolTipFollowsTheFulcrum) {
 TEST(Scalpel, SweepCutsAlongThePath) {
   World world(WorldSettings{});
   TissueSettings m = test::clothAt(0.1f, 24);
-  m.fixed = NodeSelector::border();
+  m.fixed = {NodeSelector::border()};
   TissueId id = world.addTissue(m).value();
   auto scalpel = test::openInstrument(InstrumentKind::kScalpel);
   world.setInstrument(Hand::kRight, scalpel);
@@ -146,7 +146,7 @@ TEST(Scalpel, SweepCutsAlongThePath) {
 TEST(Damage, OverPullTearsTheGraspOut) {
   World world(WorldSettings{});
   TissueSettings m = test::clothAt(0.1f, 24);
-  m.fixed = NodeSelector::border();
+  m.fixed = {NodeSelector::border()};
   m.material.tearForceN = 1.0f;
   TissueId id = world.addTissue(m).value();
   auto grasper = test::openInstrument(InstrumentKind::kGrasper);
@@ -223,7 +223,7 @@ TEST(Snapshot, CopiesTissueStateAndTracksTopology) {
 TEST(Damage, RegionForceStatistics) {
   World world(WorldSettings{});
   TissueSettings m = test::clothAt(0.1f, 24);
-  m.fixed = NodeSelector::border();
+  m.fixed = {NodeSelector::border()};
   m.material.damageForceN = 0.5f;
   m.regions.push_back({"centre", NodeSelector::circle(Vec2(0.0f), 0.015f)});
   TissueId id = world.addTissue(m).value();

@@ -35,7 +35,7 @@ inline TissueSettings clothAt(float y, uint32_t cells, float size = 0.1f) {
   s.material.stretch = 0.9f;
   s.material.bend = 0.05f;
   s.material.damping = 0.02f;
-  s.fixed = NodeSelector::corners();
+  s.fixed = {NodeSelector::corners()};
   return s;
 }
 

@@ -64,7 +64,7 @@ BenchCase clothCase() {
     s.material.massKg = 0.004f;
     s.solverIterations = 2;
     s.material.bend = 0.0f;
-    s.fixed = NodeSelector::corners();
+    s.fixed = {NodeSelector::corners()};
     (void)world->addTissue(s).value();
     world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
     world->setInstrument(Hand::kRight, openTool(InstrumentKind::kScissors));
@@ -98,7 +98,7 @@ BenchCase volumeCase(uint32_t nx, uint32_t nz) {
     s.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, nx, 4, nz, {{0.0f, 0.0101f, 0.0f}, Quat(1, 0, 0, 0)});
     s.material.massKg = 0.1f;
     s.solverIterations = 2;
-    s.fixed = NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f));  // its underside
+    s.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};  // its underside
     (void)world->addTissue(s).value();
     world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
     return world;

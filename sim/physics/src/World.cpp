@@ -37,6 +37,7 @@ constexpr float kAngularResponseTicks = 4.0f;
 constexpr float kMaxAngularSpeed = 20.0f;  // rad/s
 // A released rigid object is "at rest" after this long below these speeds.
 constexpr double kRestSeconds = 0.1;
+constexpr float kClipHalfWidth = 0.0015f;  // m: half the thickness of what a clip takes
 constexpr float kRestLinearSpeed = 0.02f;  // m/s
 constexpr float kRestAngularSpeed = 0.5f;  // rad/s
 
@@ -580,10 +581,35 @@ struct World::Impl {
                                   toVec(tip * btVector3(0, -half, spec.jawLength))};
       for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool);
     } else if (spec.clips()) {
-      std::vector<uint32_t> nodes;
-      btVector3 centre;
-      uint32_t ti = tissueInJaws(tool, &nodes, &centre);
-      if (ti != kInvalidIndex) applyClip(tool, ti, nodes, centre);
+      // A clip closes on what lies across its jaws: nodes in the jaws' plane (3 mm thick),
+      // between the open jaws in the half of their length nearest the tip (where a clip
+      // closes), or pressed just beyond the tip (the grasp radius). The tissue with the most
+      // such nodes is clipped.
+      const btTransform tip = toolTipTransform(tool);
+      const btTransform toTool = tip.inverse();
+      const float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
+      uint32_t best = kInvalidIndex;
+      std::vector<uint32_t> bestNodes;
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+        std::vector<uint32_t> in;
+        const btSoftBody& body = *tissues[ti].body;
+        for (int i = 0; i < body.m_nodes.size(); ++i) {
+          const btVector3 p = toTool * body.m_nodes[i].m_x;
+          if (std::abs(p.x()) <= kClipHalfWidth && std::abs(p.y()) <= half && p.z() >= -spec.graspRadius &&
+              p.z() <= 0.5f * spec.jawLength) {
+            in.push_back(static_cast<uint32_t>(i));
+          }
+        }
+        if (in.size() > bestNodes.size()) {
+          best = ti;
+          bestNodes = std::move(in);
+        }
+      }
+      if (best != kInvalidIndex) {
+        btVector3 centre(0, 0, 0);
+        for (uint32_t n : bestNodes) centre += tissues[best].body->m_nodes[static_cast<int>(n)].m_x;
+        applyClip(tool, best, bestNodes, centre / static_cast<btScalar>(bestNodes.size()));
+      }
     }
   }
 
@@ -1072,17 +1098,17 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
   t.material = s.material;
   t.iterations = s.solverIterations;
   t.mesh = std::move(mesh).value();
-  if (s.fixed) {
-    if ((s.fixed->kind == NodeSelector::Kind::kCorners || s.fixed->kind == NodeSelector::Kind::kBorder) &&
+  for (const NodeSelector& selector : s.fixed) {
+    if ((selector.kind == NodeSelector::Kind::kCorners || selector.kind == NodeSelector::Kind::kBorder) &&
         s.kind != TissueKind::kCloth) {
       return makeError(ErrorCode::kInvalidInput,
                        "tissue '" + s.name + "': 'corners' and 'border' apply to cloth only",
                        "select fixed nodes with a box, a sphere or indices");
     }
-    std::vector<uint32_t> fixed = detail::selectNodes(*s.fixed, t.mesh);
+    std::vector<uint32_t> fixed = detail::selectNodes(selector, t.mesh);
     if (fixed.empty()) {
       return makeError(ErrorCode::kInvalidInput,
-                       "tissue '" + s.name + "': the fixed-node selection selects no node",
+                       "tissue '" + s.name + "': a fixed-node selection selects no node",
                        "check its centre and size against the tissue's position");
     }
     for (uint32_t n : fixed) t.mesh.fixed[n] = 1;

@@ -41,7 +41,8 @@ Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string
   const YAML::Node c = root["controller"];
   const std::string kind = c.IsScalar() ? c.Scalar() : "";
   Result<std::unique_ptr<Bot>> bot = params.error(c, "unknown controller '" + kind + "'",
-                                                  "controllers: pattern-cutting, peg-transfer");
+                                                  "controllers: cholecystectomy, pattern-cutting, peg-transfer");
+  if (kind == "cholecystectomy") bot = bots::makeCholecystectomy(params, scenario);
   if (kind == "pattern-cutting") bot = bots::makePatternCutting(params, scenario);
   if (kind == "peg-transfer") bot = bots::makePegTransfer(params, scenario);
   if (!bot.ok()) return bot;

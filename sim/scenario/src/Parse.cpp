@@ -528,7 +528,15 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   }
   if (const YAML::Node m = item["material"]) parseMaterial(ctx, m, t.settings.material);
   if (const YAML::Node f = item["fixed"]) {
-    t.settings.fixed = parseSelector(ctx, f, "fixed", t.settings.kind == physics::TissueKind::kCloth);
+    // One selection, or a list of them (both ends of a duct).
+    const bool cloth = t.settings.kind == physics::TissueKind::kCloth;
+    if (f.IsSequence()) {
+      for (const auto& one : f) {
+        if (auto sel = parseSelector(ctx, one, "fixed", cloth)) t.settings.fixed.push_back(*sel);
+      }
+    } else if (auto sel = parseSelector(ctx, f, "fixed", cloth)) {
+      t.settings.fixed.push_back(*sel);
+    }
   }
   if (const YAML::Node it = item["iterations"]) {
     t.settings.solverIterations = static_cast<uint32_t>(ctx.number(it, "iterations", 1, 64).value_or(4));

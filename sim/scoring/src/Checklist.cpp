@@ -268,16 +268,15 @@ struct ChecklistEngine::Impl {
       }
       return false;
     };
+    // In list order, so a step whose last prerequisite is done this tick (earlier in the
+    // list) is active, not out of order, when it is done in the same tick.
     for (size_t i = 0; i < steps.size(); ++i) {
       StepStatus& s = steps[i];
-      if (s.state != StepState::kPending) continue;
-      if (std::all_of(checklist[i].after.begin(), checklist[i].after.end(), isDone)) {
+      if (s.state == StepState::kPending &&
+          std::all_of(checklist[i].after.begin(), checklist[i].after.end(), isDone)) {
         s.state = StepState::kActive;
         s.activeSinceS = now;
       }
-    }
-    for (size_t i = 0; i < steps.size(); ++i) {
-      StepStatus& s = steps[i];
       if (s.state == StepState::kDone || s.state == StepState::kDoneOutOfOrder ||
           s.state == StepState::kFailed)
         continue;

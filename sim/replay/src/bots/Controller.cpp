@@ -8,7 +8,14 @@ Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand,
                         const std::string& botName) {
   const char* side = hand == instruments::Hand::kLeft ? "left" : "right";
   auto it = s.instruments.find(hand);
-  if (it == s.instruments.end() || it->second.kind != kind) {
+  int index = -1;
+  if (it != s.instruments.end()) {
+    if (it->second.kind == kind) index = 0;
+    for (size_t i = 0; i < it->second.exchange.size() && index < 0; ++i) {
+      if (it->second.exchange[i] == kind) index = static_cast<int>(i + 1);
+    }
+  }
+  if (index < 0) {
     return makeError(ErrorCode::kInvalidInput,
                      botName + ": this bot needs a " + instruments::toString(kind) + " in the " + side +
                          " hand, and scenario '" + s.id + "' does not have one",
@@ -16,6 +23,7 @@ Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand,
   }
   HandRig rig;
   rig.spec = instruments::defaultSpec(kind);
+  rig.instrument = static_cast<uint8_t>(index);
   if (!it->second.port.empty()) {
     for (const auto& p : s.ports) {
       if (p.id == it->second.port) rig.port = p;
@@ -50,6 +58,7 @@ void Script::add(double t, instruments::Hand hand, const HandRig& rig, const Vec
   physics::HandInput in;
   in.pose = handForTip(rig, tip, jawDir);
   in.trigger = trigger;
+  in.instrument = rig.instrument;
   in.tracked = true;
   // Keys are appended in time order; a key at an earlier time than the last one is a
   // controller bug, caught by the tests (it would be ignored by the sampler).

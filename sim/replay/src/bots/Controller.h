@@ -14,10 +14,12 @@
 
 namespace trocar::replay::bots {
 
-// A hand's instrument as the scenario sets it up.
+// A hand's instrument of this kind as the scenario sets it up: its `kind` or one it can
+// exchange for.
 struct HandRig {
   instruments::InstrumentSpec spec;
   std::optional<instruments::Port> port;
+  uint8_t instrument = 0;  // its index in the hand's tray (keys with this rig ask for it)
 };
 Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand, instruments::InstrumentKind kind,
                         const std::string& botName);
@@ -88,6 +90,7 @@ class Params {
   std::vector<std::string> mKnown{"controller"};
 };
 
+Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::ScenarioDesc& s);
 Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::ScenarioDesc& s);
 Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::ScenarioDesc& s);
 

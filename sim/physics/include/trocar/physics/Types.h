@@ -118,7 +118,7 @@ struct TissueSettings {
   TetMesh tetMesh;      // kVolumetric
   SurfaceMesh surface;  // kSurface
   Material material;
-  std::optional<NodeSelector> fixed;  // nodes pinned in place
+  std::vector<NodeSelector> fixed;  // nodes pinned in place (the union of the selections)
   std::vector<RegionSettings> regions;
   uint32_t solverIterations = 4;  // Bullet positional iterations; more = stiffer, slower
 };
