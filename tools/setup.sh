@@ -13,6 +13,8 @@ packages=(
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libinsighttoolkit5-dev
+  mricron-data  # test data: real MRI and label atlases (tests/assets), never copied into the repo
 )
 
 missing=()

@@ -179,6 +179,33 @@ TEST(Cli, ImportMeshJsonAndErrors) {
   EXPECT_NE(bad.err.find("missing.stl"), std::string::npos);
 }
 
+// `import volume` on a 6 x 6 x 6 MetaImage with a 2 x 2 x 2 cube of value 100 (1 mm voxels):
+// a threshold makes one structure of 8 voxels (0.008 ml); the pack and its fragment are
+// written; a malformed --threshold and an empty range are bad input (exit 2).
+TEST(Cli, ImportVolumeThresholdAndErrors) {
+  test::TempDir dir;
+  std::string mha = "ObjectType = Image\nNDims = 3\nDimSize = 6 6 6\nElementSpacing = 1 1 1\n"
+                    "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+  std::string voxels(216, '\0');
+  for (int k = 2; k < 4; ++k)
+    for (int j = 2; j < 4; ++j)
+      for (int i = 2; i < 4; ++i) voxels[static_cast<size_t>((k * 6 + j) * 6 + i)] = 100;
+  test::writeText(dir / "cube.mha", mha + voxels);
+  const std::string out = (dir / "pack").string();
+  auto r = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=50:255 --out '" + out + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("cube"), std::string::npos);
+  EXPECT_NE(r.out.find("0.01"), std::string::npos) << "8 voxels of 1 mm^3: 0.008 ml, printed to 2 decimals" << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "cube.node"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "anatomy.yaml"));
+  auto bad = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=9:1 --out '" + out + "'"));
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(bad.err.find("NAME=LO:HI"), std::string::npos) << bad.err;
+  auto empty = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Air=200:255 --out '" + out + "'"));
+  EXPECT_EQ(empty.exitCode, 2);
+  EXPECT_NE(empty.err.find("'Air' has no voxels"), std::string::npos) << empty.err;
+}
+
 }  // namespace
 }  // namespace trocar
 

@@ -1,17 +1,95 @@
 // `trocar import mesh FILE`: import one mesh the way a scenario would and say what came out,
 // so an instructor can check a file before using it.
+// `trocar import volume INPUT --labels F | --threshold NAME=LO:HI ... --out DIR`: a CT/MRI
+// volume to an anatomy pack (engine/assets/include/trocar/assets/AnatomyPack.h).
 
 #include "Commands.h"
 
+#include <trocar/assets/AnatomyPack.h>
 #include <trocar/assets/Mesh.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 namespace trocar::cli {
+
+namespace {
+
+Runner addImportVolume(CLI::App& import) {
+  auto* volume = import.add_subcommand(
+      "volume", "A CT/MRI volume (NIfTI, NRRD, MetaImage) and its segmentation to an anatomy pack");
+  struct Options {
+    std::string input, labels, out;
+    std::vector<std::string> thresholds, structures;
+    uint32_t nodes = 1500;
+    size_t triangles = 20000;
+    bool allComponents = false;
+  };
+  auto o = std::make_shared<Options>();
+  volume->add_option("INPUT", o->input, "Volume file")->required();
+  volume->add_option("--labels", o->labels, "Label names for a label map: 'index name' lines")->check(CLI::ExistingFile);
+  volume->add_option("--threshold", o->thresholds, "A structure by intensity: NAME=LO:HI (e.g. skull=300:3000)");
+  volume->add_option("--structures", o->structures, "Only these structures (names or ids)")->delimiter(',');
+  volume->add_option("--budget", o->nodes, "Tet mesh nodes per structure, at most")->check(CLI::Range(8u, 100000u));
+  volume->add_option("--triangles", o->triangles, "Render surface triangles per structure, at most")
+      ->check(CLI::Range(size_t{100}, size_t{2000000}));
+  volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");
+  volume->add_option("--out", o->out, "Folder for the pack")->required();
+  return [o]() -> int {
+    assets::VolumeImportOptions opts;
+    if (!o->labels.empty()) opts.labelNames = o->labels;
+    for (const auto& t : o->thresholds) {
+      // NAME=LO:HI
+      const size_t eq = t.find('='), colon = t.find(':', eq == std::string::npos ? 0 : eq);
+      assets::ThresholdSpec spec;
+      char* end = nullptr;
+      bool ok = eq != std::string::npos && eq > 0 && colon != std::string::npos;
+      if (ok) {
+        spec.name = t.substr(0, eq);
+        const std::string lo = t.substr(eq + 1, colon - eq - 1), hi = t.substr(colon + 1);
+        spec.lo = std::strtof(lo.c_str(), &end);
+        ok = !lo.empty() && *end == '\0';
+        spec.hi = std::strtof(hi.c_str(), &end);
+        ok = ok && !hi.empty() && *end == '\0' && spec.lo <= spec.hi;
+      }
+      if (!ok) {
+        std::fprintf(stderr, "error: --threshold '%s' is not NAME=LO:HI with LO <= HI (hint: skull=300:3000)\n",
+                     t.c_str());
+        return 2;
+      }
+      opts.thresholds.push_back(spec);
+    }
+    opts.only = o->structures;
+    opts.nodeBudget = o->nodes;
+    opts.triangleBudget = o->triangles;
+    opts.largestComponent = !o->allComponents;
+    auto pack = assets::importVolume(o->input, opts, [](const std::string& line) {
+      std::fprintf(stderr, "  %s\n", line.c_str());
+    });
+    if (!pack.ok()) {
+      std::fprintf(stderr, "%s\n", pack.error().toString().c_str());
+      return 2;
+    }
+    auto written = assets::writeAnatomyPack(pack.value(), o->out);
+    if (!written.ok()) {
+      std::fprintf(stderr, "%s\n", written.error().toString().c_str());
+      return 4;
+    }
+    std::printf("%-24s %10s %10s %10s %8s %8s\n", "structure", "voxels", "volume ml", "triangles", "nodes", "tets");
+    for (const auto& s : pack.value().structures) {
+      std::printf("%-24s %10zu %10.2f %10zu %8zu %8zu\n", s.id.c_str(), s.voxels, s.volumeMl, s.surface.triangleCount(),
+                  s.tets.nodes.size(), s.tets.tets.size());
+    }
+    std::printf("wrote %s (anatomy.yaml, provenance.json)\n", o->out.c_str());
+    return 0;
+  };
+}
+
+}  // namespace
 
 Runner addImportCommand(CLI::App& app) {
   auto* import = app.add_subcommand("import", "Check and convert assets");
@@ -31,7 +109,9 @@ Runner addImportCommand(CLI::App& app) {
   mesh->add_option("--up-axis", options->upAxis, "The file's up axis: x, y, z or auto")
       ->check(CLI::IsMember({"x", "y", "z", "auto"}));
   mesh->add_flag("--json", options->json, "Print one JSON object");
-  return [options]() -> int {
+  auto volumeRun = addImportVolume(*import);
+  return [options, mesh, volumeRun]() -> int {
+    if (!mesh->parsed()) return volumeRun();
     assets::MeshImportOptions opts;  // both strings were checked by CLI11 against the same names
     opts.units = assets::unitsFromString(options->units).value_or(assets::Units::kAuto);
     opts.upAxis = assets::upAxisFromString(options->upAxis).value_or(assets::UpAxis::kAuto);

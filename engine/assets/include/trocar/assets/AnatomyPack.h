@@ -1,0 +1,67 @@
+#pragma once
+// `trocar import volume`: a CT/MRI volume and its segmentation to an anatomy pack a scenario
+// can include. Per structure: a render surface (OBJ), a tet mesh (TetGen .node/.ele) with
+// the surface embedded in it (.embed), a YAML fragment for `tissues:`, and one provenance
+// record for the pack with no identity in it (no names, paths, dates of the scan).
+
+#include <trocar/assets/Anatomy.h>
+
+#include <functional>
+#include <optional>
+
+namespace trocar::assets {
+
+struct ThresholdSpec {
+  std::string name;
+  float lo = 0.0f, hi = 0.0f;
+};
+
+struct VolumeImportOptions {
+  std::optional<std::filesystem::path> labelNames;  // label map: "index name" lines
+  std::vector<ThresholdSpec> thresholds;            // else intensity ranges, one structure each
+  std::vector<std::string> only;                    // structure names to keep (empty: all)
+  uint32_t nodeBudget = 1500;       // tet mesh nodes per structure, at most
+  size_t triangleBudget = 20000;    // render surface triangles per structure, at most
+  int smoothIterations = 15;        // Taubin passes
+  bool largestComponent = true;     // keep only the largest 6-connected piece
+  bool fillHoles = true;
+  glm::vec3 placeAt{0.0f, 1.0f, -0.45f};  // where the fragment puts the pack's centre
+};
+
+struct Structure {
+  std::string name;  // as given (label name or threshold name)
+  std::string id;    // a scenario id made from it: lower case, [a-z0-9-]
+  size_t voxels = 0;
+  double volumeMl = 0.0;
+  glm::vec3 boundsMin{0.0f}, boundsMax{0.0f};  // stage frame, m, before re-centring
+  SurfaceMesh surface;
+  MeshCheck check;
+  TetVolume tets;
+  Embedding embedding;
+};
+
+struct AnatomyPack {
+  Volume source;  // geometry and format only: values are dropped once structures are made
+  uint64_t pixelHash = 0;
+  glm::vec3 recentre{0.0f};  // added to every position written: the pack's centre goes to 0
+  std::vector<Structure> structures;
+  VolumeImportOptions options;
+};
+
+// Progress: a line of text for each stage ("precentral-l: surface 12345 triangles").
+using ImportProgress = std::function<void(const std::string&)>;
+
+// Reads the volume, segments it, builds each structure. Errors: unreadable volume, an
+// empty label or range ("label 7 'Caudate_L' has no voxels"), a structure whose surface is
+// not closed and manifold after clean-up.
+Result<AnatomyPack> importVolume(const std::filesystem::path& input, const VolumeImportOptions& options,
+                                 const ImportProgress& progress = {});
+
+// Writes the pack's files into `dir` (created): <id>.obj, <id>.node, <id>.ele, <id>.embed,
+// anatomy.yaml (the tissues fragment) and provenance.json.
+Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir);
+
+// "Precentral_L" -> "precentral-l".
+std::string structureId(const std::string& name);
+
+}  // namespace trocar::assets

@@ -1,0 +1,79 @@
+#pragma once
+// Medical volumes (CT, MRI, label maps) and what anatomy import makes of them: reading with
+// ITK, masks of structures (label or intensity range, connected components, holes filled).
+//
+//   auto vol = readVolume("ch2.nii.gz");                    // any of the formats below
+//   Mask skull = largestComponent(threshold(vol.value(), 300, 3000));
+//   double ml = skull.count() * vol.value().voxelVolumeMl();
+//
+// Frames: a volume's voxel (i, j, k) maps to patient LPS millimetres by the file's origin,
+// spacing and direction cosines (indexToLps); Trocar's stage frame is metres with +Y up, the
+// patient lying supine: +X = patient left, +Y = anterior, +Z = inferior (lpsToStage()).
+
+#include <trocar/core/Result.h>
+
+#include <glm/mat4x4.hpp>
+#include <glm/vec3.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trocar::assets {
+
+struct Volume {
+  std::array<uint32_t, 3> dims{};  // voxels along i, j, k
+  std::vector<float> values;       // i fastest, then j, then k
+  glm::dvec3 spacingMm{1.0};
+  glm::dmat4 indexToLps{1.0};      // voxel index -> patient LPS, mm (the file's geometry)
+  std::string format;              // NIfTI, NRRD, MetaImage
+  std::string modality = "unknown";  // CT, MR, ... when the file says
+  std::string componentType;       // as stored: uint8, int16, float, ...
+
+  size_t voxelCount() const { return static_cast<size_t>(dims[0]) * dims[1] * dims[2]; }
+  double voxelVolumeMl() const { return spacingMm.x * spacingMm.y * spacingMm.z / 1000.0; }
+  size_t index(uint32_t i, uint32_t j, uint32_t k) const {
+    return (static_cast<size_t>(k) * dims[1] + j) * dims[0] + i;
+  }
+  // Voxel index -> Trocar stage frame, metres.
+  glm::dmat4 indexToStage() const;
+};
+
+// Patient LPS millimetres -> Trocar stage metres (+X left, +Y anterior, +Z inferior).
+glm::dmat4 lpsToStage();
+
+// NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd) and MetaImage
+// (.mha, .mhd). A 3D scalar image; errors name the file and what is wrong with it.
+Result<Volume> readVolume(const std::filesystem::path& path);
+
+// xxHash64 of the voxel values as read (float, i fastest): the pixel data's fingerprint in
+// a provenance record.
+uint64_t pixelHash(const Volume& v);
+
+// A structure: one byte per voxel of its volume's grid, 1 inside.
+struct Mask {
+  std::array<uint32_t, 3> dims{};
+  std::vector<uint8_t> in;
+  size_t count() const;
+};
+
+// Voxels with lo <= value <= hi (e.g. CT bone 300..3000 HU).
+Mask threshold(const Volume& v, float lo, float hi);
+// Voxels of one label of a label map.
+Mask labelMask(const Volume& v, int label);
+// The largest 6-connected component (ties: the one met first in index order).
+Mask largestComponent(const Mask& m);
+// The 6-connected component holding voxel (i, j, k); empty when that voxel is outside.
+Mask componentAt(const Mask& m, const std::array<uint32_t, 3>& seed);
+// Holes filled: background not 6-connected to the grid's border becomes inside.
+Mask fillHoles(const Mask& m);
+
+// Label names: one "index name [anything]" per line (the mricron/AAL .txt form; also
+// ITK-SNAP's label description lines without the colour columns). Blank lines and lines
+// starting with # are skipped. Errors name file:line.
+Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& path);
+
+}  // namespace trocar::assets

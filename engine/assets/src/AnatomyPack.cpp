@@ -1,0 +1,275 @@
+#include <trocar/assets/AnatomyPack.h>
+
+#include <trocar/core/File.h>
+#include <trocar/core/Version.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+namespace trocar::assets {
+namespace {
+
+constexpr double kTissueDensityKgPerMl = 0.00105;  // soft tissue, 1.05 g/ml
+
+// A number with `digits` significant digits.
+std::string num(double x, int digits = 4) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.*g", digits, x);
+  return buf;
+}
+
+Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask mask, const VolumeImportOptions& o,
+                                const ImportProgress& progress) {
+  Structure s;
+  s.name = name;
+  s.id = structureId(name);
+  auto say = [&](const std::string& line) {
+    if (progress) progress(s.id + ": " + line);
+  };
+  if (mask.count() == 0) {
+    return makeError(ErrorCode::kInvalidInput, "structure '" + name + "' has no voxels",
+                     "check the label number or the intensity range against the volume");
+  }
+  if (o.largestComponent) mask = largestComponent(mask);
+  if (o.fillHoles) mask = fillHoles(mask);
+  mask = fillPinches(std::move(mask));
+  s.voxels = mask.count();
+  s.volumeMl = static_cast<double>(s.voxels) * v.voxelVolumeMl();
+  say(std::to_string(s.voxels) + " voxels, " + num(s.volumeMl) + " ml");
+  const glm::dmat4 toStage = v.indexToStage();
+  s.surface = surfaceNets(mask, toStage);
+  smoothTaubin(s.surface, o.smoothIterations);
+  decimate(s.surface, o.triangleBudget);
+  s.check = checkMesh(s.surface);
+  say("surface " + std::to_string(s.surface.triangleCount()) + " triangles" +
+      (s.check.closedManifold() ? ", closed" : ", NOT closed"));
+  if (!s.check.closedManifold()) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "structure '" + name + "': its surface is not closed and manifold (" +
+                         std::to_string(s.check.boundaryEdges) + " open and " +
+                         std::to_string(s.check.nonManifoldEdges) + " non-manifold edges)",
+                     "parts touching only along an edge or a corner: keep the largest component, or "
+                     "fill holes, or segment more generously");
+  }
+  s.boundsMin = glm::vec3(1e30f);
+  s.boundsMax = glm::vec3(-1e30f);
+  for (const auto& p : s.surface.positions) {
+    s.boundsMin = glm::min(s.boundsMin, p);
+    s.boundsMax = glm::max(s.boundsMax, p);
+  }
+  const uint32_t cell = cellForBudget(mask, o.nodeBudget);
+  s.tets = voxelTets(mask, toStage, cell);
+  s.embedding = embed(s.surface, s.tets);
+  say("tet mesh " + std::to_string(s.tets.nodes.size()) + " nodes, " + std::to_string(s.tets.tets.size()) +
+      " tets (cells of " + std::to_string(cell) + " voxels)");
+  return s;
+}
+
+std::string obj(const Structure& s, glm::vec3 shift) {
+  std::ostringstream out;
+  out << "# " << s.name << ": render surface, stage frame, metres (trocar import volume)\n";
+  char line[160];
+  for (const auto& p : s.surface.positions) {
+    std::snprintf(line, sizeof(line), "v %.7g %.7g %.7g\n", static_cast<double>(p.x + shift.x),
+                  static_cast<double>(p.y + shift.y), static_cast<double>(p.z + shift.z));
+    out << line;
+  }
+  for (const auto& n : s.surface.normals) {
+    std::snprintf(line, sizeof(line), "vn %.5f %.5f %.5f\n", static_cast<double>(n.x), static_cast<double>(n.y),
+                  static_cast<double>(n.z));
+    out << line;
+  }
+  for (size_t t = 0; t + 2 < s.surface.indices.size(); t += 3) {
+    const uint32_t a = s.surface.indices[t] + 1, b = s.surface.indices[t + 1] + 1, c = s.surface.indices[t + 2] + 1;
+    std::snprintf(line, sizeof(line), "f %u//%u %u//%u %u//%u\n", a, a, b, b, c, c);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string structureId(const std::string& name) {
+  std::string id;
+  for (char c : name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) {
+      id += static_cast<char>(std::tolower(u));
+    } else if (!id.empty() && id.back() != '-') {
+      id += '-';
+    }
+  }
+  while (!id.empty() && id.back() == '-') id.pop_back();
+  return id.empty() ? "structure" : id;
+}
+
+Result<AnatomyPack> importVolume(const std::filesystem::path& input, const VolumeImportOptions& options,
+                                 const ImportProgress& progress) {
+  auto read = readVolume(input);
+  if (!read.ok()) return read.error();
+  Volume& v = read.value();
+  if (progress) {
+    progress(v.format + " volume " + std::to_string(v.dims[0]) + " x " + std::to_string(v.dims[1]) + " x " +
+             std::to_string(v.dims[2]) + ", voxels " + num(v.spacingMm.x, 3) + " x " + num(v.spacingMm.y, 3) + " x " +
+             num(v.spacingMm.z, 3) + " mm");
+  }
+  AnatomyPack pack;
+  pack.options = options;
+  pack.pixelHash = pixelHash(v);
+  auto wanted = [&](const std::string& name) {
+    return options.only.empty() || std::find(options.only.begin(), options.only.end(), name) != options.only.end() ||
+           std::find(options.only.begin(), options.only.end(), structureId(name)) != options.only.end();
+  };
+  if (options.labelNames) {
+    auto names = readLabelNames(*options.labelNames);
+    if (!names.ok()) return names.error();
+    for (const auto& want : options.only) {
+      bool known = false;
+      for (const auto& [label, name] : names.value()) known = known || want == name || want == structureId(name);
+      if (!known) {
+        return makeError(ErrorCode::kInvalidInput, "no label named '" + want + "' in " + options.labelNames->string(),
+                         "names are the second column of the labels file");
+      }
+    }
+    for (const auto& [label, name] : names.value()) {
+      if (!wanted(name)) continue;
+      auto s = makeStructure(v, name, labelMask(v, label), options, progress);
+      if (!s.ok()) {
+        Error e = s.error();
+        e.message = "label " + std::to_string(label) + ": " + e.message;
+        return e;
+      }
+      pack.structures.push_back(std::move(s).value());
+    }
+  } else {
+    if (options.thresholds.empty()) {
+      return makeError(ErrorCode::kInvalidInput, "nothing to import: no labels and no thresholds",
+                       "give --labels NAMES.txt for a label map, or --threshold NAME=LO:HI (e.g. skull=300:3000)");
+    }
+    for (const auto& t : options.thresholds) {
+      auto s = makeStructure(v, t.name, threshold(v, t.lo, t.hi), options, progress);
+      if (!s.ok()) return s.error();
+      pack.structures.push_back(std::move(s).value());
+    }
+  }
+  if (pack.structures.empty()) {
+    return makeError(ErrorCode::kInvalidInput, "no structure was selected", "check --structures against the names");
+  }
+  glm::vec3 lo(1e30f), hi(-1e30f);
+  for (const auto& s : pack.structures) {
+    lo = glm::min(lo, s.boundsMin);
+    hi = glm::max(hi, s.boundsMax);
+  }
+  pack.recentre = -(lo + hi) * 0.5f;
+  v.values.clear();
+  v.values.shrink_to_fit();
+  pack.source = std::move(v);
+  return pack;
+}
+
+Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return makeError(ErrorCode::kIo, dir.string() + ": cannot create (" + ec.message() + ")", "check permissions");
+  const glm::vec3 shift = pack.recentre;
+  std::ostringstream yaml;
+  yaml << "# Anatomy pack (trocar import volume; provenance.json). Put this folder next to the\n"
+       << "# scenario as anatomy/ and these entries under its tissues:. Positions keep the\n"
+       << "# structures where they were relative to each other; the pack's centre is at position.\n"
+       << "tissues:\n";
+  nlohmann::json structures = nlohmann::json::array();
+  for (const auto& s : pack.structures) {
+    TROCAR_TRY(writeFileAtomic(dir / (s.id + ".obj"), obj(s, shift)));
+    std::ostringstream node, ele, emb;
+    node << s.tets.nodes.size() << " 3 0 0\n";
+    char line[160];
+    for (size_t i = 0; i < s.tets.nodes.size(); ++i) {
+      const glm::vec3 p = s.tets.nodes[i] + shift;
+      std::snprintf(line, sizeof(line), "%zu %.7g %.7g %.7g\n", i, static_cast<double>(p.x), static_cast<double>(p.y),
+                    static_cast<double>(p.z));
+      node << line;
+    }
+    ele << s.tets.tets.size() << " 4 0\n";
+    for (size_t t = 0; t < s.tets.tets.size(); ++t) {
+      const auto& q = s.tets.tets[t];
+      ele << t << ' ' << q[0] << ' ' << q[1] << ' ' << q[2] << ' ' << q[3] << '\n';
+    }
+    emb << "# " << s.id << ".obj vertex -> " << s.id << ".ele tet (0-based) and 4 barycentric weights\n"
+        << s.embedding.tet.size() << '\n';
+    for (size_t i = 0; i < s.embedding.tet.size(); ++i) {
+      const glm::vec4 w = s.embedding.weights[i];
+      std::snprintf(line, sizeof(line), "%u %.6f %.6f %.6f %.6f\n", s.embedding.tet[i], static_cast<double>(w.x),
+                    static_cast<double>(w.y), static_cast<double>(w.z), static_cast<double>(w.w));
+      emb << line;
+    }
+    TROCAR_TRY(writeFileAtomic(dir / (s.id + ".node"), node.str()));
+    TROCAR_TRY(writeFileAtomic(dir / (s.id + ".ele"), ele.str()));
+    TROCAR_TRY(writeFileAtomic(dir / (s.id + ".embed"), emb.str()));
+    const glm::vec3 at = pack.options.placeAt;
+    yaml << "  - id: " << s.id << "\n"
+         << "    tetmesh: {file: anatomy/" << s.id << ".node, units: m, position: ["
+         << num(at.x) << ", " << num(at.y) << ", " << num(at.z) << "]}\n"
+         << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
+         << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
+    structures.push_back({{"name", s.name},
+                          {"id", s.id},
+                          {"voxels", s.voxels},
+                          {"volume_ml", s.volumeMl},
+                          {"triangles", s.surface.triangleCount()},
+                          {"surface_volume_ml", s.check.volumeM3 * 1e6},
+                          {"tet_nodes", s.tets.nodes.size()},
+                          {"tets", s.tets.tets.size()},
+                          {"tet_cell_voxels", s.tets.cellVoxels},
+                          {"embedding_max_outside", s.embedding.maxOutside}});
+  }
+  TROCAR_TRY(writeFileAtomic(dir / "anatomy.yaml", yaml.str()));
+  const Volume& v = pack.source;
+  char hash[20];
+  std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(pack.pixelHash));
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const std::chrono::year_month_day ymd{today};
+  char date[16];
+  std::snprintf(date, sizeof(date), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  nlohmann::json matrix = nlohmann::json::array();
+  for (int r = 0; r < 4; ++r) {
+    matrix.push_back({v.indexToLps[0][r], v.indexToLps[1][r], v.indexToLps[2][r], v.indexToLps[3][r]});
+  }
+  nlohmann::json thresholds = nlohmann::json::array();
+  for (const auto& t : pack.options.thresholds) thresholds.push_back({{"name", t.name}, {"lo", t.lo}, {"hi", t.hi}});
+  nlohmann::json provenance{
+      {"schema", "trocar.anatomy-provenance/1"},
+      {"source",
+       {{"format", v.format},
+        {"modality", v.modality},
+        {"component_type", v.componentType},
+        {"dimensions", {v.dims[0], v.dims[1], v.dims[2]}},
+        {"voxel_size_mm", {v.spacingMm.x, v.spacingMm.y, v.spacingMm.z}},
+        {"index_to_lps_mm", matrix},
+        {"pixel_data_xxh3", hash}}},
+      {"frame",
+       "stage metres: x = patient left, y = anterior, z = inferior (LPS mm x 0.001, y and z negated), then "
+       "shifted by recentre_m"},
+      {"recentre_m", {shift.x, shift.y, shift.z}},
+      {"options",
+       {{"labels", pack.options.labelNames.has_value()},
+        {"thresholds", thresholds},
+        {"structures", pack.options.only},
+        {"node_budget", pack.options.nodeBudget},
+        {"triangle_budget", pack.options.triangleBudget},
+        {"smooth_iterations", pack.options.smoothIterations},
+        {"largest_component", pack.options.largestComponent},
+        {"fill_holes", pack.options.fillHoles}}},
+      {"imported", date},
+      {"trocar", versionString()},
+      {"structures", structures}};
+  TROCAR_TRY(writeFileAtomic(dir / "provenance.json", provenance.dump(2) + "\n"));
+  return success();
+}
+
+}  // namespace trocar::assets

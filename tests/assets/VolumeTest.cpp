@@ -1,0 +1,251 @@
+// Volumes to anatomy: reading (a hand-written MetaImage, the real Colin27/AAL atlas), masks,
+// surfaces, tet meshes with the surface embedded, and the pack an import writes.
+#include <trocar/assets/AnatomyPack.h>
+#include <trocar/core/File.h>
+
+#include <trocar/test/TestSupport.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace trocar::assets {
+namespace {
+
+// A 20 x 16 x 12 MetaImage, voxels 2 x 1.5 x 3 mm, origin (10, 20, 30) mm LPS, axes along
+// L, P, S: label 1 is a ball of radius 4.5 voxels round voxel (8, 8, 6) (scaled to the
+// spacing, an ellipsoid), label 2 a 3 x 3 x 3 block at (15..17, 2..4, 2..4).
+std::filesystem::path writeMetaImage(const std::filesystem::path& dir, std::vector<uint8_t>* voxels = nullptr) {
+  std::vector<uint8_t> v(20 * 16 * 12, 0);
+  for (int k = 0; k < 12; ++k)
+    for (int j = 0; j < 16; ++j)
+      for (int i = 0; i < 20; ++i) {
+        const double d = std::sqrt((i - 8.0) * (i - 8.0) + (j - 8.0) * (j - 8.0) + (k - 6.0) * (k - 6.0));
+        uint8_t& x = v[static_cast<size_t>((k * 16 + j) * 20 + i)];
+        if (d <= 4.5) x = 1;
+        if (i >= 15 && i <= 17 && j >= 2 && j <= 4 && k >= 2 && k <= 4) x = 2;
+      }
+  std::string text =
+      "ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
+      "TransformMatrix = 1 0 0 0 1 0 0 0 1\nOffset = 10 20 30\nElementSpacing = 2 1.5 3\n"
+      "DimSize = 20 16 12\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+  text.append(reinterpret_cast<const char*>(v.data()), v.size());
+  const auto path = dir / "phantom.mha";
+  EXPECT_TRUE(writeFileAtomic(path, text).ok());
+  if (voxels) *voxels = v;
+  return path;
+}
+
+size_t count(const std::vector<uint8_t>& v, uint8_t value) {
+  return static_cast<size_t>(std::count(v.begin(), v.end(), value));
+}
+
+TEST(Volume, ReadsGeometryAndMapsLpsToTheStage) {
+  test::TempDir dir;
+  std::vector<uint8_t> voxels;
+  auto vol = readVolume(writeMetaImage(dir.path(), &voxels));
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  const Volume& v = vol.value();
+  EXPECT_EQ(v.format, "MetaImage");
+  EXPECT_EQ(v.dims, (std::array<uint32_t, 3>{20, 16, 12}));
+  EXPECT_DOUBLE_EQ(v.spacingMm.y, 1.5);
+  EXPECT_DOUBLE_EQ(v.voxelVolumeMl(), 2.0 * 1.5 * 3.0 / 1000.0);
+  // Voxel (0, 0, 0) is at LPS (10, 20, 30) mm: stage (0.010, -0.020, -0.030) m; one voxel
+  // along i is 2 mm to the patient's left (+X), along j 1.5 mm posterior (-Y), along k 3 mm
+  // superior (-Z).
+  const glm::dmat4 m = v.indexToStage();
+  const glm::dvec4 o = m * glm::dvec4(0, 0, 0, 1), i = m * glm::dvec4(1, 0, 0, 1), j = m * glm::dvec4(0, 1, 0, 1),
+                   k = m * glm::dvec4(0, 0, 1, 1);
+  EXPECT_NEAR(o.x, 0.010, 1e-12);
+  EXPECT_NEAR(o.y, -0.020, 1e-12);
+  EXPECT_NEAR(o.z, -0.030, 1e-12);
+  EXPECT_NEAR(i.x - o.x, 0.002, 1e-12);
+  EXPECT_NEAR(j.y - o.y, -0.0015, 1e-12);
+  EXPECT_NEAR(k.z - o.z, -0.003, 1e-12);
+  EXPECT_EQ(labelMask(v, 1).count(), count(voxels, 1));
+  EXPECT_EQ(labelMask(v, 2).count(), 27u);
+  EXPECT_EQ(threshold(v, 1, 2).count(), count(voxels, 1) + 27u);
+}
+
+TEST(Volume, BadFilesSayWhat) {
+  test::TempDir dir;
+  auto missing = readVolume(dir.path() / "none.nii.gz");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "notes.txt", "not a volume\n").ok());
+  auto unknown = readVolume(dir.path() / "notes.txt");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("not a volume format"), std::string::npos) << unknown.error().toString();
+  // A MetaImage whose data stops short.
+  std::string text = "ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+  text += std::string(10, '\1');
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "short.mha", text).ok());
+  auto shortFile = readVolume(dir.path() / "short.mha");
+  ASSERT_FALSE(shortFile.ok());
+  EXPECT_EQ(shortFile.error().code, ErrorCode::kInvalidInput);
+}
+
+TEST(Volume, ComponentsAndHoles) {
+  Mask m;
+  m.dims = {9, 9, 9};
+  m.in.assign(729, 0);
+  auto at = [&](int i, int j, int k) -> uint8_t& { return m.in[static_cast<size_t>((k * 9 + j) * 9 + i)]; };
+  // A hollow 5 x 5 x 5 shell (98 voxels round a 27-voxel hole) and a lone voxel.
+  for (int k = 1; k <= 5; ++k)
+    for (int j = 1; j <= 5; ++j)
+      for (int i = 1; i <= 5; ++i) at(i, j, k) = (i == 1 || i == 5 || j == 1 || j == 5 || k == 1 || k == 5) ? 1 : 0;
+  at(7, 7, 7) = 1;
+  EXPECT_EQ(m.count(), 98u + 1u);
+  EXPECT_EQ(largestComponent(m).count(), 98u);
+  EXPECT_EQ(componentAt(m, {7, 7, 7}).count(), 1u);
+  EXPECT_EQ(componentAt(m, {0, 0, 0}).count(), 0u) << "outside: nothing";
+  EXPECT_EQ(fillHoles(largestComponent(m)).count(), 125u);
+}
+
+// Two voxels touching only along an edge would give a non-manifold surface: the block
+// round the edge is filled, and the surface is closed and manifold.
+TEST(Volume, PinchesAreFilledSoTheSurfaceIsManifold) {
+  Mask m;
+  m.dims = {4, 4, 4};
+  m.in.assign(64, 0);
+  m.in[(1 * 4 + 1) * 4 + 1] = 1;  // (1, 1, 1)
+  m.in[(1 * 4 + 2) * 4 + 2] = 1;  // (2, 2, 1): shares only the edge x = y = 1.5
+  EXPECT_GT(checkMesh(surfaceNets(m, glm::dmat4(1.0))).nonManifoldEdges, 0u);
+  Mask fixed = fillPinches(m);
+  EXPECT_EQ(fixed.count(), 8u) << "the first 2 x 2 x 2 block round the edge (k = 0..1) is filled";
+  EXPECT_TRUE(checkMesh(surfaceNets(fixed, glm::dmat4(1.0))).closedManifold());
+}
+
+// The ball's surface is closed, faces out (positive volume) and encloses about the ball's
+// voxels' volume; its tets are positive and cover it; the surface embeds in them.
+TEST(Volume, SurfaceTetsAndEmbeddingOfABall) {
+  test::TempDir dir;
+  auto vol = readVolume(writeMetaImage(dir.path()));
+  ASSERT_TRUE(vol.ok());
+  const Volume& v = vol.value();
+  const Mask ball = labelMask(v, 1);
+  const double voxelMl = static_cast<double>(ball.count()) * v.voxelVolumeMl();
+  SurfaceMesh s = surfaceNets(ball, v.indexToStage());
+  MeshCheck raw = checkMesh(s);
+  EXPECT_TRUE(raw.closedManifold());
+  // Surface nets cut the voxels' corners: a little less than the voxels' volume.
+  EXPECT_NEAR(raw.volumeM3 * 1e6, voxelMl, 0.15 * voxelMl);
+  smoothTaubin(s, 15);
+  MeshCheck smooth = checkMesh(s);
+  EXPECT_TRUE(smooth.closedManifold());
+  EXPECT_NEAR(smooth.volumeM3, raw.volumeM3, 0.05 * raw.volumeM3) << "Taubin smoothing keeps the volume";
+  for (size_t i = 0; i < s.positions.size(); ++i) {
+    // Normals point away from the ball's centre, voxel (8, 8, 6).
+    const glm::dvec4 c = v.indexToStage() * glm::dvec4(8, 8, 6, 1);
+    EXPECT_GT(glm::dot(s.normals[i], s.positions[i] - glm::vec3(c)), 0.0f) << i;
+  }
+  const TetVolume tets = voxelTets(ball, v.indexToStage(), 2);
+  double tetVolume = 0.0;
+  for (const auto& t : tets.tets) {
+    const glm::vec3 a = tets.nodes[t[0]];
+    const double sixV = glm::dot(tets.nodes[t[1]] - a, glm::cross(tets.nodes[t[2]] - a, tets.nodes[t[3]] - a));
+    ASSERT_GT(sixV, 0.0);
+    tetVolume += sixV / 6.0;
+  }
+  EXPECT_GE(tetVolume * 1e6, voxelMl) << "cells with any voxel inside: the tets cover the structure";
+  // Smoothing can push a vertex in a hollow a fraction of a voxel out of the cells.
+  const Embedding e = embed(s, tets);
+  EXPECT_LT(e.maxOutside, 0.2f);
+  for (size_t i = 0; i < s.positions.size(); ++i) {
+    const auto& t = tets.tets[e.tet[i]];
+    const glm::vec4 w = e.weights[i];
+    const glm::vec3 p = tets.nodes[t[0]] * w.x + tets.nodes[t[1]] * w.y + tets.nodes[t[2]] * w.z + tets.nodes[t[3]] * w.w;
+    EXPECT_LT(glm::length(p - s.positions[i]), 1e-6f) << "the weights give the vertex back";
+  }
+  // A budget picks the cell: the ball (about 380 voxels) in at most 60 nodes.
+  const uint32_t cell = cellForBudget(ball, 60);
+  EXPECT_LE(voxelTets(ball, v.indexToStage(), cell).nodes.size(), 60u);
+  EXPECT_GT(voxelTets(ball, v.indexToStage(), cell - 1).nodes.size(), 60u);
+}
+
+TEST(Volume, LabelNamesNeedIndexAndName) {
+  test::TempDir dir;
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "ok.txt", "# atlas\n1 Ball extra\n2 Block\n").ok());
+  auto ok = readLabelNames(dir.path() / "ok.txt");
+  ASSERT_TRUE(ok.ok()) << ok.error().toString();
+  EXPECT_EQ(ok.value().at(1), "Ball");
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "bad.txt", "1 Ball\n  two Block\n").ok());
+  auto bad = readLabelNames(dir.path() / "bad.txt");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().where.line, 2u);
+  EXPECT_EQ(bad.error().where.column, 3u);
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "twice.txt", "1 Ball\n1 Block\n").ok());
+  EXPECT_FALSE(readLabelNames(dir.path() / "twice.txt").ok());
+}
+
+// The whole import: both labels by name, a pack on disk, a provenance record without the
+// input's path, and an empty label refused by name.
+TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
+  test::TempDir dir;
+  const auto input = writeMetaImage(dir.path());
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "labels.txt", "1 Ball\n2 Block_A\n").ok());
+  VolumeImportOptions o;
+  o.labelNames = dir.path() / "labels.txt";
+  std::vector<std::string> progress;
+  auto pack = importVolume(input, o, [&](const std::string& line) { progress.push_back(line); });
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_EQ(pack.value().structures.size(), 2u);
+  EXPECT_EQ(pack.value().structures[1].id, "block-a");
+  EXPECT_EQ(pack.value().structures[1].voxels, 27u);
+  EXPECT_NEAR(pack.value().structures[1].volumeMl, 27 * 0.009, 1e-9);
+  EXPECT_FALSE(progress.empty());
+  const auto out = dir.path() / "pack";
+  ASSERT_TRUE(writeAnatomyPack(pack.value(), out).ok());
+  for (const char* f : {"ball.obj", "ball.node", "ball.ele", "ball.embed", "block-a.obj", "anatomy.yaml", "provenance.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
+  }
+  const std::string provenance = readFileText(out / "provenance.json").value();
+  EXPECT_EQ(provenance.find(dir.path().string()), std::string::npos) << "no path in the provenance";
+  EXPECT_EQ(provenance.find("phantom"), std::string::npos) << "not even the file's name";
+  auto j = nlohmann::json::parse(provenance);
+  EXPECT_EQ(j["source"]["dimensions"][0], 20);
+  EXPECT_EQ(j["source"]["voxel_size_mm"][2], 3.0);
+  EXPECT_EQ(j["structures"][1]["voxels"], 27);
+
+  ASSERT_TRUE(writeFileAtomic(dir.path() / "more.txt", "1 Ball\n7 Nothing\n").ok());
+  o.labelNames = dir.path() / "more.txt";
+  auto empty = importVolume(input, o);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("label 7: structure 'Nothing' has no voxels"), std::string::npos)
+      << empty.error().toString();
+}
+
+// The real Colin27 AAL atlas (mricron-data, installed by tools/setup.sh): 1 mm voxels, so a
+// structure's volume in ml is its voxel count / 1000, and its smoothed surface encloses
+// that to within 2 %; left structures lie at +X (patient left).
+TEST(Volume, AalAtlasStructures) {
+  const std::filesystem::path atlas = "/usr/share/mricron/templates/aal.nii.gz";
+  const std::filesystem::path names = "/usr/share/mricron/templates/aal.nii.txt";
+  if (!std::filesystem::exists(atlas)) GTEST_SKIP() << "mricron-data is not installed (tools/setup.sh installs it)";
+  VolumeImportOptions o;
+  o.labelNames = names;
+  o.only = {"Precentral_L", "Precentral_R", "Hippocampus_L"};
+  auto pack = importVolume(atlas, o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  const auto& p = pack.value();
+  EXPECT_EQ(p.source.format, "NIfTI");
+  EXPECT_EQ(p.source.dims, (std::array<uint32_t, 3>{181, 217, 181}));
+  ASSERT_EQ(p.structures.size(), 3u);
+  for (const auto& s : p.structures) {
+    EXPECT_NEAR(s.volumeMl, static_cast<double>(s.voxels) / 1000.0, 1e-9) << s.name;
+    EXPECT_TRUE(s.check.closedManifold()) << s.name;
+    EXPECT_NEAR(s.check.volumeM3 * 1e6, s.volumeMl, 0.02 * s.volumeMl) << s.name;
+    EXPECT_LE(s.tets.nodes.size(), o.nodeBudget) << s.name;
+    EXPECT_LE(s.surface.triangleCount(), o.triangleBudget) << s.name;
+  }
+  // Precentral_L and _R mirror each other: left at +X, right at -X, similar sizes.
+  const auto &left = p.structures[0], &right = p.structures[1];
+  EXPECT_EQ(left.id, "precentral-l");
+  EXPECT_GT(left.boundsMin.x + left.boundsMax.x, 0.0f);
+  EXPECT_LT(right.boundsMin.x + right.boundsMax.x, 0.0f);
+  EXPECT_NEAR(left.volumeMl / right.volumeMl, 1.0, 0.15);
+}
+
+}  // namespace
+}  // namespace trocar::assets
