@@ -14,7 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
   libinsighttoolkit5-dev
-  mricron-data  # test data: real MRI and label atlases (tests/assets), never copied into the repo
+  mricron-data python3-pydicom  # test data (tests/assets): real MRI, label atlases, CT slices; never copied into the repo
 )
 
 missing=()

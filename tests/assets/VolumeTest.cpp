@@ -216,6 +216,61 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
       << empty.error().toString();
 }
 
+// A DICOM series written from pydicom's CT_small.dcm (tests/assets/make_dicom_series.py)
+// with identifiers planted in every slice: sorted by position (the files are shuffled), 6
+// slices 5 mm apart; none of the planted values in any file of the pack, and the attributes
+// named as left behind. A missing slice, gantry tilt and burned-in annotation are refused.
+TEST(Volume, DicomSeriesSortedAndDeIdentified) {
+  const std::string python = "/usr/bin/python3";
+  if (test::runCommand(python + " -c 'import pydicom'").exitCode != 0) {
+    GTEST_SKIP() << "python3-pydicom is not installed (tools/setup.sh installs it)";
+  }
+  const std::string script = std::string(TROCAR_SOURCE_DIR) + "/tests/assets/make_dicom_series.py";
+  test::TempDir dir;
+  auto make = [&](const std::string& name, const std::string& args) {
+    auto r = test::runCommand(python + " '" + script + "' '" + (dir / name).string() + "' " + args);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    return dir / name;
+  };
+  auto vol = readVolume(make("series", ""));
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  EXPECT_EQ(vol.value().format, "DICOM");
+  EXPECT_EQ(vol.value().modality, "CT");
+  EXPECT_EQ(vol.value().dims, (std::array<uint32_t, 3>{128, 128, 6}));
+  EXPECT_NEAR(vol.value().spacingMm.z, 5.0, 1e-6);
+  EXPECT_NEAR(vol.value().indexToLps[3][2], -75.7, 1e-3) << "the first slice is the lowest";
+  for (const char* id : {"PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "InstitutionName",
+                         "ReferringPhysicianName", "ImageComments", "PatientComments"}) {
+    const auto& list = vol.value().identifiersNotCopied;
+    EXPECT_NE(std::find(list.begin(), list.end(), id), list.end()) << id;
+  }
+  VolumeImportOptions o;
+  o.thresholds = {{"body", -300.0f, 3000.0f}};
+  auto pack = importVolume(dir / "series", o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_TRUE(writeAnatomyPack(pack.value(), dir / "pack").ok());
+  size_t files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir / "pack")) {
+    ++files;
+    const std::string text = readFileText(f.path()).value();
+    for (const char* planted : {"PLANTED", "Planted", "planted", "19010203", "QZX", "xyzzy"}) {
+      EXPECT_EQ(text.find(planted), std::string::npos) << planted << " in " << f.path();
+    }
+  }
+  EXPECT_EQ(files, 6u) << "body.obj/.node/.ele/.embed, anatomy.yaml, provenance.json";
+
+  auto missing = readVolume(make("missing", "--skip 3"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("a slice is missing: 10 mm between slices 3 and 4"), std::string::npos)
+      << missing.error().toString();
+  auto tilted = readVolume(make("tilted", "--tilt 1.0"));
+  ASSERT_FALSE(tilted.ok());
+  EXPECT_NE(tilted.error().message.find("gantry tilt of 11.31 degrees"), std::string::npos) << tilted.error().toString();
+  auto burned = readVolume(make("burned", "--burned-in"));
+  ASSERT_FALSE(burned.ok());
+  EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos) << burned.error().toString();
+}
+
 // The real Colin27 AAL atlas (mricron-data, installed by tools/setup.sh): 1 mm voxels, so a
 // structure's volume in ml is its voxel count / 1000, and its smoothed surface encloses
 // that to within 2 %; left structures lie at +X (patient left).

@@ -44,8 +44,17 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
   const glm::dmat4 toStage = v.indexToStage();
   s.surface = surfaceNets(mask, toStage);
   smoothTaubin(s.surface, o.smoothIterations);
-  decimate(s.surface, o.triangleBudget);
-  s.check = checkMesh(s.surface);
+  // Edge collapses can pinch a surface: then decimate less, up to not at all.
+  const SurfaceMesh full = s.surface;
+  for (size_t target = o.triangleBudget;; target = target + target / 4 + 1) {
+    s.surface = full;
+    decimate(s.surface, target);
+    s.check = checkMesh(s.surface);
+    if (s.check.closedManifold() || target >= full.triangleCount()) break;
+  }
+  if (s.surface.triangleCount() > o.triangleBudget) {
+    say("over the triangle budget: decimating further would break the surface");
+  }
   say("surface " + std::to_string(s.surface.triangleCount()) + " triangles" +
       (s.check.closedManifold() ? ", closed" : ", NOT closed"));
   if (!s.check.closedManifold()) {
@@ -117,6 +126,11 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     progress(v.format + " volume " + std::to_string(v.dims[0]) + " x " + std::to_string(v.dims[1]) + " x " +
              std::to_string(v.dims[2]) + ", voxels " + num(v.spacingMm.x, 3) + " x " + num(v.spacingMm.y, 3) + " x " +
              num(v.spacingMm.z, 3) + " mm");
+  }
+  if (progress && !v.identifiersNotCopied.empty()) {
+    std::string names;
+    for (const auto& n : v.identifiersNotCopied) names += (names.empty() ? "" : ", ") + n;
+    progress("identifying attributes left behind (not copied into the pack): " + names);
   }
   AnatomyPack pack;
   pack.options = options;
@@ -251,7 +265,9 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
         {"dimensions", {v.dims[0], v.dims[1], v.dims[2]}},
         {"voxel_size_mm", {v.spacingMm.x, v.spacingMm.y, v.spacingMm.z}},
         {"index_to_lps_mm", matrix},
-        {"pixel_data_xxh3", hash}}},
+        {"pixel_data_xxh3", hash},
+        // Names only: their values are nowhere in the pack.
+        {"identifying_attributes_not_copied", v.identifiersNotCopied}}},
       {"frame",
        "stage metres: x = patient left, y = anterior, z = inferior (LPS mm x 0.001, y and z negated), then "
        "shifted by recentre_m"},

@@ -4,14 +4,17 @@
 
 #include <trocar/core/Hash.h>
 
+#include <itkGDCMImageIO.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
+#include <itkImageSeriesReader.h>
 #include <itkMetaDataObject.h>
 #include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIOFactory.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -35,6 +38,193 @@ std::string formatOf(const std::string& ioClass) {
   return ioClass;
 }
 
+// Attributes that identify a patient, a study or the people and places involved (a subset
+// of DICOM PS3.15's basic profile). None is ever copied into what import writes; those a
+// series holds are listed, so the user sees what was left behind.
+struct Identifying {
+  const char* tag;
+  const char* name;
+};
+constexpr Identifying kIdentifying[] = {
+    {"0010|0010", "PatientName"},          {"0010|0020", "PatientID"},
+    {"0010|0030", "PatientBirthDate"},     {"0010|0032", "PatientBirthTime"},
+    {"0010|0040", "PatientSex"},           {"0010|1000", "OtherPatientIDs"},
+    {"0010|1001", "OtherPatientNames"},    {"0010|1010", "PatientAge"},
+    {"0010|1040", "PatientAddress"},       {"0010|2154", "PatientTelephoneNumbers"},
+    {"0010|4000", "PatientComments"},      {"0008|0050", "AccessionNumber"},
+    {"0008|0080", "InstitutionName"},      {"0008|0081", "InstitutionAddress"},
+    {"0008|0090", "ReferringPhysicianName"}, {"0008|1010", "StationName"},
+    {"0008|1030", "StudyDescription"},     {"0008|103e", "SeriesDescription"},
+    {"0008|1040", "InstitutionalDepartmentName"}, {"0008|1050", "PerformingPhysicianName"},
+    {"0008|1070", "OperatorsName"},        {"0008|0020", "StudyDate"},
+    {"0008|0030", "StudyTime"},            {"0008|0021", "SeriesDate"},
+    {"0008|0022", "AcquisitionDate"},      {"0008|0023", "ContentDate"},
+    {"0020|0010", "StudyID"},              {"0020|000d", "StudyInstanceUID"},
+    {"0020|000e", "SeriesInstanceUID"},    {"0008|0018", "SOPInstanceUID"},
+    {"0020|4000", "ImageComments"},        {"0032|4000", "StudyComments"},
+    {"0018|1000", "DeviceSerialNumber"},
+};
+
+std::string tagText(const itk::MetaDataDictionary& d, const char* tag) {
+  std::string v;
+  itk::ExposeMetaData<std::string>(d, tag, v);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
+  return v;
+}
+
+std::vector<double> numbers(const std::string& text) {
+  std::vector<double> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, '\\')) {
+    char* end = nullptr;
+    const double x = std::strtod(item.c_str(), &end);
+    if (end != item.c_str()) out.push_back(x);
+  }
+  return out;
+}
+
+Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
+  struct Slice {
+    std::string file;
+    glm::dvec3 position{0.0};
+    double along = 0.0;
+  };
+  std::vector<Slice> slices;
+  std::string seriesUid, orientation, modality, burnedIn;
+  std::vector<std::string> present;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.is_regular_file()) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  size_t otherSeries = 0;
+  for (const auto& f : files) {
+    auto io = itk::GDCMImageIO::New();
+    if (!io->CanReadFile(f.string().c_str())) continue;
+    try {
+      io->SetFileName(f.string());
+      io->ReadImageInformation();
+    } catch (const itk::ExceptionObject& e) {
+      return makeError(ErrorCode::kInvalidInput, f.string() + ": " + e.GetDescription(),
+                       "a damaged DICOM file, or a transfer syntax GDCM cannot decode");
+    }
+    const auto& d = io->GetMetaDataDictionary();
+    const std::string uid = tagText(d, "0020|000e");
+    if (slices.empty()) {
+      seriesUid = uid;
+      orientation = tagText(d, "0020|0037");
+      modality = tagText(d, "0008|0060");
+    } else if (uid != seriesUid) {
+      ++otherSeries;
+      continue;
+    }
+    if (tagText(d, "0028|0301") == "YES") burnedIn = f.string();
+    for (const auto& id : kIdentifying) {
+      if (!tagText(d, id.tag).empty() && std::find(present.begin(), present.end(), id.name) == present.end())
+        present.push_back(id.name);
+    }
+    const std::vector<double> ipp = numbers(tagText(d, "0020|0032"));
+    if (ipp.size() != 3) {
+      return makeError(ErrorCode::kInvalidInput, f.string() + ": no Image Position (Patient) (0020,0032)",
+                       "a series needs each slice's position to be stacked in order");
+    }
+    if (tagText(d, "0020|0037") != orientation) {
+      return makeError(ErrorCode::kInvalidInput, f.string() + ": its orientation differs from the other slices'",
+                       "one series, one orientation: import the slices of one acquisition");
+    }
+    slices.push_back({f.string(), {ipp[0], ipp[1], ipp[2]}, 0.0});
+  }
+  if (slices.empty()) {
+    return makeError(ErrorCode::kInvalidInput, dir.string() + ": no DICOM files in this folder",
+                     "give the folder holding the series' slices");
+  }
+  if (otherSeries > 0) {
+    return makeError(ErrorCode::kInvalidInput,
+                     dir.string() + ": more than one series (" + std::to_string(otherSeries) +
+                         " file(s) belong to another)",
+                     "put each series in its own folder");
+  }
+  if (!burnedIn.empty()) {
+    return makeError(ErrorCode::kUnsupported,
+                     burnedIn + ": Burned In Annotation (0028,0301) is YES: the pixels may show the patient's identity",
+                     "use a series without burned-in annotation (or one cleaned of it)");
+  }
+  const std::vector<double> iop = numbers(orientation);
+  if (iop.size() != 6) {
+    return makeError(ErrorCode::kInvalidInput, dir.string() + ": no Image Orientation (Patient) (0020,0037)",
+                     "a series needs its slices' orientation");
+  }
+  const glm::dvec3 row(iop[0], iop[1], iop[2]), col(iop[3], iop[4], iop[5]);
+  const glm::dvec3 normal = glm::normalize(glm::cross(row, col));
+  for (auto& s : slices) s.along = glm::dot(s.position, normal);
+  std::sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.along < b.along; });
+  if (slices.size() >= 2) {
+    std::vector<double> gaps;
+    for (size_t i = 1; i < slices.size(); ++i) gaps.push_back(slices[i].along - slices[i - 1].along);
+    const double smallest = *std::min_element(gaps.begin(), gaps.end());
+    if (smallest < 1e-3) {
+      return makeError(ErrorCode::kInvalidInput, dir.string() + ": two slices at the same position",
+                       "the folder holds a slice twice, or two acquisitions");
+    }
+    for (size_t i = 0; i < gaps.size(); ++i) {
+      if (gaps[i] > 1.5 * smallest) {
+        char what[200];
+        std::snprintf(what, sizeof(what), "a slice is missing: %.3g mm between slices %zu and %zu, %.3g mm elsewhere",
+                      gaps[i], i + 1, i + 2, smallest);
+        return makeError(ErrorCode::kInvalidInput, dir.string() + ": " + what, "copy the series again, whole");
+      }
+      if (std::abs(gaps[i] - smallest) > 0.01 * smallest + 1e-3) {
+        return makeError(ErrorCode::kInvalidInput, dir.string() + ": inconsistent slice spacing",
+                         "the slices are not evenly spaced: resample the series first");
+      }
+    }
+    // Gantry tilt: the slices' origins do not line up along the slice normal.
+    const glm::dvec3 step = slices.back().position - slices.front().position;
+    const double cosine = std::abs(glm::dot(glm::normalize(step), normal));
+    if (cosine < 0.9995) {
+      char what[160];
+      std::snprintf(what, sizeof(what), "gantry tilt of %.2f degrees (the slices are sheared)",
+                    std::acos(std::min(1.0, cosine)) * 180.0 / 3.14159265358979323846);
+      return makeError(ErrorCode::kUnsupported, dir.string() + ": " + what,
+                       "resample the series to an untilted grid first (e.g. 3D Slicer's tilt correction)");
+    }
+  }
+  using Image = itk::Image<float, 3>;
+  auto io = itk::GDCMImageIO::New();
+  auto reader = itk::ImageSeriesReader<Image>::New();
+  reader->SetImageIO(io);
+  std::vector<std::string> names;
+  for (const auto& s : slices) names.push_back(s.file);
+  reader->SetFileNames(names);
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    return makeError(ErrorCode::kInvalidInput, dir.string() + ": " + e.GetDescription(),
+                     "a damaged slice, or a transfer syntax GDCM cannot decode");
+  }
+  Image* image = reader->GetOutput();
+  Volume v;
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  for (int a = 0; a < 3; ++a) v.dims[static_cast<size_t>(a)] = static_cast<uint32_t>(size[static_cast<unsigned>(a)]);
+  const auto spacing = image->GetSpacing();
+  const auto origin = image->GetOrigin();
+  const auto direction = image->GetDirection();
+  v.spacingMm = {spacing[0], spacing[1], spacing[2]};
+  glm::dmat4 m(1.0);
+  for (int c = 0; c < 3; ++c) {
+    for (int r = 0; r < 3; ++r) m[c][r] = direction[static_cast<unsigned>(r)][static_cast<unsigned>(c)] * spacing[static_cast<unsigned>(c)];
+  }
+  m[3] = glm::dvec4(origin[0], origin[1], origin[2], 1.0);
+  v.indexToLps = m;
+  v.format = "DICOM";
+  v.modality = modality.empty() ? "unknown" : modality;
+  v.componentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
+  v.identifiersNotCopied = present;
+  v.values.assign(image->GetBufferPointer(), image->GetBufferPointer() + v.voxelCount());
+  return v;
+}
+
 }  // namespace
 
 glm::dmat4 lpsToStage() {
@@ -55,6 +245,7 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) {
     return makeError(ErrorCode::kNotFound, path.string() + ": no such file", "check the path");
   }
+  if (std::filesystem::is_directory(path)) return readDicomSeries(path);
   using Image = itk::Image<float, 3>;
   auto reader = itk::ImageFileReader<Image>::New();
   reader->SetFileName(path.string());

@@ -29,9 +29,12 @@ struct Volume {
   std::vector<float> values;       // i fastest, then j, then k
   glm::dvec3 spacingMm{1.0};
   glm::dmat4 indexToLps{1.0};      // voxel index -> patient LPS, mm (the file's geometry)
-  std::string format;              // NIfTI, NRRD, MetaImage
+  std::string format;              // NIfTI, NRRD, MetaImage, DICOM
   std::string modality = "unknown";  // CT, MR, ... when the file says
   std::string componentType;       // as stored: uint8, int16, float, ...
+  // DICOM: the identifying attributes the series holds (PatientName, AccessionNumber, ...),
+  // none of which import copies anywhere.
+  std::vector<std::string> identifiersNotCopied;
 
   size_t voxelCount() const { return static_cast<size_t>(dims[0]) * dims[1] * dims[2]; }
   double voxelVolumeMl() const { return spacingMm.x * spacingMm.y * spacingMm.z / 1000.0; }
@@ -45,8 +48,11 @@ struct Volume {
 // Patient LPS millimetres -> Trocar stage metres (+X left, +Y anterior, +Z inferior).
 glm::dmat4 lpsToStage();
 
-// NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd) and MetaImage
-// (.mha, .mhd). A 3D scalar image; errors name the file and what is wrong with it.
+// NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd), MetaImage
+// (.mha, .mhd), or a folder holding one DICOM series (slices sorted by position along the
+// slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
+// burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied);
+// errors name the file and what is wrong with it.
 Result<Volume> readVolume(const std::filesystem::path& path);
 
 // xxHash64 of the voxel values as read (float, i fastest): the pixel data's fingerprint in

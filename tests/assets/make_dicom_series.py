@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Writes a small CT series for the import tests from pydicom's CT_small.dcm (python3-pydicom),
+with identifiers planted in every slice.
+
+usage: make_dicom_series.py OUT_DIR [--slices N] [--skip I] [--tilt MM] [--burned-in]
+"""
+import argparse
+import os
+
+import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.uid import generate_uid
+
+PLANTED = {
+    "PatientName": "PLANTED^NAME^QZX",
+    "PatientID": "PLANTED-ID-4471",
+    "PatientBirthDate": "19010203",
+    "AccessionNumber": "PLANTED-ACC-9",
+    "InstitutionName": "Planted General Hospital",
+    "ReferringPhysicianName": "PLANTED^DOCTOR",
+    "ImageComments": "planted comment xyzzy",
+    "PatientComments": "planted patient note",
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--slices", type=int, default=6)
+    p.add_argument("--skip", type=int, default=-1)
+    p.add_argument("--tilt", type=float, default=0.0)
+    p.add_argument("--burned-in", action="store_true")
+    a = p.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    series = generate_uid(entropy_srcs=["trocar-test-series"])
+    for i in range(a.slices):
+        if i == a.skip:
+            continue
+        d = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        for k, v in PLANTED.items():
+            setattr(d, k, v)
+        x, y, z = (float(v) for v in d.ImagePositionPatient)
+        d.ImagePositionPatient = [x + a.tilt * i, y, z + 5.0 * i]
+        d.SliceLocation = z + 5.0 * i
+        d.InstanceNumber = i + 1
+        d.SeriesInstanceUID = series
+        d.SOPInstanceUID = generate_uid(entropy_srcs=["trocar-test", str(i)])
+        d.file_meta.MediaStorageSOPInstanceUID = d.SOPInstanceUID
+        if a.burned_in:
+            d.BurnedInAnnotation = "YES"
+        # Written in reverse order under shuffled names: the reader must sort by position.
+        d.save_as(os.path.join(a.out, "slice-%02d.dcm" % ((a.slices - i) * 7 % 13)))
+
+
+if __name__ == "__main__":
+    main()
