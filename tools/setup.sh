@@ -14,7 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
   libinsighttoolkit5-dev
-  mricron-data python3-pydicom  # test data (tests/assets): real MRI, label atlases, CT slices; never copied into the repo
+  mricron-data python3-pydicom invesalius-examples  # test data (tests/assets): real MRI, atlases, CT; never copied into the repo
 )
 
 missing=()

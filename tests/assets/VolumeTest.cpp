@@ -271,6 +271,107 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos) << burned.error().toString();
 }
 
+// A hand-made InVesalius project: a 4 x 3 x 2 int16 image (columns x rows x slices) whose
+// voxel (i, j, k) holds 100 k + 10 j + i, and one mask marking voxel (2, 1, 1) only, stored
+// as InVesalius does with a leading extra slice, row and column.
+TEST(Volume, InvesaliusProjectImageAndMask) {
+  test::TempDir dir;
+  const auto proj = dir / "p";
+  std::filesystem::create_directories(proj);
+  auto plist = [](const std::string& body) {
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n" + body + "</dict>\n</plist>\n";
+  };
+  test::writeText(proj / "main.plist",
+                  plist("<key>annotations</key>\n<dict>\n</dict>\n<key>masks</key>\n<dict>\n<key>0</key>\n"
+                        "<string>mask_0.plist</string>\n</dict>\n<key>matrix</key>\n<dict>\n<key>dtype</key>\n"
+                        "<string>int16</string>\n<key>filename</key>\n<string>matrix.dat</string>\n<key>shape</key>\n"
+                        "<array>\n<integer>2</integer>\n<integer>3</integer>\n<integer>4</integer>\n</array>\n</dict>\n"
+                        "<key>modality</key>\n<string>CT</string>\n<key>name</key>\n<string>PLANTED PROJECT</string>\n"
+                        "<key>spacing</key>\n<array>\n<real>0.5</real>\n<real>0.75</real>\n<real>2.0</real>\n</array>\n"
+                        "<key>visible</key>\n<true/>\n"));
+  std::string matrix;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 4; ++i) {
+        const int16_t x = static_cast<int16_t>(100 * k + 10 * j + i);
+        matrix.append(reinterpret_cast<const char*>(&x), 2);
+      }
+  test::writeText(proj / "matrix.dat", matrix);
+  test::writeText(proj / "mask_0.plist",
+                  plist("<key>mask_file</key>\n<string>mask_0.dat</string>\n<key>mask_shape</key>\n<array>\n"
+                        "<integer>3</integer>\n<integer>4</integer>\n<integer>5</integer>\n</array>\n"
+                        "<key>name</key>\n<string>Bone</string>\n"));
+  std::string mask(3 * 4 * 5, '\0');
+  mask[static_cast<size_t>(((1 + 1) * 4 + (1 + 1)) * 5 + (2 + 1))] = static_cast<char>(255);
+  mask[0] = static_cast<char>(1);  // InVesalius' own bookkeeping corner: not a voxel
+  test::writeText(proj / "mask_0.dat", mask);
+  ASSERT_EQ(test::runCommand("tar -czf '" + (dir / "p.inv3").string() + "' -C '" + dir.path().string() + "' p").exitCode, 0);
+
+  std::vector<SavedMask> masks;
+  auto vol = readInvesalius(dir / "p.inv3", &masks);
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  const Volume& v = vol.value();
+  EXPECT_EQ(v.dims, (std::array<uint32_t, 3>{4, 3, 2}));
+  EXPECT_EQ(v.values[v.index(3, 2, 1)], 123.0f);
+  EXPECT_EQ(v.values[v.index(1, 0, 1)], 101.0f);
+  EXPECT_DOUBLE_EQ(v.spacingMm.y, 0.75);
+  EXPECT_EQ(v.modality, "CT");
+  EXPECT_EQ(v.identifiersNotCopied, std::vector<std::string>{"ProjectName"});
+  ASSERT_EQ(masks.size(), 1u);
+  EXPECT_EQ(masks[0].label, "Bone");
+  EXPECT_EQ(masks[0].mask.count(), 1u);
+  EXPECT_EQ(masks[0].mask.in[v.index(2, 1, 1)], 1);
+  EXPECT_TRUE(readVolume(dir / "p.inv3").ok()) << "the image alone, by extension";
+
+  // Damaged: cut the compressed file short.
+  auto bytes = readFileBytes(dir / "p.inv3").value();
+  bytes.resize(bytes.size() / 2);
+  ASSERT_TRUE(writeFileAtomic(dir / "cut.inv3", bytes).ok());
+  auto cut = readInvesalius(dir / "cut.inv3", nullptr);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, ErrorCode::kInvalidInput) << cut.error().toString();
+}
+
+// The real head CT (invesalius-examples): 256 x 256 x 108 voxels of 0.957 x 0.957 x 1.5 mm.
+// Its first mask was made by thresholding 226..3071 HU (mask_0.plist) and not edited, so it
+// is exactly that threshold of the image: this checks the mask's offset. The skull's pack
+// volume is its voxels x 0.957^2 x 1.5 mm^3, its surface encloses that to 3 %, and it lies
+// inside the scanned box.
+TEST(Volume, InvesaliusHeadCtSkull) {
+  const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
+  if (!std::filesystem::exists(cranium)) GTEST_SKIP() << "invesalius-examples is not installed (tools/setup.sh installs it)";
+  std::vector<SavedMask> masks;
+  auto vol = readInvesalius(cranium, &masks);
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  const Volume& v = vol.value();
+  EXPECT_EQ(v.dims, (std::array<uint32_t, 3>{256, 256, 108}));
+  EXPECT_NEAR(v.spacingMm.x, 0.9570312, 1e-6);
+  EXPECT_DOUBLE_EQ(v.spacingMm.z, 1.5);
+  ASSERT_EQ(masks.size(), 2u);
+  const Mask bone = threshold(v, 226.0f, 3071.0f);
+  EXPECT_EQ(masks[0].mask.count(), bone.count());
+  EXPECT_EQ(masks[0].mask.in, bone.in);
+
+  VolumeImportOptions o;
+  o.savedMasks = true;
+  o.only = {"mask-1"};
+  o.triangleBudget = 5000000;  // no decimation: keeps the test quick
+  auto pack = importVolume(cranium, o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_EQ(pack.value().structures.size(), 1u);
+  const Structure& skull = pack.value().structures[0];
+  const double voxelMl = 0.9570312 * 0.9570312 * 1.5 / 1000.0;  // the spacing main.plist gives
+  EXPECT_NEAR(skull.volumeMl, static_cast<double>(skull.voxels) * voxelMl, 1e-6);
+  EXPECT_GT(skull.voxels, masks[0].mask.count() / 2) << "the largest piece is most of the bone";
+  EXPECT_TRUE(skull.check.closedManifold());
+  EXPECT_NEAR(skull.check.volumeM3 * 1e6, skull.volumeMl, 0.03 * skull.volumeMl);
+  const glm::vec3 size = skull.boundsMax - skull.boundsMin;
+  EXPECT_LT(size.x, 256 * 0.000957f + 0.001f);
+  EXPECT_LT(size.z, 108 * 0.0015f + 0.001f);
+  EXPECT_GT(size.x, 0.1f) << "a skull is more than 10 cm across";
+  EXPECT_LE(skull.tets.nodes.size(), o.nodeBudget);
+}
+
 // The real Colin27 AAL atlas (mricron-data, installed by tools/setup.sh): 1 mm voxels, so a
 // structure's volume in ml is its voxel count / 1000, and its smoothed surface encloses
 // that to within 2 %; left structures lie at +X (patient left).

@@ -28,6 +28,7 @@ Runner addImportVolume(CLI::App& import) {
     uint32_t nodes = 1500;
     size_t triangles = 20000;
     bool allComponents = false;
+    bool masks = false;
   };
   auto o = std::make_shared<Options>();
   volume->add_option("INPUT", o->input, "Volume file")->required();
@@ -38,6 +39,7 @@ Runner addImportVolume(CLI::App& import) {
   volume->add_option("--triangles", o->triangles, "Render surface triangles per structure, at most")
       ->check(CLI::Range(size_t{100}, size_t{2000000}));
   volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");
+  volume->add_flag("--masks", o->masks, "An InVesalius project's saved masks (mask-1, mask-2, ...)");
   volume->add_option("--out", o->out, "Folder for the pack")->required();
   return [o]() -> int {
     assets::VolumeImportOptions opts;
@@ -64,6 +66,7 @@ Runner addImportVolume(CLI::App& import) {
       opts.thresholds.push_back(spec);
     }
     opts.only = o->structures;
+    opts.savedMasks = o->masks;
     opts.nodeBudget = o->nodes;
     opts.triangleBudget = o->triangles;
     opts.largestComponent = !o->allComponents;

@@ -190,8 +190,26 @@ void decimate(SurfaceMesh& mesh, size_t targetTriangles) {
   std::vector<uint32_t> simplified(mesh.indices.size());
   const size_t count = meshopt_simplify(simplified.data(), mesh.indices.data(), mesh.indices.size(),
                                         &mesh.positions[0].x, mesh.positions.size(), sizeof(glm::vec3),
-                                        targetTriangles * 3, 0.05f, 0, nullptr);
+                                        targetTriangles * 3, 0.01f, 0, nullptr);
   simplified.resize(count);
+  // Collapses can fold two faces onto the same three vertices (a fin of no volume): drop
+  // both, and any face with a repeated vertex.
+  {
+    std::map<std::array<uint32_t, 3>, int> seen;
+    auto key = [&](size_t t) {
+      std::array<uint32_t, 3> k = {simplified[t], simplified[t + 1], simplified[t + 2]};
+      std::sort(k.begin(), k.end());
+      return k;
+    };
+    for (size_t t = 0; t + 2 < simplified.size(); t += 3) ++seen[key(t)];
+    std::vector<uint32_t> kept;
+    for (size_t t = 0; t + 2 < simplified.size(); t += 3) {
+      const auto k = key(t);
+      if (k[0] == k[1] || k[1] == k[2] || seen[k] > 1) continue;
+      kept.insert(kept.end(), {simplified[t], simplified[t + 1], simplified[t + 2]});
+    }
+    simplified.swap(kept);
+  }
   std::vector<uint32_t> remap(mesh.positions.size());
   const size_t used = meshopt_optimizeVertexFetchRemap(remap.data(), simplified.data(), simplified.size(),
                                                        mesh.positions.size());
@@ -201,6 +219,66 @@ void decimate(SurfaceMesh& mesh, size_t targetTriangles) {
   meshopt_remapIndexBuffer(simplified.data(), simplified.data(), simplified.size(), remap.data());
   mesh.positions = std::move(positions);
   mesh.indices = std::move(simplified);
+  splitNonManifold(mesh);
+}
+
+void splitNonManifold(SurfaceMesh& mesh) {
+  // Edges and the faces on them; an edge of more than two faces joins two sheets.
+  std::unordered_map<uint64_t, std::vector<uint32_t>> facesOf;
+  const uint32_t faces = static_cast<uint32_t>(mesh.triangleCount());
+  for (uint32_t f = 0; f < faces; ++f) {
+    for (int k = 0; k < 3; ++k) {
+      facesOf[edgeKey(mesh.indices[3 * f + static_cast<uint32_t>(k)], mesh.indices[3 * f + static_cast<uint32_t>((k + 1) % 3)])]
+          .push_back(f);
+    }
+  }
+  std::vector<std::vector<uint32_t>> around(mesh.positions.size());
+  for (uint32_t f = 0; f < faces; ++f) {
+    for (int k = 0; k < 3; ++k) around[mesh.indices[3 * f + static_cast<uint32_t>(k)]].push_back(f);
+  }
+  const size_t original = mesh.positions.size();
+  for (uint32_t v = 0; v < original; ++v) {
+    const auto& fs = around[v];
+    if (fs.size() < 2) continue;
+    // Fans: faces round v joined through edges (v, w) that have exactly two faces.
+    std::vector<int> fan(fs.size(), -1);
+    int fans = 0;
+    for (size_t start = 0; start < fs.size(); ++start) {
+      if (fan[start] >= 0) continue;
+      std::vector<size_t> stack{start};
+      fan[start] = fans;
+      while (!stack.empty()) {
+        const uint32_t f = fs[stack.back()];
+        stack.pop_back();
+        for (int k = 0; k < 3; ++k) {
+          const uint32_t w = mesh.indices[3 * f + static_cast<uint32_t>(k)];
+          if (w == v) continue;
+          const auto& pair = facesOf[edgeKey(v, w)];
+          if (pair.size() != 2) continue;
+          const uint32_t g = pair[0] == f ? pair[1] : pair[0];
+          for (size_t j = 0; j < fs.size(); ++j) {
+            if (fs[j] == g && fan[j] < 0) {
+              fan[j] = fan[start];
+              stack.push_back(j);
+            }
+          }
+        }
+      }
+      ++fans;
+    }
+    // Every fan after the first gets its own copy of the vertex.
+    for (int extra = 1; extra < fans; ++extra) {
+      const uint32_t copy = static_cast<uint32_t>(mesh.positions.size());
+      mesh.positions.push_back(mesh.positions[v]);
+      for (size_t j = 0; j < fs.size(); ++j) {
+        if (fan[j] != extra) continue;
+        for (int k = 0; k < 3; ++k) {
+          uint32_t& idx = mesh.indices[3 * fs[j] + static_cast<uint32_t>(k)];
+          if (idx == v) idx = copy;
+        }
+      }
+    }
+  }
   computeNormals(mesh);
 }
 

@@ -119,7 +119,8 @@ std::string structureId(const std::string& name) {
 
 Result<AnatomyPack> importVolume(const std::filesystem::path& input, const VolumeImportOptions& options,
                                  const ImportProgress& progress) {
-  auto read = readVolume(input);
+  std::vector<SavedMask> saved;
+  auto read = options.savedMasks ? readInvesalius(input, &saved) : readVolume(input);
   if (!read.ok()) return read.error();
   Volume& v = read.value();
   if (progress) {
@@ -139,7 +140,19 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     return options.only.empty() || std::find(options.only.begin(), options.only.end(), name) != options.only.end() ||
            std::find(options.only.begin(), options.only.end(), structureId(name)) != options.only.end();
   };
-  if (options.labelNames) {
+  if (options.savedMasks) {
+    if (saved.empty()) {
+      return makeError(ErrorCode::kInvalidInput, input.string() + ": the project has no saved masks",
+                       "use --threshold NAME=LO:HI on its image instead");
+    }
+    for (auto& m : saved) {
+      if (!wanted(m.name) && !wanted(m.label)) continue;
+      if (progress) progress(m.name + " is the project's '" + m.label + "'");
+      auto s = makeStructure(v, m.name, std::move(m.mask), options, progress);
+      if (!s.ok()) return s.error();
+      pack.structures.push_back(std::move(s).value());
+    }
+  } else if (options.labelNames) {
     auto names = readLabelNames(*options.labelNames);
     if (!names.ok()) return names.error();
     for (const auto& want : options.only) {

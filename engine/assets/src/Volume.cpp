@@ -246,6 +246,7 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     return makeError(ErrorCode::kNotFound, path.string() + ": no such file", "check the path");
   }
   if (std::filesystem::is_directory(path)) return readDicomSeries(path);
+  if (path.extension() == ".inv3") return readInvesalius(path, nullptr);
   using Image = itk::Image<float, 3>;
   auto reader = itk::ImageFileReader<Image>::New();
   reader->SetFileName(path.string());

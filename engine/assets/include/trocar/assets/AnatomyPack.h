@@ -19,6 +19,7 @@ struct ThresholdSpec {
 struct VolumeImportOptions {
   std::optional<std::filesystem::path> labelNames;  // label map: "index name" lines
   std::vector<ThresholdSpec> thresholds;            // else intensity ranges, one structure each
+  bool savedMasks = false;                          // or the masks an InVesalius project holds
   std::vector<std::string> only;                    // structure names to keep (empty: all)
   uint32_t nodeBudget = 1500;       // tet mesh nodes per structure, at most
   size_t triangleBudget = 20000;    // render surface triangles per structure, at most

@@ -49,7 +49,7 @@ struct Volume {
 glm::dmat4 lpsToStage();
 
 // NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd), MetaImage
-// (.mha, .mhd), or a folder holding one DICOM series (slices sorted by position along the
+// (.mha, .mhd), an InVesalius project (.inv3), or a folder holding one DICOM series (slices sorted by position along the
 // slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
 // burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied);
 // errors name the file and what is wrong with it.
@@ -65,6 +65,17 @@ struct Mask {
   std::vector<uint8_t> in;
   size_t count() const;
 };
+
+// A mask saved in a project (InVesalius): `name` is mask-1, mask-2, ...; `label` what the
+// project calls it.
+struct SavedMask {
+  std::string name, label;
+  Mask mask;
+};
+
+// An InVesalius 3 project (.inv3): its image (CT in HU) and, when asked, its saved masks.
+// The project's name and date are not copied (listed in identifiersNotCopied).
+Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<SavedMask>* masks);
 
 // Voxels with lo <= value <= hi (e.g. CT bone 300..3000 HU).
 Mask threshold(const Volume& v, float lo, float hi);
