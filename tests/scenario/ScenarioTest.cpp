@@ -204,6 +204,50 @@ TEST(Scenario, HugeFileIsRefusedWithItsSize) {
   EXPECT_NE(r.errors[0].message.find("at most 4 MiB"), std::string::npos);
 }
 
+// A render surface embedded in the tets: one triangle whose corners sit at the tet's centre
+// (weights 1/4 each) and on two of its nodes. Resolved to node indices; a count that does
+// not match the OBJ, a tet out of range, or a surface without its embedding are errors.
+TEST(Scenario, EmbeddedSurfaceFollowsItsTet) {
+  test::TempDir dir;
+  std::ofstream(dir / "piece.node") << "4 3 0 0\n0 0 0 0\n1 10 0 0\n2 0 10 0\n3 0 0 10\n";
+  std::ofstream(dir / "piece.ele") << "1 4 0\n0 0 1 2 3\n";
+  std::ofstream(dir / "piece.obj") << "v 2.5 2.5 2.5\nv 10 0 0\nv 0 10 0\nf 1 2 3\n";
+  std::ofstream(dir / "piece.embed") << "# vertex -> tet, weights\n3\n0 0.25 0.25 0.25 0.25\n0 0 1 0 0\n0 0 0 1 0\n";
+  std::string text =
+      replaced(kMinimal,
+               "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: "
+               "corners\n    markings:\n      - {id: circle, circle: {center: [0, 0], radius: 0.02}}\n",
+               "    tetmesh: {file: piece.node, units: mm, surface: piece.obj, embed: piece.embed}\n");
+  text = replaced(text, "  - {id: inside-circle, tissue: gauze, marking: circle}",
+                  "  - {id: inside-circle, tissue: gauze, sphere: {center: [0, 0, 0], radius: 0.001}}");
+  std::ofstream(dir / "s.yaml") << text;
+  auto r = loadScenarioFile(dir / "s.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const auto& t = r.scenario->tissues[0];
+  ASSERT_TRUE(t.embedded.has_value());
+  EXPECT_EQ(t.embedded->indices, (std::vector<uint32_t>{0, 1, 2}));
+  ASSERT_EQ(t.embedded->nodes.size(), 3u);
+  // The first vertex, from the nodes: the tet's centroid, (2.5, 2.5, 2.5) mm.
+  Vec3 p(0.0f);
+  for (int k = 0; k < 4; ++k) p += t.embedded->weights[0][static_cast<size_t>(k)] * t.settings.tetMesh.nodes[t.embedded->nodes[0][static_cast<size_t>(k)]];
+  EXPECT_NEAR(p.x, 0.0025f, 1e-7f);
+  EXPECT_NEAR(p.z, 0.0025f, 1e-7f);
+
+  std::ofstream(dir / "piece.embed") << "3\n0 0.25 0.25 0.25 0.25\n5 0 1 0 0\n0 0 0 1 0\n";
+  auto badTet = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(badTet.errors.size(), 1u);
+  EXPECT_EQ(badTet.errors[0].where.line, 3u);
+  EXPECT_NE(badTet.errors[0].where.file.find("piece.embed"), std::string::npos);
+  std::ofstream(dir / "piece.embed") << "2\n0 0.25 0.25 0.25 0.25\n0 0 1 0 0\n";
+  auto short_ = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(short_.errors.size(), 1u);
+  EXPECT_NE(short_.errors[0].message.find("one line per vertex of piece.obj (3)"), std::string::npos);
+  std::ofstream(dir / "s.yaml") << replaced(text, ", embed: piece.embed", "");
+  auto alone = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(alone.errors.size(), 1u);
+  EXPECT_EQ(alone.errors[0].message, "tetmesh: surface and embed go together");
+}
+
 TEST(Scenario, TetGenMeshLoadsWithUnitsAndContentHashCoversIt) {
   test::TempDir dir;
   // One tetrahedron in millimetres, 1-based indices (TetGen's default).

@@ -198,6 +198,21 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   EXPECT_NE(r.out.find("0.01"), std::string::npos) << "8 voxels of 1 mm^3: 0.008 ml, printed to 2 decimals" << r.out;
   EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "cube.node"));
   EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "anatomy.yaml"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "preview.png")) << "rendered on lavapipe" << r.err;
+  // The pack in a scenario: its fragment as the tissues, beside it as anatomy/; it loads,
+  // with the surface embedded, and simulates.
+  std::filesystem::rename(dir / "pack", dir / "anatomy");
+  std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
+  test::writeText(dir / "scenario.yaml", "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
+                                             "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
+                                             "scoring: {formula: checklist, pass_score: 50}\n");
+  auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
+  EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
+  test::writeText(dir / "idle.yaml", "keyframes:\n  - {t: 0, left: {position: [-0.2, 1.3, -0.2]}}\n  - {t: 0.3}\n");
+  auto rec = test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" + (dir / "idle.yaml").string() +
+                                     "' --out '" + (dir / "r.trec").string() + "'"));
+  EXPECT_EQ(rec.exitCode, 0) << rec.err;
+  EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
   auto bad = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=9:1 --out '" + out + "'"));
   EXPECT_EQ(bad.exitCode, 2);
   EXPECT_NE(bad.err.find("NAME=LO:HI"), std::string::npos) << bad.err;

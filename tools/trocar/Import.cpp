@@ -4,13 +4,16 @@
 // volume to an anatomy pack (engine/assets/include/trocar/assets/AnatomyPack.h).
 
 #include "Commands.h"
+#include "Snapshots.h"
 
 #include <trocar/assets/AnatomyPack.h>
 #include <trocar/assets/Mesh.h>
+#include <trocar/scenario/Scenario.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -18,6 +21,53 @@
 namespace trocar::cli {
 
 namespace {
+
+// The pack's picture (preview.png): its structures at rest, seen from above and towards the
+// feet through a laparoscope-like camera, rendered offscreen as a scenario would draw them.
+Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem::path& out) {
+  float extent = 0.01f;
+  for (const auto& s : pack.structures) {
+    const glm::vec3 size = s.boundsMax - s.boundsMin;
+    extent = std::max({extent, size.x, size.y, size.z});
+  }
+  const glm::vec3 at = pack.options.placeAt;
+  const glm::vec3 eye = at + glm::vec3(0.0f, 1.4f * extent, 0.9f * extent);
+  char camera[200];
+  std::snprintf(camera, sizeof(camera), "camera: {position: [%.4f, %.4f, %.4f], look_at: [%.4f, %.4f, %.4f], fov_deg: 60}\n",
+                static_cast<double>(eye.x), static_cast<double>(eye.y), static_cast<double>(eye.z), static_cast<double>(at.x),
+                static_cast<double>(at.y), static_cast<double>(at.z));
+  std::string text = "trocar: 1\nid: anatomy-preview\ntitle: Anatomy preview\nview: laparoscopic\n" + std::string(camera) +
+                     "tissues:\n";
+  for (const auto& s : pack.structures) {
+    char line[400];
+    std::snprintf(line, sizeof(line),
+                  "  - {id: %s, tetmesh: {file: %s.node, units: m, position: [%.4f, %.4f, %.4f], surface: %s.obj, "
+                  "embed: %s.embed}}\n",
+                  s.id.c_str(), s.id.c_str(), static_cast<double>(at.x), static_cast<double>(at.y),
+                  static_cast<double>(at.z), s.id.c_str(), s.id.c_str());
+    text += line;
+  }
+  text += "scoring: {formula: checklist, pass_score: 0}\n";
+  auto loaded = scenario::loadScenarioText(text, out / "preview.yaml");
+  if (!loaded.ok()) return loaded.errors.front();
+  auto session = scenario::buildSession(*loaded.scenario);
+  if (!session.ok()) return session.error();
+  app::SnapshotSettings ss;
+  ss.dir = out;
+  ss.prefix = "preview";
+  auto writer = app::SnapshotWriter::create(*loaded.scenario, ss);
+  if (!writer.ok()) return writer.error();
+  TROCAR_TRY(writer.value()->write(session.value()->world(), Pose{}, 0));
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(out)) {
+    const std::string name = f.path().filename().string();
+    if (name.rfind("preview-", 0) == 0 && f.path().extension() == ".png") {
+      std::filesystem::rename(f.path(), out / "preview.png", ec);
+    }
+  }
+  if (ec) return makeError(ErrorCode::kIo, "cannot name the preview: " + ec.message(), "check the folder");
+  return success();
+}
 
 Runner addImportVolume(CLI::App& import) {
   auto* volume = import.add_subcommand(
@@ -87,7 +137,11 @@ Runner addImportVolume(CLI::App& import) {
       std::printf("%-24s %10zu %10.2f %10zu %8zu %8zu\n", s.id.c_str(), s.voxels, s.volumeMl, s.surface.triangleCount(),
                   s.tets.nodes.size(), s.tets.tets.size());
     }
-    std::printf("wrote %s (anatomy.yaml, provenance.json)\n", o->out.c_str());
+    auto preview = writePreview(pack.value(), o->out);
+    if (!preview.ok()) {
+      std::fprintf(stderr, "  no preview picture: %s\n", preview.error().toString().c_str());
+    }
+    std::printf("wrote %s (anatomy.yaml, provenance.json%s)\n", o->out.c_str(), preview.ok() ? ", preview.png" : "");
     return 0;
   };
 }

@@ -239,8 +239,8 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".embed"), emb.str()));
     const glm::vec3 at = pack.options.placeAt;
     yaml << "  - id: " << s.id << "\n"
-         << "    tetmesh: {file: anatomy/" << s.id << ".node, units: m, position: ["
-         << num(at.x) << ", " << num(at.y) << ", " << num(at.z) << "]}\n"
+         << "    tetmesh: {file: anatomy/" << s.id << ".node, units: m, position: [" << num(at.x) << ", " << num(at.y)
+         << ", " << num(at.z) << "], surface: anatomy/" << s.id << ".obj, embed: anatomy/" << s.id << ".embed}\n"
          << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
          << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
     structures.push_back({{"name", s.name},

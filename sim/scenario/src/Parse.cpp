@@ -439,7 +439,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   } else if (tet) {
     t.settings.kind = physics::TissueKind::kVolumetric;
     if (ctx.isMap(tet, "tetmesh")) {
-      ctx.checkKeys(tet, {"file", "units", "position"}, "tetmesh");
+      ctx.checkKeys(tet, {"file", "units", "position", "surface", "embed"}, "tetmesh");
       auto path = ctx.text(tet["file"], "tetmesh.file");
       float scale = 1.0f;
       if (const YAML::Node u = tet["units"]) {
@@ -461,6 +461,28 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
           ctx.error(e.where, e.message, e.hint);
         } else {
           t.settings.tetMesh = std::move(mesh).value();
+          // A detailed surface embedded in the tets: both files, or neither.
+          const YAML::Node surface = tet["surface"], embed = tet["embed"];
+          if (surface || embed) {
+            auto s = ctx.text(surface ? surface : embed, surface ? "tetmesh.surface" : "tetmesh.embed");
+            auto e = surface && embed ? ctx.text(embed, "tetmesh.embed") : std::nullopt;
+            if (!surface || !embed) {
+              ctx.error(surface ? surface : embed, "tetmesh: surface and embed go together",
+                        "surface: F.obj, embed: F.embed (trocar import volume writes both)");
+            } else if (s && e) {
+              const fs::path objPath = ctx.file().parent_path() / *s, embedPath = ctx.file().parent_path() / *e;
+              auto embedded = readEmbeddedSurface(objPath, embedPath, t.settings.tetMesh);
+              if (!embedded.ok()) {
+                Error err = embedded.error();
+                if (err.where.file.empty()) err.where = ctx.at(surface);
+                ctx.error(err.where, err.message, err.hint);
+              } else {
+                t.embedded = std::move(embedded).value();
+                referenced.push_back(objPath);
+                referenced.push_back(embedPath);
+              }
+            }
+          }
           if (gmsh) {
             referenced.push_back(resolved);
           } else {

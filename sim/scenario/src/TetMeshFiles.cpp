@@ -289,4 +289,56 @@ Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale
   return mesh;
 }
 
+Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, const std::filesystem::path& embed,
+                                            const physics::TetMesh& mesh) {
+  EmbeddedSurface out;
+  auto objText = readFileText(obj);
+  if (!objText.ok()) return objText.error();
+  size_t vertices = 0;
+  for (const auto& [number, line] : contentLines(objText.value())) {
+    std::istringstream in(line);
+    std::string kind;
+    in >> kind;
+    if (kind == "v") {
+      ++vertices;
+    } else if (kind == "f") {
+      std::vector<uint32_t> face;
+      std::string corner;
+      while (in >> corner) {
+        const long index = std::strtol(corner.c_str(), nullptr, 10);
+        if (index < 1 || static_cast<size_t>(index) > vertices) {
+          return at(obj, number, "face corner '" + corner + "' is not a vertex defined above it",
+                    "OBJ faces count vertices from 1");
+        }
+        face.push_back(static_cast<uint32_t>(index - 1));
+      }
+      if (face.size() != 3) return at(obj, number, "a face with " + std::to_string(face.size()) + " corners", "triangles only");
+      out.indices.insert(out.indices.end(), face.begin(), face.end());
+    }
+  }
+  auto embedText = readFileText(embed);
+  if (!embedText.ok()) return embedText.error();
+  const auto lines = contentLines(embedText.value());
+  if (lines.empty() || std::strtoul(lines[0].second.c_str(), nullptr, 10) != vertices || lines.size() != vertices + 1) {
+    return at(embed, lines.empty() ? 1 : lines[0].first,
+              "the embedding does not have one line per vertex of " + obj.filename().string() + " (" +
+                  std::to_string(vertices) + ")",
+              "write the surface and its embedding together (trocar import volume)");
+  }
+  for (size_t v = 0; v < vertices; ++v) {
+    const auto& [number, line] = lines[v + 1];
+    std::istringstream in(line);
+    long tet = -1;
+    std::array<float, 4> w{};
+    if (!(in >> tet >> w[0] >> w[1] >> w[2] >> w[3]) || tet < 0 || static_cast<size_t>(tet) >= mesh.tets.size()) {
+      return at(embed, number, "expected 'tet w0 w1 w2 w3' with a tet of the mesh (0.." +
+                                   std::to_string(mesh.tets.size() == 0 ? 0 : mesh.tets.size() - 1) + ")",
+                "the embedding belongs to the .ele beside it");
+    }
+    out.nodes.push_back(mesh.tets[static_cast<size_t>(tet)]);
+    out.weights.push_back(w);
+  }
+  return out;
+}
+
 }  // namespace trocar::scenario

@@ -5,6 +5,7 @@
 #include <trocar/core/Math.h>
 #include <trocar/core/Result.h>
 #include <trocar/physics/Types.h>
+#include <trocar/scenario/Scenario.h>
 
 #include <filesystem>
 
@@ -18,5 +19,10 @@ Result<physics::TetMesh> readTetGen(std::filesystem::path path, float scale, Vec
 // Reads a Gmsh .msh file, version 2.x or 4.x, ASCII; keeps its 4-node tetrahedra (element
 // type 4) and ignores everything else. Errors name file:line.
 Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale, Vec3 offset);
+
+// An OBJ's triangles (its vertex count too) and an .embed file (a count, then per vertex
+// "tet w0 w1 w2 w3") resolved against `mesh`'s tets. Errors at file:line.
+Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, const std::filesystem::path& embed,
+                                            const physics::TetMesh& mesh);
 
 }  // namespace trocar::scenario

@@ -217,9 +217,57 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
       mat.markingRadius = t.markings.front().radius;
       mat.markingWidth = 0.0012f;  // a 1.2 mm pen line
     }
+    view.embedded = t.embedded;
     p->mTissues.push_back(std::move(view));
   }
   return p;
+}
+
+bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap, render::DynamicMeshUpdate& u) {
+  if (!view.embedded) return false;
+  if (view.embeddedVersion == UINT32_MAX) view.embeddedVersion = snap.topologyVersion;
+  if (snap.topologyVersion != view.embeddedVersion) return false;
+  const scenario::EmbeddedSurface& e = *view.embedded;
+  const size_t n = e.nodes.size();
+  std::vector<Vec3>& positions = view.embeddedPositions;
+  std::vector<Vec3>& normals = view.embeddedNormals;
+  positions.resize(n);
+  view.embeddedStress.resize(n);
+  for (size_t v = 0; v < n; ++v) {
+    Vec3 p(0.0f);
+    float stress = 0.0f;
+    for (int k = 0; k < 4; ++k) {
+      const uint32_t node = e.nodes[v][static_cast<size_t>(k)];
+      if (node >= snap.positions.size()) return false;
+      const float w = e.weights[v][static_cast<size_t>(k)];
+      p += w * snap.positions[node];
+      if (node < snap.stress.size()) stress += w * snap.stress[node];
+    }
+    positions[v] = p;
+    view.embeddedStress[v] = std::clamp(stress, 0.0f, 1.0f);
+  }
+  normals.assign(n, Vec3(0.0f));
+  for (size_t t = 0; t + 2 < e.indices.size(); t += 3) {
+    const uint32_t a = e.indices[t], b = e.indices[t + 1], c = e.indices[t + 2];
+    const Vec3 nrm = glm::cross(positions[b] - positions[a], positions[c] - positions[a]);
+    normals[a] += nrm;
+    normals[b] += nrm;
+    normals[c] += nrm;
+  }
+  for (auto& nrm : normals) {
+    const float l = glm::length(nrm);
+    nrm = l > 0.0f ? nrm / l : Vec3(0.0f, 1.0f, 0.0f);
+  }
+  view.embeddedZeros.assign(n, 0.0f);
+  view.embeddedUvs.assign(n, Vec2(0.0f));
+  u.positions = positions;
+  u.normals = normals;
+  u.stress = view.embeddedStress;
+  u.cutEdge = view.embeddedZeros;
+  u.uvs = view.embeddedUvs;
+  u.indices = e.indices;
+  u.topologyVersion = 0x40000000u;  // its own: the renderer re-reads indices when it changes
+  return true;
 }
 
 void ScenePresenter::refreshTopology(TissueView& view, const physics::TissueSnapshot& snap) {
@@ -331,6 +379,11 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     }
     render::DynamicMeshUpdate u;
     u.mesh = view.mesh;
+    if (updateEmbedded(view, snap, u)) {
+      out.updates.push_back(u);
+      out.draws.push_back({view.mesh, Mat4(1.0f), view.material});
+      continue;
+    }
     u.positions = snap.positions;
     u.normals = snap.normals;
     if (snap.stress.size() == snap.positions.size()) u.stress = snap.stress;

@@ -50,8 +50,17 @@ struct AppearanceDesc {
   float wetness = 0.6f;              // 0 dry .. 1 glistening
 };
 
+// A detailed render surface embedded in a tet mesh (`tetmesh: {surface: F.obj, embed:
+// F.embed}`, as `trocar import volume` writes them): each vertex follows four nodes.
+struct EmbeddedSurface {
+  std::vector<uint32_t> indices;               // triangles over the surface's vertices
+  std::vector<std::array<uint32_t, 4>> nodes;  // per vertex: the tissue nodes of its tet
+  std::vector<std::array<float, 4>> weights;   // per vertex: their barycentric weights
+};
+
 struct TissueDesc {
   physics::TissueSettings settings;  // name = the tissue id
+  std::optional<EmbeddedSurface> embedded;  // drawn instead of the tets' surface until cut
   SourceLocation where;              // the tissue's entry in the file
   std::vector<MarkingDesc> markings;
   AppearanceDesc appearance;  // default by kind: cloth = white dry fabric, others = wet tissue
