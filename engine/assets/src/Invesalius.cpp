@@ -204,10 +204,14 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
                      "the project is damaged");
   }
   v.spacingMm = {spacing[0], spacing[1], spacing[2]};
-  // No geometry beyond voxel sizes: taken as DICOM's usual axial frame (columns to the
-  // patient's left, rows posterior, slices superior), origin at the first voxel.
+  // No geometry beyond voxel sizes. InVesalius keeps axial slices upside down from DICOM's
+  // convention: columns run to the patient's left, rows anterior (the nose is at the high
+  // row numbers of the example head, the table at row 0), slices superior. Origin at the
+  // first voxel.
   v.indexToLps = glm::dmat4(1.0);
-  for (int a = 0; a < 3; ++a) v.indexToLps[a][a] = spacing[static_cast<size_t>(a)];
+  v.indexToLps[0][0] = spacing[0];
+  v.indexToLps[1][1] = -spacing[1];
+  v.indexToLps[2][2] = spacing[2];
   v.format = "InVesalius";
   const Plist* modality = m.get("modality");
   if (modality && !modality->text.empty()) v.modality = modality->text;
