@@ -271,6 +271,52 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos) << burned.error().toString();
 }
 
+// A 3D Slicer segmentation (.seg.nrrd) names its segments: an 8 x 8 x 8 label map with a
+// 2-voxel cube of label 1 ('Liver') and two separate voxels of label 2 ('Tumour'). The
+// import takes the names from the file; a seed picks the tumour voxel it holds, not the
+// first one met.
+TEST(Volume, SegNrrdNamesAndSeeds) {
+  test::TempDir dir;
+  std::string header =
+      "NRRD0004\ntype: unsigned char\ndimension: 3\nspace: left-posterior-superior\nsizes: 8 8 8\n"
+      "space directions: (1,0,0) (0,1,0) (0,0,1)\nkinds: domain domain domain\nencoding: raw\n"
+      "space origin: (0,0,0)\nSegment0_Name:=Liver\nSegment0_LabelValue:=1\nSegment1_Name:=Tumour\n"
+      "Segment1_LabelValue:=2\n\n";
+  std::string voxels(512, '\0');
+  auto at = [&](int i, int j, int k) -> char& { return voxels[static_cast<size_t>((k * 8 + j) * 8 + i)]; };
+  for (int k = 2; k < 4; ++k)
+    for (int j = 2; j < 4; ++j)
+      for (int i = 2; i < 4; ++i) at(i, j, k) = 1;
+  at(6, 1, 1) = 2;
+  at(1, 6, 6) = 2;
+  test::writeText(dir / "s.seg.nrrd", header + voxels);
+  auto vol = readVolume(dir / "s.seg.nrrd");
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  EXPECT_EQ(vol.value().format, "NRRD");
+  EXPECT_EQ(vol.value().labelNames, (std::map<int, std::string>{{1, "Liver"}, {2, "Tumour"}}));
+  VolumeImportOptions o;
+  auto pack = importVolume(dir / "s.seg.nrrd", o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_EQ(pack.value().structures.size(), 2u);
+  EXPECT_EQ(pack.value().structures[0].id, "liver");
+  EXPECT_EQ(pack.value().structures[0].voxels, 8u);
+  // Two lone tumour voxels: the largest piece is the first met, (6, 1, 1); a seed takes the other.
+  o.only = {"Tumour"};
+  o.seed = std::array<uint32_t, 3>{1, 6, 6};
+  auto seeded = importVolume(dir / "s.seg.nrrd", o);
+  ASSERT_TRUE(seeded.ok()) << seeded.error().toString();
+  ASSERT_EQ(seeded.value().structures.size(), 1u);
+  const Structure& t = seeded.value().structures[0];
+  EXPECT_EQ(t.voxels, 1u);
+  // Voxel (1, 6, 6) at LPS (1, 6, 6) mm is stage (0.001, -0.006, -0.006) m: its surface's middle.
+  EXPECT_NEAR(0.5f * (t.boundsMin.x + t.boundsMax.x), 0.001f, 1e-4f);
+  EXPECT_NEAR(0.5f * (t.boundsMin.y + t.boundsMax.y), -0.006f, 1e-4f);
+  o.seed = std::array<uint32_t, 3>{0, 0, 0};
+  auto outside = importVolume(dir / "s.seg.nrrd", o);
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.error().message.find("does not hold the seed voxel (0, 0, 0)"), std::string::npos);
+}
+
 // A hand-made InVesalius project: a 4 x 3 x 2 int16 image (columns x rows x slices) whose
 // voxel (i, j, k) holds 100 k + 10 j + i, and one mask marking voxel (2, 1, 1) only, stored
 // as InVesalius does with a leading extra slice, row and column.

@@ -79,6 +79,7 @@ Runner addImportVolume(CLI::App& import) {
     size_t triangles = 20000;
     bool allComponents = false;
     bool masks = false;
+    std::vector<uint32_t> seed;
   };
   auto o = std::make_shared<Options>();
   volume->add_option("INPUT", o->input, "Volume file")->required();
@@ -90,6 +91,7 @@ Runner addImportVolume(CLI::App& import) {
       ->check(CLI::Range(size_t{100}, size_t{2000000}));
   volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");
   volume->add_flag("--masks", o->masks, "An InVesalius project's saved masks (mask-1, mask-2, ...)");
+  volume->add_option("--seed", o->seed, "Keep the piece holding this voxel: I,J,K (from 0)")->delimiter(',')->expected(3);
   volume->add_option("--out", o->out, "Folder for the pack")->required();
   return [o]() -> int {
     assets::VolumeImportOptions opts;
@@ -117,6 +119,7 @@ Runner addImportVolume(CLI::App& import) {
     }
     opts.only = o->structures;
     opts.savedMasks = o->masks;
+    if (o->seed.size() == 3) opts.seed = std::array<uint32_t, 3>{o->seed[0], o->seed[1], o->seed[2]};
     opts.nodeBudget = o->nodes;
     opts.triangleBudget = o->triangles;
     opts.largestComponent = !o->allComponents;

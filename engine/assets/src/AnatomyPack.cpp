@@ -35,7 +35,18 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
     return makeError(ErrorCode::kInvalidInput, "structure '" + name + "' has no voxels",
                      "check the label number or the intensity range against the volume");
   }
-  if (o.largestComponent) mask = largestComponent(mask);
+  if (o.seed) {
+    mask = componentAt(mask, *o.seed);
+    if (mask.count() == 0) {
+      const auto& k = *o.seed;
+      return makeError(ErrorCode::kInvalidInput,
+                       "structure '" + name + "' does not hold the seed voxel (" + std::to_string(k[0]) + ", " +
+                           std::to_string(k[1]) + ", " + std::to_string(k[2]) + ")",
+                       "give a voxel inside the structure (i, j, k from 0)");
+    }
+  } else if (o.largestComponent) {
+    mask = largestComponent(mask);
+  }
   if (o.fillHoles) mask = fillHoles(mask);
   mask = fillPinches(std::move(mask));
   s.voxels = mask.count();
@@ -152,15 +163,18 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
       if (!s.ok()) return s.error();
       pack.structures.push_back(std::move(s).value());
     }
-  } else if (options.labelNames) {
-    auto names = readLabelNames(*options.labelNames);
+  } else if (options.labelNames || !v.labelNames.empty()) {
+    // Names from the sidecar, else the ones the file carries.
+    Result<std::map<int, std::string>> names = v.labelNames;
+    if (options.labelNames) names = readLabelNames(*options.labelNames);
     if (!names.ok()) return names.error();
+    const std::string namesFrom = options.labelNames ? options.labelNames->string() : input.string();
     for (const auto& want : options.only) {
       bool known = false;
       for (const auto& [label, name] : names.value()) known = known || want == name || want == structureId(name);
       if (!known) {
-        return makeError(ErrorCode::kInvalidInput, "no label named '" + want + "' in " + options.labelNames->string(),
-                         "names are the second column of the labels file");
+        return makeError(ErrorCode::kInvalidInput, "no label named '" + want + "' in " + namesFrom,
+                         "names are the second column of the labels file, or the file's segment names");
       }
     }
     for (const auto& [label, name] : names.value()) {
@@ -293,6 +307,7 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
         {"triangle_budget", pack.options.triangleBudget},
         {"smooth_iterations", pack.options.smoothIterations},
         {"largest_component", pack.options.largestComponent},
+        {"seeded", pack.options.seed.has_value()},
         {"fill_holes", pack.options.fillHoles}}},
       {"imported", date},
       {"trocar", versionString()},

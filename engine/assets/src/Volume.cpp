@@ -315,6 +315,21 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   if (itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), "Modality", modality) && !modality.empty()) {
     v.modality = modality;
   }
+  // 3D Slicer's .seg.nrrd names its segments: SegmentN_Name and SegmentN_LabelValue.
+  const itk::MetaDataDictionary& dict = io->GetMetaDataDictionary();
+  for (const std::string& key : dict.GetKeys()) {
+    const size_t suffix = key.rfind("_Name");
+    if (key.rfind("Segment", 0) != 0 || suffix == std::string::npos || suffix + 5 != key.size()) continue;
+    const std::string n = key.substr(7, suffix - 7);
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string name, value;
+    itk::ExposeMetaData<std::string>(dict, key, name);
+    int label = std::stoi(n) + 1;  // Slicer's default when no value is given
+    if (itk::ExposeMetaData<std::string>(dict, "Segment" + n + "_LabelValue", value) && !value.empty()) {
+      label = std::atoi(value.c_str());
+    }
+    if (!name.empty()) v.labelNames[label] = name;
+  }
   v.values.assign(image->GetBufferPointer(), image->GetBufferPointer() + v.voxelCount());
   return v;
 }

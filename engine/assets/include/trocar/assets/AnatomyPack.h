@@ -25,6 +25,7 @@ struct VolumeImportOptions {
   size_t triangleBudget = 20000;    // render surface triangles per structure, at most
   int smoothIterations = 15;        // Taubin passes
   bool largestComponent = true;     // keep only the largest 6-connected piece
+  std::optional<std::array<uint32_t, 3>> seed;  // or the piece holding this voxel (i, j, k)
   bool fillHoles = true;
   glm::vec3 placeAt{0.0f, 1.0f, -0.45f};  // where the fragment puts the pack's centre
 };

@@ -35,6 +35,8 @@ struct Volume {
   // DICOM: the identifying attributes the series holds (PatientName, AccessionNumber, ...),
   // none of which import copies anywhere.
   std::vector<std::string> identifiersNotCopied;
+  // Label names the file itself gives (3D Slicer's .seg.nrrd segments), by label value.
+  std::map<int, std::string> labelNames;
 
   size_t voxelCount() const { return static_cast<size_t>(dims[0]) * dims[1] * dims[2]; }
   double voxelVolumeMl() const { return spacingMm.x * spacingMm.y * spacingMm.z / 1000.0; }
