@@ -208,6 +208,15 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
   EXPECT_EQ(j["source"]["voxel_size_mm"][2], 3.0);
   EXPECT_EQ(j["structures"][1]["voxels"], 27);
 
+  // A budget for one structure, by name: the ball in at most 20 nodes, the block as before.
+  o.budgets["Ball"] = 20;
+  auto budgeted = importVolume(input, o);
+  ASSERT_TRUE(budgeted.ok()) << budgeted.error().toString();
+  EXPECT_LE(budgeted.value().structures[0].tets.nodes.size(), 20u);
+  EXPECT_GT(pack.value().structures[0].tets.nodes.size(), 20u);
+  EXPECT_EQ(budgeted.value().structures[1].tets.nodes.size(), pack.value().structures[1].tets.nodes.size());
+  o.budgets.clear();
+
   ASSERT_TRUE(writeFileAtomic(dir.path() / "more.txt", "1 Ball\n7 Nothing\n").ok());
   o.labelNames = dir.path() / "more.txt";
   auto empty = importVolume(input, o);

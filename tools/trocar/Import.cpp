@@ -75,7 +75,7 @@ Runner addImportVolume(CLI::App& import) {
   struct Options {
     std::string input, labels, out;
     std::vector<std::string> thresholds, structures;
-    uint32_t nodes = 1500;
+    std::vector<std::string> budgets;
     size_t triangles = 20000;
     bool allComponents = false;
     bool masks = false;
@@ -86,7 +86,7 @@ Runner addImportVolume(CLI::App& import) {
   volume->add_option("--labels", o->labels, "Label names for a label map: 'index name' lines")->check(CLI::ExistingFile);
   volume->add_option("--threshold", o->thresholds, "A structure by intensity: NAME=LO:HI (e.g. skull=300:3000)");
   volume->add_option("--structures", o->structures, "Only these structures (names or ids)")->delimiter(',');
-  volume->add_option("--budget", o->nodes, "Tet mesh nodes per structure, at most")->check(CLI::Range(8u, 100000u));
+  volume->add_option("--budget", o->budgets, "Tet mesh nodes per structure, at most: N for all, or NAME=N (repeat)");
   volume->add_option("--triangles", o->triangles, "Render surface triangles per structure, at most")
       ->check(CLI::Range(size_t{100}, size_t{2000000}));
   volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");
@@ -120,7 +120,23 @@ Runner addImportVolume(CLI::App& import) {
     opts.only = o->structures;
     opts.savedMasks = o->masks;
     if (o->seed.size() == 3) opts.seed = std::array<uint32_t, 3>{o->seed[0], o->seed[1], o->seed[2]};
-    opts.nodeBudget = o->nodes;
+    for (const auto& b : o->budgets) {
+      // N, or NAME=N
+      const size_t eq = b.find('=');
+      const std::string number = eq == std::string::npos ? b : b.substr(eq + 1);
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(number.c_str(), &end, 10);
+      if (number.empty() || *end != '\0' || n < 8 || n > 100000 || eq == 0) {
+        std::fprintf(stderr, "error: --budget '%s' is not N or NAME=N with N from 8 to 100000 (hint: skull=800)\n",
+                     b.c_str());
+        return 2;
+      }
+      if (eq == std::string::npos) {
+        opts.nodeBudget = static_cast<uint32_t>(n);
+      } else {
+        opts.budgets[b.substr(0, eq)] = static_cast<uint32_t>(n);
+      }
+    }
     opts.triangleBudget = o->triangles;
     opts.largestComponent = !o->allComponents;
     auto pack = assets::importVolume(o->input, opts, [](const std::string& line) {

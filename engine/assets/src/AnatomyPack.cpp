@@ -82,7 +82,11 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
     s.boundsMin = glm::min(s.boundsMin, p);
     s.boundsMax = glm::max(s.boundsMax, p);
   }
-  const uint32_t cell = cellForBudget(mask, o.nodeBudget);
+  uint32_t budget = o.nodeBudget;
+  for (const auto& [key, nodes] : o.budgets) {
+    if (key == name || key == s.id) budget = nodes;
+  }
+  const uint32_t cell = cellForBudget(mask, budget);
   s.tets = voxelTets(mask, toStage, cell);
   s.embedding = embed(s.surface, s.tets);
   say("tet mesh " + std::to_string(s.tets.nodes.size()) + " nodes, " + std::to_string(s.tets.tets.size()) +
@@ -304,6 +308,7 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
         {"thresholds", thresholds},
         {"structures", pack.options.only},
         {"node_budget", pack.options.nodeBudget},
+        {"node_budgets", pack.options.budgets},
         {"triangle_budget", pack.options.triangleBudget},
         {"smooth_iterations", pack.options.smoothIterations},
         {"largest_component", pack.options.largestComponent},

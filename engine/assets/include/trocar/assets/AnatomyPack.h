@@ -7,6 +7,7 @@
 #include <trocar/assets/Anatomy.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 
 namespace trocar::assets {
@@ -22,6 +23,7 @@ struct VolumeImportOptions {
   bool savedMasks = false;                          // or the masks an InVesalius project holds
   std::vector<std::string> only;                    // structure names to keep (empty: all)
   uint32_t nodeBudget = 1500;       // tet mesh nodes per structure, at most
+  std::map<std::string, uint32_t> budgets;  // per structure (name or id), instead
   size_t triangleBudget = 20000;    // render surface triangles per structure, at most
   int smoothIterations = 15;        // Taubin passes
   bool largestComponent = true;     // keep only the largest 6-connected piece
