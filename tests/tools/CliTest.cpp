@@ -13,6 +13,10 @@ std::string trocar(const std::string& args) {
   return "'" + test::trocarExecutable().string() + "' " + args;
 }
 
+// Lavapipe and the validation layer keep a few hundred bytes until exit that LeakSanitizer
+// cannot attribute; commands that render run without leak detection in ASan builds.
+std::string rendering(const std::string& command) { return "ASAN_OPTIONS=detect_leaks=0 " + command; }
+
 TEST(Cli, VersionNamesVersionHashAndBuildType) {
   auto r = test::runCommand(trocar("--version"));
   EXPECT_EQ(r.exitCode, 0);
@@ -192,7 +196,9 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
       for (int i = 2; i < 4; ++i) voxels[static_cast<size_t>((k * 6 + j) * 6 + i)] = 100;
   test::writeText(dir / "cube.mha", mha + voxels);
   const std::string out = (dir / "pack").string();
-  auto r = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=50:255 --out '" + out + "'"));
+  // The import renders a preview.
+  auto r = test::runCommand(
+      rendering(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=50:255 --out '" + out + "'")));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("cube"), std::string::npos);
   EXPECT_NE(r.out.find("0.01"), std::string::npos) << "8 voxels of 1 mm^3: 0.008 ml, printed to 2 decimals" << r.out;
@@ -287,9 +293,6 @@ TEST(Cli, BenchReplayUnknownBotIsBadInput) {
 namespace trocar {
 namespace {
 
-// Lavapipe and the validation layer keep a few hundred bytes until exit that LeakSanitizer
-// cannot attribute; commands that render run without leak detection in ASan builds.
-std::string rendering(const std::string& command) { return "ASAN_OPTIONS=detect_leaks=0 " + command; }
 
 TEST(Cli, BenchRenderJsonShapeAndValidationClean) {
   auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " +
