@@ -258,8 +258,10 @@ bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnaps
     const float l = glm::length(nrm);
     nrm = l > 0.0f ? nrm / l : Vec3(0.0f, 1.0f, 0.0f);
   }
-  view.embeddedZeros.assign(n, 0.0f);
-  view.embeddedUvs.assign(n, Vec2(0.0f));
+  if (view.embeddedZeros.size() != n) {  // constant: filled once
+    view.embeddedZeros.assign(n, 0.0f);
+    view.embeddedUvs.assign(n, Vec2(0.0f));
+  }
   u.positions = positions;
   u.normals = normals;
   u.stress = view.embeddedStress;
