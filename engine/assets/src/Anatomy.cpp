@@ -3,7 +3,6 @@
 #include <glm/geometric.hpp>
 #include <glm/mat3x3.hpp>
 #include <glm/matrix.hpp>
-#include <meshoptimizer.h>
 
 #include <algorithm>
 #include <cmath>
@@ -183,43 +182,6 @@ void smoothTaubin(SurfaceMesh& mesh, int iterations, float lambda, float mu) {
     pass(mu);
   }
   computeNormals(mesh);
-}
-
-void decimate(SurfaceMesh& mesh, size_t targetTriangles) {
-  if (mesh.triangleCount() <= targetTriangles || mesh.positions.empty()) return;
-  std::vector<uint32_t> simplified(mesh.indices.size());
-  const size_t count = meshopt_simplify(simplified.data(), mesh.indices.data(), mesh.indices.size(),
-                                        &mesh.positions[0].x, mesh.positions.size(), sizeof(glm::vec3),
-                                        targetTriangles * 3, 0.01f, 0, nullptr);
-  simplified.resize(count);
-  // Collapses can fold two faces onto the same three vertices (a fin of no volume): drop
-  // both, and any face with a repeated vertex.
-  {
-    std::map<std::array<uint32_t, 3>, int> seen;
-    auto key = [&](size_t t) {
-      std::array<uint32_t, 3> k = {simplified[t], simplified[t + 1], simplified[t + 2]};
-      std::sort(k.begin(), k.end());
-      return k;
-    };
-    for (size_t t = 0; t + 2 < simplified.size(); t += 3) ++seen[key(t)];
-    std::vector<uint32_t> kept;
-    for (size_t t = 0; t + 2 < simplified.size(); t += 3) {
-      const auto k = key(t);
-      if (k[0] == k[1] || k[1] == k[2] || seen[k] > 1) continue;
-      kept.insert(kept.end(), {simplified[t], simplified[t + 1], simplified[t + 2]});
-    }
-    simplified.swap(kept);
-  }
-  std::vector<uint32_t> remap(mesh.positions.size());
-  const size_t used = meshopt_optimizeVertexFetchRemap(remap.data(), simplified.data(), simplified.size(),
-                                                       mesh.positions.size());
-  std::vector<glm::vec3> positions(used);
-  meshopt_remapVertexBuffer(positions.data(), mesh.positions.data(), mesh.positions.size(), sizeof(glm::vec3),
-                            remap.data());
-  meshopt_remapIndexBuffer(simplified.data(), simplified.data(), simplified.size(), remap.data());
-  mesh.positions = std::move(positions);
-  mesh.indices = std::move(simplified);
-  splitNonManifold(mesh);
 }
 
 void splitNonManifold(SurfaceMesh& mesh) {

@@ -55,16 +55,10 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
   const glm::dmat4 toStage = v.indexToStage();
   s.surface = surfaceNets(mask, toStage);
   smoothTaubin(s.surface, o.smoothIterations);
-  // Edge collapses can pinch a surface: then decimate less, up to not at all.
-  const SurfaceMesh full = s.surface;
-  for (size_t target = o.triangleBudget;; target = target + target / 4 + 1) {
-    s.surface = full;
-    decimate(s.surface, target);
-    s.check = checkMesh(s.surface);
-    if (s.check.closedManifold() || target >= full.triangleCount()) break;
-  }
+  decimate(s.surface, o.triangleBudget);
+  s.check = checkMesh(s.surface);
   if (s.surface.triangleCount() > o.triangleBudget) {
-    say("over the triangle budget: decimating further would break the surface");
+    say("over the triangle budget: no further collapse keeps the surface closed");
   }
   say("surface " + std::to_string(s.surface.triangleCount()) + " triangles" +
       (s.check.closedManifold() ? ", closed" : ", NOT closed"));

@@ -29,8 +29,10 @@ Mask fillPinches(Mask m);
 SurfaceMesh surfaceNets(const Mask& m, const glm::dmat4& indexToStage);
 // Taubin's lambda|mu smoothing: shrink-free low-pass (the enclosed volume changes little).
 void smoothTaubin(SurfaceMesh& mesh, int iterations, float lambda = 0.5f, float mu = -0.53f);
-// Edge-collapse decimation to about `targetTriangles` (meshoptimizer), unused vertices
-// dropped, folded fins removed and pinches split (splitNonManifold).
+// Quadric-error edge collapse to at most `targetTriangles` (fewer only where every further
+// collapse would break the surface), unused vertices dropped. A closed 2-manifold stays
+// one: collapses must pass the link condition and turn no face over; edges not between two
+// faces stay put. Deterministic.
 void decimate(SurfaceMesh& mesh, size_t targetTriangles);
 // Where two sheets meet at an edge or a vertex (more than two faces on an edge, or faces
 // round a vertex in separate fans), each sheet gets its own copy of the vertices.
