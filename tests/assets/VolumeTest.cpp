@@ -374,6 +374,19 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   auto burned = readVolume(make("burned", "--burned-in"));
   ASSERT_FALSE(burned.ok());
   EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos) << burned.error().toString();
+  // One slice in MPEG-2 (a video transfer syntax GDCM cannot decode): named, with its UID,
+  // before any pixel is read.
+  auto video = readVolume(make("video", "--transfer-syntax 1.2.840.10008.1.2.4.100"));
+  ASSERT_FALSE(video.ok());
+  EXPECT_EQ(video.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(video.error().message.find("transfer syntax 1.2.840.10008.1.2.4.100 (MPEG-2 video)"), std::string::npos)
+      << video.error().toString();
+  EXPECT_NE(video.error().message.find(".dcm"), std::string::npos) << "names the slice";
+  // JPEG 2000 is one GDCM decodes: the same check lets it through (here its data is raw, so
+  // GDCM then fails on the pixels, as a damaged file).
+  auto j2k = readVolume(make("j2k", "--transfer-syntax 1.2.840.10008.1.2.4.90"));
+  ASSERT_FALSE(j2k.ok());
+  EXPECT_EQ(j2k.error().message.find("is not one Trocar decodes"), std::string::npos) << j2k.error().toString();
 }
 
 // A 3D Slicer segmentation (.seg.nrrd) names its segments: an 8 x 8 x 8 label map with a
@@ -546,7 +559,8 @@ TEST(Volume, AalAtlasStructures) {
     EXPECT_NEAR(s.volumeMl, static_cast<double>(s.voxels) / 1000.0, 1e-9) << s.name;
     EXPECT_TRUE(s.check.closedManifold()) << s.name;
     EXPECT_NEAR(s.check.volumeM3 * 1e6, s.volumeMl, 0.02 * s.volumeMl) << s.name;
-    EXPECT_LE(s.tets.nodes.size(), o.nodeBudget) << s.name;
+    EXPECT_LE(s.tets.nodes.size(), o.nodeBudget / 3) << s.name << ": the pack's budget is shared by three";
+    EXPECT_GT(s.tets.nodes.size(), o.nodeBudget / 3 / 4) << s.name << ": the coarsest cell within the share, not far under";
     EXPECT_LE(s.surface.triangleCount(), o.triangleBudget) << s.name;
   }
   // Precentral_L and _R mirror each other: left at +X, right at -X, similar sizes.

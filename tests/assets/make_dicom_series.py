@@ -3,12 +3,17 @@
 with identifiers planted in every slice.
 
 usage: make_dicom_series.py OUT_DIR [--slices N] [--skip I] [--tilt MM] [--burned-in]
+                            [--transfer-syntax UID]
+
+--transfer-syntax: the last slice claims this (encapsulated) transfer syntax and carries its
+pixels as one encapsulated fragment, as a file in, say, MPEG-2 would.
 """
 import argparse
 import os
 
 import pydicom
 from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate
 from pydicom.uid import generate_uid
 
 PLANTED = {
@@ -30,6 +35,7 @@ def main():
     p.add_argument("--skip", type=int, default=-1)
     p.add_argument("--tilt", type=float, default=0.0)
     p.add_argument("--burned-in", action="store_true")
+    p.add_argument("--transfer-syntax")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     series = generate_uid(entropy_srcs=["trocar-test-series"])
@@ -48,6 +54,12 @@ def main():
         d.file_meta.MediaStorageSOPInstanceUID = d.SOPInstanceUID
         if a.burned_in:
             d.BurnedInAnnotation = "YES"
+        if a.transfer_syntax and i == a.slices - 1:
+            d.PixelData = encapsulate([d.PixelData])
+            d["PixelData"].VR = "OB"
+            d.file_meta.TransferSyntaxUID = a.transfer_syntax
+            d.is_implicit_VR = False
+            d.is_little_endian = True
         # Written in reverse order under shuffled names: the reader must sort by position.
         d.save_as(os.path.join(a.out, "slice-%02d.dcm" % ((a.slices - i) * 7 % 13)))
 

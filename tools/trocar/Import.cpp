@@ -86,7 +86,8 @@ Runner addImportVolume(CLI::App& import) {
   volume->add_option("--labels", o->labels, "Label names for a label map: 'index name' lines")->check(CLI::ExistingFile);
   volume->add_option("--threshold", o->thresholds, "A structure by intensity: NAME=LO:HI (e.g. skull=300:3000)");
   volume->add_option("--structures", o->structures, "Only these structures (names or ids)")->delimiter(',');
-  volume->add_option("--budget", o->budgets, "Tet mesh nodes per structure, at most: N for all, or NAME=N (repeat)");
+  volume->add_option("--budget", o->budgets, "Tet mesh nodes, at most: N for the whole pack (shared equally; default " +
+                         std::to_string(assets::kDefaultPackNodes) + "), or NAME=N for one structure (repeat)");
   volume->add_option("--triangles", o->triangles, "Render surface triangles per structure, at most")
       ->check(CLI::Range(size_t{100}, size_t{2000000}));
   volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");

@@ -23,8 +23,9 @@ std::string num(double x, int digits = 4) {
   return buf;
 }
 
+// `shares`: how many structures the pack's node budget is shared by.
 Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask mask, const VolumeImportOptions& o,
-                                const ImportProgress& progress) {
+                                uint32_t shares, const ImportProgress& progress) {
   Structure s;
   s.name = name;
   s.id = structureId(name);
@@ -76,7 +77,7 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
     s.boundsMin = glm::min(s.boundsMin, p);
     s.boundsMax = glm::max(s.boundsMax, p);
   }
-  uint32_t budget = o.nodeBudget;
+  uint32_t budget = o.nodeBudget / std::max<uint32_t>(1, shares);
   for (const auto& [key, nodes] : o.budgets) {
     if (key == name || key == s.id) budget = nodes;
   }
@@ -154,10 +155,12 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
       return makeError(ErrorCode::kInvalidInput, input.string() + ": the project has no saved masks",
                        "use --threshold NAME=LO:HI on its image instead");
     }
+    const uint32_t shares = static_cast<uint32_t>(
+        std::count_if(saved.begin(), saved.end(), [&](const SavedMask& m) { return wanted(m.name) || wanted(m.label); }));
     for (auto& m : saved) {
       if (!wanted(m.name) && !wanted(m.label)) continue;
       if (progress) progress(m.name + " is the project's '" + m.label + "'");
-      auto s = makeStructure(v, m.name, std::move(m.mask), options, progress);
+      auto s = makeStructure(v, m.name, std::move(m.mask), options, shares, progress);
       if (!s.ok()) return s.error();
       pack.structures.push_back(std::move(s).value());
     }
@@ -175,9 +178,11 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
                          "names are the second column of the labels file, or the file's segment names");
       }
     }
+    uint32_t shares = 0;
+    for (const auto& [label, name] : names.value()) shares += wanted(name) ? 1 : 0;
     for (const auto& [label, name] : names.value()) {
       if (!wanted(name)) continue;
-      auto s = makeStructure(v, name, labelMask(v, label), options, progress);
+      auto s = makeStructure(v, name, labelMask(v, label), options, shares, progress);
       if (!s.ok()) {
         Error e = s.error();
         e.message = "label " + std::to_string(label) + ": " + e.message;
@@ -190,8 +195,9 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
       return makeError(ErrorCode::kInvalidInput, "nothing to import: no labels and no thresholds",
                        "give --labels NAMES.txt for a label map, or --threshold NAME=LO:HI (e.g. skull=300:3000)");
     }
+    const uint32_t shares = static_cast<uint32_t>(options.thresholds.size());
     for (const auto& t : options.thresholds) {
-      auto s = makeStructure(v, t.name, threshold(v, t.lo, t.hi), options, progress);
+      auto s = makeStructure(v, t.name, threshold(v, t.lo, t.hi), options, shares, progress);
       if (!s.ok()) return s.error();
       pack.structures.push_back(std::move(s).value());
     }
@@ -216,10 +222,12 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
   std::filesystem::create_directories(dir, ec);
   if (ec) return makeError(ErrorCode::kIo, dir.string() + ": cannot create (" + ec.message() + ")", "check permissions");
   const glm::vec3 shift = pack.recentre;
+  const Volume& v = pack.source;
   std::ostringstream yaml;
   yaml << "# Anatomy pack (trocar import volume; provenance.json). Put this folder next to the\n"
        << "# scenario as anatomy/ and these entries under its tissues:. Positions keep the\n"
        << "# structures where they were relative to each other; the pack's centre is at position.\n"
+       << "# Each structure is held by its lowest tenth (fixed:); change that to suit the scene.\n"
        << "tissues:\n";
   nlohmann::json structures = nlohmann::json::array();
   for (const auto& s : pack.structures) {
@@ -255,6 +263,19 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
          << ", " << num(at.z) << "], surface: anatomy/" << s.id << ".obj, embed: anatomy/" << s.id << ".embed}\n"
          << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
          << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
+    // Held by its lowest tenth (at least its lowest layer of nodes), as if resting on a
+    // support: a structure with nothing fixed would fall away from the others.
+    glm::vec3 lo(1e30f), hi(-1e30f);
+    for (const auto& p : s.tets.nodes) {
+      lo = glm::min(lo, p + shift + at);
+      hi = glm::max(hi, p + shift + at);
+    }
+    const float cell = static_cast<float>(s.tets.cellVoxels) * static_cast<float>(std::min({v.spacingMm.x, v.spacingMm.y, v.spacingMm.z})) * 1e-3f;
+    const float slab = std::max(0.1f * (hi.y - lo.y), cell);
+    const float margin = 0.001f;
+    yaml << "    fixed: {box: {center: [" << num(0.5f * (lo.x + hi.x), 6) << ", " << num(lo.y + 0.5f * slab - margin, 6)
+         << ", " << num(0.5f * (lo.z + hi.z), 6) << "], size: [" << num(hi.x - lo.x + 2 * margin, 6) << ", "
+         << num(slab + margin, 6) << ", " << num(hi.z - lo.z + 2 * margin, 6) << "]}}\n";
     structures.push_back({{"name", s.name},
                           {"id", s.id},
                           {"voxels", s.voxels},
@@ -267,7 +288,6 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
                           {"embedding_max_outside", s.embedding.maxOutside}});
   }
   TROCAR_TRY(writeFileAtomic(dir / "anatomy.yaml", yaml.str()));
-  const Volume& v = pack.source;
   char hash[20];
   std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(pack.pixelHash));
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
@@ -301,7 +321,7 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
        {{"labels", pack.options.labelNames.has_value()},
         {"thresholds", thresholds},
         {"structures", pack.options.only},
-        {"node_budget", pack.options.nodeBudget},
+        {"pack_node_budget", pack.options.nodeBudget},
         {"node_budgets", pack.options.budgets},
         {"triangle_budget", pack.options.triangleBudget},
         {"smooth_iterations", pack.options.smoothIterations},

@@ -4,6 +4,8 @@
 
 #include <trocar/core/Hash.h>
 
+#include <gdcmReader.h>
+#include <gdcmTrace.h>
 #include <itkGDCMImageIO.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
@@ -28,6 +30,10 @@ void registerReaders() {
     itk::NiftiImageIOFactory::RegisterOneFactory();
     itk::NrrdImageIOFactory::RegisterOneFactory();
     itk::MetaImageIOFactory::RegisterOneFactory();
+    // GDCM prints its own source locations to std::cerr on a bad slice; the error Trocar
+    // returns already names the file and what went wrong.
+    gdcm::Trace::SetError(false);
+    gdcm::Trace::SetWarning(false);
   });
 }
 
@@ -84,6 +90,53 @@ std::vector<double> numbers(const std::string& text) {
   return out;
 }
 
+// The transfer syntaxes Debian's GDCM decodes: uncompressed (implicit/explicit, little/big
+// endian, deflated), JPEG (baseline, extended, lossless), JPEG-LS, JPEG 2000 and RLE. Video
+// (MPEG-2/4, HEVC), JPIP and the newer HTJ2K/JPEG XL ones are not.
+bool decodable(const std::string& uid) {
+  static const char* const kDecodable[] = {
+      "1.2.840.10008.1.2",      "1.2.840.10008.1.2.1",    "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2",
+      "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70",
+      "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+      "1.2.840.10008.1.2.5"};
+  for (const char* d : kDecodable) {
+    if (uid == d) return true;
+  }
+  return false;
+}
+
+std::string syntaxName(const std::string& uid) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"1.2.840.10008.1.2.4.100", "MPEG-2 video"},       {"1.2.840.10008.1.2.4.101", "MPEG-2 video"},
+      {"1.2.840.10008.1.2.4.102", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.103", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.104", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.105", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.106", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.107", "HEVC video"},
+      {"1.2.840.10008.1.2.4.108", "HEVC video"},         {"1.2.840.10008.1.2.4.94", "JPIP referenced"},
+      {"1.2.840.10008.1.2.4.95", "JPIP referenced"},     {"1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000"},
+      {"1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000"}, {"1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000"},
+      {"1.2.840.10008.1.2.4.110", "JPEG XL"},            {"1.2.840.10008.1.2.4.111", "JPEG XL"},
+      {"1.2.840.10008.1.2.4.112", "JPEG XL"}};
+  for (const auto& [u, name] : kNames) {
+    if (uid == u) return name;
+  }
+  return "unknown";
+}
+
+// The file meta information's Transfer Syntax UID (0002,0010); ITK's DICOM dictionary
+// leaves the meta group out, so GDCM reads it (the header only).
+std::string transferSyntaxOf(const std::filesystem::path& f) {
+  gdcm::Reader reader;
+  reader.SetFileName(f.string().c_str());
+  if (!reader.ReadUpToTag(gdcm::Tag(0x0008, 0x0016))) return "";
+  const gdcm::FileMetaInformation& meta = reader.GetFile().GetHeader();
+  const gdcm::DataElement& e = meta.GetDataElement(gdcm::Tag(0x0002, 0x0010));
+  const gdcm::ByteValue* bv = e.GetByteValue();
+  if (!bv) return "";
+  std::string uid(bv->GetPointer(), bv->GetLength());
+  while (!uid.empty() && (uid.back() == ' ' || uid.back() == '\0')) uid.pop_back();
+  return uid;
+}
+
 Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
   struct Slice {
     std::string file;
@@ -120,6 +173,13 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
       continue;
     }
     if (tagText(d, "0028|0301") == "YES") burnedIn = f.string();
+    const std::string syntax = transferSyntaxOf(f);
+    if (!syntax.empty() && !decodable(syntax)) {
+      return makeError(ErrorCode::kUnsupported,
+                       f.string() + ": transfer syntax " + syntax + " (" + syntaxName(syntax) +
+                           ") is not one Trocar decodes",
+                       "convert the series to uncompressed first (e.g. gdcmconv --raw IN OUT, or dcmdjpeg)");
+    }
     for (const auto& id : kIdentifying) {
       if (!tagText(d, id.tag).empty() && std::find(present.begin(), present.end(), id.name) == present.end())
         present.push_back(id.name);

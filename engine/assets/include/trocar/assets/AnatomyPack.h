@@ -17,13 +17,21 @@ struct ThresholdSpec {
   float lo = 0.0f, hi = 0.0f;
 };
 
+// The default node budget of a pack: with the sim-core reference scene's cost per node, a
+// pack of this many nodes and a grasper keeps replay at or above 5x real time on one core
+// (`trocar bench sim --case anatomy_head` measures it).
+constexpr uint32_t kDefaultPackNodes = 1000;
+
 struct VolumeImportOptions {
   std::optional<std::filesystem::path> labelNames;  // label map: "index name" lines
   std::vector<ThresholdSpec> thresholds;            // else intensity ranges, one structure each
   bool savedMasks = false;                          // or the masks an InVesalius project holds
   std::vector<std::string> only;                    // structure names to keep (empty: all)
-  uint32_t nodeBudget = 1500;       // tet mesh nodes per structure, at most
-  std::map<std::string, uint32_t> budgets;  // per structure (name or id), instead
+  // Tet mesh nodes for the whole pack, at most, shared equally by its structures: the
+  // simulation's cost grows with the nodes in the scene, not per structure (see
+  // kDefaultPackNodes).
+  uint32_t nodeBudget = kDefaultPackNodes;
+  std::map<std::string, uint32_t> budgets;  // a structure's own (by name or id), instead of its share
   size_t triangleBudget = 20000;    // render surface triangles per structure, at most
   int smoothIterations = 15;        // Taubin passes
   bool largestComponent = true;     // keep only the largest 6-connected piece
