@@ -389,6 +389,62 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   EXPECT_EQ(j2k.error().message.find("is not one Trocar decodes"), std::string::npos) << j2k.error().toString();
 }
 
+// Overlapping segments: 3D Slicer puts them on layers, the list axis of a 4D .seg.nrrd
+// (sizes 2 8 8 8, the layer fastest). Layer 0 holds 'Liver' (label 1, a 4 x 4 x 4 cube at
+// 2..5) and 'Vessel' (label 2, one voxel at (7, 7, 7)); layer 1 holds 'Tumour' (label 1, the
+// 2 x 2 x 2 cube at 3..4, inside the liver). Each imports with its own voxels: the tumour's 8
+// are in the liver's 64 too. A segment on a layer the file lacks is an error.
+TEST(Volume, SegNrrdLayersOverlap) {
+  test::TempDir dir;
+  auto header = [](const std::string& tumourLayer) {
+    return "NRRD0004\ntype: unsigned char\ndimension: 4\nspace: left-posterior-superior\nsizes: 2 8 8 8\n"
+           "space directions: none (1,0,0) (0,1,0) (0,0,1)\nkinds: list domain domain domain\nencoding: raw\n"
+           "space origin: (0,0,0)\nSegment0_Name:=Liver\nSegment0_LabelValue:=1\nSegment0_Layer:=0\n"
+           "Segment1_Name:=Tumour\nSegment1_LabelValue:=1\nSegment1_Layer:=" + tumourLayer + "\n"
+           "Segment2_Name:=Vessel\nSegment2_LabelValue:=2\nSegment2_Layer:=0\n\n";
+  };
+  std::string voxels(2 * 512, '\0');
+  auto at = [&](int layer, int i, int j, int k) -> char& {
+    return voxels[static_cast<size_t>(((k * 8 + j) * 8 + i) * 2 + layer)];
+  };
+  for (int k = 2; k < 6; ++k)
+    for (int j = 2; j < 6; ++j)
+      for (int i = 2; i < 6; ++i) at(0, i, j, k) = 1;
+  for (int k = 3; k < 5; ++k)
+    for (int j = 3; j < 5; ++j)
+      for (int i = 3; i < 5; ++i) at(1, i, j, k) = 1;
+  at(0, 7, 7, 7) = 2;
+  test::writeText(dir / "layers.seg.nrrd", header("1") + voxels);
+  auto vol = readVolume(dir / "layers.seg.nrrd");
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  EXPECT_EQ(vol.value().dims, (std::array<uint32_t, 3>{8, 8, 8}));
+  ASSERT_EQ(vol.value().moreLayers.size(), 1u);
+  EXPECT_EQ(vol.value().labelNames,
+            (std::map<int, std::string>{{1, "Liver"}, {2, "Vessel"}, {kLayerStride + 1, "Tumour"}}));
+  EXPECT_EQ(labelMask(vol.value(), 1).count(), 64u);
+  EXPECT_EQ(labelMask(vol.value(), kLayerStride + 1).count(), 8u);
+  EXPECT_EQ(labelMask(vol.value(), 2).count(), 1u);
+  EXPECT_EQ(labelText(kLayerStride + 1), "layer 1 label 1");
+  VolumeImportOptions o;
+  o.only = {"Liver", "Tumour"};
+  auto pack = importVolume(dir / "layers.seg.nrrd", o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_EQ(pack.value().structures.size(), 2u);
+  EXPECT_EQ(pack.value().structures[0].id, "liver");
+  EXPECT_EQ(pack.value().structures[0].voxels, 64u);
+  EXPECT_EQ(pack.value().structures[1].id, "tumour");
+  EXPECT_EQ(pack.value().structures[1].voxels, 8u);
+  Volume noTumour = vol.value();
+  std::fill(noTumour.moreLayers[0].begin(), noTumour.moreLayers[0].end(), 0.0f);
+  EXPECT_NE(pixelHash(noTumour), pixelHash(vol.value())) << "the provenance hash covers every layer";
+  test::writeText(dir / "bad.seg.nrrd", header("2") + voxels);
+  auto bad = readVolume(dir / "bad.seg.nrrd");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("segment 1 ('Tumour') has label 1 on layer 2, outside the file (2 layer(s)"),
+            std::string::npos)
+      << bad.error().toString();
+}
+
 // A 3D Slicer segmentation (.seg.nrrd) names its segments: an 8 x 8 x 8 label map with a
 // 2-voxel cube of label 1 ('Liver') and two separate voxels of label 2 ('Tumour'). The
 // import takes the names from the file; a seed picks the tumour voxel it holds, not the

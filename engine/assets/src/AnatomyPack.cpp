@@ -185,7 +185,7 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
       auto s = makeStructure(v, name, labelMask(v, label), options, shares, progress);
       if (!s.ok()) {
         Error e = s.error();
-        e.message = "label " + std::to_string(label) + ": " + e.message;
+        e.message = labelText(label) + ": " + e.message;
         return e;
       }
       pack.structures.push_back(std::move(s).value());

@@ -57,8 +57,21 @@ Mask threshold(const Volume& v, float lo, float hi) {
 }
 
 Mask labelMask(const Volume& v, int label) {
-  const float l = static_cast<float>(label);
-  return threshold(v, l, l);
+  const size_t layer = static_cast<size_t>(label / kLayerStride);
+  const float l = static_cast<float>(label % kLayerStride);
+  if (layer == 0) return threshold(v, l, l);
+  Mask m;
+  m.dims = v.dims;
+  m.in.assign(v.voxelCount(), 0);
+  if (layer > v.moreLayers.size()) return m;  // no such layer: empty, reported as such
+  const std::vector<float>& values = v.moreLayers[layer - 1];
+  for (size_t i = 0; i < values.size(); ++i) m.in[i] = values[i] == l ? 1 : 0;
+  return m;
+}
+
+std::string labelText(int key) {
+  if (key < kLayerStride) return "label " + std::to_string(key);
+  return "layer " + std::to_string(key / kLayerStride) + " label " + std::to_string(key % kLayerStride);
 }
 
 Mask largestComponent(const Mask& m) {

@@ -10,6 +10,7 @@
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageSeriesReader.h>
+#include <itkVectorImage.h>
 #include <itkMetaDataObject.h>
 #include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
@@ -337,7 +338,10 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
                      "the file is truncated: copy it again");
   }
   itk::ImageIOBase* io = reader->GetImageIO();
-  if (io->GetNumberOfDimensions() < 3 || io->GetNumberOfComponents() != 1) {
+  const itk::MetaDataDictionary& dict = io->GetMetaDataDictionary();
+  const bool layered = io->GetNumberOfComponents() > 1 && formatOf(io->GetNameOfClass()) == "NRRD" &&
+                       dict.HasKey("Segment0_Layer");
+  if (io->GetNumberOfDimensions() < 3 || (io->GetNumberOfComponents() != 1 && !layered)) {
     return makeError(ErrorCode::kUnsupported,
                      path.string() + ": a " + std::to_string(io->GetNumberOfDimensions()) + "D image of " +
                          std::to_string(io->GetNumberOfComponents()) + " component(s) per voxel",
@@ -375,8 +379,9 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   if (itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), "Modality", modality) && !modality.empty()) {
     v.modality = modality;
   }
-  // 3D Slicer's .seg.nrrd names its segments: SegmentN_Name and SegmentN_LabelValue.
-  const itk::MetaDataDictionary& dict = io->GetMetaDataDictionary();
+  // 3D Slicer's .seg.nrrd names its segments: SegmentN_Name, SegmentN_LabelValue and, when
+  // segments overlap, SegmentN_Layer (the list axis of a 4D file).
+  const size_t layers = layered ? io->GetNumberOfComponents() : 1;
   for (const std::string& key : dict.GetKeys()) {
     const size_t suffix = key.rfind("_Name");
     if (key.rfind("Segment", 0) != 0 || suffix == std::string::npos || suffix + 5 != key.size()) continue;
@@ -388,14 +393,52 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     if (itk::ExposeMetaData<std::string>(dict, "Segment" + n + "_LabelValue", value) && !value.empty()) {
       label = std::atoi(value.c_str());
     }
-    if (!name.empty()) v.labelNames[label] = name;
+    std::string layerText;
+    int layer = 0;
+    if (itk::ExposeMetaData<std::string>(dict, "Segment" + n + "_Layer", layerText) && !layerText.empty()) {
+      layer = std::atoi(layerText.c_str());
+    }
+    if (label <= 0 || label >= kLayerStride || layer < 0 || static_cast<size_t>(layer) >= layers) {
+      return makeError(ErrorCode::kInvalidInput,
+                       path.string() + ": segment " + n + " ('" + name + "') has label " + std::to_string(label) +
+                           " on layer " + std::to_string(layer) + ", outside the file (" + std::to_string(layers) +
+                           " layer(s), labels 1 to " + std::to_string(kLayerStride - 1) + ")",
+                       "re-export the segmentation from 3D Slicer");
+    }
+    if (!name.empty()) v.labelNames[layer * kLayerStride + label] = name;
   }
-  v.values.assign(image->GetBufferPointer(), image->GetBufferPointer() + v.voxelCount());
+  if (!layered) {
+    v.values.assign(image->GetBufferPointer(), image->GetBufferPointer() + v.voxelCount());
+    return v;
+  }
+  // The layers are the components of each voxel: read them apart.
+  using Layered = itk::VectorImage<float, 3>;
+  auto layeredReader = itk::ImageFileReader<Layered>::New();
+  layeredReader->SetFileName(path.string());
+  try {
+    layeredReader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    return makeError(ErrorCode::kInvalidInput, path.string() + ": " + e.GetDescription(),
+                     "check the file is whole (a truncated .gz or raw file fails here)");
+  }
+  const float* all = layeredReader->GetOutput()->GetBufferPointer();
+  const size_t count = v.voxelCount();
+  v.values.resize(count);
+  v.moreLayers.assign(layers - 1, std::vector<float>(count));
+  for (size_t i = 0; i < count; ++i) {
+    v.values[i] = all[i * layers];
+    for (size_t l = 1; l < layers; ++l) v.moreLayers[l - 1][i] = all[i * layers + l];
+  }
   return v;
 }
 
 uint64_t pixelHash(const Volume& v) {
-  return hashBytes(v.values.data(), v.values.size() * sizeof(float));
+  uint64_t h = hashBytes(v.values.data(), v.values.size() * sizeof(float));
+  for (const auto& layer : v.moreLayers) {
+    const uint64_t pair[2] = {h, hashBytes(layer.data(), layer.size() * sizeof(float))};
+    h = hashBytes(pair, sizeof(pair));
+  }
+  return h;
 }
 
 }  // namespace trocar::assets

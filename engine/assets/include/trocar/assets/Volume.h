@@ -35,8 +35,12 @@ struct Volume {
   // DICOM: the identifying attributes the series holds (PatientName, AccessionNumber, ...),
   // none of which import copies anywhere.
   std::vector<std::string> identifiersNotCopied;
-  // Label names the file itself gives (3D Slicer's .seg.nrrd segments), by label value.
+  // Label names the file itself gives (3D Slicer's .seg.nrrd segments), by label key:
+  // the label value, plus layer * kLayerStride for a segment on a later layer.
   std::map<int, std::string> labelNames;
+  // A .seg.nrrd whose segments overlap keeps them on several layers (a 4D file): `values`
+  // is layer 0, these the layers after it, each on the same grid.
+  std::vector<std::vector<float>> moreLayers;
 
   size_t voxelCount() const { return static_cast<size_t>(dims[0]) * dims[1] * dims[2]; }
   double voxelVolumeMl() const { return spacingMm.x * spacingMm.y * spacingMm.z / 1000.0; }
@@ -46,6 +50,11 @@ struct Volume {
   // Voxel index -> Trocar stage frame, metres.
   glm::dmat4 indexToStage() const;
 };
+
+// Label keys of layered label maps: layer * kLayerStride + value (values below it).
+constexpr int kLayerStride = 1 << 16;
+// "label 3", or "layer 2 label 1" for a later layer.
+std::string labelText(int key);
 
 // Patient LPS millimetres -> Trocar stage metres (+X left, +Y anterior, +Z inferior).
 glm::dmat4 lpsToStage();
@@ -81,7 +90,7 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
 
 // Voxels with lo <= value <= hi (e.g. CT bone 300..3000 HU).
 Mask threshold(const Volume& v, float lo, float hi);
-// Voxels of one label of a label map.
+// Voxels of one label of a label map (a label key: on a later layer, layer * kLayerStride + value).
 Mask labelMask(const Volume& v, int label);
 // The largest 6-connected component (ties: the one met first in index order).
 Mask largestComponent(const Mask& m);
