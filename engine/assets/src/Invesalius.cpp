@@ -204,10 +204,15 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
                      "the project is damaged");
   }
   v.spacingMm = {spacing[0], spacing[1], spacing[2]};
-  // No geometry beyond voxel sizes. InVesalius keeps axial slices upside down from DICOM's
-  // convention: columns run to the patient's left, rows anterior (the nose is at the high
-  // row numbers of the example head, the table at row 0), slices superior. Origin at the
-  // first voxel.
+  // No geometry beyond voxel sizes: the project keeps no direction cosines. How InVesalius
+  // builds the matrix from a DICOM series (reader/dicom_grouper.py, data/imagedata_utils.py
+  // dcm2memmap): slices sorted by GDCM's IPPSorter, ascending along the slice normal; each
+  // slice's pixel rows reversed, its columns kept. For an axial series in the standard
+  // orientation (Image Orientation (Patient) 1\0\0\0\1\0: along a row towards the
+  // patient's left, down a column posterior) that makes columns run to the patient's
+  // left, rows anterior (the nose is at the high row numbers of the example head, the
+  // table at row 0) and slices superior. A series acquired in another orientation cannot be told apart here.
+  // Origin at the first voxel.
   v.indexToLps = glm::dmat4(1.0);
   v.indexToLps[0][0] = spacing[0];
   v.indexToLps[1][1] = -spacing[1];
