@@ -13,7 +13,7 @@ packages=(
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libinsighttoolkit5-dev zlib1g-dev
+  libinsighttoolkit5-dev libgdcm-dev zlib1g-dev
   mricron-data python3-pydicom invesalius-examples  # test data (tests/assets): real MRI, atlases, CT; never copied into the repo
 )
 
