@@ -2,6 +2,7 @@
 #include <trocar/test/TestSupport.h>
 
 #include <trocar/core/File.h>
+#include <trocar/render/Image.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -237,6 +238,74 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   auto empty = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Air=200:255 --out '" + out + "'"));
   EXPECT_EQ(empty.exitCode, 2);
   EXPECT_NE(empty.err.find("'Air' has no voxels"), std::string::npos) << empty.err;
+}
+
+// Puts a pack's fragment in a scenario (the pack beside it as anatomy/), validates it and
+// records a short idle run: it loads and simulates.
+void packLoadsAndSimulates(const std::filesystem::path& dir) {
+  std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
+  test::writeText(dir / "scenario.yaml", "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
+                                             "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
+                                             "scoring: {formula: checklist, pass_score: 50}\n");
+  auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
+  EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
+  test::writeText(dir / "idle.yaml", "keyframes:\n  - {t: 0, left: {position: [-0.3, 1.4, -0.2]}}\n  - {t: 0.3}\n");
+  auto rec = test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" + (dir / "idle.yaml").string() +
+                                     "' --out '" + (dir / "r.trec").string() + "'"));
+  EXPECT_EQ(rec.exitCode, 0) << rec.err;
+  EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
+}
+
+// The real data through the command line (installed by tools/setup.sh): the
+// InVesalius head CT to skull and skin, the Colin27 AAL atlas to named brain structures.
+// Each pack is within its budgets (20000 triangles a structure, 1000 nodes a pack), renders
+// its preview (the head fills the middle of it) and loads and simulates in a scenario.
+TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
+  const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
+  const std::filesystem::path atlas = "/usr/share/mricron/templates/aal.nii.gz";
+  if (!std::filesystem::exists(cranium) || !std::filesystem::exists(atlas)) {
+    GTEST_SKIP() << "invesalius-examples or mricron-data is not installed (tools/setup.sh installs them)";
+  }
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "head");
+  auto head = test::runCommand(rendering(trocar("import volume '" + cranium.string() + "' --masks --out '" +
+                                                (dir / "head" / "anatomy").string() + "'")));
+  ASSERT_EQ(head.exitCode, 0) << head.err;
+  EXPECT_NE(head.err.find("identifying attributes left behind"), std::string::npos) << head.err;
+  auto provenance = nlohmann::json::parse(readFileText(dir / "head" / "anatomy" / "provenance.json").value());
+  ASSERT_EQ(provenance["structures"].size(), 2u);
+  size_t nodes = 0;
+  for (const auto& s : provenance["structures"]) {
+    EXPECT_LE(s["triangles"].get<size_t>(), 20000u) << s["id"];
+    EXPECT_GT(s["triangles"].get<size_t>(), 19000u) << s["id"] << ": decimated to the budget, not far under";
+    nodes += s["tet_nodes"].get<size_t>();
+  }
+  EXPECT_LE(nodes, 1000u);
+  auto preview = render::readPng(dir / "head" / "anatomy" / "preview.png");
+  ASSERT_TRUE(preview.ok()) << preview.error().toString();
+  const auto& img = preview.value();
+  auto differs = [&](uint32_t x, uint32_t y, uint32_t x2, uint32_t y2) {
+    int d = 0;
+    for (uint32_t c = 0; c < 3; ++c) d += std::abs(int(img.at(x, y, c)) - int(img.at(x2, y2, c)));
+    return d > 30;
+  };
+  // The middle shows the head: neither the backdrop (top corner) nor the floor (bottom corner).
+  EXPECT_TRUE(differs(img.width / 2, img.height / 2, 0, 0));
+  EXPECT_TRUE(differs(img.width / 2, img.height / 2, 0, img.height - 1));
+  packLoadsAndSimulates(dir / "head");
+
+  std::filesystem::create_directories(dir / "brain");
+  auto brain = test::runCommand(rendering(trocar("import volume '" + atlas.string() +
+                                                 "' --labels /usr/share/mricron/templates/aal.nii.txt "
+                                                 "--structures Hippocampus_L,Hippocampus_R,Amygdala_L --out '" +
+                                                 (dir / "brain" / "anatomy").string() + "'")));
+  ASSERT_EQ(brain.exitCode, 0) << brain.err;
+  for (const char* id : {"hippocampus-l", "hippocampus-r", "amygdala-l"}) {
+    EXPECT_NE(brain.out.find(id), std::string::npos) << id << " in the summary:\n" << brain.out;
+    EXPECT_TRUE(std::filesystem::exists(dir / "brain" / "anatomy" / (std::string(id) + ".obj"))) << id;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "brain" / "anatomy" / "preview.png"));
+  packLoadsAndSimulates(dir / "brain");
 }
 
 }  // namespace
