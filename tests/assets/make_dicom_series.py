@@ -5,8 +5,9 @@ with identifiers planted in every slice.
 usage: make_dicom_series.py OUT_DIR [--slices N] [--skip I] [--tilt MM] [--burned-in]
                             [--transfer-syntax UID]
 
---transfer-syntax: the last slice claims this (encapsulated) transfer syntax and carries its
-pixels as one encapsulated fragment, as a file in, say, MPEG-2 would.
+--transfer-syntax: the last slice is written in this transfer syntax; for a compressed one
+(1.2.840.10008.1.2.4.x, RLE) it only claims it and carries its raw pixels as one encapsulated
+fragment, as a file in, say, MPEG-2 would hold its stream.
 """
 import argparse
 import os
@@ -55,11 +56,12 @@ def main():
         if a.burned_in:
             d.BurnedInAnnotation = "YES"
         if a.transfer_syntax and i == a.slices - 1:
-            d.PixelData = encapsulate([d.PixelData])
-            d["PixelData"].VR = "OB"
             d.file_meta.TransferSyntaxUID = a.transfer_syntax
-            d.is_implicit_VR = False
             d.is_little_endian = True
+            d.is_implicit_VR = a.transfer_syntax == "1.2.840.10008.1.2"
+            if a.transfer_syntax.startswith("1.2.840.10008.1.2.4.") or a.transfer_syntax == "1.2.840.10008.1.2.5":
+                d.PixelData = encapsulate([d.PixelData])
+                d["PixelData"].VR = "OB"
         # Written in reverse order under shuffled names: the reader must sort by position.
         d.save_as(os.path.join(a.out, "slice-%02d.dcm" % ((a.slices - i) * 7 % 13)))
 

@@ -347,7 +347,13 @@ TetVolume voxelTets(const Mask& m, const glm::dmat4& indexToStage, uint32_t cell
 
 uint32_t cellForBudget(const Mask& m, uint32_t maxNodes, float fill) {
   const uint32_t largest = std::max({m.dims[0], m.dims[1], m.dims[2], 1u});
-  for (uint32_t cell = 1; cell <= largest; ++cell) {
+  // A cell of edge c holds at most c^3 voxels and every node is shared by at most 8 cells of
+  // 8 nodes each, so a mesh has at least voxels / c^3 nodes: cells too fine for the budget
+  // by that count are skipped without building their grids.
+  const double voxels = static_cast<double>(m.count());
+  uint32_t first = 1;
+  while (first < largest && voxels > static_cast<double>(maxNodes) * first * first * first) ++first;
+  for (uint32_t cell = first; cell <= largest; ++cell) {
     const CoarseGrid g = coarse(m, cell, fill);
     std::vector<uint8_t> used(static_cast<size_t>(g.cells[0] + 1) * (g.cells[1] + 1) * (g.cells[2] + 1), 0);
     for (uint32_t k = 0; k < g.cells[2]; ++k)

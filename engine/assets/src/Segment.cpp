@@ -137,14 +137,29 @@ Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& p
     std::istringstream fields(line);
     long index = 0;
     std::string name;
-    if (!(fields >> index) || !(fields >> name) || index < 0 || index > 1000000) {
+    // ITK-SNAP's label descriptions quote the name after the colour and visibility columns
+    // (0 "Clear Label" among them); FreeSurfer and 3D Slicer colour tables and the AAL list
+    // have it second.
+    const size_t open = line.find('"'), close = open == std::string::npos ? open : line.find('"', open + 1);
+    bool named = false;
+    if (fields >> index) {
+      if (open != std::string::npos && close != std::string::npos) {
+        name = line.substr(open + 1, close - open - 1);
+        named = !name.empty();
+      } else {
+        named = static_cast<bool>(fields >> name);
+      }
+    }
+    if (!named || index < 0 || index > 1000000) {
       SourceLocation where;
       where.file = path.string();
       where.line = number;
       where.column = static_cast<uint32_t>(first) + 1;
       return makeError(ErrorCode::kInvalidInput, "a label line is 'index name': " + line, where,
-                       "e.g. '1 Precentral_L'; lines starting with # are comments");
+                       "e.g. '1 Precentral_L' (or ITK-SNAP's '1 255 0 0 1 1 1 \"Liver\"'); lines starting with # are "
+                       "comments");
     }
+    if (index == 0) continue;  // the background, in every label map
     if (!names.emplace(static_cast<int>(index), name).second) {
       SourceLocation where;
       where.file = path.string();

@@ -58,7 +58,8 @@ struct TetVolume {
 // cell's main diagonal, so neighbours share faces), nodes shared. With any, the tets cover
 // every inside voxel, so the surface embeds inside them.
 TetVolume voxelTets(const Mask& m, const glm::dmat4& indexToStage, uint32_t cellVoxels, float fill = 0.0f);
-// The coarsest cell whose tet mesh has at most `maxNodes` nodes (or 1 voxel).
+// The finest cell (edge in voxels) whose tet mesh has at most `maxNodes` nodes: the most
+// detail the budget allows (a whole-structure cell when nothing finer fits).
 uint32_t cellForBudget(const Mask& m, uint32_t maxNodes, float fill = 0.0f);
 
 // Each surface vertex as a tet and four barycentric weights (summing to 1; slightly outside

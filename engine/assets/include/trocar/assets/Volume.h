@@ -99,9 +99,10 @@ Mask componentAt(const Mask& m, const std::array<uint32_t, 3>& seed);
 // Holes filled: background not 6-connected to the grid's border becomes inside.
 Mask fillHoles(const Mask& m);
 
-// Label names: one "index name [anything]" per line (the mricron/AAL .txt form; also
-// ITK-SNAP's label description lines without the colour columns). Blank lines and lines
-// starting with # are skipped. Errors name file:line.
+// Label names: one "index name [anything]" per line (the mricron/AAL .txt form, FreeSurfer
+// and 3D Slicer colour tables), or a line with the name in double quotes (ITK-SNAP's label
+// descriptions: index, colour, visibility, "name"). Label 0 is the background and skipped;
+// so are blank lines and lines starting with #. Errors name file:line:column.
 Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& path);
 
 }  // namespace trocar::assets
