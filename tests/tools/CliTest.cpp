@@ -259,7 +259,8 @@ void packLoadsAndSimulates(const std::filesystem::path& dir) {
 // The real data through the command line (installed by tools/setup.sh): the
 // InVesalius head CT to skull and skin, the Colin27 AAL atlas to named brain structures.
 // Each pack is within its budgets (20000 triangles a structure, 1000 nodes a pack), renders
-// its preview (the head fills the middle of it) and loads and simulates in a scenario.
+// its preview (the head fills the middle of it) and loads and simulates in a scenario: the
+// head in the starter scenario --scenario writes, the brain in one made from its fragment.
 TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
   const std::filesystem::path atlas = "/usr/share/mricron/templates/aal.nii.gz";
@@ -268,7 +269,7 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   }
   test::TempDir dir;
   std::filesystem::create_directories(dir / "head");
-  auto head = test::runCommand(rendering(trocar("import volume '" + cranium.string() + "' --masks --out '" +
+  auto head = test::runCommand(rendering(trocar("import volume '" + cranium.string() + "' --masks --scenario --out '" +
                                                 (dir / "head" / "anatomy").string() + "'")));
   ASSERT_EQ(head.exitCode, 0) << head.err;
   EXPECT_NE(head.err.find("identifying attributes left behind"), std::string::npos) << head.err;
@@ -292,7 +293,20 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   // The middle shows the head: neither the backdrop (top corner) nor the floor (bottom corner).
   EXPECT_TRUE(differs(img.width / 2, img.height / 2, 0, 0));
   EXPECT_TRUE(differs(img.width / 2, img.height / 2, 0, img.height - 1));
-  packLoadsAndSimulates(dir / "head");
+  // --scenario: a starter scenario beside the pack, played by its own bot. The skin is the
+  // one outer structure (the skull lies inside it), and the bot touches it.
+  const std::string scenario = (dir / "head" / "anatomy" / "scenario.yaml").string();
+  const std::string text = readFileText(scenario).value();
+  EXPECT_NE(text.find("touch-mask-2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("touch-mask-1"), std::string::npos) << "the skull is inside the skin:\n" << text;
+  EXPECT_EQ(text.find("Cranium"), std::string::npos) << "nothing from the input's name";
+  // Headless as in CI: no display, no headset (and, as for the other runs, no leak check).
+  auto run = test::runCommand(
+      "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 " +
+      trocar("run '" + scenario + "' --rig headless --no-record"));
+  EXPECT_EQ(run.exitCode, 0) << run.err;
+  EXPECT_NE(run.out.find("[done] Touch mask-2"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("PASSED"), std::string::npos) << run.out;
 
   std::filesystem::create_directories(dir / "brain");
   auto brain = test::runCommand(rendering(trocar("import volume '" + atlas.string() +

@@ -8,6 +8,8 @@
 
 #include <trocar/assets/AnatomyPack.h>
 #include <trocar/assets/Mesh.h>
+#include <trocar/core/File.h>
+#include <trocar/instruments/Instrument.h>
 #include <trocar/scenario/Scenario.h>
 
 #include <nlohmann/json.hpp>
@@ -30,23 +32,14 @@ Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem
     const glm::vec3 size = s.boundsMax - s.boundsMin;
     extent = std::max({extent, size.x, size.y, size.z});
   }
-  const glm::vec3 at = pack.options.placeAt;
+  const glm::vec3 at = assets::packPosition(pack);
   const glm::vec3 eye = at + glm::vec3(0.0f, 1.4f * extent, 0.9f * extent);
   char camera[200];
   std::snprintf(camera, sizeof(camera), "camera: {position: [%.4f, %.4f, %.4f], look_at: [%.4f, %.4f, %.4f], fov_deg: 60}\n",
                 static_cast<double>(eye.x), static_cast<double>(eye.y), static_cast<double>(eye.z), static_cast<double>(at.x),
                 static_cast<double>(at.y), static_cast<double>(at.z));
   std::string text = "trocar: 1\nid: anatomy-preview\ntitle: Anatomy preview\nview: laparoscopic\n" + std::string(camera) +
-                     "tissues:\n";
-  for (const auto& s : pack.structures) {
-    char line[400];
-    std::snprintf(line, sizeof(line),
-                  "  - {id: %s, tetmesh: {file: %s.node, units: m, position: [%.4f, %.4f, %.4f], surface: %s.obj, "
-                  "embed: %s.embed}}\n",
-                  s.id.c_str(), s.id.c_str(), static_cast<double>(at.x), static_cast<double>(at.y),
-                  static_cast<double>(at.z), s.id.c_str(), s.id.c_str());
-    text += line;
-  }
+                     "tissues:\n" + assets::packTissues(pack, "");
   text += "scoring: {formula: checklist, pass_score: 0}\n";
   auto loaded = scenario::loadScenarioText(text, out / "preview.yaml");
   if (!loaded.ok()) return loaded.errors.front();
@@ -69,6 +62,77 @@ Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem
   return success();
 }
 
+// A scenario to try the pack in at once (`--scenario`): the structures on the table, a
+// grasper and a scalpel, a step to touch each structure no other one encloses (an inner one,
+// such as a skull under the skin, is reached only by cutting), an error for damaging any,
+// and bots/examine.yaml, a bot that touches each of those from above. No name from the input
+// file goes in: only the structures' own names.
+Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::filesystem::path& out) {
+  const glm::vec3 at = assets::packPosition(pack);
+  auto quoted = [](const std::string& text) {
+    std::string q = "\"";
+    for (char c : text) {
+      if (c == '"' || c == '\\') q += '\\';
+      q += c;
+    }
+    return q + "\"";
+  };
+  std::string yaml =
+      "# A starter scenario for an imported anatomy pack (trocar import volume --scenario):\n"
+      "# touch each outer structure without damaging any. Edit it into a procedure\n"
+      "# (scenarios/FORMAT.md); bots/examine.yaml plays it headless.\n"
+      "trocar: 1\nid: imported-anatomy\ntitle: Examine the imported anatomy\nview: open\n"
+      "instruments: {left: grasper, right: scalpel}\ntissues:\n" +
+      assets::packTissues(pack, "") + "checklist:\n";
+  std::string errors = "errors:\n";
+  std::string keys = "# Touches the highest node of each outer structure with the grasper, pointing down.\nkeyframes:\n";
+  const float shaft = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftLength;
+  double t = 0.0;
+  char line[300];
+  auto key = [&](double time, glm::vec3 tip) {
+    // The hand holds the handle a shaft's length above the tip (rotated -90 degrees about X).
+    std::snprintf(line, sizeof(line), "  - {t: %.2f, left: {position: [%.4f, %.4f, %.4f], rotation_deg: [-90, 0, 0], trigger: 0}}\n",
+                  time, static_cast<double>(tip.x), static_cast<double>(tip.y + shaft), static_cast<double>(tip.z));
+    keys += line;
+  };
+  size_t steps = 0;
+  for (const auto& s : pack.structures) {
+    errors += "  - {id: damage-" + s.id + ", title: " + quoted("Damaged " + s.name) + ", when: \"damage(" + s.id +
+              ")\", penalty: 5}\n";
+    bool enclosed = false;
+    for (const auto& o : pack.structures) {
+      // Within 3 mm: where the scan cuts both off, their edges meet within a voxel or two.
+      const glm::vec3 slack(0.003f);
+      enclosed = enclosed || (&o != &s && glm::all(glm::lessThanEqual(o.boundsMin - slack, s.boundsMin)) &&
+                              glm::all(glm::greaterThanEqual(o.boundsMax + slack, s.boundsMax)));
+    }
+    if (enclosed) continue;
+    yaml += "  - {id: touch-" + s.id + ", title: " + quoted("Touch " + s.name) + ", done_when: \"any(contact(left, " +
+            s.id + "), contact(right, " + s.id + "))\"}\n";
+    ++steps;
+    // The highest tet node: the tools meet tissue at its nodes, so a bot aims at one.
+    glm::vec3 top(0.0f, -1e30f, 0.0f);
+    for (const auto& p : s.tets.nodes) {
+      if (p.y > top.y) top = p;
+    }
+    top += pack.recentre + at;
+    key(t, top + glm::vec3(0.0f, 0.04f, 0.0f));
+    key(t + 1.0, top + glm::vec3(0.0f, -0.008f, 0.0f));  // it sags a few mm under its weight
+    key(t + 1.5, top + glm::vec3(0.0f, 0.04f, 0.0f));
+    t += 2.0;
+  }
+  if (steps == 0) {
+    return makeError(ErrorCode::kInvalidInput, "every structure lies inside another: nothing to touch",
+                     "import the outer structures too, or write the scenario by hand");
+  }
+  yaml += errors + "scoring: {formula: checklist, pass_score: 50}\n";
+  TROCAR_TRY(writeFileAtomic(out / "scenario.yaml", yaml));
+  std::error_code ec;
+  std::filesystem::create_directories(out / "bots", ec);
+  if (ec) return makeError(ErrorCode::kIo, (out / "bots").string() + ": cannot create (" + ec.message() + ")", "check permissions");
+  return writeFileAtomic(out / "bots" / "examine.yaml", keys);
+}
+
 Runner addImportVolume(CLI::App& import) {
   auto* volume = import.add_subcommand(
       "volume", "A CT/MRI volume (NIfTI, NRRD, MetaImage) and its segmentation to an anatomy pack");
@@ -79,6 +143,7 @@ Runner addImportVolume(CLI::App& import) {
     size_t triangles = 20000;
     bool allComponents = false;
     bool masks = false;
+    bool scenario = false;
     std::vector<uint32_t> seed;
   };
   auto o = std::make_shared<Options>();
@@ -94,6 +159,8 @@ Runner addImportVolume(CLI::App& import) {
   volume->add_flag("--masks", o->masks, "An InVesalius project's saved masks (mask-1, mask-2, ...)");
   volume->add_option("--seed", o->seed, "Keep the piece holding this voxel: I,J,K (from 0)")->delimiter(',')->expected(3);
   volume->add_option("--out", o->out, "Folder for the pack")->required();
+  volume->add_flag("--scenario", o->scenario,
+                   "Also write a starter scenario.yaml and bots/examine.yaml in the folder (trocar run DIR/scenario.yaml)");
   return [o]() -> int {
     assets::VolumeImportOptions opts;
     if (!o->labels.empty()) opts.labelNames = o->labels;
@@ -162,6 +229,15 @@ Runner addImportVolume(CLI::App& import) {
       std::fprintf(stderr, "  no preview picture: %s\n", preview.error().toString().c_str());
     }
     std::printf("wrote %s (anatomy.yaml, provenance.json%s)\n", o->out.c_str(), preview.ok() ? ", preview.png" : "");
+    if (o->scenario) {
+      auto starter = writeStarterScenario(pack.value(), o->out);
+      if (!starter.ok()) {
+        std::fprintf(stderr, "%s\n", starter.error().toString().c_str());
+        return starter.error().code == ErrorCode::kIo ? 4 : 2;
+      }
+      std::printf("wrote %s/scenario.yaml and bots/examine.yaml: trocar run %s/scenario.yaml\n", o->out.c_str(),
+                  o->out.c_str());
+    }
     return 0;
   };
 }

@@ -217,6 +217,48 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
   return pack;
 }
 
+glm::vec3 packPosition(const AnatomyPack& pack) {
+  glm::vec3 at = pack.options.placeAt;
+  if (pack.options.onTable) {
+    float lowest = 1e30f;
+    for (const auto& s : pack.structures) {
+      for (const auto& p : s.tets.nodes) lowest = std::min(lowest, p.y + pack.recentre.y);
+    }
+    at.y = pack.options.tableHeight + 0.005f - lowest;  // its lowest node 5 mm above the table
+  }
+  return at;
+}
+
+std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) {
+  const glm::vec3 shift = pack.recentre;
+  const glm::vec3 at = packPosition(pack);
+  const Volume& v = pack.source;
+  std::ostringstream yaml;
+  for (const auto& s : pack.structures) {
+    const std::string file = pathPrefix + s.id;
+    yaml << "  - id: " << s.id << "\n"
+         << "    tetmesh: {file: " << file << ".node, units: m, position: [" << num(at.x, 6) << ", " << num(at.y, 6)
+         << ", " << num(at.z, 6) << "], surface: " << file << ".obj, embed: " << file << ".embed}\n"
+         << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
+         << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
+    // Held by its lower third (at least its lowest layer of nodes), as if bedded in the
+    // tissue around it: with nothing fixed a structure falls away from the others, and held
+    // by less an elongated one (a hippocampus) folds over under its own weight.
+    glm::vec3 lo(1e30f), hi(-1e30f);
+    for (const auto& p : s.tets.nodes) {
+      lo = glm::min(lo, p + shift + at);
+      hi = glm::max(hi, p + shift + at);
+    }
+    const float cell = static_cast<float>(s.tets.cellVoxels) * static_cast<float>(std::min({v.spacingMm.x, v.spacingMm.y, v.spacingMm.z})) * 1e-3f;
+    const float slab = std::max((hi.y - lo.y) / 3.0f, cell);
+    const float margin = 0.001f;
+    yaml << "    fixed: {box: {center: [" << num(0.5f * (lo.x + hi.x), 6) << ", " << num(lo.y + 0.5f * slab - margin, 6)
+         << ", " << num(0.5f * (lo.z + hi.z), 6) << "], size: [" << num(hi.x - lo.x + 2 * margin, 6) << ", "
+         << num(slab + margin, 6) << ", " << num(hi.z - lo.z + 2 * margin, 6) << "]}}\n";
+  }
+  return yaml.str();
+}
+
 Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -226,9 +268,11 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
   std::ostringstream yaml;
   yaml << "# Anatomy pack (trocar import volume; provenance.json). Put this folder next to the\n"
        << "# scenario as anatomy/ and these entries under its tissues:. Positions keep the\n"
-       << "# structures where they were relative to each other; the pack's centre is at position.\n"
-       << "# Each structure is held by its lowest tenth (fixed:); change that to suit the scene.\n"
-       << "tissues:\n";
+       << "# structures where they were relative to each other; the pack rests on the table (its\n"
+       << "# lowest node 5 mm above a table at the scenario's default height).\n"
+       << "# Each structure is held by its lower third (fixed:); change that to suit the scene.\n"
+       << "tissues:\n"
+       << packTissues(pack, "anatomy/");
   nlohmann::json structures = nlohmann::json::array();
   for (const auto& s : pack.structures) {
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".obj"), obj(s, shift)));
@@ -257,25 +301,6 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".node"), node.str()));
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".ele"), ele.str()));
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".embed"), emb.str()));
-    const glm::vec3 at = pack.options.placeAt;
-    yaml << "  - id: " << s.id << "\n"
-         << "    tetmesh: {file: anatomy/" << s.id << ".node, units: m, position: [" << num(at.x) << ", " << num(at.y)
-         << ", " << num(at.z) << "], surface: anatomy/" << s.id << ".obj, embed: anatomy/" << s.id << ".embed}\n"
-         << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
-         << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
-    // Held by its lowest tenth (at least its lowest layer of nodes), as if resting on a
-    // support: a structure with nothing fixed would fall away from the others.
-    glm::vec3 lo(1e30f), hi(-1e30f);
-    for (const auto& p : s.tets.nodes) {
-      lo = glm::min(lo, p + shift + at);
-      hi = glm::max(hi, p + shift + at);
-    }
-    const float cell = static_cast<float>(s.tets.cellVoxels) * static_cast<float>(std::min({v.spacingMm.x, v.spacingMm.y, v.spacingMm.z})) * 1e-3f;
-    const float slab = std::max(0.1f * (hi.y - lo.y), cell);
-    const float margin = 0.001f;
-    yaml << "    fixed: {box: {center: [" << num(0.5f * (lo.x + hi.x), 6) << ", " << num(lo.y + 0.5f * slab - margin, 6)
-         << ", " << num(0.5f * (lo.z + hi.z), 6) << "], size: [" << num(hi.x - lo.x + 2 * margin, 6) << ", "
-         << num(slab + margin, 6) << ", " << num(hi.z - lo.z + 2 * margin, 6) << "]}}\n";
     structures.push_back({{"name", s.name},
                           {"id", s.id},
                           {"voxels", s.voxels},

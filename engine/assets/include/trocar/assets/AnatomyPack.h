@@ -38,6 +38,8 @@ struct VolumeImportOptions {
   std::optional<std::array<uint32_t, 3>> seed;  // or the piece holding this voxel (i, j, k)
   bool fillHoles = true;
   glm::vec3 placeAt{0.0f, 1.0f, -0.45f};  // where the fragment puts the pack's centre
+  bool onTable = true;       // instead of placeAt.y: the lowest node 5 mm above the table
+  float tableHeight = 0.9f;  // m, the scenario default
 };
 
 struct Structure {
@@ -72,6 +74,13 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
 // Writes the pack's files into `dir` (created): <id>.obj, <id>.node, <id>.ele, <id>.embed,
 // anatomy.yaml (the tissues fragment) and provenance.json.
 Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir);
+
+// Where the pack's centre goes in the stage frame (each structure's tetmesh position).
+glm::vec3 packPosition(const AnatomyPack& pack);
+// The pack's structures as entries of a scenario's `tissues:` (tet mesh, surface and
+// embedding under `pathPrefix`, material, fixed by the lower third): anatomy.yaml holds them
+// with "anatomy/".
+std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix);
 
 // "Precentral_L" -> "precentral-l".
 std::string structureId(const std::string& name);
