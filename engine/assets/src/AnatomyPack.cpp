@@ -229,6 +229,33 @@ glm::vec3 packPosition(const AnatomyPack& pack) {
   return at;
 }
 
+namespace {
+
+// A colour for a structure, so a pack's structures tell apart: by what its name says it is
+// (bone, skin, vessel, ...), else the next of a palette of tissue-like colours (sRGB).
+glm::vec3 structureColor(const std::string& name, size_t index) {
+  std::string n;
+  for (char c : name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](std::initializer_list<const char*> words) {
+    for (const char* w : words) {
+      if (n.find(w) != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (has({"bone", "skull", "crani", "vertebra", "rib", "femur", "pelvis", "osso"})) return {0.89f, 0.85f, 0.74f};
+  if (has({"skin", "scalp", "pele"})) return {0.86f, 0.62f, 0.52f};
+  if (has({"vein", "portal", "cava"})) return {0.25f, 0.35f, 0.62f};
+  if (has({"arter", "aorta", "vessel"})) return {0.72f, 0.12f, 0.12f};
+  if (has({"tumo", "lesion", "cyst"})) return {0.55f, 0.5f, 0.25f};
+  if (has({"liver", "hepat"})) return {0.45f, 0.12f, 0.1f};
+  static const glm::vec3 kPalette[] = {{0.8f, 0.45f, 0.42f}, {0.62f, 0.5f, 0.72f}, {0.85f, 0.72f, 0.45f},
+                                       {0.45f, 0.62f, 0.55f}, {0.75f, 0.55f, 0.65f}, {0.5f, 0.6f, 0.8f},
+                                       {0.7f, 0.68f, 0.5f},   {0.82f, 0.58f, 0.35f}};
+  return kPalette[index % (sizeof(kPalette) / sizeof(kPalette[0]))];
+}
+
+}  // namespace
+
 std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) {
   const glm::vec3 shift = pack.recentre;
   const glm::vec3 at = packPosition(pack);
@@ -241,6 +268,8 @@ std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) 
          << ", " << num(at.z, 6) << "], surface: " << file << ".obj, embed: " << file << ".embed}\n"
          << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
          << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
+    const glm::vec3 color = structureColor(s.name, static_cast<size_t>(&s - pack.structures.data()));
+    yaml << "    appearance: {color: [" << num(color.r, 3) << ", " << num(color.g, 3) << ", " << num(color.b, 3) << "]}\n";
     // Held by its lower third (at least its lowest layer of nodes), as if bedded in the
     // tissue around it: with nothing fixed a structure falls away from the others, and held
     // by less an elongated one (a hippocampus) folds over under its own weight.
