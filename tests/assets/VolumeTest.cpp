@@ -322,6 +322,21 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
   EXPECT_EQ(j["source"]["dimensions"][0], 20);
   EXPECT_EQ(j["source"]["voxel_size_mm"][2], 3.0);
   EXPECT_EQ(j["structures"][1]["voxels"], 27);
+  // The fragment: the pack placed with its lowest node 5 mm above the 0.9 m table, each
+  // structure held (a fixed box) and coloured apart (the palette's first two: no name says
+  // what they are).
+  const glm::vec3 at = packPosition(pack.value());
+  float lowest = 1e30f;
+  for (const auto& s : pack.value().structures) {
+    for (const auto& p : s.tets.nodes) lowest = std::min(lowest, p.y + pack.value().recentre.y + at.y);
+  }
+  EXPECT_NEAR(lowest, 0.905f, 1e-5f);
+  const std::string fragment = readFileText(out / "anatomy.yaml").value();
+  EXPECT_NE(fragment.find("appearance: {color: [0.8, 0.45, 0.42]}"), std::string::npos) << fragment;
+  EXPECT_NE(fragment.find("appearance: {color: [0.62, 0.5, 0.72]}"), std::string::npos) << fragment;
+  size_t fixedBoxes = 0;
+  for (size_t at2 = fragment.find("fixed: {box:"); at2 != std::string::npos; at2 = fragment.find("fixed: {box:", at2 + 1)) ++fixedBoxes;
+  EXPECT_EQ(fixedBoxes, 2u);
 
   // A budget for one structure, by name: the ball in at most 20 nodes, the block as before.
   o.budgets["Ball"] = 20;
