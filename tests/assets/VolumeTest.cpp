@@ -587,10 +587,10 @@ TEST(Volume, InvesaliusProjectImageAndMask) {
 
 // The real head CT (invesalius-examples): 256 x 256 x 108 voxels of 0.957 x 0.957 x 1.5 mm.
 // Its first mask was made by thresholding 226..3071 HU (mask_0.plist) and not edited, so it
-// is exactly that threshold of the image: this checks the mask's offset. The skull's pack
-// volume is its voxels x 0.957^2 x 1.5 mm^3, its surface encloses that to 3 %, and it lies
-// inside the scanned box.
-TEST(Volume, InvesaliusHeadCtSkull) {
+// is exactly that threshold of the image: this checks the mask's offset. Skull and skin: each
+// one's volume is its voxels x 0.957^2 x 1.5 mm^3, its surface (at the triangle budget)
+// encloses that to 3 %, it lies inside the scanned box, and the skin encloses the skull.
+TEST(Volume, InvesaliusHeadCtSkullAndSkin) {
   const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
   if (!std::filesystem::exists(cranium)) GTEST_SKIP() << "invesalius-examples is not installed (tools/setup.sh installs it)";
   std::vector<SavedMask> masks;
@@ -607,25 +607,36 @@ TEST(Volume, InvesaliusHeadCtSkull) {
 
   VolumeImportOptions o;
   o.savedMasks = true;
-  o.only = {"mask-1"};
   auto pack = importVolume(cranium, o);
   ASSERT_TRUE(pack.ok()) << pack.error().toString();
-  ASSERT_EQ(pack.value().structures.size(), 1u);
-  const Structure& skull = pack.value().structures[0];
+  ASSERT_EQ(pack.value().structures.size(), 2u);
   const double voxelMl = 0.9570312 * 0.9570312 * 1.5 / 1000.0;  // the spacing main.plist gives
-  EXPECT_NEAR(skull.volumeMl, static_cast<double>(skull.voxels) * voxelMl, 1e-6);
+  size_t nodes = 0;
+  for (const Structure& s : pack.value().structures) {
+    EXPECT_NEAR(s.volumeMl, static_cast<double>(s.voxels) * voxelMl, 1e-6) << s.id;
+    // Thin bone and skin decimate to their budget closed and manifold, and still enclose the
+    // voxels' volume to within 3 %.
+    EXPECT_TRUE(s.check.closedManifold()) << s.id;
+    EXPECT_LE(s.surface.triangleCount(), o.triangleBudget) << s.id;
+    EXPECT_GE(s.surface.triangleCount(), o.triangleBudget - 1) << s.id << ": each collapse takes two faces";
+    EXPECT_NEAR(s.check.volumeM3 * 1e6, s.volumeMl, 0.03 * s.volumeMl) << s.id;
+    // Within the scanned box (256 x 256 x 108 voxels), and more than 10 cm across.
+    const glm::vec3 size = s.boundsMax - s.boundsMin;
+    EXPECT_LT(size.x, 256 * 0.000957f + 0.001f) << s.id;
+    EXPECT_LT(size.y, 256 * 0.000957f + 0.001f) << s.id;
+    EXPECT_LT(size.z, 108 * 0.0015f + 0.001f) << s.id;
+    EXPECT_GT(size.x, 0.1f) << s.id;
+    nodes += s.tets.nodes.size();
+  }
+  const Structure &skull = pack.value().structures[0], &skin = pack.value().structures[1];
   EXPECT_GT(skull.voxels, masks[0].mask.count() / 2) << "the largest piece is most of the bone";
-  // The bone is a few millimetres thick, yet decimates to its budget closed and manifold, and
-  // still encloses the voxels' volume to within 3 %.
-  EXPECT_TRUE(skull.check.closedManifold());
-  EXPECT_LE(skull.surface.triangleCount(), o.triangleBudget);
-  EXPECT_GE(skull.surface.triangleCount(), o.triangleBudget - 1) << "each collapse takes two faces";
-  EXPECT_NEAR(skull.check.volumeM3 * 1e6, skull.volumeMl, 0.03 * skull.volumeMl);
-  const glm::vec3 size = skull.boundsMax - skull.boundsMin;
-  EXPECT_LT(size.x, 256 * 0.000957f + 0.001f);
-  EXPECT_LT(size.z, 108 * 0.0015f + 0.001f);
-  EXPECT_GT(size.x, 0.1f) << "a skull is more than 10 cm across";
-  EXPECT_LE(skull.tets.nodes.size(), o.nodeBudget);
+  // The skin (holes filled) encloses the skull: its box holds the skull's, within a voxel.
+  EXPECT_GT(skin.volumeMl, 4.0 * skull.volumeMl);
+  for (int a = 0; a < 3; ++a) {
+    EXPECT_LE(skin.boundsMin[a], skull.boundsMin[a] + 0.0015f) << a;
+    EXPECT_GE(skin.boundsMax[a], skull.boundsMax[a] - 0.0015f) << a;
+  }
+  EXPECT_LE(nodes, o.nodeBudget) << "the pack's budget, shared";
 }
 
 // The real Colin27 AAL atlas (mricron-data, installed by tools/setup.sh): 1 mm voxels, so a
