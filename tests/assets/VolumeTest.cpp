@@ -104,6 +104,32 @@ TEST(Volume, ComponentsAndHoles) {
   EXPECT_EQ(fillHoles(largestComponent(m)).count(), 125u);
 }
 
+// Cropping keeps the voxels where they were: voxels (2, 3, 4) and (5, 3, 7) of a 10^3 mask,
+// padded by 1, give a 6 x 3 x 6 box from (1, 2, 3); a voxel at the grid's corner, padded by
+// 2, a box reaching beyond the grid (origin -2).
+TEST(Volume, CropToContentKeepsVoxelsInPlace) {
+  Mask m;
+  m.dims = {10, 10, 10};
+  m.in.assign(1000, 0);
+  m.in[(4 * 10 + 3) * 10 + 2] = 1;
+  m.in[(7 * 10 + 3) * 10 + 5] = 1;
+  std::array<int, 3> origin{};
+  const Mask c = cropToContent(m, 1, origin);
+  EXPECT_EQ(origin, (std::array<int, 3>{1, 2, 3}));
+  EXPECT_EQ(c.dims, (std::array<uint32_t, 3>{6, 3, 6}));
+  EXPECT_EQ(c.count(), 2u);
+  EXPECT_EQ(c.in[(1 * 3 + 1) * 6 + 1], 1) << "(2, 3, 4) - origin";
+  EXPECT_EQ(c.in[(4 * 3 + 1) * 6 + 4], 1) << "(5, 3, 7) - origin";
+  Mask corner;
+  corner.dims = {4, 4, 4};
+  corner.in.assign(64, 0);
+  corner.in[0] = 1;
+  const Mask cc = cropToContent(corner, 2, origin);
+  EXPECT_EQ(origin, (std::array<int, 3>{-2, -2, -2}));
+  EXPECT_EQ(cc.dims, (std::array<uint32_t, 3>{5, 5, 5}));
+  EXPECT_EQ(cc.in[(2 * 5 + 2) * 5 + 2], 1);
+}
+
 // Two voxels touching only along an edge would give a non-manifold surface: the block
 // round the edge is filled, and the surface is closed and manifold.
 TEST(Volume, PinchesAreFilledSoTheSurfaceIsManifold) {

@@ -3,6 +3,7 @@
 #include <trocar/core/File.h>
 #include <trocar/core/Version.h>
 
+#include <glm/gtc/matrix_transform.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,15 +24,17 @@ std::string num(double x, int digits = 4) {
   return buf;
 }
 
-// `shares`: how many structures the pack's node budget is shared by.
+// `shares`: how many structures the pack's node budget is shared by; this is the
+// `ordinal`-th of them (from 1), which progress says.
 Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask mask, const VolumeImportOptions& o,
-                                uint32_t shares, const ImportProgress& progress) {
+                                uint32_t shares, uint32_t ordinal, const ImportProgress& progress) {
   Structure s;
   s.name = name;
   s.id = structureId(name);
   auto say = [&](const std::string& line) {
     if (progress) progress(s.id + ": " + line);
   };
+  say("structure " + std::to_string(ordinal) + " of " + std::to_string(shares));
   if (mask.count() == 0) {
     return makeError(ErrorCode::kInvalidInput, "structure '" + name + "' has no voxels",
                      "check the label number or the intensity range against the volume");
@@ -48,12 +51,17 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
   } else if (o.largestComponent) {
     mask = largestComponent(mask);
   }
+  // The rest works on the structure's own box (3 empty voxels round it), not the whole
+  // volume: a small structure of a large atlas costs what its size says.
+  std::array<int, 3> origin{};
+  mask = cropToContent(mask, 3, origin);
   if (o.fillHoles) mask = fillHoles(mask);
   mask = fillPinches(std::move(mask));
   s.voxels = mask.count();
   s.volumeMl = static_cast<double>(s.voxels) * v.voxelVolumeMl();
   say(std::to_string(s.voxels) + " voxels, " + num(s.volumeMl) + " ml");
-  const glm::dmat4 toStage = v.indexToStage();
+  const glm::dmat4 toStage =
+      v.indexToStage() * glm::translate(glm::dmat4(1.0), glm::dvec3(origin[0], origin[1], origin[2]));
   s.surface = surfaceNets(mask, toStage);
   smoothTaubin(s.surface, o.smoothIterations);
   decimate(s.surface, o.triangleBudget);
@@ -160,7 +168,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     for (auto& m : saved) {
       if (!wanted(m.name) && !wanted(m.label)) continue;
       if (progress) progress(m.name + " is the project's '" + m.label + "'");
-      auto s = makeStructure(v, m.name, std::move(m.mask), options, shares, progress);
+      auto s = makeStructure(v, m.name, std::move(m.mask), options, shares,
+                             static_cast<uint32_t>(pack.structures.size() + 1), progress);
       if (!s.ok()) return s.error();
       pack.structures.push_back(std::move(s).value());
     }
@@ -182,7 +191,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     for (const auto& [label, name] : names.value()) shares += wanted(name) ? 1 : 0;
     for (const auto& [label, name] : names.value()) {
       if (!wanted(name)) continue;
-      auto s = makeStructure(v, name, labelMask(v, label), options, shares, progress);
+      auto s = makeStructure(v, name, labelMask(v, label), options, shares,
+                             static_cast<uint32_t>(pack.structures.size() + 1), progress);
       if (!s.ok()) {
         Error e = s.error();
         e.message = labelText(label) + ": " + e.message;
@@ -197,7 +207,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     }
     const uint32_t shares = static_cast<uint32_t>(options.thresholds.size());
     for (const auto& t : options.thresholds) {
-      auto s = makeStructure(v, t.name, threshold(v, t.lo, t.hi), options, shares, progress);
+      auto s = makeStructure(v, t.name, threshold(v, t.lo, t.hi), options, shares,
+                             static_cast<uint32_t>(pack.structures.size() + 1), progress);
       if (!s.ok()) return s.error();
       pack.structures.push_back(std::move(s).value());
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 namespace trocar::assets {
@@ -54,6 +55,35 @@ Mask threshold(const Volume& v, float lo, float hi) {
   m.in.resize(v.values.size());
   for (size_t i = 0; i < v.values.size(); ++i) m.in[i] = v.values[i] >= lo && v.values[i] <= hi ? 1 : 0;
   return m;
+}
+
+Mask cropToContent(const Mask& m, uint32_t pad, std::array<int, 3>& origin) {
+  origin = {0, 0, 0};
+  std::array<int, 3> lo{INT32_MAX, INT32_MAX, INT32_MAX}, hi{-1, -1, -1};
+  const int nx = static_cast<int>(m.dims[0]), ny = static_cast<int>(m.dims[1]), nz = static_cast<int>(m.dims[2]);
+  size_t at = 0;
+  for (int k = 0; k < nz; ++k)
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i, ++at) {
+        if (!m.in[at]) continue;
+        lo = {std::min(lo[0], i), std::min(lo[1], j), std::min(lo[2], k)};
+        hi = {std::max(hi[0], i), std::max(hi[1], j), std::max(hi[2], k)};
+      }
+  if (hi[0] < 0) return m;
+  const int p = static_cast<int>(pad);
+  Mask out;
+  for (int a = 0; a < 3; ++a) {
+    origin[static_cast<size_t>(a)] = lo[static_cast<size_t>(a)] - p;
+    out.dims[static_cast<size_t>(a)] = static_cast<uint32_t>(hi[static_cast<size_t>(a)] - lo[static_cast<size_t>(a)] + 1 + 2 * p);
+  }
+  out.in.assign(static_cast<size_t>(out.dims[0]) * out.dims[1] * out.dims[2], 0);
+  for (int k = lo[2]; k <= hi[2]; ++k)
+    for (int j = lo[1]; j <= hi[1]; ++j) {
+      const size_t from = (static_cast<size_t>(k) * m.dims[1] + static_cast<size_t>(j)) * m.dims[0];
+      const size_t to = (static_cast<size_t>(k - origin[2]) * out.dims[1] + static_cast<size_t>(j - origin[1])) * out.dims[0];
+      for (int i = lo[0]; i <= hi[0]; ++i) out.in[to + static_cast<size_t>(i - origin[0])] = m.in[from + static_cast<size_t>(i)];
+    }
+  return out;
 }
 
 Mask labelMask(const Volume& v, int label) {

@@ -77,6 +77,11 @@ struct Mask {
   size_t count() const;
 };
 
+// The part of a mask round its voxels, with `pad` empty voxels on every side (beyond the
+// original grid where the voxels reach its edge): voxel (i, j, k) of the result is voxel
+// (i, j, k) + origin of the mask. Empty masks come back as they are (origin 0).
+Mask cropToContent(const Mask& m, uint32_t pad, std::array<int, 3>& origin);
+
 // A mask saved in a project (InVesalius): `name` is mask-1, mask-2, ...; `label` what the
 // project calls it.
 struct SavedMask {
