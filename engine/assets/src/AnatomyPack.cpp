@@ -217,9 +217,17 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     return makeError(ErrorCode::kInvalidInput, "no structure was selected", "check --structures against the names");
   }
   glm::vec3 lo(1e30f), hi(-1e30f);
+  size_t nodes = 0;
   for (const auto& s : pack.structures) {
     lo = glm::min(lo, s.boundsMin);
     hi = glm::max(hi, s.boundsMax);
+    nodes += s.tets.nodes.size();
+  }
+  // A structure has at least one cell (8 nodes), and named budgets are each structure's own:
+  // the pack can end over its budget, and then it simulates slower than the budget meant.
+  if (progress && options.budgets.empty() && nodes > options.nodeBudget) {
+    progress("the pack has " + std::to_string(nodes) + " tet nodes, over its budget of " +
+             std::to_string(options.nodeBudget) + " (one cell per structure at least): import fewer structures");
   }
   pack.recentre = -(lo + hi) * 0.5f;
   v.values.clear();
