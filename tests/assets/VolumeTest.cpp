@@ -448,6 +448,44 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   EXPECT_EQ(implicitVr.value().values, vol.value().values);
 }
 
+// A NRRD whose header carries identity (free-text content and key/value fields a converter
+// copied from DICOM): the fields are named as left behind, and none of their text reaches
+// any file of the pack.
+TEST(Volume, NrrdHeaderIdentityIsNotCopied) {
+  test::TempDir dir;
+  std::string header =
+      "NRRD0004\ntype: unsigned char\ndimension: 3\nspace: left-posterior-superior\nsizes: 6 6 6\n"
+      "space directions: (1,0,0) (0,1,0) (0,0,1)\nkinds: domain domain domain\nencoding: raw\n"
+      "space origin: (0,0,0)\ncontent: Zqxdoe^Jane head CT\nPatientName:=Zqxdoe^Jane\nPatientBirthDate:=19020304\n"
+      "InstitutionName:=Zqx Memorial\nModality:=CT\n\n";
+  std::string voxels(216, '\0');
+  for (int k = 2; k < 4; ++k)
+    for (int j = 2; j < 4; ++j)
+      for (int i = 2; i < 4; ++i) voxels[static_cast<size_t>((k * 6 + j) * 6 + i)] = 100;
+  test::writeText(dir / "id.nrrd", header + voxels);
+  auto vol = readVolume(dir / "id.nrrd");
+  ASSERT_TRUE(vol.ok()) << vol.error().toString();
+  const auto& left = vol.value().identifiersNotCopied;
+  for (const char* key : {"PatientName", "PatientBirthDate", "InstitutionName", "NRRD_content"}) {
+    EXPECT_NE(std::find(left.begin(), left.end(), key), left.end()) << key;
+  }
+  for (const char* key : {"Modality", "ITK_InputFilterName"}) {
+    EXPECT_EQ(std::find(left.begin(), left.end(), key), left.end()) << key << " says nothing of the patient";
+  }
+  EXPECT_EQ(vol.value().modality, "CT");
+  VolumeImportOptions o;
+  o.thresholds = {{"cube", 50.0f, 255.0f}};
+  auto pack = importVolume(dir / "id.nrrd", o);
+  ASSERT_TRUE(pack.ok()) << pack.error().toString();
+  ASSERT_TRUE(writeAnatomyPack(pack.value(), dir / "pack").ok());
+  for (const auto& f : std::filesystem::directory_iterator(dir / "pack")) {
+    const std::string text = readFileText(f.path()).value();
+    for (const char* planted : {"Zqx", "zqx", "19020304"}) {
+      EXPECT_EQ(text.find(planted), std::string::npos) << planted << " in " << f.path();
+    }
+  }
+}
+
 // Overlapping segments: 3D Slicer puts them on layers, the list axis of a 4D .seg.nrrd
 // (sizes 2 8 8 8, the layer fastest). Layer 0 holds 'Liver' (label 1, a 4 x 4 x 4 cube at
 // 2..5) and 'Vessel' (label 2, one voxel at (7, 7, 7)); layer 1 holds 'Tumour' (label 1, the

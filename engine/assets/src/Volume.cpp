@@ -17,6 +17,7 @@
 #include <itkNrrdImageIOFactory.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iostream>
 #include <mutex>
@@ -378,6 +379,23 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   std::string modality;
   if (itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), "Modality", modality) && !modality.empty()) {
     v.modality = modality;
+  }
+  // Header fields that can carry who the scan is of (a converter's free text, dates, names):
+  // never copied; named so import can say what it left behind.
+  for (const std::string& key : dict.GetKeys()) {
+    std::string lower, value;
+    for (char c : key) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.rfind("segment", 0) == 0) continue;  // segment names are anatomy, not identity
+    // ITK's own notes on how it read the file (the reader's name, NIfTI's qform/sform codes).
+    if (lower == "itk_inputfiltername" || lower.find("_code_name") != std::string::npos) continue;
+    static const char* const kRisky[] = {"patient", "name", "birth", "date", "time", "institution", "physician",
+                                         "accession", "descrip", "filenotes", "aux_file", "content", "comment",
+                                         "operator", "study", "description"};
+    bool risky = false;
+    for (const char* r : kRisky) risky = risky || lower.find(r) != std::string::npos;
+    if (!risky || !itk::ExposeMetaData<std::string>(dict, key, value)) continue;
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\0')) value.pop_back();
+    if (!value.empty()) v.identifiersNotCopied.push_back(key);
   }
   // 3D Slicer's .seg.nrrd names its segments: SegmentN_Name, SegmentN_LabelValue and, when
   // segments overlap, SegmentN_Layer (the list axis of a 4D file).
