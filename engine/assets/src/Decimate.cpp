@@ -75,36 +75,36 @@ struct Candidate {
 
 class Decimator {
  public:
-  Decimator(SurfaceMesh& mesh) : m_mesh(mesh) {
+  explicit Decimator(SurfaceMesh& mesh) : mMesh(mesh) {
     const size_t nv = mesh.positions.size(), nf = mesh.triangleCount();
-    m_pos.resize(nv);
-    for (size_t i = 0; i < nv; ++i) m_pos[i] = glm::dvec3(mesh.positions[i]);
-    m_faces.assign(mesh.indices.begin(), mesh.indices.end());
-    m_alive.assign(nf, 1);
-    m_around.resize(nv);
-    m_quadric.resize(nv);
-    m_stamp.assign(nv, 0);
-    m_removed.assign(nv, 0);
-    m_locked.assign(nv, 0);
-    m_liveFaces = nf;
+    mPos.resize(nv);
+    for (size_t i = 0; i < nv; ++i) mPos[i] = glm::dvec3(mesh.positions[i]);
+    mFaces.assign(mesh.indices.begin(), mesh.indices.end());
+    mAlive.assign(nf, 1);
+    mAround.resize(nv);
+    mQuadric.resize(nv);
+    mStamp.assign(nv, 0);
+    mRemoved.assign(nv, 0);
+    mLocked.assign(nv, 0);
+    mLiveFaces = nf;
     for (uint32_t f = 0; f < nf; ++f) {
-      for (int k = 0; k < 3; ++k) m_around[m_faces[3 * f + static_cast<uint32_t>(k)]].push_back(f);
-      const glm::dvec3 p = m_pos[m_faces[3 * f]];
-      const glm::dvec3 n2 = glm::cross(m_pos[m_faces[3 * f + 1]] - p, m_pos[m_faces[3 * f + 2]] - p);
+      for (int k = 0; k < 3; ++k) mAround[mFaces[3 * f + static_cast<uint32_t>(k)]].push_back(f);
+      const glm::dvec3 p = mPos[mFaces[3 * f]];
+      const glm::dvec3 n2 = glm::cross(mPos[mFaces[3 * f + 1]] - p, mPos[mFaces[3 * f + 2]] - p);
       const double twiceArea = glm::length(n2);
       if (twiceArea <= 0.0) continue;
       const glm::dvec3 n = n2 / twiceArea;
       // Area-weighted, so big flat faces hold their plane harder than slivers.
       const Quadric q = Quadric::plane(n, -glm::dot(n, p), 0.5 * twiceArea);
-      for (int k = 0; k < 3; ++k) m_quadric[m_faces[3 * f + static_cast<uint32_t>(k)]] += q;
+      for (int k = 0; k < 3; ++k) mQuadric[mFaces[3 * f + static_cast<uint32_t>(k)]] += q;
     }
     // Ends of edges not between exactly two faces (holes, fins) never move.
     std::unordered_map<uint64_t, int> count;
     for (uint32_t f = 0; f < nf; ++f) {
-      for (int k = 0; k < 3; ++k) ++count[key(m_faces[3 * f + static_cast<uint32_t>(k)], m_faces[3 * f + static_cast<uint32_t>((k + 1) % 3)])];
+      for (int k = 0; k < 3; ++k) ++count[key(mFaces[3 * f + static_cast<uint32_t>(k)], mFaces[3 * f + static_cast<uint32_t>((k + 1) % 3)])];
     }
     for (const auto& [e, n] : count) {
-      if (n != 2) m_locked[e >> 32] = m_locked[e & 0xffffffffu] = 1;
+      if (n != 2) mLocked[e >> 32] = mLocked[e & 0xffffffffu] = 1;
     }
     for (const auto& [e, n] : count) {
       if (n == 2) push(static_cast<uint32_t>(e >> 32), static_cast<uint32_t>(e & 0xffffffffu));
@@ -113,16 +113,16 @@ class Decimator {
 
   void run(size_t targetTriangles) {
     for (;;) {
-      const size_t before = m_liveFaces;
-      while (m_liveFaces > targetTriangles && !m_heap.empty()) {
-        const Candidate c = m_heap.top();
-        m_heap.pop();
-        if (m_removed[c.a] || m_removed[c.b] || m_stamp[c.a] != c.stampA || m_stamp[c.b] != c.stampB) continue;
+      const size_t before = mLiveFaces;
+      while (mLiveFaces > targetTriangles && !mHeap.empty()) {
+        const Candidate c = mHeap.top();
+        mHeap.pop();
+        if (mRemoved[c.a] || mRemoved[c.b] || mStamp[c.a] != c.stampA || mStamp[c.b] != c.stampB) continue;
         glm::dvec3 at;
         place(c.a, c.b, at);
         if (collapsible(c.a, c.b, at)) collapse(c.a, c.b, at);
       }
-      if (m_liveFaces <= targetTriangles || m_liveFaces == before) break;
+      if (mLiveFaces <= targetTriangles || mLiveFaces == before) break;
       refill();
     }
     write();
@@ -136,36 +136,36 @@ class Decimator {
   // Where the merged vertex goes: the quadric's minimum if it lies near the edge, else the
   // better of the ends and the midpoint.
   void place(uint32_t a, uint32_t b, glm::dvec3& at) const {
-    Quadric q = m_quadric[a];
-    q += m_quadric[b];
-    const glm::dvec3 mid = 0.5 * (m_pos[a] + m_pos[b]);
-    const double len = glm::length(m_pos[a] - m_pos[b]);
+    Quadric q = mQuadric[a];
+    q += mQuadric[b];
+    const glm::dvec3 mid = 0.5 * (mPos[a] + mPos[b]);
+    const double len = glm::length(mPos[a] - mPos[b]);
     if (q.minimum(at) && glm::length(at - mid) <= len) return;
     at = mid;
     double best = q.error(mid);
-    for (const glm::dvec3& p : {m_pos[a], m_pos[b]}) {
+    for (const glm::dvec3& p : {mPos[a], mPos[b]}) {
       const double e = q.error(p);
       if (e < best) best = e, at = p;
     }
   }
 
   void push(uint32_t a, uint32_t b) {
-    if (m_locked[a] || m_locked[b]) return;
+    if (mLocked[a] || mLocked[b]) return;
     glm::dvec3 at;
     place(a, b, at);
-    Quadric q = m_quadric[a];
-    q += m_quadric[b];
+    Quadric q = mQuadric[a];
+    q += mQuadric[b];
     // Cost is never negative in exact arithmetic; round-off can make it so.
-    m_heap.push({std::max(0.0, q.error(at)), std::min(a, b), std::max(a, b), m_stamp[std::min(a, b)],
-                 m_stamp[std::max(a, b)]});
+    mHeap.push({std::max(0.0, q.error(at)), std::min(a, b), std::max(a, b), mStamp[std::min(a, b)],
+                 mStamp[std::max(a, b)]});
   }
 
   void neighbours(uint32_t v, std::vector<uint32_t>& out) const {
     out.clear();
-    for (uint32_t f : m_around[v]) {
-      if (!m_alive[f]) continue;
+    for (uint32_t f : mAround[v]) {
+      if (!mAlive[f]) continue;
       for (int k = 0; k < 3; ++k) {
-        const uint32_t w = m_faces[3 * f + static_cast<uint32_t>(k)];
+        const uint32_t w = mFaces[3 * f + static_cast<uint32_t>(k)];
         if (w != v) out.push_back(w);
       }
     }
@@ -177,25 +177,25 @@ class Decimator {
     // The faces on the edge, and their third vertices.
     uint32_t opposite[2];
     int onEdge = 0;
-    for (uint32_t f : m_around[a]) {
-      if (!m_alive[f]) continue;
-      const uint32_t* t = &m_faces[3 * f];
+    for (uint32_t f : mAround[a]) {
+      if (!mAlive[f]) continue;
+      const uint32_t* t = &mFaces[3 * f];
       if (t[0] != b && t[1] != b && t[2] != b) continue;
       if (onEdge == 2) return false;
       opposite[onEdge++] = t[0] != a && t[0] != b ? t[0] : t[1] != a && t[1] != b ? t[1] : t[2];
     }
     if (onEdge != 2 || opposite[0] == opposite[1]) return false;
     // Link condition: the only common neighbours are the two opposite vertices.
-    neighbours(a, m_na);
-    neighbours(b, m_nb);
+    neighbours(a, mNa);
+    neighbours(b, mNb);
     size_t common = 0;
-    for (size_t i = 0, j = 0; i < m_na.size() && j < m_nb.size();) {
-      if (m_na[i] < m_nb[j]) {
+    for (size_t i = 0, j = 0; i < mNa.size() && j < mNb.size();) {
+      if (mNa[i] < mNb[j]) {
         ++i;
-      } else if (m_nb[j] < m_na[i]) {
+      } else if (mNb[j] < mNa[i]) {
         ++j;
       } else {
-        if (m_na[i] != opposite[0] && m_na[i] != opposite[1]) return false;
+        if (mNa[i] != opposite[0] && mNa[i] != opposite[1]) return false;
         ++common, ++i, ++j;
       }
     }
@@ -203,18 +203,18 @@ class Decimator {
     // A closed surface of fewer than four vertices is no surface: keep tetrahedra whole (the
     // opposite vertices would be left on two faces only).
     for (uint32_t o : opposite) {
-      neighbours(o, m_no);
-      if (m_no.size() <= 3) return false;
+      neighbours(o, mNo);
+      if (mNo.size() <= 3) return false;
     }
     // No face round either end may turn over or fold to a sliver.
     for (uint32_t v : {a, b}) {
-      for (uint32_t f : m_around[v]) {
-        if (!m_alive[f]) continue;
-        const uint32_t* t = &m_faces[3 * f];
+      for (uint32_t f : mAround[v]) {
+        if (!mAlive[f]) continue;
+        const uint32_t* t = &mFaces[3 * f];
         if ((t[0] == a || t[1] == a || t[2] == a) && (t[0] == b || t[1] == b || t[2] == b)) continue;
         glm::dvec3 p[3], q[3];
         for (int k = 0; k < 3; ++k) {
-          p[k] = m_pos[t[k]];
+          p[k] = mPos[t[k]];
           q[k] = t[k] == v ? at : p[k];
         }
         const glm::dvec3 before = glm::cross(p[1] - p[0], p[2] - p[0]);
@@ -227,77 +227,77 @@ class Decimator {
   }
 
   void collapse(uint32_t a, uint32_t b, const glm::dvec3& at) {
-    m_pos[a] = at;
-    m_quadric[a] += m_quadric[b];
-    for (uint32_t f : m_around[b]) {
-      if (!m_alive[f]) continue;
-      uint32_t* t = &m_faces[3 * f];
+    mPos[a] = at;
+    mQuadric[a] += mQuadric[b];
+    for (uint32_t f : mAround[b]) {
+      if (!mAlive[f]) continue;
+      uint32_t* t = &mFaces[3 * f];
       if (t[0] == a || t[1] == a || t[2] == a) {
-        m_alive[f] = 0;
-        --m_liveFaces;
+        mAlive[f] = 0;
+        --mLiveFaces;
         continue;
       }
       for (int k = 0; k < 3; ++k) {
         if (t[k] == b) t[k] = a;
       }
-      m_around[a].push_back(f);
+      mAround[a].push_back(f);
     }
-    m_removed[b] = 1;
-    m_around[b].clear();
-    auto& fa = m_around[a];
-    fa.erase(std::remove_if(fa.begin(), fa.end(), [&](uint32_t f) { return !m_alive[f]; }), fa.end());
+    mRemoved[b] = 1;
+    mAround[b].clear();
+    auto& fa = mAround[a];
+    fa.erase(std::remove_if(fa.begin(), fa.end(), [&](uint32_t f) { return !mAlive[f]; }), fa.end());
     // Only the edges at a change cost (the other quadrics and positions are as they were);
     // the stamp makes a's old entries stale.
-    ++m_stamp[a];
-    neighbours(a, m_na);
-    const std::vector<uint32_t> ring = m_na;
+    ++mStamp[a];
+    neighbours(a, mNa);
+    const std::vector<uint32_t> ring = mNa;
     for (uint32_t w : ring) push(a, w);
   }
 
   // Edges refused earlier can become collapsible once their neighbourhood changed: cost
   // every live edge again.
   void refill() {
-    m_heap = {};
-    for (size_t f = 0; f < m_alive.size(); ++f) {
-      if (!m_alive[f]) continue;
+    mHeap = {};
+    for (size_t f = 0; f < mAlive.size(); ++f) {
+      if (!mAlive[f]) continue;
       for (int k = 0; k < 3; ++k) {
-        const uint32_t a = m_faces[3 * f + static_cast<size_t>(k)], b = m_faces[3 * f + static_cast<size_t>((k + 1) % 3)];
+        const uint32_t a = mFaces[3 * f + static_cast<size_t>(k)], b = mFaces[3 * f + static_cast<size_t>((k + 1) % 3)];
         if (a < b) push(a, b);  // each interior edge once (the other face has it as b, a)
       }
     }
   }
 
   void write() {
-    std::vector<uint32_t> remap(m_pos.size(), UINT32_MAX);
+    std::vector<uint32_t> remap(mPos.size(), UINT32_MAX);
     std::vector<glm::vec3> positions;
     std::vector<uint32_t> indices;
-    for (size_t f = 0; f < m_alive.size(); ++f) {
-      if (!m_alive[f]) continue;
+    for (size_t f = 0; f < mAlive.size(); ++f) {
+      if (!mAlive[f]) continue;
       for (int k = 0; k < 3; ++k) {
-        const uint32_t v = m_faces[3 * f + static_cast<size_t>(k)];
+        const uint32_t v = mFaces[3 * f + static_cast<size_t>(k)];
         if (remap[v] == UINT32_MAX) {
           remap[v] = static_cast<uint32_t>(positions.size());
-          positions.push_back(glm::vec3(m_pos[v]));
+          positions.push_back(glm::vec3(mPos[v]));
         }
         indices.push_back(remap[v]);
       }
     }
-    m_mesh.positions = std::move(positions);
-    m_mesh.indices = std::move(indices);
-    computeNormals(m_mesh);
+    mMesh.positions = std::move(positions);
+    mMesh.indices = std::move(indices);
+    computeNormals(mMesh);
   }
 
-  SurfaceMesh& m_mesh;
-  std::vector<glm::dvec3> m_pos;
-  std::vector<uint32_t> m_faces;
-  std::vector<uint8_t> m_alive;
-  std::vector<std::vector<uint32_t>> m_around;
-  std::vector<Quadric> m_quadric;
-  std::vector<uint32_t> m_stamp;
-  std::vector<uint8_t> m_removed, m_locked;
-  size_t m_liveFaces = 0;
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> m_heap;
-  std::vector<uint32_t> m_na, m_nb, m_no;  // scratch
+  SurfaceMesh& mMesh;
+  std::vector<glm::dvec3> mPos;
+  std::vector<uint32_t> mFaces;
+  std::vector<uint8_t> mAlive;
+  std::vector<std::vector<uint32_t>> mAround;
+  std::vector<Quadric> mQuadric;
+  std::vector<uint32_t> mStamp;
+  std::vector<uint8_t> mRemoved, mLocked;
+  size_t mLiveFaces = 0;
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> mHeap;
+  std::vector<uint32_t> mNa, mNb, mNo;  // scratch
 };
 
 }  // namespace
