@@ -17,7 +17,8 @@ namespace {
 // A 20 x 16 x 12 MetaImage, voxels 2 x 1.5 x 3 mm, origin (10, 20, 30) mm LPS, axes along
 // L, P, S: label 1 is a ball of radius 4.5 voxels round voxel (8, 8, 6) (scaled to the
 // spacing, an ellipsoid), label 2 a 3 x 3 x 3 block at (15..17, 2..4, 2..4).
-std::filesystem::path writeMetaImage(const std::filesystem::path& dir, std::vector<uint8_t>* voxels = nullptr) {
+std::filesystem::path writeMetaImage(const std::filesystem::path& dir,
+                                     std::vector<uint8_t>* voxels = nullptr) {
   std::vector<uint8_t> v(20 * 16 * 12, 0);
   for (int k = 0; k < 12; ++k)
     for (int j = 0; j < 16; ++j)
@@ -56,8 +57,8 @@ TEST(Volume, ReadsGeometryAndMapsLpsToTheStage) {
   // along i is 2 mm to the patient's left (+X), along j 1.5 mm posterior (-Y), along k 3 mm
   // superior (-Z).
   const glm::dmat4 m = v.indexToStage();
-  const glm::dvec4 o = m * glm::dvec4(0, 0, 0, 1), i = m * glm::dvec4(1, 0, 0, 1), j = m * glm::dvec4(0, 1, 0, 1),
-                   k = m * glm::dvec4(0, 0, 1, 1);
+  const glm::dvec4 o = m * glm::dvec4(0, 0, 0, 1), i = m * glm::dvec4(1, 0, 0, 1),
+                   j = m * glm::dvec4(0, 1, 0, 1), k = m * glm::dvec4(0, 0, 1, 1);
   EXPECT_NEAR(o.x, 0.010, 1e-12);
   EXPECT_NEAR(o.y, -0.020, 1e-12);
   EXPECT_NEAR(o.z, -0.030, 1e-12);
@@ -77,9 +78,11 @@ TEST(Volume, BadFilesSayWhat) {
   ASSERT_TRUE(writeFileAtomic(dir.path() / "notes.txt", "not a volume\n").ok());
   auto unknown = readVolume(dir.path() / "notes.txt");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("not a volume format"), std::string::npos) << unknown.error().toString();
+  EXPECT_NE(unknown.error().message.find("not a volume format"), std::string::npos)
+      << unknown.error().toString();
   // A MetaImage whose data stops short.
-  std::string text = "ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+  std::string text =
+      "ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
   text += std::string(10, '\1');
   ASSERT_TRUE(writeFileAtomic(dir.path() / "short.mha", text).ok());
   auto shortFile = readVolume(dir.path() / "short.mha");
@@ -95,7 +98,8 @@ TEST(Volume, ComponentsAndHoles) {
   // A hollow 5 x 5 x 5 shell (98 voxels round a 27-voxel hole) and a lone voxel.
   for (int k = 1; k <= 5; ++k)
     for (int j = 1; j <= 5; ++j)
-      for (int i = 1; i <= 5; ++i) at(i, j, k) = (i == 1 || i == 5 || j == 1 || j == 5 || k == 1 || k == 5) ? 1 : 0;
+      for (int i = 1; i <= 5; ++i)
+        at(i, j, k) = (i == 1 || i == 5 || j == 1 || j == 5 || k == 1 || k == 5) ? 1 : 0;
   at(7, 7, 7) = 1;
   EXPECT_EQ(m.count(), 98u + 1u);
   EXPECT_EQ(largestComponent(m).count(), 98u);
@@ -171,7 +175,8 @@ TEST(Volume, SurfaceTetsAndEmbeddingOfABall) {
   double tetVolume = 0.0;
   for (const auto& t : tets.tets) {
     const glm::vec3 a = tets.nodes[t[0]];
-    const double sixV = glm::dot(tets.nodes[t[1]] - a, glm::cross(tets.nodes[t[2]] - a, tets.nodes[t[3]] - a));
+    const double sixV =
+        glm::dot(tets.nodes[t[1]] - a, glm::cross(tets.nodes[t[2]] - a, tets.nodes[t[3]] - a));
     ASSERT_GT(sixV, 0.0);
     tetVolume += sixV / 6.0;
   }
@@ -182,7 +187,8 @@ TEST(Volume, SurfaceTetsAndEmbeddingOfABall) {
   for (size_t i = 0; i < s.positions.size(); ++i) {
     const auto& t = tets.tets[e.tet[i]];
     const glm::vec4 w = e.weights[i];
-    const glm::vec3 p = tets.nodes[t[0]] * w.x + tets.nodes[t[1]] * w.y + tets.nodes[t[2]] * w.z + tets.nodes[t[3]] * w.w;
+    const glm::vec3 p =
+        tets.nodes[t[0]] * w.x + tets.nodes[t[1]] * w.y + tets.nodes[t[2]] * w.z + tets.nodes[t[3]] * w.w;
     EXPECT_LT(glm::length(p - s.positions[i]), 1e-6f) << "the weights give the vertex back";
   }
   // A budget picks the cell: the ball (about 380 voxels) in at most 60 nodes.
@@ -227,7 +233,8 @@ TEST(Volume, DecimationKeepsAThinShellClosed) {
   for (int k = 0; k < 24; ++k)
     for (int j = 0; j < 24; ++j)
       for (int i = 0; i < 24; ++i) {
-        const double d = std::sqrt((i - 11.5) * (i - 11.5) + (j - 11.5) * (j - 11.5) + (k - 11.5) * (k - 11.5));
+        const double d =
+            std::sqrt((i - 11.5) * (i - 11.5) + (j - 11.5) * (j - 11.5) + (k - 11.5) * (k - 11.5));
         m.in[static_cast<size_t>((k * 24 + j) * 24 + i)] = d <= 10.0 && d > 8.0 ? 1 : 0;
       }
   const Mask shell = fillPinches(m);
@@ -241,7 +248,8 @@ TEST(Volume, DecimationKeepsAThinShellClosed) {
   decimate(s, 400);
   decimate(again, 400);
   const MeshCheck after = checkMesh(s);
-  EXPECT_TRUE(after.closedManifold()) << after.boundaryEdges << " open, " << after.nonManifoldEdges << " non-manifold";
+  EXPECT_TRUE(after.closedManifold())
+      << after.boundaryEdges << " open, " << after.nonManifoldEdges << " non-manifold";
   EXPECT_LE(s.triangleCount(), 400u);
   EXPECT_GE(s.triangleCount(), 399u);
   EXPECT_EQ(piecesAndEuler(s), (std::pair<size_t, long>{2, 4}));
@@ -251,7 +259,8 @@ TEST(Volume, DecimationKeepsAThinShellClosed) {
   // Every face still faces out of the wall: away from the centre on the outer sheet, towards
   // it on the inner one.
   for (size_t t = 0; t < s.indices.size(); t += 3) {
-    const glm::vec3 a = s.positions[s.indices[t]], b = s.positions[s.indices[t + 1]], c = s.positions[s.indices[t + 2]];
+    const glm::vec3 a = s.positions[s.indices[t]], b = s.positions[s.indices[t + 1]],
+                    c = s.positions[s.indices[t + 2]];
     const glm::vec3 mid = (a + b + c) / 3.0f - glm::vec3(11.5f);
     const float outward = glm::dot(glm::cross(b - a, c - a), mid);
     EXPECT_TRUE(glm::length(mid) > 9.0f ? outward > 0.0f : outward < 0.0f) << "face " << t / 3;
@@ -278,7 +287,8 @@ TEST(Volume, DecimationKeepsARingsHole) {
   ASSERT_EQ(piecesAndEuler(s), (std::pair<size_t, long>{1, 0}));
   decimate(s, 16);
   const MeshCheck after = checkMesh(s);
-  EXPECT_TRUE(after.closedManifold()) << after.boundaryEdges << " open, " << after.nonManifoldEdges << " non-manifold";
+  EXPECT_TRUE(after.closedManifold())
+      << after.boundaryEdges << " open, " << after.nonManifoldEdges << " non-manifold";
   // A torus needs at least 7 vertices (14 triangles); the flip check stops a little above.
   EXPECT_GT(s.triangleCount(), 16u) << "short of the target: no collapse left keeps the hole";
   EXPECT_LE(s.triangleCount(), 60u);
@@ -310,7 +320,8 @@ TEST(Volume, LabelNamesNeedIndexAndName) {
   ASSERT_TRUE(snap.ok()) << snap.error().toString();
   EXPECT_EQ(snap.value(), (std::map<int, std::string>{{1, "Left lobe"}, {2, "Portal vein"}}));
   // FreeSurfer's colour table: index, name, colour.
-  ASSERT_TRUE(writeFileAtomic(dir.path() / "lut.txt", "0 Unknown 0 0 0 0\n17 Left-Hippocampus 220 216 20 0\n").ok());
+  ASSERT_TRUE(
+      writeFileAtomic(dir.path() / "lut.txt", "0 Unknown 0 0 0 0\n17 Left-Hippocampus 220 216 20 0\n").ok());
   auto lut = readLabelNames(dir.path() / "lut.txt");
   ASSERT_TRUE(lut.ok()) << lut.error().toString();
   EXPECT_EQ(lut.value(), (std::map<int, std::string>{{17, "Left-Hippocampus"}}));
@@ -338,7 +349,8 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
   EXPECT_FALSE(progress.empty());
   const auto out = dir.path() / "pack";
   ASSERT_TRUE(writeAnatomyPack(pack.value(), out).ok());
-  for (const char* f : {"ball.obj", "ball.node", "ball.ele", "ball.embed", "block-a.obj", "anatomy.yaml", "provenance.json"}) {
+  for (const char* f : {"ball.obj", "ball.node", "ball.ele", "ball.embed", "block-a.obj", "anatomy.yaml",
+                        "provenance.json"}) {
     EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
   }
   const std::string provenance = readFileText(out / "provenance.json").value();
@@ -361,7 +373,9 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
   EXPECT_NE(fragment.find("appearance: {color: [0.8, 0.45, 0.42]}"), std::string::npos) << fragment;
   EXPECT_NE(fragment.find("appearance: {color: [0.62, 0.5, 0.72]}"), std::string::npos) << fragment;
   size_t fixedBoxes = 0;
-  for (size_t at2 = fragment.find("fixed: {box:"); at2 != std::string::npos; at2 = fragment.find("fixed: {box:", at2 + 1)) ++fixedBoxes;
+  for (size_t at2 = fragment.find("fixed: {box:"); at2 != std::string::npos;
+       at2 = fragment.find("fixed: {box:", at2 + 1))
+    ++fixedBoxes;
   EXPECT_EQ(fixedBoxes, 2u);
 
   // A budget for one structure, by name: the ball in at most 20 nodes, the block as before.
@@ -426,20 +440,24 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
 
   auto missing = readVolume(make("missing", "--skip 3"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find("a slice is missing: 10 mm between slices 3 and 4"), std::string::npos)
+  EXPECT_NE(missing.error().message.find("a slice is missing: 10 mm between slices 3 and 4"),
+            std::string::npos)
       << missing.error().toString();
   auto tilted = readVolume(make("tilted", "--tilt 1.0"));
   ASSERT_FALSE(tilted.ok());
-  EXPECT_NE(tilted.error().message.find("gantry tilt of 11.31 degrees"), std::string::npos) << tilted.error().toString();
+  EXPECT_NE(tilted.error().message.find("gantry tilt of 11.31 degrees"), std::string::npos)
+      << tilted.error().toString();
   auto burned = readVolume(make("burned", "--burned-in"));
   ASSERT_FALSE(burned.ok());
-  EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos) << burned.error().toString();
+  EXPECT_NE(burned.error().message.find("Burned In Annotation"), std::string::npos)
+      << burned.error().toString();
   // One slice in MPEG-2 (a video transfer syntax GDCM cannot decode): named, with its UID,
   // before any pixel is read.
   auto video = readVolume(make("video", "--transfer-syntax 1.2.840.10008.1.2.4.100"));
   ASSERT_FALSE(video.ok());
   EXPECT_EQ(video.error().code, ErrorCode::kUnsupported);
-  EXPECT_NE(video.error().message.find("transfer syntax 1.2.840.10008.1.2.4.100 (MPEG-2 video)"), std::string::npos)
+  EXPECT_NE(video.error().message.find("transfer syntax 1.2.840.10008.1.2.4.100 (MPEG-2 video)"),
+            std::string::npos)
       << video.error().toString();
   EXPECT_NE(video.error().message.find(".dcm"), std::string::npos) << "names the slice";
   // A slice in implicit VR (the others explicit) passes the same check and reads the same.
@@ -456,7 +474,8 @@ TEST(Volume, NrrdHeaderIdentityIsNotCopied) {
   std::string header =
       "NRRD0004\ntype: unsigned char\ndimension: 3\nspace: left-posterior-superior\nsizes: 6 6 6\n"
       "space directions: (1,0,0) (0,1,0) (0,0,1)\nkinds: domain domain domain\nencoding: raw\n"
-      "space origin: (0,0,0)\ncontent: Zqxdoe^Jane head CT\nPatientName:=Zqxdoe^Jane\nPatientBirthDate:=19020304\n"
+      "space origin: (0,0,0)\ncontent: Zqxdoe^Jane head "
+      "CT\nPatientName:=Zqxdoe^Jane\nPatientBirthDate:=19020304\n"
       "InstitutionName:=Zqx Memorial\nModality:=CT\n\n";
   std::string voxels(216, '\0');
   for (int k = 2; k < 4; ++k)
@@ -497,7 +516,9 @@ TEST(Volume, SegNrrdLayersOverlap) {
     return "NRRD0004\ntype: unsigned char\ndimension: 4\nspace: left-posterior-superior\nsizes: 2 8 8 8\n"
            "space directions: none (1,0,0) (0,1,0) (0,0,1)\nkinds: list domain domain domain\nencoding: raw\n"
            "space origin: (0,0,0)\nSegment0_Name:=Liver\nSegment0_LabelValue:=1\nSegment0_Layer:=0\n"
-           "Segment1_Name:=Tumour\nSegment1_LabelValue:=1\nSegment1_Layer:=" + tumourLayer + "\n"
+           "Segment1_Name:=Tumour\nSegment1_LabelValue:=1\nSegment1_Layer:=" +
+           tumourLayer +
+           "\n"
            "Segment2_Name:=Vessel\nSegment2_LabelValue:=2\nSegment2_Layer:=0\n\n";
   };
   std::string voxels(2 * 512, '\0');
@@ -537,8 +558,9 @@ TEST(Volume, SegNrrdLayersOverlap) {
   test::writeText(dir / "bad.seg.nrrd", header("2") + voxels);
   auto bad = readVolume(dir / "bad.seg.nrrd");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("segment 1 ('Tumour') has label 1 on layer 2, outside the file (2 layer(s)"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.error().message.find("segment 1 ('Tumour') has label 1 on layer 2, outside the file (2 layer(s)"),
+      std::string::npos)
       << bad.error().toString();
 }
 
@@ -596,16 +618,18 @@ TEST(Volume, InvesaliusProjectImageAndMask) {
   const auto proj = dir / "p";
   std::filesystem::create_directories(proj);
   auto plist = [](const std::string& body) {
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n" + body + "</dict>\n</plist>\n";
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n" + body +
+           "</dict>\n</plist>\n";
   };
-  test::writeText(proj / "main.plist",
-                  plist("<key>annotations</key>\n<dict>\n</dict>\n<key>masks</key>\n<dict>\n<key>0</key>\n"
-                        "<string>mask_0.plist</string>\n</dict>\n<key>matrix</key>\n<dict>\n<key>dtype</key>\n"
-                        "<string>int16</string>\n<key>filename</key>\n<string>matrix.dat</string>\n<key>shape</key>\n"
-                        "<array>\n<integer>2</integer>\n<integer>3</integer>\n<integer>4</integer>\n</array>\n</dict>\n"
-                        "<key>modality</key>\n<string>CT</string>\n<key>name</key>\n<string>PLANTED PROJECT</string>\n"
-                        "<key>spacing</key>\n<array>\n<real>0.5</real>\n<real>0.75</real>\n<real>2.0</real>\n</array>\n"
-                        "<key>visible</key>\n<true/>\n"));
+  test::writeText(
+      proj / "main.plist",
+      plist("<key>annotations</key>\n<dict>\n</dict>\n<key>masks</key>\n<dict>\n<key>0</key>\n"
+            "<string>mask_0.plist</string>\n</dict>\n<key>matrix</key>\n<dict>\n<key>dtype</key>\n"
+            "<string>int16</string>\n<key>filename</key>\n<string>matrix.dat</string>\n<key>shape</key>\n"
+            "<array>\n<integer>2</integer>\n<integer>3</integer>\n<integer>4</integer>\n</array>\n</dict>\n"
+            "<key>modality</key>\n<string>CT</string>\n<key>name</key>\n<string>PLANTED PROJECT</string>\n"
+            "<key>spacing</key>\n<array>\n<real>0.5</real>\n<real>0.75</real>\n<real>2.0</real>\n</array>\n"
+            "<key>visible</key>\n<true/>\n"));
   std::string matrix;
   for (int k = 0; k < 2; ++k)
     for (int j = 0; j < 3; ++j)
@@ -622,7 +646,10 @@ TEST(Volume, InvesaliusProjectImageAndMask) {
   mask[static_cast<size_t>(((1 + 1) * 4 + (1 + 1)) * 5 + (2 + 1))] = static_cast<char>(255);
   mask[0] = static_cast<char>(1);  // InVesalius' own bookkeeping corner: not a voxel
   test::writeText(proj / "mask_0.dat", mask);
-  ASSERT_EQ(test::runCommand("tar -czf '" + (dir / "p.inv3").string() + "' -C '" + dir.path().string() + "' p").exitCode, 0);
+  ASSERT_EQ(
+      test::runCommand("tar -czf '" + (dir / "p.inv3").string() + "' -C '" + dir.path().string() + "' p")
+          .exitCode,
+      0);
 
   std::vector<SavedMask> masks;
   auto vol = readInvesalius(dir / "p.inv3", &masks);
@@ -656,7 +683,8 @@ TEST(Volume, InvesaliusProjectImageAndMask) {
 // encloses that to 3 %, it lies inside the scanned box, and the skin encloses the skull.
 TEST(Volume, InvesaliusHeadCtSkullAndSkin) {
   const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
-  if (!std::filesystem::exists(cranium)) GTEST_SKIP() << "invesalius-examples is not installed (tools/setup.sh installs it)";
+  if (!std::filesystem::exists(cranium))
+    GTEST_SKIP() << "invesalius-examples is not installed (tools/setup.sh installs it)";
   std::vector<SavedMask> masks;
   auto vol = readInvesalius(cranium, &masks);
   ASSERT_TRUE(vol.ok()) << vol.error().toString();
@@ -709,7 +737,8 @@ TEST(Volume, InvesaliusHeadCtSkullAndSkin) {
 TEST(Volume, AalAtlasStructures) {
   const std::filesystem::path atlas = "/usr/share/mricron/templates/aal.nii.gz";
   const std::filesystem::path names = "/usr/share/mricron/templates/aal.nii.txt";
-  if (!std::filesystem::exists(atlas)) GTEST_SKIP() << "mricron-data is not installed (tools/setup.sh installs it)";
+  if (!std::filesystem::exists(atlas))
+    GTEST_SKIP() << "mricron-data is not installed (tools/setup.sh installs it)";
   VolumeImportOptions o;
   o.labelNames = names;
   o.only = {"Precentral_L", "Precentral_R", "Hippocampus_L"};
@@ -724,7 +753,8 @@ TEST(Volume, AalAtlasStructures) {
     EXPECT_TRUE(s.check.closedManifold()) << s.name;
     EXPECT_NEAR(s.check.volumeM3 * 1e6, s.volumeMl, 0.02 * s.volumeMl) << s.name;
     EXPECT_LE(s.tets.nodes.size(), o.nodeBudget / 3) << s.name << ": the pack's budget is shared by three";
-    EXPECT_GT(s.tets.nodes.size(), o.nodeBudget / 3 / 4) << s.name << ": the coarsest cell within the share, not far under";
+    EXPECT_GT(s.tets.nodes.size(), o.nodeBudget / 3 / 4)
+        << s.name << ": the coarsest cell within the share, not far under";
     EXPECT_LE(s.surface.triangleCount(), o.triangleBudget) << s.name;
   }
   // Precentral_L and _R mirror each other: left at +X, right at -X, similar sizes.

@@ -16,7 +16,9 @@ std::string trocar(const std::string& args) {
 
 // Lavapipe and the validation layer keep a few hundred bytes until exit that LeakSanitizer
 // cannot attribute; commands that render run without leak detection in ASan builds.
-std::string rendering(const std::string& command) { return "ASAN_OPTIONS=detect_leaks=0 " + command; }
+std::string rendering(const std::string& command) {
+  return "ASAN_OPTIONS=detect_leaks=0 " + command;
+}
 
 TEST(Cli, VersionNamesVersionHashAndBuildType) {
   auto r = test::runCommand(trocar("--version"));
@@ -201,8 +203,9 @@ TEST(Cli, ImportMeshJsonAndErrors) {
 // written; a malformed --threshold and an empty range are bad input (exit 2).
 TEST(Cli, ImportVolumeThresholdAndErrors) {
   test::TempDir dir;
-  std::string mha = "ObjectType = Image\nNDims = 3\nDimSize = 6 6 6\nElementSpacing = 1 1 1\n"
-                    "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
+  std::string mha =
+      "ObjectType = Image\nNDims = 3\nDimSize = 6 6 6\nElementSpacing = 1 1 1\n"
+      "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
   std::string voxels(216, '\0');
   for (int k = 2; k < 4; ++k)
     for (int j = 2; j < 4; ++j)
@@ -210,11 +213,12 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   test::writeText(dir / "cube.mha", mha + voxels);
   const std::string out = (dir / "pack").string();
   // The import renders a preview.
-  auto r = test::runCommand(
-      rendering(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=50:255 --out '" + out + "'")));
+  auto r = test::runCommand(rendering(trocar("import volume '" + (dir / "cube.mha").string() +
+                                             "' --threshold Cube=50:255 --out '" + out + "'")));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("cube"), std::string::npos);
-  EXPECT_NE(r.out.find("0.01"), std::string::npos) << "8 voxels of 1 mm^3: 0.008 ml, printed to 2 decimals" << r.out;
+  EXPECT_NE(r.out.find("0.01"), std::string::npos)
+      << "8 voxels of 1 mm^3: 0.008 ml, printed to 2 decimals" << r.out;
   EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "cube.node"));
   EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "anatomy.yaml"));
   EXPECT_TRUE(std::filesystem::exists(dir / "pack" / "preview.png")) << "rendered on lavapipe" << r.err;
@@ -222,20 +226,25 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   // with the surface embedded, and simulates.
   std::filesystem::rename(dir / "pack", dir / "anatomy");
   std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
-  test::writeText(dir / "scenario.yaml", "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
-                                             "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
-                                             "scoring: {formula: checklist, pass_score: 50}\n");
+  test::writeText(dir / "scenario.yaml",
+                  "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
+                      "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
+                      "scoring: {formula: checklist, pass_score: 50}\n");
   auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
   EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
-  test::writeText(dir / "idle.yaml", "keyframes:\n  - {t: 0, left: {position: [-0.2, 1.3, -0.2]}}\n  - {t: 0.3}\n");
-  auto rec = test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" + (dir / "idle.yaml").string() +
-                                     "' --out '" + (dir / "r.trec").string() + "'"));
+  test::writeText(dir / "idle.yaml",
+                  "keyframes:\n  - {t: 0, left: {position: [-0.2, 1.3, -0.2]}}\n  - {t: 0.3}\n");
+  auto rec =
+      test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" +
+                              (dir / "idle.yaml").string() + "' --out '" + (dir / "r.trec").string() + "'"));
   EXPECT_EQ(rec.exitCode, 0) << rec.err;
   EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
-  auto bad = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=9:1 --out '" + out + "'"));
+  auto bad = test::runCommand(
+      trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=9:1 --out '" + out + "'"));
   EXPECT_EQ(bad.exitCode, 2);
   EXPECT_NE(bad.err.find("NAME=LO:HI"), std::string::npos) << bad.err;
-  auto empty = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Air=200:255 --out '" + out + "'"));
+  auto empty = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() +
+                                       "' --threshold Air=200:255 --out '" + out + "'"));
   EXPECT_EQ(empty.exitCode, 2);
   EXPECT_NE(empty.err.find("'Air' has no voxels"), std::string::npos) << empty.err;
 }
@@ -244,14 +253,17 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
 // records a short idle run: it loads and simulates.
 void packLoadsAndSimulates(const std::filesystem::path& dir) {
   std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
-  test::writeText(dir / "scenario.yaml", "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
-                                             "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
-                                             "scoring: {formula: checklist, pass_score: 50}\n");
+  test::writeText(dir / "scenario.yaml",
+                  "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
+                      "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
+                      "scoring: {formula: checklist, pass_score: 50}\n");
   auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
   EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
-  test::writeText(dir / "idle.yaml", "keyframes:\n  - {t: 0, left: {position: [-0.3, 1.4, -0.2]}}\n  - {t: 0.3}\n");
-  auto rec = test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" + (dir / "idle.yaml").string() +
-                                     "' --out '" + (dir / "r.trec").string() + "'"));
+  test::writeText(dir / "idle.yaml",
+                  "keyframes:\n  - {t: 0, left: {position: [-0.3, 1.4, -0.2]}}\n  - {t: 0.3}\n");
+  auto rec =
+      test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" +
+                              (dir / "idle.yaml").string() + "' --out '" + (dir / "r.trec").string() + "'"));
   EXPECT_EQ(rec.exitCode, 0) << rec.err;
   EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
 }
@@ -269,8 +281,9 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   }
   test::TempDir dir;
   std::filesystem::create_directories(dir / "head");
-  auto head = test::runCommand(rendering(trocar("import volume '" + cranium.string() + "' --masks --scenario --out '" +
-                                                (dir / "head" / "anatomy").string() + "'")));
+  auto head = test::runCommand(
+      rendering(trocar("import volume '" + cranium.string() + "' --masks --scenario --out '" +
+                       (dir / "head" / "anatomy").string() + "'")));
   ASSERT_EQ(head.exitCode, 0) << head.err;
   EXPECT_NE(head.err.find("identifying attributes left behind"), std::string::npos) << head.err;
   auto provenance = nlohmann::json::parse(readFileText(dir / "head" / "anatomy" / "provenance.json").value());
@@ -309,10 +322,11 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   EXPECT_NE(run.out.find("PASSED"), std::string::npos) << run.out;
 
   std::filesystem::create_directories(dir / "brain");
-  auto brain = test::runCommand(rendering(trocar("import volume '" + atlas.string() +
-                                                 "' --labels /usr/share/mricron/templates/aal.nii.txt "
-                                                 "--structures Hippocampus_L,Hippocampus_R,Amygdala_L --out '" +
-                                                 (dir / "brain" / "anatomy").string() + "'")));
+  auto brain =
+      test::runCommand(rendering(trocar("import volume '" + atlas.string() +
+                                        "' --labels /usr/share/mricron/templates/aal.nii.txt "
+                                        "--structures Hippocampus_L,Hippocampus_R,Amygdala_L --out '" +
+                                        (dir / "brain" / "anatomy").string() + "'")));
   ASSERT_EQ(brain.exitCode, 0) << brain.err;
   for (const char* id : {"hippocampus-l", "hippocampus-r", "amygdala-l"}) {
     EXPECT_NE(brain.out.find(id), std::string::npos) << id << " in the summary:\n" << brain.out;
@@ -388,10 +402,10 @@ TEST(Cli, BenchReplayUnknownBotIsBadInput) {
 namespace trocar {
 namespace {
 
-
 TEST(Cli, BenchRenderJsonShapeAndValidationClean) {
-  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " +
-                            rendering(trocar("bench render --json --validation --width 64 --height 48 --frames 3")));
+  auto r = test::runCommand(
+      "cd '" TROCAR_SOURCE_DIR "' && " +
+      rendering(trocar("bench render --json --validation --width 64 --height 48 --frames 3")));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["views"], 2);
@@ -411,12 +425,13 @@ TEST(Cli, ReplaySnapshotsAtCheckpoints) {
   test::TempDir dir;
   const std::string scenario = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml";
   const std::string timeline = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/bots/reach.yaml";
-  auto rec = test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline + "' --seconds 3 --out '" +
-                                     (dir / "run.trec").string() + "'"));
+  auto rec = test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline +
+                                     "' --seconds 3 --out '" + (dir / "run.trec").string() + "'"));
   ASSERT_EQ(rec.exitCode, 0) << rec.err;
   for (const char* sub : {"a", "b"}) {
-    auto r = test::runCommand(rendering(trocar("replay --json --scenario '" + scenario + "' --snapshots '" +
-                                               (dir / sub).string() + "' '" + (dir / "run.trec").string() + "'")));
+    auto r =
+        test::runCommand(rendering(trocar("replay --json --scenario '" + scenario + "' --snapshots '" +
+                                          (dir / sub).string() + "' '" + (dir / "run.trec").string() + "'")));
     EXPECT_EQ(r.exitCode, 1) << r.err;  // a reach is below the pass mark
     auto out = nlohmann::json::parse(r.out);
     EXPECT_EQ(out[0]["snapshots"], 3);
@@ -429,9 +444,9 @@ TEST(Cli, ReplaySnapshotsAtCheckpoints) {
     EXPECT_EQ(a.value(), b.value()) << name << " differs between two replays";
   }
   test::writeText(dir / "file", "not a folder");
-  auto blocked = test::runCommand(rendering(trocar("replay --scenario '" + scenario + "' --snapshots '" +
-                                                   (dir / "file" / "x").string() + "' '" +
-                                                   (dir / "run.trec").string() + "'")));
+  auto blocked = test::runCommand(
+      rendering(trocar("replay --scenario '" + scenario + "' --snapshots '" + (dir / "file" / "x").string() +
+                       "' '" + (dir / "run.trec").string() + "'")));
   EXPECT_EQ(blocked.exitCode, 4) << blocked.err;
   EXPECT_NE(blocked.err.find("snapshot folder"), std::string::npos) << blocked.err;
 }

@@ -48,7 +48,7 @@ InstrumentSettings openTool(InstrumentKind kind) {
 struct BenchCase {
   std::string name;
   std::function<std::shared_ptr<World>()> build;  // null: the case cannot run here (said why)
-  std::function<InputFrame(Tick)> script;  // the trainee's hands, per tick
+  std::function<InputFrame(Tick)> script;         // the trainee's hands, per tick
 };
 
 // FLS pattern cutting: a 28 x 28 cell gauze (841 nodes, ~1,000 once cut) pinned at the
@@ -179,7 +179,8 @@ BenchCase anatomyCase() {
       std::fprintf(stderr, "anatomy_head: %s\n", pack.error().toString().c_str());
       return nullptr;
     }
-    const auto dir = std::filesystem::temp_directory_path() / ("trocar-bench-anatomy-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("trocar-bench-anatomy-" + std::to_string(::getpid()));
     auto written = assets::writeAnatomyPack(pack.value(), dir / "anatomy");
     auto fragment = readFileText(dir / "anatomy" / "anatomy.yaml");
     std::shared_ptr<World> world;
@@ -311,8 +312,10 @@ Runner addBenchCommand(CLI::App& app) {
       out["cases"].push_back(runCase(c, 500, options->ticks));
     }
     if (out["cases"].empty()) {
-      std::fprintf(stderr, "error: no case named '%s' (cases: cloth_cut_grasp, volume_grasp, peg_transfer, anatomy_head)\n",
-                   options->only.c_str());
+      std::fprintf(
+          stderr,
+          "error: no case named '%s' (cases: cloth_cut_grasp, volume_grasp, peg_transfer, anatomy_head)\n",
+          options->only.c_str());
       return 2;
     }
     if (options->json) {

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -35,11 +35,12 @@ Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem
   const glm::vec3 at = assets::packPosition(pack);
   const glm::vec3 eye = at + glm::vec3(0.0f, 1.4f * extent, 0.9f * extent);
   char camera[200];
-  std::snprintf(camera, sizeof(camera), "camera: {position: [%.4f, %.4f, %.4f], look_at: [%.4f, %.4f, %.4f], fov_deg: 60}\n",
-                static_cast<double>(eye.x), static_cast<double>(eye.y), static_cast<double>(eye.z), static_cast<double>(at.x),
-                static_cast<double>(at.y), static_cast<double>(at.z));
-  std::string text = "trocar: 1\nid: anatomy-preview\ntitle: Anatomy preview\nview: laparoscopic\n" + std::string(camera) +
-                     "tissues:\n" + assets::packTissues(pack, "");
+  std::snprintf(camera, sizeof(camera),
+                "camera: {position: [%.4f, %.4f, %.4f], look_at: [%.4f, %.4f, %.4f], fov_deg: 60}\n",
+                static_cast<double>(eye.x), static_cast<double>(eye.y), static_cast<double>(eye.z),
+                static_cast<double>(at.x), static_cast<double>(at.y), static_cast<double>(at.z));
+  std::string text = "trocar: 1\nid: anatomy-preview\ntitle: Anatomy preview\nview: laparoscopic\n" +
+                     std::string(camera) + "tissues:\n" + assets::packTissues(pack, "");
   text += "scoring: {formula: checklist, pass_score: 0}\n";
   auto loaded = scenario::loadScenarioText(text, out / "preview.yaml");
   if (!loaded.ok()) return loaded.errors.front();
@@ -85,20 +86,23 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
       "instruments: {left: grasper, right: scalpel}\ntissues:\n" +
       assets::packTissues(pack, "") + "checklist:\n";
   std::string errors = "errors:\n";
-  std::string keys = "# Touches the highest node of each outer structure with the grasper, pointing down.\nkeyframes:\n";
+  std::string keys =
+      "# Touches the highest node of each outer structure with the grasper, pointing down.\nkeyframes:\n";
   const float shaft = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftLength;
   double t = 0.0;
   char line[300];
   auto key = [&](double time, glm::vec3 tip) {
     // The hand holds the handle a shaft's length above the tip (rotated -90 degrees about X).
-    std::snprintf(line, sizeof(line), "  - {t: %.2f, left: {position: [%.4f, %.4f, %.4f], rotation_deg: [-90, 0, 0], trigger: 0}}\n",
-                  time, static_cast<double>(tip.x), static_cast<double>(tip.y + shaft), static_cast<double>(tip.z));
+    std::snprintf(
+        line, sizeof(line),
+        "  - {t: %.2f, left: {position: [%.4f, %.4f, %.4f], rotation_deg: [-90, 0, 0], trigger: 0}}\n", time,
+        static_cast<double>(tip.x), static_cast<double>(tip.y + shaft), static_cast<double>(tip.z));
     keys += line;
   };
   size_t steps = 0;
   for (const auto& s : pack.structures) {
-    errors += "  - {id: damage-" + s.id + ", title: " + quoted("Damaged " + s.name) + ", when: \"damage(" + s.id +
-              ")\", penalty: 5}\n";
+    errors += "  - {id: damage-" + s.id + ", title: " + quoted("Damaged " + s.name) + ", when: \"damage(" +
+              s.id + ")\", penalty: 5}\n";
     bool enclosed = false;
     for (const auto& o : pack.structures) {
       // Within 3 mm: where the scan cuts both off, their edges meet within a voxel or two.
@@ -107,8 +111,8 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
                               glm::all(glm::greaterThanEqual(o.boundsMax + slack, s.boundsMax)));
     }
     if (enclosed) continue;
-    yaml += "  - {id: touch-" + s.id + ", title: " + quoted("Touch " + s.name) + ", done_when: \"any(contact(left, " +
-            s.id + "), contact(right, " + s.id + "))\"}\n";
+    yaml += "  - {id: touch-" + s.id + ", title: " + quoted("Touch " + s.name) +
+            ", done_when: \"any(contact(left, " + s.id + "), contact(right, " + s.id + "))\"}\n";
     ++steps;
     // The highest tet node: the tools meet tissue at its nodes, so a bot aims at one.
     glm::vec3 top(0.0f, -1e30f, 0.0f);
@@ -129,7 +133,9 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
   TROCAR_TRY(writeFileAtomic(out / "scenario.yaml", yaml));
   std::error_code ec;
   std::filesystem::create_directories(out / "bots", ec);
-  if (ec) return makeError(ErrorCode::kIo, (out / "bots").string() + ": cannot create (" + ec.message() + ")", "check permissions");
+  if (ec)
+    return makeError(ErrorCode::kIo, (out / "bots").string() + ": cannot create (" + ec.message() + ")",
+                     "check permissions");
   return writeFileAtomic(out / "bots" / "examine.yaml", keys);
 }
 
@@ -148,19 +154,26 @@ Runner addImportVolume(CLI::App& import) {
   };
   auto o = std::make_shared<Options>();
   volume->add_option("INPUT", o->input, "Volume file")->required();
-  volume->add_option("--labels", o->labels, "Label names for a label map: 'index name' lines")->check(CLI::ExistingFile);
-  volume->add_option("--threshold", o->thresholds, "A structure by intensity: NAME=LO:HI (e.g. skull=300:3000)");
+  volume->add_option("--labels", o->labels, "Label names for a label map: 'index name' lines")
+      ->check(CLI::ExistingFile);
+  volume->add_option("--threshold", o->thresholds,
+                     "A structure by intensity: NAME=LO:HI (e.g. skull=300:3000)");
   volume->add_option("--structures", o->structures, "Only these structures (names or ids)")->delimiter(',');
-  volume->add_option("--budget", o->budgets, "Tet mesh nodes, at most: N for the whole pack (shared equally; default " +
-                         std::to_string(assets::kDefaultPackNodes) + "), or NAME=N for one structure (repeat)");
+  volume->add_option("--budget", o->budgets,
+                     "Tet mesh nodes, at most: N for the whole pack (shared equally; default " +
+                         std::to_string(assets::kDefaultPackNodes) +
+                         "), or NAME=N for one structure (repeat)");
   volume->add_option("--triangles", o->triangles, "Render surface triangles per structure, at most")
       ->check(CLI::Range(size_t{100}, size_t{2000000}));
   volume->add_flag("--all-components", o->allComponents, "Keep every piece, not only the largest");
   volume->add_flag("--masks", o->masks, "An InVesalius project's saved masks (mask-1, mask-2, ...)");
-  volume->add_option("--seed", o->seed, "Keep the piece holding this voxel: I,J,K (from 0)")->delimiter(',')->expected(3);
+  volume->add_option("--seed", o->seed, "Keep the piece holding this voxel: I,J,K (from 0)")
+      ->delimiter(',')
+      ->expected(3);
   volume->add_option("--out", o->out, "Folder for the pack")->required();
   volume->add_flag("--scenario", o->scenario,
-                   "Also write a starter scenario.yaml and bots/examine.yaml in the folder (trocar run DIR/scenario.yaml)");
+                   "Also write a starter scenario.yaml and bots/examine.yaml in the folder (trocar run "
+                   "DIR/scenario.yaml)");
   return [o]() -> int {
     assets::VolumeImportOptions opts;
     if (!o->labels.empty()) opts.labelNames = o->labels;
@@ -179,7 +192,8 @@ Runner addImportVolume(CLI::App& import) {
         ok = ok && !hi.empty() && *end == '\0' && spec.lo <= spec.hi;
       }
       if (!ok) {
-        std::fprintf(stderr, "error: --threshold '%s' is not NAME=LO:HI with LO <= HI (hint: skull=300:3000)\n",
+        std::fprintf(stderr,
+                     "error: --threshold '%s' is not NAME=LO:HI with LO <= HI (hint: skull=300:3000)\n",
                      t.c_str());
         return 2;
       }
@@ -195,7 +209,8 @@ Runner addImportVolume(CLI::App& import) {
       char* end = nullptr;
       const unsigned long n = std::strtoul(number.c_str(), &end, 10);
       if (number.empty() || *end != '\0' || n < 8 || n > 100000 || eq == 0) {
-        std::fprintf(stderr, "error: --budget '%s' is not N or NAME=N with N from 8 to 100000 (hint: skull=800)\n",
+        std::fprintf(stderr,
+                     "error: --budget '%s' is not N or NAME=N with N from 8 to 100000 (hint: skull=800)\n",
                      b.c_str());
         return 2;
       }
@@ -207,9 +222,8 @@ Runner addImportVolume(CLI::App& import) {
     }
     opts.triangleBudget = o->triangles;
     opts.largestComponent = !o->allComponents;
-    auto pack = assets::importVolume(o->input, opts, [](const std::string& line) {
-      std::fprintf(stderr, "  %s\n", line.c_str());
-    });
+    auto pack = assets::importVolume(
+        o->input, opts, [](const std::string& line) { std::fprintf(stderr, "  %s\n", line.c_str()); });
     if (!pack.ok()) {
       std::fprintf(stderr, "%s\n", pack.error().toString().c_str());
       return 2;
@@ -219,24 +233,26 @@ Runner addImportVolume(CLI::App& import) {
       std::fprintf(stderr, "%s\n", written.error().toString().c_str());
       return 4;
     }
-    std::printf("%-24s %10s %10s %10s %8s %8s\n", "structure", "voxels", "volume ml", "triangles", "nodes", "tets");
+    std::printf("%-24s %10s %10s %10s %8s %8s\n", "structure", "voxels", "volume ml", "triangles", "nodes",
+                "tets");
     for (const auto& s : pack.value().structures) {
-      std::printf("%-24s %10zu %10.2f %10zu %8zu %8zu\n", s.id.c_str(), s.voxels, s.volumeMl, s.surface.triangleCount(),
-                  s.tets.nodes.size(), s.tets.tets.size());
+      std::printf("%-24s %10zu %10.2f %10zu %8zu %8zu\n", s.id.c_str(), s.voxels, s.volumeMl,
+                  s.surface.triangleCount(), s.tets.nodes.size(), s.tets.tets.size());
     }
     auto preview = writePreview(pack.value(), o->out);
     if (!preview.ok()) {
       std::fprintf(stderr, "  no preview picture: %s\n", preview.error().toString().c_str());
     }
-    std::printf("wrote %s (anatomy.yaml, provenance.json%s)\n", o->out.c_str(), preview.ok() ? ", preview.png" : "");
+    std::printf("wrote %s (anatomy.yaml, provenance.json%s)\n", o->out.c_str(),
+                preview.ok() ? ", preview.png" : "");
     if (o->scenario) {
       auto starter = writeStarterScenario(pack.value(), o->out);
       if (!starter.ok()) {
         std::fprintf(stderr, "%s\n", starter.error().toString().c_str());
         return starter.error().code == ErrorCode::kIo ? 4 : 2;
       }
-      std::printf("wrote %s/scenario.yaml and bots/examine.yaml: trocar run %s/scenario.yaml\n", o->out.c_str(),
-                  o->out.c_str());
+      std::printf("wrote %s/scenario.yaml and bots/examine.yaml: trocar run %s/scenario.yaml\n",
+                  o->out.c_str(), o->out.c_str());
     }
     return 0;
   };

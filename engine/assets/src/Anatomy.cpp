@@ -17,7 +17,9 @@ struct Padded {
   const Mask& m;
   int nx, ny, nz;  // padded sizes
   explicit Padded(const Mask& mask)
-      : m(mask), nx(static_cast<int>(mask.dims[0]) + 2), ny(static_cast<int>(mask.dims[1]) + 2),
+      : m(mask),
+        nx(static_cast<int>(mask.dims[0]) + 2),
+        ny(static_cast<int>(mask.dims[1]) + 2),
         nz(static_cast<int>(mask.dims[2]) + 2) {}
   bool at(int a, int b, int c) const {
     if (a < 1 || b < 1 || c < 1 || a > nx - 2 || b > ny - 2 || c > nz - 2) return false;
@@ -37,7 +39,8 @@ uint64_t edgeKey(uint32_t a, uint32_t b) {
 }  // namespace
 
 Mask fillPinches(Mask m) {
-  const int nx = static_cast<int>(m.dims[0]), ny = static_cast<int>(m.dims[1]), nz = static_cast<int>(m.dims[2]);
+  const int nx = static_cast<int>(m.dims[0]), ny = static_cast<int>(m.dims[1]),
+            nz = static_cast<int>(m.dims[2]);
   // Corners of a block by bits (1: +i, 2: +j, 4: +k); a set of corners is connected when
   // its members are linked by cube edges (one bit apart).
   auto connected = [](uint8_t set) {
@@ -61,7 +64,8 @@ Mask fillPinches(Mask m) {
       outside = 0;
       return &outside;
     }
-    return &m.in[(static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) * static_cast<size_t>(nx) +
+    return &m.in[(static_cast<size_t>(k) * static_cast<size_t>(ny) + static_cast<size_t>(j)) *
+                     static_cast<size_t>(nx) +
                  static_cast<size_t>(i)];
   };
   for (bool changed = true; changed;) {
@@ -72,7 +76,8 @@ Mask fillPinches(Mask m) {
         for (int i = -1; i < nx; ++i) {
           uint8_t inside = 0;
           for (int c = 0; c < 8; ++c) {
-            if (*at(i + (c & 1), j + (c >> 1 & 1), k + (c >> 2 & 1))) inside = static_cast<uint8_t>(inside | (1 << c));
+            if (*at(i + (c & 1), j + (c >> 1 & 1), k + (c >> 2 & 1)))
+              inside = static_cast<uint8_t>(inside | (1 << c));
           }
           if (connected(inside) && connected(static_cast<uint8_t>(~inside))) continue;
           for (int c = 0; c < 8; ++c) {
@@ -104,9 +109,10 @@ SurfaceMesh surfaceNets(const Mask& mask, const glm::dmat4& indexToStage) {
     // The mean of the midpoints of the cell's edges whose ends differ.
     glm::dvec3 sum(0.0);
     int crossings = 0;
-    static const int kEdges[12][6] = {{0, 0, 0, 1, 0, 0}, {0, 1, 0, 1, 1, 0}, {0, 0, 1, 1, 0, 1}, {0, 1, 1, 1, 1, 1},
-                                      {0, 0, 0, 0, 1, 0}, {1, 0, 0, 1, 1, 0}, {0, 0, 1, 0, 1, 1}, {1, 0, 1, 1, 1, 1},
-                                      {0, 0, 0, 0, 0, 1}, {1, 0, 0, 1, 0, 1}, {0, 1, 0, 0, 1, 1}, {1, 1, 0, 1, 1, 1}};
+    static const int kEdges[12][6] = {{0, 0, 0, 1, 0, 0}, {0, 1, 0, 1, 1, 0}, {0, 0, 1, 1, 0, 1},
+                                      {0, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 1, 0}, {1, 0, 0, 1, 1, 0},
+                                      {0, 0, 1, 0, 1, 1}, {1, 0, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 1},
+                                      {1, 0, 0, 1, 0, 1}, {0, 1, 0, 0, 1, 1}, {1, 1, 0, 1, 1, 1}};
     for (const auto& e : kEdges) {
       if (p.at(a + e[0], b + e[1], c + e[2]) != p.at(a + e[3], b + e[4], c + e[5])) {
         sum += glm::dvec3(a + 0.5 * (e[0] + e[3]), b + 0.5 * (e[1] + e[4]), c + 0.5 * (e[2] + e[5]));
@@ -154,7 +160,8 @@ void smoothTaubin(SurfaceMesh& mesh, int iterations, float lambda, float mu) {
   std::vector<std::vector<uint32_t>> next(n);
   for (size_t t = 0; t + 2 < mesh.indices.size(); t += 3) {
     for (int k = 0; k < 3; ++k) {
-      const uint32_t a = mesh.indices[t + static_cast<size_t>(k)], b = mesh.indices[t + static_cast<size_t>((k + 1) % 3)];
+      const uint32_t a = mesh.indices[t + static_cast<size_t>(k)],
+                     b = mesh.indices[t + static_cast<size_t>((k + 1) % 3)];
       next[a].push_back(b);
       next[b].push_back(a);
     }
@@ -190,7 +197,8 @@ void splitNonManifold(SurfaceMesh& mesh) {
   const uint32_t faces = static_cast<uint32_t>(mesh.triangleCount());
   for (uint32_t f = 0; f < faces; ++f) {
     for (int k = 0; k < 3; ++k) {
-      facesOf[edgeKey(mesh.indices[3 * f + static_cast<uint32_t>(k)], mesh.indices[3 * f + static_cast<uint32_t>((k + 1) % 3)])]
+      facesOf[edgeKey(mesh.indices[3 * f + static_cast<uint32_t>(k)],
+                      mesh.indices[3 * f + static_cast<uint32_t>((k + 1) % 3)])]
           .push_back(f);
     }
   }
@@ -248,7 +256,8 @@ void computeNormals(SurfaceMesh& mesh) {
   mesh.normals.assign(mesh.positions.size(), glm::vec3(0.0f));
   for (size_t t = 0; t + 2 < mesh.indices.size(); t += 3) {
     const uint32_t a = mesh.indices[t], b = mesh.indices[t + 1], c = mesh.indices[t + 2];
-    const glm::vec3 n = glm::cross(mesh.positions[b] - mesh.positions[a], mesh.positions[c] - mesh.positions[a]);
+    const glm::vec3 n =
+        glm::cross(mesh.positions[b] - mesh.positions[a], mesh.positions[c] - mesh.positions[a]);
     mesh.normals[a] += n;
     mesh.normals[b] += n;
     mesh.normals[c] += n;
@@ -264,7 +273,8 @@ MeshCheck checkMesh(const SurfaceMesh& mesh) {
   std::unordered_map<uint64_t, int> faces;
   for (size_t t = 0; t + 2 < mesh.indices.size(); t += 3) {
     for (int k = 0; k < 3; ++k) {
-      ++faces[edgeKey(mesh.indices[t + static_cast<size_t>(k)], mesh.indices[t + static_cast<size_t>((k + 1) % 3)])];
+      ++faces[edgeKey(mesh.indices[t + static_cast<size_t>(k)],
+                      mesh.indices[t + static_cast<size_t>((k + 1) % 3)])];
     }
     const glm::dvec3 a(mesh.positions[mesh.indices[t]]), b(mesh.positions[mesh.indices[t + 1]]),
         d(mesh.positions[mesh.indices[t + 2]]);
@@ -280,7 +290,8 @@ MeshCheck checkMesh(const SurfaceMesh& mesh) {
 namespace {
 
 // Corner k of a hex (bit 0: +i, bit 1: +j, bit 2: +k); six tets around the 0-7 diagonal.
-constexpr int kHexTets[6][4] = {{0, 1, 3, 7}, {0, 3, 2, 7}, {0, 2, 6, 7}, {0, 6, 4, 7}, {0, 4, 5, 7}, {0, 5, 1, 7}};
+constexpr int kHexTets[6][4] = {{0, 1, 3, 7}, {0, 3, 2, 7}, {0, 2, 6, 7},
+                                {0, 6, 4, 7}, {0, 4, 5, 7}, {0, 5, 1, 7}};
 
 struct CoarseGrid {
   uint32_t cell;
@@ -291,7 +302,8 @@ struct CoarseGrid {
 CoarseGrid coarse(const Mask& m, uint32_t cell, float fill) {
   CoarseGrid g;
   g.cell = cell;
-  for (int a = 0; a < 3; ++a) g.cells[static_cast<size_t>(a)] = (m.dims[static_cast<size_t>(a)] + cell - 1) / cell;
+  for (int a = 0; a < 3; ++a)
+    g.cells[static_cast<size_t>(a)] = (m.dims[static_cast<size_t>(a)] + cell - 1) / cell;
   std::vector<uint32_t> inside(static_cast<size_t>(g.cells[0]) * g.cells[1] * g.cells[2], 0);
   for (uint32_t k = 0; k < m.dims[2]; ++k) {
     for (uint32_t j = 0; j < m.dims[1]; ++j) {
@@ -331,11 +343,13 @@ TetVolume voxelTets(const Mask& m, const glm::dmat4& indexToStage, uint32_t cell
       for (uint32_t i = 0; i < g.cells[0]; ++i) {
         if (!g.occupied[(static_cast<size_t>(k) * g.cells[1] + j) * g.cells[0] + i]) continue;
         uint32_t corner[8];
-        for (uint32_t c = 0; c < 8; ++c) corner[c] = node(i + (c & 1u), j + ((c >> 1) & 1u), k + ((c >> 2) & 1u));
+        for (uint32_t c = 0; c < 8; ++c)
+          corner[c] = node(i + (c & 1u), j + ((c >> 1) & 1u), k + ((c >> 2) & 1u));
         for (const auto& t : kHexTets) {
           std::array<uint32_t, 4> tet = {corner[t[0]], corner[t[1]], corner[t[2]], corner[t[3]]};
           const glm::vec3 a = out.nodes[tet[0]];
-          const float v = glm::dot(out.nodes[tet[1]] - a, glm::cross(out.nodes[tet[2]] - a, out.nodes[tet[3]] - a));
+          const float v =
+              glm::dot(out.nodes[tet[1]] - a, glm::cross(out.nodes[tet[2]] - a, out.nodes[tet[3]] - a));
           if (v < 0.0f) std::swap(tet[2], tet[3]);
           out.tets.push_back(tet);
         }
@@ -361,7 +375,8 @@ uint32_t cellForBudget(const Mask& m, uint32_t maxNodes, float fill) {
         for (uint32_t i = 0; i < g.cells[0]; ++i) {
           if (!g.occupied[(static_cast<size_t>(k) * g.cells[1] + j) * g.cells[0] + i]) continue;
           for (uint32_t c = 0; c < 8; ++c) {
-            used[(static_cast<size_t>(k + ((c >> 2) & 1u)) * (g.cells[1] + 1) + j + ((c >> 1) & 1u)) * (g.cells[0] + 1) +
+            used[(static_cast<size_t>(k + ((c >> 2) & 1u)) * (g.cells[1] + 1) + j + ((c >> 1) & 1u)) *
+                     (g.cells[0] + 1) +
                  i + (c & 1u)] = 1;
           }
         }

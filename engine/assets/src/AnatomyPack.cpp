@@ -26,8 +26,9 @@ std::string num(double x, int digits = 4) {
 
 // `shares`: how many structures the pack's node budget is shared by; this is the
 // `ordinal`-th of them (from 1), which progress says.
-Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask mask, const VolumeImportOptions& o,
-                                uint32_t shares, uint32_t ordinal, const ImportProgress& progress) {
+Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask mask,
+                                const VolumeImportOptions& o, uint32_t shares, uint32_t ordinal,
+                                const ImportProgress& progress) {
   Structure s;
   s.name = name;
   s.id = structureId(name);
@@ -44,8 +45,8 @@ Result<Structure> makeStructure(const Volume& v, const std::string& name, Mask m
     if (mask.count() == 0) {
       const auto& k = *o.seed;
       return makeError(ErrorCode::kInvalidInput,
-                       "structure '" + name + "' does not hold the seed voxel (" + std::to_string(k[0]) + ", " +
-                           std::to_string(k[1]) + ", " + std::to_string(k[2]) + ")",
+                       "structure '" + name + "' does not hold the seed voxel (" + std::to_string(k[0]) +
+                           ", " + std::to_string(k[1]) + ", " + std::to_string(k[2]) + ")",
                        "give a voxel inside the structure (i, j, k from 0)");
     }
   } else if (o.largestComponent) {
@@ -107,12 +108,13 @@ std::string obj(const Structure& s, glm::vec3 shift) {
     out << line;
   }
   for (const auto& n : s.surface.normals) {
-    std::snprintf(line, sizeof(line), "vn %.5f %.5f %.5f\n", static_cast<double>(n.x), static_cast<double>(n.y),
-                  static_cast<double>(n.z));
+    std::snprintf(line, sizeof(line), "vn %.5f %.5f %.5f\n", static_cast<double>(n.x),
+                  static_cast<double>(n.y), static_cast<double>(n.z));
     out << line;
   }
   for (size_t t = 0; t + 2 < s.surface.indices.size(); t += 3) {
-    const uint32_t a = s.surface.indices[t] + 1, b = s.surface.indices[t + 1] + 1, c = s.surface.indices[t + 2] + 1;
+    const uint32_t a = s.surface.indices[t] + 1, b = s.surface.indices[t + 1] + 1,
+                   c = s.surface.indices[t + 2] + 1;
     std::snprintf(line, sizeof(line), "f %u//%u %u//%u %u//%u\n", a, a, b, b, c, c);
     out << line;
   }
@@ -143,8 +145,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
   Volume& v = read.value();
   if (progress) {
     progress(v.format + " volume " + std::to_string(v.dims[0]) + " x " + std::to_string(v.dims[1]) + " x " +
-             std::to_string(v.dims[2]) + ", voxels " + num(v.spacingMm.x, 3) + " x " + num(v.spacingMm.y, 3) + " x " +
-             num(v.spacingMm.z, 3) + " mm");
+             std::to_string(v.dims[2]) + ", voxels " + num(v.spacingMm.x, 3) + " x " + num(v.spacingMm.y, 3) +
+             " x " + num(v.spacingMm.z, 3) + " mm");
   }
   if (progress && !v.identifiersNotCopied.empty()) {
     std::string names;
@@ -155,7 +157,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
   pack.options = options;
   pack.pixelHash = pixelHash(v);
   auto wanted = [&](const std::string& name) {
-    return options.only.empty() || std::find(options.only.begin(), options.only.end(), name) != options.only.end() ||
+    return options.only.empty() ||
+           std::find(options.only.begin(), options.only.end(), name) != options.only.end() ||
            std::find(options.only.begin(), options.only.end(), structureId(name)) != options.only.end();
   };
   if (options.savedMasks) {
@@ -163,8 +166,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
       return makeError(ErrorCode::kInvalidInput, input.string() + ": the project has no saved masks",
                        "use --threshold NAME=LO:HI on its image instead");
     }
-    const uint32_t shares = static_cast<uint32_t>(
-        std::count_if(saved.begin(), saved.end(), [&](const SavedMask& m) { return wanted(m.name) || wanted(m.label); }));
+    const uint32_t shares = static_cast<uint32_t>(std::count_if(
+        saved.begin(), saved.end(), [&](const SavedMask& m) { return wanted(m.name) || wanted(m.label); }));
     for (auto& m : saved) {
       if (!wanted(m.name) && !wanted(m.label)) continue;
       if (progress) progress(m.name + " is the project's '" + m.label + "'");
@@ -181,7 +184,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     const std::string namesFrom = options.labelNames ? options.labelNames->string() : input.string();
     for (const auto& want : options.only) {
       bool known = false;
-      for (const auto& [label, name] : names.value()) known = known || want == name || want == structureId(name);
+      for (const auto& [label, name] : names.value())
+        known = known || want == name || want == structureId(name);
       if (!known) {
         return makeError(ErrorCode::kInvalidInput, "no label named '" + want + "' in " + namesFrom,
                          "names are the second column of the labels file, or the file's segment names");
@@ -202,8 +206,9 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     }
   } else {
     if (options.thresholds.empty()) {
-      return makeError(ErrorCode::kInvalidInput, "nothing to import: no labels and no thresholds",
-                       "give --labels NAMES.txt for a label map, or --threshold NAME=LO:HI (e.g. skull=300:3000)");
+      return makeError(
+          ErrorCode::kInvalidInput, "nothing to import: no labels and no thresholds",
+          "give --labels NAMES.txt for a label map, or --threshold NAME=LO:HI (e.g. skull=300:3000)");
     }
     const uint32_t shares = static_cast<uint32_t>(options.thresholds.size());
     for (const auto& t : options.thresholds) {
@@ -214,7 +219,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
     }
   }
   if (pack.structures.empty()) {
-    return makeError(ErrorCode::kInvalidInput, "no structure was selected", "check --structures against the names");
+    return makeError(ErrorCode::kInvalidInput, "no structure was selected",
+                     "check --structures against the names");
   }
   glm::vec3 lo(1e30f), hi(-1e30f);
   size_t nodes = 0;
@@ -227,7 +233,8 @@ Result<AnatomyPack> importVolume(const std::filesystem::path& input, const Volum
   // the pack can end over its budget, and then it simulates slower than the budget meant.
   if (progress && options.budgets.empty() && nodes > options.nodeBudget) {
     progress("the pack has " + std::to_string(nodes) + " tet nodes, over its budget of " +
-             std::to_string(options.nodeBudget) + " (one cell per structure at least): import fewer structures");
+             std::to_string(options.nodeBudget) +
+             " (one cell per structure at least): import fewer structures");
   }
   pack.recentre = -(lo + hi) * 0.5f;
   v.values.clear();
@@ -261,13 +268,14 @@ glm::vec3 structureColor(const std::string& name, size_t index) {
     }
     return false;
   };
-  if (has({"bone", "skull", "crani", "vertebra", "rib", "femur", "pelvis", "osso"})) return {0.89f, 0.85f, 0.74f};
+  if (has({"bone", "skull", "crani", "vertebra", "rib", "femur", "pelvis", "osso"}))
+    return {0.89f, 0.85f, 0.74f};
   if (has({"skin", "scalp", "pele"})) return {0.86f, 0.62f, 0.52f};
   if (has({"vein", "portal", "cava"})) return {0.25f, 0.35f, 0.62f};
   if (has({"arter", "aorta", "vessel"})) return {0.72f, 0.12f, 0.12f};
   if (has({"tumo", "lesion", "cyst"})) return {0.55f, 0.5f, 0.25f};
   if (has({"liver", "hepat"})) return {0.45f, 0.12f, 0.1f};
-  static const glm::vec3 kPalette[] = {{0.8f, 0.45f, 0.42f}, {0.62f, 0.5f, 0.72f}, {0.85f, 0.72f, 0.45f},
+  static const glm::vec3 kPalette[] = {{0.8f, 0.45f, 0.42f},  {0.62f, 0.5f, 0.72f},  {0.85f, 0.72f, 0.45f},
                                        {0.45f, 0.62f, 0.55f}, {0.75f, 0.55f, 0.65f}, {0.5f, 0.6f, 0.8f},
                                        {0.7f, 0.68f, 0.5f},   {0.82f, 0.58f, 0.35f}};
   return kPalette[index % (sizeof(kPalette) / sizeof(kPalette[0]))];
@@ -283,12 +291,14 @@ std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) 
   for (const auto& s : pack.structures) {
     const std::string file = pathPrefix + s.id;
     yaml << "  - id: " << s.id << "\n"
-         << "    tetmesh: {file: " << file << ".node, units: m, position: [" << num(at.x, 6) << ", " << num(at.y, 6)
-         << ", " << num(at.z, 6) << "], surface: " << file << ".obj, embed: " << file << ".embed}\n"
+         << "    tetmesh: {file: " << file << ".node, units: m, position: [" << num(at.x, 6) << ", "
+         << num(at.y, 6) << ", " << num(at.z, 6) << "], surface: " << file << ".obj, embed: " << file
+         << ".embed}\n"
          << "    material: {stretch: 0.8, volume: 0.8, damping: 0.05, mass_kg: "
          << num(s.volumeMl * kTissueDensityKgPerMl) << "}\n";
     const glm::vec3 color = structureColor(s.name, static_cast<size_t>(&s - pack.structures.data()));
-    yaml << "    appearance: {color: [" << num(color.r, 3) << ", " << num(color.g, 3) << ", " << num(color.b, 3) << "]}\n";
+    yaml << "    appearance: {color: [" << num(color.r, 3) << ", " << num(color.g, 3) << ", "
+         << num(color.b, 3) << "]}\n";
     // Held by its lower third (at least its lowest layer of nodes), as if bedded in the
     // tissue around it: with nothing fixed a structure falls away from the others, and held
     // by less an elongated one (a hippocampus) folds over under its own weight.
@@ -297,12 +307,14 @@ std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) 
       lo = glm::min(lo, p + shift + at);
       hi = glm::max(hi, p + shift + at);
     }
-    const float cell = static_cast<float>(s.tets.cellVoxels) * static_cast<float>(std::min({v.spacingMm.x, v.spacingMm.y, v.spacingMm.z})) * 1e-3f;
+    const float cell = static_cast<float>(s.tets.cellVoxels) *
+                       static_cast<float>(std::min({v.spacingMm.x, v.spacingMm.y, v.spacingMm.z})) * 1e-3f;
     const float slab = std::max((hi.y - lo.y) / 3.0f, cell);
     const float margin = 0.001f;
-    yaml << "    fixed: {box: {center: [" << num(0.5f * (lo.x + hi.x), 6) << ", " << num(lo.y + 0.5f * slab - margin, 6)
-         << ", " << num(0.5f * (lo.z + hi.z), 6) << "], size: [" << num(hi.x - lo.x + 2 * margin, 6) << ", "
-         << num(slab + margin, 6) << ", " << num(hi.z - lo.z + 2 * margin, 6) << "]}}\n";
+    yaml << "    fixed: {box: {center: [" << num(0.5f * (lo.x + hi.x), 6) << ", "
+         << num(lo.y + 0.5f * slab - margin, 6) << ", " << num(0.5f * (lo.z + hi.z), 6) << "], size: ["
+         << num(hi.x - lo.x + 2 * margin, 6) << ", " << num(slab + margin, 6) << ", "
+         << num(hi.z - lo.z + 2 * margin, 6) << "]}}\n";
   }
   return yaml.str();
 }
@@ -310,7 +322,9 @@ std::string packTissues(const AnatomyPack& pack, const std::string& pathPrefix) 
 Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return makeError(ErrorCode::kIo, dir.string() + ": cannot create (" + ec.message() + ")", "check permissions");
+  if (ec)
+    return makeError(ErrorCode::kIo, dir.string() + ": cannot create (" + ec.message() + ")",
+                     "check permissions");
   const glm::vec3 shift = pack.recentre;
   const Volume& v = pack.source;
   std::ostringstream yaml;
@@ -329,8 +343,8 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
     char line[160];
     for (size_t i = 0; i < s.tets.nodes.size(); ++i) {
       const glm::vec3 p = s.tets.nodes[i] + shift;
-      std::snprintf(line, sizeof(line), "%zu %.7g %.7g %.7g\n", i, static_cast<double>(p.x), static_cast<double>(p.y),
-                    static_cast<double>(p.z));
+      std::snprintf(line, sizeof(line), "%zu %.7g %.7g %.7g\n", i, static_cast<double>(p.x),
+                    static_cast<double>(p.y), static_cast<double>(p.z));
       node << line;
     }
     ele << s.tets.tets.size() << " 4 0\n";
@@ -342,8 +356,9 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
         << s.embedding.tet.size() << '\n';
     for (size_t i = 0; i < s.embedding.tet.size(); ++i) {
       const glm::vec4 w = s.embedding.weights[i];
-      std::snprintf(line, sizeof(line), "%u %.6f %.6f %.6f %.6f\n", s.embedding.tet[i], static_cast<double>(w.x),
-                    static_cast<double>(w.y), static_cast<double>(w.z), static_cast<double>(w.w));
+      std::snprintf(line, sizeof(line), "%u %.6f %.6f %.6f %.6f\n", s.embedding.tet[i],
+                    static_cast<double>(w.x), static_cast<double>(w.y), static_cast<double>(w.z),
+                    static_cast<double>(w.w));
       emb << line;
     }
     TROCAR_TRY(writeFileAtomic(dir / (s.id + ".node"), node.str()));
@@ -366,14 +381,15 @@ Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::pa
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   const std::chrono::year_month_day ymd{today};
   char date[16];
-  std::snprintf(date, sizeof(date), "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
+  std::snprintf(date, sizeof(date), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   nlohmann::json matrix = nlohmann::json::array();
   for (int r = 0; r < 4; ++r) {
     matrix.push_back({v.indexToLps[0][r], v.indexToLps[1][r], v.indexToLps[2][r], v.indexToLps[3][r]});
   }
   nlohmann::json thresholds = nlohmann::json::array();
-  for (const auto& t : pack.options.thresholds) thresholds.push_back({{"name", t.name}, {"lo", t.lo}, {"hi", t.hi}});
+  for (const auto& t : pack.options.thresholds)
+    thresholds.push_back({{"name", t.name}, {"lo", t.lo}, {"hi", t.hi}});
   nlohmann::json provenance{
       {"schema", "trocar.anatomy-provenance/1"},
       {"source",

@@ -46,18 +46,20 @@ struct Quadric {
     return *this;
   }
   double error(const glm::dvec3& p) const {
-    return a00 * p.x * p.x + 2 * a01 * p.x * p.y + 2 * a02 * p.x * p.z + a11 * p.y * p.y + 2 * a12 * p.y * p.z +
-           a22 * p.z * p.z + 2 * (b0 * p.x + b1 * p.y + b2 * p.z) + c;
+    return a00 * p.x * p.x + 2 * a01 * p.x * p.y + 2 * a02 * p.x * p.z + a11 * p.y * p.y +
+           2 * a12 * p.y * p.z + a22 * p.z * p.z + 2 * (b0 * p.x + b1 * p.y + b2 * p.z) + c;
   }
   // The point of least error, when A is well conditioned (Cramer's rule).
   bool minimum(glm::dvec3& p) const {
-    const double det = a00 * (a11 * a22 - a12 * a12) - a01 * (a01 * a22 - a12 * a02) + a02 * (a01 * a12 - a11 * a02);
+    const double det =
+        a00 * (a11 * a22 - a12 * a12) - a01 * (a01 * a22 - a12 * a02) + a02 * (a01 * a12 - a11 * a02);
     const double scale = a00 + a11 + a22;
     if (!(std::fabs(det) > 1e-9 * scale * scale * scale)) return false;
     const double i00 = a11 * a22 - a12 * a12, i01 = a02 * a12 - a01 * a22, i02 = a01 * a12 - a02 * a11;
     const double i11 = a00 * a22 - a02 * a02, i12 = a01 * a02 - a00 * a12, i22 = a00 * a11 - a01 * a01;
     p = -glm::dvec3(i00 * b0 + i01 * b1 + i02 * b2, i01 * b0 + i11 * b1 + i12 * b2,
-                    i02 * b0 + i12 * b1 + i22 * b2) / det;
+                    i02 * b0 + i12 * b1 + i22 * b2) /
+        det;
     return true;
   }
 };
@@ -101,7 +103,9 @@ class Decimator {
     // Ends of edges not between exactly two faces (holes, fins) never move.
     std::unordered_map<uint64_t, int> count;
     for (uint32_t f = 0; f < nf; ++f) {
-      for (int k = 0; k < 3; ++k) ++count[key(mFaces[3 * f + static_cast<uint32_t>(k)], mFaces[3 * f + static_cast<uint32_t>((k + 1) % 3)])];
+      for (int k = 0; k < 3; ++k)
+        ++count[key(mFaces[3 * f + static_cast<uint32_t>(k)],
+                    mFaces[3 * f + static_cast<uint32_t>((k + 1) % 3)])];
     }
     for (const auto& [e, n] : count) {
       if (n != 2) mLocked[e >> 32] = mLocked[e & 0xffffffffu] = 1;
@@ -157,7 +161,7 @@ class Decimator {
     q += mQuadric[b];
     // Cost is never negative in exact arithmetic; round-off can make it so.
     mHeap.push({std::max(0.0, q.error(at)), std::min(a, b), std::max(a, b), mStamp[std::min(a, b)],
-                 mStamp[std::max(a, b)]});
+                mStamp[std::max(a, b)]});
   }
 
   void neighbours(uint32_t v, std::vector<uint32_t>& out) const {
@@ -261,7 +265,8 @@ class Decimator {
     for (size_t f = 0; f < mAlive.size(); ++f) {
       if (!mAlive[f]) continue;
       for (int k = 0; k < 3; ++k) {
-        const uint32_t a = mFaces[3 * f + static_cast<size_t>(k)], b = mFaces[3 * f + static_cast<size_t>((k + 1) % 3)];
+        const uint32_t a = mFaces[3 * f + static_cast<size_t>(k)],
+                       b = mFaces[3 * f + static_cast<size_t>((k + 1) % 3)];
         if (a < b) push(a, b);  // each interior edge once (the other face has it as b, a)
       }
     }

@@ -24,7 +24,8 @@ Result<std::map<std::string, std::string>> untarGz(const std::filesystem::path& 
   std::string tar;
   std::vector<char> chunk(1 << 20);
   int n = 0;
-  while ((n = gzread(gz, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0) tar.append(chunk.data(), static_cast<size_t>(n));
+  while ((n = gzread(gz, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
+    tar.append(chunk.data(), static_cast<size_t>(n));
   int err = 0;
   const char* message = gzerror(gz, &err);
   const std::string why = err != Z_OK && err != Z_STREAM_END ? message : "";
@@ -50,7 +51,8 @@ Result<std::map<std::string, std::string>> untarGz(const std::filesystem::path& 
     const size_t size = static_cast<size_t>(std::strtoull(octal.c_str(), nullptr, 8));
     at += 512;
     if (at + size > tar.size()) {
-      return makeError(ErrorCode::kInvalidInput, path.string() + ": '" + name + "' runs past the end of the tar",
+      return makeError(ErrorCode::kInvalidInput,
+                       path.string() + ": '" + name + "' runs past the end of the tar",
                        "the project file is truncated");
     }
     const char type = h[156];
@@ -187,20 +189,24 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
   const Plist* dtype = matrix ? matrix->get("dtype") : nullptr;
   const Plist* file = matrix ? matrix->get("filename") : nullptr;
   if (shape.size() != 3 || spacing.size() != 3 || !dtype || dtype->text != "int16" || !file) {
-    return makeError(ErrorCode::kUnsupported, path.string() + ": main.plist does not describe an int16 image matrix",
+    return makeError(ErrorCode::kUnsupported,
+                     path.string() + ": main.plist does not describe an int16 image matrix",
                      "InVesalius 3 projects store the image as int16 slices x rows x columns");
   }
   Volume v;
-  v.dims = {static_cast<uint32_t>(shape[2]), static_cast<uint32_t>(shape[1]), static_cast<uint32_t>(shape[0])};
+  v.dims = {static_cast<uint32_t>(shape[2]), static_cast<uint32_t>(shape[1]),
+            static_cast<uint32_t>(shape[0])};
   for (uint32_t d : v.dims) {
     if (d == 0 || d > 4096) {
-      return makeError(ErrorCode::kInvalidInput, path.string() + ": image shape out of range", "1 to 4096 voxels per axis");
+      return makeError(ErrorCode::kInvalidInput, path.string() + ": image shape out of range",
+                       "1 to 4096 voxels per axis");
     }
   }
   auto data = files.value().find(file->text);
   if (data == files.value().end() || data->second.size() != v.voxelCount() * 2) {
     return makeError(ErrorCode::kInvalidInput,
-                     path.string() + ": " + file->text + " does not hold " + std::to_string(v.voxelCount()) + " int16 voxels",
+                     path.string() + ": " + file->text + " does not hold " + std::to_string(v.voxelCount()) +
+                         " int16 voxels",
                      "the project is damaged");
   }
   v.spacingMm = {spacing[0], spacing[1], spacing[2]};
@@ -227,7 +233,8 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
     std::memcpy(&x, data->second.data() + 2 * i, 2);
     v.values[i] = static_cast<float>(x);
   }
-  if (const Plist* name = m.get("name"); name && !name->text.empty()) v.identifiersNotCopied.push_back("ProjectName");
+  if (const Plist* name = m.get("name"); name && !name->text.empty())
+    v.identifiersNotCopied.push_back("ProjectName");
   if (m.get("date")) v.identifiersNotCopied.push_back("ProjectDate");
   if (!masks) return v;
   const Plist* list = m.get("masks");
@@ -239,9 +246,11 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
     auto md = mfile ? files.value().find(mfile->text) : files.value().end();
     const size_t mx = v.dims[0] + 1, my = v.dims[1] + 1, mz = v.dims[2] + 1;
     if (md == files.value().end() || mshape.size() != 3 || static_cast<size_t>(mshape[0]) != mz ||
-        static_cast<size_t>(mshape[1]) != my || static_cast<size_t>(mshape[2]) != mx || md->second.size() != mx * my * mz) {
+        static_cast<size_t>(mshape[1]) != my || static_cast<size_t>(mshape[2]) != mx ||
+        md->second.size() != mx * my * mz) {
       return makeError(ErrorCode::kInvalidInput,
-                       path.string() + ": mask " + std::to_string(i) + " does not match the image (one more slice, row and column)",
+                       path.string() + ": mask " + std::to_string(i) +
+                           " does not match the image (one more slice, row and column)",
                        "the project is damaged");
     }
     SavedMask saved;

@@ -30,9 +30,8 @@ size_t flood(const Mask& m, uint8_t value, size_t start, std::vector<uint32_t>& 
     stack.pop_back();
     ++reached;
     const size_t i = v % nx, j = (v / nx) % ny, k = v / (nx * ny);
-    const size_t next[6] = {i > 0 ? v - 1 : v,           i + 1 < nx ? v + 1 : v,
-                            j > 0 ? v - nx : v,          j + 1 < ny ? v + nx : v,
-                            k > 0 ? v - nx * ny : v,     k + 1 < nz ? v + nx * ny : v};
+    const size_t next[6] = {i > 0 ? v - 1 : v,       i + 1 < nx ? v + 1 : v,  j > 0 ? v - nx : v,
+                            j + 1 < ny ? v + nx : v, k > 0 ? v - nx * ny : v, k + 1 < nz ? v + nx * ny : v};
     for (size_t w : next) {
       if (w != v && label[w] == 0 && m.in[w] == value) {
         label[w] = id;
@@ -60,7 +59,8 @@ Mask threshold(const Volume& v, float lo, float hi) {
 Mask cropToContent(const Mask& m, uint32_t pad, std::array<int, 3>& origin) {
   origin = {0, 0, 0};
   std::array<int, 3> lo{INT32_MAX, INT32_MAX, INT32_MAX}, hi{-1, -1, -1};
-  const int nx = static_cast<int>(m.dims[0]), ny = static_cast<int>(m.dims[1]), nz = static_cast<int>(m.dims[2]);
+  const int nx = static_cast<int>(m.dims[0]), ny = static_cast<int>(m.dims[1]),
+            nz = static_cast<int>(m.dims[2]);
   size_t at = 0;
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < ny; ++j)
@@ -74,14 +74,18 @@ Mask cropToContent(const Mask& m, uint32_t pad, std::array<int, 3>& origin) {
   Mask out;
   for (int a = 0; a < 3; ++a) {
     origin[static_cast<size_t>(a)] = lo[static_cast<size_t>(a)] - p;
-    out.dims[static_cast<size_t>(a)] = static_cast<uint32_t>(hi[static_cast<size_t>(a)] - lo[static_cast<size_t>(a)] + 1 + 2 * p);
+    out.dims[static_cast<size_t>(a)] =
+        static_cast<uint32_t>(hi[static_cast<size_t>(a)] - lo[static_cast<size_t>(a)] + 1 + 2 * p);
   }
   out.in.assign(static_cast<size_t>(out.dims[0]) * out.dims[1] * out.dims[2], 0);
   for (int k = lo[2]; k <= hi[2]; ++k)
     for (int j = lo[1]; j <= hi[1]; ++j) {
       const size_t from = (static_cast<size_t>(k) * m.dims[1] + static_cast<size_t>(j)) * m.dims[0];
-      const size_t to = (static_cast<size_t>(k - origin[2]) * out.dims[1] + static_cast<size_t>(j - origin[1])) * out.dims[0];
-      for (int i = lo[0]; i <= hi[0]; ++i) out.in[to + static_cast<size_t>(i - origin[0])] = m.in[from + static_cast<size_t>(i)];
+      const size_t to =
+          (static_cast<size_t>(k - origin[2]) * out.dims[1] + static_cast<size_t>(j - origin[1])) *
+          out.dims[0];
+      for (int i = lo[0]; i <= hi[0]; ++i)
+        out.in[to + static_cast<size_t>(i - origin[0])] = m.in[from + static_cast<size_t>(i)];
     }
   return out;
 }
@@ -185,9 +189,10 @@ Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& p
       where.file = path.string();
       where.line = number;
       where.column = static_cast<uint32_t>(first) + 1;
-      return makeError(ErrorCode::kInvalidInput, "a label line is 'index name': " + line, where,
-                       "e.g. '1 Precentral_L' (or ITK-SNAP's '1 255 0 0 1 1 1 \"Liver\"'); lines starting with # are "
-                       "comments");
+      return makeError(
+          ErrorCode::kInvalidInput, "a label line is 'index name': " + line, where,
+          "e.g. '1 Precentral_L' (or ITK-SNAP's '1 255 0 0 1 1 1 \"Liver\"'); lines starting with # are "
+          "comments");
     }
     if (index == 0) continue;  // the background, in every label map
     if (!names.emplace(static_cast<int>(index), name).second) {
@@ -199,7 +204,8 @@ Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& p
                        "give each label one line");
     }
   }
-  if (names.empty()) return makeError(ErrorCode::kInvalidInput, path.string() + ": no labels", "one 'index name' per line");
+  if (names.empty())
+    return makeError(ErrorCode::kInvalidInput, path.string() + ": no labels", "one 'index name' per line");
   return names;
 }
 

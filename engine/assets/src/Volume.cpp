@@ -10,11 +10,11 @@
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageSeriesReader.h>
-#include <itkVectorImage.h>
 #include <itkMetaDataObject.h>
 #include <itkMetaImageIOFactory.h>
 #include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIOFactory.h>
+#include <itkVectorImage.h>
 
 #include <algorithm>
 #include <cctype>
@@ -54,22 +54,38 @@ struct Identifying {
   const char* name;
 };
 constexpr Identifying kIdentifying[] = {
-    {"0010|0010", "PatientName"},          {"0010|0020", "PatientID"},
-    {"0010|0030", "PatientBirthDate"},     {"0010|0032", "PatientBirthTime"},
-    {"0010|0040", "PatientSex"},           {"0010|1000", "OtherPatientIDs"},
-    {"0010|1001", "OtherPatientNames"},    {"0010|1010", "PatientAge"},
-    {"0010|1040", "PatientAddress"},       {"0010|2154", "PatientTelephoneNumbers"},
-    {"0010|4000", "PatientComments"},      {"0008|0050", "AccessionNumber"},
-    {"0008|0080", "InstitutionName"},      {"0008|0081", "InstitutionAddress"},
-    {"0008|0090", "ReferringPhysicianName"}, {"0008|1010", "StationName"},
-    {"0008|1030", "StudyDescription"},     {"0008|103e", "SeriesDescription"},
-    {"0008|1040", "InstitutionalDepartmentName"}, {"0008|1050", "PerformingPhysicianName"},
-    {"0008|1070", "OperatorsName"},        {"0008|0020", "StudyDate"},
-    {"0008|0030", "StudyTime"},            {"0008|0021", "SeriesDate"},
-    {"0008|0022", "AcquisitionDate"},      {"0008|0023", "ContentDate"},
-    {"0020|0010", "StudyID"},              {"0020|000d", "StudyInstanceUID"},
-    {"0020|000e", "SeriesInstanceUID"},    {"0008|0018", "SOPInstanceUID"},
-    {"0020|4000", "ImageComments"},        {"0032|4000", "StudyComments"},
+    {"0010|0010", "PatientName"},
+    {"0010|0020", "PatientID"},
+    {"0010|0030", "PatientBirthDate"},
+    {"0010|0032", "PatientBirthTime"},
+    {"0010|0040", "PatientSex"},
+    {"0010|1000", "OtherPatientIDs"},
+    {"0010|1001", "OtherPatientNames"},
+    {"0010|1010", "PatientAge"},
+    {"0010|1040", "PatientAddress"},
+    {"0010|2154", "PatientTelephoneNumbers"},
+    {"0010|4000", "PatientComments"},
+    {"0008|0050", "AccessionNumber"},
+    {"0008|0080", "InstitutionName"},
+    {"0008|0081", "InstitutionAddress"},
+    {"0008|0090", "ReferringPhysicianName"},
+    {"0008|1010", "StationName"},
+    {"0008|1030", "StudyDescription"},
+    {"0008|103e", "SeriesDescription"},
+    {"0008|1040", "InstitutionalDepartmentName"},
+    {"0008|1050", "PerformingPhysicianName"},
+    {"0008|1070", "OperatorsName"},
+    {"0008|0020", "StudyDate"},
+    {"0008|0030", "StudyTime"},
+    {"0008|0021", "SeriesDate"},
+    {"0008|0022", "AcquisitionDate"},
+    {"0008|0023", "ContentDate"},
+    {"0020|0010", "StudyID"},
+    {"0020|000d", "StudyInstanceUID"},
+    {"0020|000e", "SeriesInstanceUID"},
+    {"0008|0018", "SOPInstanceUID"},
+    {"0020|4000", "ImageComments"},
+    {"0032|4000", "StudyComments"},
     {"0018|1000", "DeviceSerialNumber"},
 };
 
@@ -109,14 +125,22 @@ bool decodable(const std::string& uid) {
 
 std::string syntaxName(const std::string& uid) {
   static const std::pair<const char*, const char*> kNames[] = {
-      {"1.2.840.10008.1.2.4.100", "MPEG-2 video"},       {"1.2.840.10008.1.2.4.101", "MPEG-2 video"},
-      {"1.2.840.10008.1.2.4.102", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.103", "MPEG-4 video"},
-      {"1.2.840.10008.1.2.4.104", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.105", "MPEG-4 video"},
-      {"1.2.840.10008.1.2.4.106", "MPEG-4 video"},       {"1.2.840.10008.1.2.4.107", "HEVC video"},
-      {"1.2.840.10008.1.2.4.108", "HEVC video"},         {"1.2.840.10008.1.2.4.94", "JPIP referenced"},
-      {"1.2.840.10008.1.2.4.95", "JPIP referenced"},     {"1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000"},
-      {"1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000"}, {"1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000"},
-      {"1.2.840.10008.1.2.4.110", "JPEG XL"},            {"1.2.840.10008.1.2.4.111", "JPEG XL"},
+      {"1.2.840.10008.1.2.4.100", "MPEG-2 video"},
+      {"1.2.840.10008.1.2.4.101", "MPEG-2 video"},
+      {"1.2.840.10008.1.2.4.102", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.103", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.104", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.105", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.106", "MPEG-4 video"},
+      {"1.2.840.10008.1.2.4.107", "HEVC video"},
+      {"1.2.840.10008.1.2.4.108", "HEVC video"},
+      {"1.2.840.10008.1.2.4.94", "JPIP referenced"},
+      {"1.2.840.10008.1.2.4.95", "JPIP referenced"},
+      {"1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000"},
+      {"1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000"},
+      {"1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000"},
+      {"1.2.840.10008.1.2.4.110", "JPEG XL"},
+      {"1.2.840.10008.1.2.4.111", "JPEG XL"},
       {"1.2.840.10008.1.2.4.112", "JPEG XL"}};
   for (const auto& [u, name] : kNames) {
     if (uid == u) return name;
@@ -192,7 +216,8 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
                        "a series needs each slice's position to be stacked in order");
     }
     if (tagText(d, "0020|0037") != orientation) {
-      return makeError(ErrorCode::kInvalidInput, f.string() + ": its orientation differs from the other slices'",
+      return makeError(ErrorCode::kInvalidInput,
+                       f.string() + ": its orientation differs from the other slices'",
                        "one series, one orientation: import the slices of one acquisition");
     }
     slices.push_back({f.string(), {ipp[0], ipp[1], ipp[2]}, 0.0});
@@ -208,9 +233,10 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
                      "put each series in its own folder");
   }
   if (!burnedIn.empty()) {
-    return makeError(ErrorCode::kUnsupported,
-                     burnedIn + ": Burned In Annotation (0028,0301) is YES: the pixels may show the patient's identity",
-                     "use a series without burned-in annotation (or one cleaned of it)");
+    return makeError(
+        ErrorCode::kUnsupported,
+        burnedIn + ": Burned In Annotation (0028,0301) is YES: the pixels may show the patient's identity",
+        "use a series without burned-in annotation (or one cleaned of it)");
   }
   const std::vector<double> iop = numbers(orientation);
   if (iop.size() != 6) {
@@ -232,9 +258,11 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
     for (size_t i = 0; i < gaps.size(); ++i) {
       if (gaps[i] > 1.5 * smallest) {
         char what[200];
-        std::snprintf(what, sizeof(what), "a slice is missing: %.3g mm between slices %zu and %zu, %.3g mm elsewhere",
-                      gaps[i], i + 1, i + 2, smallest);
-        return makeError(ErrorCode::kInvalidInput, dir.string() + ": " + what, "copy the series again, whole");
+        std::snprintf(what, sizeof(what),
+                      "a slice is missing: %.3g mm between slices %zu and %zu, %.3g mm elsewhere", gaps[i],
+                      i + 1, i + 2, smallest);
+        return makeError(ErrorCode::kInvalidInput, dir.string() + ": " + what,
+                         "copy the series again, whole");
       }
       if (std::abs(gaps[i] - smallest) > 0.01 * smallest + 1e-3) {
         return makeError(ErrorCode::kInvalidInput, dir.string() + ": inconsistent slice spacing",
@@ -268,14 +296,17 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
   Image* image = reader->GetOutput();
   Volume v;
   const auto size = image->GetLargestPossibleRegion().GetSize();
-  for (int a = 0; a < 3; ++a) v.dims[static_cast<size_t>(a)] = static_cast<uint32_t>(size[static_cast<unsigned>(a)]);
+  for (int a = 0; a < 3; ++a)
+    v.dims[static_cast<size_t>(a)] = static_cast<uint32_t>(size[static_cast<unsigned>(a)]);
   const auto spacing = image->GetSpacing();
   const auto origin = image->GetOrigin();
   const auto direction = image->GetDirection();
   v.spacingMm = {spacing[0], spacing[1], spacing[2]};
   glm::dmat4 m(1.0);
   for (int c = 0; c < 3; ++c) {
-    for (int r = 0; r < 3; ++r) m[c][r] = direction[static_cast<unsigned>(r)][static_cast<unsigned>(c)] * spacing[static_cast<unsigned>(c)];
+    for (int r = 0; r < 3; ++r)
+      m[c][r] =
+          direction[static_cast<unsigned>(r)][static_cast<unsigned>(c)] * spacing[static_cast<unsigned>(c)];
   }
   m[3] = glm::dvec4(origin[0], origin[1], origin[2], 1.0);
   v.indexToLps = m;
@@ -329,10 +360,12 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     const bool unknown = what.find("Could not create IO object") != std::string::npos;
     return makeError(unknown ? ErrorCode::kUnsupported : ErrorCode::kInvalidInput,
                      path.string() + ": " + (unknown ? "not a volume format Trocar reads" : what),
-                     unknown ? "NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr, .seg.nrrd) or MetaImage (.mha, .mhd)"
-                             : "check the file is whole (a truncated .gz or raw file fails here)");
+                     unknown
+                         ? "NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr, .seg.nrrd) or MetaImage (.mha, .mhd)"
+                         : "check the file is whole (a truncated .gz or raw file fails here)");
   }
-  if (said.str().find("not read completely") != std::string::npos || said.str().find("ideal =") != std::string::npos) {
+  if (said.str().find("not read completely") != std::string::npos ||
+      said.str().find("ideal =") != std::string::npos) {
     std::string what = said.str();
     std::replace(what.begin(), what.end(), '\n', ' ');
     return makeError(ErrorCode::kInvalidInput, path.string() + ": the voxel data stops short (" + what + ")",
@@ -353,9 +386,10 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   Volume v;
   for (int a = 0; a < 3; ++a) {
     if (size[a] == 0 || size[a] > 4096) {
-      return makeError(ErrorCode::kInvalidInput, path.string() + ": " + std::to_string(size[a]) + " voxels along axis " +
-                                                     std::to_string(a),
-                       "a volume has 1 to 4096 voxels per axis");
+      return makeError(
+          ErrorCode::kInvalidInput,
+          path.string() + ": " + std::to_string(size[a]) + " voxels along axis " + std::to_string(a),
+          "a volume has 1 to 4096 voxels per axis");
     }
     v.dims[a] = static_cast<uint32_t>(size[a]);
   }
@@ -377,7 +411,8 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   v.format = formatOf(io->GetNameOfClass());
   v.componentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
   std::string modality;
-  if (itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), "Modality", modality) && !modality.empty()) {
+  if (itk::ExposeMetaData<std::string>(io->GetMetaDataDictionary(), "Modality", modality) &&
+      !modality.empty()) {
     v.modality = modality;
   }
   // Header fields that can carry who the scan is of (a converter's free text, dates, names):
@@ -388,9 +423,9 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     if (lower.rfind("segment", 0) == 0) continue;  // segment names are anatomy, not identity
     // ITK's own notes on how it read the file (the reader's name, NIfTI's qform/sform codes).
     if (lower == "itk_inputfiltername" || lower.find("_code_name") != std::string::npos) continue;
-    static const char* const kRisky[] = {"patient", "name", "birth", "date", "time", "institution", "physician",
-                                         "accession", "descrip", "filenotes", "aux_file", "content", "comment",
-                                         "operator", "study", "description"};
+    static const char* const kRisky[] = {
+        "patient", "name",      "birth",    "date",    "time",    "institution", "physician", "accession",
+        "descrip", "filenotes", "aux_file", "content", "comment", "operator",    "study",     "description"};
     bool risky = false;
     for (const char* r : kRisky) risky = risky || lower.find(r) != std::string::npos;
     if (!risky || !itk::ExposeMetaData<std::string>(dict, key, value)) continue;
@@ -418,9 +453,10 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     }
     if (label <= 0 || label >= kLayerStride || layer < 0 || static_cast<size_t>(layer) >= layers) {
       return makeError(ErrorCode::kInvalidInput,
-                       path.string() + ": segment " + n + " ('" + name + "') has label " + std::to_string(label) +
-                           " on layer " + std::to_string(layer) + ", outside the file (" + std::to_string(layers) +
-                           " layer(s), labels 1 to " + std::to_string(kLayerStride - 1) + ")",
+                       path.string() + ": segment " + n + " ('" + name + "') has label " +
+                           std::to_string(label) + " on layer " + std::to_string(layer) +
+                           ", outside the file (" + std::to_string(layers) + " layer(s), labels 1 to " +
+                           std::to_string(kLayerStride - 1) + ")",
                        "re-export the segmentation from 3D Slicer");
     }
     if (!name.empty()) v.labelNames[layer * kLayerStride + label] = name;

@@ -31,15 +31,15 @@ struct VolumeImportOptions {
   // simulation's cost grows with the nodes in the scene, not per structure (see
   // kDefaultPackNodes).
   uint32_t nodeBudget = kDefaultPackNodes;
-  std::map<std::string, uint32_t> budgets;  // a structure's own (by name or id), instead of its share
-  size_t triangleBudget = 20000;    // render surface triangles per structure, at most
-  int smoothIterations = 15;        // Taubin passes
-  bool largestComponent = true;     // keep only the largest 6-connected piece
+  std::map<std::string, uint32_t> budgets;      // a structure's own (by name or id), instead of its share
+  size_t triangleBudget = 20000;                // render surface triangles per structure, at most
+  int smoothIterations = 15;                    // Taubin passes
+  bool largestComponent = true;                 // keep only the largest 6-connected piece
   std::optional<std::array<uint32_t, 3>> seed;  // or the piece holding this voxel (i, j, k)
   bool fillHoles = true;
   glm::vec3 placeAt{0.0f, 1.0f, -0.45f};  // where the fragment puts the pack's centre
-  bool onTable = true;       // instead of placeAt.y: the lowest node 5 mm above the table
-  float tableHeight = 0.9f;  // m, the scenario default
+  bool onTable = true;                    // instead of placeAt.y: the lowest node 5 mm above the table
+  float tableHeight = 0.9f;               // m, the scenario default
 };
 
 struct Structure {

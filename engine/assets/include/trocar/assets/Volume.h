@@ -28,10 +28,10 @@ struct Volume {
   std::array<uint32_t, 3> dims{};  // voxels along i, j, k
   std::vector<float> values;       // i fastest, then j, then k
   glm::dvec3 spacingMm{1.0};
-  glm::dmat4 indexToLps{1.0};      // voxel index -> patient LPS, mm (the file's geometry)
-  std::string format;              // NIfTI, NRRD, MetaImage, DICOM
+  glm::dmat4 indexToLps{1.0};        // voxel index -> patient LPS, mm (the file's geometry)
+  std::string format;                // NIfTI, NRRD, MetaImage, DICOM
   std::string modality = "unknown";  // CT, MR, ... when the file says
-  std::string componentType;       // as stored: uint8, int16, float, ...
+  std::string componentType;         // as stored: uint8, int16, float, ...
   // DICOM: the identifying attributes the series holds (PatientName, AccessionNumber, ...),
   // none of which import copies anywhere.
   std::vector<std::string> identifiersNotCopied;
@@ -60,8 +60,8 @@ std::string labelText(int key);
 glm::dmat4 lpsToStage();
 
 // NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd), MetaImage
-// (.mha, .mhd), an InVesalius project (.inv3), or a folder holding one DICOM series (slices sorted by position along the
-// slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
+// (.mha, .mhd), an InVesalius project (.inv3), or a folder holding one DICOM series (slices sorted by
+// position along the slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
 // burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied);
 // errors name the file and what is wrong with it.
 Result<Volume> readVolume(const std::filesystem::path& path);
