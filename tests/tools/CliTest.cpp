@@ -198,6 +198,25 @@ TEST(Cli, ImportMeshJsonAndErrors) {
   EXPECT_NE(bad.err.find("missing.stl"), std::string::npos);
 }
 
+// Puts a pack's fragment in a scenario (the pack beside it as anatomy/), validates it and
+// records a short idle run: it loads and simulates.
+void packLoadsAndSimulates(const std::filesystem::path& dir) {
+  std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
+  test::writeText(dir / "scenario.yaml",
+                  "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
+                      "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
+                      "scoring: {formula: checklist, pass_score: 50}\n");
+  auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
+  EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
+  test::writeText(dir / "idle.yaml",
+                  "keyframes:\n  - {t: 0, left: {position: [-0.3, 1.4, -0.2]}}\n  - {t: 0.3}\n");
+  auto rec =
+      test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" +
+                              (dir / "idle.yaml").string() + "' --out '" + (dir / "r.trec").string() + "'"));
+  EXPECT_EQ(rec.exitCode, 0) << rec.err;
+  EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
+}
+
 // `import volume` on a 6 x 6 x 6 MetaImage with a 2 x 2 x 2 cube of value 100 (1 mm voxels):
 // a threshold makes one structure of 8 voxels (0.008 ml); the pack and its fragment are
 // written; a malformed --threshold and an empty range are bad input (exit 2).
@@ -225,20 +244,7 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   // The pack in a scenario: its fragment as the tissues, beside it as anatomy/; it loads,
   // with the surface embedded, and simulates.
   std::filesystem::rename(dir / "pack", dir / "anatomy");
-  std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
-  test::writeText(dir / "scenario.yaml",
-                  "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
-                      "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
-                      "scoring: {formula: checklist, pass_score: 50}\n");
-  auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
-  EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
-  test::writeText(dir / "idle.yaml",
-                  "keyframes:\n  - {t: 0, left: {position: [-0.2, 1.3, -0.2]}}\n  - {t: 0.3}\n");
-  auto rec =
-      test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" +
-                              (dir / "idle.yaml").string() + "' --out '" + (dir / "r.trec").string() + "'"));
-  EXPECT_EQ(rec.exitCode, 0) << rec.err;
-  EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
+  packLoadsAndSimulates(dir.path());
   auto bad = test::runCommand(
       trocar("import volume '" + (dir / "cube.mha").string() + "' --threshold Cube=9:1 --out '" + out + "'"));
   EXPECT_EQ(bad.exitCode, 2);
@@ -247,25 +253,6 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
                                        "' --threshold Air=200:255 --out '" + out + "'"));
   EXPECT_EQ(empty.exitCode, 2);
   EXPECT_NE(empty.err.find("'Air' has no voxels"), std::string::npos) << empty.err;
-}
-
-// Puts a pack's fragment in a scenario (the pack beside it as anatomy/), validates it and
-// records a short idle run: it loads and simulates.
-void packLoadsAndSimulates(const std::filesystem::path& dir) {
-  std::string fragment = readFileText(dir / "anatomy" / "anatomy.yaml").value();
-  test::writeText(dir / "scenario.yaml",
-                  "trocar: 1\nid: pack\ntitle: Pack\n" + fragment +
-                      "checklist:\n  - {id: look, title: Look, done_when: \"time() > 0.1\"}\n"
-                      "scoring: {formula: checklist, pass_score: 50}\n");
-  auto valid = test::runCommand(trocar("validate '" + (dir / "scenario.yaml").string() + "'"));
-  EXPECT_EQ(valid.exitCode, 0) << valid.out << valid.err;
-  test::writeText(dir / "idle.yaml",
-                  "keyframes:\n  - {t: 0, left: {position: [-0.3, 1.4, -0.2]}}\n  - {t: 0.3}\n");
-  auto rec =
-      test::runCommand(trocar("record '" + (dir / "scenario.yaml").string() + "' --bot '" +
-                              (dir / "idle.yaml").string() + "' --out '" + (dir / "r.trec").string() + "'"));
-  EXPECT_EQ(rec.exitCode, 0) << rec.err;
-  EXPECT_NE(rec.out.find("passed"), std::string::npos) << rec.out;
 }
 
 // The real data through the command line (installed by tools/setup.sh): the
