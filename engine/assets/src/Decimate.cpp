@@ -68,6 +68,7 @@ struct Candidate {
   double cost;
   uint32_t a, b;
   uint32_t stampA, stampB;  // the ends' stamps when costed; stale when either moved on
+  glm::dvec3 at;            // where the merged vertex goes (valid while the stamps are)
   bool operator>(const Candidate& o) const {
     if (cost != o.cost) return cost > o.cost;
     if (a != o.a) return a > o.a;
@@ -122,9 +123,7 @@ class Decimator {
         const Candidate c = mHeap.top();
         mHeap.pop();
         if (mRemoved[c.a] || mRemoved[c.b] || mStamp[c.a] != c.stampA || mStamp[c.b] != c.stampB) continue;
-        glm::dvec3 at;
-        place(c.a, c.b, at);
-        if (collapsible(c.a, c.b, at)) collapse(c.a, c.b, at);
+        if (collapsible(c.a, c.b, c.at)) collapse(c.a, c.b, c.at);
       }
       if (mLiveFaces <= targetTriangles || mLiveFaces == before) break;
       refill();
@@ -155,13 +154,13 @@ class Decimator {
 
   void push(uint32_t a, uint32_t b) {
     if (mLocked[a] || mLocked[b]) return;
+    const uint32_t lo = std::min(a, b), hi = std::max(a, b);
     glm::dvec3 at;
-    place(a, b, at);
-    Quadric q = mQuadric[a];
-    q += mQuadric[b];
+    place(lo, hi, at);
+    Quadric q = mQuadric[lo];
+    q += mQuadric[hi];
     // Cost is never negative in exact arithmetic; round-off can make it so.
-    mHeap.push({std::max(0.0, q.error(at)), std::min(a, b), std::max(a, b), mStamp[std::min(a, b)],
-                mStamp[std::max(a, b)]});
+    mHeap.push({std::max(0.0, q.error(at)), lo, hi, mStamp[lo], mStamp[hi], at});
   }
 
   void neighbours(uint32_t v, std::vector<uint32_t>& out) const {
