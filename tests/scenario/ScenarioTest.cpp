@@ -224,12 +224,12 @@ TEST(Scenario, EmbeddedSurfaceFollowsItsTet) {
   auto r = loadScenarioFile(dir / "s.yaml");
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
   const auto& t = r.scenario->tissues[0];
-  ASSERT_TRUE(t.embedded.has_value());
-  EXPECT_EQ(t.embedded->indices, (std::vector<uint32_t>{0, 1, 2}));
-  ASSERT_EQ(t.embedded->nodes.size(), 3u);
+  ASSERT_TRUE(t.settings.embedded.has_value());
+  EXPECT_EQ(t.settings.embedded->indices, (std::vector<uint32_t>{0, 1, 2}));
+  ASSERT_EQ(t.settings.embedded->nodes.size(), 3u);
   // The first vertex, from the nodes: the tet's centroid, (2.5, 2.5, 2.5) mm.
   Vec3 p(0.0f);
-  for (int k = 0; k < 4; ++k) p += t.embedded->weights[0][static_cast<size_t>(k)] * t.settings.tetMesh.nodes[t.embedded->nodes[0][static_cast<size_t>(k)]];
+  for (int k = 0; k < 4; ++k) p += t.settings.embedded->weights[0][static_cast<size_t>(k)] * t.settings.tetMesh.nodes[t.settings.embedded->nodes[0][static_cast<size_t>(k)]];
   EXPECT_NEAR(p.x, 0.0025f, 1e-7f);
   EXPECT_NEAR(p.z, 0.0025f, 1e-7f);
 

@@ -45,10 +45,16 @@ ScriptRun scriptedRun() {
     in.hands[0].pose = test::handPointingDown({-0.02f, ly, 0.0f}, grasper.spec);
     in.hands[0].trigger = t >= 250 && t < 650 ? 1.0f : 0.0f;  // releases at 1.3 s
     // Right: blades straddle the cloth at (0.025, 0); close at 0.6 s, open at 0.9 s.
+    // They come down from 3 cm above in 0.4 s.
+    const float ry = std::max(0.086f, 0.13f - 0.044f * s / 0.4f);
     in.hands[1].pose =
-        test::handPointingDown({0.025f + 0.002f * std::sin(s * 7.0f), 0.086f, 0.01f}, scissors.spec);
-    // From 1.4 s the right hand carries the clip applier to fresh gauze at (0, -0.025).
-    if (t >= 700) in.hands[1].pose = test::handPointingDown({0.0f, 0.088f, -0.025f}, scissors.spec);
+        test::handPointingDown({0.025f + 0.002f * std::sin(s * 7.0f), ry, 0.01f}, scissors.spec);
+    // From 1.4 s the right hand carries the clip applier over fresh gauze at (0, -0.025) and
+    // lowers it in 0.1 s until the membrane lies across its jaws, 3 mm from their tips.
+    if (t >= 700) {
+      const float cy = std::max(0.097f, 0.12f - 0.023f * static_cast<float>(t - 700) / 50.0f);
+      in.hands[1].pose = test::handPointingDown({0.0f, cy, -0.025f}, scissors.spec);
+    }
     in.hands[1].trigger = (t >= 300 && t < 450) || t >= 760 ? 1.0f : 0.0f;
     if (t == 700) world.setInstrument(Hand::kRight, test::openInstrument(InstrumentKind::kClipApplier));
     for (const Event& e : world.step(in)) run.kinds.push_back(e.kind);

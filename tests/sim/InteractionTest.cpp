@@ -75,8 +75,14 @@ TEST(Interaction, ExchangeLetsGoAndPutsTheNextInstrumentInTheHand) {
   EXPECT_EQ(world.trayIndex(Hand::kRight), 1u) << "index 5 is past the tray's end: ignored";
 }
 
-// A grasped node follows the tool: close on the membrane, lift the hand 2 cm; the held
-// nodes rise with the jaws and stay within 1 cm of the tip.
+// Open jaws come down onto the membrane (pinned at 0.1 m, it sags to 0.092 m under its
+// weight) from 1.8 cm above in 0.2 s, to 1 mm under it.
+float membraneApproach(int t) {
+  return 0.11f - 0.019f * std::min(1.0f, static_cast<float>(t) / 100.0f);
+}
+
+// A grasped membrane follows the tool: close on it, lift the hand 1 cm; the held surface
+// rises with the jaws and stays within 1 cm of the tip.
 TEST(Interaction, GraspedNodesFollowTheTool) {
   World world(WorldSettings{});
   TissueId id = world.addTissue(membrane()).value();
@@ -85,9 +91,9 @@ TEST(Interaction, GraspedNodesFollowTheTool) {
   std::vector<uint32_t> held;
   for (int t = 0; t < 600; ++t) {
     InputFrame in;
-    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    float y = t < 200 ? membraneApproach(t) : 0.091f + 0.01f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
     in.hands[0].pose = test::handPointingDown({-0.02f, y, 0.0f}, grasper.spec);
-    in.hands[0].trigger = t >= 100 ? 1.0f : 0.0f;
+    in.hands[0].trigger = t >= 120 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) {
       if (e.kind == EventKind::kGrasp) {
         EXPECT_EQ(e.tissue, id);
@@ -97,7 +103,7 @@ TEST(Interaction, GraspedNodesFollowTheTool) {
   }
   ASSERT_TRUE(world.instrument(Hand::kLeft).grasping);
   Vec3 tip = world.instrument(Hand::kLeft).tipPose.position;
-  EXPECT_GT(tip.y, 0.105f);
+  EXPECT_GT(tip.y, 0.094f) << "the membrane, pinned all round, comes up with the jaws";
   // Nodes near where the jaws closed now sit near the lifted tip.
   float nearest = 1.0f;
   for (uint32_t n = 0; n < world.nodeCount(id); ++n)
@@ -120,9 +126,9 @@ TEST(Interaction, ReleaseLetsTheTissueGo) {
   int releases = 0;
   for (int t = 0; t < 900; ++t) {
     InputFrame in;
-    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    float y = t < 200 ? membraneApproach(t) : 0.091f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
     in.hands[0].pose = test::handPointingDown({-0.02f, y, 0.0f}, grasper.spec);
-    in.hands[0].trigger = t >= 100 && t < 600 ? 1.0f : 0.0f;
+    in.hands[0].trigger = t >= 120 && t < 600 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) releases += e.kind == EventKind::kRelease;
   }
   EXPECT_EQ(releases, 1);
@@ -130,7 +136,8 @@ TEST(Interaction, ReleaseLetsTheTissueGo) {
   Vec3 tip = world.instrument(Hand::kLeft).tipPose.position;
   float highest = 0.0f;
   for (uint32_t n = 0; n < world.nodeCount(id); ++n) highest = std::max(highest, world.nodePosition(id, n).y);
-  EXPECT_LT(highest, tip.y - 0.01f) << "the membrane fell back below the tool";
+  EXPECT_LT(highest, 0.1f + 0.0005f) << "the membrane fell back flat";
+  EXPECT_GT(tip.y, highest + 0.01f) << "below the lifted tool";
 }
 
 }  // namespace

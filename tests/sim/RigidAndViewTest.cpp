@@ -154,9 +154,11 @@ TEST(Damage, OverPullTearsTheGraspOut) {
   bool torn = false, released = false;
   for (int t = 0; t < 1000 && !released; ++t) {
     InputFrame in;
-    float y = t < 200 ? 0.09f : 0.09f + 0.1f * static_cast<float>(t - 200) / 500.0f;  // 10 cm/s up
+    // Down onto the membrane (sagged to 0.092 m) from above, close, then up at 10 cm/s.
+    float y = t < 200 ? 0.11f - 0.019f * std::min(1.0f, static_cast<float>(t) / 100.0f)
+                      : 0.091f + 0.1f * static_cast<float>(t - 200) / 500.0f;
     in.hands[0].pose = test::handPointingDown({0.0f, y, 0.0f}, grasper.spec);
-    in.hands[0].trigger = t >= 100 ? 1.0f : 0.0f;
+    in.hands[0].trigger = t >= 120 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) {
       if (e.kind == EventKind::kDamage && e.torn) {
         torn = true;

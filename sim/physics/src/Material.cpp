@@ -24,4 +24,11 @@ void applyMaterial(btSoftBody& body, const Material& material, TissueKind kind, 
   cfg.collisions = btSoftBody::fCollision::SDF_RS;
 }
 
+float toolYield(const Material& material, TissueKind /*kind*/) {
+  const float s = std::clamp(material.stretch, 0.0f, 1.0f);
+  const float s3 = s * s * s;
+  const float s12 = s3 * s3 * s3 * s3;
+  return std::max(0.02f, s12);
+}
+
 }  // namespace trocar::physics::detail

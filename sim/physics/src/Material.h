@@ -23,4 +23,12 @@ void applyMaterial(btSoftBody& body, const Material& material, TissueKind kind, 
 
 constexpr float kVolumeConservationScale = 20.0f;
 
+// How firmly a tissue stops an instrument, [0.02, 1] (the contact stage, src/Contact.h): the
+// share of what the tissue could not make room for in a tick that moves the tool back instead.
+// 1 would make every tissue rigid to instruments; less lets it give way in proportion, as it
+// gives under its own weight. From material.stretch, steeply: stretch^12 (0.95 -> 0.54,
+// 0.9 -> 0.28, 0.8 -> 0.07, at least 0.02): a pinned gauze stops a tool within a few
+// millimetres of tenting, a soft organ dents by millimetres under a 2 N press.
+float toolYield(const Material& material, TissueKind kind);
+
 }  // namespace trocar::physics::detail

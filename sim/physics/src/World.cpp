@@ -2,6 +2,7 @@
 #include <trocar/core/Log.h>
 #include <trocar/physics/World.h>
 
+#include "Contact.h"
 #include "Material.h"
 #include "TissueMesh.h"
 
@@ -24,6 +25,13 @@ namespace trocar::physics {
 namespace {
 
 using detail::TissueMesh;
+
+// Collision filter groups: tools and tissue never meet in Bullet (its soft-rigid contact
+// tests nodes, not the drawn surface); they meet in the contact stage (Contact.h).
+constexpr int kToolGroup = 1 << 6;
+constexpr int kTissueGroup = 1 << 7;
+// A capsule within this distance of a surface counts as touching it (sensing only).
+constexpr float kSenseMargin = 0.0003f;
 
 // Collision shapes get a 1 mm margin: Bullet's default 4 cm would swallow surgical scales.
 constexpr float kShapeMargin = 0.001f;
@@ -147,6 +155,16 @@ struct World::Impl {
     uint32_t instabilities = 0;              // times the guard restored it
     std::vector<uint32_t> piece;             // piece per node (updated after cuts)
     uint32_t pieceCount = 1;
+    std::optional<EmbeddedSurface> embedded;  // the detailed surface, until a cut
+    detail::ContactSurface surface;           // what instruments touch (Contact.h)
+    float yield = 1.0f;                       // how firmly it stops instruments (toolYield)
+  };
+
+  // A point of a tissue's surface held between a grasper's jaws, at `local` in the tip frame.
+  struct GraspPoint {
+    uint32_t tissue = 0;
+    detail::SurfacePoint point;
+    btVector3 local{0, 0, 0};
   };
 
   struct Rigid {
@@ -184,7 +202,12 @@ struct World::Impl {
     bool jawClosed = false;
     float openAngleAtClose = 0.0f;
     uint32_t graspTissue = kInvalidIndex;
-    std::vector<uint32_t> graspNodes;
+    std::vector<uint32_t> graspNodes;  // the nodes carrying graspPoints, sorted
+    std::vector<GraspPoint> graspPoints;
+    uint32_t releasedTissue = kInvalidIndex;  // let go of and still between the jaws
+    std::vector<detail::Capsule> capsules, prevCapsules;  // as drawn, now and a tick ago
+    std::vector<detail::SurfaceContact> contacts;         // this tick's
+    detail::SideMemory sides;                             // of the sheets it touched last tick
     uint32_t graspRigid = kInvalidIndex;
     std::unique_ptr<btTypedConstraint> graspConstraint;
     std::vector<uint32_t> touchedTissues;  // sorted, last tick
@@ -207,6 +230,8 @@ struct World::Impl {
   btSoftRigidDynamicsWorld world{&dispatcher, &broadphase, &solver, &collisionConfig};
   std::unique_ptr<btCollisionShape> groundShape;
   std::unique_ptr<btRigidBody> ground;
+  std::unique_ptr<btCollisionShape> tableShape;
+  std::unique_ptr<btRigidBody> table;
   std::vector<Tissue> tissues;
   std::vector<Rigid> rigids;
   std::vector<Zone> zones;
@@ -241,6 +266,15 @@ struct World::Impl {
     ci.m_friction = 0.8f;
     ground = std::make_unique<btRigidBody>(ci);
     world.addRigidBody(ground.get());
+    if (s.table) {
+      tableShape = std::make_unique<btBoxShape>(toBt(s.table->halfExtents));
+      tableShape->setMargin(kShapeMargin);
+      btRigidBody::btRigidBodyConstructionInfo tci(0.0f, nullptr, tableShape.get());
+      tci.m_startWorldTransform.setOrigin(toBt(s.table->center));
+      tci.m_friction = 0.8f;
+      table = std::make_unique<btRigidBody>(tci);
+      world.addRigidBody(table.get());
+    }
   }
 
   ~Impl() {
@@ -252,6 +286,7 @@ struct World::Impl {
     }
     for (auto& r : rigids) world.removeRigidBody(r.body.get());
     world.removeRigidBody(ground.get());
+    if (table) world.removeRigidBody(table.get());
   }
 
   void removeTool(Tool& tool) {
@@ -313,7 +348,10 @@ struct World::Impl {
     }
     body->updateNormals();
     body->updateBounds();
-    world.addSoftBody(body);
+    // Tissue meets tools in the contact stage, not in Bullet; an embedded surface meets the
+    // table there too (its nodes lie outside the surface it carries).
+    world.addSoftBody(body, kTissueGroup,
+                      t.embedded && t.topologyVersion == 0 ? 0 : btBroadphaseProxy::AllFilter & ~kToolGroup);
     t.body = body;
     t.goodX.resize(rest.size());
     t.goodV.resize(rest.size());
@@ -404,9 +442,10 @@ struct World::Impl {
 
   void releaseGrasp(Tool& tool) {
     if (tool.graspTissue != kInvalidIndex) {
-      unanchorNodes(tissues[tool.graspTissue], tool.graspNodes, tool.body.get());
+      tool.releasedTissue = tool.graspTissue;
       tool.graspTissue = kInvalidIndex;
       tool.graspNodes.clear();
+      tool.graspPoints.clear();
     }
     if (tool.graspConstraint) {
       world.removeConstraint(tool.graspConstraint.get());
@@ -488,58 +527,79 @@ struct World::Impl {
     return e;
   }
 
-  // Nodes of tissue `t` within the jaws: within the grasp radius of a sphere around the
-  // distal quarter of the jaws (the tip pushes tissue ahead of it, so what the jaws take
-  // lies at and just beyond the tip, not at the hinge).
-  std::vector<uint32_t> nodesInJaws(const Tool& tool, const Tissue& t, btVector3* centreOut) const {
-    btTransform tip = toolTipTransform(tool);
-    const float quarter = tool.settings.spec.jawLength * 0.25f;
-    btVector3 centre = tip * btVector3(0, 0, quarter);
-    if (centreOut) *centreOut = centre;
-    float radius = tool.settings.spec.graspRadius + tool.settings.spec.shaftRadius + quarter;
-    float r2 = radius * radius;
-    std::vector<uint32_t> out;
-    for (int i = 0; i < t.body->m_nodes.size(); ++i) {
-      if ((t.body->m_nodes[i].m_x - centre).length2() <= r2) out.push_back(static_cast<uint32_t>(i));
+  // The tissue's contact surface, built for its current topology (Contact.h): the embedded
+  // detailed surface until a cut changes the tets, else the mesh's own faces.
+  detail::ContactSurface& surfaceOf(Tissue& t) {
+    if (t.surface.topologyVersion != t.topologyVersion) {
+      t.surface = t.embedded && t.topologyVersion == 0 ? detail::surfaceOfEmbedding(*t.embedded)
+                                                       : detail::surfaceOfMesh(t.mesh);
+      t.surface.topologyVersion = t.topologyVersion;
     }
-    return out;
+    return t.surface;
   }
 
-  // The tissue with the most nodes in the jaws (ties: lowest id), or kInvalidIndex.
-  uint32_t tissueInJaws(const Tool& tool, std::vector<uint32_t>* nodes, btVector3* centre) const {
+  // Closing jaws take the surface between them: the points of the nearest tissue's contact
+  // surface closest to the jaws' centre line (at a fifth, a half and four fifths of its
+  // length), each within the grasp reach. The nearest tissue wins, so jaws on skin take the
+  // skin, not the skull beneath. Returns false when no surface is within reach.
+  bool graspSurface(Tool& tool) {
+    const auto& spec = tool.settings.spec;
+    const btTransform tip = toolTipTransform(tool);
+    const float reach = spec.graspRadius + 0.5f * spec.shaftRadius;
+    const std::array<btVector3, 3> samples = {btVector3(0, 0, 0.2f * spec.jawLength),
+                                              btVector3(0, 0, 0.5f * spec.jawLength),
+                                              btVector3(0, 0, 0.8f * spec.jawLength)};
     uint32_t best = kInvalidIndex;
-    for (uint32_t i = 0; i < tissues.size(); ++i) {
-      std::vector<uint32_t> n = nodesInJaws(tool, tissues[i], centre);
-      if (!n.empty() && (best == kInvalidIndex || n.size() > nodes->size())) {
-        best = i;
-        *nodes = std::move(n);
+    float bestDistance = reach;
+    btVector3 bestAt(0, 0, 0);
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      Tissue& t = tissues[ti];
+      detail::ContactSurface& surface = surfaceOf(t);
+      detail::refresh(surface, *t.body);
+      for (const btVector3& local : samples) {
+        detail::SurfacePoint point;
+        btVector3 at;
+        float distance = 0.0f;
+        if (detail::closestSurfacePoint(surface, tip * local, reach, &point, &at, &distance) &&
+            distance < bestDistance) {
+          best = ti;
+          bestDistance = distance;
+          bestAt = at;
+        }
       }
     }
-    return best;
+    if (best == kInvalidIndex) return false;
+    Tissue& t = tissues[best];
+    tool.graspTissue = best;
+    tool.graspPoints.clear();
+    tool.graspNodes.clear();
+    for (const btVector3& local : samples) {
+      detail::SurfacePoint point;
+      btVector3 at;
+      float distance = 0.0f;
+      if (!detail::closestSurfacePoint(t.surface, tip * local, reach, &point, &at, &distance)) continue;
+      tool.graspPoints.push_back({best, point, local});
+      for (uint32_t k = 0; k < point.count; ++k) tool.graspNodes.push_back(point.nodes[k]);
+    }
+    std::sort(tool.graspNodes.begin(), tool.graspNodes.end());
+    tool.graspNodes.erase(std::unique(tool.graspNodes.begin(), tool.graspNodes.end()), tool.graspNodes.end());
+    Event e = makeEvent(EventKind::kGrasp, &tool);
+    e.tissue = {best};
+    e.regions = regionsOf(t, tool.graspNodes);
+    e.position = toVec(bestAt);
+    events.push_back(std::move(e));
+    return true;
   }
 
   void onJawClose(Tool& tool) {
     const auto& spec = tool.settings.spec;
     if (spec.grasps()) {
-      std::vector<uint32_t> nodes;
-      btVector3 centre;
-      uint32_t ti = tissueInJaws(tool, &nodes, &centre);
-      if (ti != kInvalidIndex) {
-        tool.graspTissue = ti;
-        tool.graspNodes = nodes;
-        anchorNodes(tissues[ti], nodes, tool.body.get());
-        Event e = makeEvent(EventKind::kGrasp, &tool);
-        e.tissue = {ti};
-        e.regions = regionsOf(tissues[ti], nodes);
-        e.position = toVec(centre);
-        events.push_back(std::move(e));
-        return;
-      }
+      if (graspSurface(tool)) return;
       // Rigid objects: the dynamic one whose box (in its own frame, grown by the grasp radius
       // and the shaft's) holds the jaw centre, nearest first. (Bullet's world AABBs of small hulls are loose
       // by centimetres: not a test for what lies between 5 mm jaws.)
       btTransform tip = toolTipTransform(tool);
-      centre = tip * btVector3(0, 0, spec.jawLength * 0.25f);
+      const btVector3 centre = tip * btVector3(0, 0, spec.jawLength * 0.25f);
       uint32_t nearest = kInvalidIndex;
       btScalar nearestDistance = 0;
       for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
@@ -669,11 +729,9 @@ struct World::Impl {
   // clips: node indices are stable) attached again.
   void rebuild(uint32_t ti, const std::vector<Vec3>& x, const std::vector<Vec3>& v) {
     Tissue& t = tissues[ti];
-    buildBody(t, &x, &v);
     t.topologyVersion++;
-    for (auto& other : tools) {
-      if (other.present && other.graspTissue == ti) anchorNodes(t, other.graspNodes, other.body.get());
-    }
+    buildBody(t, &x, &v);
+    for (auto& tool : tools) tool.sides.sides.clear();  // its triangles are numbered anew
     for (auto& clip : clips) {
       if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
     }
@@ -817,20 +875,18 @@ struct World::Impl {
   }
 
   void senseContacts(Tool& tool) {
+    // Tissues: this tick's surface contacts (the contact stage), in tissue order.
     std::vector<uint32_t> touched;
     std::vector<uint32_t> touchedNodes;  // of the first touched tissue
-    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
-      const btSoftBody* body = tissues[ti].body;
-      bool hit = false;
-      for (int c = 0; c < body->m_rcontacts.size(); ++c) {
-        const auto& contact = body->m_rcontacts[c];
-        if (contact.m_cti.m_colObj != tool.body.get()) continue;
-        hit = true;
-        if (touched.empty())
-          touchedNodes.push_back(static_cast<uint32_t>(contact.m_node - &body->m_nodes[0]));
-      }
-      if (hit) touched.push_back(ti);
+    for (const auto& c : tool.contacts) {
+      if (std::find(touched.begin(), touched.end(), c.tissue) == touched.end()) touched.push_back(c.tissue);
     }
+    std::sort(touched.begin(), touched.end());
+    for (const auto& c : tool.contacts) {
+      if (!touched.empty() && c.tissue == touched.front()) touchedNodes.push_back(c.point.heaviestNode());
+    }
+    std::sort(touchedNodes.begin(), touchedNodes.end());
+    touchedNodes.erase(std::unique(touchedNodes.begin(), touchedNodes.end()), touchedNodes.end());
     if (tool.graspTissue != kInvalidIndex &&
         std::find(touched.begin(), touched.end(), tool.graspTissue) == touched.end()) {
       touched.push_back(tool.graspTissue);
@@ -998,6 +1054,153 @@ struct World::Impl {
     }
   }
 
+  // ---- the contact stage (Contact.h) --------------------------------------------------
+  //
+  // After Bullet's step: find where each instrument's capsules touch each tissue's contact
+  // surface (swept from the last tick); then, for the tissue's solver iterations, push the
+  // touched surface points out of the tools and pull grasped points onto the jaws (through
+  // the weights that carry them) interleaved with Bullet's own link projection, so the
+  // tissue around gives way as a whole. Whatever the tissue could not make room for (it is
+  // pinned, taut or lies on the table) moves the tool back instead: the tool stops on the
+  // surface while the hand goes on, and the virtual coupling's spring is what the trainee
+  // feels. The node velocities take the displacement, as in position-based dynamics.
+  void resolveContacts() {
+    std::vector<uint8_t> refreshed(tissues.size(), 0), involved(tissues.size(), 0);
+    bool any = false;
+    for (Tool& tool : tools) {
+      tool.contacts.clear();
+      if (!tool.present) continue;
+      detail::instrumentCapsules(tool.settings.spec, tool.state.jawAngle, toolTipTransform(tool), tool.capsules);
+      if (tool.prevCapsules.size() != tool.capsules.size()) tool.prevCapsules = tool.capsules;
+      btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+      for (size_t c = 0; c < tool.capsules.size(); ++c) {
+        for (const btVector3& p : {tool.capsules[c].a, tool.capsules[c].b, tool.prevCapsules[c].a,
+                                   tool.prevCapsules[c].b}) {
+          lo.setMin(p);
+          hi.setMax(p);
+        }
+      }
+      const btVector3 pad(0.005f, 0.005f, 0.005f);
+      lo -= pad;
+      hi += pad;
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+        Tissue& t = tissues[ti];
+        if (!TestAabbAgainstAabb2(lo, hi, t.body->m_bounds[0], t.body->m_bounds[1])) continue;
+        detail::ContactSurface& surface = surfaceOf(t);
+        if (!refreshed[ti]) {
+          detail::refresh(surface, *t.body);
+          refreshed[ti] = 1;
+        }
+        detail::findContacts(surface, ti, tool.capsules, tool.prevCapsules, kSenseMargin, tool.sides, tool.contacts);
+      }
+      // What a grasper holds lies between its jaws: they hold it, they don't push it away;
+      // once let go of, it slips out from between them (it is not pushed through a jaw).
+      bool releasedInJaws = false;
+      for (auto& c : tool.contacts) {
+        if (c.capsule > 0 && (c.tissue == tool.graspTissue || c.tissue == tool.releasedTissue)) {
+          releasedInJaws = releasedInJaws || c.tissue == tool.releasedTissue;
+          c.resolve = false;
+        }
+        if (c.resolve) {
+          involved[c.tissue] = 1;
+          any = true;
+        }
+      }
+      if (!releasedInJaws) tool.releasedTissue = kInvalidIndex;
+      if (tool.graspTissue != kInvalidIndex && !tool.graspPoints.empty()) {
+        involved[tool.graspTissue] = 1;
+        any = true;
+      }
+    }
+    if (any) solveContacts(involved);
+    for (Tool& tool : tools) {
+      if (!tool.present) continue;
+      tool.sides.sides.clear();
+      for (const auto& c : tool.contacts) {
+        if (surfaceOf(tissues[c.tissue]).twoSided)
+          tool.sides.sides.push_back({detail::SideMemory::key(c.tissue, c.capsule, c.triangle), c.side});
+      }
+      std::sort(tool.sides.sides.begin(), tool.sides.sides.end());
+      detail::instrumentCapsules(tool.settings.spec, tool.state.jawAngle, toolTipTransform(tool), tool.prevCapsules);
+    }
+  }
+
+  void solveContacts(const std::vector<uint8_t>& involved) {
+    std::vector<std::vector<btVector3>> before(tissues.size());
+    int iterations = 1;
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      if (!involved[ti]) continue;
+      const btSoftBody& body = *tissues[ti].body;
+      before[ti].resize(static_cast<size_t>(body.m_nodes.size()));
+      for (int i = 0; i < body.m_nodes.size(); ++i) before[ti][static_cast<size_t>(i)] = body.m_nodes[i].m_x;
+      iterations = std::max(iterations, static_cast<int>(tissues[ti].iterations));
+    }
+    auto pushOut = [&](Tool& tool, const btVector3& shift) {
+      for (const auto& c : tool.contacts) {
+        if (!c.resolve) continue;
+        btSoftBody& body = *tissues[c.tissue].body;
+        const btScalar err = (c.q + shift - c.point.position(body)).dot(c.normal) - c.gap;
+        if (err < 0) c.point.move(body, c.normal * err);
+      }
+    };
+    auto pullIn = [&](Tool& tool) {
+      const btTransform tip = toolTipTransform(tool);
+      for (const auto& g : tool.graspPoints) {
+        btSoftBody& body = *tissues[g.tissue].body;
+        g.point.move(body, tip * g.local - g.point.position(body));
+      }
+    };
+    for (int it = 0; it < iterations; ++it) {
+      for (Tool& tool : tools) {
+        if (!tool.present) continue;
+        pullIn(tool);
+        pushOut(tool, btVector3(0, 0, 0));
+      }
+      for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+        if (involved[ti]) btSoftBody::PSolve_Links(tissues[ti].body, 1, 0);
+      }
+    }
+    // What the tissue could not make room for moves the tool: toward the grasped points
+    // (by their mean pull), then out of every surface it still presses into.
+    for (Tool& tool : tools) {
+      if (!tool.present) continue;
+      btVector3 shift(0, 0, 0);
+      if (!tool.graspPoints.empty()) {
+        const btTransform tip = toolTipTransform(tool);
+        for (const auto& g : tool.graspPoints) shift += g.point.position(*tissues[g.tissue].body) - tip * g.local;
+        shift *= tissues[tool.graspTissue].yield / static_cast<btScalar>(tool.graspPoints.size());
+      }
+      for (const auto& c : tool.contacts) {
+        if (!c.resolve) continue;
+        const btScalar err = (c.q + shift - c.point.position(*tissues[c.tissue].body)).dot(c.normal) - c.gap;
+        if (err < 0) shift -= c.normal * (err * tissues[c.tissue].yield);
+      }
+      if (shift.length2() <= 0) continue;
+      btTransform tr = tool.body->getWorldTransform();
+      tr.setOrigin(tr.getOrigin() + shift);
+      tool.body->setWorldTransform(tr);
+      tool.body->setInterpolationWorldTransform(tr);
+      const btVector3 dir = shift.normalized();
+      const btVector3 v = tool.body->getLinearVelocity();
+      const btScalar into = v.dot(dir);
+      if (into < 0) tool.body->setLinearVelocity(v - dir * into);
+      for (auto& c : tool.contacts) c.q += shift;
+    }
+    for (Tool& tool : tools) {
+      if (tool.present) pushOut(tool, btVector3(0, 0, 0));
+    }
+    const btScalar inverseDt = 1 / static_cast<btScalar>(dt);
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      if (!involved[ti]) continue;
+      btSoftBody& body = *tissues[ti].body;
+      for (int i = 0; i < body.m_nodes.size(); ++i) {
+        btSoftBody::Node& n = body.m_nodes[i];
+        n.m_v += (n.m_x - before[ti][static_cast<size_t>(i)]) * inverseDt;
+      }
+      body.updateBounds();
+    }
+  }
+
   // NaN / runaway guard: a body that went bad gets its last good state back.
   void guardStability() {
     const float maxSpeed2 = settings.maxNodeSpeed * settings.maxNodeSpeed;
@@ -1097,7 +1300,37 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
   t.kind = s.kind;
   t.material = s.material;
   t.iterations = s.solverIterations;
+  t.yield = detail::toolYield(s.material, s.kind);
   t.mesh = std::move(mesh).value();
+  if (s.embedded) {
+    if (s.kind != TissueKind::kVolumetric) {
+      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': an embedded surface needs a tet mesh",
+                       "give the tissue a tetmesh, or drop its surface");
+    }
+    for (const auto& nodes : s.embedded->nodes) {
+      for (uint32_t n : nodes) {
+        if (n >= t.mesh.nodeCount()) {
+          return makeError(ErrorCode::kInvalidInput,
+                           "tissue '" + s.name + "': its embedded surface names node " + std::to_string(n) +
+                               " of " + std::to_string(t.mesh.nodeCount()),
+                           "re-export the embedding with the tet mesh it belongs to");
+        }
+      }
+    }
+    if (s.embedded->weights.size() != s.embedded->nodes.size() || s.embedded->indices.size() % 3 != 0) {
+      return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': its embedded surface is inconsistent",
+                       "re-export the surface and its embedding together");
+    }
+    for (uint32_t v : s.embedded->indices) {
+      if (v >= s.embedded->nodes.size()) {
+        return makeError(ErrorCode::kInvalidInput,
+                         "tissue '" + s.name + "': its embedded surface names vertex " + std::to_string(v) +
+                             " of " + std::to_string(s.embedded->nodes.size()),
+                         "re-export the surface and its embedding together");
+      }
+    }
+    t.embedded = s.embedded;
+  }
   for (const NodeSelector& selector : s.fixed) {
     if ((selector.kind == NodeSelector::Kind::kCorners || selector.kind == NodeSelector::Kind::kBorder) &&
         s.kind != TissueKind::kCloth) {
@@ -1221,7 +1454,7 @@ void World::setInstrument(Hand hand, const InstrumentSettings& s) {
   if (s.spec.cutsBySweep()) {
     tool.body->setCollisionFlags(tool.body->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
   }
-  mImpl->world.addRigidBody(tool.body.get());
+  mImpl->world.addRigidBody(tool.body.get(), kToolGroup, btBroadphaseProxy::AllFilter & ~kTissueGroup);
   tool.body->setGravity(btVector3(0, 0, 0));  // the hand carries the tool's weight
   tool.state = InstrumentState{};
   tool.state.present = true;
@@ -1295,6 +1528,7 @@ const std::vector<Event>& World::finishTick() {
   Impl& w = *mImpl;
   // Sense: contacts, forces, damage, view; sweeping cuts; placed/dropped; stability.
   w.decayStress();
+  w.resolveContacts();
   for (auto& tool : w.tools) {
     if (!tool.present) continue;
     // Sense first: a cut rebuilds the body, whose contacts only exist after the next step.

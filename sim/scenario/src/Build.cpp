@@ -2,10 +2,16 @@
 
 namespace trocar::scenario {
 
+physics::WorldSettings::Table tableBox(const ScenarioDesc& scenario) {
+  constexpr float kHalfThickness = 0.02f;
+  return {{0.0f, scenario.tableHeight - kHalfThickness, -0.45f}, {0.6f, kHalfThickness, 0.4f}};
+}
+
 Result<std::unique_ptr<session::Session>> buildSession(const ScenarioDesc& scenario) {
   session::SessionSettings settings;
   settings.world.tickHz = scenario.tickHz;
   settings.world.camera = scenario.camera;
+  settings.world.table = tableBox(scenario);
   auto session = std::make_unique<session::Session>(settings);
   physics::World& world = session->world();
   for (const auto& t : scenario.tissues) {

@@ -477,7 +477,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
                 if (err.where.file.empty()) err.where = ctx.at(surface);
                 ctx.error(err.where, err.message, err.hint);
               } else {
-                t.embedded = std::move(embedded).value();
+                t.settings.embedded = std::move(embedded).value();
                 referenced.push_back(objPath);
                 referenced.push_back(embedPath);
               }

@@ -118,7 +118,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   Meshes& m = p->mMeshes;
   std::vector<Want> wants;
   wants.push_back({&m.floor, render::makeBox({3.0f, 0.005f, 3.0f})});
-  wants.push_back({&m.table, render::makeBox({0.6f, 0.02f, 0.4f})});
+  wants.push_back({&m.table, render::makeBox({0.5f, 0.5f, 0.5f})});  // scaled to the table
   wants.push_back({&m.boxTrainer, render::makeBox({0.5f, 0.5f, 0.5f})});  // scaled per scenario
   wants.push_back({&m.monitorBezel, render::makeBox({0.5f, 0.5f, 0.5f})});
   wants.push_back({&m.monitorScreen, render::makeQuad(1.0f, 1.0f)});
@@ -139,7 +139,9 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   const float table = scenario.tableHeight;
   p->mGhostHand = scenario.feedback.ghostHand;
   p->mStatic.push_back({m.floor, translate({0.0f, -0.005f, 0.0f}), plastic({0.28f, 0.28f, 0.30f}, 0.9f)});
-  p->mStatic.push_back({m.table, translate({0.0f, table - 0.02f, -0.45f}), plastic({0.40f, 0.42f, 0.45f}, 0.7f)});
+  const physics::WorldSettings::Table tableBox = scenario::tableBox(scenario);  // as in the physics
+  p->mStatic.push_back({m.table, translate(tableBox.center) * scale(2.0f * tableBox.halfExtents),
+                        plastic({0.40f, 0.42f, 0.45f}, 0.7f)});
 
   for (const physics::TargetZoneSettings& z : scenario.zones) {
     const Vec3 c(z.center.x, z.center.y - z.halfExtents.y + 0.0008f, z.center.z);
@@ -217,7 +219,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
       mat.markingRadius = t.markings.front().radius;
       mat.markingWidth = 0.0012f;  // a 1.2 mm pen line
     }
-    view.embedded = t.embedded;
+    view.embedded = t.settings.embedded;
     p->mTissues.push_back(std::move(view));
   }
   return p;

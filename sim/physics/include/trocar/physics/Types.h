@@ -40,7 +40,13 @@ struct ZoneId {
 struct WorldSettings {
   uint32_t tickHz = kDefaultTickHz;  // [50, 1000]
   Vec3 gravity{0.0f, -9.81f, 0.0f};  // m/s^2
-  float groundHeight = 0.0f;         // top of the static ground box, m
+  float groundHeight = 0.0f;         // top of the static ground box (the floor), m
+  // The operating table or the trainer's base, a static box: tissue and objects rest on it.
+  struct Table {
+    Vec3 center{0.0f};
+    Vec3 halfExtents{0.0f};
+  };
+  std::optional<Table> table;
   float maxNodeSpeed = 30.0f;        // m/s; faster nodes count as unstable
   // Laparoscopic camera (for "instrument out of view"); none in open scenarios.
   struct Camera {
@@ -111,12 +117,22 @@ struct SurfaceMesh {
 
 enum class TissueKind : uint8_t { kCloth, kVolumetric, kSurface };
 
+// A detailed surface embedded in a tet mesh (anatomy packs): each vertex follows four nodes
+// of the tet that holds it, by barycentric weights. Until a cut changes the tets it is the
+// tissue's contact surface (what instruments touch) and what the renderer draws.
+struct EmbeddedSurface {
+  std::vector<uint32_t> indices;               // triangles over the surface's vertices, outward
+  std::vector<std::array<uint32_t, 4>> nodes;  // per vertex: the tissue nodes of its tet
+  std::vector<std::array<float, 4>> weights;   // per vertex: their barycentric weights
+};
+
 struct TissueSettings {
   std::string name;
   TissueKind kind = TissueKind::kCloth;
   ClothGeometry cloth;  // kCloth
   TetMesh tetMesh;      // kVolumetric
   SurfaceMesh surface;  // kSurface
+  std::optional<EmbeddedSurface> embedded;  // kVolumetric: the detailed surface, if any
   Material material;
   std::vector<NodeSelector> fixed;  // nodes pinned in place (the union of the selections)
   std::vector<RegionSettings> regions;

@@ -51,16 +51,12 @@ struct AppearanceDesc {
 };
 
 // A detailed render surface embedded in a tet mesh (`tetmesh: {surface: F.obj, embed:
-// F.embed}`, as `trocar import volume` writes them): each vertex follows four nodes.
-struct EmbeddedSurface {
-  std::vector<uint32_t> indices;               // triangles over the surface's vertices
-  std::vector<std::array<uint32_t, 4>> nodes;  // per vertex: the tissue nodes of its tet
-  std::vector<std::array<float, 4>> weights;   // per vertex: their barycentric weights
-};
+// F.embed}`, as `trocar import volume` writes them): each vertex follows four nodes. It is
+// the tissue's contact surface too (physics::TissueSettings::embedded).
+using physics::EmbeddedSurface;
 
 struct TissueDesc {
   physics::TissueSettings settings;  // name = the tissue id
-  std::optional<EmbeddedSurface> embedded;  // drawn instead of the tets' surface until cut
   SourceLocation where;              // the tissue's entry in the file
   std::vector<MarkingDesc> markings;
   AppearanceDesc appearance;  // default by kind: cloth = white dry fabric, others = wet tissue
@@ -160,5 +156,9 @@ LoadResult loadScenarioText(std::string_view text, const std::filesystem::path& 
 // Builds the session a scenario describes: world settings, tissues, regions, objects,
 // zones and instruments. Fails only on geometry errors (which validation already reports).
 Result<std::unique_ptr<session::Session>> buildSession(const ScenarioDesc& scenario);
+
+// The table everything stands on (top at `table_height`, 1.2 x 0.8 m, centred under the
+// field at z = -0.45 m): in the physics and drawn, the same box.
+physics::WorldSettings::Table tableBox(const ScenarioDesc& scenario);
 
 }  // namespace trocar::scenario

@@ -1,0 +1,473 @@
+#include "Contact.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trocar::physics::detail {
+namespace {
+
+btVector3 minOf(const btVector3& a, const btVector3& b) {
+  return {std::min(a.x(), b.x()), std::min(a.y(), b.y()), std::min(a.z(), b.z())};
+}
+btVector3 maxOf(const btVector3& a, const btVector3& b) {
+  return {std::max(a.x(), b.x()), std::max(a.y(), b.y()), std::max(a.z(), b.z())};
+}
+bool overlaps(const btVector3& alo, const btVector3& ahi, const btVector3& blo, const btVector3& bhi) {
+  return alo.x() <= bhi.x() && blo.x() <= ahi.x() && alo.y() <= bhi.y() && blo.y() <= ahi.y() &&
+         alo.z() <= bhi.z() && blo.z() <= ahi.z();
+}
+
+// Closest points of segments p1-q1 and p2-q2 (Ericson, Real-Time Collision Detection 5.1.9).
+btScalar closestSegmentSegment(const btVector3& p1, const btVector3& q1, const btVector3& p2, const btVector3& q2,
+                               btScalar* s, btScalar* t, btVector3* c1, btVector3* c2) {
+  const btScalar eps = 1e-12f;
+  const btVector3 d1 = q1 - p1, d2 = q2 - p2, r = p1 - p2;
+  const btScalar a = d1.dot(d1), e = d2.dot(d2), f = d2.dot(r);
+  if (a <= eps && e <= eps) {
+    *s = *t = 0;
+  } else if (a <= eps) {
+    *s = 0;
+    *t = std::clamp(f / e, btScalar(0), btScalar(1));
+  } else {
+    const btScalar c = d1.dot(r);
+    if (e <= eps) {
+      *t = 0;
+      *s = std::clamp(-c / a, btScalar(0), btScalar(1));
+    } else {
+      const btScalar b = d1.dot(d2), denom = a * e - b * b;
+      *s = denom > eps ? std::clamp((b * f - c * e) / denom, btScalar(0), btScalar(1)) : 0;
+      *t = (b * *s + f) / e;
+      if (*t < 0) {
+        *t = 0;
+        *s = std::clamp(-c / a, btScalar(0), btScalar(1));
+      } else if (*t > 1) {
+        *t = 1;
+        *s = std::clamp((b - c) / a, btScalar(0), btScalar(1));
+      }
+    }
+  }
+  *c1 = p1 + d1 * *s;
+  *c2 = p2 + d2 * *t;
+  return (*c1 - *c2).length2();
+}
+
+// Where segment a-b crosses the triangle's interior, if it does (Moller-Trumbore).
+bool segmentCrossesTriangle(const btVector3& a, const btVector3& b, const btVector3& p0, const btVector3& p1,
+                            const btVector3& p2, btScalar* t, btVector3* bary) {
+  const btVector3 d = b - a, e1 = p1 - p0, e2 = p2 - p0;
+  const btVector3 h = d.cross(e2);
+  const btScalar det = e1.dot(h);
+  if (std::abs(det) < 1e-18f) return false;
+  const btScalar inv = 1 / det;
+  const btVector3 s = a - p0;
+  const btScalar u = s.dot(h) * inv;
+  if (u < 0 || u > 1) return false;
+  const btVector3 q = s.cross(e1);
+  const btScalar v = d.dot(q) * inv;
+  if (v < 0 || u + v > 1) return false;
+  const btScalar tt = e2.dot(q) * inv;
+  if (tt < 0 || tt > 1) return false;
+  *t = tt;
+  *bary = btVector3(1 - u - v, u, v);
+  return true;
+}
+
+// Barycentric coordinates of the projection of q onto the triangle's plane.
+bool projectsInside(const btVector3& q, const btVector3& p0, const btVector3& p1, const btVector3& p2,
+                    btVector3* bary) {
+  const btVector3 v0 = p1 - p0, v1 = p2 - p0, v2 = q - p0;
+  const btScalar d00 = v0.dot(v0), d01 = v0.dot(v1), d11 = v1.dot(v1), d20 = v2.dot(v0), d21 = v2.dot(v1);
+  const btScalar denom = d00 * d11 - d01 * d01;
+  if (denom <= 1e-24f) return false;
+  const btScalar v = (d11 * d20 - d01 * d21) / denom;
+  const btScalar w = (d00 * d21 - d01 * d20) / denom;
+  const btScalar u = 1 - v - w;
+  *bary = btVector3(u, v, w);
+  return u >= 0 && v >= 0 && w >= 0;
+}
+
+}  // namespace
+
+// ---- Instruments ----------------------------------------------------------------------
+
+void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle, const btTransform& tip,
+                        std::vector<Capsule>& out) {
+  out.clear();
+  const float r = spec.shaftRadius;
+  const float hinge = spec.jawLength;
+  if (spec.kind == instruments::InstrumentKind::kScalpel) {
+    // The blade: 2.4 shaft radii deep, from the tip back to the hinge; it parts what it sweeps.
+    out.push_back({tip * btVector3(0, 0, 0), tip * btVector3(0, 0, hinge), 1.2f * r, false});
+    return;
+  }
+  // The distal shaft, from the hinge back: the part that meets tissue in a box trainer.
+  const float shaft = std::min(spec.shaftLength - hinge, 0.12f);
+  out.push_back({tip * btVector3(0, 0, hinge), tip * btVector3(0, 0, hinge + shaft), r, true});
+  const bool scissors = spec.kind == instruments::InstrumentKind::kScissors;
+  const float thickness = scissors ? 0.7f * r : r;
+  const float width = scissors ? 0.8f * r : 1.6f * r;
+  const float radius = 0.5f * thickness;
+  const float side = std::max(0.0f, 0.5f * width - radius);
+  // Only a grasper's blunt jaws push tissue: scissor blades and an open clip applier take
+  // tissue between them (they cut or clip on closing).
+  const bool resolve = spec.kind == instruments::InstrumentKind::kGrasper;
+  for (int s = 0; s < 2; ++s) {
+    const float sign = s == 0 ? 1.0f : -1.0f;
+    const float th = sign * 0.5f * jawAngle;
+    const float c = std::cos(th), sn = std::sin(th);
+    // The jaw's centre line in the hinge frame before rotation: y = sign*thickness/2, z from
+    // 0 (hinge) to -hinge (tip); rotated about X by th.
+    auto at = [&](float x, float z) {
+      const float y = sign * radius;
+      return tip * btVector3(x, y * c - z * sn, hinge + y * sn + z * c);
+    };
+    const int lanes = side > 0.0f ? 2 : 1;
+    for (int k = 0; k < lanes; ++k) {
+      const float x = lanes == 1 ? 0.0f : (k == 0 ? -side : side);
+      out.push_back({at(x, -hinge + radius), at(x, 0.0f), radius, resolve});
+    }
+  }
+}
+
+// ---- Surfaces -----------------------------------------------------------------------
+
+ContactSurface surfaceOfMesh(const TissueMesh& mesh) {
+  ContactSurface s;
+  s.arity = 1;
+  s.nodes.resize(mesh.nodeCount());
+  s.weights.assign(mesh.nodeCount(), 1.0f);
+  for (uint32_t i = 0; i < mesh.nodeCount(); ++i) s.nodes[i] = i;
+  s.triangles = mesh.triangles;
+  s.twoSided = mesh.kind == TissueKind::kCloth;
+  s.halfThickness = s.twoSided ? kClothHalfThickness : 0.0f;
+  return s;
+}
+
+ContactSurface surfaceOfEmbedding(const EmbeddedSurface& e) {
+  ContactSurface s;
+  s.arity = 4;
+  s.embedded = true;
+  const size_t n = e.nodes.size();
+  s.nodes.resize(n * 4);
+  s.weights.resize(n * 4);
+  for (size_t v = 0; v < n; ++v) {
+    for (size_t k = 0; k < 4; ++k) {
+      s.nodes[v * 4 + k] = e.nodes[v][k];
+      s.weights[v * 4 + k] = e.weights[v][k];
+    }
+  }
+  for (size_t i = 0; i + 2 < e.indices.size(); i += 3) s.triangles.push_back({e.indices[i], e.indices[i + 1], e.indices[i + 2]});
+  return s;
+}
+
+void refresh(ContactSurface& s, const btSoftBody& body) {
+  const size_t n = s.vertexCount();
+  s.x.resize(n);
+  btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+  for (size_t v = 0; v < n; ++v) {
+    btVector3 p(0, 0, 0);
+    for (uint32_t k = 0; k < s.arity; ++k) {
+      const size_t i = v * s.arity + k;
+      p += body.m_nodes[static_cast<int>(s.nodes[i])].m_x * s.weights[i];
+    }
+    s.x[v] = p;
+    lo = minOf(lo, p);
+    hi = maxOf(hi, p);
+  }
+  s.lo = lo;
+  s.hi = hi;
+}
+
+btVector3 SurfacePoint::position(const btSoftBody& body) const {
+  btVector3 p(0, 0, 0);
+  for (uint32_t k = 0; k < count; ++k) p += body.m_nodes[static_cast<int>(nodes[k])].m_x * weights[k];
+  return p;
+}
+
+uint32_t SurfacePoint::heaviestNode() const {
+  uint32_t best = 0;
+  for (uint32_t k = 1; k < count; ++k) {
+    if (weights[k] > weights[best]) best = k;
+  }
+  return nodes[best];
+}
+
+bool SurfacePoint::move(btSoftBody& body, const btVector3& delta) const {
+  btScalar sum = 0;
+  for (uint32_t k = 0; k < count; ++k) sum += weights[k] * weights[k] * body.m_nodes[static_cast<int>(nodes[k])].m_im;
+  if (sum <= 0) return false;
+  const btVector3 scaled = delta / sum;
+  for (uint32_t k = 0; k < count; ++k) {
+    btSoftBody::Node& n = body.m_nodes[static_cast<int>(nodes[k])];
+    n.m_x += scaled * (weights[k] * n.m_im);
+  }
+  return true;
+}
+
+SurfacePoint surfacePoint(const ContactSurface& s, uint32_t triangle, const btVector3& bary) {
+  SurfacePoint p;
+  const auto& tri = s.triangles[triangle];
+  for (int c = 0; c < 3; ++c) {
+    const float b = static_cast<float>(bary[c]);
+    if (b <= 0.0f) continue;
+    for (uint32_t k = 0; k < s.arity; ++k) {
+      const size_t i = tri[static_cast<size_t>(c)] * s.arity + k;
+      const float w = b * s.weights[i];
+      if (w <= 0.0f) continue;
+      // Merge repeated nodes (neighbouring vertices often share a tet).
+      uint32_t j = 0;
+      while (j < p.count && p.nodes[j] != s.nodes[i]) ++j;
+      if (j == p.count) {
+        p.nodes[p.count] = s.nodes[i];
+        p.weights[p.count] = 0.0f;
+        ++p.count;
+      }
+      p.weights[j] += w;
+    }
+  }
+  return p;
+}
+
+// ---- Geometry ---------------------------------------------------------------------------
+
+btVector3 closestPointOnTriangle(const btVector3& p, const btVector3& a, const btVector3& b, const btVector3& c,
+                                 btVector3* bary) {
+  // Ericson 5.1.5, with barycentric coordinates of the result.
+  const btVector3 ab = b - a, ac = c - a, ap = p - a;
+  const btScalar d1 = ab.dot(ap), d2 = ac.dot(ap);
+  if (d1 <= 0 && d2 <= 0) {
+    *bary = btVector3(1, 0, 0);
+    return a;
+  }
+  const btVector3 bp = p - b;
+  const btScalar d3 = ab.dot(bp), d4 = ac.dot(bp);
+  if (d3 >= 0 && d4 <= d3) {
+    *bary = btVector3(0, 1, 0);
+    return b;
+  }
+  const btScalar vc = d1 * d4 - d3 * d2;
+  if (vc <= 0 && d1 >= 0 && d3 <= 0) {
+    const btScalar v = d1 / (d1 - d3);
+    *bary = btVector3(1 - v, v, 0);
+    return a + ab * v;
+  }
+  const btVector3 cp = p - c;
+  const btScalar d5 = ab.dot(cp), d6 = ac.dot(cp);
+  if (d6 >= 0 && d5 <= d6) {
+    *bary = btVector3(0, 0, 1);
+    return c;
+  }
+  const btScalar vb = d5 * d2 - d1 * d6;
+  if (vb <= 0 && d2 >= 0 && d6 <= 0) {
+    const btScalar w = d2 / (d2 - d6);
+    *bary = btVector3(1 - w, 0, w);
+    return a + ac * w;
+  }
+  const btScalar va = d3 * d6 - d5 * d4;
+  if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0) {
+    const btScalar w = (d4 - d3) / ((d4 - d3) + (d5 - d6));
+    *bary = btVector3(0, 1 - w, w);
+    return b + (c - b) * w;
+  }
+  const btScalar denom = 1 / (va + vb + vc);
+  const btScalar v = vb * denom, w = vc * denom;
+  *bary = btVector3(1 - v - w, v, w);
+  return a + ab * v + ac * w;
+}
+
+SegmentTriangle closestSegmentTriangle(const btVector3& a, const btVector3& b, const btVector3& p0,
+                                       const btVector3& p1, const btVector3& p2) {
+  SegmentTriangle best;
+  btScalar t;
+  btVector3 bary;
+  if (segmentCrossesTriangle(a, b, p0, p1, p2, &t, &bary)) {
+    best.distance = 0;
+    best.t = t;
+    best.onSegment = a + (b - a) * t;
+    best.onTriangle = p0 * bary[0] + p1 * bary[1] + p2 * bary[2];
+    best.bary = bary;
+    return best;
+  }
+  btScalar bestD2 = 1e30f;
+  auto consider = [&](btScalar d2, btScalar tt, const btVector3& onSeg, const btVector3& onTri, const btVector3& br) {
+    if (d2 < bestD2) {
+      bestD2 = d2;
+      best.t = tt;
+      best.onSegment = onSeg;
+      best.onTriangle = onTri;
+      best.bary = br;
+    }
+  };
+  for (int e = 0; e < 2; ++e) {
+    const btVector3& q = e == 0 ? a : b;
+    const btVector3 on = closestPointOnTriangle(q, p0, p1, p2, &bary);
+    consider((q - on).length2(), btScalar(e), q, on, bary);
+  }
+  const btVector3* corners[3] = {&p0, &p1, &p2};
+  for (int e = 0; e < 3; ++e) {
+    const btVector3& u = *corners[e];
+    const btVector3& v = *corners[(e + 1) % 3];
+    btScalar s, tt;
+    btVector3 c1, c2;
+    const btScalar d2 = closestSegmentSegment(a, b, u, v, &s, &tt, &c1, &c2);
+    btVector3 br(0, 0, 0);
+    br[e] = 1 - tt;
+    br[(e + 1) % 3] = tt;
+    consider(d2, s, c1, c2, br);
+  }
+  best.distance = std::sqrt(bestD2);
+  return best;
+}
+
+int8_t SideMemory::find(uint64_t k) const {
+  auto it = std::lower_bound(sides.begin(), sides.end(), std::make_pair(k, int8_t{-128}));
+  return it != sides.end() && it->first == k ? it->second : 0;
+}
+
+namespace {
+
+// One capsule against one triangle (see findContacts).
+void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, uint32_t ti, const Capsule& now,
+                   const Capsule& prev, float senseMargin, const SideMemory& memory,
+                   std::vector<SurfaceContact>& out) {
+  const float gap = now.radius + s.halfThickness;
+  const float reach = gap + senseMargin;
+  const btScalar motion = std::max((now.a - prev.a).length(), (now.b - prev.b).length());
+  // How far behind a surface an end may be and still count as touching it from the front:
+  // what it could have moved since the last tick (a fast tool crossed it), plus a margin.
+  const btScalar maxDepth = gap + motion + 0.002f;
+  const auto& tri = s.triangles[ti];
+  const btVector3& p0 = s.x[tri[0]];
+  const btVector3& p1 = s.x[tri[1]];
+  const btVector3& p2 = s.x[tri[2]];
+  btVector3 n = (p1 - p0).cross(p2 - p0);
+  const btScalar area2 = n.length();
+  if (area2 <= 1e-14f) return;
+  n /= area2;
+  // The side the tool is on: a closed surface is touched from outside; a sheet from the
+  // side the capsule was on a tick ago (so a tool that crossed it since still pushes it).
+  btVector3 side = n;
+  const SegmentTriangle c = closestSegmentTriangle(now.a, now.b, p0, p1, p2);
+  const btVector3 qPrev = prev.a + (prev.b - prev.a) * c.t;
+  btScalar before = (qPrev - p0).dot(n);
+  int8_t sideSign = 1;
+  if (s.twoSided) {
+    sideSign = memory.find(SideMemory::key(tissue, capsule, ti));
+    if (sideSign == 0) {
+      if (std::abs(before) < 1e-7f) before = (c.onSegment - c.onTriangle).dot(n);
+      sideSign = before < 0 ? -1 : 1;
+    }
+    if (sideSign < 0) side = -n;
+  } else if (before < -maxDepth) {
+    return;  // the tool was already behind this face (the far side of a closed surface)
+  }
+  // The deepest end of the capsule over the triangle, if any.
+  bool found = false;
+  SurfaceContact contact;
+  contact.tissue = tissue;
+  contact.capsule = capsule;
+  contact.triangle = ti;
+  contact.side = sideSign;
+  contact.gap = gap;
+  contact.resolve = now.resolve;
+  btScalar bestSep = 1e30f;
+  for (int e = 0; e < 2; ++e) {
+    const btVector3& q = e == 0 ? now.a : now.b;
+    btVector3 bary;
+    if (!projectsInside(q, p0, p1, p2, &bary)) continue;
+    const btScalar sep = (q - p0).dot(side);
+    if (sep >= reach || sep <= -maxDepth || sep >= bestSep) continue;
+    bestSep = sep;
+    contact.point = surfacePoint(s, ti, bary);
+    contact.q = q;
+    contact.normal = side;
+    contact.separation = static_cast<float>(sep);
+    found = true;
+  }
+  if (!found) {
+    if (c.distance >= reach) return;
+    btVector3 normal = side;
+    btScalar sep = 0;
+    if (c.distance > 1e-7f) {
+      const btVector3 dir = (c.onSegment - c.onTriangle) / c.distance;
+      if (dir.dot(side) >= 0) {
+        normal = dir;
+        sep = c.distance;
+      } else {
+        if (!s.twoSided && dir.dot(side) < -0.5f) return;  // inside a closed surface
+        sep = (c.onSegment - c.onTriangle).dot(side);
+      }
+    } else {
+      // The axis passes through the face: push the face off the axis, toward its side.
+      const btVector3 axis = (now.b - now.a).safeNormalize();
+      btVector3 perp = side - axis * side.dot(axis);
+      if (perp.length2() < 1e-8f) return;
+      normal = perp.normalized();
+    }
+    contact.point = surfacePoint(s, ti, c.bary);
+    contact.q = c.onSegment;
+    contact.normal = normal;
+    contact.separation = static_cast<float>(sep);
+  }
+  if (contact.point.count == 0) return;
+  out.push_back(contact);
+}
+
+}  // namespace
+
+void findContacts(const ContactSurface& s, uint32_t tissue, std::span<const Capsule> now,
+                  std::span<const Capsule> prev, float senseMargin, const SideMemory& memory,
+                  std::vector<SurfaceContact>& out) {
+  // Each capsule's swept box, and their union: one pass over the triangles.
+  std::vector<std::pair<btVector3, btVector3>> boxes(now.size());
+  btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+  for (size_t c = 0; c < now.size(); ++c) {
+    const btScalar reach = now[c].radius + s.halfThickness + senseMargin;
+    const btVector3 pad(reach, reach, reach);
+    boxes[c].first = minOf(minOf(now[c].a, now[c].b), minOf(prev[c].a, prev[c].b)) - pad;
+    boxes[c].second = maxOf(maxOf(now[c].a, now[c].b), maxOf(prev[c].a, prev[c].b)) + pad;
+    lo = minOf(lo, boxes[c].first);
+    hi = maxOf(hi, boxes[c].second);
+  }
+  if (!overlaps(lo, hi, s.lo, s.hi)) return;
+  for (uint32_t ti = 0; ti < s.triangles.size(); ++ti) {
+    const auto& tri = s.triangles[ti];
+    const btVector3& p0 = s.x[tri[0]];
+    const btVector3& p1 = s.x[tri[1]];
+    const btVector3& p2 = s.x[tri[2]];
+    const btVector3 tlo = minOf(minOf(p0, p1), p2), thi = maxOf(maxOf(p0, p1), p2);
+    if (!overlaps(lo, hi, tlo, thi)) continue;
+    for (size_t c = 0; c < now.size(); ++c) {
+      if (!overlaps(boxes[c].first, boxes[c].second, tlo, thi)) continue;
+      touchTriangle(s, tissue, static_cast<uint32_t>(c), ti, now[c], prev[c], senseMargin, memory, out);
+    }
+  }
+}
+
+bool closestSurfacePoint(const ContactSurface& s, const btVector3& q, float maxDistance, SurfacePoint* point,
+                         btVector3* at, float* distance) {
+  const btVector3 pad(maxDistance, maxDistance, maxDistance);
+  if (!overlaps(q - pad, q + pad, s.lo, s.hi)) return false;
+  btScalar best = static_cast<btScalar>(maxDistance) * maxDistance;
+  bool found = false;
+  for (uint32_t ti = 0; ti < s.triangles.size(); ++ti) {
+    const auto& tri = s.triangles[ti];
+    const btVector3& p0 = s.x[tri[0]];
+    const btVector3& p1 = s.x[tri[1]];
+    const btVector3& p2 = s.x[tri[2]];
+    if (!overlaps(q - pad, q + pad, minOf(minOf(p0, p1), p2), maxOf(maxOf(p0, p1), p2))) continue;
+    btVector3 bary;
+    const btVector3 on = closestPointOnTriangle(q, p0, p1, p2, &bary);
+    const btScalar d2 = (q - on).length2();
+    if (d2 <= best) {
+      best = d2;
+      *point = surfacePoint(s, ti, bary);
+      *at = on;
+      found = true;
+    }
+  }
+  if (found) *distance = static_cast<float>(std::sqrt(best));
+  return found && point->count > 0;
+}
+
+}  // namespace trocar::physics::detail

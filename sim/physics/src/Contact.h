@@ -1,0 +1,131 @@
+#pragma once
+// The contact stage: instruments meet tissue on the surface that is drawn.
+//
+// Each tissue has a ContactSurface: the triangles the renderer draws (cloth faces, a volume's
+// boundary faces, a closed surface, or an anatomy pack's embedded detailed surface), each
+// vertex a weighted sum of simulation nodes (weight 1 on its own node, or the four barycentric
+// weights of the tet that carries it). Instruments are capsules as drawn (shaft, each jaw at
+// its current opening). Contacts are found between them every tick, swept from the last tick
+// so a fast tool cannot tunnel through a thin sheet, and resolved by moving the nodes that
+// carry the touched surface point through the same weights (position-based, mass-weighted).
+// Plain geometry and data; World decides when to run it (src/ContactStage.cpp).
+
+#include "TissueMesh.h"
+
+#include <trocar/instruments/Instrument.h>
+#include <trocar/physics/Types.h>
+
+#include <BulletSoftBody/btSoftBody.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace trocar::physics::detail {
+
+// A segment a-b swept by a sphere of `radius`, stage frame.
+struct Capsule {
+  btVector3 a{0, 0, 0}, b{0, 0, 0};  // a: the distal end (tip side)
+  float radius = 0.0f;
+  bool resolve = true;  // pushes tissue; false: senses only (blades part tissue, they don't push it)
+};
+
+// The instrument as drawn (ScenePresenter::addInstrument): the distal shaft from the hinge
+// back, and each jaw or blade at `jawAngle` (a grasper's jaw as two capsules side by side,
+// it is 1.6 shaft radii wide). A scalpel is its blade only (sensing).
+void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle, const btTransform& tip,
+                        std::vector<Capsule>& out);
+
+// The surface a tissue is touched on.
+struct ContactSurface {
+  uint32_t arity = 1;                               // nodes per vertex: 1 (the node itself) or 4 (a tet's)
+  std::vector<uint32_t> nodes;                      // vertexCount * arity
+  std::vector<float> weights;                       // vertexCount * arity
+  std::vector<std::array<uint32_t, 3>> triangles;   // over vertices, counter-clockwise outward
+  bool twoSided = false;                            // cloth: touched from either side
+  float halfThickness = 0.0f;                       // cloth: the sheet's half thickness, m
+  bool embedded = false;                            // an embedded detailed surface
+  uint32_t topologyVersion = 0xFFFFFFFFu;           // of the tissue it was built for
+
+  // Refreshed by refresh(): vertex positions and bounds.
+  std::vector<btVector3> x;
+  btVector3 lo{0, 0, 0}, hi{0, 0, 0};
+
+  size_t vertexCount() const { return nodes.size() / arity; }
+};
+
+constexpr float kClothHalfThickness = 0.0005f;  // m: a 1 mm sheet
+
+ContactSurface surfaceOfMesh(const TissueMesh& mesh);
+ContactSurface surfaceOfEmbedding(const EmbeddedSurface& embedded);
+void refresh(ContactSurface& surface, const btSoftBody& body);
+
+// A point of a contact surface: up to 12 (node, weight) pairs (3 vertices x 4 nodes).
+struct SurfacePoint {
+  uint32_t count = 0;
+  std::array<uint32_t, 12> nodes{};
+  std::array<float, 12> weights{};
+
+  btVector3 position(const btSoftBody& body) const;
+  // The node carrying most of the point (for regions and stress tint).
+  uint32_t heaviestNode() const;
+  // Moves the point by `delta`, spread over its nodes by weight and inverse mass (PBD).
+  // Returns false when every node carrying it is fixed (nothing moved).
+  bool move(btSoftBody& body, const btVector3& delta) const;
+};
+SurfacePoint surfacePoint(const ContactSurface& surface, uint32_t triangle, const btVector3& bary);
+
+// One capsule touching one tissue this tick. The constraint is dot(q - p(x), normal) >= gap,
+// with q the capsule-axis point (the tool holds still while tissue is resolved).
+struct SurfaceContact {
+  uint32_t tissue = 0;
+  uint32_t capsule = 0;  // index into the instrument's capsules (0: the shaft)
+  SurfacePoint point;
+  btVector3 q{0, 0, 0};
+  btVector3 normal{0, 1, 0};  // unit, from the surface toward the tool
+  float gap = 0.0f;           // capsule radius + sheet half thickness
+  float separation = 0.0f;    // dot(q - p, normal) when found
+  bool resolve = true;
+
+  uint32_t triangle = 0;    // of the contact surface
+  int8_t side = 1;          // sheets: which face of the triangle the tool is on (+1: its normal's)
+
+  float error(const btSoftBody& body) const { return (q - point.position(body)).dot(normal) - gap; }
+};
+
+// Which side of a sheet's triangles a capsule was on while it touched them last tick: a
+// sheet wrapped around a tool keeps being pushed the way it was, however its faces turn.
+struct SideMemory {
+  std::vector<std::pair<uint64_t, int8_t>> sides;  // (key(tissue, capsule, triangle), side), sorted
+  static uint64_t key(uint32_t tissue, uint32_t capsule, uint32_t triangle) {
+    return (static_cast<uint64_t>(tissue) << 40) | (static_cast<uint64_t>(capsule) << 32) | triangle;
+  }
+  int8_t find(uint64_t k) const;  // 0: not touched last tick
+};
+
+// Contacts of an instrument's capsules (`now`; `prev`: a tick ago, same order) with a
+// refreshed surface: every triangle whose separation from a capsule is below its gap +
+// senseMargin, or that an end of the capsule crossed since the last tick. Appended in
+// triangle order, then capsule order.
+void findContacts(const ContactSurface& surface, uint32_t tissue, std::span<const Capsule> now,
+                  std::span<const Capsule> prev, float senseMargin, const SideMemory& memory,
+                  std::vector<SurfaceContact>& out);
+
+// The point of the surface nearest to `q` within `maxDistance`; false if none.
+bool closestSurfacePoint(const ContactSurface& surface, const btVector3& q, float maxDistance, SurfacePoint* point,
+                         btVector3* at, float* distance);
+
+// Geometry, exposed for tests.
+struct SegmentTriangle {
+  btScalar distance = 0;
+  btScalar t = 0;                  // along the segment [0, 1]
+  btVector3 onSegment{0, 0, 0}, onTriangle{0, 0, 0};
+  btVector3 bary{1, 0, 0};         // of onTriangle
+};
+SegmentTriangle closestSegmentTriangle(const btVector3& a, const btVector3& b, const btVector3& p0,
+                                       const btVector3& p1, const btVector3& p2);
+btVector3 closestPointOnTriangle(const btVector3& q, const btVector3& p0, const btVector3& p1, const btVector3& p2,
+                                 btVector3* bary);
+
+}  // namespace trocar::physics::detail

@@ -1,0 +1,470 @@
+// Surface contact (sim/physics/src/Contact.h): what is drawn is what is touched. Probes,
+// presses, fast tools, grasps at random visible points, embedded detailed surfaces, organs
+// resting on the table.
+#include "Contact.h"
+#include "SimTestUtil.h"
+
+#include <trocar/physics/Generators.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace trocar::physics {
+namespace {
+
+using instruments::InstrumentKind;
+
+// A small deterministic generator (the tests' random points are the same on every machine).
+struct Lcg {
+  uint64_t state;
+  float next() {  // [0, 1)
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<float>((state >> 40) & 0xFFFFFF) / static_cast<float>(0x1000000);
+  }
+};
+
+// Height of the drawn surface of `tissue` straight below (or above) (x, z): the highest
+// crossing of the vertical line through the snapshot's triangles. nullopt if none.
+std::optional<float> drawnHeight(const WorldSnapshot& snap, TissueId tissue, float x, float z) {
+  const TissueSnapshot& t = snap.tissues[tissue.index];
+  std::optional<float> best;
+  for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
+    const Vec3& a = t.positions[t.indices[i]];
+    const Vec3& b = t.positions[t.indices[i + 1]];
+    const Vec3& c = t.positions[t.indices[i + 2]];
+    // Barycentric coordinates of (x, z) in the triangle's XZ projection.
+    const float d = (b.z - c.z) * (a.x - c.x) + (c.x - b.x) * (a.z - c.z);
+    if (std::abs(d) < 1e-12f) continue;
+    const float u = ((b.z - c.z) * (x - c.x) + (c.x - b.x) * (z - c.z)) / d;
+    const float v = ((c.z - a.z) * (x - c.x) + (a.x - c.x) * (z - c.z)) / d;
+    const float w = 1.0f - u - v;
+    if (u < -1e-6f || v < -1e-6f || w < -1e-6f) continue;
+    const float y = u * a.y + v * b.y + w * c.y;
+    if (!best || y > *best) best = y;
+  }
+  return best;
+}
+
+// Distance from the instrument as drawn (its capsules) to the drawn surface of `tissue`.
+float toolToSurface(const World& world, const WorldSnapshot& snap, TissueId tissue) {
+  const InstrumentState& s = world.instrument(Hand::kRight);
+  const Pose& tip = s.tipPose;
+  btTransform tr(btQuaternion(tip.orientation.x, tip.orientation.y, tip.orientation.z, tip.orientation.w),
+                 btVector3(tip.position.x, tip.position.y, tip.position.z));
+  std::vector<detail::Capsule> capsules;
+  detail::instrumentCapsules(instruments::defaultSpec(InstrumentKind::kGrasper), s.jawAngle, tr, capsules);
+  const TissueSnapshot& t = snap.tissues[tissue.index];
+  auto bt = [](const Vec3& v) { return btVector3(v.x, v.y, v.z); };
+  float best = 1e9f;
+  for (const auto& c : capsules) {
+    for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
+      const auto r = detail::closestSegmentTriangle(c.a, c.b, bt(t.positions[t.indices[i]]),
+                                                    bt(t.positions[t.indices[i + 1]]),
+                                                    bt(t.positions[t.indices[i + 2]]));
+      best = std::min(best, static_cast<float>(r.distance) - c.radius);
+    }
+  }
+  return best;
+}
+
+InputFrame pressAt(const Vec3& tip, const InstrumentSettings& tool, float trigger) {
+  InputFrame in;
+  in.hands[1].pose = test::handPointingDown(tip, tool.spec);
+  in.hands[1].trigger = trigger;
+  return in;
+}
+
+// After the tissue settles, a grasper with closed jaws (a blunt probe 5 mm across) descends
+// at 2 cm/s from 6 mm above the drawn surface at (x, z). Returns the tip's height above the drawn surface at the
+// tick contact registered (nullopt: never), and leaves the hand going on 1 cm below it.
+struct Probe {
+  std::optional<float> firstContactGap;  // the tool's distance to the drawn surface at first contact
+  float finalTipY = 0.0f;
+  float finalSurfaceY = 0.0f;  // drawn surface under the tip at the end
+  float restSurfaceY = 0.0f;   // drawn surface under the tip at the start
+};
+
+Probe probe(World& world, TissueId tissue, float x, float z, int holdTicks = 150) {
+  // Let the tissue settle under gravity first: the probe aims at the surface as it is drawn now.
+  for (int t = 0; t < 400; ++t) world.step(InputFrame{});
+  InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kRight, tool);
+  WorldSnapshot snap;
+  world.snapshot(snap);
+  Probe p;
+  p.restSurfaceY = drawnHeight(snap, tissue, x, z).value_or(-1.0f);
+  EXPECT_GT(p.restSurfaceY, 0.0f) << "no drawn surface under (" << x << ", " << z << ")";
+  const float start = p.restSurfaceY + 0.006f, speed = 0.02f, dt = 1.0f / 500.0f;
+  const float end = p.restSurfaceY - 0.01f;
+  float target = start;
+  for (int t = 0; t < 2000; ++t) {
+    target = std::max(end, start - speed * dt * static_cast<float>(t));
+    world.step(pressAt({x, target, z}, tool, 1.0f));
+    const InstrumentState& s = world.instrument(Hand::kRight);
+    if (!p.firstContactGap && s.inContact && s.touchedTissue == tissue) {
+      world.snapshot(snap);
+      p.firstContactGap = toolToSurface(world, snap, tissue);
+    }
+    if (target <= end && holdTicks-- <= 0) break;
+  }
+  world.snapshot(snap);
+  const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
+  p.finalTipY = tip.y;
+  p.finalSurfaceY = drawnHeight(snap, tissue, tip.x, tip.z).value_or(-1.0f);
+  return p;
+}
+
+TEST(ContactGeometry, SegmentTriangleDistances) {
+  const btVector3 p0(0, 0, 0), p1(1, 0, 0), p2(0, 0, 1);
+  // A vertical segment above the triangle's interior: the gap to its lower end.
+  auto above = detail::closestSegmentTriangle({0.2f, 0.3f, 0.2f}, {0.2f, 1.0f, 0.2f}, p0, p1, p2);
+  EXPECT_NEAR(above.distance, 0.3f, 1e-6f);
+  EXPECT_NEAR(above.onTriangle.x(), 0.2f, 1e-6f);
+  EXPECT_NEAR(above.bary[0], 0.6f, 1e-6f);
+  // Crossing it: distance 0 where it passes through.
+  auto through = detail::closestSegmentTriangle({0.1f, -1.0f, 0.1f}, {0.1f, 1.0f, 0.1f}, p0, p1, p2);
+  EXPECT_NEAR(through.distance, 0.0f, 1e-7f);
+  EXPECT_NEAR(through.t, 0.5f, 1e-6f);
+  // Beside the hypotenuse, parallel to it, 0.1 above the plane: sqrt(0.1^2 + d^2) with the
+  // horizontal distance d from (0.6, 0.6) to the edge x + z = 1: 0.2 / sqrt(2).
+  auto beside = detail::closestSegmentTriangle({0.7f, 0.1f, 0.5f}, {0.5f, 0.1f, 0.7f}, p0, p1, p2);
+  EXPECT_NEAR(beside.distance, std::sqrt(0.01f + 0.02f), 1e-5f);
+}
+
+TEST(ContactGeometry, InstrumentCapsulesFollowTheDrawnJaws) {
+  const auto spec = instruments::defaultSpec(InstrumentKind::kGrasper);
+  std::vector<detail::Capsule> open, closed;
+  detail::instrumentCapsules(spec, spec.maxJawAngle, btTransform::getIdentity(), open);
+  detail::instrumentCapsules(spec, 0.0f, btTransform::getIdentity(), closed);
+  ASSERT_EQ(open.size(), 5u);  // the shaft and two lanes per jaw
+  // Open: the jaw tips spread in Y by about jawLength * sin(angle / 2) each way.
+  const float spread = spec.jawLength * std::sin(0.5f * spec.maxJawAngle);
+  EXPECT_NEAR(open[1].a.y(), spread + 0.5f * spec.shaftRadius * std::cos(0.3f), 1e-3f);
+  EXPECT_NEAR(open[3].a.y(), -open[1].a.y(), 1e-6f);
+  // Closed: the two jaws lie side by side along the shaft, their ends at the tip.
+  EXPECT_NEAR(closed[1].a.z() - closed[1].radius, 0.0f, 1e-6f);
+  EXPECT_NEAR(closed[1].a.y(), 0.5f * spec.shaftRadius, 1e-6f);
+}
+
+// 100 random points of a coarse pinned box (3 cm cells: a 2 mm tool fits between its
+// nodes many times over): first contact within 1 mm of the drawn top, and the tool is
+// stopped by the surface (never deeper than the dent, never through it).
+TEST(Contact, ProbesOnACoarseBoxTouchTheDrawnSurface) {
+  Lcg rng{1};
+  int touched = 0;
+  for (int i = 0; i < 100; ++i) {
+    World world(WorldSettings{});
+    TissueSettings box;
+    box.name = "box";
+    box.kind = TissueKind::kVolumetric;
+    box.tetMesh = generateTetBox({0.045f, 0.015f, 0.045f}, 3, 1, 3, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+    box.material.massKg = 0.1f;
+    box.material.volume = 0.8f;
+    box.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.05f, 0.001f, 0.05f})};
+    const TissueId id = world.addTissue(box).value();
+    const float x = -0.04f + 0.08f * rng.next(), z = -0.04f + 0.08f * rng.next();
+    const Probe p = probe(world, id, x, z);
+    ASSERT_TRUE(p.firstContactGap.has_value()) << "no contact at (" << x << ", " << z << ")";
+    EXPECT_NEAR(*p.firstContactGap, 0.0f, 0.001f) << "at (" << x << ", " << z << ")";
+    // The hand went on 1 cm into the box; the tool stays on the (dented) surface.
+    EXPECT_GT(p.finalTipY, p.restSurfaceY - 0.005f) << "at (" << x << ", " << z << ")";
+    EXPECT_LT(p.finalSurfaceY, p.finalTipY + 0.0005f) << "the surface is below the tip at (" << x << ", " << z << ")";
+    ++touched;
+  }
+  EXPECT_EQ(touched, 100);
+}
+
+// The same on a closed sphere with 8-10 mm between its vertices, and on a pinned cloth with
+// 12.5 mm cells.
+TEST(Contact, ProbesOnASphereAndACoarseClothTouchTheDrawnSurface) {
+  Lcg rng{2};
+  for (int i = 0; i < 100; ++i) {
+    World world(WorldSettings{});
+    TissueSettings ball;
+    ball.name = "cyst";
+    ball.kind = TissueKind::kSurface;
+    ball.surface = generateSphere(Vec3(0.03f), 2, Pose{{0.0f, 0.06f, 0.0f}, Quat(1, 0, 0, 0)});
+    ball.material.massKg = 0.05f;
+    ball.material.volume = 0.9f;
+    ball.fixed = {NodeSelector::box({0.0f, 0.045f, 0.0f}, {0.04f, 0.0149f, 0.04f})};  // the lower half
+    const TissueId id = world.addTissue(ball).value();
+    // Within 2 cm of the axis: the top cap, where a tool coming down meets it.
+    const float a = 2.0f * kPi * rng.next(), r = 0.02f * std::sqrt(rng.next());
+    const Probe p = probe(world, id, r * std::cos(a), r * std::sin(a));
+    ASSERT_TRUE(p.firstContactGap.has_value());
+    EXPECT_NEAR(*p.firstContactGap, 0.0f, 0.001f);
+    EXPECT_LT(p.finalSurfaceY, p.finalTipY + 0.0005f);
+  }
+  for (int i = 0; i < 100; ++i) {
+    World world(WorldSettings{});
+    TissueSettings cloth = test::clothAt(0.1f, 8);
+    cloth.fixed = {NodeSelector::border()};
+    const TissueId id = world.addTissue(cloth).value();
+    const float x = -0.04f + 0.08f * rng.next(), z = -0.04f + 0.08f * rng.next();
+    const Probe p = probe(world, id, x, z, 50);
+    ASSERT_TRUE(p.firstContactGap.has_value());
+    // The sheet is 1 mm thick: its drawn mid-surface lies half a millimetre under what is touched.
+    EXPECT_NEAR(*p.firstContactGap, 0.0005f, 0.001f);
+    EXPECT_LT(p.finalSurfaceY, p.finalTipY) << "the cloth stays under the tool";
+  }
+}
+
+// A tool at 2 m/s (4 mm a tick) does not pass a 1 mm sheet with 12.5 mm cells: the hand
+// sweeps down at 2 m/s from 10 cm above to 1 cm under it and stops; the tool hits the sheet
+// at about that speed (checked) and the sheet stays under the tool, whole.
+TEST(Contact, AFastToolDoesNotTunnelThroughCloth) {
+  for (float x : {0.0f, 0.004f, 0.0061f, -0.0093f}) {
+    World world(WorldSettings{});
+    TissueSettings cloth = test::clothAt(0.1f, 8);
+    cloth.fixed = {NodeSelector::border()};
+    const TissueId id = world.addTissue(cloth).value();
+    for (int t = 0; t < 400; ++t) world.step(InputFrame{});
+    InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+    world.setInstrument(Hand::kRight, tool);
+    float speedAtContact = 0.0f, lastY = 0.2f;
+    for (int t = 0; t < 300; ++t) {
+      const float y = std::max(0.09f, 0.2f - 2.0f * static_cast<float>(t) / 500.0f);
+      world.step(pressAt({x, y, 0.003f}, tool, 1.0f));
+      const InstrumentState& s = world.instrument(Hand::kRight);
+      if (s.inContact && speedAtContact == 0.0f) speedAtContact = (lastY - s.tipPose.position.y) * 500.0f;
+      lastY = s.tipPose.position.y;
+    }
+    EXPECT_GT(speedAtContact, 1.6f) << "the tool meets the sheet at about 2 m/s";
+    WorldSnapshot snap;
+    world.snapshot(snap);
+    const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
+    const float surface = drawnHeight(snap, id, tip.x, tip.z).value_or(1.0f);
+    EXPECT_LT(surface, tip.y) << "the sheet is still under the tool at x = " << x;
+    EXPECT_EQ(world.pieceCount(id), 1u) << "and whole";
+    EXPECT_TRUE(test::allFinite(world, id));
+  }
+}
+
+// A press of about 2 N on a pinned box dents it where it is pressed, more than 2 cm away.
+TEST(Contact, APressDentsTheSurfaceWhereItIsPressed) {
+  World world(WorldSettings{});
+  TissueSettings box;
+  box.name = "box";
+  box.kind = TissueKind::kVolumetric;
+  box.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, 8, 2, 8, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+  box.material.massKg = 0.05f;
+  box.material.stretch = 0.6f;
+  box.material.volume = 0.5f;
+  box.fixed = {NodeSelector::box({0.0f, 0.04f, 0.0f}, {0.05f, 0.001f, 0.05f})};
+  const TissueId id = world.addTissue(box).value();
+  for (int t = 0; t < 400; ++t) world.step(InputFrame{});
+  WorldSnapshot snap;
+  world.snapshot(snap);
+  const float top = drawnHeight(snap, id, 0.003f, 0.002f).value();
+  const float topAway = drawnHeight(snap, id, 0.025f, 0.025f).value();
+  InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kRight, tool);
+  float force = 0.0f;
+  for (int t = 0; t < 600; ++t) {
+    // Down from 1 cm above to the hand 8 mm below the surface in 0.2 s, then held: the
+    // coupling (400 N/m) presses with 400 N/m times what the tissue keeps the tool from.
+    const float y = top + 0.01f - 0.018f * std::min(1.0f, static_cast<float>(t) / 100.0f);
+    world.step(pressAt({0.003f, y, 0.002f}, tool, 1.0f));
+    force = glm::length(world.instrument(Hand::kRight).couplingForce);
+  }
+  world.snapshot(snap);
+  const float here = top - drawnHeight(snap, id, 0.003f, 0.002f).value();
+  const float away = topAway - drawnHeight(snap, id, 0.025f, 0.025f).value();
+  EXPECT_GT(force, 1.0f) << "dent " << here;
+  EXPECT_LT(force, 3.2f) << "dent " << here;
+  EXPECT_GT(here, 0.0003f) << "the press dents the surface";
+  EXPECT_GT(here, 3.0f * std::max(away, 0.0f)) << "where it is pressed";
+  EXPECT_TRUE(world.instrument(Hand::kRight).inContact);
+}
+
+// Grasps at random visible points of a cloth and a box: every one holds, the grasped point
+// lies on the drawn surface where the jaws closed, and lifting takes the surface up (tents it).
+TEST(Contact, GraspsAtRandomVisiblePointsHoldTheSurface) {
+  Lcg rng{3};
+  for (int kind = 0; kind < 2; ++kind) {
+    for (int i = 0; i < 30; ++i) {
+      World world(WorldSettings{});
+      TissueSettings t;
+      if (kind == 0) {
+        t = test::clothAt(0.1f, 12);
+        t.fixed = {NodeSelector::border()};
+      } else {
+        t.name = "box";
+        t.kind = TissueKind::kVolumetric;
+        t.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, 4, 1, 4, Pose{{0.0f, 0.09f, 0.0f}, Quat(1, 0, 0, 0)});
+        t.material.massKg = 0.05f;
+        t.fixed = {NodeSelector::box({-0.04f, 0.09f, 0.0f}, {0.001f, 0.02f, 0.05f})};  // held at one end
+      }
+      const TissueId id = world.addTissue(t).value();
+      for (int tick = 0; tick < 400; ++tick) world.step(InputFrame{});  // settled, as the trainee sees it
+      InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+      world.setInstrument(Hand::kRight, tool);
+      // Anywhere on the cloth; on the block, its free half (4 to 7 cm from where it is held).
+      const float x = (kind == 0 ? -0.03f : 0.0f) + (kind == 0 ? 0.06f : 0.03f) * rng.next();
+      const float z = -0.03f + 0.06f * rng.next();
+      WorldSnapshot snap;
+      world.snapshot(snap);
+      const float top = drawnHeight(snap, id, x, z).value();
+      std::optional<Event> grasp;
+      // Open jaws down onto the surface, close, lift 1 cm.
+      for (int tick = 0; tick < 700; ++tick) {
+        // Down in 0.4 s, close at 0.44 s, lift 1 cm over 0.4 s from 0.6 s, hold.
+        const float y = tick < 200   ? top + 0.01f - 0.011f * static_cast<float>(tick) / 200.0f
+                        : tick < 300 ? top - 0.001f
+                                     : top - 0.001f + 0.011f * std::min(1.0f, static_cast<float>(tick - 300) / 200.0f);
+        const InputFrame in = pressAt({x, y, z}, tool, tick >= 220 ? 1.0f : 0.0f);
+        world.snapshot(snap);  // what the trainee sees as the jaws close
+        for (const Event& e : world.step(in)) {
+          if (e.kind == EventKind::kGrasp) {
+            grasp = e;
+            const float under = drawnHeight(snap, id, e.position.x, e.position.z).value_or(-1.0f);
+            EXPECT_NEAR(e.position.y, under, 0.001f) << "the grasped point is on the surface";
+            const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
+            EXPECT_LT(glm::length(e.position - tip), 0.007f) << "where the jaws closed";
+          }
+        }
+      }
+      ASSERT_TRUE(grasp.has_value()) << "grasp " << i << " of kind " << kind << " at (" << x << ", " << z << ")";
+      EXPECT_TRUE(world.instrument(Hand::kRight).grasping);
+      world.snapshot(snap);
+      const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
+      const float lifted = drawnHeight(snap, id, tip.x, tip.z).value_or(-1.0f);
+      // The pull (about 4 N once the hand is 1 cm up) raises the held surface: a pinned
+      // sheet tents, a block held at one end bends up (a few millimetres: it is firm).
+      if (kind == 0) EXPECT_GT(lifted, grasp->position.y + 0.003f) << "lifting tents the cloth";
+      else EXPECT_GT(lifted, grasp->position.y + 0.001f) << "lifting raises the box's free end";
+      EXPECT_GT(tip.y, grasp->position.y - 0.003f) << "the tool came up with it";
+    }
+  }
+}
+
+// Jaws closing on skin take the skin, never the skull a few millimetres beneath it.
+TEST(Contact, AGraspTakesTheNearestSurfaceNotWhatLiesBeneath) {
+  World world(WorldSettings{});
+  TissueSettings skull;
+  skull.name = "skull";
+  skull.kind = TissueKind::kSurface;
+  skull.surface = generateSphere(Vec3(0.025f), 2, Pose{{0.0f, 0.1f, 0.0f}, Quat(1, 0, 0, 0)});
+  skull.material.massKg = 0.1f;
+  skull.fixed = {NodeSelector::sphere({0.0f, 0.1f, 0.0f}, 0.03f)};
+  TissueSettings skin = skull;
+  skin.name = "skin";
+  skin.surface = generateSphere(Vec3(0.029f), 2, Pose{{0.0f, 0.1f, 0.0f}, Quat(1, 0, 0, 0)});
+  skin.material.volume = 0.9f;
+  skin.fixed = {NodeSelector::box({0.0f, 0.08f, 0.0f}, {0.04f, 0.0199f, 0.04f})};  // held by its lower half
+  const TissueId skullId = world.addTissue(skull).value();
+  const TissueId skinId = world.addTissue(skin).value();
+  for (int t = 0; t < 400; ++t) world.step(InputFrame{});
+  WorldSnapshot snap;
+  world.snapshot(snap);
+  const float top = drawnHeight(snap, skinId, 0.004f, 0.0f).value();
+  EXPECT_GT(top - drawnHeight(snap, skullId, 0.004f, 0.0f).value(), 0.003f) << "the skull lies under the skin";
+  InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kRight, tool);
+  std::optional<Event> grasp;
+  for (int t = 0; t < 400; ++t) {
+    const InputFrame in = pressAt({0.004f, top + 0.01f - (t < 200 ? 0.011f * t / 200.0f : 0.011f), 0.0f}, tool,
+                                  t >= 220 ? 1.0f : 0.0f);
+    for (const Event& e : world.step(in)) {
+      if (e.kind == EventKind::kGrasp) grasp = e;
+    }
+  }
+  ASSERT_TRUE(grasp.has_value());
+  EXPECT_EQ(grasp->tissue, skinId);
+}
+
+// An anatomy pack's detailed surface inside coarse tets: a probe meets the detailed surface
+// (a plane 1 cm under the nodes' top), not the nodes.
+TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
+  World world(WorldSettings{});
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  const float cell = 0.03f;
+  pack.tetMesh = generateTetBox({0.03f, 0.015f, 0.03f}, 2, 1, 2, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.1f;
+  pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
+  // A 12 x 12 grid at y = 0.055 (1 cm under the top at 0.065), facing up; each vertex
+  // embedded in the tet that holds it.
+  EmbeddedSurface surface;
+  const int n = 12;
+  std::vector<Vec3> points;
+  for (int i = 0; i <= n; ++i) {
+    for (int k = 0; k <= n; ++k) points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) {
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1, c = a + static_cast<uint32_t>(n + 1), d = c + 1;
+      // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
+      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
+    }
+  }
+  for (const Vec3& p : points) {
+    bool found = false;
+    for (const auto& tet : pack.tetMesh.tets) {
+      const Vec3 a = pack.tetMesh.nodes[tet[0]], b = pack.tetMesh.nodes[tet[1]], c = pack.tetMesh.nodes[tet[2]],
+                 d = pack.tetMesh.nodes[tet[3]];
+      const glm::mat3 m(b - a, c - a, d - a);
+      const Vec3 l = glm::inverse(m) * (p - a);
+      const float w0 = 1.0f - l.x - l.y - l.z;
+      if (w0 < -1e-5f || l.x < -1e-5f || l.y < -1e-5f || l.z < -1e-5f) continue;
+      surface.nodes.push_back(tet);
+      surface.weights.push_back({w0, l.x, l.y, l.z});
+      found = true;
+      break;
+    }
+    ASSERT_TRUE(found);
+  }
+  pack.embedded = surface;
+  const TissueId id = world.addTissue(pack).value();
+  (void)cell;
+  Lcg rng{4};
+  InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
+  for (int i = 0; i < 20; ++i) {
+    const float x = -0.02f + 0.04f * rng.next(), z = -0.02f + 0.04f * rng.next();
+    world.setInstrument(Hand::kRight, tool);
+    // From 2 cm above the nodes' top (through where the tet boundary is drawn) down.
+    std::optional<float> contactY;
+    for (int t = 0; t < 800 && !contactY; ++t) {
+      world.step(pressAt({x, 0.085f - 0.04f * t / 800.0f, z}, tool, 1.0f));
+      if (world.instrument(Hand::kRight).inContact) contactY = world.instrument(Hand::kRight).tipPose.position.y;
+    }
+    ASSERT_TRUE(contactY.has_value());
+    EXPECT_NEAR(*contactY, 0.055f, 0.001f) << "at (" << x << ", " << z << ")";
+    for (int t = 0; t < 100; ++t) world.step(pressAt({x, 0.09f, z}, tool, 1.0f));  // up and away
+  }
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
+// An unpinned organ dropped 2 cm onto the table rests on it for 10 s: it neither falls
+// through nor sinks into it.
+TEST(Contact, AnUnpinnedOrganRestsOnTheTable) {
+  WorldSettings settings;
+  settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
+  World world(settings);
+  TissueSettings cyst;
+  cyst.name = "cyst";
+  cyst.kind = TissueKind::kSurface;
+  cyst.surface = generateSphere(Vec3(0.015f), 2, Pose{{0.0f, 0.9f + 0.015f + 0.02f, -0.45f}, Quat(1, 0, 0, 0)});
+  cyst.material.massKg = 0.02f;
+  cyst.material.volume = 0.9f;
+  const TissueId id = world.addTissue(cyst).value();
+  InputFrame idle;
+  float lowest = 1e9f;
+  for (int t = 0; t < 5000; ++t) {
+    world.step(idle);
+    if (t > 500) {
+      for (uint32_t n = 0; n < world.nodeCount(id); ++n) lowest = std::min(lowest, world.nodePosition(id, n).y);
+    }
+  }
+  EXPECT_GT(lowest, 0.9f - 0.001f) << "rests on the table top at 0.9 m";
+  Vec3 centre(0.0f);
+  for (uint32_t n = 0; n < world.nodeCount(id); ++n) centre += world.nodePosition(id, n);
+  centre /= static_cast<float>(world.nodeCount(id));
+  EXPECT_NEAR(centre.y, 0.915f, 0.006f) << "and is still there after 10 s";
+}
+
+}  // namespace
+}  // namespace trocar::physics
