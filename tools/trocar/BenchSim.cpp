@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -204,14 +205,40 @@ BenchCase anatomyCase() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     if (!world) return nullptr;
-    // The top of the skin, where the scalp is: the highest node at the start.
-    *crown = Vec3(0.0f, -1e9f, 0.0f);
+    // The top of the head as drawn (it lies face up: the skin over the face): the highest
+    // point a grid of vertical rays over the pack meets (rays, not nodes: nodes lie outside
+    // the drawn surface they carry).
+    Vec3 lo(1e9f), hi(-1e9f);
     for (uint32_t t = 0; t < world->tissueCount(); ++t) {
       for (uint32_t n = 0; n < world->nodeCount(TissueId{t}); ++n) {
-        const Vec3 p = world->nodePosition(TissueId{t}, n);
-        if (p.y > crown->y) *crown = p;
+        lo = glm::min(lo, world->nodePosition(TissueId{t}, n));
+        hi = glm::max(hi, world->nodePosition(TissueId{t}, n));
       }
     }
+    // Where the surface is smooth for 8 mm around (the CT's skin mask also holds the thin
+    // sheets of the head rest, which stand up beside the face).
+    auto skinFirst = [&](const Vec3& above) { return world->castRay(above, Vec3(0.0f, -1.0f, 0.0f), 1.0f); };
+    std::optional<World::SurfaceHit> hit;
+    for (int i = 1; i < 16; ++i) {
+      for (int k = 1; k < 16; ++k) {
+        const Vec3 above(lo.x + (hi.x - lo.x) * (static_cast<float>(i) + 0.37f) / 16.0f, hi.y + 0.05f,
+                         lo.z + (hi.z - lo.z) * (static_cast<float>(k) + 0.37f) / 16.0f);
+        const auto h = skinFirst(above);
+        if (!h || (hit && h->position.y <= hit->position.y)) continue;
+        bool smooth = true;
+        for (const Vec3& d : {Vec3(0.008f, 0, 0), Vec3(-0.008f, 0, 0), Vec3(0, 0, 0.008f), Vec3(0, 0, -0.008f),
+                              Vec3(0.004f, 0, 0.004f), Vec3(-0.004f, 0, -0.004f)}) {
+          const auto n = skinFirst(above + d);
+          smooth = smooth && n && std::abs(n->position.y - h->position.y) < 0.004f;
+        }
+        if (smooth) hit = h;
+      }
+    }
+    if (!hit) {
+      std::fprintf(stderr, "anatomy_head: no drawn surface under the pack\n");
+      return nullptr;
+    }
+    *crown = hit->position;
     return world;
   };
   c.script = [crown](Tick t) {
@@ -219,7 +246,9 @@ BenchCase anatomyCase() {
     const float s = static_cast<float>(t) / 500.0f;
     // From 4 cm above the crown down to 2 mm into it by 0.4 s, grip, then lift 1 cm over 1 s.
     const float dy = t < 200 ? 0.04f - 0.042f * s / 0.4f : -0.002f + 0.01f * std::min(1.0f, s - 0.4f);
-    in.hands[0].pose = handDown(*crown + Vec3(0.0f, dy, 0.0f), 0.2f);
+    // The scenario's grasper is a standard one (36 cm shaft), not the benches' short tool.
+    in.hands[0].pose =
+        handDown(*crown + Vec3(0.0f, dy, 0.0f), instruments::defaultSpec(InstrumentKind::kGrasper).shaftLength);
     in.hands[0].trigger = t >= 200 ? 1.0f : 0.0f;
     return in;
   };

@@ -228,6 +228,18 @@ SurfacePoint surfacePoint(const ContactSurface& s, uint32_t triangle, const btVe
   return p;
 }
 
+SurfacePoint vertexPoint(const ContactSurface& s, uint32_t vertex) {
+  SurfacePoint p;
+  for (uint32_t k = 0; k < s.arity; ++k) {
+    const size_t i = vertex * s.arity + k;
+    if (s.weights[i] <= 0.0f) continue;
+    p.nodes[p.count] = s.nodes[i];
+    p.weights[p.count] = s.weights[i];
+    ++p.count;
+  }
+  return p;
+}
+
 // ---- Geometry ---------------------------------------------------------------------------
 
 btVector3 closestPointOnTriangle(const btVector3& p, const btVector3& a, const btVector3& b, const btVector3& c,

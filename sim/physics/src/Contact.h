@@ -75,6 +75,7 @@ struct SurfacePoint {
   bool move(btSoftBody& body, const btVector3& delta) const;
 };
 SurfacePoint surfacePoint(const ContactSurface& surface, uint32_t triangle, const btVector3& bary);
+SurfacePoint vertexPoint(const ContactSurface& surface, uint32_t vertex);
 
 // One capsule touching one tissue this tick. The constraint is dot(q - p(x), normal) >= gap,
 // with q the capsule-axis point (the tool holds still while tissue is resolved).

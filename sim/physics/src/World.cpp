@@ -237,6 +237,7 @@ struct World::Impl {
   std::vector<Zone> zones;
   std::vector<Clip> clips;
   std::array<Tool, kHandCount> tools;
+  std::vector<detail::SurfaceContact> staticContacts;  // embedded surfaces on the table, this tick
   std::array<std::vector<InstrumentSettings>, kHandCount> trays;
   std::array<uint32_t, kHandCount> trayIndex{};
   std::vector<Event> events;
@@ -1112,6 +1113,36 @@ struct World::Impl {
         any = true;
       }
     }
+    // An embedded surface rests on the table and the floor itself (its nodes, outside it, do
+    // not meet them in Bullet): each vertex below a top is held on it.
+    staticContacts.clear();
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+      Tissue& t = tissues[ti];
+      if (!t.embedded || t.topologyVersion != 0) continue;
+      detail::ContactSurface& surface = surfaceOf(t);
+      if (!refreshed[ti]) {
+        detail::refresh(surface, *t.body);
+        refreshed[ti] = 1;
+      }
+      for (uint32_t v = 0; v < surface.vertexCount(); ++v) {
+        const btVector3& p = surface.x[v];
+        float top = settings.groundHeight;
+        if (settings.table) {
+          const Vec3 c = settings.table->center, h = settings.table->halfExtents;
+          const bool over = std::abs(p.x() - c.x) <= h.x && std::abs(p.z() - c.z) <= h.z;
+          if (over && p.y() > c.y - h.y - 0.01f) top = c.y + h.y;
+        }
+        if (p.y() >= top) continue;
+        detail::SurfaceContact c;
+        c.tissue = ti;
+        c.point = detail::vertexPoint(surface, v);
+        c.q = btVector3(p.x(), top, p.z());
+        c.normal = btVector3(0, -1, 0);  // from the surface toward what it rests on
+        staticContacts.push_back(c);
+        involved[ti] = 1;
+        any = true;
+      }
+    }
     if (any) solveContacts(involved);
     for (Tool& tool : tools) {
       if (!tool.present) continue;
@@ -1150,12 +1181,20 @@ struct World::Impl {
         g.point.move(body, tip * g.local - g.point.position(body));
       }
     };
+    auto rest = [&] {
+      for (const auto& c : staticContacts) {
+        btSoftBody& body = *tissues[c.tissue].body;
+        const btScalar err = (c.q - c.point.position(body)).dot(c.normal) - c.gap;
+        if (err < 0) c.point.move(body, c.normal * err);
+      }
+    };
     for (int it = 0; it < iterations; ++it) {
       for (Tool& tool : tools) {
         if (!tool.present) continue;
         pullIn(tool);
         pushOut(tool, btVector3(0, 0, 0));
       }
+      rest();
       for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
         if (involved[ti]) btSoftBody::PSolve_Links(tissues[ti].body, 1, 0);
       }
@@ -1189,6 +1228,7 @@ struct World::Impl {
     for (Tool& tool : tools) {
       if (tool.present) pushOut(tool, btVector3(0, 0, 0));
     }
+    rest();
     const btScalar inverseDt = 1 / static_cast<btScalar>(dt);
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       if (!involved[ti]) continue;
@@ -1729,6 +1769,42 @@ double World::pieceRestArea(TissueId id, uint32_t region) const {
     area += 0.5 * glm::length(glm::cross(ab, ac));
   }
   return area;
+}
+
+std::optional<World::SurfaceHit> World::castRay(const Vec3& origin, const Vec3& direction, float maxDistance,
+                                                std::optional<TissueId> only) const {
+  const float length = glm::length(direction);
+  TROCAR_PRECONDITION(length > 0.0f, "castRay needs a direction");
+  const btVector3 o = toBt(origin), d = toBt(direction / length);
+  std::optional<SurfaceHit> best;
+  for (uint32_t ti = 0; ti < mImpl->tissues.size(); ++ti) {
+    if (only && only->index != ti) continue;
+    Impl::Tissue& t = mImpl->tissues[ti];
+    detail::ContactSurface& surface = mImpl->surfaceOf(t);  // a cache: refreshed, not changed
+    detail::refresh(surface, *t.body);
+    float reach = best ? best->distance : maxDistance;
+    for (const auto& tri : surface.triangles) {
+      const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
+      const btVector3 e1 = p1 - p0, e2 = p2 - p0, h = d.cross(e2);
+      const btScalar det = e1.dot(h);
+      if (std::abs(det) < 1e-14f) continue;
+      const btVector3 sv = o - p0;
+      // Edges and corners count (a ray along a mirror plane of the mesh meets it there).
+      constexpr btScalar kEdge = 1e-5f;
+      const btScalar u = sv.dot(h) / det;
+      if (u < -kEdge || u > 1 + kEdge) continue;
+      const btVector3 qv = sv.cross(e1);
+      const btScalar v = d.dot(qv) / det;
+      if (v < -kEdge || u + v > 1 + kEdge) continue;
+      const btScalar at = e2.dot(qv) / det;
+      if (at < 0 || at > reach) continue;
+      reach = static_cast<float>(at);
+      btVector3 n = e1.cross(e2).normalized();
+      if (n.dot(d) > 0) n = -n;
+      best = SurfaceHit{TissueId{ti}, toVec(o + d * at), toVec(n), static_cast<float>(at)};
+    }
+  }
+  return best;
 }
 
 Pose World::rigidPose(RigidId id) const {

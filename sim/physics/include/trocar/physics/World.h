@@ -90,6 +90,18 @@ class World {
   // pattern cut, the area actually cut out, for FLS area-deviation scoring.
   double pieceRestArea(TissueId id, uint32_t region) const;
 
+  // Where a ray first meets what is drawn of the tissues (their contact surfaces: what
+  // instruments touch), within `maxDistance` m: for aiming at visible points (bots, the desktop
+  // rig, tests) instead of at simulation nodes. `direction` need not be unit length.
+  struct SurfaceHit {
+    TissueId tissue;
+    Vec3 position{0.0f};
+    Vec3 normal{0.0f};  // unit, facing the ray's origin
+    float distance = 0.0f;
+  };
+  std::optional<SurfaceHit> castRay(const Vec3& origin, const Vec3& direction, float maxDistance = 1.0f,
+                                    std::optional<TissueId> only = std::nullopt) const;
+
   Pose rigidPose(RigidId id) const;
   Vec3 rigidLinearVelocity(RigidId id) const;
 
