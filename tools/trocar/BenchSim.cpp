@@ -84,7 +84,9 @@ BenchCase clothCase() {
     float ly = t < 250 ? 0.12f - 0.058f * s / 0.5f : 0.062f + 0.01f * std::sin(s);
     in.hands[0].pose = handDown({-0.035f, ly, 0.0f}, 0.2f);
     in.hands[0].trigger = t >= 250 ? 1.0f : 0.0f;
-    in.hands[1].pose = handDown({0.02f * std::sin(0.5f * s), 0.058f, 0.02f * std::cos(0.5f * s)}, 0.2f);
+    // The scissors come down from above too, their blades straddling the gauze at 0.058.
+    const float ry = std::max(0.058f, 0.12f - 0.062f * s / 0.5f);
+    in.hands[1].pose = handDown({0.02f * std::sin(0.5f * s), ry, 0.02f * std::cos(0.5f * s)}, 0.2f);
     in.hands[1].trigger = (t / 100) % 2 == 1 ? 1.0f : 0.0f;
     return in;
   };

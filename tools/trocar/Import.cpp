@@ -87,7 +87,7 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
       assets::packTissues(pack, "") + "checklist:\n";
   std::string errors = "errors:\n";
   std::string keys =
-      "# Touches the highest node of each outer structure with the grasper, pointing down.\nkeyframes:\n";
+      "# Touches the top of each outer structure's drawn surface with the grasper, pointing down.\nkeyframes:\n";
   const float shaft = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftLength;
   double t = 0.0;
   char line[300];
@@ -114,14 +114,19 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
     yaml += "  - {id: touch-" + s.id + ", title: " + quoted("Touch " + s.name) +
             ", done_when: \"any(contact(left, " + s.id + "), contact(right, " + s.id + "))\"}\n";
     ++steps;
-    // The highest tet node: the tools meet tissue at its nodes, so a bot aims at one.
+    // The highest point of the drawn surface that faces up (what a person would touch coming
+    // down; the tools meet tissue on its drawn surface, not at its nodes).
     glm::vec3 top(0.0f, -1e30f, 0.0f);
-    for (const auto& p : s.tets.nodes) {
-      if (p.y > top.y) top = p;
+    for (size_t v = 0; v < s.surface.positions.size(); ++v) {
+      const glm::vec3& p = s.surface.positions[v];
+      if (v < s.surface.normals.size() && s.surface.normals[v].y > 0.7f && p.y > top.y) top = p;
+    }
+    if (top.y < -1e29f) {
+      for (const auto& p : s.surface.positions) top = p.y > top.y ? p : top;
     }
     top += pack.recentre + at;
     key(t, top + glm::vec3(0.0f, 0.04f, 0.0f));
-    key(t + 1.0, top + glm::vec3(0.0f, -0.008f, 0.0f));  // it sags a few mm under its weight
+    key(t + 1.0, top + glm::vec3(0.0f, -0.005f, 0.0f));  // it sags a few mm under its weight
     key(t + 1.5, top + glm::vec3(0.0f, 0.04f, 0.0f));
     t += 2.0;
   }
