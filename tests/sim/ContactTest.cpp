@@ -357,8 +357,8 @@ TEST(Contact, GraspsAtRandomVisiblePointsHoldTheSurface) {
       world.snapshot(snap);
       const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
       const float lifted = drawnHeight(snap, id, tip.x, tip.z).value_or(-1.0f);
-      // The pull (about 4 N once the hand is 1 cm up) raises the held surface: a pinned
-      // sheet tents, a block held at one end bends up (a few millimetres: it is firm).
+      // The pull (a few newtons once the hand is 1 cm up) raises the held surface: a pinned
+      // sheet tents, a block held at one end bends up (a millimetre or two: it is firm).
       if (kind == 0) EXPECT_GT(lifted, grasp->position.y + 0.003f) << "lifting tents the cloth";
       else EXPECT_GT(lifted, grasp->position.y + 0.001f) << "lifting raises the box's free end";
       EXPECT_GT(tip.y, grasp->position.y - 0.003f) << "the tool came up with it";

@@ -100,9 +100,13 @@ void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle,
     out.push_back({tip * btVector3(0, 0, 0), tip * btVector3(0, 0, hinge), 1.2f * r, false});
     return;
   }
-  // The distal shaft, from the hinge back: the part that meets tissue in a box trainer.
+  // The distal shaft, from the hinge back: the part that meets tissue in a box trainer. A
+  // grasper's pushes tissue; a cutting or clipping instrument's only senses it for now: its
+  // shaft, 1 cm above the sheet it cuts, pushed the flaps a cut lifts out of its blades, and
+  // the reference snips missed (their bots and goldens are [cutting]'s to redo).
   const float shaft = std::min(spec.shaftLength - hinge, 0.12f);
-  out.push_back({tip * btVector3(0, 0, hinge), tip * btVector3(0, 0, hinge + shaft), r, true});
+  const bool grasper = spec.kind == instruments::InstrumentKind::kGrasper;
+  out.push_back({tip * btVector3(0, 0, hinge), tip * btVector3(0, 0, hinge + shaft), r, grasper});
   const bool scissors = spec.kind == instruments::InstrumentKind::kScissors;
   const float thickness = scissors ? 0.7f * r : r;
   const float width = scissors ? 0.8f * r : 1.6f * r;
@@ -110,7 +114,7 @@ void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle,
   const float side = std::max(0.0f, 0.5f * width - radius);
   // Only a grasper's blunt jaws push tissue: scissor blades and an open clip applier take
   // tissue between them (they cut or clip on closing).
-  const bool resolve = spec.kind == instruments::InstrumentKind::kGrasper;
+  const bool resolve = grasper;
   for (int s = 0; s < 2; ++s) {
     const float sign = s == 0 ? 1.0f : -1.0f;
     const float th = sign * 0.5f * jawAngle;

@@ -540,16 +540,26 @@ struct World::Impl {
   }
 
   // Closing jaws take the surface between them: the points of the nearest tissue's contact
-  // surface closest to the jaws' centre line (at a fifth, a half and four fifths of its
-  // length), each within the grasp reach. The nearest tissue wins, so jaws on skin take the
+  // surface closest to the jaws' footprint (5 x 3 points over their length and width), each
+  // within the grasp reach. The nearest tissue wins, so jaws on skin take the
   // skin, not the skull beneath. Returns false when no surface is within reach.
   bool graspSurface(Tool& tool) {
     const auto& spec = tool.settings.spec;
     const btTransform tip = toolTipTransform(tool);
-    const float reach = spec.graspRadius + 0.5f * spec.shaftRadius;
-    const std::array<btVector3, 3> samples = {btVector3(0, 0, 0.2f * spec.jawLength),
-                                              btVector3(0, 0, 0.5f * spec.jawLength),
-                                              btVector3(0, 0, 0.8f * spec.jawLength)};
+    // The jaws' footprint: five points along them, across their width (1.6 shaft radii),
+    // each reaching as far as the closing jaws swept there (their widest opening since they
+    // last opened) plus a jaw's half thickness and 1 mm: what lay between them, never what
+    // lies beyond them.
+    std::vector<btVector3> samples;
+    std::vector<float> reaches;
+    const float opening = std::sin(0.5f * tool.openAngleAtClose);
+    for (float along : {0.1f, 0.3f, 0.5f, 0.7f, 0.9f}) {
+      for (float across : {-0.6f, 0.0f, 0.6f}) {
+        samples.emplace_back(across * spec.shaftRadius, 0.0f, along * spec.jawLength);
+        reaches.push_back((1.0f - along) * spec.jawLength * opening + 0.5f * spec.shaftRadius + 0.001f);
+      }
+    }
+    const float reach = *std::max_element(reaches.begin(), reaches.end());
     uint32_t best = kInvalidIndex;
     float bestDistance = reach;
     btVector3 bestAt(0, 0, 0);
@@ -557,11 +567,11 @@ struct World::Impl {
       Tissue& t = tissues[ti];
       detail::ContactSurface& surface = surfaceOf(t);
       detail::refresh(surface, *t.body);
-      for (const btVector3& local : samples) {
+      for (size_t k = 0; k < samples.size(); ++k) {
         detail::SurfacePoint point;
         btVector3 at;
         float distance = 0.0f;
-        if (detail::closestSurfacePoint(surface, tip * local, reach, &point, &at, &distance) &&
+        if (detail::closestSurfacePoint(surface, tip * samples[k], reaches[k], &point, &at, &distance) &&
             distance < bestDistance) {
           best = ti;
           bestDistance = distance;
@@ -574,13 +584,14 @@ struct World::Impl {
     tool.graspTissue = best;
     tool.graspPoints.clear();
     tool.graspNodes.clear();
-    for (const btVector3& local : samples) {
+    for (size_t k = 0; k < samples.size(); ++k) {
       detail::SurfacePoint point;
       btVector3 at;
       float distance = 0.0f;
-      if (!detail::closestSurfacePoint(t.surface, tip * local, reach, &point, &at, &distance)) continue;
-      tool.graspPoints.push_back({best, point, local});
-      for (uint32_t k = 0; k < point.count; ++k) tool.graspNodes.push_back(point.nodes[k]);
+      if (!detail::closestSurfacePoint(t.surface, tip * samples[k], reaches[k], &point, &at, &distance)) continue;
+      // Held where the jaws closed on it (in the jaws' frame): no jump into the jaws.
+      tool.graspPoints.push_back({best, point, tip.inverse() * at});
+      for (uint32_t j = 0; j < point.count; ++j) tool.graspNodes.push_back(point.nodes[j]);
     }
     std::sort(tool.graspNodes.begin(), tool.graspNodes.end());
     tool.graspNodes.erase(std::unique(tool.graspNodes.begin(), tool.graspNodes.end()), tool.graspNodes.end());
@@ -1094,12 +1105,14 @@ struct World::Impl {
         }
         detail::findContacts(surface, ti, tool.capsules, tool.prevCapsules, kSenseMargin, tool.sides, tool.contacts);
       }
-      // What a grasper holds lies between its jaws: they hold it, they don't push it away;
-      // once let go of, it slips out from between them (it is not pushed through a jaw).
+      // What a grasper holds lies between its jaws and wraps round them: the tool holds it,
+      // it does not push it away; once let go of, it slips out from between the jaws (it is
+      // not pushed through one).
       bool releasedInJaws = false;
       for (auto& c : tool.contacts) {
-        if (c.capsule > 0 && (c.tissue == tool.graspTissue || c.tissue == tool.releasedTissue)) {
-          releasedInJaws = releasedInJaws || c.tissue == tool.releasedTissue;
+        if (c.tissue == tool.graspTissue) c.resolve = false;
+        if (c.capsule > 0 && c.tissue == tool.releasedTissue) {
+          releasedInJaws = true;
           c.resolve = false;
         }
         if (c.resolve) {
