@@ -489,3 +489,25 @@ TEST(Scenario, FeedbackSectionIsReadAndChecked) {
 
 }  // namespace
 }  // namespace trocar::scenario
+
+namespace trocar::scenario {
+namespace {
+
+// collides_with: names tissues above it; the built world then keeps their surfaces apart
+// (tests/sim/ContactTest.cpp). A tissue not above it is an error at the name.
+TEST(Scenario, CollidesWithNamesTissuesAboveIt) {
+  const std::string two = replaced(std::string(kMinimal), "regions:",
+                                   "  - id: cyst\n"
+                                   "    generate: {sphere: {radii: [0.01, 0.01, 0.01], position: [0, 1.02, 0]}}\n"
+                                   "    collides_with: [gauze]\n"
+                                   "regions:");
+  LoadResult r = load(two);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  EXPECT_EQ(r.scenario->tissues[1].settings.collidesWith, std::vector<std::string>{"gauze"});
+  ASSERT_TRUE(buildSession(*r.scenario).ok());
+  const std::string wrong = replaced(two, "collides_with: [gauze]", "collides_with: [liver]");
+  expectError(load(wrong), "collides_with names 'liver', which is not a tissue listed above this one", 12, 21);
+}
+
+}  // namespace
+}  // namespace trocar::scenario

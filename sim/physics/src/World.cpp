@@ -238,6 +238,15 @@ struct World::Impl {
   std::vector<Clip> clips;
   std::array<Tool, kHandCount> tools;
   std::vector<detail::SurfaceContact> staticContacts;  // embedded surfaces on the table, this tick
+  // Tissue pairs whose surfaces meet (collidesWith), and this tick's contacts between them: a
+  // vertex of one inside the other, pushed out through both surfaces' weights.
+  struct TissueContact {
+    uint32_t a = 0, b = 0;
+    detail::SurfacePoint onA, onB;
+    btVector3 normal{0, 1, 0};  // B's outward normal at onB
+  };
+  std::vector<std::array<uint32_t, 2>> tissuePairs;
+  std::vector<TissueContact> tissueContacts;
   std::array<std::vector<InstrumentSettings>, kHandCount> trays;
   std::array<uint32_t, kHandCount> trayIndex{};
   std::vector<Event> events;
@@ -1156,6 +1165,7 @@ struct World::Impl {
         any = true;
       }
     }
+    findTissueContacts(refreshed, involved, any);
     if (any) solveContacts(involved);
     for (Tool& tool : tools) {
       if (!tool.present) continue;
@@ -1166,6 +1176,91 @@ struct World::Impl {
       }
       std::sort(tool.sides.sides.begin(), tool.sides.sides.end());
       detail::instrumentCapsules(tool.settings.spec, tool.state.jawAngle, toolTipTransform(tool), tool.prevCapsules);
+    }
+  }
+
+  // A vertex of one tissue's surface within kTissueDepth behind the other's closed surface
+  // (its nearest face, facing it) is a contact, both ways round.
+  void findTissueContacts(std::vector<uint8_t>& refreshed, std::vector<uint8_t>& involved, bool& any) {
+    constexpr float kTissueDepth = 0.005f;
+    tissueContacts.clear();
+    for (const auto& pair : tissuePairs) {
+      Tissue& ta = tissues[pair[0]];
+      Tissue& tb = tissues[pair[1]];
+      if (!TestAabbAgainstAabb2(ta.body->m_bounds[0], ta.body->m_bounds[1], tb.body->m_bounds[0],
+                                tb.body->m_bounds[1])) {
+        continue;
+      }
+      for (int dir = 0; dir < 2; ++dir) {
+        const uint32_t ia = pair[static_cast<size_t>(dir)], ib = pair[static_cast<size_t>(1 - dir)];
+        detail::ContactSurface& sa = surfaceOf(tissues[ia]);
+        detail::ContactSurface& sb = surfaceOf(tissues[ib]);
+        for (uint32_t i : {ia, ib}) {
+          if (!refreshed[i]) {
+            detail::refresh(surfaceOf(tissues[i]), *tissues[i].body);
+            refreshed[i] = 1;
+          }
+        }
+        if (sb.twoSided) continue;  // a sheet has no inside to be pushed out of
+        const btVector3 pad(kTissueDepth, kTissueDepth, kTissueDepth);
+        for (uint32_t v = 0; v < sa.vertexCount(); ++v) {
+          const btVector3& x = sa.x[v];
+          if (!TestAabbAgainstAabb2(x - pad, x + pad, sb.lo, sb.hi)) continue;
+          float bestD2 = kTissueDepth * kTissueDepth;
+          int bestTri = -1;
+          btVector3 bestBary, bestOn;
+          for (uint32_t f = 0; f < sb.triangles.size(); ++f) {
+            const auto& tri = sb.triangles[f];
+            const btVector3 &p0 = sb.x[tri[0]], &p1 = sb.x[tri[1]], &p2 = sb.x[tri[2]];
+            btVector3 lo = p0, hi = p0;
+            lo.setMin(p1);
+            lo.setMin(p2);
+            hi.setMax(p1);
+            hi.setMax(p2);
+            if (!TestAabbAgainstAabb2(x - pad, x + pad, lo, hi)) continue;
+            btVector3 bary;
+            const btVector3 on = detail::closestPointOnTriangle(x, p0, p1, p2, &bary);
+            const float d2 = static_cast<float>((x - on).length2());
+            if (d2 < bestD2) {
+              bestD2 = d2;
+              bestTri = static_cast<int>(f);
+              bestBary = bary;
+              bestOn = on;
+            }
+          }
+          if (bestTri < 0) continue;
+          const auto& tri = sb.triangles[static_cast<size_t>(bestTri)];
+          btVector3 n = (sb.x[tri[1]] - sb.x[tri[0]]).cross(sb.x[tri[2]] - sb.x[tri[0]]);
+          if (n.length2() <= 1e-20f) continue;
+          n.normalize();
+          if ((x - bestOn).dot(n) >= 0) continue;  // outside
+          TissueContact c;
+          c.a = ia;
+          c.b = ib;
+          c.onA = detail::vertexPoint(sa, v);
+          c.onB = detail::surfacePoint(sb, static_cast<uint32_t>(bestTri), bestBary);
+          c.normal = n;
+          tissueContacts.push_back(c);
+          involved[ia] = involved[ib] = 1;
+          any = true;
+        }
+      }
+    }
+  }
+
+  // Pushes each tissue contact's vertex out of the other surface, shared by inverse mass.
+  void separateTissues() {
+    for (const auto& c : tissueContacts) {
+      btSoftBody& a = *tissues[c.a].body;
+      btSoftBody& b = *tissues[c.b].body;
+      const btScalar depth = (c.onA.position(a) - c.onB.position(b)).dot(c.normal);
+      if (depth >= 0) continue;
+      btScalar wa = 0, wb = 0;
+      for (uint32_t k = 0; k < c.onA.count; ++k) wa += c.onA.weights[k] * c.onA.weights[k] * a.m_nodes[static_cast<int>(c.onA.nodes[k])].m_im;
+      for (uint32_t k = 0; k < c.onB.count; ++k) wb += c.onB.weights[k] * c.onB.weights[k] * b.m_nodes[static_cast<int>(c.onB.nodes[k])].m_im;
+      if (wa + wb <= 0) continue;
+      c.onA.move(a, c.normal * (-depth * wa / (wa + wb)));
+      c.onB.move(b, c.normal * (depth * wb / (wa + wb)));
     }
   }
 
@@ -1208,6 +1303,7 @@ struct World::Impl {
         pushOut(tool, btVector3(0, 0, 0));
       }
       rest();
+      separateTissues();
       for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
         if (involved[ti]) btSoftBody::PSolve_Links(tissues[ti].body, 1, 0);
       }
@@ -1242,6 +1338,7 @@ struct World::Impl {
       if (tool.present) pushOut(tool, btVector3(0, 0, 0));
     }
     rest();
+    separateTissues();
     const btScalar inverseDt = 1 / static_cast<btScalar>(dt);
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       if (!involved[ti]) continue;
@@ -1413,6 +1510,16 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
     }
   }
   t.regionStats.resize(t.regionNames.size());
+  const uint32_t index = static_cast<uint32_t>(mImpl->tissues.size());
+  for (const std::string& other : s.collidesWith) {
+    auto id = findTissue(other);
+    if (!id) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + s.name + "': collides_with names '" + other + "', which is not a tissue before it",
+                       "name tissues listed above this one (each pair once)");
+    }
+    mImpl->tissuePairs.push_back({index, id->index});
+  }
   mImpl->tissues.push_back(std::move(t));
   mImpl->buildBody(mImpl->tissues.back(), nullptr, nullptr);
   return TissueId{static_cast<uint32_t>(mImpl->tissues.size() - 1)};

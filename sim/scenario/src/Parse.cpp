@@ -342,7 +342,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   const size_t errorsBefore = ctx.errorCount();
   if (!ctx.isMap(item, "a tissue")) return;
   ctx.checkKeys(item,
-                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations", "appearance"},
+                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations", "appearance",
+                 "collides_with"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
   TissueDesc t;
@@ -562,6 +563,21 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   }
   if (const YAML::Node it = item["iterations"]) {
     t.settings.solverIterations = static_cast<uint32_t>(ctx.number(it, "iterations", 1, 64).value_or(4));
+  }
+  // collides_with: [liver]: tissues listed above this one whose surfaces this one meets.
+  if (const YAML::Node cw = item["collides_with"]; cw && ctx.isList(cw, "collides_with")) {
+    for (const auto& one : cw) {
+      const auto name = ctx.text(one, "collides_with");
+      if (!name) continue;
+      const bool earlier = std::any_of(out.tissues.begin(), out.tissues.end(),
+                                       [&](const TissueDesc& d) { return d.settings.name == *name; });
+      if (!earlier) {
+        ctx.error(one, "collides_with names '" + *name + "', which is not a tissue listed above this one",
+                  "list the tissue it rests on or touches first, and name it here (each pair once)");
+        continue;
+      }
+      t.settings.collidesWith.push_back(*name);
+    }
   }
   if (const YAML::Node marks = item["markings"]; marks && ctx.isList(marks, "markings")) {
     if (t.settings.kind != physics::TissueKind::kCloth) ctx.error(marks, "markings are drawn on cloth only");
@@ -1285,7 +1301,9 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
   for (const auto& t : desc.tissues) {
     if (broken.count(t.settings.name)) continue;
     physics::World scratch(physics::WorldSettings{});
-    auto added = scratch.addTissue(t.settings);
+    physics::TissueSettings alone = t.settings;
+    alone.collidesWith.clear();  // names checked where they are read; the tissue stands alone here
+    auto added = scratch.addTissue(alone);
     if (!added.ok()) placeWorldError(added.error());
   }
   auto byPlace = [](const Error& a, const Error& b) {

@@ -137,6 +137,9 @@ struct TissueSettings {
   std::vector<NodeSelector> fixed;  // nodes pinned in place (the union of the selections)
   std::vector<RegionSettings> regions;
   uint32_t solverIterations = 4;  // Bullet positional iterations; more = stiffer, slower
+  // Tissues (by name, added before this one) whose drawn surfaces this one meets: a gallbladder
+  // on its liver bed. Off unless named: each pair costs a surface-against-surface test a tick.
+  std::vector<std::string> collidesWith;
 };
 
 // ---- Rigid objects and target zones ------------------------------------------------
