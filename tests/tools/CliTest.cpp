@@ -97,7 +97,12 @@ TEST(Cli, BenchSimJsonHasEveryCaseAndKey) {
   auto r = test::runCommand(trocar("bench sim --json --ticks 20"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  ASSERT_EQ(out["cases"].size(), 4u);
+  ASSERT_EQ(out["cases"].size(), 6u);
+  // The contact-heavy cases touch what they press on.
+  EXPECT_EQ(out["cases"][4]["name"], "volume_press_drag");
+  EXPECT_GE(out["cases"][4]["events"]["contact_begin"].get<int>(), 1);
+  EXPECT_EQ(out["cases"][5]["name"], "organs_in_contact");
+  EXPECT_GE(out["cases"][5]["events"]["contact_begin"].get<int>(), 1);
   // The patient-derived case needs invesalius-examples (tools/setup.sh installs it).
   const bool headCt = std::filesystem::exists("/usr/share/doc/invesalius-examples/examples/Cranium.inv3");
   EXPECT_EQ(out["cases"][3]["name"], "anatomy_head");

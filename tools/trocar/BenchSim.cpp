@@ -123,6 +123,72 @@ BenchCase volumeCase(uint32_t nx, uint32_t nz) {
   return c;
 }
 
+// Contact on a coarse volume: a 9 x 3 x 9 cm block of 3 cm cells (its nodes three tool widths
+// apart), fixed underneath; the grasper, jaws closed, comes down onto its top, presses (the
+// hand 8 mm into it) and drags to and fro across it for as long as the case runs.
+BenchCase pressDragCase() {
+  BenchCase c;
+  c.name = "volume_press_drag";
+  c.build = [] {
+    auto world = std::make_unique<World>(WorldSettings{});
+    TissueSettings s;
+    s.name = "organ";
+    s.kind = TissueKind::kVolumetric;
+    s.tetMesh = generateTetBox({0.045f, 0.015f, 0.045f}, 3, 1, 3, {{0.0f, 0.0151f, 0.0f}, Quat(1, 0, 0, 0)});
+    s.material.massKg = 0.1f;
+    s.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};
+    (void)world->addTissue(s).value();
+    world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
+    return world;
+  };
+  c.script = [](Tick t) {
+    InputFrame in;
+    const float s = static_cast<float>(t) / 500.0f;
+    const float y = t < 150 ? 0.05f - 0.028f * s / 0.3f : 0.022f;  // the top is at 0.0301
+    in.hands[0].pose = handDown({0.02f * std::sin(2.0f * s), y, 0.007f}, 0.2f);
+    in.hands[0].trigger = 1.0f;
+    return in;
+  };
+  return c;
+}
+
+// Two organs in contact (collides_with): a 16 mm cyst resting on a liver block (8 x 2 x 8 cm,
+// 2 cm cells, fixed underneath); the grasper presses the cyst into it from above, slowly.
+BenchCase organsCase() {
+  BenchCase c;
+  c.name = "organs_in_contact";
+  c.build = [] {
+    auto world = std::make_unique<World>(WorldSettings{});
+    TissueSettings liver;
+    liver.name = "liver";
+    liver.kind = TissueKind::kVolumetric;
+    liver.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, 4, 1, 4, {{0.0f, 0.0101f, 0.0f}, Quat(1, 0, 0, 0)});
+    liver.material.massKg = 0.1f;
+    liver.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};
+    (void)world->addTissue(liver).value();
+    TissueSettings cyst;
+    cyst.name = "cyst";
+    cyst.kind = TissueKind::kSurface;
+    cyst.surface = generateSphere(Vec3(0.008f), 2, {{0.003f, 0.0283f, 0.002f}, Quat(1, 0, 0, 0)});
+    cyst.material.massKg = 0.005f;
+    cyst.material.volume = 0.9f;
+    cyst.collidesWith = {"liver"};
+    (void)world->addTissue(cyst).value();
+    world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
+    return world;
+  };
+  c.script = [](Tick t) {
+    InputFrame in;
+    const float s = static_cast<float>(t) / 500.0f;
+    // Down onto the cyst's top (about 0.036 m) by 0.6 s, then pressing 1 to 3 mm in.
+    const float y = t < 300 ? 0.07f - 0.036f * s / 0.6f : 0.034f - 0.001f * std::sin(3.0f * s);
+    in.hands[0].pose = handDown({0.003f, y, 0.002f}, 0.2f);
+    in.hands[0].trigger = 1.0f;
+    return in;
+  };
+  return c;
+}
+
 // FLS peg transfer: a board, six pegs; the left grasper picks one up and carries it.
 BenchCase pegCase() {
   BenchCase c;
@@ -334,7 +400,8 @@ Runner addBenchCommand(CLI::App& app) {
   Runner replay = addBenchReplayCommand(*bench);
   Runner renderBench = addBenchRenderCommand(*bench);
   Runner simRunner = [options]() -> int {
-    std::vector<BenchCase> cases = {clothCase(), volumeCase(14, 14), pegCase(), anatomyCase()};
+    std::vector<BenchCase> cases = {clothCase(),      volumeCase(14, 14), pegCase(),
+                                    anatomyCase(),    pressDragCase(),    organsCase()};
     nlohmann::json out{
         {"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
     for (const auto& c : cases) {
@@ -345,7 +412,8 @@ Runner addBenchCommand(CLI::App& app) {
     if (out["cases"].empty()) {
       std::fprintf(
           stderr,
-          "error: no case named '%s' (cases: cloth_cut_grasp, volume_grasp, peg_transfer, anatomy_head)\n",
+          "error: no case named '%s' (cases: cloth_cut_grasp, volume_grasp, peg_transfer, anatomy_head, "
+          "volume_press_drag, organs_in_contact)\n",
           options->only.c_str());
       return 2;
     }

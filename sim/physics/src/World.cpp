@@ -1203,21 +1203,34 @@ struct World::Impl {
         }
         if (sb.twoSided) continue;  // a sheet has no inside to be pushed out of
         const btVector3 pad(kTissueDepth, kTissueDepth, kTissueDepth);
+        // Only where the two meet: B's faces within reach of A's bounds (with their boxes),
+        // then A's vertices within reach of B's.
+        std::vector<uint32_t> faces;
+        std::vector<std::pair<btVector3, btVector3>> boxes;
+        for (uint32_t f = 0; f < sb.triangles.size(); ++f) {
+          const auto& tri = sb.triangles[f];
+          const btVector3 &p0 = sb.x[tri[0]], &p1 = sb.x[tri[1]], &p2 = sb.x[tri[2]];
+          btVector3 lo = p0, hi = p0;
+          lo.setMin(p1);
+          lo.setMin(p2);
+          hi.setMax(p1);
+          hi.setMax(p2);
+          if (!TestAabbAgainstAabb2(sa.lo - pad, sa.hi + pad, lo, hi)) continue;
+          faces.push_back(f);
+          boxes.emplace_back(lo, hi);
+        }
+        if (faces.empty()) continue;
         for (uint32_t v = 0; v < sa.vertexCount(); ++v) {
           const btVector3& x = sa.x[v];
           if (!TestAabbAgainstAabb2(x - pad, x + pad, sb.lo, sb.hi)) continue;
           float bestD2 = kTissueDepth * kTissueDepth;
           int bestTri = -1;
           btVector3 bestBary, bestOn;
-          for (uint32_t f = 0; f < sb.triangles.size(); ++f) {
+          for (size_t k = 0; k < faces.size(); ++k) {
+            const uint32_t f = faces[k];
             const auto& tri = sb.triangles[f];
             const btVector3 &p0 = sb.x[tri[0]], &p1 = sb.x[tri[1]], &p2 = sb.x[tri[2]];
-            btVector3 lo = p0, hi = p0;
-            lo.setMin(p1);
-            lo.setMin(p2);
-            hi.setMax(p1);
-            hi.setMax(p2);
-            if (!TestAabbAgainstAabb2(x - pad, x + pad, lo, hi)) continue;
+            if (!TestAabbAgainstAabb2(x - pad, x + pad, boxes[k].first, boxes[k].second)) continue;
             btVector3 bary;
             const btVector3 on = detail::closestPointOnTriangle(x, p0, p1, p2, &bary);
             const float d2 = static_cast<float>((x - on).length2());
