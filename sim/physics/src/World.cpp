@@ -1141,6 +1141,11 @@ struct World::Impl {
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       Tissue& t = tissues[ti];
       if (!t.embedded || t.topologyVersion != 0) continue;
+      // The surface lies inside its tets: nodes all above every top, nothing to do.
+      const float highestTop = settings.table ? std::max(settings.groundHeight,
+                                                         settings.table->center.y + settings.table->halfExtents.y)
+                                              : settings.groundHeight;
+      if (t.body->m_bounds[0].y() > highestTop) continue;
       detail::ContactSurface& surface = surfaceOf(t);
       if (!refreshed[ti]) {
         detail::refresh(surface, *t.body);
@@ -1277,14 +1282,85 @@ struct World::Impl {
     }
   }
 
+  // The links the contact stage projects: those with a node within kLocalReach of a contact
+  // or held point, or carrying one. Tissue further away already had Bullet's projection this
+  // tick; only the neighbourhood of a contact needs the extra passes.
+  static constexpr float kLocalReach = 0.03f;
+  struct Local {
+    std::vector<int> nodes;  // moved by the stage (velocity update)
+    std::vector<int> links;  // projected by it
+  };
+  Local localRegion(uint32_t ti) const {
+    const btSoftBody& body = *tissues[ti].body;
+    btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+    std::vector<uint8_t> mark(static_cast<size_t>(body.m_nodes.size()), 0);
+    auto add = [&](const detail::SurfacePoint& p) {
+      const btVector3 x = p.position(body);
+      lo.setMin(x);
+      hi.setMax(x);
+      for (uint32_t k = 0; k < p.count; ++k) mark[p.nodes[k]] = 1;
+    };
+    for (const Tool& tool : tools) {
+      for (const auto& c : tool.contacts) {
+        if (c.tissue == ti && c.resolve) add(c.point);
+      }
+      for (const auto& g : tool.graspPoints) {
+        if (g.tissue == ti) add(g.point);
+      }
+    }
+    for (const auto& c : staticContacts) {
+      if (c.tissue == ti) add(c.point);
+    }
+    for (const auto& c : tissueContacts) {
+      if (c.a == ti) add(c.onA);
+      if (c.b == ti) add(c.onB);
+    }
+    const btVector3 pad(kLocalReach, kLocalReach, kLocalReach);
+    lo -= pad;
+    hi += pad;
+    Local out;
+    for (int i = 0; i < body.m_nodes.size(); ++i) {
+      const btVector3& x = body.m_nodes[i].m_x;
+      if (mark[static_cast<size_t>(i)] || (x.x() >= lo.x() && x.y() >= lo.y() && x.z() >= lo.z() &&
+                                           x.x() <= hi.x() && x.y() <= hi.y() && x.z() <= hi.z())) {
+        mark[static_cast<size_t>(i)] = 1;
+        out.nodes.push_back(i);
+      }
+    }
+    const btSoftBody::Node* first = &body.m_nodes[0];
+    for (int i = 0; i < body.m_links.size(); ++i) {
+      const btSoftBody::Link& l = body.m_links[i];
+      if (mark[static_cast<size_t>(l.m_n[0] - first)] || mark[static_cast<size_t>(l.m_n[1] - first)]) out.links.push_back(i);
+    }
+    return out;
+  }
+
+  // Bullet's link projection (btSoftBody::PSolve_Links, stiffness 1) over some links.
+  static void projectLinks(btSoftBody& body, const std::vector<int>& links) {
+    for (int i : links) {
+      btSoftBody::Link& l = body.m_links[i];
+      if (l.m_c0 <= 0) continue;
+      btSoftBody::Node& a = *l.m_n[0];
+      btSoftBody::Node& b = *l.m_n[1];
+      const btVector3 del = b.m_x - a.m_x;
+      const btScalar len = del.length2();
+      if (l.m_c1 + len <= SIMD_EPSILON) continue;
+      const btScalar k = (l.m_c1 - len) / (l.m_c0 * (l.m_c1 + len));
+      a.m_x -= del * (k * a.m_im);
+      b.m_x += del * (k * b.m_im);
+    }
+  }
+
   void solveContacts(const std::vector<uint8_t>& involved) {
     std::vector<std::vector<btVector3>> before(tissues.size());
+    std::vector<Local> local(tissues.size());
     int iterations = 1;
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       if (!involved[ti]) continue;
       const btSoftBody& body = *tissues[ti].body;
-      before[ti].resize(static_cast<size_t>(body.m_nodes.size()));
-      for (int i = 0; i < body.m_nodes.size(); ++i) before[ti][static_cast<size_t>(i)] = body.m_nodes[i].m_x;
+      local[ti] = localRegion(ti);
+      before[ti].resize(local[ti].nodes.size());
+      for (size_t k = 0; k < local[ti].nodes.size(); ++k) before[ti][k] = body.m_nodes[local[ti].nodes[k]].m_x;
       iterations = std::max(iterations, static_cast<int>(tissues[ti].iterations));
     }
     auto pushOut = [&](Tool& tool, const btVector3& shift) {
@@ -1318,7 +1394,7 @@ struct World::Impl {
       rest();
       separateTissues();
       for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
-        if (involved[ti]) btSoftBody::PSolve_Links(tissues[ti].body, 1, 0);
+        if (involved[ti]) projectLinks(*tissues[ti].body, local[ti].links);
       }
     }
     // What the tissue could not make room for moves the tool: toward the grasped points
@@ -1356,9 +1432,9 @@ struct World::Impl {
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       if (!involved[ti]) continue;
       btSoftBody& body = *tissues[ti].body;
-      for (int i = 0; i < body.m_nodes.size(); ++i) {
-        btSoftBody::Node& n = body.m_nodes[i];
-        n.m_v += (n.m_x - before[ti][static_cast<size_t>(i)]) * inverseDt;
+      for (size_t k = 0; k < local[ti].nodes.size(); ++k) {
+        btSoftBody::Node& n = body.m_nodes[local[ti].nodes[k]];
+        n.m_v += (n.m_x - before[ti][k]) * inverseDt;
       }
       body.updateBounds();
     }
