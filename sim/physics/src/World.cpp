@@ -422,29 +422,6 @@ struct World::Impl {
     }
   }
 
-  // Bullet 3.24's removeAnchor() only removes deformable-world anchors, so classic anchors
-  // are removed here: stable erase (order feeds the solver: keep it deterministic) and the
-  // node's attached flag cleared so it collides again.
-  void unanchorNodes(Tissue& t, const std::vector<uint32_t>& nodes, const btRigidBody* body) {
-    btSoftBody& sb = *t.body;
-    std::vector<uint8_t> drop(static_cast<size_t>(sb.m_nodes.size()), 0);
-    for (uint32_t n : nodes) drop[n] = 1;
-    int kept = 0;
-    for (int i = 0; i < sb.m_anchors.size(); ++i) {
-      const btSoftBody::Anchor& a = sb.m_anchors[i];
-      size_t node = static_cast<size_t>(a.m_node - &sb.m_nodes[0]);
-      if (a.m_body == body && drop[node]) continue;
-      sb.m_anchors[kept++] = a;
-    }
-    while (sb.m_anchors.size() > kept) sb.m_anchors.pop_back();
-    for (uint32_t n : nodes) {
-      bool stillHeld = false;
-      for (int i = 0; i < sb.m_anchors.size() && !stillHeld; ++i)
-        stillHeld = sb.m_anchors[i].m_node == &sb.m_nodes[static_cast<int>(n)];
-      if (!stillHeld) sb.m_nodes[static_cast<int>(n)].m_battach = 0;
-    }
-  }
-
   bool heldByAnyTool(uint32_t rigid) const {
     return std::any_of(tools.begin(), tools.end(),
                        [&](const Tool& t) { return t.present && t.graspRigid == rigid; });
