@@ -27,7 +27,8 @@ struct Setup {
   bool skipUpper = false;   // leaves the peritoneum above the artery: no critical view
 };
 
-// A region's nodes as they lie now: their mean, and the heights of the highest and lowest.
+// A region as it lies now: its nodes' mean, the height of the drawn surface above it, and its
+// lowest node.
 struct RegionNow {
   Vec3 centre{0.0f};
   float top = 0.0f, bottom = 0.0f;
@@ -46,6 +47,11 @@ RegionNow regionNow(const physics::World& w, const Target& t) {
     r.bottom = std::min(r.bottom, p.y);
   }
   r.centre /= static_cast<float>(std::max<size_t>(1, nodes.size()));
+  // The top as drawn: where a look straight down over the region meets the structure's
+  // surface (what the jaws close on), not its highest node.
+  if (const auto hit = w.castRay(r.centre + Vec3(0.0f, 0.05f, 0.0f), Vec3(0.0f, -1.0f, 0.0f), 0.1f, id)) {
+    r.top = hit->position.y;
+  }
   return r;
 }
 
