@@ -74,7 +74,8 @@ bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, EmbeddedS
   for (const Vec3& p : points) {
     bool found = false;
     for (const auto& tet : mesh.tets) {
-      const Vec3 a = mesh.nodes[tet[0]], b = mesh.nodes[tet[1]], c = mesh.nodes[tet[2]], d = mesh.nodes[tet[3]];
+      const Vec3 a = mesh.nodes[tet[0]], b = mesh.nodes[tet[1]], c = mesh.nodes[tet[2]],
+                 d = mesh.nodes[tet[3]];
       const Vec3 l = glm::inverse(glm::mat3(b - a, c - a, d - a)) * (p - a);
       const float w0 = 1.0f - l.x - l.y - l.z;
       if (w0 < -1e-5f || l.x < -1e-5f || l.y < -1e-5f || l.z < -1e-5f) continue;
@@ -96,8 +97,8 @@ InputFrame pressAt(const Vec3& tip, const InstrumentSettings& tool, float trigge
 }
 
 // After the tissue settles, a grasper with closed jaws (a blunt probe 5 mm across) descends
-// at 2 cm/s from 6 mm above the drawn surface at (x, z). Returns the tip's height above the drawn surface at the
-// tick contact registered (nullopt: never), and leaves the hand going on 1 cm below it.
+// at 2 cm/s from 6 mm above the drawn surface at (x, z). Returns the tip's height above the drawn surface at
+// the tick contact registered (nullopt: never), and leaves the hand going on 1 cm below it.
 struct Probe {
   std::optional<float> firstContactGap;  // the tool's distance to the drawn surface at first contact
   float finalTipY = 0.0f;
@@ -182,7 +183,8 @@ TEST(Contact, ProbesOnACoarseBoxTouchTheDrawnSurface) {
     TissueSettings box;
     box.name = "box";
     box.kind = TissueKind::kVolumetric;
-    box.tetMesh = generateTetBox({0.045f, 0.015f, 0.045f}, 3, 1, 3, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+    box.tetMesh =
+        generateTetBox({0.045f, 0.015f, 0.045f}, 3, 1, 3, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
     box.material.massKg = 0.1f;
     box.material.volume = 0.8f;
     box.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.05f, 0.001f, 0.05f})};
@@ -193,7 +195,8 @@ TEST(Contact, ProbesOnACoarseBoxTouchTheDrawnSurface) {
     EXPECT_NEAR(*p.firstContactGap, 0.0f, 0.001f) << "at (" << x << ", " << z << ")";
     // The hand went on 1 cm into the box; the tool stays on the (dented) surface.
     EXPECT_GT(p.finalTipY, p.restSurfaceY - 0.005f) << "at (" << x << ", " << z << ")";
-    EXPECT_LT(p.finalSurfaceY, p.finalTipY + 0.0005f) << "the surface is below the tip at (" << x << ", " << z << ")";
+    EXPECT_LT(p.finalSurfaceY, p.finalTipY + 0.0005f)
+        << "the surface is below the tip at (" << x << ", " << z << ")";
     ++touched;
   }
   EXPECT_EQ(touched, 100);
@@ -319,7 +322,8 @@ TEST(Contact, GraspsAtRandomVisiblePointsHoldTheSurface) {
       } else {
         t.name = "box";
         t.kind = TissueKind::kVolumetric;
-        t.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, 4, 1, 4, Pose{{0.0f, 0.09f, 0.0f}, Quat(1, 0, 0, 0)});
+        t.tetMesh =
+            generateTetBox({0.04f, 0.01f, 0.04f}, 4, 1, 4, Pose{{0.0f, 0.09f, 0.0f}, Quat(1, 0, 0, 0)});
         t.material.massKg = 0.05f;
         t.fixed = {NodeSelector::box({-0.04f, 0.09f, 0.0f}, {0.001f, 0.02f, 0.05f})};  // held at one end
       }
@@ -337,9 +341,10 @@ TEST(Contact, GraspsAtRandomVisiblePointsHoldTheSurface) {
       // Open jaws down onto the surface, close, lift 1 cm.
       for (int tick = 0; tick < 700; ++tick) {
         // Down in 0.4 s, close at 0.44 s, lift 1 cm over 0.4 s from 0.6 s, hold.
-        const float y = tick < 200   ? top + 0.01f - 0.011f * static_cast<float>(tick) / 200.0f
-                        : tick < 300 ? top - 0.001f
-                                     : top - 0.001f + 0.011f * std::min(1.0f, static_cast<float>(tick - 300) / 200.0f);
+        const float y = tick < 200 ? top + 0.01f - 0.011f * static_cast<float>(tick) / 200.0f
+                        : tick < 300
+                            ? top - 0.001f
+                            : top - 0.001f + 0.011f * std::min(1.0f, static_cast<float>(tick - 300) / 200.0f);
         const InputFrame in = pressAt({x, y, z}, tool, tick >= 220 ? 1.0f : 0.0f);
         world.snapshot(snap);  // what the trainee sees as the jaws close
         for (const Event& e : world.step(in)) {
@@ -352,15 +357,18 @@ TEST(Contact, GraspsAtRandomVisiblePointsHoldTheSurface) {
           }
         }
       }
-      ASSERT_TRUE(grasp.has_value()) << "grasp " << i << " of kind " << kind << " at (" << x << ", " << z << ")";
+      ASSERT_TRUE(grasp.has_value()) << "grasp " << i << " of kind " << kind << " at (" << x << ", " << z
+                                     << ")";
       EXPECT_TRUE(world.instrument(Hand::kRight).grasping);
       world.snapshot(snap);
       const Vec3 tip = world.instrument(Hand::kRight).tipPose.position;
       const float lifted = drawnHeight(snap, id, tip.x, tip.z).value_or(-1.0f);
       // The pull (a few newtons once the hand is 1 cm up) raises the held surface: a pinned
       // sheet tents, a block held at one end bends up (a millimetre or two: it is firm).
-      if (kind == 0) EXPECT_GT(lifted, grasp->position.y + 0.003f) << "lifting tents the cloth";
-      else EXPECT_GT(lifted, grasp->position.y + 0.001f) << "lifting raises the box's free end";
+      if (kind == 0)
+        EXPECT_GT(lifted, grasp->position.y + 0.003f) << "lifting tents the cloth";
+      else
+        EXPECT_GT(lifted, grasp->position.y + 0.001f) << "lifting raises the box's free end";
       EXPECT_GT(tip.y, grasp->position.y - 0.003f) << "the tool came up with it";
     }
   }
@@ -386,13 +394,14 @@ TEST(Contact, AGraspTakesTheNearestSurfaceNotWhatLiesBeneath) {
   WorldSnapshot snap;
   world.snapshot(snap);
   const float top = drawnHeight(snap, skinId, 0.004f, 0.0f).value();
-  EXPECT_GT(top - drawnHeight(snap, skullId, 0.004f, 0.0f).value(), 0.003f) << "the skull lies under the skin";
+  EXPECT_GT(top - drawnHeight(snap, skullId, 0.004f, 0.0f).value(), 0.003f)
+      << "the skull lies under the skin";
   InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
   world.setInstrument(Hand::kRight, tool);
   std::optional<Event> grasp;
   for (int t = 0; t < 400; ++t) {
-    const InputFrame in = pressAt({0.004f, top + 0.01f - (t < 200 ? 0.011f * t / 200.0f : 0.011f), 0.0f}, tool,
-                                  t >= 220 ? 1.0f : 0.0f);
+    const InputFrame in = pressAt({0.004f, top + 0.01f - (t < 200 ? 0.011f * t / 200.0f : 0.011f), 0.0f},
+                                  tool, t >= 220 ? 1.0f : 0.0f);
     for (const Event& e : world.step(in)) {
       if (e.kind == EventKind::kGrasp) grasp = e;
     }
@@ -418,11 +427,13 @@ TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
   const int n = 12;
   std::vector<Vec3> points;
   for (int i = 0; i <= n; ++i) {
-    for (int k = 0; k <= n; ++k) points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
+    for (int k = 0; k <= n; ++k)
+      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
   }
   for (int i = 0; i < n; ++i) {
     for (int k = 0; k < n; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1, c = a + static_cast<uint32_t>(n + 1), d = c + 1;
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
+                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
       // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
       surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
     }
@@ -440,7 +451,8 @@ TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
     std::optional<float> contactY;
     for (int t = 0; t < 800 && !contactY; ++t) {
       world.step(pressAt({x, 0.085f - 0.04f * t / 800.0f, z}, tool, 1.0f));
-      if (world.instrument(Hand::kRight).inContact) contactY = world.instrument(Hand::kRight).tipPose.position.y;
+      if (world.instrument(Hand::kRight).inContact)
+        contactY = world.instrument(Hand::kRight).tipPose.position.y;
     }
     ASSERT_TRUE(contactY.has_value());
     EXPECT_NEAR(*contactY, 0.055f, 0.001f) << "at (" << x << ", " << z << ")";
@@ -458,7 +470,8 @@ TEST(Contact, AnUnpinnedOrganRestsOnTheTable) {
   TissueSettings cyst;
   cyst.name = "cyst";
   cyst.kind = TissueKind::kSurface;
-  cyst.surface = generateSphere(Vec3(0.015f), 2, Pose{{0.0f, 0.9f + 0.015f + 0.02f, -0.45f}, Quat(1, 0, 0, 0)});
+  cyst.surface =
+      generateSphere(Vec3(0.015f), 2, Pose{{0.0f, 0.9f + 0.015f + 0.02f, -0.45f}, Quat(1, 0, 0, 0)});
   cyst.material.massKg = 0.02f;
   cyst.material.volume = 0.9f;
   const TissueId id = world.addTissue(cyst).value();
@@ -467,7 +480,8 @@ TEST(Contact, AnUnpinnedOrganRestsOnTheTable) {
   for (int t = 0; t < 5000; ++t) {
     world.step(idle);
     if (t > 500) {
-      for (uint32_t n = 0; n < world.nodeCount(id); ++n) lowest = std::min(lowest, world.nodePosition(id, n).y);
+      for (uint32_t n = 0; n < world.nodeCount(id); ++n)
+        lowest = std::min(lowest, world.nodePosition(id, n).y);
     }
   }
   EXPECT_GT(lowest, 0.9f - 0.001f) << "rests on the table top at 0.9 m";
@@ -499,7 +513,8 @@ TEST(Contact, AnEmbeddedSurfaceRestsOnTheTable) {
   pack.material.volume = 0.9f;
   std::vector<Vec3> corners;
   for (int i = 0; i < 8; ++i) {
-    corners.push_back(centre + 0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
+    corners.push_back(centre +
+                      0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
   }
   EmbeddedSurface surface;
   // The 12 outward triangles of the box over corners indexed by (x, y, z) bits.
@@ -610,7 +625,8 @@ TEST(Contact, OrgansThatTouchDoNotInterpenetrate) {
     TissueSettings small;
     small.name = "cyst";
     small.kind = TissueKind::kSurface;
-    small.surface = generateSphere(Vec3(0.008f), 2, Pose{bigCentre + Vec3(0.0f, 0.025f + 0.008f + 0.01f, 0.0f), Quat(1, 0, 0, 0)});
+    small.surface = generateSphere(
+        Vec3(0.008f), 2, Pose{bigCentre + Vec3(0.0f, 0.025f + 0.008f + 0.01f, 0.0f), Quat(1, 0, 0, 0)});
     small.material.massKg = 0.005f;
     small.material.volume = 0.9f;
     if (meet) small.collidesWith = {"liver"};

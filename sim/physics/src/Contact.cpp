@@ -18,8 +18,8 @@ bool overlaps(const btVector3& alo, const btVector3& ahi, const btVector3& blo, 
 }
 
 // Closest points of segments p1-q1 and p2-q2 (Ericson, Real-Time Collision Detection 5.1.9).
-btScalar closestSegmentSegment(const btVector3& p1, const btVector3& q1, const btVector3& p2, const btVector3& q2,
-                               btScalar* s, btScalar* t, btVector3* c1, btVector3* c2) {
+btScalar closestSegmentSegment(const btVector3& p1, const btVector3& q1, const btVector3& p2,
+                               const btVector3& q2, btScalar* s, btScalar* t, btVector3* c1, btVector3* c2) {
   const btScalar eps = 1e-12f;
   const btVector3 d1 = q1 - p1, d2 = q2 - p2, r = p1 - p2;
   const btScalar a = d1.dot(d1), e = d2.dot(d2), f = d2.dot(r);
@@ -160,7 +160,8 @@ ContactSurface surfaceOfEmbedding(const EmbeddedSurface& e) {
       s.weights[v * 4 + k] = e.weights[v][k];
     }
   }
-  for (size_t i = 0; i + 2 < e.indices.size(); i += 3) s.triangles.push_back({e.indices[i], e.indices[i + 1], e.indices[i + 2]});
+  for (size_t i = 0; i + 2 < e.indices.size(); i += 3)
+    s.triangles.push_back({e.indices[i], e.indices[i + 1], e.indices[i + 2]});
   return s;
 }
 
@@ -198,7 +199,8 @@ uint32_t SurfacePoint::heaviestNode() const {
 
 bool SurfacePoint::move(btSoftBody& body, const btVector3& delta) const {
   btScalar sum = 0;
-  for (uint32_t k = 0; k < count; ++k) sum += weights[k] * weights[k] * body.m_nodes[static_cast<int>(nodes[k])].m_im;
+  for (uint32_t k = 0; k < count; ++k)
+    sum += weights[k] * weights[k] * body.m_nodes[static_cast<int>(nodes[k])].m_im;
   if (sum <= 0) return false;
   const btVector3 scaled = delta / sum;
   for (uint32_t k = 0; k < count; ++k) {
@@ -246,8 +248,8 @@ SurfacePoint vertexPoint(const ContactSurface& s, uint32_t vertex) {
 
 // ---- Geometry ---------------------------------------------------------------------------
 
-btVector3 closestPointOnTriangle(const btVector3& p, const btVector3& a, const btVector3& b, const btVector3& c,
-                                 btVector3* bary) {
+btVector3 closestPointOnTriangle(const btVector3& p, const btVector3& a, const btVector3& b,
+                                 const btVector3& c, btVector3* bary) {
   // Ericson 5.1.5, with barycentric coordinates of the result.
   const btVector3 ab = b - a, ac = c - a, ap = p - a;
   const btScalar d1 = ab.dot(ap), d2 = ac.dot(ap);
@@ -305,7 +307,8 @@ SegmentTriangle closestSegmentTriangle(const btVector3& a, const btVector3& b, c
     return best;
   }
   btScalar bestD2 = 1e30f;
-  auto consider = [&](btScalar d2, btScalar tt, const btVector3& onSeg, const btVector3& onTri, const btVector3& br) {
+  auto consider = [&](btScalar d2, btScalar tt, const btVector3& onSeg, const btVector3& onTri,
+                      const btVector3& br) {
     if (d2 < bestD2) {
       bestD2 = d2;
       best.t = tt;
@@ -343,8 +346,8 @@ int8_t SideMemory::find(uint64_t k) const {
 namespace {
 
 // One capsule against one triangle (see findContacts).
-void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, uint32_t ti, const Capsule& now,
-                   const Capsule& prev, float senseMargin, const SideMemory& memory,
+void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, uint32_t ti,
+                   const Capsule& now, const Capsule& prev, float senseMargin, const SideMemory& memory,
                    std::vector<SurfaceContact>& out) {
   const float gap = now.radius + s.halfThickness;
   const float reach = gap + senseMargin;

@@ -40,14 +40,14 @@ void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle,
 
 // The surface a tissue is touched on.
 struct ContactSurface {
-  uint32_t arity = 1;                               // nodes per vertex: 1 (the node itself) or 4 (a tet's)
-  std::vector<uint32_t> nodes;                      // vertexCount * arity
-  std::vector<float> weights;                       // vertexCount * arity
-  std::vector<std::array<uint32_t, 3>> triangles;   // over vertices, counter-clockwise outward
-  bool twoSided = false;                            // cloth: touched from either side
-  float halfThickness = 0.0f;                       // cloth: the sheet's half thickness, m
-  bool embedded = false;                            // an embedded detailed surface
-  uint32_t topologyVersion = 0xFFFFFFFFu;           // of the tissue it was built for
+  uint32_t arity = 1;                              // nodes per vertex: 1 (the node itself) or 4 (a tet's)
+  std::vector<uint32_t> nodes;                     // vertexCount * arity
+  std::vector<float> weights;                      // vertexCount * arity
+  std::vector<std::array<uint32_t, 3>> triangles;  // over vertices, counter-clockwise outward
+  bool twoSided = false;                           // cloth: touched from either side
+  float halfThickness = 0.0f;                      // cloth: the sheet's half thickness, m
+  bool embedded = false;                           // an embedded detailed surface
+  uint32_t topologyVersion = 0xFFFFFFFFu;          // of the tissue it was built for
 
   // Refreshed by refresh(): vertex positions and bounds.
   std::vector<btVector3> x;
@@ -90,8 +90,8 @@ struct SurfaceContact {
   float separation = 0.0f;    // dot(q - p, normal) when found
   bool resolve = true;
 
-  uint32_t triangle = 0;    // of the contact surface
-  int8_t side = 1;          // sheets: which face of the triangle the tool is on (+1: its normal's)
+  uint32_t triangle = 0;  // of the contact surface
+  int8_t side = 1;        // sheets: which face of the triangle the tool is on (+1: its normal's)
 
   float error(const btSoftBody& body) const { return (q - point.position(body)).dot(normal) - gap; }
 };
@@ -115,19 +115,19 @@ void findContacts(const ContactSurface& surface, uint32_t tissue, std::span<cons
                   std::vector<SurfaceContact>& out);
 
 // The point of the surface nearest to `q` within `maxDistance`; false if none.
-bool closestSurfacePoint(const ContactSurface& surface, const btVector3& q, float maxDistance, SurfacePoint* point,
-                         btVector3* at, float* distance);
+bool closestSurfacePoint(const ContactSurface& surface, const btVector3& q, float maxDistance,
+                         SurfacePoint* point, btVector3* at, float* distance);
 
 // Geometry, exposed for tests.
 struct SegmentTriangle {
   btScalar distance = 0;
-  btScalar t = 0;                  // along the segment [0, 1]
+  btScalar t = 0;  // along the segment [0, 1]
   btVector3 onSegment{0, 0, 0}, onTriangle{0, 0, 0};
-  btVector3 bary{1, 0, 0};         // of onTriangle
+  btVector3 bary{1, 0, 0};  // of onTriangle
 };
 SegmentTriangle closestSegmentTriangle(const btVector3& a, const btVector3& b, const btVector3& p0,
                                        const btVector3& p1, const btVector3& p2);
-btVector3 closestPointOnTriangle(const btVector3& q, const btVector3& p0, const btVector3& p1, const btVector3& p2,
-                                 btVector3* bary);
+btVector3 closestPointOnTriangle(const btVector3& q, const btVector3& p0, const btVector3& p1,
+                                 const btVector3& p2, btVector3* bary);
 
 }  // namespace trocar::physics::detail
