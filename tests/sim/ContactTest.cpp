@@ -89,6 +89,13 @@ bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, EmbeddedS
   return true;
 }
 
+// The scenarios' table: its top at 0.9 m, 1.2 x 0.8 m, centred at z = -0.45 m.
+WorldSettings withTable() {
+  WorldSettings settings;
+  settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
+  return settings;
+}
+
 InputFrame pressAt(const Vec3& tip, const InstrumentSettings& tool, float trigger) {
   InputFrame in;
   in.hands[1].pose = test::handPointingDown(tip, tool.spec);
@@ -464,9 +471,7 @@ TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
 // An unpinned organ dropped 2 cm onto the table rests on it for 10 s: it neither falls
 // through nor sinks into it.
 TEST(Contact, AnUnpinnedOrganRestsOnTheTable) {
-  WorldSettings settings;
-  settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
-  World world(settings);
+  World world(withTable());
   TissueSettings cyst;
   cyst.name = "cyst";
   cyst.kind = TissueKind::kSurface;
@@ -501,9 +506,7 @@ namespace {
 // table rests on it with its drawn surface: the surface's lowest point on the table top within
 // a millimetre, although the nodes carrying it reach below the top.
 TEST(Contact, AnEmbeddedSurfaceRestsOnTheTable) {
-  WorldSettings settings;
-  settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
-  World world(settings);
+  World world(withTable());
   TissueSettings pack;
   pack.name = "organ";
   pack.kind = TissueKind::kVolumetric;
@@ -610,9 +613,7 @@ float deepestInside(const World& world, TissueId inner, TissueId outer) {
 
 TEST(Contact, OrgansThatTouchDoNotInterpenetrate) {
   for (bool meet : {true, false}) {
-    WorldSettings settings;
-    settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
-    World world(settings);
+    World world(withTable());
     TissueSettings big;
     big.name = "liver";
     big.kind = TissueKind::kSurface;

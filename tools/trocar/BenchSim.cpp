@@ -93,6 +93,17 @@ BenchCase clothCase() {
   return c;
 }
 
+// A tet block centred over the origin, its underside on the floor (y = 0) and fixed there.
+TissueSettings blockOnFloor(const std::string& name, Vec3 halfExtents, uint32_t nx, uint32_t ny, uint32_t nz) {
+  TissueSettings s;
+  s.name = name;
+  s.kind = TissueKind::kVolumetric;
+  s.tetMesh = generateTetBox(halfExtents, nx, ny, nz, {{0.0f, halfExtents.y + 0.0001f, 0.0f}, Quat(1, 0, 0, 0)});
+  s.material.massKg = 0.1f;
+  s.fixed = {NodeSelector::box(Vec3(0.0f), Vec3(halfExtents.x + 0.01f, 0.0015f, halfExtents.z + 0.01f))};
+  return s;
+}
+
 // A volumetric organ block (8 x 2 x 8 cm, fixed underneath), grasped and pulled: (nx, 4, nz)
 // cells of 6 tets. At 14 x 14 (1,125 nodes) with 2 solver iterations it runs ~5.2x real
 // time; the issue's ~1,500 nodes (16 x 16, 1,445 nodes) measured 4.0x.
@@ -101,13 +112,8 @@ BenchCase volumeCase(uint32_t nx, uint32_t nz) {
   c.name = "volume_grasp";
   c.build = [nx, nz] {
     auto world = std::make_unique<World>(WorldSettings{});
-    TissueSettings s;
-    s.name = "liver";
-    s.kind = TissueKind::kVolumetric;
-    s.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, nx, 4, nz, {{0.0f, 0.0101f, 0.0f}, Quat(1, 0, 0, 0)});
-    s.material.massKg = 0.1f;
+    TissueSettings s = blockOnFloor("liver", {0.04f, 0.01f, 0.04f}, nx, 4, nz);
     s.solverIterations = 2;
-    s.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};  // its underside
     (void)world->addTissue(s).value();
     world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
     return world;
@@ -131,12 +137,7 @@ BenchCase pressDragCase() {
   c.name = "volume_press_drag";
   c.build = [] {
     auto world = std::make_unique<World>(WorldSettings{});
-    TissueSettings s;
-    s.name = "organ";
-    s.kind = TissueKind::kVolumetric;
-    s.tetMesh = generateTetBox({0.045f, 0.015f, 0.045f}, 3, 1, 3, {{0.0f, 0.0151f, 0.0f}, Quat(1, 0, 0, 0)});
-    s.material.massKg = 0.1f;
-    s.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};
+    TissueSettings s = blockOnFloor("organ", {0.045f, 0.015f, 0.045f}, 3, 1, 3);
     (void)world->addTissue(s).value();
     world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
     return world;
@@ -159,13 +160,7 @@ BenchCase organsCase() {
   c.name = "organs_in_contact";
   c.build = [] {
     auto world = std::make_unique<World>(WorldSettings{});
-    TissueSettings liver;
-    liver.name = "liver";
-    liver.kind = TissueKind::kVolumetric;
-    liver.tetMesh = generateTetBox({0.04f, 0.01f, 0.04f}, 4, 1, 4, {{0.0f, 0.0101f, 0.0f}, Quat(1, 0, 0, 0)});
-    liver.material.massKg = 0.1f;
-    liver.fixed = {NodeSelector::box(Vec3(0.0f, 0.0f, 0.0f), Vec3(0.05f, 0.0015f, 0.05f))};
-    (void)world->addTissue(liver).value();
+    (void)world->addTissue(blockOnFloor("liver", {0.04f, 0.01f, 0.04f}, 4, 1, 4)).value();
     TissueSettings cyst;
     cyst.name = "cyst";
     cyst.kind = TissueKind::kSurface;

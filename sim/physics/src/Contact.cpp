@@ -4,6 +4,29 @@
 #include <cmath>
 
 namespace trocar::physics::detail {
+
+bool rayHitsTriangle(const btVector3& origin, const btVector3& direction, const btVector3& p0,
+                     const btVector3& p1, const btVector3& p2, btScalar edgeTolerance, btScalar maxT,
+                     btScalar* t, btVector3* bary) {
+  // Moller-Trumbore.
+  const btVector3 e1 = p1 - p0, e2 = p2 - p0;
+  const btVector3 h = direction.cross(e2);
+  const btScalar det = e1.dot(h);
+  if (std::abs(det) < 1e-18f) return false;
+  const btScalar inv = 1 / det;
+  const btVector3 s = origin - p0;
+  const btScalar u = s.dot(h) * inv;
+  if (u < -edgeTolerance || u > 1 + edgeTolerance) return false;
+  const btVector3 q = s.cross(e1);
+  const btScalar v = direction.dot(q) * inv;
+  if (v < -edgeTolerance || u + v > 1 + edgeTolerance) return false;
+  const btScalar tt = e2.dot(q) * inv;
+  if (tt < 0 || tt > maxT) return false;
+  *t = tt;
+  *bary = btVector3(1 - u - v, u, v);
+  return true;
+}
+
 namespace {
 
 btVector3 minOf(const btVector3& a, const btVector3& b) {
@@ -51,25 +74,10 @@ btScalar closestSegmentSegment(const btVector3& p1, const btVector3& q1, const b
   return (*c1 - *c2).length2();
 }
 
-// Where segment a-b crosses the triangle's interior, if it does (Moller-Trumbore).
+// Where segment a-b crosses the triangle's interior, if it does.
 bool segmentCrossesTriangle(const btVector3& a, const btVector3& b, const btVector3& p0, const btVector3& p1,
                             const btVector3& p2, btScalar* t, btVector3* bary) {
-  const btVector3 d = b - a, e1 = p1 - p0, e2 = p2 - p0;
-  const btVector3 h = d.cross(e2);
-  const btScalar det = e1.dot(h);
-  if (std::abs(det) < 1e-18f) return false;
-  const btScalar inv = 1 / det;
-  const btVector3 s = a - p0;
-  const btScalar u = s.dot(h) * inv;
-  if (u < 0 || u > 1) return false;
-  const btVector3 q = s.cross(e1);
-  const btScalar v = d.dot(q) * inv;
-  if (v < 0 || u + v > 1) return false;
-  const btScalar tt = e2.dot(q) * inv;
-  if (tt < 0 || tt > 1) return false;
-  *t = tt;
-  *bary = btVector3(1 - u - v, u, v);
-  return true;
+  return rayHitsTriangle(a, b - a, p0, p1, p2, 0, 1, t, bary);
 }
 
 // Barycentric coordinates of the projection of q onto the triangle's plane.
@@ -150,7 +158,6 @@ ContactSurface surfaceOfMesh(const TissueMesh& mesh) {
 ContactSurface surfaceOfEmbedding(const EmbeddedSurface& e) {
   ContactSurface s;
   s.arity = 4;
-  s.embedded = true;
   const size_t n = e.nodes.size();
   s.nodes.resize(n * 4);
   s.weights.resize(n * 4);
@@ -400,21 +407,17 @@ void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, u
     contact.point = surfacePoint(s, ti, bary);
     contact.q = q;
     contact.normal = side;
-    contact.separation = static_cast<float>(sep);
     found = true;
   }
   if (!found) {
     if (c.distance >= reach) return;
     btVector3 normal = side;
-    btScalar sep = 0;
     if (c.distance > 1e-7f) {
       const btVector3 dir = (c.onSegment - c.onTriangle) / c.distance;
       if (dir.dot(side) >= 0) {
         normal = dir;
-        sep = c.distance;
-      } else {
-        if (!s.twoSided && dir.dot(side) < -0.5f) return;  // inside a closed surface
-        sep = (c.onSegment - c.onTriangle).dot(side);
+      } else if (!s.twoSided && dir.dot(side) < -0.5f) {
+        return;  // inside a closed surface
       }
     } else {
       // The axis passes through the face: push the face off the axis, toward its side.
@@ -426,7 +429,6 @@ void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, u
     contact.point = surfacePoint(s, ti, c.bary);
     contact.q = c.onSegment;
     contact.normal = normal;
-    contact.separation = static_cast<float>(sep);
   }
   if (contact.point.count == 0) return;
   out.push_back(contact);

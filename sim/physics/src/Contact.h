@@ -87,13 +87,17 @@ struct SurfaceContact {
   btVector3 q{0, 0, 0};
   btVector3 normal{0, 1, 0};  // unit, from the surface toward the tool
   float gap = 0.0f;           // capsule radius + sheet half thickness
-  float separation = 0.0f;    // dot(q - p, normal) when found
   bool resolve = true;
 
   uint32_t triangle = 0;  // of the contact surface
   int8_t side = 1;        // sheets: which face of the triangle the tool is on (+1: its normal's)
 
   float error(const btSoftBody& body) const { return (q - point.position(body)).dot(normal) - gap; }
+  // Moves the surface point just out (PBD), if it is in.
+  void pushOut(btSoftBody& body) const {
+    const float e = error(body);
+    if (e < 0.0f) point.move(body, normal * e);
+  }
 };
 
 // Which side of a sheet's triangles a capsule was on while it touched them last tick: a
@@ -125,6 +129,11 @@ struct SegmentTriangle {
   btVector3 onSegment{0, 0, 0}, onTriangle{0, 0, 0};
   btVector3 bary{1, 0, 0};  // of onTriangle
 };
+// Where the ray origin + t * direction (0 <= t <= maxT) meets the triangle, edges widened by
+// edgeTolerance (barycentric).
+bool rayHitsTriangle(const btVector3& origin, const btVector3& direction, const btVector3& p0,
+                     const btVector3& p1, const btVector3& p2, btScalar edgeTolerance, btScalar maxT,
+                     btScalar* t, btVector3* bary);
 SegmentTriangle closestSegmentTriangle(const btVector3& a, const btVector3& b, const btVector3& p0,
                                        const btVector3& p1, const btVector3& p2);
 btVector3 closestPointOnTriangle(const btVector3& q, const btVector3& p0, const btVector3& p1,

@@ -1115,13 +1115,13 @@ struct World::Impl {
     // An embedded surface rests on the table and the floor itself (its nodes, outside it, do
     // not meet them in Bullet): each vertex below a top is held on it.
     staticContacts.clear();
+    const float highestTop = settings.table ? std::max(settings.groundHeight,
+                                                       settings.table->center.y + settings.table->halfExtents.y)
+                                            : settings.groundHeight;
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       Tissue& t = tissues[ti];
       if (!t.embedded || t.topologyVersion != 0) continue;
       // The surface lies inside its tets: nodes all above every top, nothing to do.
-      const float highestTop = settings.table ? std::max(settings.groundHeight,
-                                                         settings.table->center.y + settings.table->halfExtents.y)
-                                              : settings.groundHeight;
       if (t.body->m_bounds[0].y() > highestTop) continue;
       detail::ContactSurface& surface = surfaceOf(t);
       if (!refreshed[ti]) {
@@ -1340,12 +1340,9 @@ struct World::Impl {
       for (size_t k = 0; k < local[ti].nodes.size(); ++k) before[ti][k] = body.m_nodes[local[ti].nodes[k]].m_x;
       iterations = std::max(iterations, static_cast<int>(tissues[ti].iterations));
     }
-    auto pushOut = [&](Tool& tool, const btVector3& shift) {
+    auto pushOut = [&](const Tool& tool) {
       for (const auto& c : tool.contacts) {
-        if (!c.resolve) continue;
-        btSoftBody& body = *tissues[c.tissue].body;
-        const btScalar err = (c.q + shift - c.point.position(body)).dot(c.normal) - c.gap;
-        if (err < 0) c.point.move(body, c.normal * err);
+        if (c.resolve) c.pushOut(*tissues[c.tissue].body);
       }
     };
     auto pullIn = [&](Tool& tool) {
@@ -1356,17 +1353,13 @@ struct World::Impl {
       }
     };
     auto rest = [&] {
-      for (const auto& c : staticContacts) {
-        btSoftBody& body = *tissues[c.tissue].body;
-        const btScalar err = (c.q - c.point.position(body)).dot(c.normal) - c.gap;
-        if (err < 0) c.point.move(body, c.normal * err);
-      }
+      for (const auto& c : staticContacts) c.pushOut(*tissues[c.tissue].body);
     };
     for (int it = 0; it < iterations; ++it) {
       for (Tool& tool : tools) {
         if (!tool.present) continue;
         pullIn(tool);
-        pushOut(tool, btVector3(0, 0, 0));
+        pushOut(tool);
       }
       rest();
       separateTissues();
@@ -1386,6 +1379,7 @@ struct World::Impl {
       }
       for (const auto& c : tool.contacts) {
         if (!c.resolve) continue;
+        // Its error were the tool already moved by `shift` (as error() with q + shift).
         const btScalar err = (c.q + shift - c.point.position(*tissues[c.tissue].body)).dot(c.normal) - c.gap;
         if (err < 0) shift -= c.normal * (err * tissues[c.tissue].yield);
       }
@@ -1401,7 +1395,7 @@ struct World::Impl {
       for (auto& c : tool.contacts) c.q += shift;
     }
     for (Tool& tool : tools) {
-      if (tool.present) pushOut(tool, btVector3(0, 0, 0));
+      if (tool.present) pushOut(tool);
     }
     rest();
     separateTissues();
@@ -1971,19 +1965,11 @@ std::optional<World::SurfaceHit> World::castRay(const Vec3& origin, const Vec3& 
     float reach = best ? best->distance : maxDistance;
     for (const auto& tri : surface.triangles) {
       const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
-      const btVector3 e1 = p1 - p0, e2 = p2 - p0, h = d.cross(e2);
-      const btScalar det = e1.dot(h);
-      if (std::abs(det) < 1e-14f) continue;
-      const btVector3 sv = o - p0;
       // Edges and corners count (a ray along a mirror plane of the mesh meets it there).
-      constexpr btScalar kEdge = 1e-5f;
-      const btScalar u = sv.dot(h) / det;
-      if (u < -kEdge || u > 1 + kEdge) continue;
-      const btVector3 qv = sv.cross(e1);
-      const btScalar v = d.dot(qv) / det;
-      if (v < -kEdge || u + v > 1 + kEdge) continue;
-      const btScalar at = e2.dot(qv) / det;
-      if (at < 0 || at > reach) continue;
+      btScalar at;
+      btVector3 bary;
+      if (!detail::rayHitsTriangle(o, d, p0, p1, p2, 1e-5f, reach, &at, &bary)) continue;
+      const btVector3 e1 = p1 - p0, e2 = p2 - p0;
       reach = static_cast<float>(at);
       btVector3 n = e1.cross(e2).normalized();
       if (n.dot(d) > 0) n = -n;
