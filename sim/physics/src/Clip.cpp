@@ -1,0 +1,79 @@
+// Clips: a clip applier closing a clip on tissue.
+#include "WorldImpl.h"
+
+namespace trocar::physics {
+
+void World::Impl::closeClip(Tool& tool) {
+  const auto& spec = tool.settings.spec;
+  // A clip closes on what lies across its jaws: nodes in the jaws' plane (3 mm thick),
+  // between the open jaws in the half of their length nearest the tip (where a clip
+  // closes), or pressed just beyond the tip (the grasp radius). The tissue with the most
+  // such nodes is clipped.
+  const btTransform tip = toolTipTransform(tool);
+  const btTransform toTool = tip.inverse();
+  const float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
+  uint32_t best = kInvalidIndex;
+  std::vector<uint32_t> bestNodes;
+  for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+    std::vector<uint32_t> in;
+    const btSoftBody& body = *tissues[ti].body;
+    for (int i = 0; i < body.m_nodes.size(); ++i) {
+      const btVector3 p = toTool * body.m_nodes[i].m_x;
+      if (std::abs(p.x()) <= kClipHalfWidth && std::abs(p.y()) <= half && p.z() >= -spec.graspRadius &&
+          p.z() <= 0.5f * spec.jawLength) {
+        in.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    if (in.size() > bestNodes.size()) {
+      best = ti;
+      bestNodes = std::move(in);
+    }
+  }
+  if (best != kInvalidIndex) {
+    btVector3 centre(0, 0, 0);
+    for (uint32_t n : bestNodes) centre += tissues[best].body->m_nodes[static_cast<int>(n)].m_x;
+    applyClip(tool, best, bestNodes, centre / static_cast<btScalar>(bestNodes.size()));
+  }
+}
+
+void World::Impl::applyClip(Tool& tool, uint32_t ti, const std::vector<uint32_t>& nodes,
+                            const btVector3& centre) {
+  Tissue& t = tissues[ti];
+  Clip clip;
+  clip.tissue = ti;
+  clip.nodes = nodes;
+  // A titanium ligation clip: about 2 x 3 x 9 mm, 0.05 g; it rides on the tissue only.
+  clip.shape = std::make_unique<btBoxShape>(btVector3(0.001f, 0.0015f, 0.0045f));
+  clip.shape->setMargin(0.0002f);
+  btVector3 inertia;
+  clip.shape->calculateLocalInertia(0.00005f, inertia);
+  btRigidBody::btRigidBodyConstructionInfo ci(0.00005f, nullptr, clip.shape.get(), inertia);
+  ci.m_startWorldTransform = btTransform(toolTipTransform(tool).getRotation(), centre);
+  clip.body = std::make_unique<btRigidBody>(ci);
+  clip.body->setCollisionFlags(clip.body->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
+  clip.body->setActivationState(DISABLE_DEACTIVATION);
+  world.addRigidBody(clip.body.get());
+  anchorNodes(t, nodes, clip.body.get());
+  // Position along the structure: the clipped nodes' mean rest position projected on the
+  // tissue's longest rest-bounds axis, as a fraction [0, 1] from its low end.
+  Vec3 lo(1e9f), hi(-1e9f);
+  for (const Vec3& p : t.mesh.rest) {
+    lo = glm::min(lo, p);
+    hi = glm::max(hi, p);
+  }
+  Vec3 extent = hi - lo;
+  int axis = extent.x >= extent.y && extent.x >= extent.z ? 0 : (extent.y >= extent.z ? 1 : 2);
+  Vec3 mean(0.0f);
+  for (uint32_t n : nodes) mean += t.mesh.rest[n];
+  mean /= static_cast<float>(nodes.size());
+  float along = extent[axis] > 0.0f ? (mean[axis] - lo[axis]) / extent[axis] : 0.0f;
+  Event e = makeEvent(EventKind::kClipApplied, &tool);
+  e.tissue = {ti};
+  e.regions = regionsOf(t, nodes);
+  e.value = along;
+  e.position = toVec(centre);
+  events.push_back(std::move(e));
+  clips.push_back(std::move(clip));
+}
+
+}  // namespace trocar::physics

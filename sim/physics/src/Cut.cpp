@@ -1,0 +1,159 @@
+// Cutting: scissors closing, scalpel sweeps, tearing, rebuilding a cut body, detached pieces.
+#include "WorldImpl.h"
+
+namespace trocar::physics {
+
+void World::Impl::rebuild(uint32_t ti, const std::vector<Vec3>& x, const std::vector<Vec3>& v) {
+  Tissue& t = tissues[ti];
+  t.topologyVersion++;
+  buildBody(t, &x, &v);
+  for (auto& tool : tools) tool.sides.sides.clear();  // its triangles are numbered anew
+  for (auto& clip : clips) {
+    if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
+  }
+}
+
+void World::Impl::tearOverstretched(uint32_t ti) {
+  Tissue& t = tissues[ti];
+  if (t.mesh.kind != TissueKind::kCloth) return;
+  constexpr float kTearStretch = 3.0f;
+  auto stretched = [&](uint32_t a, uint32_t b) {  // squared lengths: this runs every tick
+    const Vec3 r = t.mesh.rest[a] - t.mesh.rest[b];
+    const btVector3 d = t.body->m_nodes[static_cast<int>(a)].m_x - t.body->m_nodes[static_cast<int>(b)].m_x;
+    return d.length2() > kTearStretch * kTearStretch * glm::dot(r, r);
+  };
+  std::vector<std::array<uint32_t, 3>> kept;
+  kept.reserve(t.mesh.triangles.size());
+  for (const auto& f : t.mesh.triangles) {
+    if (!stretched(f[0], f[1]) && !stretched(f[1], f[2]) && !stretched(f[2], f[0])) kept.push_back(f);
+  }
+  if (kept.size() == t.mesh.triangles.size()) return;
+  TROCAR_LOG_DEBUG("tissue '%s' tore at tick %llu: %zu faces", t.name.c_str(),
+                   static_cast<unsigned long long>(tick), t.mesh.triangles.size() - kept.size());
+  std::vector<Vec3> x, v;
+  currentState(t, x, v);
+  t.mesh.triangles = std::move(kept);
+  std::map<std::array<uint32_t, 2>, bool> whole;
+  for (const auto& e : t.mesh.edges()) whole[e] = true;
+  std::erase_if(t.mesh.pending, [&](const auto& c) { return !whole.count(c.edge); });
+  rebuild(ti, x, v);
+  reportDetached(ti, nullptr);
+}
+
+uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* tool, bool sweep) {
+  Tissue& t = tissues[ti];
+  std::vector<Vec3> x, v;
+  currentState(t, x, v);
+  const uint32_t before = static_cast<uint32_t>(t.mesh.nodeCount());
+  detail::CutResult result = detail::cutMesh(t.mesh, {&x, &v}, quad);
+  if (result.splitEdges == 0) return 0;
+  // Regions and fixed flags for the new nodes.
+  for (size_t r = 0; r < t.regionSelectors.size(); ++r) {
+    t.regionMask[r].resize(t.mesh.nodeCount(), 0);
+    for (uint32_t i = before; i < t.mesh.nodeCount(); ++i) {
+      const auto& parents = result.newNodeParents[i - before];
+      bool in = detail::selectsCutNode(t.regionSelectors[r], t.mesh, i, t.regionMask[r][parents[0]] != 0,
+                                       t.regionMask[r][parents[1]] != 0);
+      t.regionMask[r][i] = in ? 1 : 0;
+      if (in) t.regionNodes[r].push_back(i);
+    }
+  }
+  rebuild(ti, x, v);
+  // A scalpel stroke continues its incision (within 5 mm of where the last sweep cut):
+  // one path, and the event's length is how far the incision grew.
+  Tool* stroke = sweep ? tool : nullptr;
+  constexpr float kStrokeGap = 0.005f;
+  if (stroke && stroke->strokeTissue == ti &&
+      glm::length(result.path.front() - stroke->strokeLast) < kStrokeGap) {
+    result.length += glm::length(result.path.front() - stroke->strokeLast);
+    auto& path = t.cuts[stroke->strokePath];
+    path.insert(path.end(), result.path.begin(), result.path.end());
+  } else {
+    t.cuts.push_back(result.path);
+    if (stroke) {
+      stroke->strokeTissue = ti;
+      stroke->strokePath = t.cuts.size() - 1;
+    }
+  }
+  if (stroke) stroke->strokeLast = result.path.back();
+  Event e = makeEvent(EventKind::kCut, tool);
+  e.tissue = {ti};
+  std::vector<uint32_t> newNodes;
+  for (uint32_t i = before; i < t.mesh.nodeCount(); ++i) newNodes.push_back(i);
+  e.regions = regionsOf(t, newNodes);
+  e.value = result.length;
+  e.position = result.path.empty() ? Vec3(0.0f) : result.path[result.path.size() / 2];
+  events.push_back(std::move(e));
+  reportDetached(ti, tool);
+  return result.splitEdges;
+}
+
+void World::Impl::reportDetached(uint32_t ti, const Tool* tool) {
+  Tissue& t = tissues[ti];
+  if (t.pieceCount < 2) return;
+  std::vector<uint32_t> size(t.pieceCount, 0), minNode(t.pieceCount, kInvalidIndex);
+  std::vector<uint8_t> anchored(t.pieceCount, 0);
+  for (uint32_t n = 0; n < t.piece.size(); ++n) {
+    uint32_t p = t.piece[n];
+    size[p]++;
+    minNode[p] = std::min(minNode[p], n);
+    if (t.mesh.fixed[n]) anchored[p] = 1;
+  }
+  uint32_t largest = 0;
+  for (uint32_t p = 1; p < t.pieceCount; ++p) {
+    if (size[p] > size[largest]) largest = p;
+  }
+  for (uint32_t p = 0; p < t.pieceCount; ++p) {
+    bool detached = t.hasFixed ? !anchored[p] : p != largest;
+    if (!detached) continue;
+    if (std::find(t.reportedDetached.begin(), t.reportedDetached.end(), minNode[p]) !=
+        t.reportedDetached.end()) {
+      continue;
+    }
+    t.reportedDetached.push_back(minNode[p]);
+    Event e = makeEvent(EventKind::kDetached, tool);
+    e.tissue = {ti};
+    // Regions the piece holds: over half of the region's nodes lie in it (a cut made of
+    // overlapping snips leaves slivers along the line that take a few of them).
+    Vec3 centroid(0.0f);
+    for (uint32_t r = 0; r < t.regionNodes.size(); ++r) {
+      const auto& nodes = t.regionNodes[r];
+      if (nodes.empty()) continue;
+      size_t in = static_cast<size_t>(
+          std::count_if(nodes.begin(), nodes.end(), [&](uint32_t n) { return t.piece[n] == p; }));
+      if (2 * in > nodes.size()) e.regions.push_back(r);
+    }
+    for (uint32_t n = 0; n < t.piece.size(); ++n) {
+      if (t.piece[n] == p) centroid += toVec(t.body->m_nodes[static_cast<int>(n)].m_x);
+    }
+    e.position = centroid / static_cast<float>(size[p]);
+    e.value = static_cast<float>(size[p]);
+    events.push_back(std::move(e));
+  }
+}
+
+void World::Impl::scalpelSweep(Tool& tool) {
+  btTransform tip = toolTipTransform(tool);
+  btVector3 a = tip.getOrigin();
+  btVector3 b = tip * btVector3(0, 0, tool.settings.spec.jawLength);
+  if (tool.hasBlade && ((a - tool.bladeA).length() > 1e-4f || (b - tool.bladeB).length() > 1e-4f)) {
+    std::array<Vec3, 4> quad = {toVec(tool.bladeA), toVec(a), toVec(b), toVec(tool.bladeB)};
+    for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool, /*sweep=*/true);
+  }
+  tool.bladeA = a;
+  tool.bladeB = b;
+  tool.hasBlade = true;
+}
+
+void World::Impl::snip(Tool& tool) {
+  const auto& spec = tool.settings.spec;
+  // The blades sweep the tool's local Y-Z plane between the tip and the hinge.
+  btTransform tip = toolTipTransform(tool);
+  float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
+  std::array<Vec3, 4> quad = {toVec(tip * btVector3(0, -half, 0)), toVec(tip * btVector3(0, half, 0)),
+                              toVec(tip * btVector3(0, half, spec.jawLength)),
+                              toVec(tip * btVector3(0, -half, spec.jawLength))};
+  for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool);
+}
+
+}  // namespace trocar::physics
