@@ -179,6 +179,108 @@ TEST(ContactGeometry, InstrumentCapsulesFollowTheDrawnJaws) {
   EXPECT_NEAR(closed[1].a.y(), 0.5f * spec.shaftRadius, 1e-6f);
 }
 
+// A large embedded surface (a 48 x 48 bumpy grid: 4,608 triangles) is split into patches
+// that refresh only near a query; after the nodes move, contacts, closest points and the
+// vertices near a box are exactly what a whole scan of the fully refreshed surface gives.
+TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
+  const TetMesh tets = generateTetBox({0.05f, 0.02f, 0.05f}, 4, 2, 4, Pose{});
+  EmbeddedSurface embedded;
+  const int n = 48;
+  std::vector<Vec3> points;
+  for (int i = 0; i <= n; ++i) {
+    for (int k = 0; k <= n; ++k) {
+      const float x = -0.048f + 0.096f * i / n, z = -0.048f + 0.096f * k / n;
+      points.push_back({x, 0.01f + 0.005f * std::sin(60.0f * x) * std::cos(45.0f * z), z});
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) {
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1, c = a + static_cast<uint32_t>(n + 1),
+                     d = c + 1;
+      embedded.indices.insert(embedded.indices.end(), {a, b, c, b, d, c});
+    }
+  }
+  ASSERT_TRUE(embedPoints(tets, points, embedded));
+  std::vector<btVector3> x;
+  for (const Vec3& p : tets.nodes) x.emplace_back(p.x, p.y, p.z);
+  std::vector<btScalar> mass(x.size(), 0.01f);
+  btSoftBodyWorldInfo info;
+  btSoftBody body(&info, static_cast<int>(x.size()), x.data(), mass.data());
+
+  detail::ContactSurface patched = detail::surfaceOfEmbedding(embedded);
+  detail::refresh(patched, body);
+  ASSERT_FALSE(patched.patches.empty());
+  // The nodes move (a squeeze and a shear): the patches keep their triangles, not their places.
+  Lcg rng{11};
+  for (int i = 0; i < body.m_nodes.size(); ++i) {
+    btVector3& p = body.m_nodes[i].m_x;
+    p = btVector3(p.x() * 0.9f + 0.3f * p.y(), p.y() * 1.2f, p.z()) +
+        btVector3(rng.next() - 0.5f, rng.next() - 0.5f, rng.next() - 0.5f) * 0.004f;
+  }
+  detail::refresh(patched, body);
+  // The reference: every vertex from its weights, by hand, and no patches.
+  detail::ContactSurface whole = patched;
+  whole.patches.clear();
+  btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+  for (size_t v = 0; v < whole.vertexCount(); ++v) {
+    btVector3 p(0, 0, 0);
+    for (size_t k = 0; k < 4; ++k) p += body.m_nodes[static_cast<int>(whole.nodes[v * 4 + k])].m_x * whole.weights[v * 4 + k];
+    whole.x[v] = p;
+    lo.setMin(p);
+    hi.setMax(p);
+  }
+  whole.lo = lo;
+  whole.hi = hi;
+
+  const auto spec = instruments::defaultSpec(InstrumentKind::kGrasper);
+  size_t touching = 0;
+  for (int i = 0; i < 300; ++i) {
+    const btVector3 at(lo.x() + (hi.x() - lo.x()) * rng.next(), lo.y() - 0.01f + (hi.y() - lo.y() + 0.02f) * rng.next(),
+                       lo.z() + (hi.z() - lo.z()) * rng.next());
+    const btTransform tip(btQuaternion(btVector3(1, 0, 0), SIMD_HALF_PI), at);  // pointing down
+    std::vector<detail::Capsule> now, prev;
+    detail::instrumentCapsules(spec, 0.3f, tip, now);
+    detail::instrumentCapsules(spec, 0.3f, btTransform(tip.getRotation(), at + btVector3(0, 0.003f, 0)), prev);
+    std::vector<detail::SurfaceContact> a, b;
+    detail::findContacts(patched, body, 0, now, prev, 0.0003f, detail::SideMemory{}, a);
+    detail::findContacts(whole, body, 0, now, prev, 0.0003f, detail::SideMemory{}, b);
+    ASSERT_EQ(a.size(), b.size()) << "query " << i;
+    touching += a.empty() ? 0 : 1;
+    for (size_t c = 0; c < a.size(); ++c) {
+      EXPECT_EQ(a[c].triangle, b[c].triangle);
+      EXPECT_EQ(a[c].capsule, b[c].capsule);
+      EXPECT_EQ(a[c].q, b[c].q);
+      EXPECT_EQ(a[c].normal, b[c].normal);
+      EXPECT_EQ(a[c].point.nodes, b[c].point.nodes);
+      EXPECT_EQ(a[c].point.weights, b[c].point.weights);
+    }
+    detail::SurfacePoint pa, pb;
+    btVector3 onA, onB;
+    float da = 0, db = 0;
+    const bool fa = detail::closestSurfacePoint(patched, body, at, 0.01f, &pa, &onA, &da);
+    const bool fb = detail::closestSurfacePoint(whole, body, at, 0.01f, &pb, &onB, &db);
+    ASSERT_EQ(fa, fb) << "query " << i;
+    if (fa) {
+      EXPECT_EQ(onA, onB);
+      EXPECT_EQ(da, db);
+    }
+    // The vertices near a 1 cm box: every vertex inside it is among them, positions refreshed.
+    const btVector3 h(0.005f, 0.005f, 0.005f);
+    const auto nearPatched = detail::near(patched, body, at - h, at + h, true);
+    for (uint32_t v = 0; v < whole.vertexCount(); ++v) {
+      const btVector3& p = whole.x[v];
+      if (p.x() < at.x() - h.x() || p.y() < at.y() - h.y() || p.z() < at.z() - h.z() || p.x() > at.x() + h.x() ||
+          p.y() > at.y() + h.y() || p.z() > at.z() + h.z())
+        continue;
+      ASSERT_TRUE(std::binary_search(nearPatched.begin(), nearPatched.end(), v)) << "vertex " << v;
+      EXPECT_EQ(patched.x[v], p);
+    }
+    // Patches cost only where the query is: far fewer triangles than the whole surface.
+    EXPECT_LT(detail::near(patched, body, at - h, at + h).size(), whole.triangles.size() / 4);
+  }
+  EXPECT_GT(touching, 30u);  // the queries do meet the surface
+}
+
 // 100 random points of a coarse pinned box (3 cm cells: a 2 mm tool fits between its
 // nodes many times over): first contact within 1 mm of the drawn top, and the tool is
 // stopped by the surface (never deeper than the dent, never through it).

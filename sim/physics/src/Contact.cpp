@@ -172,22 +172,153 @@ ContactSurface surfaceOfEmbedding(const EmbeddedSurface& e) {
   return s;
 }
 
+namespace {
+
+constexpr size_t kPatchTriangles = 64;
+constexpr size_t kPatchedSurfaceTriangles = 1024;  // smaller surfaces are scanned whole
+
+btVector3 vertexPosition(const ContactSurface& s, const btSoftBody& body, size_t v) {
+  btVector3 p(0, 0, 0);
+  for (uint32_t k = 0; k < s.arity; ++k) {
+    const size_t i = v * s.arity + k;
+    p += body.m_nodes[static_cast<int>(s.nodes[i])].m_x * s.weights[i];
+  }
+  return p;
+}
+
+// 10 bits per axis, interleaved: nearby points get nearby codes.
+uint32_t morton(const btVector3& p, const btVector3& lo, const btVector3& size) {
+  uint32_t code = 0;
+  uint32_t q[3];
+  for (int a = 0; a < 3; ++a) {
+    const btScalar f = size[a] > 0 ? (p[a] - lo[a]) / size[a] : 0;
+    q[a] = static_cast<uint32_t>(std::clamp(f, btScalar(0), btScalar(1)) * 1023.0f);
+  }
+  for (int bit = 9; bit >= 0; --bit) {
+    for (int a = 0; a < 3; ++a) code = (code << 1) | ((q[a] >> bit) & 1u);
+  }
+  return code;
+}
+
+// Groups the triangles of a refreshed surface into patches along a Morton curve.
+void buildPatches(ContactSurface& s) {
+  std::vector<std::pair<uint32_t, uint32_t>> order(s.triangles.size());
+  const btVector3 size = s.hi - s.lo;
+  for (uint32_t t = 0; t < s.triangles.size(); ++t) {
+    const auto& tri = s.triangles[t];
+    order[t] = {morton((s.x[tri[0]] + s.x[tri[1]] + s.x[tri[2]]) / 3, s.lo, size), t};
+  }
+  std::sort(order.begin(), order.end());
+  for (size_t first = 0; first < order.size(); first += kPatchTriangles) {
+    ContactSurface::Patch patch;
+    for (size_t k = first; k < std::min(order.size(), first + kPatchTriangles); ++k) {
+      patch.triangles.push_back(order[k].second);
+      for (uint32_t v : s.triangles[order[k].second]) patch.vertices.push_back(v);
+    }
+    std::sort(patch.triangles.begin(), patch.triangles.end());
+    std::sort(patch.vertices.begin(), patch.vertices.end());
+    patch.vertices.erase(std::unique(patch.vertices.begin(), patch.vertices.end()), patch.vertices.end());
+    for (uint32_t v : patch.vertices) {
+      float sum = 0;
+      for (uint32_t k = 0; k < s.arity; ++k) {
+        sum += std::abs(s.weights[v * s.arity + k]);
+        patch.nodes.push_back(s.nodes[v * s.arity + k]);
+      }
+      patch.spread = std::max(patch.spread, sum);
+    }
+    std::sort(patch.nodes.begin(), patch.nodes.end());
+    patch.nodes.erase(std::unique(patch.nodes.begin(), patch.nodes.end()), patch.nodes.end());
+    s.patches.push_back(std::move(patch));
+  }
+  s.fresh.assign(s.vertexCount(), s.refreshes);
+}
+
+// Exact bounds of a patch whose vertices are all up to date, and the nodes' positions now.
+void anchorPatch(ContactSurface& s, ContactSurface::Patch& patch, const btSoftBody& body) {
+  btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+  for (uint32_t v : patch.vertices) {
+    lo = minOf(lo, s.x[v]);
+    hi = maxOf(hi, s.x[v]);
+  }
+  patch.exactLo = patch.lo = lo;
+  patch.exactHi = patch.hi = hi;
+  patch.anchor.resize(patch.nodes.size());
+  for (size_t k = 0; k < patch.nodes.size(); ++k)
+    patch.anchor[k] = body.m_nodes[static_cast<int>(patch.nodes[k])].m_x;
+}
+
+// Where a patch's vertices can be now: each is sum(w_k x_k), so it moved by at most
+// sum|w_k| times the most any of its nodes moved (per axis) since the exact bounds; padded
+// for rounding.
+void patchBounds(ContactSurface::Patch& patch, const btSoftBody& body) {
+  btVector3 moved(0, 0, 0);
+  for (size_t k = 0; k < patch.nodes.size(); ++k) {
+    const btVector3 d = (body.m_nodes[static_cast<int>(patch.nodes[k])].m_x - patch.anchor[k]).absolute();
+    moved = maxOf(moved, d);
+  }
+  const btVector3 grow = moved * patch.spread + btVector3(1e-5f, 1e-5f, 1e-5f);
+  patch.lo = patch.exactLo - grow;
+  patch.hi = patch.exactHi + grow;
+}
+
+}  // namespace
+
 void refresh(ContactSurface& s, const btSoftBody& body) {
   const size_t n = s.vertexCount();
+  ++s.refreshes;
+  if (!s.patches.empty()) {
+    btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
+    for (auto& patch : s.patches) {
+      patchBounds(patch, body);
+      lo = minOf(lo, patch.lo);
+      hi = maxOf(hi, patch.hi);
+    }
+    s.lo = lo;
+    s.hi = hi;
+    return;
+  }
   s.x.resize(n);
   btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
   for (size_t v = 0; v < n; ++v) {
-    btVector3 p(0, 0, 0);
-    for (uint32_t k = 0; k < s.arity; ++k) {
-      const size_t i = v * s.arity + k;
-      p += body.m_nodes[static_cast<int>(s.nodes[i])].m_x * s.weights[i];
-    }
+    const btVector3 p = vertexPosition(s, body, v);
     s.x[v] = p;
     lo = minOf(lo, p);
     hi = maxOf(hi, p);
   }
   s.lo = lo;
   s.hi = hi;
+  if (s.arity > 1 && s.triangles.size() >= kPatchedSurfaceTriangles) {
+    buildPatches(s);
+    for (auto& patch : s.patches) anchorPatch(s, patch, body);
+  }
+}
+
+std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const btVector3& lo,
+                               const btVector3& hi, bool vertices) {
+  if (s.patches.empty()) {
+    const size_t count = vertices ? s.vertexCount() : s.triangles.size();
+    if (s.all.size() < count) {
+      s.all.resize(count);
+      for (uint32_t i = 0; i < count; ++i) s.all[i] = i;
+    }
+    return {s.all.data(), count};
+  }
+  s.scratch.clear();
+  for (auto& patch : s.patches) {
+    if (!overlaps(lo, hi, patch.lo, patch.hi)) continue;
+    for (uint32_t v : patch.vertices) {
+      if (s.fresh[v] == s.refreshes) continue;
+      s.x[v] = vertexPosition(s, body, v);
+      s.fresh[v] = s.refreshes;
+    }
+    anchorPatch(s, patch, body);  // its bounds exact again
+    const auto& items = vertices ? patch.vertices : patch.triangles;
+    s.scratch.insert(s.scratch.end(), items.begin(), items.end());
+  }
+  // Ascending, as a whole scan would visit them; vertices shared by patches once.
+  std::sort(s.scratch.begin(), s.scratch.end());
+  s.scratch.erase(std::unique(s.scratch.begin(), s.scratch.end()), s.scratch.end());
+  return s.scratch;
 }
 
 btVector3 SurfacePoint::position(const btSoftBody& body) const {
@@ -436,7 +567,7 @@ void touchTriangle(const ContactSurface& s, uint32_t tissue, uint32_t capsule, u
 
 }  // namespace
 
-void findContacts(const ContactSurface& s, uint32_t tissue, std::span<const Capsule> now,
+void findContacts(ContactSurface& s, const btSoftBody& body, uint32_t tissue, std::span<const Capsule> now,
                   std::span<const Capsule> prev, float senseMargin, const SideMemory& memory,
                   std::vector<SurfaceContact>& out) {
   // Each capsule's swept box, and their union: one pass over the triangles.
@@ -451,7 +582,7 @@ void findContacts(const ContactSurface& s, uint32_t tissue, std::span<const Caps
     hi = maxOf(hi, boxes[c].second);
   }
   if (!overlaps(lo, hi, s.lo, s.hi)) return;
-  for (uint32_t ti = 0; ti < s.triangles.size(); ++ti) {
+  for (uint32_t ti : near(s, body, lo, hi)) {
     const auto& tri = s.triangles[ti];
     const btVector3& p0 = s.x[tri[0]];
     const btVector3& p1 = s.x[tri[1]];
@@ -465,13 +596,13 @@ void findContacts(const ContactSurface& s, uint32_t tissue, std::span<const Caps
   }
 }
 
-bool closestSurfacePoint(const ContactSurface& s, const btVector3& q, float maxDistance, SurfacePoint* point,
-                         btVector3* at, float* distance) {
+bool closestSurfacePoint(ContactSurface& s, const btSoftBody& body, const btVector3& q, float maxDistance,
+                         SurfacePoint* point, btVector3* at, float* distance) {
   const btVector3 pad(maxDistance, maxDistance, maxDistance);
   if (!overlaps(q - pad, q + pad, s.lo, s.hi)) return false;
   btScalar best = static_cast<btScalar>(maxDistance) * maxDistance;
   bool found = false;
-  for (uint32_t ti = 0; ti < s.triangles.size(); ++ti) {
+  for (uint32_t ti : near(s, body, q - pad, q + pad)) {
     const auto& tri = s.triangles[ti];
     const btVector3& p0 = s.x[tri[0]];
     const btVector3& p1 = s.x[tri[1]];

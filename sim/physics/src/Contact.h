@@ -49,9 +49,27 @@ struct ContactSurface {
   bool embedded = false;                           // an embedded detailed surface
   uint32_t topologyVersion = 0xFFFFFFFFu;          // of the tissue it was built for
 
-  // Refreshed by refresh(): vertex positions and bounds.
+  // Refreshed by refresh(): vertex positions and bounds. A patched surface refreshes only
+  // its bounds there; the positions of a patch's vertices when a query reaches it (near()).
   std::vector<btVector3> x;
   btVector3 lo{0, 0, 0}, hi{0, 0, 0};
+
+  // Patches, for large embedded surfaces (an anatomy pack's 20,000 triangles): the triangles
+  // grouped by place, each group with the vertices and nodes it is made of, so a tick costs
+  // the patches near a tool, not the whole surface. A patch's bounds are its vertices' exact
+  // bounds when they were last computed, grown by how far its nodes have moved since (times
+  // `spread`, its vertices' largest sum of |weight|). Built at the first refresh.
+  struct Patch {
+    std::vector<uint32_t> triangles, vertices, nodes;  // each ascending
+    float spread = 1.0f;
+    std::vector<btVector3> anchor;  // the nodes' positions when exactLo/Hi were taken
+    btVector3 exactLo{0, 0, 0}, exactHi{0, 0, 0};
+    btVector3 lo{0, 0, 0}, hi{0, 0, 0};  // this refresh's
+  };
+  std::vector<Patch> patches;
+  std::vector<uint32_t> fresh;  // per vertex: the refresh its position belongs to
+  uint32_t refreshes = 0;
+  std::vector<uint32_t> scratch, all;  // near()'s answer; every triangle (unpatched surfaces)
 
   size_t vertexCount() const { return nodes.size() / arity; }
 };
@@ -61,6 +79,10 @@ constexpr float kClothHalfThickness = 0.0005f;  // m: a 1 mm sheet
 ContactSurface surfaceOfMesh(const TissueMesh& mesh);
 ContactSurface surfaceOfEmbedding(const EmbeddedSurface& embedded);
 void refresh(ContactSurface& surface, const btSoftBody& body);
+// The triangles (or, with `vertices`, the vertices) that may lie within [lo, hi], ascending,
+// with their positions up to date (a superset: callers test them). Valid until the next call.
+std::span<const uint32_t> near(ContactSurface& surface, const btSoftBody& body, const btVector3& lo,
+                               const btVector3& hi, bool vertices = false);
 
 // A point of a contact surface: up to 12 (node, weight) pairs (3 vertices x 4 nodes).
 struct SurfacePoint {
@@ -114,13 +136,13 @@ struct SideMemory {
 // refreshed surface: every triangle whose separation from a capsule is below its gap +
 // senseMargin, or that an end of the capsule crossed since the last tick. Appended in
 // triangle order, then capsule order.
-void findContacts(const ContactSurface& surface, uint32_t tissue, std::span<const Capsule> now,
-                  std::span<const Capsule> prev, float senseMargin, const SideMemory& memory,
-                  std::vector<SurfaceContact>& out);
+void findContacts(ContactSurface& surface, const btSoftBody& body, uint32_t tissue,
+                  std::span<const Capsule> now, std::span<const Capsule> prev, float senseMargin,
+                  const SideMemory& memory, std::vector<SurfaceContact>& out);
 
 // The point of the surface nearest to `q` within `maxDistance`; false if none.
-bool closestSurfacePoint(const ContactSurface& surface, const btVector3& q, float maxDistance,
-                         SurfacePoint* point, btVector3* at, float* distance);
+bool closestSurfacePoint(ContactSurface& surface, const btSoftBody& body, const btVector3& q,
+                         float maxDistance, SurfacePoint* point, btVector3* at, float* distance);
 
 // Geometry, exposed for tests.
 struct SegmentTriangle {

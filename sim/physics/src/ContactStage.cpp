@@ -32,7 +32,7 @@ void World::Impl::resolveContacts() {
         detail::refresh(surface, *t.body);
         refreshed[ti] = 1;
       }
-      detail::findContacts(surface, ti, tool.capsules, tool.prevCapsules, kSenseMargin, tool.sides,
+      detail::findContacts(surface, *t.body, ti, tool.capsules, tool.prevCapsules, kSenseMargin, tool.sides,
                            tool.contacts);
     }
     // What a grasper holds lies between its jaws and wraps round them: the tool holds it,
@@ -72,7 +72,9 @@ void World::Impl::resolveContacts() {
       detail::refresh(surface, *t.body);
       refreshed[ti] = 1;
     }
-    for (uint32_t v = 0; v < surface.vertexCount(); ++v) {
+    const btVector3 below(surface.lo.x(), surface.lo.y(), surface.lo.z());
+    const btVector3 top0(surface.hi.x(), highestTop, surface.hi.z());
+    for (uint32_t v : detail::near(surface, *t.body, below, top0, true)) {
       const btVector3& p = surface.x[v];
       float top = settings.groundHeight;
       if (settings.table) {
@@ -133,7 +135,7 @@ void World::Impl::findTissueContacts(std::vector<uint8_t>& refreshed, std::vecto
       // then A's vertices within reach of B's.
       std::vector<uint32_t> faces;
       std::vector<std::pair<btVector3, btVector3>> boxes;
-      for (uint32_t f = 0; f < sb.triangles.size(); ++f) {
+      for (uint32_t f : detail::near(sb, *tissues[ib].body, sa.lo - pad, sa.hi + pad)) {
         const auto& tri = sb.triangles[f];
         const btVector3 &p0 = sb.x[tri[0]], &p1 = sb.x[tri[1]], &p2 = sb.x[tri[2]];
         btVector3 lo = p0, hi = p0;
@@ -146,7 +148,7 @@ void World::Impl::findTissueContacts(std::vector<uint8_t>& refreshed, std::vecto
         boxes.emplace_back(lo, hi);
       }
       if (faces.empty()) continue;
-      for (uint32_t v = 0; v < sa.vertexCount(); ++v) {
+      for (uint32_t v : detail::near(sa, *tissues[ia].body, sb.lo - pad, sb.hi + pad, true)) {
         const btVector3& x = sa.x[v];
         if (!TestAabbAgainstAabb2(x - pad, x + pad, sb.lo, sb.hi)) continue;
         float bestD2 = kTissueDepth * kTissueDepth;

@@ -57,7 +57,8 @@ bool World::Impl::graspSurface(Tool& tool) {
       detail::SurfacePoint point;
       btVector3 at;
       float distance = 0.0f;
-      if (detail::closestSurfacePoint(surface, tip * samples[k], reaches[k], &point, &at, &distance) &&
+      if (detail::closestSurfacePoint(surface, *t.body, tip * samples[k], reaches[k], &point, &at,
+                                      &distance) &&
           distance < bestDistance) {
         best = ti;
         bestDistance = distance;
@@ -74,7 +75,8 @@ bool World::Impl::graspSurface(Tool& tool) {
     detail::SurfacePoint point;
     btVector3 at;
     float distance = 0.0f;
-    if (!detail::closestSurfacePoint(t.surface, tip * samples[k], reaches[k], &point, &at, &distance))
+    if (!detail::closestSurfacePoint(t.surface, *t.body, tip * samples[k], reaches[k], &point, &at,
+                                     &distance))
       continue;
     // Held where the jaws closed on it (in the jaws' frame): no jump into the jaws.
     tool.graspPoints.push_back({best, point, tip.inverse() * at});

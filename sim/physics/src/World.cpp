@@ -750,7 +750,12 @@ std::optional<World::SurfaceHit> World::castRay(const Vec3& origin, const Vec3& 
     detail::ContactSurface& surface = mImpl->surfaceOf(t);  // a cache: refreshed, not changed
     detail::refresh(surface, *t.body);
     float reach = best ? best->distance : maxDistance;
-    for (const auto& tri : surface.triangles) {
+    const btVector3 end = o + d * reach;
+    btVector3 lo = o, hi = o;
+    lo.setMin(end);
+    hi.setMax(end);
+    for (uint32_t f : detail::near(surface, *t.body, lo, hi)) {
+      const auto& tri = surface.triangles[f];
       const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
       // Edges and corners count (a ray along a mirror plane of the mesh meets it there).
       btScalar at;
