@@ -195,8 +195,8 @@ TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
   }
   for (int i = 0; i < n; ++i) {
     for (int k = 0; k < n; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1, c = a + static_cast<uint32_t>(n + 1),
-                     d = c + 1;
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
+                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
       embedded.indices.insert(embedded.indices.end(), {a, b, c, b, d, c});
     }
   }
@@ -224,7 +224,8 @@ TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
   btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
   for (size_t v = 0; v < whole.vertexCount(); ++v) {
     btVector3 p(0, 0, 0);
-    for (size_t k = 0; k < 4; ++k) p += body.m_nodes[static_cast<int>(whole.nodes[v * 4 + k])].m_x * whole.weights[v * 4 + k];
+    for (size_t k = 0; k < 4; ++k)
+      p += body.m_nodes[static_cast<int>(whole.nodes[v * 4 + k])].m_x * whole.weights[v * 4 + k];
     whole.x[v] = p;
     lo.setMin(p);
     hi.setMax(p);
@@ -235,12 +236,14 @@ TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
   const auto spec = instruments::defaultSpec(InstrumentKind::kGrasper);
   size_t touching = 0;
   for (int i = 0; i < 300; ++i) {
-    const btVector3 at(lo.x() + (hi.x() - lo.x()) * rng.next(), lo.y() - 0.01f + (hi.y() - lo.y() + 0.02f) * rng.next(),
+    const btVector3 at(lo.x() + (hi.x() - lo.x()) * rng.next(),
+                       lo.y() - 0.01f + (hi.y() - lo.y() + 0.02f) * rng.next(),
                        lo.z() + (hi.z() - lo.z()) * rng.next());
     const btTransform tip(btQuaternion(btVector3(1, 0, 0), SIMD_HALF_PI), at);  // pointing down
     std::vector<detail::Capsule> now, prev;
     detail::instrumentCapsules(spec, 0.3f, tip, now);
-    detail::instrumentCapsules(spec, 0.3f, btTransform(tip.getRotation(), at + btVector3(0, 0.003f, 0)), prev);
+    detail::instrumentCapsules(spec, 0.3f, btTransform(tip.getRotation(), at + btVector3(0, 0.003f, 0)),
+                               prev);
     std::vector<detail::SurfaceContact> a, b;
     detail::findContacts(patched, body, 0, now, prev, 0.0003f, detail::SideMemory{}, a);
     detail::findContacts(whole, body, 0, now, prev, 0.0003f, detail::SideMemory{}, b);
@@ -269,8 +272,8 @@ TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
     const auto nearPatched = detail::near(patched, body, at - h, at + h, true);
     for (uint32_t v = 0; v < whole.vertexCount(); ++v) {
       const btVector3& p = whole.x[v];
-      if (p.x() < at.x() - h.x() || p.y() < at.y() - h.y() || p.z() < at.z() - h.z() || p.x() > at.x() + h.x() ||
-          p.y() > at.y() + h.y() || p.z() > at.z() + h.z())
+      if (p.x() < at.x() - h.x() || p.y() < at.y() - h.y() || p.z() < at.z() - h.z() ||
+          p.x() > at.x() + h.x() || p.y() > at.y() + h.y() || p.z() > at.z() + h.z())
         continue;
       ASSERT_TRUE(std::binary_search(nearPatched.begin(), nearPatched.end(), v)) << "vertex " << v;
       EXPECT_EQ(patched.x[v], p);
