@@ -654,6 +654,88 @@ TEST(Contact, AnEmbeddedSurfaceRestsOnTheTable) {
 namespace trocar::physics {
 namespace {
 
+// Rigid objects meet an embedded surface as drawn (Bullet sees neither): a 10 g block dropped
+// 2 cm onto a pinned organ's detailed surface (1 cm under the top of the tets carrying it)
+// rests on that surface, and an unpinned organ dropped onto a static block rests on it.
+TEST(Contact, ABlockRestsOnAnEmbeddedSurface) {
+  World world(WorldSettings{});
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  pack.tetMesh = generateTetBox({0.03f, 0.015f, 0.03f}, 2, 1, 2, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.1f;
+  pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
+  EmbeddedSurface surface;
+  const int n = 12;
+  std::vector<Vec3> points;
+  for (int i = 0; i <= n; ++i) {
+    for (int k = 0; k <= n; ++k)
+      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) {
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
+                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
+      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
+    }
+  }
+  ASSERT_TRUE(embedPoints(pack.tetMesh, points, surface));
+  pack.embedded = surface;
+  const TissueId organ = world.addTissue(pack).value();
+  RigidSettings block;
+  block.name = "block";
+  block.shape = RigidShape::kBox;
+  block.halfExtents = {0.01f, 0.005f, 0.01f};
+  block.massKg = 0.01f;
+  block.pose = Pose{{0.003f, 0.055f + 0.005f + 0.02f, -0.002f}, Quat(1, 0, 0, 0)};
+  const RigidId id = world.addRigid(block).value();
+  for (int t = 0; t < 1500; ++t) {
+    world.step(InputFrame{});
+    if (t == 500 || t == 1499) {
+      const float bottom = world.rigidPose(id).position.y - 0.005f;
+      EXPECT_NEAR(bottom, 0.055f, 0.0015f) << "tick " << t << ": the block rests on the drawn surface";
+    }
+  }
+  EXPECT_LT(std::abs(world.rigidLinearVelocity(id).y), 0.01f);
+  EXPECT_TRUE(test::allFinite(world, organ));
+}
+
+TEST(Contact, AnEmbeddedSurfaceRestsOnAStaticBlock) {
+  World world(WorldSettings{});
+  RigidSettings platform;
+  platform.name = "platform";
+  platform.halfExtents = {0.05f, 0.01f, 0.05f};
+  platform.massKg = 0.0f;
+  platform.pose = Pose{{0.0f, 0.5f, 0.0f}, Quat(1, 0, 0, 0)};  // its top at 0.51 m
+  ASSERT_TRUE(world.addRigid(platform));
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  const Vec3 centre(0.0f, 0.51f + 0.02f, 0.0f);  // the surface's bottom 1 cm above the top
+  pack.tetMesh = generateTetBox({0.02f, 0.02f, 0.02f}, 1, 1, 1, Pose{centre, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.02f;
+  pack.material.volume = 0.9f;
+  std::vector<Vec3> corners;
+  for (int i = 0; i < 8; ++i)
+    corners.push_back(centre +
+                      0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
+  EmbeddedSurface surface;
+  surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
+                     2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
+  ASSERT_TRUE(embedPoints(pack.tetMesh, corners, surface));
+  pack.embedded = surface;
+  const TissueId id = world.addTissue(pack).value();
+  for (int t = 0; t < 2500; ++t) world.step(InputFrame{});
+  float lowest = 1e9f;
+  for (int i = 0; i < 8; ++i) {
+    Vec3 p(0.0f);
+    for (int k = 0; k < 4; ++k) p += surface.weights[i][k] * world.nodePosition(id, surface.nodes[i][k]);
+    lowest = std::min(lowest, p.y);
+  }
+  EXPECT_NEAR(lowest, 0.51f, 0.001f) << "the drawn surface rests on the block";
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
 // castRay finds what is drawn: the cloth's face, a closed surface's near side, the embedded
 // detailed surface rather than the tets around it; the normal faces the ray.
 TEST(Contact, RaysMeetTheDrawnSurface) {

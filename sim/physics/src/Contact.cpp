@@ -622,4 +622,53 @@ bool closestSurfacePoint(ContactSurface& s, const btSoftBody& body, const btVect
   return found && point->count > 0;
 }
 
+std::optional<ShapeDepth> insideShape(RigidShape shape, const Vec3& h, const btTransform& pose,
+                                      const btVector3& p) {
+  const btVector3 q = pose.invXform(p);
+  ShapeDepth d;
+  switch (shape) {
+    case RigidShape::kBox: {
+      // Out through the nearest face.
+      d.depth = 1e30f;
+      for (int a = 0; a < 3; ++a) {
+        const btScalar half = a == 0 ? h.x : (a == 1 ? h.y : h.z);
+        const btScalar depth = half - std::abs(q[a]);
+        if (depth <= 0) return std::nullopt;
+        if (depth < d.depth) {
+          d.depth = depth;
+          d.normal = btVector3(0, 0, 0);
+          d.normal[a] = q[a] < 0 ? -1 : 1;
+          d.on = q;
+          d.on[a] = q[a] < 0 ? -half : half;
+        }
+      }
+      return d;
+    }
+    case RigidShape::kSphere: {
+      const btScalar r = q.length();
+      if (r >= h.x) return std::nullopt;
+      d.depth = h.x - r;
+      d.normal = r > 1e-9f ? q / r : btVector3(0, 1, 0);
+      d.on = d.normal * h.x;
+      return d;
+    }
+    case RigidShape::kCylinder: {
+      const btScalar rho = std::sqrt(q.x() * q.x() + q.z() * q.z());
+      const btScalar side = h.x - rho, cap = h.y - std::abs(q.y());
+      if (side <= 0 || cap <= 0) return std::nullopt;
+      if (cap < side) {
+        d.depth = cap;
+        d.normal = btVector3(0, q.y() < 0 ? -1 : 1, 0);
+        d.on = btVector3(q.x(), q.y() < 0 ? -h.y : h.y, q.z());
+      } else {
+        d.depth = side;
+        d.normal = rho > 1e-9f ? btVector3(q.x() / rho, 0, q.z() / rho) : btVector3(1, 0, 0);
+        d.on = btVector3(d.normal.x() * h.x, q.y(), d.normal.z() * h.x);
+      }
+      return d;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace trocar::physics::detail

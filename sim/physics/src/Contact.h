@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -143,6 +144,16 @@ void findContacts(ContactSurface& surface, const btSoftBody& body, uint32_t tiss
 // The point of the surface nearest to `q` within `maxDistance`; false if none.
 bool closestSurfacePoint(ContactSurface& surface, const btSoftBody& body, const btVector3& q,
                          float maxDistance, SurfacePoint* point, btVector3* at, float* distance);
+
+// How deep `p` lies inside a rigid object as drawn (a box of `halfExtents`, a sphere of radius
+// x, a cylinder of radius x and half height y along its Y) at `pose`: the depth (> 0 inside),
+// the outward normal and the nearest point of its surface, all in the object's own frame.
+struct ShapeDepth {
+  btScalar depth = 0;
+  btVector3 normal{0, 1, 0}, on{0, 0, 0};
+};
+std::optional<ShapeDepth> insideShape(RigidShape shape, const Vec3& halfExtents, const btTransform& pose,
+                                      const btVector3& p);
 
 // Geometry, exposed for tests.
 struct SegmentTriangle {

@@ -93,6 +93,7 @@ void World::Impl::resolveContacts() {
       any = true;
     }
   }
+  findRigidContacts(refreshed, involved, any);
   findTissueContacts(refreshed, involved, any);
   if (any) solveContacts(involved);
   for (Tool& tool : tools) {
@@ -206,6 +207,65 @@ void World::Impl::separateTissues() {
   }
 }
 
+void World::Impl::findRigidContacts(std::vector<uint8_t>& refreshed, std::vector<uint8_t>& involved,
+                                    bool& any) {
+  rigidContacts.clear();
+  for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
+    Tissue& t = tissues[ti];
+    if (!t.embedded || t.topologyVersion != 0) continue;  // Bullet meets the others' nodes
+    for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
+      const Rigid& r = rigids[ri];
+      const btTransform& pose = r.body->getWorldTransform();
+      btVector3 lo, hi;
+      r.shape->getAabb(pose, lo, hi);
+      if (!TestAabbAgainstAabb2(lo, hi, t.body->m_bounds[0], t.body->m_bounds[1])) continue;
+      detail::ContactSurface& surface = surfaceOf(t);
+      if (!refreshed[ti]) {
+        detail::refresh(surface, *t.body);
+        refreshed[ti] = 1;
+      }
+      if (!TestAabbAgainstAabb2(lo, hi, surface.lo, surface.hi)) continue;
+      for (uint32_t v : detail::near(surface, *t.body, lo, hi, true)) {
+        const auto inside = detail::insideShape(r.settings.shape, r.settings.halfExtents, pose, surface.x[v]);
+        if (!inside) continue;
+        RigidContact c;
+        c.tissue = ti;
+        c.rigid = ri;
+        c.point = detail::vertexPoint(surface, v);
+        c.normal = inside->normal;
+        c.on = inside->on;
+        rigidContacts.push_back(c);
+        involved[ti] = 1;
+        any = true;
+      }
+    }
+  }
+}
+
+void World::Impl::separateRigids(std::vector<btVector3>& shifts) {
+  for (const auto& c : rigidContacts) {
+    btSoftBody& body = *tissues[c.tissue].body;
+    Rigid& r = rigids[c.rigid];
+    btTransform pose = r.body->getWorldTransform();
+    const btVector3 n = pose.getBasis() * c.normal;
+    const btScalar depth = (c.point.position(body) - pose * c.on).dot(n);
+    if (depth >= 0) continue;
+    btScalar wv = 0;
+    for (uint32_t k = 0; k < c.point.count; ++k)
+      wv += c.point.weights[k] * c.point.weights[k] * body.m_nodes[static_cast<int>(c.point.nodes[k])].m_im;
+    const btScalar wr = r.settings.massKg > 0.0f && !heldByAnyTool(c.rigid) ? 1 / r.settings.massKg : 0;
+    if (wv + wr <= 0) continue;
+    c.point.move(body, n * (-depth * wv / (wv + wr)));
+    if (wr > 0) {
+      const btVector3 shift = n * (depth * wr / (wv + wr));
+      pose.setOrigin(pose.getOrigin() + shift);
+      r.body->setWorldTransform(pose);
+      r.body->setInterpolationWorldTransform(pose);
+      shifts[c.rigid] += shift;
+    }
+  }
+}
+
 World::Impl::Local World::Impl::localRegion(uint32_t ti) const {
   const btSoftBody& body = *tissues[ti].body;
   btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
@@ -230,6 +290,9 @@ World::Impl::Local World::Impl::localRegion(uint32_t ti) const {
   for (const auto& c : tissueContacts) {
     if (c.a == ti) add(c.onA);
     if (c.b == ti) add(c.onB);
+  }
+  for (const auto& c : rigidContacts) {
+    if (c.tissue == ti) add(c.point);
   }
   const btVector3 pad(kLocalReach, kLocalReach, kLocalReach);
   lo -= pad;
@@ -294,6 +357,7 @@ void World::Impl::solveContacts(const std::vector<uint8_t>& involved) {
   auto rest = [&] {
     for (const auto& c : staticContacts) c.pushOut(*tissues[c.tissue].body);
   };
+  std::vector<btVector3> shifts(rigidContacts.empty() ? 0 : rigids.size(), btVector3(0, 0, 0));
   for (int it = 0; it < iterations; ++it) {
     for (Tool& tool : tools) {
       if (!tool.present) continue;
@@ -302,6 +366,7 @@ void World::Impl::solveContacts(const std::vector<uint8_t>& involved) {
     }
     rest();
     separateTissues();
+    separateRigids(shifts);
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
       if (involved[ti]) projectLinks(*tissues[ti].body, local[ti].links);
     }
@@ -339,6 +404,16 @@ void World::Impl::solveContacts(const std::vector<uint8_t>& involved) {
   }
   rest();
   separateTissues();
+  separateRigids(shifts);
+  // An object the tissue pushed back stops moving into it (it rests on it).
+  for (size_t ri = 0; ri < shifts.size(); ++ri) {
+    if (shifts[ri].length2() <= 0) continue;
+    btRigidBody& body = *rigids[ri].body;
+    const btVector3 dir = shifts[ri].normalized();
+    const btVector3 v = body.getLinearVelocity();
+    const btScalar into = v.dot(dir);
+    if (into < 0) body.setLinearVelocity(v - dir * into);
+  }
   const btScalar inverseDt = 1 / static_cast<btScalar>(dt);
   for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
     if (!involved[ti]) continue;

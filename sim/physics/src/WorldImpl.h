@@ -191,6 +191,14 @@ struct World::Impl {
   };
   std::vector<std::array<uint32_t, 2>> tissuePairs;
   std::vector<TissueContact> tissueContacts;
+  // This tick's contacts of embedded surfaces (which Bullet does not see) with rigid objects
+  // as drawn: a vertex inside the object, pushed out; a dynamic object takes its share.
+  struct RigidContact {
+    uint32_t tissue = 0, rigid = 0;
+    detail::SurfacePoint point;
+    btVector3 normal{0, 1, 0}, on{0, 0, 0};  // in the object's frame: outward, its surface
+  };
+  std::vector<RigidContact> rigidContacts;
   std::array<std::vector<InstrumentSettings>, kHandCount> trays;
   std::array<uint32_t, kHandCount> trayIndex{};
   std::vector<Event> events;
@@ -310,6 +318,12 @@ struct World::Impl {
 
   // Pushes each tissue contact's vertex out of the other surface, shared by inverse mass.
   void separateTissues();
+
+  // Vertices of embedded surfaces inside rigid objects (see rigidContacts).
+  void findRigidContacts(std::vector<uint8_t>& refreshed, std::vector<uint8_t>& involved, bool& any);
+  // Pushes them out, shared by inverse mass (a static or held object does not give way); the
+  // objects pushed are recorded in `shifts`.
+  void separateRigids(std::vector<btVector3>& shifts);
 
   // The links the contact stage projects: those with a node within kLocalReach of a contact
   // or held point, or carrying one. Tissue further away already had Bullet's projection this
