@@ -52,7 +52,9 @@ void World::Impl::applyClip(Tool& tool, uint32_t ti, const std::vector<uint32_t>
   clip.body = std::make_unique<btRigidBody>(ci);
   clip.body->setCollisionFlags(clip.body->getCollisionFlags() | btCollisionObject::CF_NO_CONTACT_RESPONSE);
   clip.body->setActivationState(DISABLE_DEACTIVATION);
-  world.addRigidBody(clip.body.get());
+  // Clips ride on tissue through their anchors; Bullet need not test tissue nodes against them.
+  world.addRigidBody(clip.body.get(), btBroadphaseProxy::DefaultFilter,
+                     btBroadphaseProxy::AllFilter & ~kTissueGroup & ~kToolGroup);
   anchorNodes(t, nodes, clip.body.get());
   // Position along the structure: the clipped nodes' mean rest position projected on the
   // tissue's longest rest-bounds axis, as a fraction [0, 1] from its low end.
