@@ -179,6 +179,40 @@ TEST(ContactGeometry, InstrumentCapsulesFollowTheDrawnJaws) {
   EXPECT_NEAR(closed[1].a.y(), 0.5f * spec.shaftRadius, 1e-6f);
 }
 
+// The shaft of scissors and of a clip applier pushes tissue as a grasper's does: held level
+// across a gauze pinned at its border (blades and jaws beyond its edge, so nothing lies
+// between them) and lowered to 1 cm below it, it dents the gauze and stays on top of it.
+TEST(Contact, CuttingAndClippingShaftsPushTissue) {
+  for (InstrumentKind kind : {InstrumentKind::kScissors, InstrumentKind::kClipApplier}) {
+    World world(WorldSettings{});
+    TissueSettings gauze = test::clothAt(0.05f, 16);
+    gauze.fixed = {NodeSelector::border()};
+    const TissueId id = world.addTissue(gauze).value();
+    InstrumentSettings tool = test::openInstrument(kind);
+    world.setInstrument(Hand::kRight, tool);
+    // Level along Z: the tip at z = -0.08, the jaws back to the hinge short of the edge at -0.05.
+    ASSERT_LT(-0.08f + tool.spec.jawLength, -0.05f);
+    float y = 0.06f;
+    for (int t = 0; t < 1200; ++t) {
+      y = std::max(0.04f, 0.06f - 0.02f * static_cast<float>(t) / 500.0f);
+      InputFrame in;
+      in.hands[1].pose = Pose{{0.0f, y, -0.08f + tool.spec.shaftLength}, Quat(1, 0, 0, 0)};
+      world.step(in);
+    }
+    const float tipY = world.instrument(Hand::kRight).tipPose.position.y;
+    float lowest = 1e9f, highestUnder = -1e9f;
+    for (uint32_t n = 0; n < world.nodeCount(id); ++n) {
+      const Vec3 p = world.nodePosition(id, n);
+      lowest = std::min(lowest, p.y);
+      if (std::abs(p.x) < 0.003f && std::abs(p.z) < 0.03f) highestUnder = std::max(highestUnder, p.y);
+    }
+    EXPECT_LT(lowest, 0.05f - 0.003f) << instruments::toString(kind) << ": the shaft dents the gauze";
+    EXPECT_LT(highestUnder, tipY) << instruments::toString(kind) << ": the gauze stays under the shaft";
+    EXPECT_GT(tipY, 0.04f + 0.002f) << instruments::toString(kind) << ": the gauze holds the shaft up";
+    EXPECT_TRUE(test::allFinite(world, id));
+  }
+}
+
 // A large embedded surface (a 48 x 48 bumpy grid: 4,608 triangles) is split into patches
 // that refresh only near a query; after the nodes move, contacts, closest points and the
 // vertices near a box are exactly what a whole scan of the fully refreshed surface gives.

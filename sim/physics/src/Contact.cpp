@@ -108,13 +108,12 @@ void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle,
     out.push_back({tip * btVector3(0, 0, 0), tip * btVector3(0, 0, hinge), 1.2f * r, false});
     return;
   }
-  // The distal shaft, from the hinge back: the part that meets tissue in a box trainer. A
-  // grasper's pushes tissue; a cutting or clipping instrument's only senses it for now: its
-  // shaft, 1 cm above the sheet it cuts, pushed the flaps a cut lifts out of its blades, and
-  // the reference snips missed (their bots and goldens are [cutting]'s to redo).
+  // The distal shaft, from the hinge back: the part that meets tissue in a box trainer. Every
+  // instrument's pushes tissue (but a cutting or clipping instrument's not the tissue its
+  // blades or jaws are on: see World's contact stage).
   const float shaft = std::min(spec.shaftLength - hinge, 0.12f);
   const bool grasper = spec.kind == instruments::InstrumentKind::kGrasper;
-  out.push_back({tip * btVector3(0, 0, hinge), tip * btVector3(0, 0, hinge + shaft), r, grasper});
+  out.push_back({tip * btVector3(0, 0, hinge), tip * btVector3(0, 0, hinge + shaft), r, true});
   const bool scissors = spec.kind == instruments::InstrumentKind::kScissors;
   const float thickness = scissors ? 0.7f * r : r;
   const float width = scissors ? 0.8f * r : 1.6f * r;

@@ -34,8 +34,8 @@ struct Capsule {
 
 // The instrument as drawn (ScenePresenter::addInstrument): the distal shaft from the hinge
 // back, and each jaw or blade at `jawAngle` (a grasper's jaw as two capsules side by side,
-// it is 1.6 shaft radii wide). A scalpel is its blade only. A grasper's capsules push
-// tissue; the other instruments' only sense it (see the .cpp).
+// it is 1.6 shaft radii wide). A scalpel is its blade only. Every shaft and a grasper's jaws
+// push tissue; blades, a clip applier's jaws and a scalpel only sense it (see the .cpp).
 void instrumentCapsules(const instruments::InstrumentSpec& spec, float jawAngle, const btTransform& tip,
                         std::vector<Capsule>& out);
 

@@ -38,8 +38,19 @@ void World::Impl::resolveContacts() {
     // What a grasper holds lies between its jaws and wraps round them: the tool holds it,
     // it does not push it away; once let go of, it slips out from between the jaws (it is
     // not pushed through one).
+    // Scissors and a clip applier take tissue between their blades or jaws: their shaft does
+    // not push what the blades are on (a cut's flaps lift along it).
+    std::vector<uint32_t> betweenBlades;
+    if (!tool.settings.spec.grasps()) {
+      for (const auto& c : tool.contacts) {
+        if (c.capsule > 0) betweenBlades.push_back(c.tissue);
+      }
+    }
     bool releasedInJaws = false;
     for (auto& c : tool.contacts) {
+      if (c.capsule == 0 &&
+          std::find(betweenBlades.begin(), betweenBlades.end(), c.tissue) != betweenBlades.end())
+        c.resolve = false;
       if (c.tissue == tool.graspTissue) c.resolve = false;
       if (c.capsule > 0 && c.tissue == tool.releasedTissue) {
         releasedInJaws = true;
