@@ -590,7 +590,7 @@ TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
   (void)cell;
   Lcg rng{4};
   InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 100; ++i) {
     const float x = -0.02f + 0.04f * rng.next(), z = -0.02f + 0.04f * rng.next();
     world.setInstrument(Hand::kRight, tool);
     // From 2 cm above the nodes' top (through where the tet boundary is drawn) down.
