@@ -14,6 +14,14 @@ function(trocar_target_defaults target)
     -Werror)
 endfunction()
 
+# trocar_sanitizer_support(<executable>): in ASan builds, the libraries it loads stay loaded
+# until exit, so leaks in them keep their module name for tools/lsan.supp.
+function(trocar_sanitizer_support target)
+  if(TROCAR_SANITIZE)
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/sanitizer/KeepLibrariesLoaded.cpp)
+  endif()
+endfunction()
+
 # trocar_add_module(<target> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # One static library per module; public headers in include/trocar/<module>/.
 function(trocar_add_module target)
@@ -32,6 +40,7 @@ function(trocar_add_test target)
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} trocar_test_support GTest::gtest_main GTest::gmock)
   trocar_target_defaults(${target})
+  trocar_sanitizer_support(${target})
   # gtest_discover_tests passes every list element as its own argument, so each property
   # carries exactly one variable (a list would set only its first).
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60

@@ -9,11 +9,6 @@
 
 #include <filesystem>
 
-// LeakSanitizer hook (ASan builds): runLive creates a Vulkan context, and lavapipe keeps a few
-// hundred bytes in dlopen()ed code LSan cannot name; Vulkan objects are checked by the
-// validation layer in the render tests.
-extern "C" int __lsan_is_turned_off() { return 1; }
-
 namespace trocar::app {
 namespace {
 
@@ -68,7 +63,8 @@ TEST(DesktopHands, HandForTipIsTheInverseOfTipFromHand) {
       if (p.id == setup.port) port = &p;
     }
     ASSERT_NE(port, nullptr);
-    for (const Vec3 tip : {Vec3(0.0f, 1.0f, -0.45f), Vec3(0.03f, 0.98f, -0.42f), Vec3(-0.04f, 1.02f, -0.5f)}) {
+    for (const Vec3 tip :
+         {Vec3(0.0f, 1.0f, -0.45f), Vec3(0.03f, 0.98f, -0.42f), Vec3(-0.04f, 1.02f, -0.5f)}) {
       const Pose h = handForTip(s, hand, tip, viewer);
       const Pose reached = instruments::tipTargetFromHand(h, spec, port);
       EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-4f) << "hand " << hand;
@@ -80,7 +76,8 @@ TEST(DesktopHands, HandForTipIsTheInverseOfTipFromHand) {
   for (auto& [hand, setup] : open.instruments) setup.port.clear();
   const Vec3 tip(0.01f, 0.95f, -0.4f);
   const Pose h = handForTip(open, 1, tip, viewer);
-  const Pose reached = instruments::tipTargetFromHand(h, instruments::defaultSpec(open.instruments.at(instruments::Hand::kRight).kind), nullptr);
+  const Pose reached = instruments::tipTargetFromHand(
+      h, instruments::defaultSpec(open.instruments.at(instruments::Hand::kRight).kind), nullptr);
   EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-4f);
   EXPECT_GT(h.position.y, tip.y) << "the hand is above the field";
 }

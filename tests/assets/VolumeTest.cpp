@@ -398,7 +398,8 @@ TEST(Volume, ImportWritesAPackWithProvenanceAndNoPath) {
 // A DICOM series written from pydicom's CT_small.dcm (tests/assets/make_dicom_series.py)
 // with identifiers planted in every slice: sorted by position (the files are shuffled), 6
 // slices 5 mm apart; none of the planted values in any file of the pack, and the attributes
-// named as left behind. A missing slice, gantry tilt and burned-in annotation are refused.
+// named as left behind. Jittered positions are read at their mean spacing, an irregular series
+// is resampled; a missing slice, gantry tilt and burned-in annotation are refused.
 TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   const std::string python = "/usr/bin/python3";
   if (test::runCommand(python + " -c 'import pydicom'").exitCode != 0) {
@@ -443,6 +444,39 @@ TEST(Volume, DicomSeriesSortedAndDeIdentified) {
   EXPECT_NE(missing.error().message.find("a slice is missing: 10 mm between slices 3 and 4"),
             std::string::npos)
       << missing.error().toString();
+  EXPECT_NE(missing.error().message.find("(at -65.70 and -55.70 mm along the slice normal)"),
+            std::string::npos)
+      << "names the positions: filling the gap would invent a slice";
+  // Real-world positions: 7 mm apart, rounded with up to 0.1 mm of jitter (a fixed pattern:
+  // gaps 7.1, 6.82, 7.12, 6.86, 7.17). Read at the mean spacing, 35.07 / 5 mm, with a warning.
+  auto jitter = readVolume(make("jitter", "--spacing 7 --jitter 0.1"));
+  ASSERT_TRUE(jitter.ok()) << jitter.error().toString();
+  EXPECT_EQ(jitter.value().dims, (std::array<uint32_t, 3>{128, 128, 6}));
+  EXPECT_NEAR(jitter.value().spacingMm.z, 7.014, 1e-6);
+  EXPECT_NEAR(jitter.value().indexToLps[2][2], 7.014, 1e-6);
+  EXPECT_EQ(jitter.value().values, vol.value().values);
+  ASSERT_EQ(jitter.value().warnings.size(), 1u);
+  EXPECT_NE(
+      jitter.value().warnings[0].find("varies by up to 0.19 mm (2.8 %) around 7.014 mm: read at the mean"),
+      std::string::npos)
+      << jitter.value().warnings[0];
+  // Genuinely irregular (at 0, 5, 11.5, 15, 19, 25 mm; slice i's pixels raised by 10 i):
+  // resampled onto 6 slices 5 mm apart. At 10 mm, 5/6.5 of the way from the slice at 5 mm
+  // (+10) to the one at 11.5 (+20): +17.69; at 20 mm, 1/6 from 19 (+40) to 25 (+50): +41.67.
+  auto irregular = readVolume(make("irregular", "--ramp --offsets 0,0,1.5,0,-1,0"));
+  ASSERT_TRUE(irregular.ok()) << irregular.error().toString();
+  const Volume& r = irregular.value();
+  ASSERT_EQ(r.dims, (std::array<uint32_t, 3>{128, 128, 6}));
+  EXPECT_NEAR(r.spacingMm.z, 5.0, 1e-6);
+  const double expected[6] = {0.0, 10.0, 10.0 + 10.0 * 5.0 / 6.5, 30.0, 40.0 + 10.0 / 6.0, 50.0};
+  for (uint32_t k = 0; k < 6; ++k) {
+    EXPECT_NEAR(r.values[r.index(40, 50, k)] - r.values[r.index(40, 50, 0)], expected[k], 1e-3)
+        << "slice " << k;
+  }
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("varies from 3.5 to 6.5 mm: resampled onto 6 slices 5.000 mm apart"),
+            std::string::npos)
+      << r.warnings[0];
   auto tilted = readVolume(make("tilted", "--tilt 1.0"));
   ASSERT_FALSE(tilted.ok());
   EXPECT_NE(tilted.error().message.find("gantry tilt of 11.31 degrees"), std::string::npos)

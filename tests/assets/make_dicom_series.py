@@ -3,13 +3,19 @@
 with identifiers planted in every slice.
 
 usage: make_dicom_series.py OUT_DIR [--slices N] [--skip I] [--tilt MM] [--burned-in]
-                            [--transfer-syntax UID]
+                            [--transfer-syntax UID] [--spacing MM] [--jitter MM]
+                            [--offsets MM,MM,...]
+
+--spacing: slice spacing (default 5 mm). --jitter: each slice's position moved by up to this
+much (a fixed pattern), as scanners' rounding does. --offsets: one extra offset per slice (mm),
+for a genuinely irregular series.
 
 --transfer-syntax: the last slice is written in this transfer syntax; for a compressed one
 (1.2.840.10008.1.2.4.x, RLE) it only claims it and carries its raw pixels as one encapsulated
 fragment, as a file in, say, MPEG-2 would hold its stream.
 """
 import argparse
+import array
 import os
 
 import pydicom
@@ -37,7 +43,13 @@ def main():
     p.add_argument("--tilt", type=float, default=0.0)
     p.add_argument("--burned-in", action="store_true")
     p.add_argument("--transfer-syntax")
+    p.add_argument("--spacing", type=float, default=5.0)
+    p.add_argument("--jitter", type=float, default=0.0)
+    p.add_argument("--offsets", default="")
+    p.add_argument("--ramp", action="store_true", help="slice i's pixels raised by 10 * i")
     a = p.parse_args()
+    pattern = [0.0, 1.0, -0.8, 0.4, -1.0, 0.7, -0.3, 0.9, -0.6, 0.2]
+    offsets = [float(v) for v in a.offsets.split(",")] if a.offsets else []
     os.makedirs(a.out, exist_ok=True)
     series = generate_uid(entropy_srcs=["trocar-test-series"])
     for i in range(a.slices):
@@ -47,8 +59,14 @@ def main():
         for k, v in PLANTED.items():
             setattr(d, k, v)
         x, y, z = (float(v) for v in d.ImagePositionPatient)
-        d.ImagePositionPatient = [x + a.tilt * i, y, z + 5.0 * i]
-        d.SliceLocation = z + 5.0 * i
+        along = a.spacing * i + a.jitter * pattern[i % len(pattern)] + (offsets[i] if i < len(offsets) else 0.0)
+        d.ImagePositionPatient = [x + a.tilt * i, y, round(z + along, 2)]
+        d.SliceLocation = round(z + along, 2)
+        if a.ramp:
+            pixels = array.array("h", d.PixelData)
+            for k in range(len(pixels)):
+                pixels[k] += 10 * i
+            d.PixelData = pixels.tobytes()
         d.InstanceNumber = i + 1
         d.SeriesInstanceUID = series
         d.SOPInstanceUID = generate_uid(entropy_srcs=["trocar-test", str(i)])

@@ -3,11 +3,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-// LeakSanitizer hook (ASan builds): Mesa's lavapipe and the validation layer are dlopen()ed
-// and keep a few hundred bytes until exit; LSan cannot name (so cannot suppress) unloaded
-// modules. Vulkan objects are leak-checked by the validation layer in every test instead.
-extern "C" int __lsan_is_turned_off() { return 1; }
-
 namespace trocar::render::test {
 
 void expectMatchesGolden(const ImageRgba8& actual, const std::string& name, GoldenTolerance tolerance) {
@@ -61,7 +56,8 @@ void RenderTest::TearDown() {
   for (const std::string& m : mMessages->list) ADD_FAILURE() << "Vulkan validation: " << m;
 }
 
-ImageRgba8 RenderTest::render(const FrameScene& scene, uint32_t width, uint32_t height, uint32_t views, uint32_t view) {
+ImageRgba8 RenderTest::render(const FrameScene& scene, uint32_t width, uint32_t height, uint32_t views,
+                              uint32_t view) {
   OffscreenSettings s;
   s.width = width;
   s.height = height;

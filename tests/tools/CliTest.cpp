@@ -14,12 +14,6 @@ std::string trocar(const std::string& args) {
   return "'" + test::trocarExecutable().string() + "' " + args;
 }
 
-// Lavapipe and the validation layer keep a few hundred bytes until exit that LeakSanitizer
-// cannot attribute; commands that render run without leak detection in ASan builds.
-std::string rendering(const std::string& command) {
-  return "ASAN_OPTIONS=detect_leaks=0 " + command;
-}
-
 TEST(Cli, VersionNamesVersionHashAndBuildType) {
   auto r = test::runCommand(trocar("--version"));
   EXPECT_EQ(r.exitCode, 0);
@@ -237,8 +231,8 @@ TEST(Cli, ImportVolumeThresholdAndErrors) {
   test::writeText(dir / "cube.mha", mha + voxels);
   const std::string out = (dir / "pack").string();
   // The import renders a preview.
-  auto r = test::runCommand(rendering(trocar("import volume '" + (dir / "cube.mha").string() +
-                                             "' --threshold Cube=50:255 --out '" + out + "'")));
+  auto r = test::runCommand(trocar("import volume '" + (dir / "cube.mha").string() +
+                                   "' --threshold Cube=50:255 --out '" + out + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("cube"), std::string::npos);
   EXPECT_NE(r.out.find("0.01"), std::string::npos)
@@ -273,9 +267,8 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   }
   test::TempDir dir;
   std::filesystem::create_directories(dir / "head");
-  auto head = test::runCommand(
-      rendering(trocar("import volume '" + cranium.string() + "' --masks --scenario --out '" +
-                       (dir / "head" / "anatomy").string() + "'")));
+  auto head = test::runCommand(trocar("import volume '" + cranium.string() + "' --masks --scenario --out '" +
+                                      (dir / "head" / "anatomy").string() + "'"));
   ASSERT_EQ(head.exitCode, 0) << head.err;
   EXPECT_NE(head.err.find("identifying attributes left behind"), std::string::npos) << head.err;
   auto provenance = nlohmann::json::parse(readFileText(dir / "head" / "anatomy" / "provenance.json").value());
@@ -306,19 +299,17 @@ TEST(Cli, ImportRealAnatomyLoadsSimulatesAndRenders) {
   EXPECT_EQ(text.find("touch-mask-1"), std::string::npos) << "the skull is inside the skin:\n" << text;
   EXPECT_EQ(text.find("Cranium"), std::string::npos) << "nothing from the input's name";
   // Headless as in CI: no display, no headset (and, as for the other runs, no leak check).
-  auto run = test::runCommand(
-      "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 " +
-      trocar("run '" + scenario + "' --rig headless --no-record"));
+  auto run = test::runCommand("env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json " +
+                              trocar("run '" + scenario + "' --rig headless --no-record"));
   EXPECT_EQ(run.exitCode, 0) << run.err;
   EXPECT_NE(run.out.find("[done] Touch mask-2"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("PASSED"), std::string::npos) << run.out;
 
   std::filesystem::create_directories(dir / "brain");
-  auto brain =
-      test::runCommand(rendering(trocar("import volume '" + atlas.string() +
-                                        "' --labels /usr/share/mricron/templates/aal.nii.txt "
-                                        "--structures Hippocampus_L,Hippocampus_R,Amygdala_L --out '" +
-                                        (dir / "brain" / "anatomy").string() + "'")));
+  auto brain = test::runCommand(trocar("import volume '" + atlas.string() +
+                                       "' --labels /usr/share/mricron/templates/aal.nii.txt "
+                                       "--structures Hippocampus_L,Hippocampus_R,Amygdala_L --out '" +
+                                       (dir / "brain" / "anatomy").string() + "'"));
   ASSERT_EQ(brain.exitCode, 0) << brain.err;
   for (const char* id : {"hippocampus-l", "hippocampus-r", "amygdala-l"}) {
     EXPECT_NE(brain.out.find(id), std::string::npos) << id << " in the summary:\n" << brain.out;
@@ -395,9 +386,8 @@ namespace trocar {
 namespace {
 
 TEST(Cli, BenchRenderJsonShapeAndValidationClean) {
-  auto r = test::runCommand(
-      "cd '" TROCAR_SOURCE_DIR "' && " +
-      rendering(trocar("bench render --json --validation --width 64 --height 48 --frames 3")));
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " +
+                            trocar("bench render --json --validation --width 64 --height 48 --frames 3"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["views"], 2);
@@ -421,9 +411,8 @@ TEST(Cli, ReplaySnapshotsAtCheckpoints) {
                                      "' --seconds 3 --out '" + (dir / "run.trec").string() + "'"));
   ASSERT_EQ(rec.exitCode, 0) << rec.err;
   for (const char* sub : {"a", "b"}) {
-    auto r =
-        test::runCommand(rendering(trocar("replay --json --scenario '" + scenario + "' --snapshots '" +
-                                          (dir / sub).string() + "' '" + (dir / "run.trec").string() + "'")));
+    auto r = test::runCommand(trocar("replay --json --scenario '" + scenario + "' --snapshots '" +
+                                     (dir / sub).string() + "' '" + (dir / "run.trec").string() + "'"));
     EXPECT_EQ(r.exitCode, 1) << r.err;  // a reach is below the pass mark
     auto out = nlohmann::json::parse(r.out);
     EXPECT_EQ(out[0]["snapshots"], 3);
@@ -436,9 +425,9 @@ TEST(Cli, ReplaySnapshotsAtCheckpoints) {
     EXPECT_EQ(a.value(), b.value()) << name << " differs between two replays";
   }
   test::writeText(dir / "file", "not a folder");
-  auto blocked = test::runCommand(
-      rendering(trocar("replay --scenario '" + scenario + "' --snapshots '" + (dir / "file" / "x").string() +
-                       "' '" + (dir / "run.trec").string() + "'")));
+  auto blocked =
+      test::runCommand(trocar("replay --scenario '" + scenario + "' --snapshots '" +
+                              (dir / "file" / "x").string() + "' '" + (dir / "run.trec").string() + "'"));
   EXPECT_EQ(blocked.exitCode, 4) << blocked.err;
   EXPECT_NE(blocked.err.find("snapshot folder"), std::string::npos) << blocked.err;
 }

@@ -17,19 +17,23 @@
 namespace trocar {
 namespace {
 
-std::string trocar(const std::string& args) { return "'" + test::trocarExecutable().string() + "' " + args; }
+std::string trocar(const std::string& args) {
+  return "'" + test::trocarExecutable().string() + "' " + args;
+}
 
 // No display, no headset; lavapipe/validation keep a few bytes LeakSanitizer cannot name.
-const std::string kBare = "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ASAN_OPTIONS=detect_leaks=0 ";
+const std::string kBare = "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ";
 const std::string kRuntime = TROCAR_BUILD_DIR "/tests/xr_runtime/trocar_test_runtime.json";
 
 // The whole file, or "" when it is missing (a test then fails on what it expected to find).
-std::string readAll(const std::filesystem::path& p) { return readFileText(p).valueOr(""); }
+std::string readAll(const std::filesystem::path& p) {
+  return readFileText(p).valueOr("");
+}
 
 TEST(Run, HeadlessDefaultScenarioPrintsScoreAndReplaysIdentically) {
   test::TempDir dir;
-  auto r = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() + "' " +
-                            kBare + trocar("run --json"));
+  auto r = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() +
+                            "' " + kBare + trocar("run --json"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["rig"], "headless");
@@ -47,8 +51,8 @@ TEST(Run, HeadlessDefaultScenarioPrintsScoreAndReplaysIdentically) {
   EXPECT_EQ(rep[0]["final_state_hash"], out["final_state_hash"]);
   EXPECT_DOUBLE_EQ(rep[0]["score"].get<double>(), out["score"].get<double>());
   // The human-readable form says where the recording went.
-  auto text = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() + "' " +
-                               kBare + trocar("run"));
+  auto text = test::runCommand("cd '" + dir.path().string() + "' && TROCAR_DATA_DIR='" + dir.path().string() +
+                               "' " + kBare + trocar("run"));
   ASSERT_EQ(text.exitCode, 0) << text.err;
   EXPECT_NE(text.out.find("score "), std::string::npos);
   EXPECT_NE(text.out.find("recording: " + (dir / "recordings").string()), std::string::npos) << text.out;
@@ -59,7 +63,8 @@ TEST(Run, OpenXrRigWithoutRuntimeExitsTwoWithOneLineReason) {
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.err.find("XR_ERROR_RUNTIME_UNAVAILABLE"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("XR_RUNTIME_JSON"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("OpenXR-Loader"), std::string::npos) << "the loader's own noise is silenced:\n" << r.err;
+  EXPECT_EQ(r.err.find("OpenXR-Loader"), std::string::npos) << "the loader's own noise is silenced:\n"
+                                                            << r.err;
 }
 
 // The whole XR path: the right controller (scripted) comes in through its port, presses into
@@ -91,10 +96,10 @@ TEST(Run, OpenXrThroughTheTestRuntime) {
          << "3.5 right " << hand(0.93f) << "1 0 0 0 0 0\n"
          << "4.0 right " << hand(1.08f) << "1 0 0 0 0 0\n";
   test::writeText(dir / "script.txt", script.str());
-  const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" + (dir / "script.txt").string() +
-                          "' TROCAR_XR_TEST_LOG='" + (dir / "xr.log").string() + "' TROCAR_XR_TEST_PNG_DIR='" +
-                          dir.path().string() +
-                          "' XR_ENABLE_API_LAYERS=XR_APILAYER_LUNARG_core_validation ASAN_OPTIONS=detect_leaks=0 ";
+  const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" +
+                          (dir / "script.txt").string() + "' TROCAR_XR_TEST_LOG='" +
+                          (dir / "xr.log").string() + "' TROCAR_XR_TEST_PNG_DIR='" + dir.path().string() +
+                          "' XR_ENABLE_API_LAYERS=XR_APILAYER_LUNARG_core_validation ";
   auto r = test::runCommand(env + trocar("run --rig openxr --duration 5 --validation --json --record '" +
                                          (dir / "xr.trec").string() + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -132,8 +137,8 @@ TEST(Run, OpenXrThroughTheTestRuntime) {
   // The report's feedback section counts the same pulses a replay reproduces.
   auto report = nlohmann::json::parse(readAll(dir / "xr.json"));
   EXPECT_GT(report["feedback"]["haptic_pulses"]["right"].get<int>(), 0);
-  auto replay = test::runCommand(kBare + trocar("replay --json --report '" + (dir / "again.json").string() + "' '" +
-                                               (dir / "xr.trec").string() + "'"));
+  auto replay = test::runCommand(kBare + trocar("replay --json --report '" + (dir / "again.json").string() +
+                                                "' '" + (dir / "xr.trec").string() + "'"));
   ASSERT_LE(replay.exitCode, 1) << replay.err;
   auto again = nlohmann::json::parse(readAll(dir / "again.json"));
   EXPECT_EQ(again["feedback"], report["feedback"]);
@@ -143,16 +148,17 @@ TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
   test::TempDir dir;
   const std::string shot = (dir / "shot.png").string();
   // No audio backend at all: the run goes on silently after one warning.
-  auto r = test::runCommand("XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent ASAN_OPTIONS=detect_leaks=0 xvfb-run -a " +
-                            trocar("run --rig desktop --duration 3 --no-record --validation --json --screenshot '" +
-                                   shot + "'"));
+  auto r = test::runCommand(
+      "XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent xvfb-run -a " +
+      trocar("run --rig desktop --duration 3 --no-record --validation --json --screenshot '" + shot + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["rig"], "desktop");
   EXPECT_GT(out["frames"].get<int>(), 5);
   EXPECT_EQ(r.err.find("VUID"), std::string::npos) << r.err;
   size_t silent = 0;
-  for (size_t at = r.err.find("running silently"); at != std::string::npos; at = r.err.find("running silently", at + 1))
+  for (size_t at = r.err.find("running silently"); at != std::string::npos;
+       at = r.err.find("running silently", at + 1))
     ++silent;
   EXPECT_EQ(silent, 1u) << r.err;
   auto img = render::readPng(shot);
@@ -174,8 +180,10 @@ TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
 TEST(Run, SigintLeavesACompleteReplayableRecording) {
   test::TempDir dir;
   const std::string rec = (dir / "int.trec").string();
-  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + kBare + trocar("run --rig headless --realtime --duration 60 --record '" + rec +
-                                                                "' > '" + (dir / "out.txt").string() + "' 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid"));
+  auto r = test::runCommand("cd '" TROCAR_SOURCE_DIR "' && " + kBare +
+                            trocar("run --rig headless --realtime --duration 60 --record '" + rec + "' > '" +
+                                   (dir / "out.txt").string() +
+                                   "' 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid"));
   EXPECT_EQ(r.exitCode, 0) << readAll(dir / "out.txt");
   const std::string out = readAll(dir / "out.txt");
   EXPECT_NE(out.find("stopped early"), std::string::npos) << out;

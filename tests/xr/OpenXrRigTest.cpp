@@ -11,9 +11,9 @@
 #include <gtest/gtest.h>
 
 #define XR_USE_GRAPHICS_API_VULKAN
-#include <vulkan/vulkan.h>
 #include <openxr/openxr.h>
 #include <openxr/openxr_platform.h>
+#include <vulkan/vulkan.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -22,17 +22,13 @@
 #include <mutex>
 #include <sstream>
 
-// LeakSanitizer hook (ASan builds): the Khronos OpenXR loader keeps its manifest and layer
-// bookkeeping until exit, and lavapipe/the validation layers are dlopen()ed; LSan would fail
-// every test on memory that is not ours. Vulkan objects are leak-checked by the validation
-// layer, OpenXR handles by the core validation layer and the test runtime's registry.
-extern "C" int __lsan_is_turned_off() { return 1; }
-
 namespace trocar::xr {
 namespace {
 
 // The whole file, or "" when it is missing (a test then fails on what it expected to find).
-std::string readAll(const std::filesystem::path& p) { return readFileText(p).valueOr(""); }
+std::string readAll(const std::filesystem::path& p) {
+  return readFileText(p).valueOr("");
+}
 
 bool contains(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
@@ -48,8 +44,8 @@ class OpenXrRigTest : public ::testing::Test {
     writeScript("");
   }
   void TearDown() override {
-    for (const char* v : {"TROCAR_XR_TEST_SCRIPT", "TROCAR_XR_TEST_LOG", "TROCAR_XR_TEST_PNG_DIR",
-                          "XR_ENABLE_API_LAYERS"}) {
+    for (const char* v :
+         {"TROCAR_XR_TEST_SCRIPT", "TROCAR_XR_TEST_LOG", "TROCAR_XR_TEST_PNG_DIR", "XR_ENABLE_API_LAYERS"}) {
       unsetenv(v);
     }
   }
@@ -121,8 +117,8 @@ TEST_F(OpenXrRigTest, FullSessionReachesFocusedAndEndsOnRequest) {
   const auto frames = runSession(*rig.value(), 10);
   EXPECT_EQ(frames.size(), 10u);
   const auto& states = rig.value()->stats().states;
-  const std::vector<std::string> expected{"IDLE",     "READY", "SYNCHRONIZED", "VISIBLE", "FOCUSED",
-                                          "VISIBLE", "SYNCHRONIZED", "STOPPING", "IDLE", "EXITING"};
+  const std::vector<std::string> expected{"IDLE",    "READY",        "SYNCHRONIZED", "VISIBLE", "FOCUSED",
+                                          "VISIBLE", "SYNCHRONIZED", "STOPPING",     "IDLE",    "EXITING"};
   EXPECT_EQ(states, expected);
   EXPECT_EQ(rig.value()->stats().framesSubmitted, 10u);
   // Display times advance by the runtime's period.
@@ -141,9 +137,10 @@ TEST_F(OpenXrRigTest, EveryControllerProfileIsAccepted) {
   ASSERT_TRUE(rig.ok());
   runSession(*rig.value(), 1);
   const auto& profiles = rig.value()->stats().acceptedProfiles;
-  for (const char* p : {"/interaction_profiles/khr/simple_controller", "/interaction_profiles/oculus/touch_controller",
-                        "/interaction_profiles/valve/index_controller", "/interaction_profiles/htc/vive_controller",
-                        "/interaction_profiles/microsoft/motion_controller"}) {
+  for (const char* p :
+       {"/interaction_profiles/khr/simple_controller", "/interaction_profiles/oculus/touch_controller",
+        "/interaction_profiles/valve/index_controller", "/interaction_profiles/htc/vive_controller",
+        "/interaction_profiles/microsoft/motion_controller"}) {
     EXPECT_TRUE(contains(profiles, p)) << p;
   }
 }
@@ -193,7 +190,8 @@ TEST_F(OpenXrRigTest, ScriptedControllersAndHaptics) {
   EXPECT_FALSE(frames[30].hands[0].tracked) << "the script never moves the left hand";
   EXPECT_NEAR(frames[30].head.position.y, 1.6f, 1e-4f);
   // Eyes 64 mm apart around the head.
-  EXPECT_NEAR(glm::length(frames[30].eyes[1].pose.position - frames[30].eyes[0].pose.position), 0.064f, 1e-4f);
+  EXPECT_NEAR(glm::length(frames[30].eyes[1].pose.position - frames[30].eyes[0].pose.position), 0.064f,
+              1e-4f);
 }
 
 TEST_F(OpenXrRigTest, HapticPulsesReachTheRuntime) {
@@ -230,7 +228,8 @@ TEST(OpenXrRigNoRuntime, ClearErrorWhenNoRuntimeAnswers) {
   unsetenv("XR_RUNTIME_JSON");
   ASSERT_FALSE(rig.ok());
   EXPECT_EQ(rig.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(rig.error().message.find("XR_ERROR_RUNTIME_UNAVAILABLE"), std::string::npos) << rig.error().toString();
+  EXPECT_NE(rig.error().message.find("XR_ERROR_RUNTIME_UNAVAILABLE"), std::string::npos)
+      << rig.error().toString();
   EXPECT_NE(rig.error().hint.find("XR_RUNTIME_JSON"), std::string::npos);
 }
 

@@ -19,10 +19,10 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
-#include <optional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <unistd.h>
 
@@ -94,11 +94,13 @@ BenchCase clothCase() {
 }
 
 // A tet block centred over the origin, its underside on the floor (y = 0) and fixed there.
-TissueSettings blockOnFloor(const std::string& name, Vec3 halfExtents, uint32_t nx, uint32_t ny, uint32_t nz) {
+TissueSettings blockOnFloor(const std::string& name, Vec3 halfExtents, uint32_t nx, uint32_t ny,
+                            uint32_t nz) {
   TissueSettings s;
   s.name = name;
   s.kind = TissueKind::kVolumetric;
-  s.tetMesh = generateTetBox(halfExtents, nx, ny, nz, {{0.0f, halfExtents.y + 0.0001f, 0.0f}, Quat(1, 0, 0, 0)});
+  s.tetMesh =
+      generateTetBox(halfExtents, nx, ny, nz, {{0.0f, halfExtents.y + 0.0001f, 0.0f}, Quat(1, 0, 0, 0)});
   s.material.massKg = 0.1f;
   s.fixed = {NodeSelector::box(Vec3(0.0f), Vec3(halfExtents.x + 0.01f, 0.0015f, halfExtents.z + 0.01f))};
   return s;
@@ -231,7 +233,8 @@ BenchCase anatomyCase() {
   auto crown = std::make_shared<Vec3>(0.0f);
   c.build = [crown]() -> std::shared_ptr<World> {
     const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
-    if (!std::filesystem::exists(cranium)) {
+    std::error_code statusError;
+    if (!std::filesystem::exists(cranium, statusError)) {
       std::fprintf(stderr, "anatomy_head: %s is missing (tools/setup.sh installs invesalius-examples)\n",
                    cranium.string().c_str());
       return nullptr;
@@ -289,8 +292,8 @@ BenchCase anatomyCase() {
         const auto h = skinFirst(above);
         if (!h || (hit && h->position.y <= hit->position.y)) continue;
         bool smooth = true;
-        for (const Vec3& d : {Vec3(0.008f, 0, 0), Vec3(-0.008f, 0, 0), Vec3(0, 0, 0.008f), Vec3(0, 0, -0.008f),
-                              Vec3(0.004f, 0, 0.004f), Vec3(-0.004f, 0, -0.004f)}) {
+        for (const Vec3& d : {Vec3(0.008f, 0, 0), Vec3(-0.008f, 0, 0), Vec3(0, 0, 0.008f),
+                              Vec3(0, 0, -0.008f), Vec3(0.004f, 0, 0.004f), Vec3(-0.004f, 0, -0.004f)}) {
           const auto n = skinFirst(above + d);
           smooth = smooth && n && std::abs(n->position.y - h->position.y) < 0.004f;
         }
@@ -310,8 +313,8 @@ BenchCase anatomyCase() {
     // From 4 cm above the crown down to 2 mm into it by 0.4 s, grip, then lift 1 cm over 1 s.
     const float dy = t < 200 ? 0.04f - 0.042f * s / 0.4f : -0.002f + 0.01f * std::min(1.0f, s - 0.4f);
     // The scenario's grasper is a standard one (36 cm shaft), not the benches' short tool.
-    in.hands[0].pose =
-        handDown(*crown + Vec3(0.0f, dy, 0.0f), instruments::defaultSpec(InstrumentKind::kGrasper).shaftLength);
+    in.hands[0].pose = handDown(*crown + Vec3(0.0f, dy, 0.0f),
+                                instruments::defaultSpec(InstrumentKind::kGrasper).shaftLength);
     in.hands[0].trigger = t >= 200 ? 1.0f : 0.0f;
     return in;
   };
@@ -395,8 +398,8 @@ Runner addBenchCommand(CLI::App& app) {
   Runner replay = addBenchReplayCommand(*bench);
   Runner renderBench = addBenchRenderCommand(*bench);
   Runner simRunner = [options]() -> int {
-    std::vector<BenchCase> cases = {clothCase(),      volumeCase(14, 14), pegCase(),
-                                    anatomyCase(),    pressDragCase(),    organsCase()};
+    std::vector<BenchCase> cases = {clothCase(),   volumeCase(14, 14), pegCase(),
+                                    anatomyCase(), pressDragCase(),    organsCase()};
     nlohmann::json out{
         {"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
     for (const auto& c : cases) {

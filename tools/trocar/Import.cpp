@@ -53,10 +53,13 @@ Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem
   if (!writer.ok()) return writer.error();
   TROCAR_TRY(writer.value()->write(session.value()->world(), Pose{}, 0));
   std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(out)) {
-    const std::string name = f.path().filename().string();
-    if (name.rfind("preview-", 0) == 0 && f.path().extension() == ".png") {
-      std::filesystem::rename(f.path(), out / "preview.png", ec);
+  std::vector<std::filesystem::path> written;
+  for (std::filesystem::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec))
+    written.push_back(it->path());
+  for (const auto& f : written) {
+    const std::string name = f.filename().string();
+    if (name.rfind("preview-", 0) == 0 && f.extension() == ".png") {
+      std::filesystem::rename(f, out / "preview.png", ec);
     }
   }
   if (ec) return makeError(ErrorCode::kIo, "cannot name the preview: " + ec.message(), "check the folder");
@@ -87,7 +90,8 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
       assets::packTissues(pack, "") + "checklist:\n";
   std::string errors = "errors:\n";
   std::string keys =
-      "# Touches the top of each outer structure's drawn surface with the grasper, pointing down.\nkeyframes:\n";
+      "# Touches the top of each outer structure's drawn surface with the grasper, pointing "
+      "down.\nkeyframes:\n";
   const float shaft = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftLength;
   double t = 0.0;
   char line[300];

@@ -7,6 +7,9 @@
 #include <trocar/core/Version.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <new>
+#include <stdexcept>
 #include <vector>
 
 int main(int argc, char** argv) {
@@ -47,8 +50,33 @@ int main(int argc, char** argv) {
     trocar::LogLevel level;
     if (trocar::parseLogLevel(logLevel.c_str(), &level)) trocar::setLogLevel(level);
   }
-  for (auto& entry : commands) {
-    if (entry.command->parsed()) return entry.run();
+  // No exception reaches std::terminate: what escapes a command is reported, with the exit
+  // code of its kind (2: the input, 4: the environment), never a core dump.
+  try {
+    for (auto& entry : commands) {
+      if (entry.command->parsed()) return entry.run();
+    }
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::fprintf(stderr, "error: %s\n  hint: check the paths given and their permissions\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "error: bad input: %s\n", e.what());
+    return 2;
+  } catch (const std::out_of_range& e) {
+    std::fprintf(stderr, "error: a value out of range: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "error: out of memory\n  hint: a smaller input, or --budget/--triangles for import\n");
+    return 4;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr,
+                 "error: %s\n  hint: this is a bug in Trocar; please report it with the command line\n",
+                 e.what());
+    return 4;
+  } catch (...) {
+    std::fprintf(stderr, "error: an unknown exception\n  hint: this is a bug in Trocar; please report it\n");
+    return 4;
   }
   return 2;
 }

@@ -3,6 +3,7 @@
 #include <trocar/assets/Volume.h>
 
 #include <trocar/core/Hash.h>
+#include <trocar/core/Log.h>
 
 #include <gdcmReader.h>
 #include <gdcmTrace.h>
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <iostream>
 #include <mutex>
@@ -170,11 +172,20 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
     double along = 0.0;
   };
   std::vector<Slice> slices;
+  std::vector<std::string> warnings;
+  double meanSpacing = 0.0;  // along the slice normal, mm (0: one slice)
+  bool resample = false;
   std::string seriesUid, orientation, modality, burnedIn;
   std::vector<std::string> present;
   std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.is_regular_file()) files.push_back(e.path());
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code fileEc;
+    if (it->is_regular_file(fileEc)) files.push_back(it->path());
+  }
+  if (ec) {
+    return makeError(ErrorCode::kInvalidInput, dir.string() + ": cannot list the folder: " + ec.message(),
+                     "check that the folder exists and can be read");
   }
   std::sort(files.begin(), files.end());
   size_t otherSeries = 0;
@@ -255,19 +266,36 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
       return makeError(ErrorCode::kInvalidInput, dir.string() + ": two slices at the same position",
                        "the folder holds a slice twice, or two acquisitions");
     }
+    // Scanners write positions rounded (0.1 mm jitter is common): spacing within 5 % of the
+    // mean is read at the mean. A gap over 1.5 times the usual one is a missing slice:
+    // refused, as filling it would invent data. Anything else is irregular: resampled
+    // (linearly, along the slice normal) onto a regular grid at the mean spacing.
+    std::vector<double> sorted = gaps;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2];
     for (size_t i = 0; i < gaps.size(); ++i) {
-      if (gaps[i] > 1.5 * smallest) {
-        char what[200];
+      if (gaps[i] > 1.5 * median) {
+        char what[300];
         std::snprintf(what, sizeof(what),
-                      "a slice is missing: %.3g mm between slices %zu and %zu, %.3g mm elsewhere", gaps[i],
-                      i + 1, i + 2, smallest);
+                      "a slice is missing: %.3g mm between slices %zu and %zu (at %.2f and %.2f mm along the "
+                      "slice normal), %.3g mm elsewhere",
+                      gaps[i], i + 1, i + 2, slices[i].along, slices[i + 1].along, median);
         return makeError(ErrorCode::kInvalidInput, dir.string() + ": " + what,
-                         "copy the series again, whole");
+                         "copy the series again, whole (filling the gap would invent a slice)");
       }
-      if (std::abs(gaps[i] - smallest) > 0.01 * smallest + 1e-3) {
-        return makeError(ErrorCode::kInvalidInput, dir.string() + ": inconsistent slice spacing",
-                         "the slices are not evenly spaced: resample the series first");
-      }
+    }
+    const double mean = (slices.back().along - slices.front().along) / static_cast<double>(gaps.size());
+    double worst = 0.0;
+    for (double g : gaps) worst = std::max(worst, std::abs(g - mean));
+    meanSpacing = mean;
+    if (worst > 0.05 * mean) {
+      resample = true;
+    } else if (worst > 0.01 * mean) {
+      char what[200];
+      std::snprintf(what, sizeof(what),
+                    "%s: slice spacing varies by up to %.2f mm (%.1f %%) around %.3f mm: read at the mean",
+                    dir.string().c_str(), worst, 100.0 * worst / mean, mean);
+      warnings.push_back(what);
     }
     // Gantry tilt: the slices' origins do not line up along the slice normal.
     const glm::dvec3 step = slices.back().position - slices.front().position;
@@ -287,6 +315,9 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   for (const auto& s : slices) names.push_back(s.file);
   reader->SetFileNames(names);
+  // ITK warns about uneven spacing on its own (a path into its headers); ours, above, says
+  // what was done about it.
+  itk::Object::GlobalWarningDisplayOff();
   try {
     reader->Update();
   } catch (const itk::ExceptionObject& e) {
@@ -315,6 +346,48 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
   v.componentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
   v.identifiersNotCopied = present;
   v.values.assign(image->GetBufferPointer(), image->GetBufferPointer() + v.voxelCount());
+  if (meanSpacing > 0.0 && v.dims[2] == slices.size()) {
+    // The slice axis at the mean spacing (ITK takes it from the first two slices).
+    const glm::dvec3 axis = glm::normalize(glm::dvec3(m[2]));
+    if (resample) {
+      const size_t count =
+          static_cast<size_t>(std::lround((slices.back().along - slices.front().along) / meanSpacing) + 1);
+      const size_t plane = static_cast<size_t>(v.dims[0]) * v.dims[1];
+      std::vector<float> out(plane * count);
+      double farthest = 0.0;  // from a measured slice
+      size_t below = 0;
+      for (size_t k = 0; k < count; ++k) {
+        const double at = slices.front().along + meanSpacing * static_cast<double>(k);
+        while (below + 2 < slices.size() && slices[below + 1].along <= at) ++below;
+        const double a = slices[below].along, b = slices[below + 1].along;
+        const double t = std::clamp((at - a) / (b - a), 0.0, 1.0);
+        farthest = std::max(farthest, std::min(std::abs(at - a), std::abs(b - at)));
+        for (size_t p = 0; p < plane; ++p) {
+          out[k * plane + p] =
+              static_cast<float>((1.0 - t) * static_cast<double>(v.values[below * plane + p]) +
+                                 t * static_cast<double>(v.values[(below + 1) * plane + p]));
+        }
+      }
+      v.values = std::move(out);
+      v.dims[2] = static_cast<uint32_t>(count);
+      double smallest = 1e30, largest = 0.0;
+      for (size_t i = 1; i < slices.size(); ++i) {
+        smallest = std::min(smallest, slices[i].along - slices[i - 1].along);
+        largest = std::max(largest, slices[i].along - slices[i - 1].along);
+      }
+      char what[300];
+      std::snprintf(what, sizeof(what),
+                    "%s: slice spacing varies from %.3g to %.3g mm: resampled onto %zu slices %.3f mm apart "
+                    "(linear; up to %.2f mm from a measured slice)",
+                    dir.string().c_str(), smallest, largest, count, meanSpacing, farthest);
+      warnings.push_back(what);
+    }
+    v.spacingMm.z = meanSpacing;
+    m[2] = glm::dvec4(axis * meanSpacing, 0.0);
+    v.indexToLps = m;
+  }
+  for (const std::string& w : warnings) TROCAR_LOG_WARN("%s", w.c_str());
+  v.warnings = std::move(warnings);
   return v;
 }
 
@@ -335,10 +408,14 @@ glm::dmat4 Volume::indexToStage() const {
 
 Result<Volume> readVolume(const std::filesystem::path& path) {
   registerReaders();
-  if (!std::filesystem::exists(path)) {
-    return makeError(ErrorCode::kNotFound, path.string() + ": no such file", "check the path");
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) {
+    return makeError(ErrorCode::kNotFound,
+                     path.string() + ": no such file" + (ec ? " (" + ec.message() + ")" : ""),
+                     "check the path");
   }
-  if (std::filesystem::is_directory(path)) return readDicomSeries(path);
+  if (std::filesystem::is_directory(status)) return readDicomSeries(path);
   if (path.extension() == ".inv3") return readInvesalius(path, nullptr);
   using Image = itk::Image<float, 3>;
   auto reader = itk::ImageFileReader<Image>::New();
@@ -442,9 +519,19 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string name, value;
     itk::ExposeMetaData<std::string>(dict, key, name);
-    int label = std::stoi(n) + 1;  // Slicer's default when no value is given
+    int label = 0;
+    if (n.size() > 6) continue;        // not a segment index Slicer writes
+    label = std::atoi(n.c_str()) + 1;  // Slicer's default when no value is given
     if (itk::ExposeMetaData<std::string>(dict, "Segment" + n + "_LabelValue", value) && !value.empty()) {
-      label = std::atoi(value.c_str());
+      int parsed = 0;
+      const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (err != std::errc() || end != value.data() + value.size()) {
+        return makeError(
+            ErrorCode::kInvalidInput,
+            path.string() + ": Segment" + n + "_LabelValue is '" + value + "', not a whole number",
+            "fix the header (3D Slicer writes each segment's label value as an integer)");
+      }
+      label = parsed;
     }
     std::string layerText;
     int layer = 0;

@@ -41,6 +41,9 @@ struct Volume {
   // A .seg.nrrd whose segments overlap keeps them on several layers (a 4D file): `values`
   // is layer 0, these the layers after it, each on the same grid.
   std::vector<std::vector<float>> moreLayers;
+  // What the reader had to adjust, one line each (also logged as warnings): a DICOM series
+  // whose slice positions jitter (read at their mean spacing) or are irregular (resampled).
+  std::vector<std::string> warnings;
 
   size_t voxelCount() const { return static_cast<size_t>(dims[0]) * dims[1] * dims[2]; }
   double voxelVolumeMl() const { return spacingMm.x * spacingMm.y * spacingMm.z / 1000.0; }
