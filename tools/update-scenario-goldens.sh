@@ -10,6 +10,12 @@ cd "$(dirname "$0")/.."
 build="${1:-build/dev}"
 trocar="$build/trocar"
 [ -x "$trocar" ] || { echo "error: no $trocar (build first: cmake --build --preset dev)" >&2; exit 2; }
+# Goldens carry the build id: only a build of committed sources may write them.
+if "$trocar" --version | grep -q -- '-dirty'; then
+  echo "error: $("$trocar" --version) was built from uncommitted changes" >&2
+  echo "  hint: commit, rebuild (cmake --build $build), then run this again" >&2
+  exit 2
+fi
 for bot in scenarios/*/bots/expert*.yaml scenarios/*/bots/novice*.yaml; do
   [ -e "$bot" ] || continue
   dir="$(dirname "$(dirname "$bot")")"

@@ -34,6 +34,9 @@ void expectMatchesGolden(const ImageRgba8& actual, const std::string& name, Gold
 void RenderTest::SetUp() {
   ContextSettings settings;
   settings.validation = true;
+  // Lavapipe, always: the goldens are its pictures, and a contributor with a GPU must get the
+  // same ones (the best device by type would be theirs).
+  settings.gpuName = "llvmpipe";
   std::shared_ptr<Messages> sink = mMessages;
   settings.onValidationMessage = [sink](const std::string& text) {
     std::lock_guard lock(sink->mutex);

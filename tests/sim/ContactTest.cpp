@@ -89,6 +89,67 @@ bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, EmbeddedS
   return true;
 }
 
+// A pinned organ (6 x 3 x 6 cm in 2 x 1 x 2 cells, nodes' top at 0.065 m) carrying a 12 x 12
+// grid at y = 0.055 m, 1 cm under the top, facing up: each vertex embedded in its tet.
+std::optional<TissueSettings> pinnedGridPack() {
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  pack.tetMesh = generateTetBox({0.03f, 0.015f, 0.03f}, 2, 1, 2, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.1f;
+  pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
+  EmbeddedSurface surface;
+  const int n = 12;
+  std::vector<Vec3> points;
+  for (int i = 0; i <= n; ++i) {
+    for (int k = 0; k <= n; ++k)
+      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < n; ++k) {
+      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
+                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
+      // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
+      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
+    }
+  }
+  if (!embedPoints(pack.tetMesh, points, surface)) return std::nullopt;
+  pack.embedded = surface;
+  return pack;
+}
+
+// An unpinned anatomy pack: a 2 cm box surface (its 12 outward triangles over corners indexed
+// by their (x, y, z) bits) embedded in one 4 cm tet block centred at `centre`.
+std::optional<TissueSettings> boxSurfacePack(const Vec3& centre) {
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  pack.tetMesh = generateTetBox({0.02f, 0.02f, 0.02f}, 1, 1, 1, Pose{centre, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.02f;
+  pack.material.volume = 0.9f;
+  std::vector<Vec3> corners;
+  for (int i = 0; i < 8; ++i)
+    corners.push_back(centre +
+                      0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
+  EmbeddedSurface surface;
+  surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
+                     2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
+  if (!embedPoints(pack.tetMesh, corners, surface)) return std::nullopt;
+  pack.embedded = surface;
+  return pack;
+}
+
+// The lowest drawn point of a tissue's embedded surface, from its nodes now.
+float lowestEmbedded(const World& world, TissueId id, const EmbeddedSurface& surface) {
+  float lowest = 1e9f;
+  for (size_t i = 0; i < surface.nodes.size(); ++i) {
+    Vec3 p(0.0f);
+    for (int k = 0; k < 4; ++k) p += surface.weights[i][k] * world.nodePosition(id, surface.nodes[i][k]);
+    lowest = std::min(lowest, p.y);
+  }
+  return lowest;
+}
+
 // The scenarios' table: its top at 0.9 m, 1.2 x 0.8 m, centred at z = -0.45 m.
 WorldSettings withTable() {
   WorldSettings settings;
@@ -560,34 +621,9 @@ TEST(Contact, AGraspTakesTheNearestSurfaceNotWhatLiesBeneath) {
 // (a plane 1 cm under the nodes' top), not the nodes.
 TEST(Contact, ProbesMeetAnEmbeddedDetailedSurface) {
   World world(WorldSettings{});
-  TissueSettings pack;
-  pack.name = "organ";
-  pack.kind = TissueKind::kVolumetric;
-  const float cell = 0.03f;
-  pack.tetMesh = generateTetBox({0.03f, 0.015f, 0.03f}, 2, 1, 2, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
-  pack.material.massKg = 0.1f;
-  pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
-  // A 12 x 12 grid at y = 0.055 (1 cm under the top at 0.065), facing up; each vertex
-  // embedded in the tet that holds it.
-  EmbeddedSurface surface;
-  const int n = 12;
-  std::vector<Vec3> points;
-  for (int i = 0; i <= n; ++i) {
-    for (int k = 0; k <= n; ++k)
-      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
-  }
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
-                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
-      // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
-      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
-    }
-  }
-  ASSERT_TRUE(embedPoints(pack.tetMesh, points, surface));
-  pack.embedded = surface;
-  const TissueId id = world.addTissue(pack).value();
-  (void)cell;
+  const auto pack = pinnedGridPack();
+  ASSERT_TRUE(pack);
+  const TissueId id = world.addTissue(*pack).value();
   Lcg rng{4};
   InstrumentSettings tool = test::openInstrument(InstrumentKind::kGrasper);
   for (int i = 0; i < 100; ++i) {
@@ -646,37 +682,16 @@ namespace {
 // a millimetre, although the nodes carrying it reach below the top.
 TEST(Contact, AnEmbeddedSurfaceRestsOnTheTable) {
   World world(withTable());
-  TissueSettings pack;
-  pack.name = "organ";
-  pack.kind = TissueKind::kVolumetric;
-  const Vec3 centre(0.0f, 0.9f + 0.02f, -0.45f);  // the surface's bottom 1 cm above the table
-  pack.tetMesh = generateTetBox({0.02f, 0.02f, 0.02f}, 1, 1, 1, Pose{centre, Quat(1, 0, 0, 0)});
-  pack.material.massKg = 0.02f;
-  pack.material.volume = 0.9f;
-  std::vector<Vec3> corners;
-  for (int i = 0; i < 8; ++i) {
-    corners.push_back(centre +
-                      0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
-  }
-  EmbeddedSurface surface;
-  // The 12 outward triangles of the box over corners indexed by (x, y, z) bits.
-  surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
-                     2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
-  ASSERT_TRUE(embedPoints(pack.tetMesh, corners, surface));
-  pack.embedded = surface;
-  const TissueId id = world.addTissue(pack).value();
+  const auto pack = boxSurfacePack({0.0f, 0.9f + 0.02f, -0.45f});  // its bottom 1 cm above the table
+  ASSERT_TRUE(pack);
+  const TissueId id = world.addTissue(*pack).value();
   InputFrame idle;
   for (int t = 0; t < 2500; ++t) world.step(idle);
   WorldSnapshot snap;
   world.snapshot(snap);
   float lowestNode = 1e9f;
   for (const Vec3& p : snap.tissues[id.index].positions) lowestNode = std::min(lowestNode, p.y);
-  float lowestSurface = 1e9f;
-  for (int i = 0; i < 8; ++i) {
-    Vec3 p(0.0f);
-    for (int k = 0; k < 4; ++k) p += surface.weights[i][k] * world.nodePosition(id, surface.nodes[i][k]);
-    lowestSurface = std::min(lowestSurface, p.y);
-  }
+  const float lowestSurface = lowestEmbedded(world, id, *pack->embedded);
   EXPECT_NEAR(lowestSurface, 0.9f, 0.001f) << "the drawn surface rests on the table";
   EXPECT_LT(lowestNode, 0.9f - 0.005f) << "the tets carrying it reach below the top";
   EXPECT_TRUE(test::allFinite(world, id));
@@ -693,29 +708,9 @@ namespace {
 // rests on that surface, and an unpinned organ dropped onto a static block rests on it.
 TEST(Contact, ABlockRestsOnAnEmbeddedSurface) {
   World world(WorldSettings{});
-  TissueSettings pack;
-  pack.name = "organ";
-  pack.kind = TissueKind::kVolumetric;
-  pack.tetMesh = generateTetBox({0.03f, 0.015f, 0.03f}, 2, 1, 2, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
-  pack.material.massKg = 0.1f;
-  pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
-  EmbeddedSurface surface;
-  const int n = 12;
-  std::vector<Vec3> points;
-  for (int i = 0; i <= n; ++i) {
-    for (int k = 0; k <= n; ++k)
-      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
-  }
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
-                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
-      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
-    }
-  }
-  ASSERT_TRUE(embedPoints(pack.tetMesh, points, surface));
-  pack.embedded = surface;
-  const TissueId organ = world.addTissue(pack).value();
+  const auto pack = pinnedGridPack();
+  ASSERT_TRUE(pack);
+  const TissueId organ = world.addTissue(*pack).value();
   RigidSettings block;
   block.name = "block";
   block.shape = RigidShape::kBox;
@@ -742,30 +737,11 @@ TEST(Contact, AnEmbeddedSurfaceRestsOnAStaticBlock) {
   platform.massKg = 0.0f;
   platform.pose = Pose{{0.0f, 0.5f, 0.0f}, Quat(1, 0, 0, 0)};  // its top at 0.51 m
   ASSERT_TRUE(world.addRigid(platform));
-  TissueSettings pack;
-  pack.name = "organ";
-  pack.kind = TissueKind::kVolumetric;
-  const Vec3 centre(0.0f, 0.51f + 0.02f, 0.0f);  // the surface's bottom 1 cm above the top
-  pack.tetMesh = generateTetBox({0.02f, 0.02f, 0.02f}, 1, 1, 1, Pose{centre, Quat(1, 0, 0, 0)});
-  pack.material.massKg = 0.02f;
-  pack.material.volume = 0.9f;
-  std::vector<Vec3> corners;
-  for (int i = 0; i < 8; ++i)
-    corners.push_back(centre +
-                      0.01f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
-  EmbeddedSurface surface;
-  surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
-                     2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
-  ASSERT_TRUE(embedPoints(pack.tetMesh, corners, surface));
-  pack.embedded = surface;
-  const TissueId id = world.addTissue(pack).value();
+  const auto pack = boxSurfacePack({0.0f, 0.51f + 0.02f, 0.0f});  // its bottom 1 cm above the top
+  ASSERT_TRUE(pack);
+  const TissueId id = world.addTissue(*pack).value();
   for (int t = 0; t < 2500; ++t) world.step(InputFrame{});
-  float lowest = 1e9f;
-  for (int i = 0; i < 8; ++i) {
-    Vec3 p(0.0f);
-    for (int k = 0; k < 4; ++k) p += surface.weights[i][k] * world.nodePosition(id, surface.nodes[i][k]);
-    lowest = std::min(lowest, p.y);
-  }
+  const float lowest = lowestEmbedded(world, id, *pack->embedded);
   EXPECT_NEAR(lowest, 0.51f, 0.001f) << "the drawn surface rests on the block";
   EXPECT_TRUE(test::allFinite(world, id));
 }
