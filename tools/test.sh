@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the developer preset, then the ASan+UBSan preset,
-# then the main job's smoke check. Installs missing packages first.
+# Builds and runs the whole test suite: the developer preset (and the clang-format check),
+# then the ASan+UBSan preset, then the main job's smoke check. Installs missing packages first.
 # Usage: tools/test.sh [--quick]   (--quick: developer preset only)
 #
 # Time on 2 cores matters (CI): the ASan preset leaves out the three ScenarioGoldens tests
@@ -14,6 +14,8 @@ presets=(dev asan)
 for preset in "${presets[@]}"; do
   echo "== trocar tests: $preset ==" >&2
   tools/setup.sh "$preset"
+  # Style: every C++ file as clang-format makes it (after setup, which installs it).
+  [[ "$preset" == dev ]] && tools/check-format.sh
   ctest --preset "$preset"
 done
 if [[ "${1:-}" != "--quick" ]]; then

@@ -18,14 +18,16 @@ const std::filesystem::path kSounds = std::filesystem::path(TROCAR_BUILD_DIR) / 
 
 std::vector<float> toneSamples(float hz, float seconds, uint32_t rate = 48000) {
   std::vector<float> s(static_cast<size_t>(seconds * rate));
-  for (size_t i = 0; i < s.size(); ++i) s[i] = 0.5f * std::sin(6.2831853f * hz * static_cast<float>(i) / rate);
+  for (size_t i = 0; i < s.size(); ++i)
+    s[i] = 0.5f * std::sin(6.2831853f * hz * static_cast<float>(i) / rate);
   return s;
 }
 
 // RMS of one channel (0 left, 1 right) of interleaved stereo.
 double rms(const std::vector<float>& stereo, int channel) {
   double sum = 0.0;
-  for (size_t i = static_cast<size_t>(channel); i < stereo.size(); i += 2) sum += static_cast<double>(stereo[i]) * static_cast<double>(stereo[i]);
+  for (size_t i = static_cast<size_t>(channel); i < stereo.size(); i += 2)
+    sum += static_cast<double>(stereo[i]) * static_cast<double>(stereo[i]);
   return std::sqrt(sum / static_cast<double>(stereo.size() / 2));
 }
 

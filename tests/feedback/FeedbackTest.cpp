@@ -59,17 +59,18 @@ CueRun pressAndGrasp() {
     InputFrame in;
     const double s = static_cast<double>(t) / 500.0;
     float y = 0.13f;                    // 3 cm above
-    if (s > 0.2 && s < 0.8) y = 0.08f;   // pressed 1.2 cm into the cloth (it sags to 0.092 m)
-    if (s >= 1.2) y = 0.08f;             // down again
+    if (s > 0.2 && s < 0.8) y = 0.08f;  // pressed 1.2 cm into the cloth (it sags to 0.092 m)
+    if (s >= 1.2) y = 0.08f;            // down again
     in.hands[1].pose = physics::test::handPointingDown({0.01f, y, 0.0f}, tool.spec);
-    in.hands[1].trigger = s >= 1.5 ? 1.0f : 0.0f;      // closes at 1.5 s
+    in.hands[1].trigger = s >= 1.5 ? 1.0f : 0.0f;  // closes at 1.5 s
     const auto& events = world.step(in);
     mapper.onTick(world, events, t + 1, 0, false);
     const HandCue& cue = mapper.cues().hands[1];
     run.amplitude.push_back(cue.amplitude);
     run.contact.push_back(world.instrument(Hand::kRight).inContact);
     run.serials.push_back(cue.eventSerial);
-    if (run.serials.size() > 1 && cue.eventSerial != run.serials[run.serials.size() - 2]) run.events.push_back(cue.event);
+    if (run.serials.size() > 1 && cue.eventSerial != run.serials[run.serials.size() - 2])
+      run.events.push_back(cue.event);
   }
   run.summary = mapper.summary();
   return run;
@@ -109,7 +110,8 @@ TEST(FeedbackMapper, GraspGivesItsOwnDistinctPulse) {
   const FeedbackSettings defaults;
   bool sawGrasp = false;
   for (const PulseSpec& p : run.events) {
-    if (p.frequencyHz == defaults.grasp.frequencyHz && p.amplitude == defaults.grasp.amplitude) sawGrasp = true;
+    if (p.frequencyHz == defaults.grasp.frequencyHz && p.amplitude == defaults.grasp.amplitude)
+      sawGrasp = true;
   }
   EXPECT_TRUE(sawGrasp);
   EXPECT_GE(run.summary.soundCues.at("grasp"), 1u);

@@ -40,7 +40,8 @@ class RenderTest : public ::testing::Test {
 
   // Renders `scene` once (twice when it has a UI panel: a new ImGui window draws nothing on
   // its first frame) into a new offscreen target and reads back `view`.
-  ImageRgba8 render(const FrameScene& scene, uint32_t width, uint32_t height, uint32_t views = 1, uint32_t view = 0);
+  ImageRgba8 render(const FrameScene& scene, uint32_t width, uint32_t height, uint32_t views = 1,
+                    uint32_t view = 0);
   // Keeps a target alive until TearDown (which destroys it before the context).
   template <typename T>
   T& keep(std::unique_ptr<T> target) {

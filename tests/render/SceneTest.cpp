@@ -15,7 +15,8 @@
 namespace trocar::render::test {
 namespace {
 
-const std::filesystem::path kReference = std::filesystem::path(TROCAR_SOURCE_DIR) / "assets/scenes/reference.yaml";
+const std::filesystem::path kReference =
+    std::filesystem::path(TROCAR_SOURCE_DIR) / "assets/scenes/reference.yaml";
 const std::filesystem::path kPatternCutting =
     std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios/fls-pattern-cutting/scenario.yaml";
 constexpr uint32_t kW = 320;
@@ -44,7 +45,8 @@ Vec3 gauzePoint(const physics::WorldSnapshot& snap, Vec2 restXZ) {
 }
 
 float luminance(const ImageRgba8& img, Vec2 p) {
-  EXPECT_TRUE(p.x >= 0.0f && p.y >= 0.0f && p.x < static_cast<float>(img.width) && p.y < static_cast<float>(img.height))
+  EXPECT_TRUE(p.x >= 0.0f && p.y >= 0.0f && p.x < static_cast<float>(img.width) &&
+              p.y < static_cast<float>(img.height))
       << "point (" << p.x << ", " << p.y << ") is outside the image";
   const auto x = std::min(static_cast<uint32_t>(std::max(p.x, 0.0f)), img.width - 1);
   const auto y = std::min(static_cast<uint32_t>(std::max(p.y, 0.0f)), img.height - 1);
@@ -233,7 +235,8 @@ TEST_F(SceneTest, LaparoscopicMonitorShowsTheEndoscopeView) {
   direct.clearColor = scene.endoscope->clearColor;
   std::erase_if(direct.draws, [](const DrawItem& d) { return !(d.visibility & kInEndoscope); });
   const ImageRgba8 scopeView = render(direct, scene.endoscope->width, scene.endoscope->height);
-  const float scopeCentre = luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
+  const float scopeCentre =
+      luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
   EXPECT_NEAR(luminance(withScope, screen), scopeCentre, 25.0f);
 }
 

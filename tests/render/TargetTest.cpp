@@ -13,8 +13,10 @@ namespace {
 
 FrameScene boxScene(Renderer& renderer) {
   FrameScene scene;
-  scene.views[0] = viewFromPose(Pose{{0.0f, 0.0f, 0.5f}, Quat(1, 0, 0, 0)}, perspective(0.9f, 1.33f, 0.05f, 10.0f));
-  scene.views[1] = viewFromPose(Pose{{0.03f, 0.0f, 0.5f}, Quat(1, 0, 0, 0)}, perspective(0.9f, 1.33f, 0.05f, 10.0f));
+  scene.views[0] =
+      viewFromPose(Pose{{0.0f, 0.0f, 0.5f}, Quat(1, 0, 0, 0)}, perspective(0.9f, 1.33f, 0.05f, 10.0f));
+  scene.views[1] =
+      viewFromPose(Pose{{0.03f, 0.0f, 0.5f}, Quat(1, 0, 0, 0)}, perspective(0.9f, 1.33f, 0.05f, 10.0f));
   Material m;
   m.color = {0.8f, 0.2f, 0.2f};
   scene.draws.push_back({renderer.createMesh(makeBox({0.1f, 0.1f, 0.1f})).value(), Mat4(1.0f), m});
@@ -163,8 +165,8 @@ TEST_F(ExternalTest, ArrayImagesReceiveBothEyes) {
     barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     barrier.image = image;
     barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 2};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                         nullptr, 0, nullptr, 1, &barrier);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         0, 0, nullptr, 0, nullptr, 1, &barrier);
     VkBufferImageCopy copy{};
     copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 2};
     copy.imageExtent = {w, h, 1};

@@ -38,12 +38,15 @@ checklist:
 scoring: {formula: fls, cutoff_s: 300, penalty: area_deviation_percent, pass_score: 120}
 )yaml";
 
-scenario::ScenarioDesc patternCutting() { return *scenario::loadScenarioText(kPatternCutting, "cut.yaml").scenario; }
+scenario::ScenarioDesc patternCutting() {
+  return *scenario::loadScenarioText(kPatternCutting, "cut.yaml").scenario;
+}
 
 TEST(Bot, KeyframesMakeATimelineBot) {
   auto desc = patternCutting();
-  auto bot = parseBot("keyframes:\n  - {t: 0, right: {position: [0, 1.3, -0.3]}}\n  - {t: 2, right: {trigger: 1}}\n",
-                      "b.yaml", desc);
+  auto bot =
+      parseBot("keyframes:\n  - {t: 0, right: {position: [0, 1.3, -0.3]}}\n  - {t: 2, right: {trigger: 1}}\n",
+               "b.yaml", desc);
   ASSERT_TRUE(bot.ok()) << bot.error().toString();
   EXPECT_DOUBLE_EQ(bot.value()->duration(), 2.0);
   auto session = std::move(scenario::buildSession(desc)).value();
@@ -79,7 +82,8 @@ TEST(Bot, ControllerNeedsItsInstrumentsAndTissue) {
   auto noScissors = *scenario::loadScenarioText(text, "cut.yaml").scenario;
   auto bot = parseBot("controller: pattern-cutting\n", "b.yaml", noScissors);
   ASSERT_FALSE(bot.ok());
-  EXPECT_NE(bot.error().toString().find("scissors in the right hand"), std::string::npos) << bot.error().toString();
+  EXPECT_NE(bot.error().toString().find("scissors in the right hand"), std::string::npos)
+      << bot.error().toString();
 
   auto wrongTissue = parseBot("controller: pattern-cutting\ntissue: liver\n", "b.yaml", patternCutting());
   ASSERT_FALSE(wrongTissue.ok());
@@ -109,8 +113,8 @@ TEST(Bot, PatternCuttingTakesTheTimeItsParametersSay) {
   ASSERT_TRUE(bot.ok()) << bot.error().toString();
   EXPECT_NEAR(bot.value()->duration(), 0.4 + 1.4 + 8.0 + 6.0 + 0.5, 1e-9);
   // A rough start adds 0.7 s to the grasp; no clean-up snips.
-  bot = parseBot("controller: pattern-cutting\nsnips: 8\nsnip_seconds: 2\nyank_m: 0.03\ncleanup_snips: 0\n", "b.yaml",
-                 patternCutting());
+  bot = parseBot("controller: pattern-cutting\nsnips: 8\nsnip_seconds: 2\nyank_m: 0.03\ncleanup_snips: 0\n",
+                 "b.yaml", patternCutting());
   ASSERT_TRUE(bot.ok()) << bot.error().toString();
   EXPECT_NEAR(bot.value()->duration(), 0.4 + 2.1 + 16.0 + 0.5, 1e-9);
 }

@@ -75,8 +75,9 @@ TEST(Scenario, MinimalLoadsAndBuilds) {
 // A hand's tray: `kind` then `exchange`; the session starts with the first and changes on
 // the input's instrument index. A misspelt instrument is an error at its position.
 TEST(Scenario, InstrumentExchangeTray) {
-  LoadResult r = load(replaced(kMinimal, "instruments: {left: grasper, right: scissors}",
-                               "instruments: {left: grasper, right: {kind: grasper, exchange: [clip_applier, scissors]}}"));
+  LoadResult r = load(
+      replaced(kMinimal, "instruments: {left: grasper, right: scissors}",
+               "instruments: {left: grasper, right: {kind: grasper, exchange: [clip_applier, scissors]}}"));
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
   const auto& right = r.scenario->instruments.at(instruments::Hand::kRight);
   ASSERT_EQ(right.exchange.size(), 2u);
@@ -104,11 +105,11 @@ TEST(Scenario, UnknownKeyWithSuggestion) {
 }
 
 TEST(Scenario, WrongType) {
-  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: 12")), "fixed: '12' is not a node selection", 7,
-              12);
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: 12")), "fixed: '12' is not a node selection",
+              7, 12);
   // A list of selections is allowed; each item is checked where it stands.
-  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: [corners, 2]")), "fixed: '2' is not a node selection",
-              7, 22);
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: [corners, 2]")),
+              "fixed: '2' is not a node selection", 7, 22);
 }
 
 TEST(Scenario, OutOfRangeTickRate) {
@@ -212,7 +213,8 @@ TEST(Scenario, EmbeddedSurfaceFollowsItsTet) {
   std::ofstream(dir / "piece.node") << "4 3 0 0\n0 0 0 0\n1 10 0 0\n2 0 10 0\n3 0 0 10\n";
   std::ofstream(dir / "piece.ele") << "1 4 0\n0 0 1 2 3\n";
   std::ofstream(dir / "piece.obj") << "v 2.5 2.5 2.5\nv 10 0 0\nv 0 10 0\nf 1 2 3\n";
-  std::ofstream(dir / "piece.embed") << "# vertex -> tet, weights\n3\n0 0.25 0.25 0.25 0.25\n0 0 1 0 0\n0 0 0 1 0\n";
+  std::ofstream(dir / "piece.embed")
+      << "# vertex -> tet, weights\n3\n0 0.25 0.25 0.25 0.25\n0 0 1 0 0\n0 0 0 1 0\n";
   std::string text =
       replaced(kMinimal,
                "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: "
@@ -229,7 +231,9 @@ TEST(Scenario, EmbeddedSurfaceFollowsItsTet) {
   ASSERT_EQ(t.settings.embedded->nodes.size(), 3u);
   // The first vertex, from the nodes: the tet's centroid, (2.5, 2.5, 2.5) mm.
   Vec3 p(0.0f);
-  for (int k = 0; k < 4; ++k) p += t.settings.embedded->weights[0][static_cast<size_t>(k)] * t.settings.tetMesh.nodes[t.settings.embedded->nodes[0][static_cast<size_t>(k)]];
+  for (int k = 0; k < 4; ++k)
+    p += t.settings.embedded->weights[0][static_cast<size_t>(k)] *
+         t.settings.tetMesh.nodes[t.settings.embedded->nodes[0][static_cast<size_t>(k)]];
   EXPECT_NEAR(p.x, 0.0025f, 1e-7f);
   EXPECT_NEAR(p.z, 0.0025f, 1e-7f);
 
@@ -454,11 +458,12 @@ TEST(Scenario, AppearanceIsReadAndChecked) {
   EXPECT_FLOAT_EQ(a.color.g, 0.2f);
   EXPECT_FLOAT_EQ(a.wetness, 0.7f);
 
-  expectError(load(replaced(kMinimal, "    fixed: corners", "    appearance: {look: velvet}\n    fixed: corners")),
-              "unknown look 'velvet'", 7, 24);
   expectError(
-      load(replaced(kMinimal, "    fixed: corners", "    appearance: {color: [1.5, 0, 0]}\n    fixed: corners")),
-      "appearance.color components must lie in [0, 1]", 7, 25);
+      load(replaced(kMinimal, "    fixed: corners", "    appearance: {look: velvet}\n    fixed: corners")),
+      "unknown look 'velvet'", 7, 24);
+  expectError(load(replaced(kMinimal, "    fixed: corners",
+                            "    appearance: {color: [1.5, 0, 0]}\n    fixed: corners")),
+              "appearance.color components must lie in [0, 1]", 7, 25);
 }
 
 }  // namespace
@@ -468,10 +473,11 @@ namespace trocar::scenario {
 namespace {
 
 TEST(Scenario, FeedbackSectionIsReadAndChecked) {
-  LoadResult ok = load(std::string(kMinimal) +
-                       "feedback:\n"
-                       "  haptics: {contact: {touch: 0.2, threshold_n: 0.3, max_force_n: 3}, cut: {amplitude: 0.9, hz: 200}}\n"
-                       "  visuals: {ghost_hand: false}\n");
+  LoadResult ok = load(
+      std::string(kMinimal) +
+      "feedback:\n"
+      "  haptics: {contact: {touch: 0.2, threshold_n: 0.3, max_force_n: 3}, cut: {amplitude: 0.9, hz: 200}}\n"
+      "  visuals: {ghost_hand: false}\n");
   ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
   const feedback::FeedbackSettings& f = ok.scenario->feedback;
   EXPECT_FLOAT_EQ(f.contact.touch, 0.2f);
@@ -483,8 +489,9 @@ TEST(Scenario, FeedbackSectionIsReadAndChecked) {
   EXPECT_TRUE(f.stressTint);
   expectError(load(std::string(kMinimal) + "feedback:\n  haptics: {cut: {amplitude: 2}}\n"),
               "feedback.haptics.cut.amplitude is 2, outside [0, 1]", 17, 30);
-  expectError(load(std::string(kMinimal) + "feedback:\n  haptics: {contact: {threshold_n: 5, max_force_n: 4}}\n"),
-              "feedback.haptics.contact.max_force_n must exceed threshold_n", 17, 22);
+  expectError(
+      load(std::string(kMinimal) + "feedback:\n  haptics: {contact: {threshold_n: 5, max_force_n: 4}}\n"),
+      "feedback.haptics.contact.max_force_n must exceed threshold_n", 17, 22);
 }
 
 }  // namespace
@@ -496,17 +503,19 @@ namespace {
 // collides_with: names tissues above it; the built world then keeps their surfaces apart
 // (tests/sim/ContactTest.cpp). A tissue not above it is an error at the name.
 TEST(Scenario, CollidesWithNamesTissuesAboveIt) {
-  const std::string two = replaced(std::string(kMinimal), "regions:",
-                                   "  - id: cyst\n"
-                                   "    generate: {sphere: {radii: [0.01, 0.01, 0.01], position: [0, 1.02, 0]}}\n"
-                                   "    collides_with: [gauze]\n"
-                                   "regions:");
+  const std::string two =
+      replaced(std::string(kMinimal), "regions:",
+               "  - id: cyst\n"
+               "    generate: {sphere: {radii: [0.01, 0.01, 0.01], position: [0, 1.02, 0]}}\n"
+               "    collides_with: [gauze]\n"
+               "regions:");
   LoadResult r = load(two);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
   EXPECT_EQ(r.scenario->tissues[1].settings.collidesWith, std::vector<std::string>{"gauze"});
   ASSERT_TRUE(buildSession(*r.scenario).ok());
   const std::string wrong = replaced(two, "collides_with: [gauze]", "collides_with: [liver]");
-  expectError(load(wrong), "collides_with names 'liver', which is not a tissue listed above this one", 12, 21);
+  expectError(load(wrong), "collides_with names 'liver', which is not a tissue listed above this one", 12,
+              21);
 }
 
 }  // namespace

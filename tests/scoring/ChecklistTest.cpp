@@ -129,7 +129,8 @@ TEST(Checklist, OrderedStepsActivateAndCompleteInTurn) {
 TEST(Checklist, StepDoneInTheTickItsPrerequisiteIsIsInOrder) {
   Fixture f;
   f.at(0.002, {});
-  f.at(0.5, {grasp(Hand::kLeft, 0), onTissue(EventKind::kClipApplied, {0}), onTissue(EventKind::kClipApplied, {0})});
+  f.at(0.5, {grasp(Hand::kLeft, 0), onTissue(EventKind::kClipApplied, {0}),
+             onTissue(EventKind::kClipApplied, {0})});
   EXPECT_EQ(f.step("grasp").state, StepState::kDone);
   EXPECT_EQ(f.step("clip").state, StepState::kDone);
   EXPECT_DOUBLE_EQ(*f.step("clip").activeSinceS, 0.5);

@@ -91,7 +91,8 @@ TEST(Interaction, GraspedNodesFollowTheTool) {
   std::vector<uint32_t> held;
   for (int t = 0; t < 600; ++t) {
     InputFrame in;
-    float y = t < 200 ? membraneApproach(t) : 0.091f + 0.01f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    float y =
+        t < 200 ? membraneApproach(t) : 0.091f + 0.01f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
     in.hands[0].pose = test::handPointingDown({-0.02f, y, 0.0f}, grasper.spec);
     in.hands[0].trigger = t >= 120 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) {
@@ -126,7 +127,8 @@ TEST(Interaction, ReleaseLetsTheTissueGo) {
   int releases = 0;
   for (int t = 0; t < 900; ++t) {
     InputFrame in;
-    float y = t < 200 ? membraneApproach(t) : 0.091f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
+    float y =
+        t < 200 ? membraneApproach(t) : 0.091f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
     in.hands[0].pose = test::handPointingDown({-0.02f, y, 0.0f}, grasper.spec);
     in.hands[0].trigger = t >= 120 && t < 600 ? 1.0f : 0.0f;
     for (const Event& e : world.step(in)) releases += e.kind == EventKind::kRelease;

@@ -52,7 +52,8 @@ TEST(Topology, TwoCracksMeetingInAFaceCutOffEveryCorner) {
   // corner a 0.3 x 0.4 / 2, corner b 0.7 x 0.28 / 2 ... summed from the faces themselves.
   double area = 0.0;
   for (const auto& f : m.triangles)
-    area += 0.5 * glm::length(glm::cross(glm::dvec3(m.rest[f[1]] - m.rest[f[0]]), glm::dvec3(m.rest[f[2]] - m.rest[f[0]])));
+    area += 0.5 * glm::length(glm::cross(glm::dvec3(m.rest[f[1]] - m.rest[f[0]]),
+                                         glm::dvec3(m.rest[f[2]] - m.rest[f[0]])));
   EXPECT_LT(area, 0.5e-4);
   EXPECT_GT(area, 0.3e-4);
 }
@@ -177,11 +178,13 @@ TEST(Topology, DropsOutOfTheLaparoscopesViewAreLost) {
     return all;
   };
   auto first = pickUpAndDropAt({0.0f, 0.05f, 0.04f});
-  auto dropped = std::find_if(first.begin(), first.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
+  auto dropped =
+      std::find_if(first.begin(), first.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
   ASSERT_NE(dropped, first.end());
   EXPECT_EQ(dropped->value, 0.0f) << "seen where it fell";
   auto second = pickUpAndDropAt({0.2f, 0.05f, 0.0f});
-  dropped = std::find_if(second.begin(), second.end(), [](const Event& e) { return e.kind == EventKind::kDropped; });
+  dropped = std::find_if(second.begin(), second.end(),
+                         [](const Event& e) { return e.kind == EventKind::kDropped; });
   ASSERT_NE(dropped, second.end());
   EXPECT_EQ(dropped->value, 1.0f) << "lost out of view, at x = " << dropped->position.x;
 }

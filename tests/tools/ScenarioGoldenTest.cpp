@@ -16,7 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string trocar(const std::string& args) { return "'" + test::trocarExecutable().string() + "' " + args; }
+std::string trocar(const std::string& args) {
+  return "'" + test::trocarExecutable().string() + "' " + args;
+}
 
 struct Golden {
   fs::path scenario, bot, recording, expected;
@@ -87,8 +89,8 @@ TEST(ScenarioGoldens, ReplaysScoreAsExpected) {
   test::TempDir tmp;
   for (const auto& g : goldens()) {
     const fs::path report = tmp.path() / (g.recording.stem().string() + ".json");
-    auto r = test::runCommand(trocar("replay '" + g.recording.string() + "' --scenario '" + g.scenario.string() +
-                                     "' --report '" + report.string() + "'"));
+    auto r = test::runCommand(trocar("replay '" + g.recording.string() + "' --scenario '" +
+                                     g.scenario.string() + "' --report '" + report.string() + "'"));
     auto want = readJson(g.expected);
     EXPECT_EQ(r.exitCode, want["passed"].get<bool>() ? 0 : 1) << g.name << "\n" << r.out << r.err;
     expectSameResult(readJson(report), want, g.name + " (replay)");
@@ -100,13 +102,14 @@ TEST(ScenarioGoldens, BotsRecordTheSameRunAgain) {
   for (const auto& g : goldens()) {
     const fs::path rec = tmp.path() / (g.recording.stem().string() + ".trec");
     const fs::path report = tmp.path() / (g.recording.stem().string() + ".json");
-    auto r = test::runCommand(trocar("record '" + g.scenario.string() + "' --bot '" + g.bot.string() + "' --out '" +
-                                     rec.string() + "'"));
+    auto r = test::runCommand(trocar("record '" + g.scenario.string() + "' --bot '" + g.bot.string() +
+                                     "' --out '" + rec.string() + "'"));
     ASSERT_EQ(r.exitCode, 0) << g.name << "\n" << r.err;
-    (void)test::runCommand(trocar("replay '" + rec.string() + "' --scenario '" + g.scenario.string() + "' --report '" +
-                                  report.string() + "'"));
-    expectSameResult(readJson(report), readJson(g.expected),
-                     g.name + " (recorded again; if the change is meant, run tools/update-scenario-goldens.sh)");
+    (void)test::runCommand(trocar("replay '" + rec.string() + "' --scenario '" + g.scenario.string() +
+                                  "' --report '" + report.string() + "'"));
+    expectSameResult(
+        readJson(report), readJson(g.expected),
+        g.name + " (recorded again; if the change is meant, run tools/update-scenario-goldens.sh)");
   }
 }
 

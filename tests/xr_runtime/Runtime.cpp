@@ -80,7 +80,9 @@ constexpr uint32_t kEyeHeight = 576;
 
 using Clock = std::chrono::steady_clock;
 const Clock::time_point gStart = Clock::now();
-int64_t nowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - gStart).count(); }
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - gStart).count();
+}
 
 // ---- Script -------------------------------------------------------------------------
 
@@ -343,8 +345,9 @@ bool spacePose(const Space* sp, XrTime t, XrPosef& out) {
                iz * q.w + iw * -q.z + ix * -q.y - iy * -q.x};
   const XrQuaternionf& b = sp->offset.orientation;
   out.position = {base.position.x + r.x, base.position.y + r.y, base.position.z + r.z};
-  out.orientation = {q.w * b.x + q.x * b.w + q.y * b.z - q.z * b.y, q.w * b.y - q.x * b.z + q.y * b.w + q.z * b.x,
-                     q.w * b.z + q.x * b.y - q.y * b.x + q.z * b.w, q.w * b.w - q.x * b.x - q.y * b.y - q.z * b.z};
+  out.orientation = {
+      q.w * b.x + q.x * b.w + q.y * b.z - q.z * b.y, q.w * b.y - q.x * b.z + q.y * b.w + q.z * b.x,
+      q.w * b.z + q.x * b.y - q.y * b.x + q.z * b.w, q.w * b.w - q.x * b.x - q.y * b.y - q.z * b.z};
   return tracked;
 }
 
@@ -395,8 +398,8 @@ void writePngs(Session* s) {
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.image = sc->images[s->lastImage];
   barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, sc->info.arraySize};
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                       nullptr, 0, nullptr, 1, &barrier);
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                       0, nullptr, 0, nullptr, 1, &barrier);
   VkBufferImageCopy copy{};
   copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, layers};
   copy.imageExtent = {w, h, 1};
@@ -404,8 +407,8 @@ void writePngs(Session* s) {
   std::swap(barrier.oldLayout, barrier.newLayout);
   barrier.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
   barrier.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0, 0,
-                       nullptr, 0, nullptr, 1, &barrier);
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
+                       0, nullptr, 0, nullptr, 1, &barrier);
   vkEndCommandBuffer(cmd);
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
@@ -424,7 +427,8 @@ void writePngs(Session* s) {
       for (size_t i = 0; i < px.size(); i += 4) std::swap(px[i], px[i + 2]);
     }
     const std::string file = reg().pngDir + (layer == 0 ? "/left.png" : "/right.png");
-    stbi_write_png(file.c_str(), static_cast<int>(w), static_cast<int>(h), 4, px.data(), static_cast<int>(w * 4));
+    stbi_write_png(file.c_str(), static_cast<int>(w), static_cast<int>(h), 4, px.data(),
+                   static_cast<int>(w * 4));
     logLine("png %s", file.c_str());
   }
   vkUnmapMemory(device, memory);
@@ -487,10 +491,12 @@ bool splitBinding(const std::string& path, std::string& hand, std::string& rest)
 
 #define LOCK std::lock_guard<std::recursive_mutex> lock(reg().mutex)
 
-XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const char* name, PFN_xrVoidFunction* fn);
+XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const char* name,
+                                                     PFN_xrVoidFunction* fn);
 
 XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateInstanceExtensionProperties(const char* layer, uint32_t capacity,
-                                                                     uint32_t* count, XrExtensionProperties* props) {
+                                                                      uint32_t* count,
+                                                                      XrExtensionProperties* props) {
   if (layer) return XR_ERROR_API_LAYER_NOT_PRESENT;
   *count = 1;
   if (capacity == 0) return XR_SUCCESS;
@@ -576,7 +582,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtPollEvent(XrInstance instance, XrEventDataBuffe
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtResultToString(XrInstance, XrResult value, char buffer[XR_MAX_RESULT_STRING_SIZE]) {
+XRAPI_ATTR XrResult XRAPI_CALL rtResultToString(XrInstance, XrResult value,
+                                                char buffer[XR_MAX_RESULT_STRING_SIZE]) {
   std::snprintf(buffer, XR_MAX_RESULT_STRING_SIZE, "XR_RESULT_%d", static_cast<int>(value));
   return XR_SUCCESS;
 }
@@ -595,7 +602,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetSystem(XrInstance instance, const XrSystemGe
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtGetSystemProperties(XrInstance instance, XrSystemId id, XrSystemProperties* p) {
+XRAPI_ATTR XrResult XRAPI_CALL rtGetSystemProperties(XrInstance instance, XrSystemId id,
+                                                     XrSystemProperties* p) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
   if (id != kSystemId) return XR_ERROR_SYSTEM_INVALID;
@@ -607,8 +615,9 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetSystemProperties(XrInstance instance, XrSyst
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateViewConfigurations(XrInstance instance, XrSystemId id, uint32_t capacity,
-                                                             uint32_t* count, XrViewConfigurationType* types) {
+XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateViewConfigurations(XrInstance instance, XrSystemId id,
+                                                             uint32_t capacity, uint32_t* count,
+                                                             XrViewConfigurationType* types) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
   if (id != kSystemId) return XR_ERROR_SYSTEM_INVALID;
@@ -631,8 +640,9 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetViewConfigurationProperties(XrInstance insta
 }
 
 XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateViewConfigurationViews(XrInstance instance, XrSystemId id,
-                                                                 XrViewConfigurationType type, uint32_t capacity,
-                                                                 uint32_t* count, XrViewConfigurationView* views) {
+                                                                 XrViewConfigurationType type,
+                                                                 uint32_t capacity, uint32_t* count,
+                                                                 XrViewConfigurationView* views) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
   if (id != kSystemId) return XR_ERROR_SYSTEM_INVALID;
@@ -651,8 +661,9 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateViewConfigurationViews(XrInstance inst
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateEnvironmentBlendModes(XrInstance instance, XrSystemId, XrViewConfigurationType,
-                                                                uint32_t capacity, uint32_t* count,
+XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateEnvironmentBlendModes(XrInstance instance, XrSystemId,
+                                                                XrViewConfigurationType, uint32_t capacity,
+                                                                uint32_t* count,
                                                                 XrEnvironmentBlendMode* modes) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
@@ -676,14 +687,16 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetVulkanGraphicsRequirements2KHR(XrInstance in
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtCreateVulkanInstanceKHR(XrInstance instance, const XrVulkanInstanceCreateInfoKHR* info,
+XRAPI_ATTR XrResult XRAPI_CALL rtCreateVulkanInstanceKHR(XrInstance instance,
+                                                         const XrVulkanInstanceCreateInfoKHR* info,
                                                          VkInstance* out, VkResult* vkResult) {
   LOCK;
   Instance* i = lookup(reg().instances, instance);
   if (!i) return XR_ERROR_HANDLE_INVALID;
   if (info->systemId != kSystemId) return XR_ERROR_SYSTEM_INVALID;
   if (!info->pfnGetInstanceProcAddr || !info->vulkanCreateInfo) return XR_ERROR_VALIDATION_FAILURE;
-  auto create = reinterpret_cast<PFN_vkCreateInstance>(info->pfnGetInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance"));
+  auto create = reinterpret_cast<PFN_vkCreateInstance>(
+      info->pfnGetInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance"));
   *vkResult = create(info->vulkanCreateInfo, info->vulkanAllocator, out);
   if (*vkResult == VK_SUCCESS) i->vkInstance = *out;
   return XR_SUCCESS;
@@ -706,27 +719,32 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetVulkanGraphicsDevice2KHR(XrInstance instance
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtCreateVulkanDeviceKHR(XrInstance instance, const XrVulkanDeviceCreateInfoKHR* info,
-                                                       VkDevice* out, VkResult* vkResult) {
+XRAPI_ATTR XrResult XRAPI_CALL rtCreateVulkanDeviceKHR(XrInstance instance,
+                                                       const XrVulkanDeviceCreateInfoKHR* info, VkDevice* out,
+                                                       VkResult* vkResult) {
   LOCK;
   Instance* i = lookup(reg().instances, instance);
   if (!i) return XR_ERROR_HANDLE_INVALID;
   if (info->systemId != kSystemId) return XR_ERROR_SYSTEM_INVALID;
-  if (info->vulkanPhysicalDevice != i->vkPhysical) return XR_ERROR_VALIDATION_FAILURE;  // must be the one we gave
-  auto create = reinterpret_cast<PFN_vkCreateDevice>(info->pfnGetInstanceProcAddr(i->vkInstance, "vkCreateDevice"));
+  if (info->vulkanPhysicalDevice != i->vkPhysical)
+    return XR_ERROR_VALIDATION_FAILURE;  // must be the one we gave
+  auto create =
+      reinterpret_cast<PFN_vkCreateDevice>(info->pfnGetInstanceProcAddr(i->vkInstance, "vkCreateDevice"));
   *vkResult = create(info->vulkanPhysicalDevice, info->vulkanCreateInfo, info->vulkanAllocator, out);
   return XR_SUCCESS;
 }
 
 // ---- Session ------------------------------------------------------------------------------
 
-XRAPI_ATTR XrResult XRAPI_CALL rtCreateSession(XrInstance instance, const XrSessionCreateInfo* info, XrSession* out) {
+XRAPI_ATTR XrResult XRAPI_CALL rtCreateSession(XrInstance instance, const XrSessionCreateInfo* info,
+                                               XrSession* out) {
   LOCK;
   Instance* i = lookup(reg().instances, instance);
   if (!i) return XR_ERROR_HANDLE_INVALID;
   if (info->systemId != kSystemId) return XR_ERROR_SYSTEM_INVALID;
   const auto* binding = static_cast<const XrGraphicsBindingVulkanKHR*>(info->next);
-  if (!binding || binding->type != XR_TYPE_GRAPHICS_BINDING_VULKAN2_KHR) return XR_ERROR_GRAPHICS_DEVICE_INVALID;
+  if (!binding || binding->type != XR_TYPE_GRAPHICS_BINDING_VULKAN2_KHR)
+    return XR_ERROR_GRAPHICS_DEVICE_INVALID;
   if (!i->vulkanRequirementsQueried) return XR_ERROR_GRAPHICS_REQUIREMENTS_CALL_MISSING;
   auto s = std::make_unique<Session>();
   s->instance = i;
@@ -734,7 +752,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSession(XrInstance instance, const XrSess
   vkGetDeviceQueue(binding->device, binding->queueFamilyIndex, binding->queueIndex, &s->queue);
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool.queueFamilyIndex = binding->queueFamilyIndex;
-  if (vkCreateCommandPool(binding->device, &pool, nullptr, &s->pool) != VK_SUCCESS) return XR_ERROR_RUNTIME_FAILURE;
+  if (vkCreateCommandPool(binding->device, &pool, nullptr, &s->pool) != VK_SUCCESS)
+    return XR_ERROR_RUNTIME_FAILURE;
   s->displayTimeNs = nowNs();
   Session* raw = s.release();
   reg().sessions.insert(raw);
@@ -807,8 +826,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtRequestExitSession(XrSession session) {
 
 // ---- Spaces --------------------------------------------------------------------------------
 
-XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateReferenceSpaces(XrSession session, uint32_t capacity, uint32_t* count,
-                                                          XrReferenceSpaceType* types) {
+XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateReferenceSpaces(XrSession session, uint32_t capacity,
+                                                          uint32_t* count, XrReferenceSpaceType* types) {
   LOCK;
   if (!lookup(reg().sessions, session)) return XR_ERROR_HANDLE_INVALID;
   *count = 3;
@@ -820,8 +839,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateReferenceSpaces(XrSession session, uin
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtCreateReferenceSpace(XrSession session, const XrReferenceSpaceCreateInfo* info,
-                                                      XrSpace* out) {
+XRAPI_ATTR XrResult XRAPI_CALL rtCreateReferenceSpace(XrSession session,
+                                                      const XrReferenceSpaceCreateInfo* info, XrSpace* out) {
   LOCK;
   Session* s = lookup(reg().sessions, session);
   if (!s) return XR_ERROR_HANDLE_INVALID;
@@ -871,7 +890,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySpace(XrSpace space) {
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtLocateSpace(XrSpace space, XrSpace base, XrTime time, XrSpaceLocation* location) {
+XRAPI_ATTR XrResult XRAPI_CALL rtLocateSpace(XrSpace space, XrSpace base, XrTime time,
+                                             XrSpaceLocation* location) {
   LOCK;
   Space* sp = lookup(reg().spaces, space);
   Space* b = lookup(reg().spaces, base);
@@ -882,15 +902,16 @@ XRAPI_ATTR XrResult XRAPI_CALL rtLocateSpace(XrSpace space, XrSpace base, XrTime
   // Base spaces other than LOCAL/STAGE are not needed by Trocar.
   if (b->kind != SpaceKind::kLocal && b->kind != SpaceKind::kStage) return XR_ERROR_VALIDATION_FAILURE;
   location->pose = pose;
-  location->locationFlags = tracked ? (XR_SPACE_LOCATION_POSITION_VALID_BIT | XR_SPACE_LOCATION_ORIENTATION_VALID_BIT |
-                                       XR_SPACE_LOCATION_POSITION_TRACKED_BIT |
-                                       XR_SPACE_LOCATION_ORIENTATION_TRACKED_BIT)
-                                    : 0;
+  location->locationFlags =
+      tracked ? (XR_SPACE_LOCATION_POSITION_VALID_BIT | XR_SPACE_LOCATION_ORIENTATION_VALID_BIT |
+                 XR_SPACE_LOCATION_POSITION_TRACKED_BIT | XR_SPACE_LOCATION_ORIENTATION_TRACKED_BIT)
+              : 0;
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtLocateViews(XrSession session, const XrViewLocateInfo* info, XrViewState* state,
-                                             uint32_t capacity, uint32_t* count, XrView* views) {
+XRAPI_ATTR XrResult XRAPI_CALL rtLocateViews(XrSession session, const XrViewLocateInfo* info,
+                                             XrViewState* state, uint32_t capacity, uint32_t* count,
+                                             XrView* views) {
   LOCK;
   Session* s = lookup(reg().sessions, session);
   if (!s) return XR_ERROR_HANDLE_INVALID;
@@ -919,10 +940,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtLocateViews(XrSession session, const XrViewLoca
 
 // ---- Swapchains -----------------------------------------------------------------------------
 
-const std::array<int64_t, 3> kFormats{VK_FORMAT_R8G8B8A8_SRGB, VK_FORMAT_B8G8R8A8_SRGB, VK_FORMAT_R8G8B8A8_UNORM};
+const std::array<int64_t, 3> kFormats{VK_FORMAT_R8G8B8A8_SRGB, VK_FORMAT_B8G8R8A8_SRGB,
+                                      VK_FORMAT_R8G8B8A8_UNORM};
 
-XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainFormats(XrSession session, uint32_t capacity, uint32_t* count,
-                                                           int64_t* formats) {
+XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainFormats(XrSession session, uint32_t capacity,
+                                                           uint32_t* count, int64_t* formats) {
   LOCK;
   if (!lookup(reg().sessions, session)) return XR_ERROR_HANDLE_INVALID;
   *count = static_cast<uint32_t>(kFormats.size());
@@ -940,8 +962,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
   if (std::find(kFormats.begin(), kFormats.end(), info->format) == kFormats.end()) {
     return XR_ERROR_SWAPCHAIN_FORMAT_UNSUPPORTED;
   }
-  if (info->width == 0 || info->height == 0 || info->arraySize == 0 || info->arraySize > 2 || info->faceCount != 1 ||
-      info->mipCount != 1 || info->sampleCount != 1) {
+  if (info->width == 0 || info->height == 0 || info->arraySize == 0 || info->arraySize > 2 ||
+      info->faceCount != 1 || info->mipCount != 1 || info->sampleCount != 1) {
     return XR_ERROR_VALIDATION_FAILURE;
   }
   auto sc = std::make_unique<Swapchain>();
@@ -959,7 +981,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
     ii.arrayLayers = info->arraySize;
     ii.samples = VK_SAMPLE_COUNT_1_BIT;
     ii.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT;  // the compositor (PNG copy) reads them
-    if (info->usageFlags & XR_SWAPCHAIN_USAGE_COLOR_ATTACHMENT_BIT) ii.usage |= VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
+    if (info->usageFlags & XR_SWAPCHAIN_USAGE_COLOR_ATTACHMENT_BIT)
+      ii.usage |= VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
     if (info->usageFlags & XR_SWAPCHAIN_USAGE_SAMPLED_BIT) ii.usage |= VK_IMAGE_USAGE_SAMPLED_BIT;
     if (info->usageFlags & XR_SWAPCHAIN_USAGE_TRANSFER_DST_BIT) ii.usage |= VK_IMAGE_USAGE_TRANSFER_DST_BIT;
     VkImage image = VK_NULL_HANDLE;
@@ -1000,8 +1023,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
     b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     b.image = image;
     b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, info->arraySize};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0, 0,
-                         nullptr, 0, nullptr, 1, &b);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                         VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0, 0, nullptr, 0, nullptr, 1, &b);
   }
   vkEndCommandBuffer(cmd);
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -1028,7 +1051,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySwapchain(XrSwapchain swapchain) {
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainImages(XrSwapchain swapchain, uint32_t capacity, uint32_t* count,
+XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainImages(XrSwapchain swapchain, uint32_t capacity,
+                                                          uint32_t* count,
                                                           XrSwapchainImageBaseHeader* images) {
   LOCK;
   Swapchain* sc = lookup(reg().swapchains, swapchain);
@@ -1044,8 +1068,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainImages(XrSwapchain swapchain,
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtAcquireSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageAcquireInfo*,
-                                                       uint32_t* index) {
+XRAPI_ATTR XrResult XRAPI_CALL rtAcquireSwapchainImage(XrSwapchain swapchain,
+                                                       const XrSwapchainImageAcquireInfo*, uint32_t* index) {
   LOCK;
   Swapchain* sc = lookup(reg().swapchains, swapchain);
   if (!sc) return XR_ERROR_HANDLE_INVALID;
@@ -1065,7 +1089,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtWaitSwapchainImage(XrSwapchain swapchain, const
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtReleaseSwapchainImage(XrSwapchain swapchain, const XrSwapchainImageReleaseInfo*) {
+XRAPI_ATTR XrResult XRAPI_CALL rtReleaseSwapchainImage(XrSwapchain swapchain,
+                                                       const XrSwapchainImageReleaseInfo*) {
   LOCK;
   Swapchain* sc = lookup(reg().swapchains, swapchain);
   if (!sc) return XR_ERROR_HANDLE_INVALID;
@@ -1099,8 +1124,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtWaitFrame(XrSession session, const XrFrameWaitI
     s->waitedFrames++;
     state->predictedDisplayTime = s->displayTimeNs;
     state->predictedDisplayPeriod = kFramePeriodNs;
-    state->shouldRender = (s->state == XR_SESSION_STATE_VISIBLE || s->state == XR_SESSION_STATE_FOCUSED) ? XR_TRUE
-                                                                                                       : XR_FALSE;
+    state->shouldRender =
+        (s->state == XR_SESSION_STATE_VISIBLE || s->state == XR_SESSION_STATE_FOCUSED) ? XR_TRUE : XR_FALSE;
     wakeAt = reg().fast ? 0 : s->displayTimeNs - kFramePeriodNs;
   }
   // Pace like a display: return one period before the predicted display time.
@@ -1128,7 +1153,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   if (!s->running) return XR_ERROR_SESSION_NOT_RUNNING;
   if (!s->frameBegun) return XR_ERROR_CALL_ORDER_INVALID;
   if (info->displayTime != s->displayTimeNs) return XR_ERROR_TIME_INVALID;
-  if (info->environmentBlendMode != XR_ENVIRONMENT_BLEND_MODE_OPAQUE) return XR_ERROR_ENVIRONMENT_BLEND_MODE_UNSUPPORTED;
+  if (info->environmentBlendMode != XR_ENVIRONMENT_BLEND_MODE_OPAQUE)
+    return XR_ERROR_ENVIRONMENT_BLEND_MODE_UNSUPPORTED;
   uint32_t views = 0;
   for (uint32_t l = 0; l < info->layerCount; ++l) {
     const XrCompositionLayerBaseHeader* layer = info->layers[l];
@@ -1143,8 +1169,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
         if (!sc) return XR_ERROR_HANDLE_INVALID;
         if (sc->lastReleased < 0) return XR_ERROR_LAYER_INVALID;  // never released an image
         if (sub.imageArrayIndex >= sc->info.arraySize) return XR_ERROR_VALIDATION_FAILURE;
-        if (sub.imageRect.extent.width <= 0 || sub.imageRect.offset.x + sub.imageRect.extent.width >
-                                                   static_cast<int32_t>(sc->info.width)) {
+        if (sub.imageRect.extent.width <= 0 ||
+            sub.imageRect.offset.x + sub.imageRect.extent.width > static_cast<int32_t>(sc->info.width)) {
           return XR_ERROR_SWAPCHAIN_RECT_INVALID;
         }
         s->lastSwapchain = sc;
@@ -1174,13 +1200,14 @@ XRAPI_ATTR XrResult XRAPI_CALL rtStringToPath(XrInstance instance, const char* t
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
   const std::string s(text);
-  if (s.empty() || s[0] != '/' || s.back() == '/' || s.find("//") != std::string::npos) return XR_ERROR_PATH_FORMAT_INVALID;
+  if (s.empty() || s[0] != '/' || s.back() == '/' || s.find("//") != std::string::npos)
+    return XR_ERROR_PATH_FORMAT_INVALID;
   *path = pathFor(s);
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtPathToString(XrInstance instance, XrPath path, uint32_t capacity, uint32_t* count,
-                                              char* buffer) {
+XRAPI_ATTR XrResult XRAPI_CALL rtPathToString(XrInstance instance, XrPath path, uint32_t capacity,
+                                              uint32_t* count, char* buffer) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
   if (path == XR_NULL_PATH || path >= reg().paths.size()) return XR_ERROR_PATH_INVALID;
@@ -1221,7 +1248,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroyActionSet(XrActionSet set) {
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtCreateAction(XrActionSet set, const XrActionCreateInfo* info, XrAction* out) {
+XRAPI_ATTR XrResult XRAPI_CALL rtCreateAction(XrActionSet set, const XrActionCreateInfo* info,
+                                              XrAction* out) {
   LOCK;
   ActionSet* a = lookup(reg().actionSets, set);
   if (!a) return XR_ERROR_HANDLE_INVALID;
@@ -1245,8 +1273,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroyAction(XrAction action) {
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtSuggestInteractionProfileBindings(XrInstance instance,
-                                                                   const XrInteractionProfileSuggestedBinding* s) {
+XRAPI_ATTR XrResult XRAPI_CALL
+rtSuggestInteractionProfileBindings(XrInstance instance, const XrInteractionProfileSuggestedBinding* s) {
   LOCK;
   Instance* i = lookup(reg().instances, instance);
   if (!i) return XR_ERROR_HANDLE_INVALID;
@@ -1273,7 +1301,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtSuggestInteractionProfileBindings(XrInstance in
   return XR_SUCCESS;
 }
 
-XRAPI_ATTR XrResult XRAPI_CALL rtAttachSessionActionSets(XrSession session, const XrSessionActionSetsAttachInfo* info) {
+XRAPI_ATTR XrResult XRAPI_CALL rtAttachSessionActionSets(XrSession session,
+                                                         const XrSessionActionSetsAttachInfo* info) {
   LOCK;
   Session* s = lookup(reg().sessions, session);
   if (!s) return XR_ERROR_HANDLE_INVALID;
@@ -1302,7 +1331,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtSyncActions(XrSession session, const XrActionsS
   }
   const double t = sessionSeconds(s, s->displayTimeNs);
   for (int h = 0; h < 2; ++h) {
-    s->handTracked[static_cast<size_t>(h)] = reg().script.sample(h == 0 ? "left" : "right", t, s->hands[static_cast<size_t>(h)]);
+    s->handTracked[static_cast<size_t>(h)] =
+        reg().script.sample(h == 0 ? "left" : "right", t, s->hands[static_cast<size_t>(h)]);
   }
   s->synced = true;
   return XR_SUCCESS;
@@ -1336,7 +1366,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetActionStateFloat(XrSession session, const Xr
   Session* s;
   Action* a;
   int hand;
-  if (XrResult r = checkState(info, XR_ACTION_TYPE_FLOAT_INPUT, s, a, hand, session); r != XR_SUCCESS) return r;
+  if (XrResult r = checkState(info, XR_ACTION_TYPE_FLOAT_INPUT, s, a, hand, session); r != XR_SUCCESS)
+    return r;
   const bool active = s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)];
   const bool isSqueeze = a->name.find("squeeze") != std::string::npos;
   state->currentState = active ? s->hands[static_cast<size_t>(hand)][isSqueeze ? 8 : 7] : 0.0f;
@@ -1352,9 +1383,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetActionStateBoolean(XrSession session, const 
   Session* s;
   Action* a;
   int hand;
-  if (XrResult r = checkState(info, XR_ACTION_TYPE_BOOLEAN_INPUT, s, a, hand, session); r != XR_SUCCESS) return r;
+  if (XrResult r = checkState(info, XR_ACTION_TYPE_BOOLEAN_INPUT, s, a, hand, session); r != XR_SUCCESS)
+    return r;
   state->currentState = XR_FALSE;
-  state->isActive = (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
+  state->isActive =
+      (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
   state->changedSinceLastSync = XR_FALSE;
   state->lastChangeTime = s->displayTimeNs;
   return XR_SUCCESS;
@@ -1366,8 +1399,10 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetActionStatePose(XrSession session, const XrA
   Session* s;
   Action* a;
   int hand;
-  if (XrResult r = checkState(info, XR_ACTION_TYPE_POSE_INPUT, s, a, hand, session); r != XR_SUCCESS) return r;
-  state->isActive = (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
+  if (XrResult r = checkState(info, XR_ACTION_TYPE_POSE_INPUT, s, a, hand, session); r != XR_SUCCESS)
+    return r;
+  state->isActive =
+      (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
   return XR_SUCCESS;
 }
 
@@ -1385,8 +1420,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtApplyHapticFeedback(XrSession session, const Xr
   const int hand = handOf(info->subactionPath);
   if (s->state != XR_SESSION_STATE_FOCUSED) return XR_SESSION_NOT_FOCUSED;
   logLine("haptic %s t=%.3f amplitude=%.3f frequency=%.1f duration_ms=%.1f",
-          hand == 0 ? "left" : hand == 1 ? "right" : "both", sessionSeconds(s, s->displayTimeNs),
-          static_cast<double>(v->amplitude), static_cast<double>(v->frequency), static_cast<double>(v->duration) * 1e-6);
+          hand == 0   ? "left"
+          : hand == 1 ? "right"
+                      : "both",
+          sessionSeconds(s, s->displayTimeNs), static_cast<double>(v->amplitude),
+          static_cast<double>(v->frequency), static_cast<double>(v->duration) * 1e-6);
   return XR_SUCCESS;
 }
 
@@ -1408,7 +1446,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetCurrentInteractionProfile(XrSession session,
   if (s->attachedSets.empty()) return XR_ERROR_ACTIONSET_NOT_ATTACHED;
   (void)topLevel;
   // The "connected" controllers are the first profile the app suggested.
-  state->interactionProfile = s->instance->suggested.empty() ? XR_NULL_PATH : s->instance->suggested.begin()->first;
+  state->interactionProfile =
+      s->instance->suggested.empty() ? XR_NULL_PATH : s->instance->suggested.begin()->first;
   return XR_SUCCESS;
 }
 
@@ -1417,7 +1456,8 @@ struct Entry {
   PFN_xrVoidFunction fn;
 };
 
-#define ENTRY(name, fn) {name, reinterpret_cast<PFN_xrVoidFunction>(fn)}
+#define ENTRY(name, fn) \
+  { name, reinterpret_cast<PFN_xrVoidFunction>(fn) }
 const Entry kEntries[] = {
     ENTRY("xrGetInstanceProcAddr", rtGetInstanceProcAddr),
     ENTRY("xrEnumerateInstanceExtensionProperties", rtEnumerateInstanceExtensionProperties),
@@ -1475,7 +1515,8 @@ const Entry kEntries[] = {
     ENTRY("xrGetCurrentInteractionProfile", rtGetCurrentInteractionProfile),
 };
 
-XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const char* name, PFN_xrVoidFunction* fn) {
+XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const char* name,
+                                                     PFN_xrVoidFunction* fn) {
   if (!name || !fn) return XR_ERROR_VALIDATION_FAILURE;
   *fn = nullptr;
   for (const Entry& e : kEntries) {
@@ -1497,8 +1538,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const 
 extern "C" __attribute__((visibility("default"))) XrResult xrNegotiateLoaderRuntimeInterface(
     const XrNegotiateLoaderInfo* loaderInfo, XrNegotiateRuntimeRequest* request) {
   if (!loaderInfo || !request || loaderInfo->structType != XR_LOADER_INTERFACE_STRUCT_LOADER_INFO ||
-      request->structType != XR_LOADER_INTERFACE_STRUCT_RUNTIME_REQUEST || loaderInfo->minInterfaceVersion > 1 ||
-      loaderInfo->maxInterfaceVersion < 1) {
+      request->structType != XR_LOADER_INTERFACE_STRUCT_RUNTIME_REQUEST ||
+      loaderInfo->minInterfaceVersion > 1 || loaderInfo->maxInterfaceVersion < 1) {
     return XR_ERROR_INITIALIZATION_FAILED;
   }
   request->runtimeInterfaceVersion = 1;

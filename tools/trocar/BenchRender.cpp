@@ -43,9 +43,12 @@ Runner addBenchRenderCommand(CLI::App& bench) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("--width", o->width, "Per-eye width in pixels (default 1024)")->check(CLI::Range(16u, 8192u));
-  cmd->add_option("--height", o->height, "Per-eye height in pixels (default 1024)")->check(CLI::Range(16u, 8192u));
-  cmd->add_option("--frames", o->frames, "Measured frames (after 5 warm-up frames)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--width", o->width, "Per-eye width in pixels (default 1024)")
+      ->check(CLI::Range(16u, 8192u));
+  cmd->add_option("--height", o->height, "Per-eye height in pixels (default 1024)")
+      ->check(CLI::Range(16u, 8192u));
+  cmd->add_option("--frames", o->frames, "Measured frames (after 5 warm-up frames)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--scene", o->scene, "Scenario drawn (default: the render reference scene)");
   cmd->add_option("--gpu", o->gpu, "Use the Vulkan device whose name contains this");
   cmd->add_flag("--validation", o->validation, "Enable the Vulkan validation layer (slower)");
@@ -88,7 +91,9 @@ Runner addBenchRenderCommand(CLI::App& bench) {
     const Pose head = posed.value().camera;
     app::StereoSettings stereo;
     scene.views = app::stereoViews(head, stereo);
-    if (o->mono) scene.views[0] = app::monoView(head, 1.2f, static_cast<float>(o->width) / static_cast<float>(o->height));
+    if (o->mono)
+      scene.views[0] =
+          app::monoView(head, 1.2f, static_cast<float>(o->width) / static_cast<float>(o->height));
 
     std::vector<double> cpu;   // the renderer's own CPU time: scene build, recording, submission
     std::vector<double> wall;  // whole frame, including waiting for the GPU slot
@@ -135,13 +140,15 @@ Runner addBenchRenderCommand(CLI::App& bench) {
     if (o->json) {
       std::cout << out.dump(2) << std::endl;
     } else {
-      std::printf("device: %s%s\n", ctx.value()->deviceName().c_str(),
-                  ctx.value()->isSoftware() ? " (software: a regression guard, not a performance figure)" : "");
-      std::printf("%u x %ux%u, 4x MSAA, %d frames: %.1f fps, CPU %.2f ms (p99 %.2f), GPU %.2f ms (p99 %.2f)\n"
-                  "(CPU = recording and submission; a frame also waits for the GPU slot it reuses)\n",
-                  ts.views, o->width, o->height, o->frames, out["fps"].get<double>(),
-                  out["cpu_frame_ms_median"].get<double>(), out["cpu_frame_ms_p99"].get<double>(),
-                  out["gpu_frame_ms_median"].get<double>(), out["gpu_frame_ms_p99"].get<double>());
+      std::printf(
+          "device: %s%s\n", ctx.value()->deviceName().c_str(),
+          ctx.value()->isSoftware() ? " (software: a regression guard, not a performance figure)" : "");
+      std::printf(
+          "%u x %ux%u, 4x MSAA, %d frames: %.1f fps, CPU %.2f ms (p99 %.2f), GPU %.2f ms (p99 %.2f)\n"
+          "(CPU = recording and submission; a frame also waits for the GPU slot it reuses)\n",
+          ts.views, o->width, o->height, o->frames, out["fps"].get<double>(),
+          out["cpu_frame_ms_median"].get<double>(), out["cpu_frame_ms_p99"].get<double>(),
+          out["gpu_frame_ms_median"].get<double>(), out["gpu_frame_ms_p99"].get<double>());
     }
     return messages.empty() ? 0 : 4;
   };

@@ -188,7 +188,8 @@ Runner addReplayCommand(CLI::App& app) {
       std::cout << out.dump(2) << std::endl;
     } else if (outcomes.size() > 1) {
       int width = 40;  // as wide as the longest path, so the columns line up
-      for (const auto& j : out) width = std::max(width, static_cast<int>(j["file"].get<std::string>().size()));
+      for (const auto& j : out)
+        width = std::max(width, static_cast<int>(j["file"].get<std::string>().size()));
       std::printf("\n%-*s %-16s %8s\n", width, "recording", "result", "score");
       for (const auto& j : out) {
         std::printf("%-*s %-16s %8s\n", width, j["file"].get<std::string>().c_str(),

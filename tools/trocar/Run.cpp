@@ -25,20 +25,25 @@ namespace trocar::cli {
 namespace {
 
 std::atomic<bool> gStop{false};
-extern "C" void onSignal(int) { gStop.store(true); }
+extern "C" void onSignal(int) {
+  gStop.store(true);
+}
 
 // The built-in default scenario, found next to the data or the source tree.
-std::filesystem::path defaultScenario() { return scenarioById("fls-peg-transfer"); }
+std::filesystem::path defaultScenario() {
+  return scenarioById("fls-peg-transfer");
+}
 
 // The bot that drives a headless run: --bot, else bots/expert.yaml, else the first bot.
-std::optional<std::filesystem::path> botFor(const std::filesystem::path& scenarioFile, const std::string& explicitBot) {
+std::optional<std::filesystem::path> botFor(const std::filesystem::path& scenarioFile,
+                                            const std::string& explicitBot) {
   if (!explicitBot.empty()) return explicitBot;
   const auto dir = scenarioFile.parent_path() / "bots";
   std::error_code ec;
   if (std::filesystem::exists(dir / "expert.yaml", ec)) return dir / "expert.yaml";
   std::vector<std::filesystem::path> bots;
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec)) {
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (it->path().extension() == ".yaml") bots.push_back(it->path());
   }
   std::sort(bots.begin(), bots.end());
@@ -64,7 +69,8 @@ bool displayReachable() {
 }  // namespace
 
 Runner addRunCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "The trainee application: run a scenario (default: FLS peg transfer)");
+  auto* cmd =
+      app.add_subcommand("run", "The trainee application: run a scenario (default: FLS peg transfer)");
   struct Options {
     std::string scenario;
     std::string rig = "auto";
@@ -83,19 +89,23 @@ Runner addRunCommand(CLI::App& app) {
   cmd->add_option("SCENARIO", o->scenario, "Scenario file (default: the built-in FLS peg transfer)");
   cmd->add_option("--rig", o->rig, "auto (headset, else window, else headless), openxr, desktop or headless")
       ->check(CLI::IsMember({"auto", "openxr", "desktop", "headless"}));
-  cmd->add_option("--record", o->record, "Recording file (default: a timestamped .trec in the data directory)");
+  cmd->add_option("--record", o->record,
+                  "Recording file (default: a timestamped .trec in the data directory)");
   cmd->add_flag("--no-record", o->noRecord, "Do not record this run");
   cmd->add_option("--duration", o->duration, "End after this many seconds of simulated time")
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--trainee", o->trainee, "Pseudonymous trainee id stored in the recording (never a name)");
-  cmd->add_option("--bot", o->bot, "Headless: the timeline that drives the hands (default: the scenario's bot)");
+  cmd->add_option("--bot", o->bot,
+                  "Headless: the timeline that drives the hands (default: the scenario's bot)");
   cmd->add_flag("--realtime", o->realtime, "Headless: pace the simulation in real time");
-  cmd->add_option("--screenshot", o->screenshot, "Desktop: write the last frame with its overlay to this PNG");
+  cmd->add_option("--screenshot", o->screenshot,
+                  "Desktop: write the last frame with its overlay to this PNG");
   cmd->add_option("--gpu", o->gpu, "Use the Vulkan device whose name contains this");
   cmd->add_flag("--validation", o->validation, "Enable the Vulkan validation layer");
   cmd->add_flag("--json", o->json, "Print the outcome as one JSON object");
   return [o]() -> int {
-    const std::filesystem::path file = o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
+    const std::filesystem::path file =
+        o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
     scenario::LoadResult loaded = scenario::loadScenarioFile(file);
     if (!loaded.ok()) {
       for (const Error& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
@@ -200,24 +210,33 @@ Runner addRunCommand(CLI::App& app) {
       const auto json = std::filesystem::path(recording).replace_extension(".json");
       const auto html = std::filesystem::path(recording).replace_extension(".html");
       const auto junit = std::filesystem::path(recording).replace_extension(".junit.xml");
-      if (auto w = scoring::writeReports(r, json, junit, html); !w) std::fprintf(stderr, "%s\n", w.error().toString().c_str());
+      if (auto w = scoring::writeReports(r, json, junit, html); !w)
+        std::fprintf(stderr, "%s\n", w.error().toString().c_str());
       if (jsonOut) *jsonOut = json;
       if (htmlOut) *htmlOut = html;
     };
     for (const auto& earlier : out.earlier) {
       if (earlier.recording.empty()) continue;
       writeBeside(earlier.recording, earlier.report, nullptr, nullptr);
-      std::fprintf(stderr, "earlier attempt: score %.1f, %s\n", earlier.report.score, earlier.recording.c_str());
+      std::fprintf(stderr, "earlier attempt: score %.1f, %s\n", earlier.report.score,
+                   earlier.recording.c_str());
     }
     if (!out.recordings.empty()) settings.recording = out.recordings.back();
     std::filesystem::path json, html;
     if (!settings.recording.empty()) writeBeside(settings.recording, report, &json, &html);
     if (o->json) {
-      nlohmann::json j{{"scenario", desc.id},       {"rig", out.rigName},         {"ticks", out.ticks},
-                       {"frames", out.frames},      {"score", report.score},      {"pass_score", report.passScore},
-                       {"passed", report.passed},   {"interrupted", out.interrupted},
-                       {"max_lag_s", out.maxLagS},  {"final_state_hash", report.finalStateHash},
-                       {"recording", settings.recording.string()}, {"report", json.string()}};
+      nlohmann::json j{{"scenario", desc.id},
+                       {"rig", out.rigName},
+                       {"ticks", out.ticks},
+                       {"frames", out.frames},
+                       {"score", report.score},
+                       {"pass_score", report.passScore},
+                       {"passed", report.passed},
+                       {"interrupted", out.interrupted},
+                       {"max_lag_s", out.maxLagS},
+                       {"final_state_hash", report.finalStateHash},
+                       {"recording", settings.recording.string()},
+                       {"report", json.string()}};
       std::cout << j.dump(2) << std::endl;
     } else {
       std::printf("%s on %s: %.1f s%s\n", desc.title.c_str(), out.rigName.c_str(),
@@ -230,7 +249,8 @@ Runner addRunCommand(CLI::App& app) {
       if (!settings.recording.empty()) {
         std::printf("recording: %s\nreport:    %s\n", settings.recording.c_str(), html.c_str());
       }
-      if (out.maxLagS > 0.1) std::printf("note: the simulation fell up to %.2f s behind real time\n", out.maxLagS);
+      if (out.maxLagS > 0.1)
+        std::printf("note: the simulation fell up to %.2f s behind real time\n", out.maxLagS);
     }
     return 0;
   };

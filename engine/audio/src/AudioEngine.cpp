@@ -13,10 +13,15 @@
 namespace trocar::audio {
 namespace {
 
-uint32_t u32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24); }
-uint16_t u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint32_t u32(const uint8_t* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24);
+}
+uint16_t u16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] | (p[1] << 8));
+}
 
-Error wavError(const std::string& name, uint64_t offset, const std::string& what, const std::string& hint = {}) {
+Error wavError(const std::string& name, uint64_t offset, const std::string& what,
+               const std::string& hint = {}) {
   SourceLocation where;
   where.file = name;
   where.byteOffset = offset;
@@ -27,7 +32,8 @@ Error wavError(const std::string& name, uint64_t offset, const std::string& what
 }  // namespace
 
 Result<WavData> parseWav(std::span<const uint8_t> b, const std::string& name) {
-  if (b.size() < 12) return wavError(name, 0, "file too short for a RIFF header (" + std::to_string(b.size()) + " bytes)");
+  if (b.size() < 12)
+    return wavError(name, 0, "file too short for a RIFF header (" + std::to_string(b.size()) + " bytes)");
   if (std::memcmp(b.data(), "RIFF", 4) != 0 || std::memcmp(b.data() + 8, "WAVE", 4) != 0) {
     return wavError(name, 0, "not a RIFF/WAVE file");
   }
@@ -41,9 +47,10 @@ Result<WavData> parseWav(std::span<const uint8_t> b, const std::string& name) {
     const uint32_t size = u32(b.data() + at + 4);
     const size_t body = at + 8;
     if (size > b.size() - body) {
-      return wavError(name, at, "chunk '" + std::string(reinterpret_cast<const char*>(b.data() + at), 4) +
-                                    "' says " + std::to_string(size) + " bytes but only " +
-                                    std::to_string(b.size() - body) + " remain (truncated file)");
+      return wavError(name, at,
+                      "chunk '" + std::string(reinterpret_cast<const char*>(b.data() + at), 4) + "' says " +
+                          std::to_string(size) + " bytes but only " + std::to_string(b.size() - body) +
+                          " remain (truncated file)");
     }
     if (std::memcmp(b.data() + at, "fmt ", 4) == 0) {
       if (size < 16) return wavError(name, at, "fmt chunk too small");
@@ -55,11 +62,14 @@ Result<WavData> parseWav(std::span<const uint8_t> b, const std::string& name) {
       const bool pcm = format == 1 && (bits == 8 || bits == 16);
       const bool flt = format == 3 && bits == 32;
       if (!pcm && !flt) {
-        return wavError(name, body, "unsupported encoding (format " + std::to_string(format) + ", " +
-                                        std::to_string(bits) + " bits)");
+        return wavError(name, body,
+                        "unsupported encoding (format " + std::to_string(format) + ", " +
+                            std::to_string(bits) + " bits)");
       }
-      if (channels < 1 || channels > 2) return wavError(name, body + 2, std::to_string(channels) + " channels");
-      if (rate < 1000 || rate > 384000) return wavError(name, body + 4, "sample rate " + std::to_string(rate));
+      if (channels < 1 || channels > 2)
+        return wavError(name, body + 2, std::to_string(channels) + " channels");
+      if (rate < 1000 || rate > 384000)
+        return wavError(name, body + 4, "sample rate " + std::to_string(rate));
       haveFormat = true;
     } else if (std::memcmp(b.data() + at, "data", 4) == 0) {
       if (!haveFormat) return wavError(name, at, "data chunk before the fmt chunk");
@@ -159,13 +169,22 @@ Result<std::unique_ptr<AudioEngine>> AudioEngine::create(const AudioSettings& se
     if (!alcIsExtensionPresent(nullptr, "ALC_SOFT_loopback")) {
       return makeError(ErrorCode::kUnsupported, "OpenAL has no loopback device (ALC_SOFT_loopback)");
     }
-    auto openLoopback =
-        reinterpret_cast<LPALCLOOPBACKOPENDEVICESOFT>(alcGetProcAddress(nullptr, "alcLoopbackOpenDeviceSOFT"));
-    s->renderSamples = reinterpret_cast<LPALCRENDERSAMPLESSOFT>(alcGetProcAddress(nullptr, "alcRenderSamplesSOFT"));
+    auto openLoopback = reinterpret_cast<LPALCLOOPBACKOPENDEVICESOFT>(
+        alcGetProcAddress(nullptr, "alcLoopbackOpenDeviceSOFT"));
+    s->renderSamples =
+        reinterpret_cast<LPALCRENDERSAMPLESSOFT>(alcGetProcAddress(nullptr, "alcRenderSamplesSOFT"));
     s->device = openLoopback ? openLoopback(nullptr) : nullptr;
-    if (!s->device || !s->renderSamples) return makeError(ErrorCode::kUnavailable, "cannot open the OpenAL loopback device");
-    attrs = {ALC_FORMAT_CHANNELS_SOFT, ALC_STEREO_SOFT, ALC_FORMAT_TYPE_SOFT, ALC_FLOAT_SOFT, ALC_FREQUENCY,
-             static_cast<ALCint>(settings.sampleRate), ALC_HRTF_SOFT, ALC_FALSE, 0};
+    if (!s->device || !s->renderSamples)
+      return makeError(ErrorCode::kUnavailable, "cannot open the OpenAL loopback device");
+    attrs = {ALC_FORMAT_CHANNELS_SOFT,
+             ALC_STEREO_SOFT,
+             ALC_FORMAT_TYPE_SOFT,
+             ALC_FLOAT_SOFT,
+             ALC_FREQUENCY,
+             static_cast<ALCint>(settings.sampleRate),
+             ALC_HRTF_SOFT,
+             ALC_FALSE,
+             0};
   } else {
     s->device = alcOpenDevice(nullptr);
     if (!s->device) {
@@ -181,7 +200,8 @@ Result<std::unique_ptr<AudioEngine>> AudioEngine::create(const AudioSettings& se
   alDistanceModel(AL_INVERSE_DISTANCE_CLAMPED);
   s->sources.resize(settings.maxVoices);
   alGenSources(static_cast<ALsizei>(s->sources.size()), s->sources.data());
-  if (alGetError() != AL_NO_ERROR) return makeError(ErrorCode::kUnavailable, "OpenAL could not create sources");
+  if (alGetError() != AL_NO_ERROR)
+    return makeError(ErrorCode::kUnavailable, "OpenAL could not create sources");
   for (ALuint src : s->sources) {
     alSourcef(src, AL_REFERENCE_DISTANCE, 0.3f);  // tools are within arm's reach
     alSourcef(src, AL_ROLLOFF_FACTOR, 1.0f);
@@ -257,6 +277,8 @@ std::vector<float> AudioEngine::render(uint32_t frames) {
   return out;
 }
 
-uint32_t AudioEngine::sampleRate() const { return mState->settings.sampleRate; }
+uint32_t AudioEngine::sampleRate() const {
+  return mState->settings.sampleRate;
+}
 
 }  // namespace trocar::audio

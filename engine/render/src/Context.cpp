@@ -25,7 +25,8 @@ int typeRank(VkPhysicalDeviceType type) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -79,7 +80,8 @@ Result<VkPhysicalDevice> chooseDevice(VkInstance instance, const std::string& wa
       return makeError(ErrorCode::kNotFound, "no Vulkan 1.1 graphics device matches --gpu '" + wanted + "'",
                        "devices present: " + names);
     }
-    return makeError(ErrorCode::kUnsupported, "no Vulkan device offers Vulkan 1.1 graphics (found: " + names + ")",
+    return makeError(ErrorCode::kUnsupported,
+                     "no Vulkan device offers Vulkan 1.1 graphics (found: " + names + ")",
                      "update the GPU driver or install mesa-vulkan-drivers");
   }
   return best;
@@ -89,7 +91,8 @@ Result<VkPhysicalDevice> chooseDevice(VkInstance instance, const std::string& wa
 
 VKAPI_ATTR VkBool32 VKAPI_CALL Context::onDebugMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                        VkDebugUtilsMessageTypeFlagsEXT /*types*/,
-                                                       const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+                                                       const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                       void* user) {
   auto* self = static_cast<Context*>(user);
   std::string text = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? "error: " : "warning: ";
   text += data && data->pMessage ? data->pMessage : "(no message)";
@@ -126,7 +129,8 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
   VkDebugUtilsMessengerCreateInfoEXT messenger{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
   messenger.messageSeverity =
       VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
-  messenger.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+  messenger.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                          VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
   messenger.pfnUserCallback = &Context::onDebugMessage;
   messenger.pUserData = ctx.get();
@@ -149,7 +153,8 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
   if (settings.validation) {
     auto createMessenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(ctx->mInstance, "vkCreateDebugUtilsMessengerEXT"));
-    if (!createMessenger || createMessenger(ctx->mInstance, &messenger, nullptr, &ctx->mMessenger) != VK_SUCCESS) {
+    if (!createMessenger ||
+        createMessenger(ctx->mInstance, &messenger, nullptr, &ctx->mMessenger) != VK_SUCCESS) {
       return makeError(ErrorCode::kUnavailable, "cannot create the Vulkan debug messenger");
     }
   }
@@ -213,7 +218,8 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
   if (r = vkCreateCommandPool(ctx->mDevice, &pool, nullptr, &ctx->mPool); r != VK_SUCCESS) {
     return detail::vkError(r, "vkCreateCommandPool");
   }
-  TROCAR_LOG_INFO("vulkan: rendering on %s%s", ctx->mDeviceName.c_str(), ctx->mValidation ? " (validation on)" : "");
+  TROCAR_LOG_INFO("vulkan: rendering on %s%s", ctx->mDeviceName.c_str(),
+                  ctx->mValidation ? " (validation on)" : "");
   return ctx;
 }
 

@@ -61,7 +61,8 @@ ImageDifference compareImages(const ImageRgba8& a, const ImageRgba8& b, uint32_t
   for (size_t i = 0; i < count; ++i) {
     uint32_t pixelMax = 0;
     for (size_t c = 0; c < 3; ++c) {
-      const uint32_t delta = static_cast<uint32_t>(std::abs(int{a.pixels[i * 4 + c]} - int{b.pixels[i * 4 + c]}));
+      const uint32_t delta =
+          static_cast<uint32_t>(std::abs(int{a.pixels[i * 4 + c]} - int{b.pixels[i * 4 + c]}));
       pixelMax = std::max(pixelMax, delta);
       sum += delta;
     }

@@ -142,13 +142,14 @@ struct Renderer::State {
   Result<VkDescriptorSet> allocateSet(VkDescriptorSetLayout layout);
   Result<void> transitionToSampled(VkImage image);
   Result<void> ensureUi(VkRenderPass pass, VkFormat format);
-  void recordUi(VkCommandBuffer cmd, const UiPanel& ui, VkRenderPass pass, VkFramebuffer fb, VkExtent2D extent,
-                bool clear);
+  void recordUi(VkCommandBuffer cmd, const UiPanel& ui, VkRenderPass pass, VkFramebuffer fb,
+                VkExtent2D extent, bool clear);
   void readTimestamps(Slot& slot, uint32_t slotIndex);
   void runDeferred(bool all);
-  Result<uint64_t> uploadDynamic(Slot& slot, VkCommandBuffer cmd, const std::vector<DynamicMeshUpdate>& updates);
-  uint32_t drawItems(VkCommandBuffer cmd, const FrameScene& scene, VkPipeline pipeline, VkDescriptorSet frameSet,
-                     uint32_t pass);
+  Result<uint64_t> uploadDynamic(Slot& slot, VkCommandBuffer cmd,
+                                 const std::vector<DynamicMeshUpdate>& updates);
+  uint32_t drawItems(VkCommandBuffer cmd, const FrameScene& scene, VkPipeline pipeline,
+                     VkDescriptorSet frameSet, uint32_t pass);
 };
 
 Renderer::State::~State() {
@@ -233,23 +234,24 @@ Result<void> Renderer::State::transitionToSampled(VkImage image) {
     toDst.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     toDst.image = image;
     toDst.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0,
-                         nullptr, 1, &toDst);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &toDst);
     VkClearColorValue black{};
     black.float32[3] = 1.0f;
-    vkCmdClearColorImage(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &black, 1, &toDst.subresourceRange);
+    vkCmdClearColorImage(cmd, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &black, 1,
+                         &toDst.subresourceRange);
     VkImageMemoryBarrier toRead = toDst;
     toRead.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
     toRead.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
     toRead.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
     toRead.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, 0, 0, nullptr, 0,
-                         nullptr, 1, &toRead);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, 0, 0,
+                         nullptr, 0, nullptr, 1, &toRead);
   });
 }
 
 Result<void> Renderer::State::createRenderTexture(RenderTexture& tex, VkRenderPass pass, VkExtent2D extent,
-                                                   bool withScene) {
+                                                  bool withScene) {
   vkDeviceWaitIdle(device);  // only on first use or a size change
   const VkFormat format = withScene ? VK_FORMAT_R8G8B8A8_SRGB : uiFormat;
   VkDescriptorSet keepSet = tex.set;
@@ -259,7 +261,8 @@ Result<void> Renderer::State::createRenderTexture(RenderTexture& tex, VkRenderPa
   detail::ImageSettings color;
   color.format = format;
   color.extent = extent;
-  color.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+  color.usage =
+      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
   auto image = detail::createImage(ctx->physicalDevice(), device, color);
   if (!image) return image.error();
   tex.color = image.value();
@@ -293,7 +296,8 @@ Result<void> Renderer::State::init() {
   frag = f.value();
 
   VkDescriptorSetLayoutBinding frameBinding{0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
-                                            VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
+                                            VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
+                                            nullptr};
   VkDescriptorSetLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   layoutInfo.bindingCount = 1;
   layoutInfo.pBindings = &frameBinding;
@@ -303,23 +307,26 @@ Result<void> Renderer::State::init() {
   VkDescriptorSetLayoutBinding textureBinding{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
                                               VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
   layoutInfo.pBindings = &textureBinding;
-  if (VkResult r = vkCreateDescriptorSetLayout(device, &layoutInfo, nullptr, &textureLayout); r != VK_SUCCESS) {
+  if (VkResult r = vkCreateDescriptorSetLayout(device, &layoutInfo, nullptr, &textureLayout);
+      r != VK_SUCCESS) {
     return vkError(r, "vkCreateDescriptorSetLayout");
   }
   std::array<VkDescriptorSetLayout, 2> setLayouts{frameLayout, textureLayout};
-  VkPushConstantRange push{VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(DrawConstants)};
+  VkPushConstantRange push{VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
+                           sizeof(DrawConstants)};
   VkPipelineLayoutCreateInfo pipelineLayoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
   pipelineLayoutInfo.setLayoutCount = static_cast<uint32_t>(setLayouts.size());
   pipelineLayoutInfo.pSetLayouts = setLayouts.data();
   pipelineLayoutInfo.pushConstantRangeCount = 1;
   pipelineLayoutInfo.pPushConstantRanges = &push;
-  if (VkResult r = vkCreatePipelineLayout(device, &pipelineLayoutInfo, nullptr, &pipelineLayout); r != VK_SUCCESS) {
+  if (VkResult r = vkCreatePipelineLayout(device, &pipelineLayoutInfo, nullptr, &pipelineLayout);
+      r != VK_SUCCESS) {
     return vkError(r, "vkCreatePipelineLayout");
   }
 
   const uint32_t frameSets = settings.framesInFlight * 2;
-  std::array<VkDescriptorPoolSize, 2> sizes{{{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, frameSets},
-                                             {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 4}}};
+  std::array<VkDescriptorPoolSize, 2> sizes{
+      {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, frameSets}, {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 4}}};
   VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   poolInfo.maxSets = frameSets + 4;
   poolInfo.poolSizeCount = static_cast<uint32_t>(sizes.size());
@@ -351,7 +358,8 @@ Result<void> Renderer::State::init() {
   whiteSet = ws.value();
   writeTextureSet(whiteSet, white.view);
 
-  auto ep = detail::createScenePass(device, VK_FORMAT_R8G8B8A8_SRGB, 1, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
+  auto ep =
+      detail::createScenePass(device, VK_FORMAT_R8G8B8A8_SRGB, 1, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL);
   if (!ep) return ep.error();
   endoscopePass = ep.value();
 
@@ -398,7 +406,8 @@ Result<void> Renderer::State::init() {
   return {};
 }
 
-Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkFormat format, uint32_t views) {
+Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkFormat format,
+                                                uint32_t views) {
   const auto key = std::make_pair(format, views);
   if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
 
@@ -424,7 +433,8 @@ Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkF
   vertexInput.pVertexBindingDescriptions = &binding;
   vertexInput.vertexAttributeDescriptionCount = static_cast<uint32_t>(attributes.size());
   vertexInput.pVertexAttributeDescriptions = attributes.data();
-  VkPipelineInputAssemblyStateCreateInfo assembly{VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
+  VkPipelineInputAssemblyStateCreateInfo assembly{
+      VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
   assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;
   VkPipelineViewportStateCreateInfo viewport{VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO};
   viewport.viewportCount = 1;
@@ -441,8 +451,8 @@ Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkF
   depth.depthWriteEnable = VK_TRUE;
   depth.depthCompareOp = VK_COMPARE_OP_LESS;
   VkPipelineColorBlendAttachmentState blendAttachment{};
-  blendAttachment.colorWriteMask =
-      VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT | VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+  blendAttachment.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
+                                   VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
   VkPipelineColorBlendStateCreateInfo blend{VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
   blend.attachmentCount = 1;
   blend.pAttachments = &blendAttachment;
@@ -465,7 +475,8 @@ Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkF
   info.layout = pipelineLayout;
   info.renderPass = compatiblePass;
   VkPipeline pipeline = VK_NULL_HANDLE;
-  if (VkResult r = vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &info, nullptr, &pipeline); r != VK_SUCCESS) {
+  if (VkResult r = vkCreateGraphicsPipelines(device, VK_NULL_HANDLE, 1, &info, nullptr, &pipeline);
+      r != VK_SUCCESS) {
     return vkError(r, "vkCreateGraphicsPipelines");
   }
   pipelines.emplace(key, pipeline);
@@ -475,7 +486,8 @@ Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkF
 Result<void> Renderer::State::ensureUi(VkRenderPass pass, VkFormat format) {
   if (uiReady) {
     if (format != uiFormat) {
-      return makeError(ErrorCode::kUnsupported, "ImGui panels were set up for another colour format in this renderer",
+      return makeError(ErrorCode::kUnsupported,
+                       "ImGui panels were set up for another colour format in this renderer",
                        "use one kind of UI target (panel texture or HUD of one window) per renderer");
     }
     return {};
@@ -545,8 +557,8 @@ void Renderer::State::recordUi(VkCommandBuffer cmd, const UiPanel& ui, VkRenderP
 void Renderer::State::readTimestamps(Slot& slot, uint32_t slotIndex) {
   if (!queries || !slot.submitted) return;
   std::array<uint64_t, 2> ticks{};
-  VkResult r = vkGetQueryPoolResults(device, queries, slotIndex * 2, 2, sizeof(ticks), ticks.data(), sizeof(uint64_t),
-                                     VK_QUERY_RESULT_64_BIT);
+  VkResult r = vkGetQueryPoolResults(device, queries, slotIndex * 2, 2, sizeof(ticks), ticks.data(),
+                                     sizeof(uint64_t), VK_QUERY_RESULT_64_BIT);
   if (r == VK_SUCCESS && ticks[1] >= ticks[0]) {
     lastGpuMs = static_cast<double>(ticks[1] - ticks[0]) * ctx->timestampPeriodNs() * 1e-6;
   }
@@ -567,8 +579,10 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
     TROCAR_PRECONDITION(u.mesh.valid() && u.mesh.value < meshes.size() && meshes[u.mesh.value].dynamic,
                         "DynamicMeshUpdate names a mesh that is not dynamic");
     TROCAR_PRECONDITION(u.normals.size() == u.positions.size(), "DynamicMeshUpdate: normals/positions count");
-    TROCAR_PRECONDITION(u.stress.empty() || u.stress.size() == u.positions.size(), "DynamicMeshUpdate: stress count");
-    TROCAR_PRECONDITION(u.cutEdge.empty() || u.cutEdge.size() == u.positions.size(), "DynamicMeshUpdate: cut count");
+    TROCAR_PRECONDITION(u.stress.empty() || u.stress.size() == u.positions.size(),
+                        "DynamicMeshUpdate: stress count");
+    TROCAR_PRECONDITION(u.cutEdge.empty() || u.cutEdge.size() == u.positions.size(),
+                        "DynamicMeshUpdate: cut count");
     TROCAR_PRECONDITION(u.uvs.empty() || u.uvs.size() == u.positions.size(), "DynamicMeshUpdate: uv count");
     needed += u.positions.size() * sizeof(Vertex) + u.indices.size() * sizeof(uint32_t);
   }
@@ -585,8 +599,8 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
   VkMemoryBarrier before{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   before.srcAccessMask = 0;  // write-after-read: an execution dependency suffices
   before.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0,
-                       nullptr, 0, nullptr);
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before,
+                       0, nullptr, 0, nullptr);
 
   auto* base = static_cast<uint8_t*>(slot.staging.mapped);
   VkDeviceSize offset = 0;
@@ -598,10 +612,12 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
     if (mesh.vertices.size < vertexBytes || !mesh.vertices.buffer) {
       if (mesh.vertices.buffer) {
         detail::Buffer old = mesh.vertices;
-        deferred.push_back({frame + settings.framesInFlight, [this, old]() mutable { detail::destroyBuffer(device, old); }});
+        deferred.push_back(
+            {frame + settings.framesInFlight, [this, old]() mutable { detail::destroyBuffer(device, old); }});
       }
-      auto buffer = detail::createBuffer(ctx->physicalDevice(), device, std::max<VkDeviceSize>(vertexBytes * 3 / 2, 64),
-                                         VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+      auto buffer =
+          detail::createBuffer(ctx->physicalDevice(), device, std::max<VkDeviceSize>(vertexBytes * 3 / 2, 64),
+                               VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
       if (!buffer) return buffer.error();
       mesh.vertices = buffer.value();
     }
@@ -621,15 +637,18 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
     mesh.vertexCount = n;
 
     if (newTopology) {
-      for (uint32_t index : u.indices) TROCAR_PRECONDITION(index < n, "DynamicMeshUpdate: index out of range");
+      for (uint32_t index : u.indices)
+        TROCAR_PRECONDITION(index < n, "DynamicMeshUpdate: index out of range");
       const VkDeviceSize indexBytes = u.indices.size() * sizeof(uint32_t);
       if (mesh.indices.size < indexBytes || !mesh.indices.buffer) {
         if (mesh.indices.buffer) {
           detail::Buffer old = mesh.indices;
-          deferred.push_back({frame + settings.framesInFlight, [this, old]() mutable { detail::destroyBuffer(device, old); }});
+          deferred.push_back({frame + settings.framesInFlight,
+                              [this, old]() mutable { detail::destroyBuffer(device, old); }});
         }
-        auto buffer = detail::createBuffer(ctx->physicalDevice(), device, std::max<VkDeviceSize>(indexBytes * 3 / 2, 64),
-                                           VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
+        auto buffer = detail::createBuffer(
+            ctx->physicalDevice(), device, std::max<VkDeviceSize>(indexBytes * 3 / 2, 64),
+            VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, false);
         if (!buffer) return buffer.error();
         mesh.indices = buffer.value();
       }
@@ -647,8 +666,8 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
   VkMemoryBarrier after{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   after.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
   after.dstAccessMask = VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT | VK_ACCESS_INDEX_READ_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, 0, 1, &after, 0,
-                       nullptr, 0, nullptr);
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, 0, 1, &after,
+                       0, nullptr, 0, nullptr);
   return uint64_t{offset};
 }
 
@@ -659,7 +678,8 @@ uint32_t Renderer::State::drawItems(VkCommandBuffer cmd, const FrameScene& scene
   VkDescriptorSet boundTexture = VK_NULL_HANDLE;
   uint32_t calls = 0;
   for (const DrawItem& item : scene.draws) {
-    TROCAR_PRECONDITION(item.mesh.valid() && item.mesh.value < meshes.size(), "DrawItem names an unknown mesh");
+    TROCAR_PRECONDITION(item.mesh.valid() && item.mesh.value < meshes.size(),
+                        "DrawItem names an unknown mesh");
     const GpuMesh& mesh = meshes[item.mesh.value];
     if (mesh.indexCount == 0 || !mesh.vertices.buffer) continue;
     const Material& m = item.material;
@@ -669,7 +689,8 @@ uint32_t Renderer::State::drawItems(VkCommandBuffer cmd, const FrameScene& scene
     if (m.texture == TextureSource::kEndoscope && endoscope.set) texture = endoscope.set;
     if (m.texture == TextureSource::kUiPanel && panel.set) texture = panel.set;
     if (texture != boundTexture) {
-      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipelineLayout, 1, 1, &texture, 0, nullptr);
+      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_GRAPHICS, pipelineLayout, 1, 1, &texture, 0,
+                              nullptr);
       boundTexture = texture;
     }
     DrawConstants pc;
@@ -678,8 +699,8 @@ uint32_t Renderer::State::drawItems(VkCommandBuffer cmd, const FrameScene& scene
     pc.params = Vec4(m.wetness, m.wrap, static_cast<float>(m.shading), static_cast<float>(m.texture));
     pc.damage = Vec4(m.damageColor, m.damageStrength);
     pc.marking = Vec4(m.markingCenter, m.markingRadius, m.markingWidth);
-    vkCmdPushConstants(cmd, pipelineLayout, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0, sizeof(pc),
-                       &pc);
+    vkCmdPushConstants(cmd, pipelineLayout, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
+                       sizeof(pc), &pc);
     VkDeviceSize zero = 0;
     vkCmdBindVertexBuffers(cmd, 0, 1, &mesh.vertices.buffer, &zero);
     vkCmdBindIndexBuffer(cmd, mesh.indices.buffer, 0, VK_INDEX_TYPE_UINT32);
@@ -692,13 +713,15 @@ uint32_t Renderer::State::drawItems(VkCommandBuffer cmd, const FrameScene& scene
 namespace {
 
 void setViewport(VkCommandBuffer cmd, VkExtent2D extent) {
-  VkViewport viewport{0.0f, 0.0f, static_cast<float>(extent.width), static_cast<float>(extent.height), 0.0f, 1.0f};
+  VkViewport viewport{0.0f, 0.0f, static_cast<float>(extent.width), static_cast<float>(extent.height),
+                      0.0f, 1.0f};
   VkRect2D scissor{{0, 0}, extent};
   vkCmdSetViewport(cmd, 0, 1, &viewport);
   vkCmdSetScissor(cmd, 0, 1, &scissor);
 }
 
-void beginScenePass(VkCommandBuffer cmd, VkRenderPass pass, VkFramebuffer fb, VkExtent2D extent, const Vec4& clear) {
+void beginScenePass(VkCommandBuffer cmd, VkRenderPass pass, VkFramebuffer fb, VkExtent2D extent,
+                    const Vec4& clear) {
   std::array<VkClearValue, 3> clears{};
   clears[0].color = {{clear.r, clear.g, clear.b, clear.a}};
   clears[1].depthStencil = {1.0f, 0};
@@ -730,7 +753,8 @@ Renderer::Renderer(std::unique_ptr<State> state) : mState(std::move(state)) {}
 Renderer::~Renderer() = default;
 
 Result<std::unique_ptr<Renderer>> Renderer::create(Context& ctx, const RendererSettings& settings) {
-  TROCAR_PRECONDITION(settings.framesInFlight >= 1 && settings.framesInFlight <= 4, "framesInFlight must be 1..4");
+  TROCAR_PRECONDITION(settings.framesInFlight >= 1 && settings.framesInFlight <= 4,
+                      "framesInFlight must be 1..4");
   auto state = std::make_unique<State>();
   state->ctx = &ctx;
   state->settings = settings;
@@ -743,7 +767,8 @@ Result<MeshId> Renderer::createMesh(const MeshData& data) {
   if (data.positions.empty() || data.indices.empty() || data.indices.size() % 3 != 0) {
     return makeError(ErrorCode::kInvalidInput, "mesh has no triangles");
   }
-  if (data.normals.size() != data.positions.size() || (!data.uvs.empty() && data.uvs.size() != data.positions.size())) {
+  if (data.normals.size() != data.positions.size() ||
+      (!data.uvs.empty() && data.uvs.size() != data.positions.size())) {
     return makeError(ErrorCode::kInvalidInput, "mesh attribute counts differ from its position count");
   }
   for (uint32_t i : data.indices) {
@@ -751,7 +776,8 @@ Result<MeshId> Renderer::createMesh(const MeshData& data) {
   }
   std::vector<Vertex> vertices(data.positions.size());
   for (size_t i = 0; i < vertices.size(); ++i) {
-    vertices[i] = {data.positions[i], data.normals[i], data.uvs.empty() ? Vec2(0.0f) : data.uvs[i], 0.0f, 0.0f};
+    vertices[i] = {data.positions[i], data.normals[i], data.uvs.empty() ? Vec2(0.0f) : data.uvs[i], 0.0f,
+                   0.0f};
   }
   const VkDeviceSize vertexBytes = vertices.size() * sizeof(Vertex);
   const VkDeviceSize indexBytes = data.indices.size() * sizeof(uint32_t);
@@ -879,7 +905,8 @@ Result<FrameStats> Renderer::drawFrame(RenderTarget& target, const FrameScene& s
     s.recordUi(cmd, *scene.ui, s.panelPass, s.panel.framebuffer, s.panel.extent, true);
   }
   if (scene.endoscope) {
-    beginScenePass(cmd, s.endoscopePass, s.endoscope.framebuffer, s.endoscope.extent, scene.endoscope->clearColor);
+    beginScenePass(cmd, s.endoscopePass, s.endoscope.framebuffer, s.endoscope.extent,
+                   scene.endoscope->clearColor);
     stats.drawCalls += s.drawItems(cmd, scene, endoscopePipeline.value(), slot.frameSets[1], kInEndoscope);
     vkCmdEndRenderPass(cmd);
   }
@@ -924,6 +951,8 @@ void Renderer::finish() {
   }
 }
 
-double Renderer::lastGpuMs() const { return mState->lastGpuMs; }
+double Renderer::lastGpuMs() const {
+  return mState->lastGpuMs;
+}
 
 }  // namespace trocar::render

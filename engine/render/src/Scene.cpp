@@ -107,8 +107,10 @@ MeshData makeCylinder(float radius, float length, uint32_t segments) {
       m.uvs.emplace_back(0.5f + 0.5f * std::cos(a), 0.5f + 0.5f * std::sin(a));
     }
     for (uint32_t i = 0; i < segments; ++i) {
-      if (cap) m.indices.insert(m.indices.end(), {centre, centre + 1 + i, centre + 2 + i});
-      else m.indices.insert(m.indices.end(), {centre, centre + 2 + i, centre + 1 + i});
+      if (cap)
+        m.indices.insert(m.indices.end(), {centre, centre + 1 + i, centre + 2 + i});
+      else
+        m.indices.insert(m.indices.end(), {centre, centre + 2 + i, centre + 1 + i});
     }
   }
   return m;

@@ -44,7 +44,8 @@ struct OffscreenTarget::State {
 OffscreenTarget::OffscreenTarget(std::unique_ptr<State> state) : mState(std::move(state)) {}
 OffscreenTarget::~OffscreenTarget() = default;
 
-Result<std::unique_ptr<OffscreenTarget>> OffscreenTarget::create(Context& ctx, const OffscreenSettings& settings) {
+Result<std::unique_ptr<OffscreenTarget>> OffscreenTarget::create(Context& ctx,
+                                                                 const OffscreenSettings& settings) {
   TROCAR_PRECONDITION(settings.views == 1 || settings.views == 2, "offscreen target: 1 or 2 views");
   TROCAR_PRECONDITION(settings.width > 0 && settings.height > 0, "offscreen target: empty size");
   auto state = std::make_unique<State>();
@@ -56,7 +57,9 @@ Result<std::unique_ptr<OffscreenTarget>> OffscreenTarget::create(Context& ctx, c
   auto pass = detail::createScenePass(device, settings.format, settings.views, layout);
   if (!pass) return pass.error();
   state->pass = pass.value();
-  if (auto r = state->attachments.create(ctx.physicalDevice(), device, settings.format, extent, settings.views); !r) {
+  if (auto r =
+          state->attachments.create(ctx.physicalDevice(), device, settings.format, extent, settings.views);
+      !r) {
     return r.error();
   }
   detail::ImageSettings resolve;
@@ -81,11 +84,21 @@ Result<std::unique_ptr<OffscreenTarget>> OffscreenTarget::create(Context& ctx, c
   return std::unique_ptr<OffscreenTarget>(new OffscreenTarget(std::move(state)));
 }
 
-VkFormat OffscreenTarget::format() const { return mState->settings.format; }
-VkExtent2D OffscreenTarget::extent() const { return {mState->settings.width, mState->settings.height}; }
-uint32_t OffscreenTarget::viewCount() const { return mState->settings.views; }
-VkRenderPass OffscreenTarget::renderPass() const { return mState->pass; }
-VkRenderPass OffscreenTarget::hudPass() const { return mState->hud; }
+VkFormat OffscreenTarget::format() const {
+  return mState->settings.format;
+}
+VkExtent2D OffscreenTarget::extent() const {
+  return {mState->settings.width, mState->settings.height};
+}
+uint32_t OffscreenTarget::viewCount() const {
+  return mState->settings.views;
+}
+VkRenderPass OffscreenTarget::renderPass() const {
+  return mState->pass;
+}
+VkRenderPass OffscreenTarget::hudPass() const {
+  return mState->hud;
+}
 
 Result<TargetFrame> OffscreenTarget::acquire(uint32_t /*slot*/) {
   TargetFrame frame;
@@ -94,7 +107,9 @@ Result<TargetFrame> OffscreenTarget::acquire(uint32_t /*slot*/) {
   return frame;
 }
 
-Result<void> OffscreenTarget::present(const TargetFrame& /*frame*/) { return {}; }
+Result<void> OffscreenTarget::present(const TargetFrame& /*frame*/) {
+  return {};
+}
 
 Result<ImageRgba8> OffscreenTarget::readPixels(uint32_t view) {
   TROCAR_PRECONDITION(view < mState->settings.views, "readPixels: no such view");
@@ -109,12 +124,13 @@ Result<ImageRgba8> OffscreenTarget::readPixels(uint32_t view) {
     VkBufferImageCopy copy{};
     copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, view, 1};
     copy.imageExtent = {w, h, 1};
-    vkCmdCopyImageToBuffer(cmd, mState->resolve.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer, 1, &copy);
+    vkCmdCopyImageToBuffer(cmd, mState->resolve.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer,
+                           1, &copy);
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, nullptr,
-                         0, nullptr);
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
+                         nullptr, 0, nullptr);
   });
   ImageRgba8 out;
   if (submitted) {
@@ -123,7 +139,8 @@ Result<ImageRgba8> OffscreenTarget::readPixels(uint32_t view) {
     out.pixels.resize(size_t{w} * h * 4);
     std::memcpy(out.pixels.data(), staging.mapped, out.pixels.size());
     // BGRA targets read back as RGBA.
-    if (mState->settings.format == VK_FORMAT_B8G8R8A8_SRGB || mState->settings.format == VK_FORMAT_B8G8R8A8_UNORM) {
+    if (mState->settings.format == VK_FORMAT_B8G8R8A8_SRGB ||
+        mState->settings.format == VK_FORMAT_B8G8R8A8_UNORM) {
       for (size_t i = 0; i < out.pixels.size(); i += 4) std::swap(out.pixels[i], out.pixels[i + 2]);
     }
   }
@@ -188,7 +205,8 @@ struct WindowTarget::State {
     glfwGetFramebufferSize(window, &fbWidth, &fbHeight);
     extent = caps.currentExtent;
     if (extent.width == UINT32_MAX) {
-      extent.width = std::clamp(static_cast<uint32_t>(fbWidth), caps.minImageExtent.width, caps.maxImageExtent.width);
+      extent.width =
+          std::clamp(static_cast<uint32_t>(fbWidth), caps.minImageExtent.width, caps.maxImageExtent.width);
       extent.height =
           std::clamp(static_cast<uint32_t>(fbHeight), caps.minImageExtent.height, caps.maxImageExtent.height);
     }
@@ -218,9 +236,11 @@ struct WindowTarget::State {
     vkGetSwapchainImagesKHR(device, swapchain, &count, nullptr);
     images.resize(count);
     vkGetSwapchainImagesKHR(device, swapchain, &count, images.data());
-    if (auto a = attachments.create(ctx->physicalDevice(), device, surfaceFormat.format, extent, 1); !a) return a;
+    if (auto a = attachments.create(ctx->physicalDevice(), device, surfaceFormat.format, extent, 1); !a)
+      return a;
     for (VkImage image : images) {
-      auto view = detail::createView(device, image, surfaceFormat.format, VK_IMAGE_ASPECT_COLOR_BIT, 1, false);
+      auto view =
+          detail::createView(device, image, surfaceFormat.format, VK_IMAGE_ASPECT_COLOR_BIT, 1, false);
       if (!view) return view.error();
       views.push_back(view.value());
       auto fb = attachments.framebuffer(device, pass, view.value());
@@ -231,7 +251,8 @@ struct WindowTarget::State {
       hudFramebuffers.push_back(hudFb.value());
       VkSemaphoreCreateInfo sem{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
       VkSemaphore done = VK_NULL_HANDLE;
-      if (r = vkCreateSemaphore(device, &sem, nullptr, &done); r != VK_SUCCESS) return vkError(r, "vkCreateSemaphore");
+      if (r = vkCreateSemaphore(device, &sem, nullptr, &done); r != VK_SUCCESS)
+        return vkError(r, "vkCreateSemaphore");
       renderDone.push_back(done);
     }
     return {};
@@ -269,14 +290,17 @@ Result<std::unique_ptr<WindowTarget>> WindowTarget::create(Context& ctx, GLFWwin
   state->ctx = &ctx;
   state->window = window;
   state->settings = settings;
-  if (VkResult r = glfwCreateWindowSurface(ctx.instance(), window, nullptr, &state->surface); r != VK_SUCCESS) {
-    return makeError(ErrorCode::kUnavailable, "cannot create a Vulkan surface for the window: " + detail::vkResultName(r),
+  if (VkResult r = glfwCreateWindowSurface(ctx.instance(), window, nullptr, &state->surface);
+      r != VK_SUCCESS) {
+    return makeError(ErrorCode::kUnavailable,
+                     "cannot create a Vulkan surface for the window: " + detail::vkResultName(r),
                      "create the Context with windowInstanceExtensions() and presentation = true");
   }
   VkBool32 supported = VK_FALSE;
   vkGetPhysicalDeviceSurfaceSupportKHR(ctx.physicalDevice(), ctx.queueFamily(), state->surface, &supported);
   if (!supported) {
-    return makeError(ErrorCode::kUnsupported, ctx.deviceName() + " cannot present to this window from its graphics queue",
+    return makeError(ErrorCode::kUnsupported,
+                     ctx.deviceName() + " cannot present to this window from its graphics queue",
                      "choose another device with --gpu");
   }
   uint32_t count = 0;
@@ -323,12 +347,24 @@ Result<std::unique_ptr<WindowTarget>> WindowTarget::create(Context& ctx, GLFWwin
   return std::unique_ptr<WindowTarget>(new WindowTarget(std::move(state)));
 }
 
-VkFormat WindowTarget::format() const { return mState->surfaceFormat.format; }
-VkExtent2D WindowTarget::extent() const { return mState->extent; }
-VkRenderPass WindowTarget::renderPass() const { return mState->pass; }
-VkRenderPass WindowTarget::hudPass() const { return mState->hud; }
-uint32_t WindowTarget::swapchainRecreations() const { return mState->recreations; }
-VkPresentModeKHR WindowTarget::presentMode() const { return mState->presentMode; }
+VkFormat WindowTarget::format() const {
+  return mState->surfaceFormat.format;
+}
+VkExtent2D WindowTarget::extent() const {
+  return mState->extent;
+}
+VkRenderPass WindowTarget::renderPass() const {
+  return mState->pass;
+}
+VkRenderPass WindowTarget::hudPass() const {
+  return mState->hud;
+}
+uint32_t WindowTarget::swapchainRecreations() const {
+  return mState->recreations;
+}
+VkPresentModeKHR WindowTarget::presentMode() const {
+  return mState->presentMode;
+}
 
 Result<TargetFrame> WindowTarget::acquire(uint32_t slot) {
   State& s = *mState;
@@ -350,8 +386,8 @@ Result<TargetFrame> WindowTarget::acquire(uint32_t slot) {
     }
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
-    VkResult r = vkAcquireNextImageKHR(s.ctx->device(), s.swapchain, UINT64_MAX, s.acquired[slot], VK_NULL_HANDLE,
-                                       &frame.imageIndex);
+    VkResult r = vkAcquireNextImageKHR(s.ctx->device(), s.swapchain, UINT64_MAX, s.acquired[slot],
+                                       VK_NULL_HANDLE, &frame.imageIndex);
     if (r == VK_ERROR_OUT_OF_DATE_KHR) {
       if (auto rr = s.recreate(); !rr) return rr.error();
       if (s.framebuffers.empty()) {
@@ -360,8 +396,10 @@ Result<TargetFrame> WindowTarget::acquire(uint32_t slot) {
       }
       continue;
     }
-    if (r == VK_SUBOPTIMAL_KHR) s.outOfDate = true;  // use this image, rebuild after presenting
-    else if (r != VK_SUCCESS) return vkError(r, "vkAcquireNextImageKHR");
+    if (r == VK_SUBOPTIMAL_KHR)
+      s.outOfDate = true;  // use this image, rebuild after presenting
+    else if (r != VK_SUCCESS)
+      return vkError(r, "vkAcquireNextImageKHR");
     frame.framebuffer = s.framebuffers[frame.imageIndex];
     frame.uiFramebuffer = s.hudFramebuffers[frame.imageIndex];
     frame.waitSemaphore = s.acquired[slot];
@@ -414,7 +452,8 @@ struct ExternalTarget::State {
 ExternalTarget::ExternalTarget(std::unique_ptr<State> state) : mState(std::move(state)) {}
 ExternalTarget::~ExternalTarget() = default;
 
-Result<std::unique_ptr<ExternalTarget>> ExternalTarget::create(Context& ctx, const ExternalSettings& settings) {
+Result<std::unique_ptr<ExternalTarget>> ExternalTarget::create(Context& ctx,
+                                                               const ExternalSettings& settings) {
   TROCAR_PRECONDITION(!settings.images.empty(), "external target: no images");
   TROCAR_PRECONDITION(settings.views == 1 || settings.views == 2, "external target: 1 or 2 views");
   auto state = std::make_unique<State>();
@@ -422,10 +461,13 @@ Result<std::unique_ptr<ExternalTarget>> ExternalTarget::create(Context& ctx, con
   state->settings = settings;
   VkDevice device = ctx.device();
   const VkExtent2D extent{settings.width, settings.height};
-  auto pass = detail::createScenePass(device, settings.format, settings.views, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+  auto pass = detail::createScenePass(device, settings.format, settings.views,
+                                      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
   if (!pass) return pass.error();
   state->pass = pass.value();
-  if (auto r = state->attachments.create(ctx.physicalDevice(), device, settings.format, extent, settings.views); !r) {
+  if (auto r =
+          state->attachments.create(ctx.physicalDevice(), device, settings.format, extent, settings.views);
+      !r) {
     return r.error();
   }
   for (VkImage image : settings.images) {
@@ -444,10 +486,18 @@ void ExternalTarget::setImageIndex(uint32_t index) {
   TROCAR_PRECONDITION(index < mState->framebuffers.size(), "external target: image index out of range");
   mState->index = index;
 }
-VkFormat ExternalTarget::format() const { return mState->settings.format; }
-VkExtent2D ExternalTarget::extent() const { return {mState->settings.width, mState->settings.height}; }
-uint32_t ExternalTarget::viewCount() const { return mState->settings.views; }
-VkRenderPass ExternalTarget::renderPass() const { return mState->pass; }
+VkFormat ExternalTarget::format() const {
+  return mState->settings.format;
+}
+VkExtent2D ExternalTarget::extent() const {
+  return {mState->settings.width, mState->settings.height};
+}
+uint32_t ExternalTarget::viewCount() const {
+  return mState->settings.views;
+}
+VkRenderPass ExternalTarget::renderPass() const {
+  return mState->pass;
+}
 
 Result<TargetFrame> ExternalTarget::acquire(uint32_t /*slot*/) {
   TargetFrame frame;
@@ -456,6 +506,8 @@ Result<TargetFrame> ExternalTarget::acquire(uint32_t /*slot*/) {
   return frame;
 }
 
-Result<void> ExternalTarget::present(const TargetFrame& /*frame*/) { return {}; }
+Result<void> ExternalTarget::present(const TargetFrame& /*frame*/) {
+  return {};
+}
 
 }  // namespace trocar::render

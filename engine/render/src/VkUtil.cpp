@@ -26,10 +26,10 @@ std::string vkResultName(VkResult r) {
 }
 
 Error vkError(VkResult r, const std::string& what) {
-  const ErrorCode code = (r == VK_ERROR_DEVICE_LOST || r == VK_ERROR_INITIALIZATION_FAILED ||
-                          r == VK_ERROR_INCOMPATIBLE_DRIVER)
-                             ? ErrorCode::kUnavailable
-                             : ErrorCode::kUnsupported;
+  const ErrorCode code =
+      (r == VK_ERROR_DEVICE_LOST || r == VK_ERROR_INITIALIZATION_FAILED || r == VK_ERROR_INCOMPATIBLE_DRIVER)
+          ? ErrorCode::kUnavailable
+          : ErrorCode::kUnsupported;
   return makeError(code, what + " failed: " + vkResultName(r),
                    "run `trocar doctor` to see what this machine's Vulkan driver offers");
 }
@@ -44,7 +44,7 @@ Result<uint32_t> findMemoryType(VkPhysicalDevice gpu, uint32_t typeBits, VkMemor
 }
 
 Result<VkDeviceMemory> allocateMemory(VkPhysicalDevice gpu, VkDevice device, const VkMemoryRequirements& req,
-                                     VkMemoryPropertyFlags props) {
+                                      VkMemoryPropertyFlags props) {
   auto type = findMemoryType(gpu, req.memoryTypeBits, props);
   if (!type) return type.error();
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
@@ -57,8 +57,8 @@ Result<VkDeviceMemory> allocateMemory(VkPhysicalDevice gpu, VkDevice device, con
   return memory;
 }
 
-Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size, VkBufferUsageFlags usage,
-                            bool hostVisible) {
+Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size,
+                            VkBufferUsageFlags usage, bool hostVisible) {
   Buffer out;
   out.size = size;
   VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
@@ -70,9 +70,9 @@ Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize 
   }
   VkMemoryRequirements req{};
   vkGetBufferMemoryRequirements(device, out.buffer, &req);
-  const VkMemoryPropertyFlags props = hostVisible
-                                          ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
-                                          : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  const VkMemoryPropertyFlags props =
+      hostVisible ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+                  : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
   auto memory = allocateMemory(gpu, device, req, props);
   if (!memory) {
     destroyBuffer(device, out);
@@ -138,8 +138,8 @@ Result<Image> createImage(VkPhysicalDevice gpu, VkDevice device, const ImageSett
   }
   out.memory = memory.value();
   vkBindImageMemory(device, out.image, out.memory, 0);
-  auto view = createView(device, out.image, s.viewFormat != VK_FORMAT_UNDEFINED ? s.viewFormat : s.format, s.aspect,
-                         s.layers, s.forceArrayView);
+  auto view = createView(device, out.image, s.viewFormat != VK_FORMAT_UNDEFINED ? s.viewFormat : s.format,
+                         s.aspect, s.layers, s.forceArrayView);
   if (!view) {
     destroyImage(device, out);
     return view.error();
@@ -155,7 +155,8 @@ void destroyImage(VkDevice device, Image& image) {
   image = Image{};
 }
 
-Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views, VkImageLayout finalLayout) {
+Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views,
+                                     VkImageLayout finalLayout) {
   std::array<VkAttachmentDescription, 3> attachments{};
   VkAttachmentDescription& msaa = attachments[0];
   msaa.format = format;
@@ -193,14 +194,17 @@ Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t 
   std::array<VkSubpassDependency, 2> deps{};
   deps[0].srcSubpass = VK_SUBPASS_EXTERNAL;
   deps[0].dstSubpass = 0;
-  deps[0].srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT |
-                         VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
-  deps[0].dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT |
+  deps[0].srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+                         VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                         VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT;
+  deps[0].dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+                         VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT |
                          VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT;
-  deps[0].srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT |
-                          VK_ACCESS_TRANSFER_READ_BIT;
+  deps[0].srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT |
+                          VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
   deps[0].dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_COLOR_ATTACHMENT_READ_BIT |
-                          VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT | VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_READ_BIT;
+                          VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT |
+                          VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_READ_BIT;
   deps[1].srcSubpass = 0;
   deps[1].dstSubpass = VK_SUBPASS_EXTERNAL;
   deps[1].srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
@@ -251,8 +255,8 @@ Result<VkRenderPass> createUiPass(VkDevice device, VkFormat format, bool clear, 
   std::array<VkSubpassDependency, 2> deps{};
   deps[0].srcSubpass = VK_SUBPASS_EXTERNAL;
   deps[0].dstSubpass = 0;
-  deps[0].srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT |
-                         VK_PIPELINE_STAGE_TRANSFER_BIT;
+  deps[0].srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+                         VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
   deps[0].dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
   deps[0].srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
   deps[0].dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
@@ -276,8 +280,8 @@ Result<VkRenderPass> createUiPass(VkDevice device, VkFormat format, bool clear, 
   return pass;
 }
 
-Result<void> SceneAttachments::create(VkPhysicalDevice gpu, VkDevice device, VkFormat format, VkExtent2D extent,
-                                      uint32_t views) {
+Result<void> SceneAttachments::create(VkPhysicalDevice gpu, VkDevice device, VkFormat format,
+                                      VkExtent2D extent, uint32_t views) {
   ImageSettings color;
   color.format = format;
   color.extent = extent;
@@ -305,8 +309,8 @@ void SceneAttachments::destroy(VkDevice device) {
   destroyImage(device, depth);
 }
 
-Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass, std::initializer_list<VkImageView> views,
-                                        VkExtent2D extent) {
+Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass,
+                                        std::initializer_list<VkImageView> views, VkExtent2D extent) {
   VkFramebufferCreateInfo info{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
   info.renderPass = pass;
   info.attachmentCount = static_cast<uint32_t>(views.size());
@@ -321,7 +325,8 @@ Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass, std:
   return fb;
 }
 
-Result<VkFramebuffer> SceneAttachments::framebuffer(VkDevice device, VkRenderPass pass, VkImageView resolveView) const {
+Result<VkFramebuffer> SceneAttachments::framebuffer(VkDevice device, VkRenderPass pass,
+                                                    VkImageView resolveView) const {
   return createFramebuffer(device, pass, {msaa.view, depth.view, resolveView}, msaa.extent);
 }
 

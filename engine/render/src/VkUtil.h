@@ -46,10 +46,10 @@ struct ImageSettings {
 
 Result<uint32_t> findMemoryType(VkPhysicalDevice gpu, uint32_t typeBits, VkMemoryPropertyFlags props);
 Result<VkDeviceMemory> allocateMemory(VkPhysicalDevice gpu, VkDevice device, const VkMemoryRequirements& req,
-                                     VkMemoryPropertyFlags props);
+                                      VkMemoryPropertyFlags props);
 
-Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size, VkBufferUsageFlags usage,
-                            bool hostVisible);
+Result<Buffer> createBuffer(VkPhysicalDevice gpu, VkDevice device, VkDeviceSize size,
+                            VkBufferUsageFlags usage, bool hostVisible);
 void destroyBuffer(VkDevice device, Buffer& buffer);
 
 Result<Image> createImage(VkPhysicalDevice gpu, VkDevice device, const ImageSettings& settings);
@@ -63,7 +63,8 @@ Result<VkImageView> createView(VkDevice device, VkImage image, VkFormat format, 
 // resolve target's layout afterwards (transfer source for readback, present, sampled, ...).
 inline constexpr VkSampleCountFlagBits kSceneSamples = VK_SAMPLE_COUNT_4_BIT;
 inline constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
-Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views, VkImageLayout finalLayout);
+Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views,
+                                     VkImageLayout finalLayout);
 
 // A single-sample colour pass without depth for ImGui: cleared to transparent (a panel texture)
 // or loading what the scene pass left (a HUD over a mono target).
@@ -74,11 +75,12 @@ Result<VkRenderPass> createUiPass(VkDevice device, VkFormat format, bool clear, 
 struct SceneAttachments {
   Image msaa;
   Image depth;
-  Result<void> create(VkPhysicalDevice gpu, VkDevice device, VkFormat format, VkExtent2D extent, uint32_t views);
+  Result<void> create(VkPhysicalDevice gpu, VkDevice device, VkFormat format, VkExtent2D extent,
+                      uint32_t views);
   void destroy(VkDevice device);
   Result<VkFramebuffer> framebuffer(VkDevice device, VkRenderPass pass, VkImageView resolveView) const;
 };
-Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass, std::initializer_list<VkImageView> views,
-                                        VkExtent2D extent);
+Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass,
+                                        std::initializer_list<VkImageView> views, VkExtent2D extent);
 
 }  // namespace trocar::render::detail

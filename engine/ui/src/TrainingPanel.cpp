@@ -16,7 +16,8 @@ std::string formatClock(double seconds) {
 
 void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
   const ImGuiIO& io = ImGui::GetIO();
-  ImGuiWindowFlags flags = ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove;
+  ImGuiWindowFlags flags =
+      ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove;
   if (placement == PanelPlacement::kFillView) {
     ImGui::SetNextWindowPos(ImVec2(0.0f, 0.0f));
     ImGui::SetNextWindowSize(io.DisplaySize);
@@ -36,7 +37,8 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
   }
   if (state.limitS > 0.0) {
     ImGui::Text("Time %s / %s", formatClock(state.elapsedS).c_str(), formatClock(state.limitS).c_str());
-    ImGui::ProgressBar(static_cast<float>(std::min(1.0, state.elapsedS / state.limitS)), ImVec2(-1.0f, 0.0f), "");
+    ImGui::ProgressBar(static_cast<float>(std::min(1.0, state.elapsedS / state.limitS)), ImVec2(-1.0f, 0.0f),
+                       "");
   } else {
     ImGui::Text("Time %s", formatClock(state.elapsedS).c_str());
   }
@@ -44,7 +46,8 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     ImGui::Spacing();
     ImGui::TextWrapped("%s", state.prompt.c_str());
   }
-  for (const std::string& w : state.warnings) ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.25f, 1.0f), "! %s", w.c_str());
+  for (const std::string& w : state.warnings)
+    ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.25f, 1.0f), "! %s", w.c_str());
   ImGui::Spacing();
   ImGui::Separator();
   for (const ChecklistLine& step : state.steps) {
@@ -52,9 +55,18 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     const char* mark = "[ ]";
     switch (step.state) {
       case StepState::kPending: break;
-      case StepState::kNext: colour = ImVec4(1.0f, 0.85f, 0.2f, 1.0f); mark = "[>]"; break;
-      case StepState::kDone: colour = ImVec4(0.3f, 0.9f, 0.4f, 1.0f); mark = "[x]"; break;
-      case StepState::kFailed: colour = ImVec4(1.0f, 0.3f, 0.3f, 1.0f); mark = "[!]"; break;
+      case StepState::kNext:
+        colour = ImVec4(1.0f, 0.85f, 0.2f, 1.0f);
+        mark = "[>]";
+        break;
+      case StepState::kDone:
+        colour = ImVec4(0.3f, 0.9f, 0.4f, 1.0f);
+        mark = "[x]";
+        break;
+      case StepState::kFailed:
+        colour = ImVec4(1.0f, 0.3f, 0.3f, 1.0f);
+        mark = "[!]";
+        break;
     }
     ImGui::TextColored(colour, "%s %s", mark, step.title.c_str());
   }
@@ -62,7 +74,8 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     ImGui::Separator();
     ImGui::TextColored(state.passed ? ImVec4(0.3f, 0.9f, 0.4f, 1.0f) : ImVec4(1.0f, 0.4f, 0.3f, 1.0f),
                        "Score %.1f  %s", *state.score, state.passed ? "PASS" : "below the pass mark");
-    for (const auto& [domain, value] : state.breakdown) ImGui::Text("  %-22s %.1f / 5", domain.c_str(), value);
+    for (const auto& [domain, value] : state.breakdown)
+      ImGui::Text("  %-22s %.1f / 5", domain.c_str(), value);
   }
   ImGui::End();
 }

@@ -136,8 +136,9 @@ struct OpenXrRig::State {
   std::unique_ptr<render::ExternalTarget> target;
 
   XrActionSet actionSet = XR_NULL_HANDLE;
-  XrAction gripPose = XR_NULL_HANDLE, aimPose = XR_NULL_HANDLE, trigger = XR_NULL_HANDLE, squeeze = XR_NULL_HANDLE,
-           primary = XR_NULL_HANDLE, secondary = XR_NULL_HANDLE, menu = XR_NULL_HANDLE, haptic = XR_NULL_HANDLE;
+  XrAction gripPose = XR_NULL_HANDLE, aimPose = XR_NULL_HANDLE, trigger = XR_NULL_HANDLE,
+           squeeze = XR_NULL_HANDLE, primary = XR_NULL_HANDLE, secondary = XR_NULL_HANDLE,
+           menu = XR_NULL_HANDLE, haptic = XR_NULL_HANDLE;
   std::array<XrPath, 2> handPaths{};
   std::array<XrSpace, 2> gripSpaces{};
   std::array<XrSpace, 2> aimSpaces{};
@@ -181,10 +182,14 @@ struct OpenXrRig::State {
       return xrError(r, "xrCreateActionSet");
     }
     const std::pair<const char*, std::pair<XrActionType, XrAction*>> actions[] = {
-        {"grip_pose", {XR_ACTION_TYPE_POSE_INPUT, &gripPose}}, {"aim_pose", {XR_ACTION_TYPE_POSE_INPUT, &aimPose}},
-        {"trigger", {XR_ACTION_TYPE_FLOAT_INPUT, &trigger}},   {"squeeze", {XR_ACTION_TYPE_FLOAT_INPUT, &squeeze}},
-        {"primary", {XR_ACTION_TYPE_BOOLEAN_INPUT, &primary}}, {"secondary", {XR_ACTION_TYPE_BOOLEAN_INPUT, &secondary}},
-        {"menu", {XR_ACTION_TYPE_BOOLEAN_INPUT, &menu}},       {"haptic", {XR_ACTION_TYPE_VIBRATION_OUTPUT, &haptic}},
+        {"grip_pose", {XR_ACTION_TYPE_POSE_INPUT, &gripPose}},
+        {"aim_pose", {XR_ACTION_TYPE_POSE_INPUT, &aimPose}},
+        {"trigger", {XR_ACTION_TYPE_FLOAT_INPUT, &trigger}},
+        {"squeeze", {XR_ACTION_TYPE_FLOAT_INPUT, &squeeze}},
+        {"primary", {XR_ACTION_TYPE_BOOLEAN_INPUT, &primary}},
+        {"secondary", {XR_ACTION_TYPE_BOOLEAN_INPUT, &secondary}},
+        {"menu", {XR_ACTION_TYPE_BOOLEAN_INPUT, &menu}},
+        {"haptic", {XR_ACTION_TYPE_VIBRATION_OUTPUT, &haptic}},
     };
     for (const auto& [name, spec] : actions) {
       if (XrResult r = createAction(name, spec.first, spec.second); XR_FAILED(r)) {
@@ -327,14 +332,14 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
   create.enabledExtensionNames = extensions;
   XrResult r = xrCreateInstance(&create, &s->instance);
   if (XR_FAILED(r)) {
-    const std::string hint = r == XR_ERROR_RUNTIME_UNAVAILABLE
-                                 ? "no OpenXR runtime is active: start SteamVR, Monado or the Oculus app, or set "
-                                   "XR_RUNTIME_JSON=/path/to/runtime.json"
-                                 : r == XR_ERROR_EXTENSION_NOT_PRESENT
-                                       ? "the active runtime lacks XR_KHR_vulkan_enable2; update it"
-                                       : "see `trocar doctor`";
-    return makeError(ErrorCode::kUnavailable, "OpenXR unavailable: xrCreateInstance returned " + xrResultName(r),
-                     hint);
+    const std::string hint =
+        r == XR_ERROR_RUNTIME_UNAVAILABLE
+            ? "no OpenXR runtime is active: start SteamVR, Monado or the Oculus app, or set "
+              "XR_RUNTIME_JSON=/path/to/runtime.json"
+        : r == XR_ERROR_EXTENSION_NOT_PRESENT ? "the active runtime lacks XR_KHR_vulkan_enable2; update it"
+                                              : "see `trocar doctor`";
+    return makeError(ErrorCode::kUnavailable,
+                     "OpenXR unavailable: xrCreateInstance returned " + xrResultName(r), hint);
   }
   XrInstanceProperties props{XR_TYPE_INSTANCE_PROPERTIES};
   if (XR_SUCCEEDED(xrGetInstanceProperties(s->instance, &props))) s->runtimeName = props.runtimeName;
@@ -342,8 +347,8 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
   systemInfo.formFactor = XR_FORM_FACTOR_HEAD_MOUNTED_DISPLAY;
   r = xrGetSystem(s->instance, &systemInfo, &s->system);
   if (XR_FAILED(r)) {
-    return makeError(ErrorCode::kUnavailable, "OpenXR runtime '" + s->runtimeName + "' has no headset: " +
-                                                  xrResultName(r),
+    return makeError(ErrorCode::kUnavailable,
+                     "OpenXR runtime '" + s->runtimeName + "' has no headset: " + xrResultName(r),
                      "connect and wake the headset, then try again");
   }
   auto get = [&](const char* name, auto& fn) {
@@ -354,7 +359,8 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
       !get("xrCreateVulkanDeviceKHR", s->createVulkanDevice) ||
       !get("xrGetVulkanGraphicsDevice2KHR", s->getVulkanDevice) ||
       !get("xrGetVulkanGraphicsRequirements2KHR", s->getRequirements)) {
-    return makeError(ErrorCode::kUnsupported, "the OpenXR runtime does not provide XR_KHR_vulkan_enable2 functions");
+    return makeError(ErrorCode::kUnsupported,
+                     "the OpenXR runtime does not provide XR_KHR_vulkan_enable2 functions");
   }
   XrGraphicsRequirementsVulkanKHR req{XR_TYPE_GRAPHICS_REQUIREMENTS_VULKAN2_KHR};
   if (XrResult rr = s->getRequirements(s->instance, s->system, &req); XR_FAILED(rr)) {
@@ -366,9 +372,15 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
   return std::unique_ptr<OpenXrRig>(new OpenXrRig(std::move(s)));
 }
 
-std::string OpenXrRig::name() const { return "openxr (" + mState->runtimeName + ")"; }
-const OpenXrStats& OpenXrRig::stats() const { return mState->stats; }
-render::RenderTarget* OpenXrRig::target() { return mState->target.get(); }
+std::string OpenXrRig::name() const {
+  return "openxr (" + mState->runtimeName + ")";
+}
+const OpenXrStats& OpenXrRig::stats() const {
+  return mState->stats;
+}
+render::RenderTarget* OpenXrRig::target() {
+  return mState->target.get();
+}
 
 void OpenXrRig::configureContext(render::ContextSettings& cs) {
   State* s = mState.get();
@@ -415,7 +427,8 @@ Result<void> OpenXrRig::start(render::Context& context) {
   XrSessionCreateInfo info{XR_TYPE_SESSION_CREATE_INFO};
   info.next = &binding;
   info.systemId = s.system;
-  if (XrResult r = xrCreateSession(s.instance, &info, &s.session); XR_FAILED(r)) return xrError(r, "xrCreateSession");
+  if (XrResult r = xrCreateSession(s.instance, &info, &s.session); XR_FAILED(r))
+    return xrError(r, "xrCreateSession");
 
   // STAGE (floor origin) when offered, else LOCAL lifted to an assumed standing eye height.
   uint32_t count = 0;
@@ -437,10 +450,10 @@ Result<void> OpenXrRig::start(render::Context& context) {
   }
 
   // One array swapchain, two layers, at the recommended size, in an sRGB format.
-  std::array<XrViewConfigurationView, 2> viewConfigs{{{XR_TYPE_VIEW_CONFIGURATION_VIEW},
-                                                      {XR_TYPE_VIEW_CONFIGURATION_VIEW}}};
-  if (XrResult r = xrEnumerateViewConfigurationViews(s.instance, s.system, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO,
-                                                     2, &count, viewConfigs.data());
+  std::array<XrViewConfigurationView, 2> viewConfigs{
+      {{XR_TYPE_VIEW_CONFIGURATION_VIEW}, {XR_TYPE_VIEW_CONFIGURATION_VIEW}}};
+  if (XrResult r = xrEnumerateViewConfigurationViews(
+          s.instance, s.system, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO, 2, &count, viewConfigs.data());
       XR_FAILED(r)) {
     return xrError(r, "xrEnumerateViewConfigurationViews");
   }
@@ -456,7 +469,8 @@ Result<void> OpenXrRig::start(render::Context& context) {
       break;
     }
   }
-  if (format == 0) return makeError(ErrorCode::kUnsupported, "the OpenXR runtime offers no sRGB swapchain format");
+  if (format == 0)
+    return makeError(ErrorCode::kUnsupported, "the OpenXR runtime offers no sRGB swapchain format");
   XrSwapchainCreateInfo sc{XR_TYPE_SWAPCHAIN_CREATE_INFO};
   sc.usageFlags = XR_SWAPCHAIN_USAGE_COLOR_ATTACHMENT_BIT | XR_SWAPCHAIN_USAGE_SAMPLED_BIT;
   sc.format = format;
@@ -466,7 +480,8 @@ Result<void> OpenXrRig::start(render::Context& context) {
   sc.faceCount = 1;
   sc.arraySize = 2;
   sc.mipCount = 1;
-  if (XrResult r = xrCreateSwapchain(s.session, &sc, &s.swapchain); XR_FAILED(r)) return xrError(r, "xrCreateSwapchain");
+  if (XrResult r = xrCreateSwapchain(s.session, &sc, &s.swapchain); XR_FAILED(r))
+    return xrError(r, "xrCreateSwapchain");
   xrEnumerateSwapchainImages(s.swapchain, 0, &count, nullptr);
   std::vector<XrSwapchainImageVulkanKHR> images(count, {XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR});
   if (XrResult r = xrEnumerateSwapchainImages(s.swapchain, count, &count,
@@ -489,7 +504,8 @@ Result<void> OpenXrRig::start(render::Context& context) {
 Result<RigFrame> OpenXrRig::beginFrame() {
   State& s = *mState;
   RigFrame frame;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(s.settings.readyTimeoutS);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(s.settings.readyTimeoutS);
   for (;;) {
     s.pollEvents();
     if (s.ended) {
@@ -505,7 +521,8 @@ Result<RigFrame> OpenXrRig::beginFrame() {
   }
   s.frameState = XrFrameState{XR_TYPE_FRAME_STATE};
   XrFrameWaitInfo wait{XR_TYPE_FRAME_WAIT_INFO};
-  if (XrResult r = xrWaitFrame(s.session, &wait, &s.frameState); XR_FAILED(r)) return xrError(r, "xrWaitFrame");
+  if (XrResult r = xrWaitFrame(s.session, &wait, &s.frameState); XR_FAILED(r))
+    return xrError(r, "xrWaitFrame");
   XrFrameBeginInfo begin{XR_TYPE_FRAME_BEGIN_INFO};
   if (XrResult r = xrBeginFrame(s.session, &begin); XR_FAILED(r)) return xrError(r, "xrBeginFrame");
   s.frameBegun = true;
@@ -547,15 +564,19 @@ Result<RigFrame> OpenXrRig::beginFrame() {
       get.subactionPath = s.handPaths[h];
       XrActionStateFloat f{XR_TYPE_ACTION_STATE_FLOAT};
       get.action = s.trigger;
-      if (XR_SUCCEEDED(xrGetActionStateFloat(s.session, &get, &f)) && f.isActive) hand.trigger = f.currentState;
+      if (XR_SUCCEEDED(xrGetActionStateFloat(s.session, &get, &f)) && f.isActive)
+        hand.trigger = f.currentState;
       get.action = s.squeeze;
       f = {XR_TYPE_ACTION_STATE_FLOAT};
-      if (XR_SUCCEEDED(xrGetActionStateFloat(s.session, &get, &f)) && f.isActive) hand.squeeze = f.currentState;
+      if (XR_SUCCEEDED(xrGetActionStateFloat(s.session, &get, &f)) && f.isActive)
+        hand.squeeze = f.currentState;
       XrActionStateBoolean b{XR_TYPE_ACTION_STATE_BOOLEAN};
       get.action = s.primary;
-      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.primary = b.currentState == XR_TRUE;
+      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
+        hand.primary = b.currentState == XR_TRUE;
       get.action = s.secondary;
-      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.secondary = b.currentState == XR_TRUE;
+      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
+        hand.secondary = b.currentState == XR_TRUE;
       get.action = s.menu;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.menu = b.currentState == XR_TRUE;
       if (h == 0) {  // the left menu button pauses and resumes
@@ -563,14 +584,16 @@ Result<RigFrame> OpenXrRig::beginFrame() {
         s.menuDown = hand.menu;
       }
       XrSpaceLocation grip{XR_TYPE_SPACE_LOCATION};
-      const XrSpaceLocationFlags valid = XR_SPACE_LOCATION_POSITION_VALID_BIT | XR_SPACE_LOCATION_ORIENTATION_VALID_BIT;
+      const XrSpaceLocationFlags valid =
+          XR_SPACE_LOCATION_POSITION_VALID_BIT | XR_SPACE_LOCATION_ORIENTATION_VALID_BIT;
       if (XR_SUCCEEDED(xrLocateSpace(s.gripSpaces[h], s.appSpace, time, &grip)) &&
           (grip.locationFlags & valid) == valid) {
         hand.grip = toPose(grip.pose);
         hand.tracked = true;
       }
       XrSpaceLocation aim{XR_TYPE_SPACE_LOCATION};
-      if (XR_SUCCEEDED(xrLocateSpace(s.aimSpaces[h], s.appSpace, time, &aim)) && (aim.locationFlags & valid) == valid) {
+      if (XR_SUCCEEDED(xrLocateSpace(s.aimSpaces[h], s.appSpace, time, &aim)) &&
+          (aim.locationFlags & valid) == valid) {
         hand.aim = toPose(aim.pose);
       }
     }
@@ -598,8 +621,8 @@ Result<void> OpenXrRig::endFrame() {
   if (!s.frameBegun) return {};
   s.frameBegun = false;
   XrCompositionLayerProjection layer{XR_TYPE_COMPOSITION_LAYER_PROJECTION};
-  std::array<XrCompositionLayerProjectionView, 2> views{{{XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW},
-                                                         {XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}}};
+  std::array<XrCompositionLayerProjectionView, 2> views{
+      {{XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}, {XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}}};
   const XrCompositionLayerBaseHeader* layers[] = {reinterpret_cast<XrCompositionLayerBaseHeader*>(&layer)};
   XrFrameEndInfo end{XR_TYPE_FRAME_END_INFO};
   end.displayTime = s.frameState.predictedDisplayTime;
@@ -645,7 +668,8 @@ void OpenXrRig::applyHaptic(HandSide hand, const HapticPulse& pulse) {
   XrHapticActionInfo info{XR_TYPE_HAPTIC_ACTION_INFO};
   info.action = s.haptic;
   info.subactionPath = s.handPaths[static_cast<size_t>(hand)];
-  if (XR_SUCCEEDED(xrApplyHapticFeedback(s.session, &info, reinterpret_cast<XrHapticBaseHeader*>(&vibration)))) {
+  if (XR_SUCCEEDED(
+          xrApplyHapticFeedback(s.session, &info, reinterpret_cast<XrHapticBaseHeader*>(&vibration)))) {
     ++s.stats.hapticPulses;
   }
 }
@@ -659,6 +683,8 @@ void OpenXrRig::requestExit() {
   }
 }
 
-void OpenXrRig::stop() { mState->destroySession(); }
+void OpenXrRig::stop() {
+  mState->destroySession();
+}
 
 }  // namespace trocar::xr

@@ -25,7 +25,9 @@ std::string xrResultName(int result) {
   }
 }
 
-void quietOpenXrLoader() { setenv("XR_LOADER_DEBUG", "none", 0); }
+void quietOpenXrLoader() {
+  setenv("XR_LOADER_DEBUG", "none", 0);
+}
 
 Result<OpenXrRuntimeInfo> queryOpenXrRuntime() {
   quietOpenXrLoader();

@@ -32,7 +32,8 @@ float vibrationAmplitude(const VibrationCurve& c, float forceN) {
   return std::clamp(c.gain * std::pow(x, c.gamma), 0.0f, 1.0f);
 }
 
-FeedbackMapper::FeedbackMapper(const FeedbackSettings& settings, std::vector<float> damageForceN, uint32_t tickHz)
+FeedbackMapper::FeedbackMapper(const FeedbackSettings& settings, std::vector<float> damageForceN,
+                               uint32_t tickHz)
     : mSettings(settings), mDamageForceN(std::move(damageForceN)), mDt(1.0 / static_cast<double>(tickHz)) {}
 
 void FeedbackMapper::pulse(size_t hand, const PulseSpec& spec) {

@@ -22,7 +22,9 @@ class TimelineBot : public Bot {
 
 }  // namespace
 
-std::unique_ptr<Bot> makeTimelineBot(Timeline timeline) { return std::make_unique<TimelineBot>(std::move(timeline)); }
+std::unique_ptr<Bot> makeTimelineBot(Timeline timeline) {
+  return std::make_unique<TimelineBot>(std::move(timeline));
+}
 
 Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string& name,
                                       const scenario::ScenarioDesc& scenario) {
@@ -40,8 +42,8 @@ Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string
   bots::Params params(root, name);
   const YAML::Node c = root["controller"];
   const std::string kind = c.IsScalar() ? c.Scalar() : "";
-  Result<std::unique_ptr<Bot>> bot = params.error(c, "unknown controller '" + kind + "'",
-                                                  "controllers: cholecystectomy, pattern-cutting, peg-transfer");
+  Result<std::unique_ptr<Bot>> bot = params.error(
+      c, "unknown controller '" + kind + "'", "controllers: cholecystectomy, pattern-cutting, peg-transfer");
   if (kind == "cholecystectomy") bot = bots::makeCholecystectomy(params, scenario);
   if (kind == "pattern-cutting") bot = bots::makePatternCutting(params, scenario);
   if (kind == "peg-transfer") bot = bots::makePegTransfer(params, scenario);
@@ -50,7 +52,8 @@ Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string
   return bot;
 }
 
-Result<std::unique_ptr<Bot>> loadBot(const std::filesystem::path& file, const scenario::ScenarioDesc& scenario) {
+Result<std::unique_ptr<Bot>> loadBot(const std::filesystem::path& file,
+                                     const scenario::ScenarioDesc& scenario) {
   auto text = readFileText(file);
   if (!text.ok()) return text.error();
   return parseBot(text.value(), file.string(), scenario);

@@ -173,8 +173,9 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   return result;
 }
 
-Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot, const std::filesystem::path& out,
-                              const std::string& traineeId, double seconds) {
+Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot,
+                              const std::filesystem::path& out, const std::string& traineeId,
+                              double seconds) {
   auto built = scenario::buildSession(scenario);
   if (!built.ok()) return built.error();
   session::Session& session = *built.value();

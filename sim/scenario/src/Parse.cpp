@@ -219,31 +219,37 @@ Quat rotationFromDegrees(const Vec3& deg) {
 // `feedback: {haptics: {contact: {...}, soft_hz, rigid_hz, grasp|cut|clip|warning: {...}},
 //             sounds: {enabled}, visuals: {ghost_hand, stress_tint}}`
 void parseFeedback(Ctx& ctx, const YAML::Node& f, feedback::FeedbackSettings& out) {
-  auto number = [&](const YAML::Node& parent, const char* key, float& value, double lo, double hi, const char* hint,
-                    const std::string& where) {
+  auto number = [&](const YAML::Node& parent, const char* key, float& value, double lo, double hi,
+                    const char* hint, const std::string& where) {
     if (const YAML::Node v = parent[key]) {
       if (auto x = ctx.number(v, where + "." + key, lo, hi, hint)) value = static_cast<float>(*x);
     }
   };
   if (const YAML::Node h = f["haptics"]; h && ctx.isMap(h, "feedback.haptics")) {
-    ctx.checkKeys(h, {"contact", "soft_hz", "rigid_hz", "grasp", "cut", "clip", "warning", "warning_period_s"},
+    ctx.checkKeys(h,
+                  {"contact", "soft_hz", "rigid_hz", "grasp", "cut", "clip", "warning", "warning_period_s"},
                   "feedback.haptics");
     if (const YAML::Node c = h["contact"]; c && ctx.isMap(c, "feedback.haptics.contact")) {
       ctx.checkKeys(c, {"touch", "threshold_n", "max_force_n", "gamma", "gain"}, "feedback.haptics.contact");
-      number(c, "touch", out.contact.touch, 0.0, 1.0, "amplitude of any contact, 0..1", "feedback.haptics.contact");
+      number(c, "touch", out.contact.touch, 0.0, 1.0, "amplitude of any contact, 0..1",
+             "feedback.haptics.contact");
       const std::string w = "feedback.haptics.contact";
       number(c, "threshold_n", out.contact.thresholdN, 0.0, 100.0, "newtons below which nothing is felt", w);
-      number(c, "max_force_n", out.contact.saturationN, 0.01, 1000.0, "newtons at which vibration is full", w);
+      number(c, "max_force_n", out.contact.saturationN, 0.01, 1000.0, "newtons at which vibration is full",
+             w);
       number(c, "gamma", out.contact.gamma, 0.1, 5.0, "curve shape; below 1 makes light touches stronger", w);
       number(c, "gain", out.contact.gain, 0.0, 1.0, "amplitude at full force, 0..1", w);
       if (out.contact.saturationN <= out.contact.thresholdN) {
-        ctx.error(c, "feedback.haptics.contact.max_force_n must exceed threshold_n", "e.g. threshold_n: 0.2, max_force_n: 4");
+        ctx.error(c, "feedback.haptics.contact.max_force_n must exceed threshold_n",
+                  "e.g. threshold_n: 0.2, max_force_n: 4");
       }
     }
-    number(h, "soft_hz", out.softFrequencyHz, 0.0, 1000.0, "vibration frequency on tissue, Hz", "feedback.haptics");
+    number(h, "soft_hz", out.softFrequencyHz, 0.0, 1000.0, "vibration frequency on tissue, Hz",
+           "feedback.haptics");
     number(h, "rigid_hz", out.rigidFrequencyHz, 0.0, 1000.0, "vibration frequency on rigid objects, Hz",
            "feedback.haptics");
-    number(h, "warning_period_s", out.warningPeriodS, 0.05, 5.0, "seconds between warning pulses", "feedback.haptics");
+    number(h, "warning_period_s", out.warningPeriodS, 0.05, 5.0, "seconds between warning pulses",
+           "feedback.haptics");
     const std::pair<const char*, feedback::PulseSpec*> pulses[] = {
         {"grasp", &out.grasp}, {"cut", &out.cut}, {"clip", &out.clip}, {"warning", &out.warning}};
     for (const auto& [key, spec] : pulses) {
@@ -258,8 +264,10 @@ void parseFeedback(Ctx& ctx, const YAML::Node& f, feedback::FeedbackSettings& ou
   }
   if (const YAML::Node v = f["visuals"]; v && ctx.isMap(v, "feedback.visuals")) {
     ctx.checkKeys(v, {"ghost_hand", "stress_tint"}, "feedback.visuals");
-    if (const YAML::Node g = v["ghost_hand"]) out.ghostHand = ctx.boolean(g, "feedback.visuals.ghost_hand").value_or(true);
-    if (const YAML::Node t = v["stress_tint"]) out.stressTint = ctx.boolean(t, "feedback.visuals.stress_tint").value_or(true);
+    if (const YAML::Node g = v["ghost_hand"])
+      out.ghostHand = ctx.boolean(g, "feedback.visuals.ghost_hand").value_or(true);
+    if (const YAML::Node t = v["stress_tint"])
+      out.stressTint = ctx.boolean(t, "feedback.visuals.stress_tint").value_or(true);
   }
   if (const YAML::Node s = f["sounds"]; s && ctx.isMap(s, "feedback.sounds")) {
     ctx.checkKeys(s, {"enabled"}, "feedback.sounds");
@@ -342,8 +350,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   const size_t errorsBefore = ctx.errorCount();
   if (!ctx.isMap(item, "a tissue")) return;
   ctx.checkKeys(item,
-                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations", "appearance",
-                 "collides_with"},
+                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations",
+                 "appearance", "collides_with"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
   TissueDesc t;
@@ -471,7 +479,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
               ctx.error(surface ? surface : embed, "tetmesh: surface and embed go together",
                         "surface: F.obj, embed: F.embed (trocar import volume writes both)");
             } else if (s && e) {
-              const fs::path objPath = ctx.file().parent_path() / *s, embedPath = ctx.file().parent_path() / *e;
+              const fs::path objPath = ctx.file().parent_path() / *s,
+                             embedPath = ctx.file().parent_path() / *e;
               auto embedded = readEmbeddedSurface(objPath, embedPath, t.settings.tetMesh);
               if (!embedded.ok()) {
                 Error err = embedded.error();
@@ -608,9 +617,12 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
     ctx.checkKeys(look, {"look", "color", "wetness"}, "appearance");
     if (const YAML::Node l = look["look"]) {
       const auto name = ctx.text(l, "appearance.look");
-      if (name == "tissue") t.appearance.look = TissueLook::kTissue;
-      else if (name == "fabric") t.appearance.look = TissueLook::kFabric;
-      else if (name) ctx.error(l, "unknown look '" + *name + "'", "tissue or fabric");
+      if (name == "tissue")
+        t.appearance.look = TissueLook::kTissue;
+      else if (name == "fabric")
+        t.appearance.look = TissueLook::kFabric;
+      else if (name)
+        ctx.error(l, "unknown look '" + *name + "'", "tissue or fabric");
     }
     if (const YAML::Node c = look["color"]) {
       if (auto rgb = ctx.vec<3>(c, "appearance.color")) {
@@ -906,7 +918,8 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
       HandSetup setup;
       YAML::Node kindNode = h;
       if (h.IsMap()) {
-        ctx.checkKeys(h, {"kind", "port", "exchange"}, std::string("instruments.") + instruments::toString(hand));
+        ctx.checkKeys(h, {"kind", "port", "exchange"},
+                      std::string("instruments.") + instruments::toString(hand));
         kindNode.reset(h["kind"]);
         if (const YAML::Node ex = h["exchange"]; ex && ctx.isList(ex, "exchange")) {
           for (const auto& e : ex) {
@@ -915,7 +928,8 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
             auto k = instruments::instrumentKindFromString(*name);
             if (!k) {
               std::string hint = didYouMean(*name, kinds);
-              ctx.error(e, "unknown instrument '" + *name + "'", hint.empty() ? "known: " + join(kinds) : hint);
+              ctx.error(e, "unknown instrument '" + *name + "'",
+                        hint.empty() ? "known: " + join(kinds) : hint);
               continue;
             }
             setup.exchange.push_back(*k);

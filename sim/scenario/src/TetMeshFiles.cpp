@@ -289,7 +289,8 @@ Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale
   return mesh;
 }
 
-Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, const std::filesystem::path& embed,
+Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj,
+                                            const std::filesystem::path& embed,
                                             const physics::TetMesh& mesh) {
   EmbeddedSurface out;
   auto objText = readFileText(obj);
@@ -312,14 +313,16 @@ Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, co
         }
         face.push_back(static_cast<uint32_t>(index - 1));
       }
-      if (face.size() != 3) return at(obj, number, "a face with " + std::to_string(face.size()) + " corners", "triangles only");
+      if (face.size() != 3)
+        return at(obj, number, "a face with " + std::to_string(face.size()) + " corners", "triangles only");
       out.indices.insert(out.indices.end(), face.begin(), face.end());
     }
   }
   auto embedText = readFileText(embed);
   if (!embedText.ok()) return embedText.error();
   const auto lines = contentLines(embedText.value());
-  if (lines.empty() || std::strtoul(lines[0].second.c_str(), nullptr, 10) != vertices || lines.size() != vertices + 1) {
+  if (lines.empty() || std::strtoul(lines[0].second.c_str(), nullptr, 10) != vertices ||
+      lines.size() != vertices + 1) {
     return at(embed, lines.empty() ? 1 : lines[0].first,
               "the embedding does not have one line per vertex of " + obj.filename().string() + " (" +
                   std::to_string(vertices) + ")",
@@ -330,9 +333,11 @@ Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, co
     std::istringstream in(line);
     long tet = -1;
     std::array<float, 4> w{};
-    if (!(in >> tet >> w[0] >> w[1] >> w[2] >> w[3]) || tet < 0 || static_cast<size_t>(tet) >= mesh.tets.size()) {
-      return at(embed, number, "expected 'tet w0 w1 w2 w3' with a tet of the mesh (0.." +
-                                   std::to_string(mesh.tets.size() == 0 ? 0 : mesh.tets.size() - 1) + ")",
+    if (!(in >> tet >> w[0] >> w[1] >> w[2] >> w[3]) || tet < 0 ||
+        static_cast<size_t>(tet) >= mesh.tets.size()) {
+      return at(embed, number,
+                "expected 'tet w0 w1 w2 w3' with a tet of the mesh (0.." +
+                    std::to_string(mesh.tets.size() == 0 ? 0 : mesh.tets.size() - 1) + ")",
                 "the embedding belongs to the .ele beside it");
     }
     out.nodes.push_back(mesh.tets[static_cast<size_t>(tet)]);

@@ -22,7 +22,7 @@ Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale
 
 // An OBJ's triangles (its vertex count too) and an .embed file (a count, then per vertex
 // "tet w0 w1 w2 w3") resolved against `mesh`'s tets. Errors at file:line.
-Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj, const std::filesystem::path& embed,
-                                            const physics::TetMesh& mesh);
+Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj,
+                                            const std::filesystem::path& embed, const physics::TetMesh& mesh);
 
 }  // namespace trocar::scenario

@@ -76,7 +76,9 @@ Scorer::~Scorer() = default;
 const ChecklistEngine& Scorer::checklist() const {
   return mImpl->engine;
 }
-const feedback::FeedbackMapper& Scorer::feedback() const { return mImpl->feedback; }
+const feedback::FeedbackMapper& Scorer::feedback() const {
+  return mImpl->feedback;
+}
 
 void Scorer::onTick(const session::TickRecord& r) {
   Impl& s = *mImpl;

@@ -18,7 +18,10 @@ Vec3 fieldCenter(const scenario::ScenarioDesc& scenario) {
   size_t n = 0;
   for (const scenario::TissueDesc& t : scenario.tissues) {
     switch (t.settings.kind) {
-      case physics::TissueKind::kCloth: sum += t.settings.cloth.pose.position; ++n; break;
+      case physics::TissueKind::kCloth:
+        sum += t.settings.cloth.pose.position;
+        ++n;
+        break;
       case physics::TissueKind::kVolumetric:
         for (const Vec3& p : t.settings.tetMesh.nodes) sum += p;
         n += t.settings.tetMesh.nodes.size();
@@ -98,13 +101,19 @@ struct DesktopRig::State {
 
 namespace {
 // Wheel steps accumulate in the double the window's user pointer names (State::scroll).
-void onScroll(GLFWwindow* w, double /*x*/, double y) { *static_cast<double*>(glfwGetWindowUserPointer(w)) += y; }
+void onScroll(GLFWwindow* w, double /*x*/, double y) {
+  *static_cast<double*>(glfwGetWindowUserPointer(w)) += y;
+}
 }  // namespace
 
 DesktopRig::DesktopRig(std::unique_ptr<State> state) : mState(std::move(state)) {}
 DesktopRig::~DesktopRig() = default;
-GLFWwindow* DesktopRig::window() const { return mState->window; }
-render::RenderTarget* DesktopRig::target() { return mState->target.get(); }
+GLFWwindow* DesktopRig::window() const {
+  return mState->window;
+}
+render::RenderTarget* DesktopRig::target() {
+  return mState->target.get();
+}
 
 Result<std::unique_ptr<DesktopRig>> DesktopRig::create(const scenario::ScenarioDesc& scenario,
                                                        const DesktopSettings& settings) {
@@ -178,7 +187,8 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   glfwGetCursorPos(w, &x, &y);
   const float metresPerPixel = 0.0003f;
   Vec3& tip = s.tips[static_cast<size_t>(s.active)];
-  tip += right * static_cast<float>(x - s.lastX) * metresPerPixel - up * static_cast<float>(y - s.lastY) * metresPerPixel;
+  tip += right * static_cast<float>(x - s.lastX) * metresPerPixel -
+         up * static_cast<float>(y - s.lastY) * metresPerPixel;
   tip += forward * static_cast<float>(s.scroll) * 0.005f;
   s.scroll = 0.0;
   s.lastX = x;
@@ -189,7 +199,8 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   glfwGetFramebufferSize(w, &width, &height);
   const float aspect = height > 0 ? static_cast<float>(width) / static_cast<float>(height) : 1.0f;
   float vfov = 1.0f;
-  if (s.scenario.view == scenario::ViewKind::kLaparoscopic && s.scenario.camera) vfov = s.scenario.camera->verticalFovRad;
+  if (s.scenario.view == scenario::ViewKind::kLaparoscopic && s.scenario.camera)
+    vfov = s.scenario.camera->verticalFovRad;
   const float halfV = vfov * 0.5f;
   const float halfH = std::atan(std::tan(halfV) * aspect);
   frame.head = cam;
@@ -209,27 +220,33 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   }
   frame.shouldRender = width > 0 && height > 0;
   frame.periodS = 1.0 / 60.0;
-  frame.displayTimeNs =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  frame.displayTimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
   return frame;
 }
 
-Result<void> DesktopRig::endFrame() { return {}; }
+Result<void> DesktopRig::endFrame() {
+  return {};
+}
 
 void DesktopRig::applyHaptic(xr::HandSide hand, const xr::HapticPulse& pulse) {
   mState->gauge[static_cast<size_t>(hand)] = pulse.amplitude;
 }
 
-void DesktopRig::requestExit() { mState->exitRequested = true; }
+void DesktopRig::requestExit() {
+  mState->exitRequested = true;
+}
 
 void DesktopRig::drawUi() {
   State& s = *mState;
   const ImGuiIO& io = ImGui::GetIO();
-  ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x - 12.0f, io.DisplaySize.y - 12.0f), ImGuiCond_Always, ImVec2(1, 1));
+  ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x - 12.0f, io.DisplaySize.y - 12.0f), ImGuiCond_Always,
+                          ImVec2(1, 1));
   ImGui::SetNextWindowBgAlpha(0.7f);
   ImGui::Begin("Controls", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoMove);
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove);
   ImGui::Text("Active: %s hand (Tab switches)", s.active == 0 ? "left" : "right");
   ImGui::TextUnformatted("Mouse: move tip  Wheel: depth  L: close jaws  R-button: squeeze");
   ImGui::TextUnformatted("R: reset tools  P: pause  N: new attempt  Arrows: orbit  Esc: end");
@@ -241,6 +258,8 @@ void DesktopRig::drawUi() {
   ImGui::End();
 }
 
-void DesktopRig::stop() { mState->target.reset(); }
+void DesktopRig::stop() {
+  mState->target.reset();
+}
 
 }  // namespace trocar::app

@@ -37,7 +37,8 @@ std::vector<std::string> liveWarnings(const scoring::Scorer& scorer, const std::
   std::vector<std::string> w;
   const char* hands[2] = {"left", "right"};
   for (size_t h = 0; h < 2; ++h) {
-    if (scorer.feedback().cues().hands[h].warning) w.push_back(std::string("Too much force (") + hands[h] + " hand)");
+    if (scorer.feedback().cues().hands[h].warning)
+      w.push_back(std::string("Too much force (") + hands[h] + " hand)");
     if (outOfView[h]) w.push_back(std::string("The ") + hands[h] + " tool is out of view");
   }
   return w;
@@ -75,13 +76,15 @@ Result<Core> buildCore(const scenario::ScenarioDesc& scenario, const LiveSetting
     h.tickHz = scenario.tickHz;
     h.traineeId = settings.traineeId;
     h.startTimeUnix =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     auto recorder = replay::Recorder::create(settings.recording, h);
     if (!recorder) return recorder.error();
     core.recorder = std::move(recorder.value());
     core.session->addListener(core.recorder.get());
   }
-  core.scorer = std::make_unique<scoring::Scorer>(scenario, core.session->world(), settings.recording.string());
+  core.scorer =
+      std::make_unique<scoring::Scorer>(scenario, core.session->world(), settings.recording.string());
   core.session->addListener(core.scorer.get());
   return core;
 }
@@ -91,7 +94,8 @@ Result<scoring::ScoreReport> finishCore(Core& core) {
   scoring::ScoreReport report = core.scorer->report(core.session->world());
   if (core.recorder) {
     char summary[128];
-    std::snprintf(summary, sizeof(summary), "score %.2f, %s", report.score, report.passed ? "passed" : "not passed");
+    std::snprintf(summary, sizeof(summary), "score %.2f, %s", report.score,
+                  report.passed ? "passed" : "not passed");
     TROCAR_TRY(core.recorder->finish({core.session->tick(), core.session->world().stateHash(), summary}));
   }
   return report;
@@ -197,13 +201,15 @@ class HapticSender {
 class InstrumentPicker {
  public:
   explicit InstrumentPicker(const scenario::ScenarioDesc& s) {
-    for (const auto& [hand, setup] : s.instruments) mTraySize[static_cast<size_t>(hand)] = 1 + setup.exchange.size();
+    for (const auto& [hand, setup] : s.instruments)
+      mTraySize[static_cast<size_t>(hand)] = 1 + setup.exchange.size();
   }
   void reset() { *this = InstrumentPicker(mTraySize); }
   void apply(physics::InputFrame& in) {
     for (size_t h = 0; h < 2; ++h) {
       const bool pressed = (in.hands[h].buttons & 2u) != 0;
-      if (pressed && !mDown[h] && mTraySize[h] > 1) mIndex[h] = static_cast<uint8_t>((mIndex[h] + 1) % mTraySize[h]);
+      if (pressed && !mDown[h] && mTraySize[h] > 1)
+        mIndex[h] = static_cast<uint8_t>((mIndex[h] + 1) % mTraySize[h]);
       mDown[h] = pressed;
       in.hands[h].instrument = mIndex[h];
     }
@@ -249,7 +255,8 @@ void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSn
       const auto& ta = a.tissues[i];
       auto& to = out.tissues[i];
       if (ta.topologyVersion != to.topologyVersion || ta.positions.size() != to.positions.size()) continue;
-      for (size_t n = 0; n < to.positions.size(); ++n) to.positions[n] = glm::mix(ta.positions[n], to.positions[n], t);
+      for (size_t n = 0; n < to.positions.size(); ++n)
+        to.positions[n] = glm::mix(ta.positions[n], to.positions[n], t);
     }
   }
   if (a.rigids.size() == b.rigids.size()) {
@@ -263,8 +270,8 @@ void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSn
   }
 }
 
-Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig, const LiveSettings& settings,
-                            const std::atomic<bool>& stop) {
+Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig,
+                            const LiveSettings& settings, const std::atomic<bool>& stop) {
   LiveOutcome outcome;
   outcome.rigName = rig.name();
   auto core = buildCore(scenario, settings);
@@ -318,8 +325,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
         origin += std::chrono::milliseconds(5);
         continue;
       }
-      const auto due = origin + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(static_cast<double>(c.session->tick() + 1) * dt));
+      const auto due = origin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                    static_cast<double>(c.session->tick() + 1) * dt));
       const auto now = Clock::now();
       if (now < due) {
         std::this_thread::sleep_until(due);
@@ -339,7 +346,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       }
       const double t = c.session->timeSeconds();
       if (t >= nextPublish) {
-        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t, outOfView), c.scorer->feedback().cues());
+        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t, outOfView),
+                         c.scorer->feedback().cues());
         nextPublish = t + kPublishPeriodS;
       }
     }
@@ -409,7 +417,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       LiveSettings next = settings;
       if (!settings.recording.empty()) {
         next.recording = settings.recording;
-        next.recording.replace_filename(settings.recording.stem().string() + "-attempt" + std::to_string(attempt + 1) +
+        next.recording.replace_filename(settings.recording.stem().string() + "-attempt" +
+                                        std::to_string(attempt + 1) +
                                         settings.recording.extension().string());
       }
       outcome.earlier.push_back(std::move(done));
@@ -449,7 +458,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       presenter.value()->buildFrame(snapshot, scene);
       const bool stereo = target->viewCount() == 2;
       for (size_t e = 0; e < (stereo ? 2u : 1u); ++e) {
-        scene.views[e] = render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
+        scene.views[e] =
+            render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
       }
       if (f.endoscopeView) {
         ScenePresenter::showEndoscopeOnly(scene);
@@ -491,7 +501,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     if (shot) {
       auto drawn = r.drawFrame(*shot.value(), scene);
       auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
-      auto written = pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
+      auto written =
+          pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
       if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
     }
   }
@@ -527,8 +538,9 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
       break;
     }
     if (realtime) {
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                                static_cast<double>(c.session->tick() + 1) * dt)));
+      std::this_thread::sleep_until(
+          start + std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(c.session->tick() + 1) * dt)));
     }
     c.session->step(bot.next(*c.session));
   }

@@ -23,8 +23,8 @@ namespace trocar::app {
 struct LiveSettings {
   std::filesystem::path recording;  // empty: not recorded
   std::string traineeId = "anonymous";
-  double durationS = 0.0;           // 0: until the checklist ends or the scenario's time limit
-  bool validation = false;          // Vulkan validation layer
+  double durationS = 0.0;   // 0: until the checklist ends or the scenario's time limit
+  bool validation = false;  // Vulkan validation layer
   std::string gpu;
   std::filesystem::path screenshot;  // desktop: the last frame with its overlay, as PNG
   std::filesystem::path soundDir;    // <cue>.wav files; empty: silent
@@ -41,14 +41,14 @@ struct LiveOutcome {
   std::vector<std::filesystem::path> recordings;
   scoring::ScoreReport report;
   Tick ticks = 0;
-  uint64_t frames = 0;     // frames the rig displayed
-  double maxLagS = 0.0;    // largest delay of the simulation behind real time
+  uint64_t frames = 0;       // frames the rig displayed
+  double maxLagS = 0.0;      // largest delay of the simulation behind real time
   bool interrupted = false;  // stopped by the user (Ctrl-C, window closed, headset removed)
   std::string rigName;
 };
 
-Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig, const LiveSettings& settings,
-                            const std::atomic<bool>& stop);
+Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig,
+                            const LiveSettings& settings, const std::atomic<bool>& stop);
 
 // No display: the bot's timeline drives the hands, as fast as the machine allows (or paced in
 // real time with `realtime`), nothing is drawn.

@@ -8,8 +8,8 @@ namespace trocar::app {
 namespace {
 
 using render::Material;
-using render::srgbToLinear;
 using render::Shading;
+using render::srgbToLinear;
 
 Mat4 toMatrix(const Pose& p) {
   Mat4 m = glm::mat4_cast(p.orientation);
@@ -98,7 +98,8 @@ std::array<render::View, 2> stereoViews(const Pose& head, const StereoSettings& 
     Pose p = head;
     p.position = head.transformPoint(Vec3((eye == 0 ? -0.5f : 0.5f) * s.ipdM, 0.0f, 0.0f));
     const render::Fov& fov = eye == 0 ? s.leftFov : s.rightFov;
-    views[static_cast<size_t>(eye)] = render::viewFromPose(p, render::projectionFromFov(fov, s.nearM, s.farM));
+    views[static_cast<size_t>(eye)] =
+        render::viewFromPose(p, render::projectionFromFov(fov, s.nearM, s.farM));
   }
   return views;
 }
@@ -110,7 +111,9 @@ render::View monoView(const Pose& head, float verticalFovRad, float aspect) {
 Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer& renderer,
                                                                const scenario::ScenarioDesc& scenario) {
   std::unique_ptr<ScenePresenter> p(new ScenePresenter());
-  auto mesh = [&](const render::MeshData& data) -> Result<render::MeshId> { return renderer.createMesh(data); };
+  auto mesh = [&](const render::MeshData& data) -> Result<render::MeshId> {
+    return renderer.createMesh(data);
+  };
   struct Want {
     render::MeshId* id;
     render::MeshData data;
@@ -118,7 +121,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   Meshes& m = p->mMeshes;
   std::vector<Want> wants;
   wants.push_back({&m.floor, render::makeBox({3.0f, 0.005f, 3.0f})});
-  wants.push_back({&m.table, render::makeBox({0.5f, 0.5f, 0.5f})});  // scaled to the table
+  wants.push_back({&m.table, render::makeBox({0.5f, 0.5f, 0.5f})});       // scaled to the table
   wants.push_back({&m.boxTrainer, render::makeBox({0.5f, 0.5f, 0.5f})});  // scaled per scenario
   wants.push_back({&m.monitorBezel, render::makeBox({0.5f, 0.5f, 0.5f})});
   wants.push_back({&m.monitorScreen, render::makeQuad(1.0f, 1.0f)});
@@ -145,7 +148,8 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
 
   for (const physics::TargetZoneSettings& z : scenario.zones) {
     const Vec3 c(z.center.x, z.center.y - z.halfExtents.y + 0.0008f, z.center.z);
-    p->mStatic.push_back({m.zone, translate(c) * scale({2.0f * z.halfExtents.x, 0.0016f, 2.0f * z.halfExtents.z}),
+    p->mStatic.push_back({m.zone,
+                          translate(c) * scale({2.0f * z.halfExtents.x, 0.0016f, 2.0f * z.halfExtents.z}),
                           plastic({0.25f, 0.65f, 0.35f}, 0.8f)});
   }
 
@@ -153,8 +157,9 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   if (p->mLaparoscopic) {
     const auto& cam = *scenario.camera;
     render::Endoscope scope;
-    scope.camera = render::viewFromPose(cam.pose, render::perspective(cam.verticalFovRad, cam.aspect, cam.nearM,
-                                                                      std::max(cam.farM, cam.nearM * 2.0f)));
+    scope.camera = render::viewFromPose(
+        cam.pose,
+        render::perspective(cam.verticalFovRad, cam.aspect, cam.nearM, std::max(cam.farM, cam.nearM * 2.0f)));
     scope.width = 640;
     scope.height = static_cast<uint32_t>(std::lround(640.0f / cam.aspect));
     p->mEndoscope = scope;
@@ -174,8 +179,8 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
       hi = Vec3(hi.x + 0.14f, hi.y - 0.003f, hi.z + 0.06f);
     }
     const Vec3 centre = (lo + hi) * 0.5f;
-    p->mStatic.push_back({m.boxTrainer, translate(centre) * scale(hi - lo), plastic({0.12f, 0.12f, 0.13f}, 0.8f),
-                          render::kInMainView});
+    p->mStatic.push_back({m.boxTrainer, translate(centre) * scale(hi - lo),
+                          plastic({0.12f, 0.12f, 0.13f}, 0.8f), render::kInMainView});
     for (const instruments::Port& port : scenario.ports) {
       p->mStatic.push_back({m.port, translate(port.position - Vec3(0.0f, 0.006f, 0.0f)),
                             plastic({0.05f, 0.05f, 0.05f}, 0.6f), render::kInMainView});
@@ -191,8 +196,8 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
     Material screen;
     screen.shading = Shading::kScreen;
     screen.texture = render::TextureSource::kEndoscope;
-    p->mStatic.push_back({m.monitorScreen, translate(p->mMonitorCenter) * scale({width, height, 1.0f}), screen,
-                          render::kInMainView});
+    p->mStatic.push_back({m.monitorScreen, translate(p->mMonitorCenter) * scale({width, height, 1.0f}),
+                          screen, render::kInMainView});
   }
 
   for (size_t i = 0; i < scenario.objects.size(); ++i) {
@@ -225,7 +230,8 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   return p;
 }
 
-bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap, render::DynamicMeshUpdate& u) {
+bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap,
+                                    render::DynamicMeshUpdate& u) {
   if (!view.embedded) return false;
   if (view.embeddedVersion == UINT32_MAX) view.embeddedVersion = snap.topologyVersion;
   if (snap.topologyVersion != view.embeddedVersion) return false;
@@ -319,20 +325,22 @@ void ScenePresenter::refreshTopology(TissueView& view, const physics::TissueSnap
   view.topologyVersion = snap.topologyVersion;
 }
 
-void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const {
+void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool,
+                                   std::vector<render::DrawItem>& draws) const {
   const instruments::InstrumentSpec spec = instruments::defaultSpec(tool.kind);
   const Mat4 frame = toMatrix(tool.tipPose);
   const float r = spec.shaftRadius;
   const float hinge = spec.jawLength;
   // Shaft: the unit cylinder runs along +Y; the tool's shaft runs along its +Z from the hinge.
-  const Mat4 shaft = frame * translate({0.0f, 0.0f, hinge}) * rotateX(0.5f * kPi) *
-                     scale({r, spec.shaftLength - hinge, r});
+  const Mat4 shaft =
+      frame * translate({0.0f, 0.0f, hinge}) * rotateX(0.5f * kPi) * scale({r, spec.shaftLength - hinge, r});
   draws.push_back({mMeshes.shaft, shaft, plastic({0.06f, 0.06f, 0.07f}, 0.35f)});
   draws.push_back({mMeshes.handle, frame * translate({0.0f, -0.02f, spec.shaftLength + 0.04f}),
                    plastic(handleColor(tool.kind), 0.4f)});
   const Material steel = metal({0.78f, 0.78f, 0.80f}, 0.2f);
   if (tool.kind == instruments::InstrumentKind::kScalpel) {
-    draws.push_back({mMeshes.blade, frame * translate({0.0f, 0.0f, hinge * 0.5f}) * scale({0.0004f, 2.4f * r, hinge}),
+    draws.push_back({mMeshes.blade,
+                     frame * translate({0.0f, 0.0f, hinge * 0.5f}) * scale({0.0004f, 2.4f * r, hinge}),
                      steel});
     return;
   }
@@ -342,7 +350,8 @@ void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool, std:
   for (int side = 0; side < 2; ++side) {
     const float sign = side == 0 ? 1.0f : -1.0f;
     const Mat4 jaw = frame * translate({0.0f, 0.0f, hinge}) * rotateX(sign * 0.5f * tool.jawAngle) *
-                     translate({0.0f, sign * 0.5f * thickness, -0.5f * hinge}) * scale({width, thickness, hinge});
+                     translate({0.0f, sign * 0.5f * thickness, -0.5f * hinge}) *
+                     scale({width, thickness, hinge});
     draws.push_back({mMeshes.jaw, jaw, steel});
   }
 }
@@ -352,7 +361,8 @@ void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
   scene.views[0] = scene.endoscope->camera;
   scene.clearColor = scene.endoscope->clearColor;
   scene.endoscope.reset();
-  std::erase_if(scene.draws, [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });
+  std::erase_if(scene.draws,
+                [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });
 }
 
 void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out) {

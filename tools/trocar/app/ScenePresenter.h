@@ -64,14 +64,14 @@ class ScenePresenter {
     std::vector<float> cutEdge;
     // A detailed surface following the tets (until the first cut changes them).
     std::optional<scenario::EmbeddedSurface> embedded;
-    uint32_t embeddedVersion = UINT32_MAX;  // the tets' topology version it belongs to
+    uint32_t embeddedVersion = UINT32_MAX;                 // the tets' topology version it belongs to
     std::vector<Vec3> embeddedPositions, embeddedNormals;  // this frame's (updates point here)
     std::vector<float> embeddedStress, embeddedZeros;
     std::vector<Vec2> embeddedUvs;
   };
   struct Meshes {
-    render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip, zone,
-        port, ghost;
+    render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip,
+        zone, port, ghost;
   };
 
   ScenePresenter() = default;

@@ -56,7 +56,8 @@ Result<std::unique_ptr<SnapshotWriter>> SnapshotWriter::create(const scenario::S
   s->laparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
   render::OffscreenSettings ts;
   ts.width = settings.width;
-  ts.height = s->laparoscopic ? static_cast<uint32_t>(settings.width / scenario.camera->aspect) : settings.height;
+  ts.height =
+      s->laparoscopic ? static_cast<uint32_t>(settings.width / scenario.camera->aspect) : settings.height;
   auto target = render::OffscreenTarget::create(*s->ctx, ts);
   if (!target) return target.error();
   s->target = std::move(target.value());
@@ -75,7 +76,8 @@ Result<void> SnapshotWriter::write(const physics::World& world, const Pose& head
   if (s.laparoscopic && scene.endoscope) {
     ScenePresenter::showEndoscopeOnly(scene);  // the monitor's picture itself
   } else {
-    scene.views[0] = monoView(head, 1.0f, static_cast<float>(extent.width) / static_cast<float>(extent.height));
+    scene.views[0] =
+        monoView(head, 1.0f, static_cast<float>(extent.width) / static_cast<float>(extent.height));
   }
   auto drawn = s.renderer->drawFrame(*s.target, scene);
   if (!drawn) return drawn.error();
@@ -94,7 +96,11 @@ void SnapshotWriter::onTick(const session::TickRecord& record) {
   if (!r) mState->error = r.error();
 }
 
-const std::optional<Error>& SnapshotWriter::error() const { return mState->error; }
-size_t SnapshotWriter::written() const { return mState->written; }
+const std::optional<Error>& SnapshotWriter::error() const {
+  return mState->error;
+}
+size_t SnapshotWriter::written() const {
+  return mState->written;
+}
 
 }  // namespace trocar::app

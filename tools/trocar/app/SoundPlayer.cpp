@@ -25,7 +25,8 @@ void SoundPlayer::update(const Pose& head, const feedback::CueState& cues) {
     if (e.serial <= mLastSerial) continue;
     mLastSerial = e.serial;
     // Cues without a place (step complete, critical error) sound at the listener.
-    const bool placed = e.cue != feedback::SoundCue::kStepComplete && e.cue != feedback::SoundCue::kCriticalError;
+    const bool placed =
+        e.cue != feedback::SoundCue::kStepComplete && e.cue != feedback::SoundCue::kCriticalError;
     if (mEngine->play(mSounds[static_cast<size_t>(e.cue)], placed ? e.position : head.position)) ++mPlayed;
   }
 }

@@ -22,9 +22,9 @@ struct Target {
 
 struct Setup {
   HandRig grasper, scissors, clipper;
-  double pace = 1.0;        // seconds scale: 1 is the expert's
-  float retract = 0.012f;   // m the fundus is drawn up (and as far again aside and back)
-  bool skipUpper = false;   // leaves the peritoneum above the artery: no critical view
+  double pace = 1.0;       // seconds scale: 1 is the expert's
+  float retract = 0.012f;  // m the fundus is drawn up (and as far again aside and back)
+  bool skipUpper = false;  // leaves the peritoneum above the artery: no critical view
 };
 
 // A region as it lies now: its nodes' mean, the height of the drawn surface above it, and its
@@ -88,10 +88,15 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
   setup->skipUpper = skip.value();
 
   // The regions it works on, by the names the scenario gives them.
-  const std::vector<Target> needed = {
-      {"gallbladder", "fundus"},          {"peritoneum", "window-lower"},   {"peritoneum", "window-upper"},
-      {"cystic-duct", "duct-proximal"},   {"cystic-duct", "duct-distal"},   {"cystic-duct", "duct-between"},
-      {"cystic-artery", "artery-proximal"}, {"cystic-artery", "artery-distal"}, {"cystic-artery", "artery-between"}};
+  const std::vector<Target> needed = {{"gallbladder", "fundus"},
+                                      {"peritoneum", "window-lower"},
+                                      {"peritoneum", "window-upper"},
+                                      {"cystic-duct", "duct-proximal"},
+                                      {"cystic-duct", "duct-distal"},
+                                      {"cystic-duct", "duct-between"},
+                                      {"cystic-artery", "artery-proximal"},
+                                      {"cystic-artery", "artery-distal"},
+                                      {"cystic-artery", "artery-between"}};
   for (const Target& t : needed) {
     bool found = false;
     for (const auto& r : desc.regions) found = found || (r.id == t.region && r.tissue == t.tissue);
@@ -109,7 +114,8 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
   // At rest: the grasper over the fundus, the scissors over the triangle, 2 cm up.
   steps.push_back({t, [setup](const session::Session& s, Script& script, double at) {
                      const auto& w = s.world();
-                     script.add(at, Hand::kLeft, setup->grasper, regionNow(w, {"gallbladder", "fundus"}).centre + 0.02f * kUp, 0.0f);
+                     script.add(at, Hand::kLeft, setup->grasper,
+                                regionNow(w, {"gallbladder", "fundus"}).centre + 0.02f * kUp, 0.0f);
                      script.add(at, Hand::kRight, setup->scissors,
                                 regionNow(w, {"peritoneum", "window-lower"}).centre + 0.02f * kUp, 0.0f,
                                 Vec3(1, 0, 0));

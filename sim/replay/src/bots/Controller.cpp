@@ -4,8 +4,8 @@
 
 namespace trocar::replay::bots {
 
-Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand, instruments::InstrumentKind kind,
-                        const std::string& botName) {
+Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand,
+                        instruments::InstrumentKind kind, const std::string& botName) {
   const char* side = hand == instruments::Hand::kLeft ? "left" : "right";
   auto it = s.instruments.find(hand);
   int index = -1;
@@ -152,7 +152,8 @@ Result<std::string> Params::text(const char* key, const std::string& fallback) {
   mKnown.emplace_back(key);
   const YAML::Node n = mRoot[key];
   if (!n) return fallback;
-  if (!n.IsScalar() || n.Scalar().empty()) return error(n, std::string(key) + " must be a name", "e.g. gauze");
+  if (!n.IsScalar() || n.Scalar().empty())
+    return error(n, std::string(key) + " must be a name", "e.g. gauze");
   return n.Scalar();
 }
 

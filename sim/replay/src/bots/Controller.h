@@ -21,8 +21,8 @@ struct HandRig {
   std::optional<instruments::Port> port;
   uint8_t instrument = 0;  // its index in the hand's tray (keys with this rig ask for it)
 };
-Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand, instruments::InstrumentKind kind,
-                        const std::string& botName);
+Result<HandRig> handRig(const scenario::ScenarioDesc& s, instruments::Hand hand,
+                        instruments::InstrumentKind kind, const std::string& botName);
 
 // The hand pose that puts the tool tip at `tip`, its jaws opening along `jawDir` (projected
 // normal to the shaft). Through a port the shaft runs from the tip to the port; in open

@@ -29,7 +29,7 @@ struct Setup {
   int snips = 16;
   double snipS = 1.0, depth = 0.005, lift = 0.003, offset = 0.0001, wobble = 0.0, bite = 0.009;
   float bladeSpan = 0.01f;  // what the open blades take across: 2 * jaw length * sin(opening / 2)
-  float yank = 0.0f;  // a rough start: the grasper jerks the gauze up this far, and back
+  float yank = 0.0f;        // a rough start: the grasper jerks the gauze up this far, and back
 };
 
 struct State {
@@ -91,7 +91,8 @@ std::optional<Bridge> findBridge(const physics::WorldSnapshot& snap, const Setup
     next[e.first].push_back(e.second);
     next[e.second].push_back(e.first);
     if (faces == 1) {
-      for (uint32_t v : {e.first, e.second}) cutEdge[v] = cutEdge[v] || std::abs(radius[v] - setup.radius) < band;
+      for (uint32_t v : {e.first, e.second})
+        cutEdge[v] = cutEdge[v] || std::abs(radius[v] - setup.radius) < band;
     }
   }
   uint32_t start = 0;
@@ -180,7 +181,8 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
   setup->centre = marking->center;
   setup->radius = marking->radius;
 
-  setup->bladeSpan = 2.0f * setup->scissors.spec.jawLength * std::sin(0.5f * setup->scissors.spec.maxJawAngle);
+  setup->bladeSpan =
+      2.0f * setup->scissors.spec.jawLength * std::sin(0.5f * setup->scissors.spec.maxJawAngle);
   auto bite = p.number("bite_m", static_cast<double>(setup->bladeSpan) - 0.002, 0.002,
                        static_cast<double>(setup->bladeSpan) - 0.001);
   if (!bite.ok()) return bite.error();
@@ -244,10 +246,12 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
       for (size_t n = state->nodesSeen; n < cloth.restPositions.size(); ++n) {
         const Vec3 local = toCloth.transformPoint(cloth.restPositions[n]);
         const Vec2 d = Vec2(local.x, local.z) - setup->centre;
-        if (std::abs(static_cast<double>(glm::length(d)) - static_cast<double>(setup->radius)) > 0.005) continue;
+        if (std::abs(static_cast<double>(glm::length(d)) - static_cast<double>(setup->radius)) > 0.005)
+          continue;
         double a = std::atan2(static_cast<double>(d.y), static_cast<double>(d.x));
         a = state->crackAngle + std::remainder(a - state->crackAngle, 2.0 * kPi);
-        if (a > state->crackAngle && a < state->crackAngle + 2.0 * setup->bite / static_cast<double>(setup->radius)) {
+        if (a > state->crackAngle &&
+            a < state->crackAngle + 2.0 * setup->bite / static_cast<double>(setup->radius)) {
           state->crackAngle = a;
           state->crackTip = setup->centre + d;
         }
@@ -258,16 +262,20 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
       auto onLine = [&](double a) {
         return setup->centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
       };
-      auto where = [&](Vec2 clothXZ) { return clothPointNow(snap, setup->tissue, setup->clothPose, clothXZ); };
+      auto where = [&](Vec2 clothXZ) {
+        return clothPointNow(snap, setup->tissue, setup->clothPose, clothXZ);
+      };
       const Vec3 from = where(i == 0 ? onLine(state->crackAngle) : state->crackTip);
       const Vec3 to = where(onLine(state->crackAngle + setup->bite / r));
       if (glm::length(to - from) < 1e-4f) return;  // the line is not where it should be: skip
       const Vec3 along = glm::normalize(to - from);
       const float back = 0.001f;
       const Vec3 mid = from + along * (0.5f * setup->bladeSpan - back);
-      const Vec3 shaft = glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
+      const Vec3 shaft =
+          glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
       // The blades cross the sheet at `mid`; the tip is `depth` below it along the shaft.
-      const Vec3 tip = mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
+      const Vec3 tip =
+          mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
       snipAt(script, t, *setup, tip, along);
       state->scissorsTip = tip;
     };
@@ -294,17 +302,20 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
   }
   // Look for what still holds the piece and snip it.
   for (int i = 0; i < cleanups; ++i) {
-    steps.push_back({t, [setup, state](const session::Session& s, Script& script, double start) {
-                       physics::WorldSnapshot snap;
-                       s.world().snapshot(snap);
-                       const auto bridge = findBridge(snap, *setup);
-                       if (!bridge) return;
-                       const Vec3 mid = bridge->at;
-                       const Vec3 shaft = glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
-                       const Vec3 tip = mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
-                       snipAt(script, start, *setup, tip, bridge->across);
-                       state->scissorsTip = tip;
-                     }});
+    steps.push_back(
+        {t, [setup, state](const session::Session& s, Script& script, double start) {
+           physics::WorldSnapshot snap;
+           s.world().snapshot(snap);
+           const auto bridge = findBridge(snap, *setup);
+           if (!bridge) return;
+           const Vec3 mid = bridge->at;
+           const Vec3 shaft =
+               glm::normalize(setup->scissors.port ? setup->scissors.port->position - mid : Vec3(0, 1, 0));
+           const Vec3 tip =
+               mid - shaft * static_cast<float>(setup->depth / static_cast<double>(std::max(0.2f, shaft.y)));
+           snipAt(script, start, *setup, tip, bridge->across);
+           state->scissorsTip = tip;
+         }});
     t += setup->snipS;
   }
   // Withdraw the scissors.

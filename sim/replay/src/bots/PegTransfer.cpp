@@ -19,10 +19,10 @@ struct Setup {
   HandRig rigs[2];
   std::vector<std::string> pegs;  // object ids, in transfer order
   Vec3 pegHalf{0.004f, 0.006f, 0.004f};
-  Vec3 zoneCentre[2];           // [0] left, [1] right: where pegs are set down
+  Vec3 zoneCentre[2];  // [0] left, [1] right: where pegs are set down
   float boardTop = 0.91f;
-  double pace = 1.0;            // time scale: 1 = expert
-  std::vector<int> fumble;      // transfer numbers (1-based) where the peg is dropped once
+  double pace = 1.0;        // time scale: 1 = expert
+  std::vector<int> fumble;  // transfer numbers (1-based) where the peg is dropped once
 };
 
 Vec3 pegNow(const session::Session& s, const std::string& peg) {
@@ -99,7 +99,8 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
   if (setup->pegs.empty() || found != 2 || boardTop < 0.0f) {
     return makeError(ErrorCode::kInvalidInput,
                      "peg-transfer: scenario '" + desc.id + "' needs objects '" + prefix.value() +
-                         "*', a static board and zones '" + fromZone.value() + "' and '" + toZone.value() + "'",
+                         "*', a static board and zones '" + fromZone.value() + "' and '" + toZone.value() +
+                         "'",
                      "set pegs:, left_zone: and right_zone: to the scenario's names");
   }
   setup->boardTop = boardTop;
@@ -110,8 +111,10 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
   double t = 0.0;
   // At rest: both tips 4 cm above the board, over their sides.
   steps.push_back({t, [setup, carryY](const session::Session&, Script& script, double at) {
-                     script.add(at, Hand::kLeft, setup->rigs[0], {setup->zoneCentre[0].x, carryY, setup->zoneCentre[0].z}, 0.0f);
-                     script.add(at, Hand::kRight, setup->rigs[1], {setup->zoneCentre[1].x, carryY, setup->zoneCentre[1].z}, 0.0f);
+                     script.add(at, Hand::kLeft, setup->rigs[0],
+                                {setup->zoneCentre[0].x, carryY, setup->zoneCentre[0].z}, 0.0f);
+                     script.add(at, Hand::kRight, setup->rigs[1],
+                                {setup->zoneCentre[1].x, carryY, setup->zoneCentre[1].z}, 0.0f);
                    }});
   t = 0.3;
   int transfer = 0;
@@ -122,7 +125,8 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
     for (size_t i = 0; i < setup->pegs.size(); ++i) {
       ++transfer;
       const std::string peg = setup->pegs[i];
-      const bool fumble = std::find(setup->fumble.begin(), setup->fumble.end(), transfer) != setup->fumble.end();
+      const bool fumble =
+          std::find(setup->fumble.begin(), setup->fumble.end(), transfer) != setup->fumble.end();
       const int slot = static_cast<int>(i);
       // Pick up: over the peg, down onto its top, close, lift to the middle of the board.
       auto pickUp = [setup, peg, giver, k, carryY](const session::Session& s, Script& script, double at) {
@@ -135,7 +139,8 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
         script.add(at + 0.9 * k, giver, g, top, 1.0f);
         // Straight up first, clear of the other pegs, then across.
         script.add(at + 1.15 * k, giver, g, Vec3(top.x, carryY, top.z), 1.0f);
-        script.add(at + 1.5 * k, giver, g, mid + Vec3(giver == Hand::kLeft ? -0.004f : 0.004f, 0.0f, 0.0f), 1.0f);
+        script.add(at + 1.5 * k, giver, g, mid + Vec3(giver == Hand::kLeft ? -0.004f : 0.004f, 0.0f, 0.0f),
+                   1.0f);
       };
       steps.push_back({t, pickUp});
       t += 1.5 * k;
@@ -152,37 +157,39 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
         t += 1.5 * k;
       }
       // Hand-off: the taker closes on the peg's side, the giver lets go and backs off.
-      steps.push_back({t, [setup, peg, giver, taker, k](const session::Session& s, Script& script, double at) {
-                         const HandRig& g = setup->rigs[static_cast<size_t>(giver)];
-                         const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
-                         const Vec3 c = pegNow(s, peg);
-                         const float side = taker == Hand::kRight ? 1.0f : -1.0f;
-                         // Tip against the peg's side, a little low: the jaw centre, 1/4 of the
-                         // jaw back up the shaft, lands inside the peg's reach.
-                         const Vec3 grip = c + Vec3(side * 0.004f, -0.003f, -0.002f);
-                         script.add(at + 0.3 * k, taker, r, grip + Vec3(side * 0.015f, 0.01f, 0.0f), 0.0f);
-                         script.add(at + 0.55 * k, taker, r, grip, 0.0f);
-                         script.add(at + 0.7 * k, taker, r, grip, 1.0f);
-                         const Vec3 held = c + Vec3(-side * 0.004f, setup->pegHalf.y - 0.001f, 0.0f);
-                         script.add(at + 0.7 * k, giver, g, held, 1.0f);
-                         script.add(at + 0.85 * k, giver, g, held, 0.0f);
-                         script.add(at + 1.15 * k, giver, g, held + Vec3(-side * 0.02f, 0.02f, 0.0f), 0.0f);
-                       }});
+      steps.push_back(
+          {t, [setup, peg, giver, taker, k](const session::Session& s, Script& script, double at) {
+             const HandRig& g = setup->rigs[static_cast<size_t>(giver)];
+             const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
+             const Vec3 c = pegNow(s, peg);
+             const float side = taker == Hand::kRight ? 1.0f : -1.0f;
+             // Tip against the peg's side, a little low: the jaw centre, 1/4 of the
+             // jaw back up the shaft, lands inside the peg's reach.
+             const Vec3 grip = c + Vec3(side * 0.004f, -0.003f, -0.002f);
+             script.add(at + 0.3 * k, taker, r, grip + Vec3(side * 0.015f, 0.01f, 0.0f), 0.0f);
+             script.add(at + 0.55 * k, taker, r, grip, 0.0f);
+             script.add(at + 0.7 * k, taker, r, grip, 1.0f);
+             const Vec3 held = c + Vec3(-side * 0.004f, setup->pegHalf.y - 0.001f, 0.0f);
+             script.add(at + 0.7 * k, giver, g, held, 1.0f);
+             script.add(at + 0.85 * k, giver, g, held, 0.0f);
+             script.add(at + 1.15 * k, giver, g, held + Vec3(-side * 0.02f, 0.02f, 0.0f), 0.0f);
+           }});
       t += 0.85 * k;
       // Set down: over the spot, down to 3 mm above the board, open, rise.
-      steps.push_back({t, [setup, taker, toSide, slot, k](const session::Session&, Script& script, double at) {
-                         const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
-                         const float side = taker == Hand::kRight ? 1.0f : -1.0f;
-                         // The peg hangs 3 mm above the tip (it was taken low on its side): set
-                         // it down with its foot 3 mm above the board.
-                         const Vec3 target = spot(*setup, toSide, slot) + Vec3(side * 0.005f, 0.0f, 0.0f);
-                         // Across high enough that the peg's foot (9 mm below the tip) clears
-                         // the pegs already down (their tops 24 mm above the board).
-                         script.add(at + 0.45 * k, taker, r, target + Vec3(0.0f, 0.03f, 0.0f), 1.0f);
-                         script.add(at + 0.7 * k, taker, r, target, 1.0f);
-                         script.add(at + 0.8 * k, taker, r, target, 0.0f);
-                         script.add(at + 1.0 * k, taker, r, target + Vec3(0.0f, 0.02f, 0.0f), 0.0f);
-                       }});
+      steps.push_back(
+          {t, [setup, taker, toSide, slot, k](const session::Session&, Script& script, double at) {
+             const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
+             const float side = taker == Hand::kRight ? 1.0f : -1.0f;
+             // The peg hangs 3 mm above the tip (it was taken low on its side): set
+             // it down with its foot 3 mm above the board.
+             const Vec3 target = spot(*setup, toSide, slot) + Vec3(side * 0.005f, 0.0f, 0.0f);
+             // Across high enough that the peg's foot (9 mm below the tip) clears
+             // the pegs already down (their tops 24 mm above the board).
+             script.add(at + 0.45 * k, taker, r, target + Vec3(0.0f, 0.03f, 0.0f), 1.0f);
+             script.add(at + 0.7 * k, taker, r, target, 1.0f);
+             script.add(at + 0.8 * k, taker, r, target, 0.0f);
+             script.add(at + 1.0 * k, taker, r, target + Vec3(0.0f, 0.02f, 0.0f), 0.0f);
+           }});
       t += 1.0 * k;
     }
   }

@@ -76,7 +76,8 @@ class Context {
   Context() = default;
   static VKAPI_ATTR VkBool32 VKAPI_CALL onDebugMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                        VkDebugUtilsMessageTypeFlagsEXT types,
-                                                       const VkDebugUtilsMessengerCallbackDataEXT* data, void* user);
+                                                       const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                       void* user);
 
   VkInstance mInstance = VK_NULL_HANDLE;
   VkDebugUtilsMessengerEXT mMessenger = VK_NULL_HANDLE;

@@ -24,9 +24,9 @@ struct RendererSettings {
 
 struct FrameStats {
   uint64_t frameIndex = 0;
-  bool skipped = false;   // the target had nothing to draw into (minimised window)
-  double cpuMs = 0.0;     // recording + submission on the CPU for this frame
-  double gpuMs = -1.0;    // GPU time of the most recent *finished* frame; -1 until known
+  bool skipped = false;  // the target had nothing to draw into (minimised window)
+  double cpuMs = 0.0;    // recording + submission on the CPU for this frame
+  double gpuMs = -1.0;   // GPU time of the most recent *finished* frame; -1 until known
   uint32_t drawCalls = 0;
   uint64_t uploadedBytes = 0;  // dynamic mesh data streamed this frame
 };

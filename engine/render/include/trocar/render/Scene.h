@@ -27,8 +27,8 @@ struct MeshId {
 
 struct MeshData {
   std::vector<Vec3> positions;
-  std::vector<Vec3> normals;     // one per position, unit
-  std::vector<Vec2> uvs;         // empty, or one per position
+  std::vector<Vec3> normals;      // one per position, unit
+  std::vector<Vec2> uvs;          // empty, or one per position
   std::vector<uint32_t> indices;  // triangles, counter-clockwise seen from outside
 };
 
@@ -129,7 +129,7 @@ struct UiPanel {
 };
 
 struct FrameScene {
-  std::array<View, 2> views{};  // [1] is used by stereo targets only
+  std::array<View, 2> views{};            // [1] is used by stereo targets only
   Vec3 lightDirection{0.3f, 1.0f, 0.4f};  // towards the key light
   Vec3 lightColor{1.0f, 0.97f, 0.92f};
   Vec3 ambient{0.10f, 0.11f, 0.13f};
@@ -137,7 +137,7 @@ struct FrameScene {
   Vec4 clearColor{0.20f, 0.22f, 0.25f, 1.0f};
   std::vector<DrawItem> draws;
   std::vector<DynamicMeshUpdate> updates;  // applied before drawing
-  std::optional<Endoscope> endoscope;       // draws everything but the items showing it
+  std::optional<Endoscope> endoscope;      // draws everything but the items showing it
   const UiPanel* ui = nullptr;
 };
 

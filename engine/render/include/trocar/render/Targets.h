@@ -33,7 +33,7 @@ class RenderTarget {
  public:
   virtual ~RenderTarget() = default;
   virtual VkFormat format() const = 0;
-  virtual VkExtent2D extent() const = 0;  // per view
+  virtual VkExtent2D extent() const = 0;   // per view
   virtual uint32_t viewCount() const = 0;  // 1 mono, 2 stereo (multiview)
   virtual VkRenderPass renderPass() const = 0;
   // `slot` is the renderer's frame-in-flight index (per-slot semaphores).
@@ -82,7 +82,8 @@ std::vector<std::string> windowInstanceExtensions();
 
 class WindowTarget final : public RenderTarget {
  public:
-  static Result<std::unique_ptr<WindowTarget>> create(Context& ctx, GLFWwindow* window, const WindowSettings& settings);
+  static Result<std::unique_ptr<WindowTarget>> create(Context& ctx, GLFWwindow* window,
+                                                      const WindowSettings& settings);
   ~WindowTarget() override;
 
   VkFormat format() const override;

@@ -25,7 +25,7 @@ struct OpenXrSettings {
 
 // What happened in the session, for logs and tests.
 struct OpenXrStats {
-  std::vector<std::string> states;  // every session state seen, in order ("READY", "FOCUSED", ...)
+  std::vector<std::string> states;            // every session state seen, in order ("READY", "FOCUSED", ...)
   std::vector<std::string> acceptedProfiles;  // interaction profiles the runtime accepted
   uint64_t framesSubmitted = 0;
   uint64_t hapticPulses = 0;

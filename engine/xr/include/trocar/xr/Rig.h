@@ -22,11 +22,11 @@ namespace trocar::xr {
 enum class HandSide : uint8_t { kLeft = 0, kRight = 1 };
 
 struct HandState {
-  Pose grip;             // where the hand holds the controller
-  Pose aim;              // pointing ray origin and direction (-Z)
-  float trigger = 0.0f;  // 0..1
-  float squeeze = 0.0f;  // 0..1
-  bool primary = false;  // A/X
+  Pose grip;               // where the hand holds the controller
+  Pose aim;                // pointing ray origin and direction (-Z)
+  float trigger = 0.0f;    // 0..1
+  float squeeze = 0.0f;    // 0..1
+  bool primary = false;    // A/X
   bool secondary = false;  // B/Y
   bool menu = false;
   bool tracked = false;
@@ -38,10 +38,10 @@ struct EyeView {
 };
 
 struct RigFrame {
-  int64_t displayTimeNs = 0;   // predicted display time (runtime clock)
+  int64_t displayTimeNs = 0;    // predicted display time (runtime clock)
   double periodS = 1.0 / 60.0;  // expected time between frames
-  bool shouldRender = true;    // false: call endFrame without drawing (runtime says so)
-  bool running = true;         // false: the session is over (exit requested, lost, window closed)
+  bool shouldRender = true;     // false: call endFrame without drawing (runtime says so)
+  bool running = true;          // false: the session is over (exit requested, lost, window closed)
   Pose head;
   std::array<EyeView, 2> eyes{};
   std::array<HandState, 2> hands{};
@@ -52,7 +52,7 @@ struct RigFrame {
 };
 
 struct HapticPulse {
-  float amplitude = 0.5f;   // 0..1
+  float amplitude = 0.5f;    // 0..1
   float frequencyHz = 0.0f;  // 0 = the runtime's choice
   double durationS = 0.02;
 };

@@ -60,9 +60,9 @@ const char* toString(SoundCue cue);
 struct HandCue {
   float amplitude = 0.0f;  // continuous vibration now (0: none)
   float frequencyHz = 0.0f;
-  bool warning = false;           // force above the touched tissue's damage threshold
-  uint64_t eventSerial = 0;       // increments with every event pulse
-  PulseSpec event;                // the latest event pulse (valid when eventSerial > 0)
+  bool warning = false;      // force above the touched tissue's damage threshold
+  uint64_t eventSerial = 0;  // increments with every event pulse
+  PulseSpec event;           // the latest event pulse (valid when eventSerial > 0)
 };
 
 struct SoundEvent {

@@ -15,10 +15,10 @@
 namespace trocar::physics {
 
 struct TissueSnapshot {
-  std::vector<Vec3> positions;    // per node, stage frame
-  std::vector<Vec3> normals;      // per node, unit (area-weighted face normals)
-  std::vector<uint32_t> indices;  // surface triangles, 3 per face, counter-clockwise outward
-  std::vector<float> stress;      // per node [0, 1]: recent force relative to damage threshold
+  std::vector<Vec3> positions;      // per node, stage frame
+  std::vector<Vec3> normals;        // per node, unit (area-weighted face normals)
+  std::vector<uint32_t> indices;    // surface triangles, 3 per face, counter-clockwise outward
+  std::vector<float> stress;        // per node [0, 1]: recent force relative to damage threshold
   std::vector<Vec3> restPositions;  // per node, stage frame at rest; refreshed with indices
   uint32_t topologyVersion = 0;
 };

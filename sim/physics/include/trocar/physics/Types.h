@@ -47,7 +47,7 @@ struct WorldSettings {
     Vec3 halfExtents{0.0f};
   };
   std::optional<Table> table;
-  float maxNodeSpeed = 30.0f;        // m/s; faster nodes count as unstable
+  float maxNodeSpeed = 30.0f;  // m/s; faster nodes count as unstable
   // Laparoscopic camera (for "instrument out of view"); none in open scenarios.
   struct Camera {
     Pose pose;  // looks along its -Z
@@ -129,9 +129,9 @@ struct EmbeddedSurface {
 struct TissueSettings {
   std::string name;
   TissueKind kind = TissueKind::kCloth;
-  ClothGeometry cloth;  // kCloth
-  TetMesh tetMesh;      // kVolumetric
-  SurfaceMesh surface;  // kSurface
+  ClothGeometry cloth;                      // kCloth
+  TetMesh tetMesh;                          // kVolumetric
+  SurfaceMesh surface;                      // kSurface
   std::optional<EmbeddedSurface> embedded;  // kVolumetric: the detailed surface, if any
   Material material;
   std::vector<NodeSelector> fixed;  // nodes pinned in place (the union of the selections)
@@ -182,11 +182,11 @@ struct InstrumentSettings {
 // ---- Input -------------------------------------------------------------------------
 
 struct HandInput {
-  Pose pose;             // grip pose, stage frame
-  float trigger = 0.0f;  // 0 released .. 1 squeezed (closes the jaws)
-  float grip = 0.0f;     // squeeze
-  uint32_t buttons = 0;  // bit set, rig-defined
-  bool tracked = true;   // untracked hands keep their last target
+  Pose pose;               // grip pose, stage frame
+  float trigger = 0.0f;    // 0 released .. 1 squeezed (closes the jaws)
+  float grip = 0.0f;       // squeeze
+  uint32_t buttons = 0;    // bit set, rig-defined
+  bool tracked = true;     // untracked hands keep their last target
   uint8_t instrument = 0;  // which of the hand's tray of instruments it holds (0..127)
 };
 
@@ -223,10 +223,11 @@ struct Event {
   TissueId tissue;
   RigidId rigid;
   ZoneId zone;
-  std::vector<uint32_t> regions;  // region indices within `tissue` (detached: regions the piece holds most of)
-  float value = 0.0f;             // meaning per kind, see EventKind
-  Vec3 position{0.0f};            // where it happened, stage frame
-  bool torn = false;              // kRelease / kDamage: the grasp tore out
+  std::vector<uint32_t>
+      regions;          // region indices within `tissue` (detached: regions the piece holds most of)
+  float value = 0.0f;   // meaning per kind, see EventKind
+  Vec3 position{0.0f};  // where it happened, stage frame
+  bool torn = false;    // kRelease / kDamage: the grasp tore out
 };
 
 // ---- Per-tick instrument state (forces for feedback and scoring) --------------------

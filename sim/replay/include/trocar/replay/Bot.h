@@ -34,7 +34,8 @@ std::unique_ptr<Bot> makeTimelineBot(Timeline timeline);
 
 // Loads a bot for `scenario`; errors give file:line:col. A controller checks that the
 // scenario has what it needs (the instruments, tissue, marking or objects it works on).
-Result<std::unique_ptr<Bot>> loadBot(const std::filesystem::path& file, const scenario::ScenarioDesc& scenario);
+Result<std::unique_ptr<Bot>> loadBot(const std::filesystem::path& file,
+                                     const scenario::ScenarioDesc& scenario);
 Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string& name,
                                       const scenario::ScenarioDesc& scenario);
 

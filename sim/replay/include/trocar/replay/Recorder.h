@@ -83,7 +83,8 @@ struct RecordedRun {
 
 // Plays `bot` (for `seconds`, or its whole length when 0) through a fresh session of
 // `scenario`, recording it to `out` with a footer, and scoring it.
-Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot, const std::filesystem::path& out,
-                              const std::string& traineeId, double seconds = 0.0);
+Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot,
+                              const std::filesystem::path& out, const std::string& traineeId,
+                              double seconds = 0.0);
 
 }  // namespace trocar::replay

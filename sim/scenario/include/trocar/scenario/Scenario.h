@@ -47,7 +47,7 @@ enum class TissueLook : uint8_t { kTissue, kFabric };
 struct AppearanceDesc {
   TissueLook look = TissueLook::kTissue;
   Vec3 color{0.78f, 0.36f, 0.33f};  // sRGB [0, 1]
-  float wetness = 0.6f;              // 0 dry .. 1 glistening
+  float wetness = 0.6f;             // 0 dry .. 1 glistening
 };
 
 // A detailed render surface embedded in a tet mesh (`tetmesh: {surface: F.obj, embed:
