@@ -174,6 +174,7 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
   std::vector<Slice> slices;
   std::vector<std::string> warnings;
   double meanSpacing = 0.0;  // along the slice normal, mm (0: one slice)
+  double smallestGap = 0.0, largestGap = 0.0;
   bool resample = false;
   std::string seriesUid, orientation, modality, burnedIn;
   std::vector<std::string> present;
@@ -288,6 +289,8 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
     double worst = 0.0;
     for (double g : gaps) worst = std::max(worst, std::abs(g - mean));
     meanSpacing = mean;
+    smallestGap = sorted.front();
+    largestGap = sorted.back();
     if (worst > 0.05 * mean) {
       resample = true;
     } else if (worst > 0.01 * mean) {
@@ -370,16 +373,11 @@ Result<Volume> readDicomSeries(const std::filesystem::path& dir) {
       }
       v.values = std::move(out);
       v.dims[2] = static_cast<uint32_t>(count);
-      double smallest = 1e30, largest = 0.0;
-      for (size_t i = 1; i < slices.size(); ++i) {
-        smallest = std::min(smallest, slices[i].along - slices[i - 1].along);
-        largest = std::max(largest, slices[i].along - slices[i - 1].along);
-      }
       char what[300];
       std::snprintf(what, sizeof(what),
                     "%s: slice spacing varies from %.3g to %.3g mm: resampled onto %zu slices %.3f mm apart "
                     "(linear; up to %.2f mm from a measured slice)",
-                    dir.string().c_str(), smallest, largest, count, meanSpacing, farthest);
+                    dir.string().c_str(), smallestGap, largestGap, count, meanSpacing, farthest);
       warnings.push_back(what);
     }
     v.spacingMm.z = meanSpacing;
@@ -519,9 +517,8 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
     if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string name, value;
     itk::ExposeMetaData<std::string>(dict, key, name);
-    int label = 0;
-    if (n.size() > 6) continue;        // not a segment index Slicer writes
-    label = std::atoi(n.c_str()) + 1;  // Slicer's default when no value is given
+    if (n.size() > 6) continue;            // not a segment index Slicer writes
+    int label = std::atoi(n.c_str()) + 1;  // Slicer's default when no value is given
     if (itk::ExposeMetaData<std::string>(dict, "Segment" + n + "_LabelValue", value) && !value.empty()) {
       int parsed = 0;
       const auto [end, err] = std::from_chars(value.data(), value.data() + value.size(), parsed);

@@ -241,6 +241,7 @@ void anchorPatch(ContactSurface& s, ContactSurface::Patch& patch, const btSoftBo
   }
   patch.exactLo = patch.lo = lo;
   patch.exactHi = patch.hi = hi;
+  patch.anchoredAt = s.refreshes;
   patch.anchor.resize(patch.nodes.size());
   for (size_t k = 0; k < patch.nodes.size(); ++k)
     patch.anchor[k] = body.m_nodes[static_cast<int>(patch.nodes[k])].m_x;
@@ -305,12 +306,14 @@ std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const 
   s.scratch.clear();
   for (auto& patch : s.patches) {
     if (!overlaps(lo, hi, patch.lo, patch.hi)) continue;
-    for (uint32_t v : patch.vertices) {
-      if (s.fresh[v] == s.refreshes) continue;
-      s.x[v] = vertexPosition(s, body, v);
-      s.fresh[v] = s.refreshes;
+    if (patch.anchoredAt != s.refreshes) {  // first reached this refresh
+      for (uint32_t v : patch.vertices) {
+        if (s.fresh[v] == s.refreshes) continue;
+        s.x[v] = vertexPosition(s, body, v);
+        s.fresh[v] = s.refreshes;
+      }
+      anchorPatch(s, patch, body);  // its bounds exact again
     }
-    anchorPatch(s, patch, body);  // its bounds exact again
     const auto& items = vertices ? patch.vertices : patch.triangles;
     s.scratch.insert(s.scratch.end(), items.begin(), items.end());
   }

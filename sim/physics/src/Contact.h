@@ -66,6 +66,7 @@ struct ContactSurface {
     std::vector<btVector3> anchor;  // the nodes' positions when exactLo/Hi were taken
     btVector3 exactLo{0, 0, 0}, exactHi{0, 0, 0};
     btVector3 lo{0, 0, 0}, hi{0, 0, 0};  // this refresh's
+    uint32_t anchoredAt = 0;             // the refresh whose positions exactLo/Hi are
   };
   std::vector<Patch> patches;
   std::vector<uint32_t> fresh;  // per vertex: the refresh its position belongs to

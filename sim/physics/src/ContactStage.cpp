@@ -83,9 +83,9 @@ void World::Impl::resolveContacts() {
       detail::refresh(surface, *t.body);
       refreshed[ti] = 1;
     }
-    const btVector3 below(surface.lo.x(), surface.lo.y(), surface.lo.z());
-    const btVector3 top0(surface.hi.x(), highestTop, surface.hi.z());
-    for (uint32_t v : detail::near(surface, *t.body, below, top0, true)) {
+    // Only the vertices that can lie below the highest top.
+    const btVector3 reach(surface.hi.x(), highestTop, surface.hi.z());
+    for (uint32_t v : detail::near(surface, *t.body, surface.lo, reach, true)) {
       const btVector3& p = surface.x[v];
       float top = settings.groundHeight;
       if (settings.table) {
