@@ -8,7 +8,7 @@ preset="${1:-dev}"
 
 # Keep in step with ../shared/STACK.md and cmake/TrocarDependencies.cmake.
 packages=(
-  build-essential cmake ninja-build pkg-config git clang-format
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers glslc libimgui-dev libstb-dev xvfb xauth
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
@@ -16,6 +16,9 @@ packages=(
   libinsighttoolkit5-dev libgdcm-dev zlib1g-dev
   mricron-data python3-pydicom invesalius-examples  # test data (tests/assets): real MRI, atlases, CT; never copied into the repo
 )
+
+# The asan preset builds with clang and links libFuzzer into its fuzz targets (tools/fuzz.sh).
+[[ "$preset" == asan ]] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

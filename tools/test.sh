@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the developer preset (and the clang-format check),
-# then the ASan+UBSan preset, then the main job's smoke check. Installs missing packages first.
+# Builds and runs the whole test suite: the developer preset (with the clang-format check and
+# clang-tidy on the last commit's files), then the ASan+UBSan preset (clang) and every fuzz
+# target for 30 s, then the main job's smoke check. Installs missing packages first.
 # Usage: tools/test.sh [--quick]   (--quick: developer preset only)
 #
 # Time on 2 cores matters (CI): the ASan preset leaves out the three ScenarioGoldens tests
@@ -14,9 +15,15 @@ presets=(dev asan)
 for preset in "${presets[@]}"; do
   echo "== trocar tests: $preset ==" >&2
   tools/setup.sh "$preset"
-  # Style: every C++ file as clang-format makes it (after setup, which installs it).
-  [[ "$preset" == dev ]] && tools/check-format.sh
+  if [[ "$preset" == dev ]]; then
+    # Style: every C++ file as clang-format makes it (after setup, which installs it), and
+    # clang-tidy's checks on what the last commit changed.
+    tools/check-format.sh
+    tools/tidy.sh
+  fi
   ctest --preset "$preset"
+  # Every reader's fuzz target, 30 s each, on its seed corpus (built by the asan preset).
+  [[ "$preset" == asan ]] && tools/fuzz.sh 30
 done
 if [[ "${1:-}" != "--quick" ]]; then
   # The README's main job: it must start and run the default scenario (headless here: a bot

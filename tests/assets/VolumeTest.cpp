@@ -33,7 +33,7 @@ std::filesystem::path writeMetaImage(const std::filesystem::path& dir,
       "TransformMatrix = 1 0 0 0 1 0 0 0 1\nOffset = 10 20 30\nElementSpacing = 2 1.5 3\n"
       "DimSize = 20 16 12\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n";
   text.append(reinterpret_cast<const char*>(v.data()), v.size());
-  const auto path = dir / "phantom.mha";
+  auto path = dir / "phantom.mha";
   EXPECT_TRUE(writeFileAtomic(path, text).ok());
   if (voxels) *voxels = v;
   return path;
@@ -175,8 +175,8 @@ TEST(Volume, SurfaceTetsAndEmbeddingOfABall) {
   double tetVolume = 0.0;
   for (const auto& t : tets.tets) {
     const glm::vec3 a = tets.nodes[t[0]];
-    const double sixV =
-        glm::dot(tets.nodes[t[1]] - a, glm::cross(tets.nodes[t[2]] - a, tets.nodes[t[3]] - a));
+    const double sixV = static_cast<double>(
+        glm::dot(tets.nodes[t[1]] - a, glm::cross(tets.nodes[t[2]] - a, tets.nodes[t[3]] - a)));
     ASSERT_GT(sixV, 0.0);
     tetVolume += sixV / 6.0;
   }

@@ -23,6 +23,9 @@ std::string num(double x, int digits = 4) {
   std::snprintf(buf, sizeof(buf), "%.*g", digits, x);
   return buf;
 }
+std::string num(float x, int digits = 4) {
+  return num(static_cast<double>(x), digits);
+}
 
 // `shares`: how many structures the pack's node budget is shared by; this is the
 // `ordinal`-th of them (from 1), which progress says.

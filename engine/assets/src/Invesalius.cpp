@@ -71,10 +71,13 @@ struct Plist {
   enum class Kind { kDict, kArray, kString, kNumber, kBool } kind = Kind::kString;
   std::string text;
   double number = 0.0;
-  std::vector<std::pair<std::string, Plist>> items;  // dict: key -> value; array: "" -> value
+  // dict: keys[i] -> items[i]; array: items, keys all "". (Two vectors: a pair of a
+  // still-incomplete Plist is not allowed, a vector of one is.)
+  std::vector<std::string> keys;
+  std::vector<Plist> items;
   const Plist* get(const std::string& key) const {
-    for (const auto& [k, v] : items) {
-      if (k == key) return &v;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &items[i];
     }
     return nullptr;
   }
@@ -131,7 +134,8 @@ class PlistParser {
         }
         Plist item;
         if (!value(item)) return false;
-        v.items.emplace_back(key, std::move(item));
+        v.keys.push_back(key);
+        v.items.push_back(std::move(item));
       }
     }
     if (tag == "true" || tag == "false") {
@@ -170,7 +174,7 @@ Result<Plist> plist(const std::map<std::string, std::string>& files, const std::
 std::vector<double> numbersOf(const Plist* p) {
   std::vector<double> out;
   if (p && p->kind == Plist::Kind::kArray) {
-    for (const auto& [k, v] : p->items) out.push_back(v.number);
+    for (const auto& v : p->items) out.push_back(v.number);
   }
   return out;
 }
@@ -239,7 +243,7 @@ Result<Volume> readInvesalius(const std::filesystem::path& path, std::vector<Sav
   if (!masks) return v;
   const Plist* list = m.get("masks");
   for (size_t i = 0; list && i < list->items.size(); ++i) {
-    auto mp = plist(files.value(), list->items[i].second.text, path);
+    auto mp = plist(files.value(), list->items[i].text, path);
     if (!mp.ok()) return mp.error();
     const Plist* mfile = mp.value().get("mask_file");
     const std::vector<double> mshape = numbersOf(mp.value().get("mask_shape"));

@@ -1,4 +1,6 @@
 #include <trocar/assets/Mesh.h>
+#include <trocar/core/Bytes.h>
+#include <trocar/core/Isolate.h>
 
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 namespace trocar::assets {
@@ -117,6 +120,111 @@ float metresPerUnit(Units units) {
   return units == Units::kMillimetres ? 0.001f : units == Units::kCentimetres ? 0.01f : 1.0f;
 }
 
+namespace {
+
+// What Assimp read: its triangles' corners (not yet welded) and its named sub-meshes.
+struct RawMesh {
+  std::vector<Vec3> points;
+  std::vector<std::array<uint32_t, 3>> triangles;
+  std::vector<MeshGroup> groups;  // name and triangles
+};
+
+// Reads `file` with Assimp. Runs in the child process of readIsolated: a crash or endless
+// loop inside Assimp on a malformed file must not take Trocar with it.
+RawMesh readWithAssimp(const std::filesystem::path& file, std::string& error) {
+  Assimp::Importer importer;
+  // Drop the file's normals so vertices that differ only in normals (STL) weld; we compute
+  // our own. Pre-transform bakes node transforms; degenerate faces and points/lines go.
+  importer.SetPropertyInteger(AI_CONFIG_PP_SBP_REMOVE, aiPrimitiveType_POINT | aiPrimitiveType_LINE);
+  importer.SetPropertyBool(AI_CONFIG_PP_FD_REMOVE, true);
+  const unsigned flags = aiProcess_Triangulate | aiProcess_DropNormals | aiProcess_JoinIdenticalVertices |
+                         aiProcess_PreTransformVertices | aiProcess_FindDegenerates | aiProcess_SortByPType;
+  RawMesh raw;
+  const aiScene* scene = importer.ReadFile(file.string(), flags);
+  if (!scene || !scene->mRootNode) {
+    error = importer.GetErrorString();
+    if (error.empty()) error = "the reader gave no scene";
+    return raw;
+  }
+  // Gather all triangles, remembering each sub-mesh as a group.
+  for (unsigned i = 0; i < scene->mNumMeshes; ++i) {
+    const aiMesh* m = scene->mMeshes[i];
+    if (!(m->mPrimitiveTypes & aiPrimitiveType_TRIANGLE)) continue;
+    const uint32_t base = static_cast<uint32_t>(raw.points.size());
+    for (unsigned v = 0; v < m->mNumVertices; ++v)
+      raw.points.emplace_back(m->mVertices[v].x, m->mVertices[v].y, m->mVertices[v].z);
+    MeshGroup group;
+    group.name = m->mName.length > 0 ? m->mName.C_Str() : "mesh-" + std::to_string(i);
+    for (unsigned f = 0; f < m->mNumFaces; ++f) {
+      const aiFace& face = m->mFaces[f];
+      if (face.mNumIndices != 3) continue;
+      group.triangles.push_back(static_cast<uint32_t>(raw.triangles.size()));
+      raw.triangles.push_back({base + face.mIndices[0], base + face.mIndices[1], base + face.mIndices[2]});
+    }
+    if (!group.triangles.empty()) raw.groups.push_back(std::move(group));
+  }
+  return raw;
+}
+
+// What readWithAssimp gives, as bytes from the child process.
+std::vector<uint8_t> encode(const RawMesh& raw) {
+  ByteWriter w;
+  w.putVector(raw.points);
+  w.putVector(raw.triangles);
+  w.put(static_cast<uint64_t>(raw.groups.size()));
+  for (const auto& g : raw.groups) {
+    w.putString(g.name);
+    w.putVector(g.triangles);
+  }
+  return std::move(w.bytes());
+}
+
+bool decode(const std::vector<uint8_t>& bytes, RawMesh& raw) {
+  ByteReader r(bytes);
+  raw.points = r.getVector<Vec3>(bytes.size());
+  raw.triangles = r.getVector<std::array<uint32_t, 3>>(bytes.size());
+  const uint64_t groups = r.get<uint64_t>();
+  for (uint64_t i = 0; i < groups && r.fine(); ++i) {
+    MeshGroup g;
+    g.name = r.getString(bytes.size());
+    g.triangles = r.getVector<uint32_t>(bytes.size());
+    raw.groups.push_back(std::move(g));
+  }
+  if (!r.ok()) return false;
+  for (const auto& t : raw.triangles) {
+    for (uint32_t v : t) {
+      if (v >= raw.points.size()) return false;
+    }
+  }
+  for (const auto& g : raw.groups) {
+    for (uint32_t t : g.triangles) {
+      if (t >= raw.triangles.size()) return false;
+    }
+  }
+  return true;
+}
+
+// readWithAssimp in a child process (core/Isolate.h): Assimp loops forever on some malformed
+// PLY files (found by tests/fuzz/MeshFuzz.cpp) and may crash on others.
+Result<RawMesh> readIsolated(const std::filesystem::path& file, double timeoutS) {
+  auto bytes = runIsolated("the mesh reader (Assimp)", file, timeoutS, [&]() -> Result<std::vector<uint8_t>> {
+    std::string error;
+    const RawMesh raw = readWithAssimp(file, error);
+    if (!error.empty())
+      return meshError(file, "cannot read the mesh: " + error, "export it again as OBJ, STL, PLY or glTF");
+    return encode(raw);
+  });
+  if (!bytes.ok()) return bytes.error();
+  RawMesh raw;
+  if (!decode(bytes.value(), raw)) {
+    return makeError(ErrorCode::kIo, file.string() + ": the mesh reader's answer is inconsistent",
+                     "try again; if it persists, report it with the file");
+  }
+  return raw;
+}
+
+}  // namespace
+
 Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImportOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
@@ -125,39 +233,13 @@ Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImp
     return makeError(ErrorCode::kNotFound, "no such mesh file", where,
                      "check the path (relative to the scenario file)");
   }
-  Assimp::Importer importer;
-  // Drop the file's normals so vertices that differ only in normals (STL) weld; we compute
-  // our own. Pre-transform bakes node transforms; degenerate faces and points/lines go.
-  importer.SetPropertyInteger(AI_CONFIG_PP_SBP_REMOVE, aiPrimitiveType_POINT | aiPrimitiveType_LINE);
-  importer.SetPropertyBool(AI_CONFIG_PP_FD_REMOVE, true);
-  const unsigned flags = aiProcess_Triangulate | aiProcess_DropNormals | aiProcess_JoinIdenticalVertices |
-                         aiProcess_PreTransformVertices | aiProcess_FindDegenerates | aiProcess_SortByPType;
-  const aiScene* scene = importer.ReadFile(file.string(), flags);
-  if (!scene || !scene->mRootNode) {
-    return meshError(file, std::string("cannot read the mesh: ") + importer.GetErrorString(),
-                     "export it again as OBJ, STL, PLY or glTF");
-  }
+  auto read = readIsolated(file, options.timeoutS);
+  if (!read.ok()) return read.error();
+  std::vector<Vec3>& raw = read.value().points;
+  std::vector<std::array<uint32_t, 3>>& tris = read.value().triangles;
   const std::string ext = lowerExtension(file);
   ImportedMesh mesh;
-  // Gather all triangles, remembering each sub-mesh as a group.
-  std::vector<Vec3> raw;
-  std::vector<std::array<uint32_t, 3>> tris;
-  for (unsigned i = 0; i < scene->mNumMeshes; ++i) {
-    const aiMesh* m = scene->mMeshes[i];
-    if (!(m->mPrimitiveTypes & aiPrimitiveType_TRIANGLE)) continue;
-    uint32_t base = static_cast<uint32_t>(raw.size());
-    for (unsigned v = 0; v < m->mNumVertices; ++v)
-      raw.emplace_back(m->mVertices[v].x, m->mVertices[v].y, m->mVertices[v].z);
-    MeshGroup group;
-    group.name = m->mName.length > 0 ? m->mName.C_Str() : "mesh-" + std::to_string(i);
-    for (unsigned f = 0; f < m->mNumFaces; ++f) {
-      const aiFace& face = m->mFaces[f];
-      if (face.mNumIndices != 3) continue;
-      group.triangles.push_back(static_cast<uint32_t>(tris.size()));
-      tris.push_back({base + face.mIndices[0], base + face.mIndices[1], base + face.mIndices[2]});
-    }
-    if (!group.triangles.empty()) mesh.groups.push_back(std::move(group));
-  }
+  mesh.groups = std::move(read.value().groups);
   if (tris.empty())
     return meshError(file, "the file holds no usable triangles (all degenerate, or only points and lines)",
                      "export the surface as a triangle mesh with real area");
@@ -179,11 +261,10 @@ Result<ImportedMesh> importMesh(const std::filesystem::path& file, const MeshImp
     return meshError(file, "the mesh is degenerate: all its vertices coincide", "check the export");
   mesh.units = options.units;
   if (mesh.units == Units::kAuto) {
-    if (ext == ".gltf" || ext == ".glb")
-      mesh.units = Units::kMetres;
-    else if (extent > 50.0f)
+    const bool metresBySpec = ext == ".gltf" || ext == ".glb";
+    if (!metresBySpec && extent > 50.0f)
       mesh.units = Units::kMillimetres;
-    else if (extent > 2.0f)
+    else if (!metresBySpec && extent > 2.0f)
       mesh.units = Units::kCentimetres;
     else
       mesh.units = Units::kMetres;

@@ -1,4 +1,5 @@
 #include <trocar/assets/MeshCache.h>
+#include <trocar/core/Bytes.h>
 #include <trocar/core/File.h>
 #include <trocar/core/Hash.h>
 #include <trocar/core/Log.h>
@@ -11,62 +12,9 @@ namespace {
 constexpr char kMagic[8] = {'T', 'R', 'M', 'E', 'S', 'H', '0', '1'};
 constexpr uint32_t kFormat = 1;
 
-class Writer {
- public:
-  template <typename T>
-  void put(const T& v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    bytes.insert(bytes.end(), p, p + sizeof(T));
-  }
-  template <typename T>
-  void putVector(const std::vector<T>& v) {
-    put(static_cast<uint64_t>(v.size()));
-    const auto* p = reinterpret_cast<const uint8_t*>(v.data());
-    bytes.insert(bytes.end(), p, p + v.size() * sizeof(T));
-  }
-  std::vector<uint8_t> bytes;
-};
-
-// Bounds-checked reading: any inconsistency makes ok() false, never reads past the end.
-class Reader {
- public:
-  explicit Reader(const std::vector<uint8_t>& b) : mBytes(b) {}
-  template <typename T>
-  T get() {
-    T v{};
-    if (mPos + sizeof(T) > mBytes.size()) {
-      mOk = false;
-      return v;
-    }
-    std::memcpy(&v, mBytes.data() + mPos, sizeof(T));
-    mPos += sizeof(T);
-    return v;
-  }
-  template <typename T>
-  std::vector<T> getVector(uint64_t maxCount) {
-    uint64_t n = get<uint64_t>();
-    std::vector<T> v;
-    if (!mOk || n > maxCount || mPos + n * sizeof(T) > mBytes.size()) {
-      mOk = false;
-      return v;
-    }
-    v.resize(n);
-    std::memcpy(v.data(), mBytes.data() + mPos, n * sizeof(T));
-    mPos += n * sizeof(T);
-    return v;
-  }
-  bool ok() const { return mOk && mPos == mBytes.size(); }
-  bool fine() const { return mOk; }
-
- private:
-  const std::vector<uint8_t>& mBytes;
-  size_t mPos = 0;
-  bool mOk = true;
-};
-
 std::vector<uint8_t> serialize(const ImportedMesh& m) {
-  Writer w;
-  w.bytes.insert(w.bytes.end(), kMagic, kMagic + 8);
+  ByteWriter w;
+  for (char c : kMagic) w.put(c);
   w.put(kFormat);
   w.put(static_cast<uint8_t>(m.units));
   w.put(static_cast<uint8_t>(m.upAxis));
@@ -83,16 +31,19 @@ std::vector<uint8_t> serialize(const ImportedMesh& m) {
   }
   w.put(m.boundsMin);
   w.put(m.boundsMax);
-  return std::move(w.bytes);
+  return std::move(w.bytes());
 }
 
-bool deserialize(const std::vector<uint8_t>& bytes, ImportedMesh& m) {
+}  // namespace
+
+bool parseMeshCacheEntry(const std::vector<uint8_t>& bytes, ImportedMesh& m) {
   if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) return false;
-  std::vector<uint8_t> body(bytes.begin() + 8, bytes.end());
-  Reader r(body);
+  ByteReader r(std::span<const uint8_t>(bytes).subspan(8));
   if (r.get<uint32_t>() != kFormat) return false;
-  m.units = static_cast<Units>(r.get<uint8_t>());
-  m.upAxis = static_cast<UpAxis>(r.get<uint8_t>());
+  const uint8_t units = r.get<uint8_t>(), upAxis = r.get<uint8_t>();
+  if (units > static_cast<uint8_t>(Units::kMetres) || upAxis > static_cast<uint8_t>(UpAxis::kZ)) return false;
+  m.units = static_cast<Units>(units);
+  m.upAxis = static_cast<UpAxis>(upAxis);
   m.openEdges = r.get<uint32_t>();
   m.nonManifoldEdges = r.get<uint32_t>();
   constexpr uint64_t kMax = 50'000'000;
@@ -120,8 +71,6 @@ bool deserialize(const std::vector<uint8_t>& bytes, ImportedMesh& m) {
   return true;
 }
 
-}  // namespace
-
 Result<ImportedMesh> importMeshCached(const std::filesystem::path& file, const MeshImportOptions& options,
                                       uint32_t triangleBudget, const std::filesystem::path& cacheDir,
                                       CacheStats* stats) {
@@ -138,7 +87,7 @@ Result<ImportedMesh> importMeshCached(const std::filesystem::path& file, const M
   const std::filesystem::path entry = cacheDir / "meshes" / (hashToHex(h.digest()) + ".trmesh");
   if (auto cached = readFileBytes(entry); cached.ok()) {
     ImportedMesh m;
-    if (deserialize(cached.value(), m)) {
+    if (parseMeshCacheEntry(cached.value(), m)) {
       if (stats) stats->hits++;
       return m;
     }

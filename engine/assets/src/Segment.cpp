@@ -160,8 +160,13 @@ Mask fillHoles(const Mask& m) {
 Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& path) {
   auto text = readFileText(path);
   if (!text.ok()) return text.error();
+  return parseLabelNames(text.value(), path);
+}
+
+Result<std::map<int, std::string>> parseLabelNames(const std::string& text,
+                                                   const std::filesystem::path& path) {
   std::map<int, std::string> names;
-  std::istringstream lines(text.value());
+  std::istringstream lines(text);
   std::string line;
   uint32_t number = 0;
   while (std::getline(lines, line)) {

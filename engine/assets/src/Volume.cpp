@@ -2,20 +2,12 @@
 // format's orientation rules and hands back LPS geometry (origin, spacing, direction).
 #include <trocar/assets/Volume.h>
 
+#include <trocar/core/Bytes.h>
 #include <trocar/core/Hash.h>
+#include <trocar/core/Isolate.h>
 #include <trocar/core/Log.h>
 
-#include <gdcmReader.h>
-#include <gdcmTrace.h>
-#include <itkGDCMImageIO.h>
-#include <itkImage.h>
-#include <itkImageFileReader.h>
-#include <itkImageSeriesReader.h>
-#include <itkMetaDataObject.h>
-#include <itkMetaImageIOFactory.h>
-#include <itkNiftiImageIOFactory.h>
-#include <itkNrrdImageIOFactory.h>
-#include <itkVectorImage.h>
+#include "ItkHeaders.h"
 
 #include <algorithm>
 #include <cctype>
@@ -27,6 +19,10 @@
 
 namespace trocar::assets {
 namespace {
+
+// What import takes: 4096 voxels along an axis, 2^30 in all (4 GiB of float values).
+constexpr uint64_t kMaxVoxelsPerAxis = 4096;
+constexpr double kMaxVoxels = 1073741824.0;
 
 void registerReaders() {
   static std::once_flag once;
@@ -404,7 +400,9 @@ glm::dmat4 Volume::indexToStage() const {
   return lpsToStage() * indexToLps;
 }
 
-Result<Volume> readVolume(const std::filesystem::path& path) {
+namespace {
+
+Result<Volume> readVolumeHere(const std::filesystem::path& path) {
   registerReaders();
   std::error_code ec;
   const std::filesystem::file_status status = std::filesystem::status(path, ec);
@@ -428,6 +426,24 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   };
   try {
     Listen listen(said);
+    // The header first: a size no scan has is refused before its voxels are allocated.
+    reader->UpdateOutputInformation();
+    const auto size = reader->GetOutput()->GetLargestPossibleRegion().GetSize();
+    for (unsigned a = 0; a < 3; ++a) {
+      if (size[a] == 0 || size[a] > kMaxVoxelsPerAxis) {
+        return makeError(
+            ErrorCode::kInvalidInput,
+            path.string() + ": " + std::to_string(size[a]) + " voxels along axis " + std::to_string(a),
+            "a volume has 1 to 4096 voxels per axis");
+      }
+    }
+    if (static_cast<double>(size[0]) * static_cast<double>(size[1]) * static_cast<double>(size[2]) >
+        kMaxVoxels) {
+      return makeError(ErrorCode::kInvalidInput,
+                       path.string() + ": " + std::to_string(size[0]) + " x " + std::to_string(size[1]) +
+                           " x " + std::to_string(size[2]) + " voxels, more than Trocar imports (2^30)",
+                       "crop or downsample the volume first (3D Slicer: Crop Volume)");
+    }
     reader->Update();
   } catch (const itk::ExceptionObject& e) {
     std::string what = e.GetDescription();
@@ -460,7 +476,7 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   const auto size = image->GetLargestPossibleRegion().GetSize();
   Volume v;
   for (int a = 0; a < 3; ++a) {
-    if (size[a] == 0 || size[a] > 4096) {
+    if (size[a] == 0 || size[a] > kMaxVoxelsPerAxis) {
       return makeError(
           ErrorCode::kInvalidInput,
           path.string() + ": " + std::to_string(size[a]) + " voxels along axis " + std::to_string(a),
@@ -566,6 +582,81 @@ Result<Volume> readVolume(const std::filesystem::path& path) {
   for (size_t i = 0; i < count; ++i) {
     v.values[i] = all[i * layers];
     for (size_t l = 1; l < layers; ++l) v.moreLayers[l - 1][i] = all[i * layers + l];
+  }
+  return v;
+}
+
+void putStrings(ByteWriter& w, const std::vector<std::string>& list) {
+  w.put(static_cast<uint64_t>(list.size()));
+  for (const auto& s : list) w.putString(s);
+}
+std::vector<std::string> getStrings(ByteReader& r, size_t most) {
+  std::vector<std::string> list(std::min<uint64_t>(r.get<uint64_t>(), most));
+  for (auto& s : list) s = r.getString(most);
+  return list;
+}
+
+// A volume as bytes, from the reader's child process to Trocar.
+std::vector<uint8_t> encode(const Volume& v) {
+  ByteWriter w;
+  w.put(v.dims);
+  w.putVector(v.values);
+  w.put(v.spacingMm);
+  w.put(v.indexToLps);
+  putStrings(w, {v.format, v.modality, v.componentType});
+  putStrings(w, v.identifiersNotCopied);
+  w.put(static_cast<uint64_t>(v.labelNames.size()));
+  for (const auto& [label, name] : v.labelNames) {
+    w.put(label);
+    w.putString(name);
+  }
+  w.put(static_cast<uint64_t>(v.moreLayers.size()));
+  for (const auto& layer : v.moreLayers) w.putVector(layer);
+  putStrings(w, v.warnings);
+  return std::move(w.bytes());
+}
+
+bool decode(const std::vector<uint8_t>& bytes, Volume& v) {
+  ByteReader r(bytes);
+  const size_t most = bytes.size();
+  v.dims = r.get<std::array<uint32_t, 3>>();
+  v.values = r.getVector<float>(most);
+  v.spacingMm = r.get<glm::dvec3>();
+  v.indexToLps = r.get<glm::dmat4>();
+  const auto names = getStrings(r, most);
+  if (names.size() != 3) return false;
+  v.format = names[0];
+  v.modality = names[1];
+  v.componentType = names[2];
+  v.identifiersNotCopied = getStrings(r, most);
+  const uint64_t labels = r.get<uint64_t>();
+  for (uint64_t i = 0; i < labels && r.fine(); ++i) {
+    const int label = r.get<int>();
+    v.labelNames[label] = r.getString(most);
+  }
+  const uint64_t layers = r.get<uint64_t>();
+  for (uint64_t i = 0; i < layers && r.fine(); ++i) v.moreLayers.push_back(r.getVector<float>(most));
+  v.warnings = getStrings(r, most);
+  if (!r.ok() || v.values.size() != v.voxelCount()) return false;
+  for (const auto& layer : v.moreLayers) {
+    if (layer.size() != v.values.size()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Volume> readVolume(const std::filesystem::path& path, double timeoutS) {
+  auto bytes = runIsolated("the volume reader (ITK)", path, timeoutS, [&]() -> Result<std::vector<uint8_t>> {
+    auto v = readVolumeHere(path);
+    if (!v.ok()) return v.error();
+    return encode(v.value());
+  });
+  if (!bytes.ok()) return bytes.error();
+  Volume v;
+  if (!decode(bytes.value(), v)) {
+    return makeError(ErrorCode::kIo, path.string() + ": the volume reader's answer is inconsistent",
+                     "try again; if it persists, report it with the file");
   }
   return v;
 }

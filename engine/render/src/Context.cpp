@@ -176,7 +176,8 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
     vkGetPhysicalDeviceQueueFamilyProperties(ctx->mGpu, &count, nullptr);
     std::vector<VkQueueFamilyProperties> families(count);
     vkGetPhysicalDeviceQueueFamilyProperties(ctx->mGpu, &count, families.data());
-    if (families[*family].timestampValidBits > 0) ctx->mTimestampPeriodNs = props.limits.timestampPeriod;
+    if (families[*family].timestampValidBits > 0)
+      ctx->mTimestampPeriodNs = static_cast<double>(props.limits.timestampPeriod);
   }
 
   VkPhysicalDeviceMultiviewFeatures multiviewAvailable{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MULTIVIEW_FEATURES};

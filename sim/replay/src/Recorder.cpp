@@ -4,24 +4,30 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace trocar::replay {
 
 Result<std::unique_ptr<Recorder>> Recorder::create(const std::filesystem::path& path,
-                                                   const RecordingHeader& header) {
+                                                   const RecordingHeader& header,
+                                                   const RecorderOptions& options) {
   auto writer = RecordingWriter::create(path, header);
   if (!writer.ok()) return writer.error();
-  return std::unique_ptr<Recorder>(new Recorder(std::move(writer).value(), header.tickHz));
+  return std::unique_ptr<Recorder>(new Recorder(std::move(writer).value(), header.tickHz, options));
 }
 
-Recorder::Recorder(RecordingWriter writer, uint32_t tickHz) : mWriter(std::move(writer)), mTickHz(tickHz) {
+Recorder::Recorder(RecordingWriter writer, uint32_t tickHz, const RecorderOptions& options)
+    : mWriter(std::move(writer)), mTickHz(tickHz), mOptions(options) {
   mThread = std::thread([this] { run(); });
 }
 
 Recorder::~Recorder() {
   {
     std::lock_guard lock(mMutex);
-    if (!mCurrent.frames.empty()) mQueue.push_back(std::move(mCurrent));
+    if (!mCurrent.frames.empty()) {
+      mQueue.push_back(std::move(mCurrent));
+      ++mUnwritten;
+    }
     mStopping = true;
   }
   mWake.notify_one();
@@ -41,8 +47,11 @@ void Recorder::onTick(const session::TickRecord& record) {
 
 void Recorder::submit() {
   {
-    std::lock_guard lock(mMutex);
+    // The loss bound: never more than one batch waiting for the disk besides this one.
+    std::unique_lock lock(mMutex);
+    mWritten.wait(lock, [this] { return mUnwritten == 0; });
     mQueue.push_back(std::move(mCurrent));
+    ++mUnwritten;
   }
   mCurrent = Batch{};
   mWake.notify_one();
@@ -59,16 +68,19 @@ void Recorder::run() {
       stopping = mStopping;
     }
     for (const Batch& b : work) {
+      if (mOptions.writerLag.count() > 0) std::this_thread::sleep_for(mOptions.writerLag);
       Result<void> r = mWriter.appendFrames(b.firstTick, b.frames);
       if (r.ok() && !b.events.empty()) r = mWriter.appendEvents(b.events);
       for (const Checkpoint& c : b.checkpoints) {
         if (r.ok()) r = mWriter.appendCheckpoint(c);
       }
       if (r.ok()) r = mWriter.sync();
-      if (!r.ok()) {
+      {
         std::lock_guard lock(mMutex);
-        if (!mError) mError = r.error();
+        if (!r.ok() && !mError) mError = r.error();
+        --mUnwritten;
       }
+      mWritten.notify_all();
     }
     if (stopping) return;
   }

@@ -35,15 +35,20 @@ Error at(const std::filesystem::path& file, uint32_t line, const std::string& wh
 }  // namespace
 
 Result<physics::TetMesh> readTetGen(std::filesystem::path path, float scale, Vec3 offset) {
-  std::filesystem::path nodeFile = path.replace_extension(".node");
-  std::filesystem::path eleFile = path.replace_extension(".ele");
+  const std::filesystem::path nodeFile = path.replace_extension(".node");
+  const std::filesystem::path eleFile = path.replace_extension(".ele");
   auto nodeText = readFileText(nodeFile);
   if (!nodeText.ok()) return nodeText.error();
   auto eleText = readFileText(eleFile);
   if (!eleText.ok()) return eleText.error();
+  return parseTetGen(nodeText.value(), nodeFile, eleText.value(), eleFile, scale, offset);
+}
 
+Result<physics::TetMesh> parseTetGen(const std::string& nodeText, const std::filesystem::path& nodeFile,
+                                     const std::string& eleText, const std::filesystem::path& eleFile,
+                                     float scale, Vec3 offset) {
   physics::TetMesh mesh;
-  auto nodes = contentLines(nodeText.value());
+  auto nodes = contentLines(nodeText);
   if (nodes.empty())
     return at(nodeFile, 1, "empty .node file", "TetGen writes '<points> 3 <attributes> <markers>' first");
   long count = 0, dim = 0;
@@ -76,7 +81,7 @@ Result<physics::TetMesh> readTetGen(std::filesystem::path path, float scale, Vec
     mesh.nodes.push_back(offset +
                          scale * Vec3(static_cast<float>(x), static_cast<float>(y), static_cast<float>(z)));
   }
-  auto eles = contentLines(eleText.value());
+  auto eles = contentLines(eleText);
   if (eles.empty())
     return at(eleFile, 1, "empty .ele file", "TetGen writes '<tetrahedra> 4 <attributes>' first");
   long tets = 0, perTet = 0;
@@ -147,7 +152,12 @@ class MshReader {
 Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale, Vec3 offset) {
   auto text = readFileText(path);
   if (!text.ok()) return text.error();
-  MshReader in(path, text.value());
+  return parseGmsh(text.value(), path, scale, offset);
+}
+
+Result<physics::TetMesh> parseGmsh(const std::string& text, const std::filesystem::path& path, float scale,
+                                   Vec3 offset) {
+  MshReader in(path, text);
   std::string line;
   double version = 0.0;
   std::map<long, uint32_t> nodeIndex;  // Gmsh node tag -> our index
@@ -292,11 +302,19 @@ Result<physics::TetMesh> readGmsh(const std::filesystem::path& path, float scale
 Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj,
                                             const std::filesystem::path& embed,
                                             const physics::TetMesh& mesh) {
-  EmbeddedSurface out;
   auto objText = readFileText(obj);
   if (!objText.ok()) return objText.error();
+  auto embedText = readFileText(embed);
+  if (!embedText.ok()) return embedText.error();
+  return parseEmbeddedSurface(objText.value(), obj, embedText.value(), embed, mesh);
+}
+
+Result<EmbeddedSurface> parseEmbeddedSurface(const std::string& objText, const std::filesystem::path& obj,
+                                             const std::string& embedText, const std::filesystem::path& embed,
+                                             const physics::TetMesh& mesh) {
+  EmbeddedSurface out;
   size_t vertices = 0;
-  for (const auto& [number, line] : contentLines(objText.value())) {
+  for (const auto& [number, line] : contentLines(objText)) {
     std::istringstream in(line);
     std::string kind;
     in >> kind;
@@ -318,9 +336,7 @@ Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj,
       out.indices.insert(out.indices.end(), face.begin(), face.end());
     }
   }
-  auto embedText = readFileText(embed);
-  if (!embedText.ok()) return embedText.error();
-  const auto lines = contentLines(embedText.value());
+  const auto lines = contentLines(embedText);
   if (lines.empty() || std::strtoul(lines[0].second.c_str(), nullptr, 10) != vertices ||
       lines.size() != vertices + 1) {
     return at(embed, lines.empty() ? 1 : lines[0].first,
@@ -337,7 +353,7 @@ Result<EmbeddedSurface> readEmbeddedSurface(const std::filesystem::path& obj,
         static_cast<size_t>(tet) >= mesh.tets.size()) {
       return at(embed, number,
                 "expected 'tet w0 w1 w2 w3' with a tet of the mesh (0.." +
-                    std::to_string(mesh.tets.size() == 0 ? 0 : mesh.tets.size() - 1) + ")",
+                    std::to_string(mesh.tets.empty() ? 0 : mesh.tets.size() - 1) + ")",
                 "the embedding belongs to the .ele beside it");
     }
     out.nodes.push_back(mesh.tets[static_cast<size_t>(tet)]);

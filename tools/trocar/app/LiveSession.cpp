@@ -179,7 +179,8 @@ class HapticSender {
       const auto hand = static_cast<xr::HandSide>(h);
       if (cue.eventSerial > mSerial[h]) {
         mSerial[h] = cue.eventSerial;
-        rig.applyHaptic(hand, {cue.event.amplitude, cue.event.frequencyHz, cue.event.durationS});
+        rig.applyHaptic(
+            hand, {cue.event.amplitude, cue.event.frequencyHz, static_cast<double>(cue.event.durationS)});
         mVibrating[h] = true;
       } else if (cue.amplitude > 0.0f) {
         rig.applyHaptic(hand, {cue.amplitude, cue.frequencyHz, 2.0 * framePeriodS});

@@ -38,6 +38,9 @@ float metresPerUnit(Units units);
 struct MeshImportOptions {
   Units units = Units::kAuto;
   UpAxis upAxis = UpAxis::kAuto;
+  // Assimp reads the file in a child process; one that has not answered by then (Assimp
+  // loops forever on some malformed files) is stopped and the import fails.
+  double timeoutS = 120.0;
 };
 
 struct MeshGroup {

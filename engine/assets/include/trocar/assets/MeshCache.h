@@ -22,4 +22,8 @@ Result<ImportedMesh> importMeshCached(const std::filesystem::path& file, const M
                                       uint32_t triangleBudget, const std::filesystem::path& cacheDir,
                                       CacheStats* stats = nullptr);
 
+// A cache entry's bytes back to the mesh; false for anything that is not a whole, consistent
+// entry of this format (a corrupt or foreign file), which the cache then ignores.
+bool parseMeshCacheEntry(const std::vector<uint8_t>& bytes, ImportedMesh& mesh);
+
 }  // namespace trocar::assets

@@ -66,8 +66,10 @@ glm::dmat4 lpsToStage();
 // (.mha, .mhd), an InVesalius project (.inv3), or a folder holding one DICOM series (slices sorted by
 // position along the slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
 // burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied);
-// errors name the file and what is wrong with it.
-Result<Volume> readVolume(const std::filesystem::path& path);
+// errors name the file and what is wrong with it. ITK reads in a child process
+// (core/Isolate.h): it aborts on some malformed headers; a read that has not finished after
+// `timeoutS` is stopped.
+Result<Volume> readVolume(const std::filesystem::path& path, double timeoutS = 600.0);
 
 // xxHash64 of the voxel values as read (float, i fastest): the pixel data's fingerprint in
 // a provenance record.
@@ -112,5 +114,8 @@ Mask fillHoles(const Mask& m);
 // descriptions: index, colour, visibility, "name"). Label 0 is the background and skipped;
 // so are blank lines and lines starting with #. Errors name file:line:column.
 Result<std::map<int, std::string>> readLabelNames(const std::filesystem::path& path);
+// The same from the file's text (`path` names it in errors).
+Result<std::map<int, std::string>> parseLabelNames(const std::string& text,
+                                                   const std::filesystem::path& path);
 
 }  // namespace trocar::assets

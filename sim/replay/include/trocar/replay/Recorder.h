@@ -1,8 +1,11 @@
 #pragma once
 // Recorder: a SessionListener that records every consumed InputFrame and checkpoint to a
 // .trec file. The tick loop only appends to an in-memory batch; every half second of sim
-// time the batch goes to a writer thread that compresses, appends and fsyncs it, so a crash
-// loses less than a second and the sim thread never waits for the disk.
+// time the batch goes to a writer thread that compresses, appends and fsyncs it. At most one
+// batch is ever waiting for the disk: if the writer is still busy with the last one when the
+// next is full, the tick loop waits for it. So a crash loses at most one second of sim time
+// (tickHz ticks: the batch being written and the one being filled), however slow the disk;
+// with a disk that keeps up (the usual case) the tick loop never waits.
 //
 // Replayer: rebuilds the session from the scenario, feeds the recorded frames through the
 // same Session::step(), compares every checkpoint, and scores the run.
@@ -14,16 +17,23 @@
 #include <trocar/scoring/Report.h>
 #include <trocar/session/Session.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 namespace trocar::replay {
 
+struct RecorderOptions {
+  // Tests: each batch's write takes this much longer, as on a slow or stalled disk.
+  std::chrono::milliseconds writerLag{0};
+};
+
 class Recorder : public session::SessionListener {
  public:
   static Result<std::unique_ptr<Recorder>> create(const std::filesystem::path& path,
-                                                  const RecordingHeader& header);
+                                                  const RecordingHeader& header,
+                                                  const RecorderOptions& options = {});
   ~Recorder() override;  // finishes without a footer if finish() was not called (a crash-like end)
 
   void onTick(const session::TickRecord& record) override;
@@ -39,7 +49,7 @@ class Recorder : public session::SessionListener {
     std::vector<Checkpoint> checkpoints;
     std::vector<physics::Event> events;
   };
-  Recorder(RecordingWriter writer, uint32_t tickHz);
+  Recorder(RecordingWriter writer, uint32_t tickHz, const RecorderOptions& options);
   void run();
   void submit();
 
@@ -49,7 +59,10 @@ class Recorder : public session::SessionListener {
   Tick mNextTick = 0;
   mutable std::mutex mMutex;
   std::condition_variable mWake;
+  std::condition_variable mWritten;
   std::vector<Batch> mQueue;
+  uint32_t mUnwritten = 0;  // batches handed to the writer and not yet synced
+  RecorderOptions mOptions;
   bool mStopping = false;
   std::optional<Error> mError;
   std::thread mThread;

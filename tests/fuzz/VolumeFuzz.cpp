@@ -1,0 +1,66 @@
+// libFuzzer target for the volume readers' headers and sidecars: NRRD (attached, and a
+// detached .nhdr with its data file), MetaImage (.mha, and .mhd with its .raw), NIfTI (.nii),
+// and the label-names sidecar of `trocar import volume --labels`. Any bytes give a volume or
+// an error, never a crash or a huge allocation. The first byte picks the reader; a header and
+// its data file are the input's parts either side of a "%%" line (the header names the data
+// file "fuzz.raw"). See ScenarioFuzz.cpp for how to run.
+#include "FuzzInput.h"
+
+#include <trocar/assets/Volume.h>
+#include <trocar/core/Log.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+using trocar::fuzz::splitParts;
+using trocar::fuzz::writeScratch;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool quiet = [] {
+    trocar::setLogLevel(trocar::LogLevel::kError);
+    return true;
+  }();
+  (void)quiet;
+  if (size == 0) return 0;
+  // Seeds start with the digit of their reader: "0", "1", ...
+  const unsigned pick = static_cast<uint8_t>(data[0] - '0') % 6u;
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const auto parts = splitParts(text, 2);
+  const std::string_view attached = parts[0];
+  const std::string_view detached = parts.size() > 1 ? std::string_view(parts[1]) : std::string_view();
+  switch (pick) {
+    case 0: {
+      auto names = trocar::assets::parseLabelNames(std::string(text), "fuzz-labels.txt");
+      trocar::fuzz::say(names);
+      return 0;
+    }
+    case 1: {
+      auto v = trocar::assets::readVolume(writeScratch("fuzz.nrrd", text));
+      trocar::fuzz::say(v);
+      return 0;
+    }
+    case 2: {
+      writeScratch("fuzz.raw", detached);
+      auto v = trocar::assets::readVolume(writeScratch("fuzz.nhdr", attached));
+      trocar::fuzz::say(v);
+      return 0;
+    }
+    case 3: {
+      auto v = trocar::assets::readVolume(writeScratch("fuzz.mha", text));
+      trocar::fuzz::say(v);
+      return 0;
+    }
+    case 4: {
+      writeScratch("fuzz.raw", detached);
+      auto v = trocar::assets::readVolume(writeScratch("fuzz.mhd", attached));
+      trocar::fuzz::say(v);
+      return 0;
+    }
+    default: {
+      auto v = trocar::assets::readVolume(writeScratch("fuzz.nii", text));
+      trocar::fuzz::say(v);
+      return 0;
+    }
+  }
+}
