@@ -165,5 +165,54 @@ TEST(VolumeCutting, TwoStrokesJoin) {
   EXPECT_EQ(world.pieceCount(id), 2u);
 }
 
+// "cut(tissue, region)" means the cut path crosses the region, on every kind of tissue: each
+// blade below crosses its tissue only where x > 0 (at x = 3.1 mm, near the surface), so the
+// cut event names the region on that side ("right", x >= 0.1 mm at rest) and not the one on
+// the other ("left", x <= -0.1 mm). Crossings that are still crack tips (no node made yet:
+// the blade only enters a face or tet) count as much as finished ones.
+TEST(Cutting, ACutNamesTheRegionsItsPathCrosses) {
+  const RegionSettings left{"left", NodeSelector::box({-0.05f, 0.0f, 0.0f}, {0.0499f, 1.0f, 1.0f})};
+  const RegionSettings right{"right", NodeSelector::box({0.05f, 0.0f, 0.0f}, {0.0499f, 1.0f, 1.0f})};
+  std::vector<std::pair<TissueSettings, std::array<Vec3, 4>>> cases;
+  // Cloth (10 cm, 24 cells) at y = 0.1: a blade through it, 1 cm long, inside the cells.
+  cases.push_back({test::clothAt(0.1f, 24), bladeAlong({0.0031f, 0.011f}, {0.0031f, 0.021f}, 0.1f)});
+  // A tet block (its top at 2.01 cm): a blade 3 mm deep into the top, 1 cm long.
+  cases.push_back({block(),
+                   {Vec3(0.0031f, 0.017f, 0.001f), Vec3(0.0031f, 0.017f, 0.011f),
+                    Vec3(0.0031f, 0.03f, 0.011f), Vec3(0.0031f, 0.03f, 0.001f)}});
+  // A closed surface (a 3 cm sphere centred 5 cm up): a blade 3 mm into its top.
+  TissueSettings sphere;
+  sphere.name = "cyst";
+  sphere.kind = TissueKind::kSurface;
+  sphere.surface = generateSphere(Vec3(0.03f), 3, Pose{{0.0f, 0.05f, 0.0f}, Quat(1, 0, 0, 0)});
+  sphere.material.massKg = 0.02f;
+  cases.push_back({sphere,
+                   {Vec3(0.0031f, 0.077f, -0.005f), Vec3(0.0031f, 0.077f, 0.005f),
+                    Vec3(0.0031f, 0.09f, 0.005f), Vec3(0.0031f, 0.09f, -0.005f)}});
+  // Cloth again, a blade 1 mm long that crosses one edge only (the grid line z = 12.5 mm,
+  // between nodes at x = 0 and 4.17 mm; the cells' diagonals pass at z = 11.4 and 15.6 mm):
+  // a crack tip in both faces, no node made, and still the cut names its region.
+  cases.push_back({test::clothAt(0.1f, 24), bladeAlong({0.0031f, 0.012f}, {0.0031f, 0.013f}, 0.1f)});
+  for (auto& [settings, blade] : cases) {
+    settings.regions = {left, right};
+    World world(WorldSettings{});
+    TissueId id = world.addTissue(settings).value();
+    ASSERT_GT(world.cutWithQuad(id, blade), 0u) << settings.name;
+    bool cut = false;
+    for (const Event& e : world.lastEvents()) {
+      if (e.kind != EventKind::kCut) continue;
+      cut = true;
+      EXPECT_EQ(e.regions, std::vector<uint32_t>{1u}) << settings.name << ": the right region only";
+    }
+    EXPECT_TRUE(cut) << settings.name;
+  }
+  World world(WorldSettings{});
+  TissueSettings tip = cases.back().first;
+  TissueId id = world.addTissue(tip).value();
+  const size_t before = world.nodeCount(id);
+  EXPECT_EQ(world.cutWithQuad(id, cases.back().second), 1u) << "one crossed edge";
+  EXPECT_EQ(world.nodeCount(id), before) << "a crack tip makes no node";
+}
+
 }  // namespace
 }  // namespace trocar::physics

@@ -141,6 +141,30 @@ TEST(Scalpel, SweepCutsAlongThePath) {
   EXPECT_TRUE(test::allFinite(world, id));
 }
 
+// A slow, careful stroke cuts too: 4 cm at 5 mm/s is 0.01 mm a tick, far under the 0.1 mm the
+// blade must move before it sweeps; the sweeps add up to the same 4 cm incision.
+TEST(Scalpel, ASlowStrokeCutsAsAFastOneDoes) {
+  World world(WorldSettings{});
+  TissueSettings m = test::clothAt(0.1f, 24);
+  m.fixed = {NodeSelector::border()};
+  TissueId id = world.addTissue(m).value();
+  auto scalpel = test::openInstrument(InstrumentKind::kScalpel);
+  world.setInstrument(Hand::kRight, scalpel);
+  float length = 0.0f;
+  for (int t = 0; t < 4200; ++t) {
+    float s = std::clamp((static_cast<float>(t) - 100.0f) / 4000.0f, 0.0f, 1.0f);
+    InputFrame in;
+    in.hands[1].pose = test::handPointingDown({-0.02f + 0.04f * s, 0.085f, 0.01f}, scalpel.spec);
+    for (const Event& e : world.step(in)) {
+      if (e.kind == EventKind::kCut) length += e.value;
+    }
+  }
+  EXPECT_NEAR(length, 0.04f, 0.0045f);
+  EXPECT_EQ(world.pieceCount(id), 1u);
+  EXPECT_EQ(world.cutPaths(id).size(), 1u) << "one stroke, one incision path";
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
 // Pulling a grasped membrane too hard tears the grasp out: a damage event marked torn, then
 // a release, and the tissue is free again.
 TEST(Damage, OverPullTearsTheGraspOut) {

@@ -78,9 +78,21 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
   if (stroke) stroke->strokeLast = result.path.back();
   Event e = makeEvent(EventKind::kCut, tool);
   e.tissue = {ti};
-  std::vector<uint32_t> newNodes;
-  for (uint32_t i = before; i < t.mesh.nodeCount(); ++i) newNodes.push_back(i);
-  e.regions = regionsOf(t, newNodes);
+  // The regions the cut path crosses: a crossing (a crack tip too, which makes no node yet)
+  // that lies in the region at rest, or on an edge between two of its nodes.
+  for (uint32_t r = 0; r < t.regionSelectors.size(); ++r) {
+    for (const auto& [edge, along] : result.crossings) {
+      const Vec3 rest = glm::mix(t.mesh.rest[edge[0]], t.mesh.rest[edge[1]], along);
+      Vec2 cloth(0.0f);
+      if (!t.mesh.clothCoords.empty())
+        cloth = glm::mix(t.mesh.clothCoords[edge[0]], t.mesh.clothCoords[edge[1]], along);
+      if (detail::selectsPoint(t.regionSelectors[r], rest, t.mesh.clothCoords.empty() ? nullptr : &cloth,
+                               t.regionMask[r][edge[0]] != 0, t.regionMask[r][edge[1]] != 0)) {
+        e.regions.push_back(r);
+        break;
+      }
+    }
+  }
   e.value = result.length;
   e.position = result.path.empty() ? Vec3(0.0f) : result.path[result.path.size() / 2];
   events.push_back(std::move(e));
@@ -136,7 +148,12 @@ void World::Impl::scalpelSweep(Tool& tool) {
   btTransform tip = toolTipTransform(tool);
   btVector3 a = tip.getOrigin();
   btVector3 b = tip * btVector3(0, 0, tool.settings.spec.jawLength);
-  if (tool.hasBlade && ((a - tool.bladeA).length() > 1e-4f || (b - tool.bladeB).length() > 1e-4f)) {
+  // The blade sweeps from where it last swept, once it has moved 0.1 mm from there: a slow,
+  // careful stroke (a few mm/s, under 0.1 mm a tick) cuts as a fast one does.
+  constexpr float kSweepStep = 1e-4f;
+  if (tool.hasBlade && (a - tool.bladeA).length() <= kSweepStep && (b - tool.bladeB).length() <= kSweepStep)
+    return;
+  if (tool.hasBlade) {
     std::array<Vec3, 4> quad = {toVec(tool.bladeA), toVec(a), toVec(b), toVec(tool.bladeB)};
     for (uint32_t ti = 0; ti < tissues.size(); ++ti) cut(ti, quad, &tool, /*sweep=*/true);
   }

@@ -301,7 +301,11 @@ std::vector<uint32_t> selectNodes(const NodeSelector& s, const TissueMesh& mesh)
 
 bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node, bool parentA,
                     bool parentB) {
-  const Vec3& p = mesh.rest[node];
+  return selectsPoint(s, mesh.rest[node], mesh.clothCoords.empty() ? nullptr : &mesh.clothCoords[node],
+                      parentA, parentB);
+}
+
+bool selectsPoint(const NodeSelector& s, const Vec3& p, const Vec2* cloth, bool parentA, bool parentB) {
   switch (s.kind) {
     case NodeSelector::Kind::kSphere: return glm::length(p - s.center) <= s.radius;
     case NodeSelector::Kind::kBox: {
@@ -310,8 +314,7 @@ bool selectsCutNode(const NodeSelector& s, const TissueMesh& mesh, uint32_t node
     }
     case NodeSelector::Kind::kMarkingCircle:
       // A node on the marked line belongs to the inside (1 um tolerance for float rounding).
-      return !mesh.clothCoords.empty() &&
-             glm::length(mesh.clothCoords[node] - s.center2d) <= s.radius + 1e-6f;
+      return cloth && glm::length(*cloth - s.center2d) <= s.radius + 1e-6f;
     case NodeSelector::Kind::kIndices:
     case NodeSelector::Kind::kCorners:
     case NodeSelector::Kind::kBorder: return parentA && parentB;
@@ -445,6 +448,7 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     crossing[e] = c;
     fresh[e] = true;
     result.path.push_back(glm::mix(x[e[0]], x[e[1]], c.t));
+    result.crossings.push_back({e, c.t});
   }
   if (fresh.empty()) return result;
   result.splitEdges = static_cast<uint32_t>(fresh.size());

@@ -56,6 +56,10 @@ std::vector<uint32_t> selectNodes(const NodeSelector& selector, const TissueMesh
 // geometric selectors test its rest position, index selectors need both parents.
 bool selectsCutNode(const NodeSelector& selector, const TissueMesh& mesh, uint32_t node, bool parentA,
                     bool parentB);
+// The same for a point of the mesh that need not be a node: at rest position `rest`, cloth
+// coordinates `cloth` (cloth only, else null), on an edge whose ends are (not) in the region.
+bool selectsPoint(const NodeSelector& selector, const Vec3& rest, const Vec2* cloth, bool parentA,
+                  bool parentB);
 
 // The live state of nodes that a cut interpolates along with the rest state.
 struct NodeState {
@@ -69,6 +73,9 @@ struct CutResult {
   float length = 0.0f;     // m, along `path`
   // For every node appended by the cut: the two parents it was interpolated from.
   std::vector<std::array<uint32_t, 2>> newNodeParents;
+  // Where this blade crossed the mesh: each edge and the fraction along it (from edge[0]),
+  // including crossings that are still crack tips and made no node yet.
+  std::vector<std::pair<std::array<uint32_t, 2>, float>> crossings;
 };
 
 // Splits every surface triangle that the cutting surface (two triangles: quad[0..2] and
