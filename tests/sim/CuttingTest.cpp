@@ -165,6 +165,41 @@ TEST(VolumeCutting, TwoStrokesJoin) {
   EXPECT_EQ(world.pieceCount(id), 2u);
 }
 
+// Cut accuracy against a marked circle (2 cm radius on a 10 cm gauze of 20 cells: 5 mm grid),
+// with blades laid as chords of a 72-gon: their crossings lie on the polygon, at most 0.02 mm
+// inside the circle (r (1 - cos 2.5 deg)), moved at most 0.5 mm along their edge by the
+// minimum-link clamp. Whole circle on the line: mean and max under 0.6 mm, all of it cut. Half
+// of it: between 1/2 and 1/2 + 2 x 6.5 mm / 126 mm of the line (slack at each end: a grid cell,
+// the clamp's 0.5 mm and one 1 mm sample of the line).
+// The whole circle 2 mm outside the line (r = 2.2 cm): mean and max 2 mm, +/- 0.6 mm.
+TEST(Cutting, AccuracyAgainstAMarkedCircle) {
+  auto run = [](float radius, int chords) {
+    World world(WorldSettings{});
+    TissueSettings gauze = test::clothAt(0.1f, 20);
+    gauze.regions = {{"inside", NodeSelector::circle({0.0f, 0.0f}, 0.02f)}};
+    TissueId id = world.addTissue(gauze).value();
+    for (int i = 0; i < chords; ++i) {
+      const float a0 = 2.0f * kPi * static_cast<float>(i) / 72.0f,
+                  a1 = 2.0f * kPi * static_cast<float>(i + 1) / 72.0f;
+      world.cutWithQuad(id, bladeAlong({radius * std::cos(a0), radius * std::sin(a0)},
+                                       {radius * std::cos(a1), radius * std::sin(a1)}, 0.1f));
+    }
+    return world.markingCutAccuracy(id, 0).value();
+  };
+  const auto whole = run(0.02f, 72);
+  EXPECT_GT(whole.points, 40u);
+  EXPECT_LT(whole.meanMm, 0.6);
+  EXPECT_LT(whole.maxMm, 0.6);
+  EXPECT_DOUBLE_EQ(whole.fractionCut, 1.0);
+  const auto half = run(0.02f, 36);
+  EXPECT_GE(half.fractionCut, 0.5);
+  EXPECT_LE(half.fractionCut, 0.5 + 2.0 * 6.5 / (2.0 * 3.14159265 * 20.0));
+  const auto outside = run(0.022f, 72);
+  EXPECT_NEAR(outside.meanMm, 2.0, 0.6);
+  EXPECT_NEAR(outside.maxMm, 2.0, 0.6);
+  EXPECT_DOUBLE_EQ(outside.fractionCut, 1.0);
+}
+
 // "cut(tissue, region)" means the cut path crosses the region, on every kind of tissue: each
 // blade below crosses its tissue only where x > 0 (at x = 3.1 mm, near the surface), so the
 // cut event names the region on that side ("right", x >= 0.1 mm at rest) and not the one on

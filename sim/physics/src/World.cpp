@@ -720,6 +720,50 @@ uint32_t World::pieceCount(TissueId id) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
   return mImpl->tissues[id.index].pieceCount;
 }
+std::optional<World::MarkingCutAccuracy> World::markingCutAccuracy(TissueId id, uint32_t region) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  const auto& t = mImpl->tissues[id.index];
+  TROCAR_PRECONDITION(region < t.regionSelectors.size(), "unknown region");
+  const NodeSelector& marking = t.regionSelectors[region];
+  const auto& cloth = t.mesh.clothCoords;
+  if (marking.kind != NodeSelector::Kind::kMarkingCircle || cloth.size() < 2 || t.mesh.gridX < 2)
+    return std::nullopt;
+  constexpr double kApproach = 0.01;                                  // m
+  const double pitch = glm::length(glm::dvec2(cloth[1] - cloth[0]));  // one grid cell
+  const glm::dvec2 centre(marking.center2d);
+  const double radius = static_cast<double>(marking.radius);
+  MarkingCutAccuracy a;
+  std::vector<glm::dvec2> near;
+  double sum = 0.0;
+  for (size_t n = t.mesh.originalNodeCount; n < cloth.size(); ++n) {
+    const glm::dvec2 p(cloth[n]);
+    const double d = std::abs(glm::length(p - centre) - radius);
+    if (d > kApproach) continue;
+    near.push_back(p);
+    sum += d;
+    a.maxMm = std::max(a.maxMm, 1000.0 * d);
+  }
+  a.points = static_cast<uint32_t>(near.size());
+  if (near.empty()) return a;
+  a.meanMm = 1000.0 * sum / static_cast<double>(near.size());
+  // The line in 1 mm steps.
+  const int samples =
+      std::max(16, static_cast<int>(std::ceil(2.0 * 3.14159265358979323846 * radius / 0.001)));
+  int cut = 0;
+  for (int i = 0; i < samples; ++i) {
+    const double angle = 2.0 * 3.14159265358979323846 * (i + 0.5) / samples;
+    const glm::dvec2 s = centre + radius * glm::dvec2(std::cos(angle), std::sin(angle));
+    for (const auto& p : near) {
+      if (glm::length(p - s) <= pitch) {
+        ++cut;
+        break;
+      }
+    }
+  }
+  a.fractionCut = static_cast<double>(cut) / samples;
+  return a;
+}
+
 double World::pieceRestArea(TissueId id, uint32_t region) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
   const auto& t = mImpl->tissues[id.index];

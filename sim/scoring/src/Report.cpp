@@ -148,6 +148,15 @@ ScoreReport Scorer::report(const physics::World& world) const {
   for (const auto& st : r.steps) lastDone = std::max(lastDone, st.doneAtS.value_or(0.0));
   r.taskTimeS = complete ? lastDone : s.now;
   r.penaltyKind = s.scoring.penalty;
+  for (const auto& region : s.regions) {
+    if (region.selector.kind != physics::NodeSelector::Kind::kMarkingCircle) continue;
+    auto tissue = world.findTissue(region.tissue);
+    auto index = tissue ? world.findRegion(*tissue, region.id) : std::nullopt;
+    auto accuracy = index ? world.markingCutAccuracy(*tissue, *index) : std::nullopt;
+    if (accuracy)
+      r.cutAccuracy = {region.id, accuracy->points, accuracy->meanMm, accuracy->maxMm, accuracy->fractionCut};
+    break;
+  }
   if (r.formula == "fls" && s.scoring.penalty == "area_deviation_percent") {
     // 100 |A_cut - A_circle| / A_circle for the first marked circle: A_cut is the rest area
     // of the piece holding the circle's nodes; an uncut gauze deviates 100%.
@@ -350,7 +359,13 @@ std::string toJson(const ScoreReport& r) {
         {"bimanual_ratio", r.bimanualRatio},
         {"economy_of_motion",
          r.economyOfMotion ? nlohmann::json(*r.economyOfMotion) : nlohmann::json(nullptr)},
-        {"damage_events", r.damageEvents}}},
+        {"damage_events", r.damageEvents},
+        {"cut_accuracy", r.cutAccuracy ? nlohmann::json{{"marking", r.cutAccuracy->marking},
+                                                        {"points", r.cutAccuracy->points},
+                                                        {"mean_mm", r.cutAccuracy->meanMm},
+                                                        {"max_mm", r.cutAccuracy->maxMm},
+                                                        {"fraction_cut", r.cutAccuracy->fractionCut}}
+                                       : nlohmann::json(nullptr)}}},
       {"osats",
        {{"respect_for_tissue", r.osats.respectForTissue},
         {"time_and_motion", r.osats.timeAndMotion},
@@ -447,7 +462,14 @@ std::string toHtml(const ScoreReport& r) {
   row("idle time (s)", r.instruments[0].idleTimeS, r.instruments[1].idleTimeS, 1);
   row("peak force (N)", r.instruments[0].peakForceN, r.instruments[1].peakForceN, 2);
   row("smoothness (LDLJ)", r.instruments[0].logDimensionlessJerk, r.instruments[1].logDimensionlessJerk, 1);
-  h << "</table><h2>OSATS-style domains (1-5)</h2><table>";
+  h << "</table>";
+  if (r.cutAccuracy) {
+    const auto& a = *r.cutAccuracy;
+    h << "<h2>Cut accuracy</h2><p>Against the marked line <em>" << xmlEscape(a.marking)
+      << "</em>: " << fmt(100.0 * a.fractionCut, 0) << "% of it cut; the cut lies " << fmt(a.meanMm, 1)
+      << " mm from it on average, " << fmt(a.maxMm, 1) << " mm at most (FLS: within 2 mm).</p>";
+  }
+  h << "<h2>OSATS-style domains (1-5)</h2><table>";
   h << "<tr><td>respect for tissue</td><td>" << fmt(r.osats.respectForTissue, 1) << "</td></tr>"
     << "<tr><td>time and motion</td><td>" << fmt(r.osats.timeAndMotion, 1) << "</td></tr>"
     << "<tr><td>instrument handling</td><td>" << fmt(r.osats.instrumentHandling, 1) << "</td></tr>"

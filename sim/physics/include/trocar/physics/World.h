@@ -89,6 +89,18 @@ class World {
   // Rest (material) area in m^2 of the piece holding most of the region's nodes: after a
   // pattern cut, the area actually cut out, for FLS area-deviation scoring.
   double pieceRestArea(TissueId id, uint32_t region) const;
+  // How the cuts in a cloth followed a marked circle (a region whose selector is a marking):
+  // measured at rest, in the cloth's own coordinates, on the nodes cuts made (one at every
+  // edge a blade split). Nodes more than 1 cm from the line are approach cuts (FLS lets the
+  // trainee cut in from the edge) and are left out. A stretch of the line counts as cut where
+  // such a node lies within one grid cell of it (a cut crosses an edge at least once a cell).
+  struct MarkingCutAccuracy {
+    uint32_t points = 0;       // cut nodes within 1 cm of the line
+    double meanMm = 0.0;       // their mean distance from the line
+    double maxMm = 0.0;        // and the largest
+    double fractionCut = 0.0;  // of the line's length, 0..1
+  };
+  std::optional<MarkingCutAccuracy> markingCutAccuracy(TissueId id, uint32_t region) const;
 
   // Where a ray first meets what is drawn of the tissues (their contact surfaces: what
   // instruments touch), within `maxDistance` m: for aiming at visible points (bots, the desktop
