@@ -85,6 +85,36 @@ TEST(Cutting, PatternCuttingDetachesTheCircle) {
   EXPECT_GT(world.nodePosition(id, 0).y, 0.999f);
 }
 
+// The cut-out piece stays in the scene: over the FLS box's table (its top at 0.9 m), the
+// disc cut from a gauze 10 cm above it falls onto the table and stays there, in view.
+TEST(Cutting, ACutOutPieceFallsOntoTheTableAndStays) {
+  WorldSettings settings;
+  settings.table = WorldSettings::Table{{0.0f, 0.88f, -0.45f}, {0.6f, 0.02f, 0.4f}};
+  World world(settings);
+  TissueSettings s = test::clothAt(1.0f, 28);
+  s.cloth.pose.position = {0.0f, 1.0f, -0.45f};
+  s.regions.push_back({"inside-circle", NodeSelector::circle(Vec2(0.0f), 0.02f)});
+  TissueId id = world.addTissue(s).value();
+  const uint32_t region = world.findRegion(id, "inside-circle").value();
+  const float r = 0.0205f;
+  for (int i = 0; i < 36; ++i) {
+    const float a0 = 2.0f * kPi * static_cast<float>(i) / 36.0f,
+                a1 = 2.0f * kPi * static_cast<float>(i + 1) / 36.0f;
+    world.cutWithQuad(id, bladeAlong({r * std::cos(a0), -0.45f + r * std::sin(a0)},
+                                     {r * std::cos(a1), -0.45f + r * std::sin(a1)}, 1.0f));
+  }
+  ASSERT_EQ(world.pieceCount(id), 2u);
+  for (int i = 0; i < 1500; ++i) world.step(InputFrame{});
+  float lowest = 1e9f, highest = -1e9f;
+  for (uint32_t n : world.regionNodes(id, region)) {
+    lowest = std::min(lowest, world.nodePosition(id, n).y);
+    highest = std::max(highest, world.nodePosition(id, n).y);
+  }
+  EXPECT_GT(lowest, 0.895f) << "through the table";
+  EXPECT_LT(highest, 0.91f) << "not on the table";
+  EXPECT_TRUE(test::allFinite(world, id));
+}
+
 // Scissors cut what lies between their blades when they start to close: closing slowly from
 // fully open (0.7 rad, 16 mm jaws) through a sheet cuts the whole opening, 2 * 16 mm *
 // sin(0.35) = 11 mm, not just what lies between the nearly closed blades at the moment
