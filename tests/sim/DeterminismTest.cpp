@@ -24,8 +24,9 @@ struct ScriptRun {
 // 1,200 ticks at 500 Hz on a corner-pinned gauze: the left grasper descends, grasps and
 // lifts; the right scissors come down and close; at tick 700 the right hand takes a clip
 // applier and clips the gauze.
-ScriptRun scriptedRun() {
+ScriptRun scriptedRun(TickProfiler* profiler = nullptr) {
   World world(WorldSettings{});
+  world.setProfiler(profiler);
   TissueSettings cloth = test::clothAt(0.1f, 24);
   cloth.fixed = {NodeSelector::border()};  // a taut membrane: little sag
   cloth.regions.push_back({"centre", NodeSelector::circle(Vec2(0.0f), 0.03f)});
@@ -84,6 +85,35 @@ TEST(Determinism, SameInputsSameHashesInProcess) {
   }();
   // The state actually evolves (a constant hash would pass the comparison trivially).
   EXPECT_NE(a.hashes.front(), a.hashes.back());
+}
+
+// A profiler (trocar bench) is told every phase of every tick, and being told changes
+// nothing: the same hashes and events as without one. Jaws closing (grasp, snip, clip) are
+// their own phase, nested in the hands' one.
+TEST(Determinism, AProfiledRunIsTheSameRun) {
+  struct Log : TickProfiler {
+    std::vector<TickPhase> phases;
+    void enter(TickPhase p) override { phases.push_back(p); }
+  } log;
+  ScriptRun profiled = scriptedRun(&log);
+  ScriptRun plain = scriptedRun();
+  EXPECT_TRUE(profiled.hashes == plain.hashes);
+  EXPECT_TRUE(profiled.kinds == plain.kinds);
+  const std::vector<TickPhase> tick = {TickPhase::kInput,   TickPhase::kBullet,  TickPhase::kContact,
+                                       TickPhase::kSensing, TickPhase::kObjects, TickPhase::kGuard,
+                                       TickPhase::kTear};
+  ASSERT_GE(log.phases.size(), tick.size());
+  EXPECT_TRUE(std::equal(tick.begin(), tick.end(), log.phases.begin()))
+      << "the first tick's phases, in order";
+  // Three jaw closings (grasp, snip, clip) and three openings: each enters kTools and goes
+  // back to the hands' phase.
+  const auto tools = std::count(log.phases.begin(), log.phases.end(), TickPhase::kTools);
+  EXPECT_GE(tools, 5);
+  for (size_t i = 1; i + 1 < log.phases.size(); ++i) {
+    if (log.phases[i] == TickPhase::kTools && log.phases[i - 1] == TickPhase::kInput) {
+      EXPECT_EQ(log.phases[i + 1], TickPhase::kInput);
+    }
+  }
 }
 
 // Writes the hash sequence to $TROCAR_DETERMINISM_OUT; run as a child by the test below.

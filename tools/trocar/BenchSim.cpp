@@ -3,6 +3,7 @@
 // idle machine and compare ratios within one run.
 
 #include "Commands.h"
+#include "PhaseTimer.h"
 
 #include <trocar/assets/AnatomyPack.h>
 #include <trocar/core/File.h>
@@ -346,16 +347,20 @@ nlohmann::json runCase(const BenchCase& c, Tick warmup, Tick ticks) {
   us.reserve(ticks);
   std::vector<double> bulletUs;
   bulletUs.reserve(ticks);
+  PhaseTimer phases;
+  world->setProfiler(&phases);
   for (Tick t = warmup; t < warmup + ticks; ++t) {
     InputFrame in = c.script(t);
     // The same tick, timed whole and in its Bullet part: raw Bullet stepping the very same
-    // bodies in the very same state.
+    // bodies in the very same state; and per phase (system) of the tick.
     auto start = Clock::now();
+    phases.tickStarts();
     world->beginTick(in);
     auto physicsStart = Clock::now();
     world->advancePhysics();
     auto physicsEnd = Clock::now();
     const auto& list = world->finishTick();
+    phases.tickEnds();
     auto end = Clock::now();
     us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
     bulletUs.push_back(std::chrono::duration<double, std::micro>(physicsEnd - physicsStart).count());
@@ -375,6 +380,7 @@ nlohmann::json runCase(const BenchCase& c, Tick warmup, Tick ticks) {
           {"raw_bullet_median_tick_us", bullet.median},
           {"overhead_ratio", trocar.median / bullet.median},
           {"realtime_factor", periodUs / trocar.median},
+          {"phase_share", phases.shares()},
           {"events", events}};
 }
 
@@ -430,6 +436,11 @@ Runner addBenchCommand(CLI::App& app) {
                   r["nodes"].get<size_t>(), r["tick_hz"].get<unsigned>(), r["median_tick_us"].get<double>(),
                   r["p99_tick_us"].get<double>(), r["raw_bullet_median_tick_us"].get<double>(),
                   r["overhead_ratio"].get<double>(), r["realtime_factor"].get<double>());
+    }
+    std::printf("\nwhere a tick's time goes:\n");
+    for (const auto& r : out["cases"]) {
+      if (r.contains("skipped")) continue;
+      std::printf("%-16s %s\n", r["name"].get<std::string>().c_str(), sharesText(r["phase_share"]).c_str());
     }
     return 0;
   };

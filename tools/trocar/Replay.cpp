@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sched.h>
 #include <unistd.h>
 #include <atomic>
 #include <algorithm>
@@ -107,12 +108,21 @@ const char* statusName(const replay::ReplayResult& r) {
 
 }  // namespace
 
+// The cores this process may run on (its CPU affinity: a container's or taskset's share).
+unsigned availableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 Runner addReplayCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
   struct Options {
     std::vector<std::string> files;
     std::string scenario, report, html, junit, snapshots;
-    unsigned jobs = 1;
+    unsigned jobs = 0;  // 0: the cores this process may use
     bool json = false, force = false;
   };
   auto o = std::make_shared<Options>();
@@ -123,7 +133,9 @@ Runner addReplayCommand(CLI::App& app) {
   cmd->add_option("--junit", o->junit, "Write the JUnit XML report here");
   cmd->add_option("--snapshots", o->snapshots,
                   "Write a PNG of what the trainee saw at every checkpoint (1 s) into this folder");
-  cmd->add_option("--jobs", o->jobs, "Recordings replayed in parallel")->check(CLI::Range(1u, 64u));
+  cmd->add_option("--jobs", o->jobs,
+                  "Recordings replayed in parallel (default: the cores available; 1 with --snapshots)")
+      ->check(CLI::Range(1u, 64u));
   cmd->add_flag("--json", o->json, "Print a JSON list of results");
   cmd->add_flag("--force", o->force, "Replay even if the scenario changed since recording");
   return [o]() -> int {
@@ -137,8 +149,11 @@ Runner addReplayCommand(CLI::App& app) {
         if (progress) std::fprintf(stderr, "\rreplaying %zu/%zu", d, o->files.size());
       }
     };
+    unsigned jobs = o->jobs;
+    if (jobs == 0) jobs = o->snapshots.empty() ? availableCores() : 1u;
+    jobs = std::min<unsigned>(jobs, static_cast<unsigned>(o->files.size()));
     std::vector<std::thread> pool;
-    for (unsigned j = 1; j < o->jobs; ++j) pool.emplace_back(worker);
+    for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
     if (progress) std::fprintf(stderr, "\r%*s\r", 30, "");

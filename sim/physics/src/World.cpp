@@ -261,8 +261,13 @@ void World::Impl::drive(Tool& tool, const HandInput& hand) {
   if (wasClosed && !tool.jawClosed) tool.openAngleAtClose = jaw;
   if (!tool.jawClosed) tool.openAngleAtClose = std::max(tool.openAngleAtClose, jaw);
   tool.state.jawAngle = jaw;
-  if (tool.jawClosed && !wasClosed) onJawClose(tool);
-  if (!tool.jawClosed && wasClosed) onJawOpen(tool);
+  if (tool.jawClosed != wasClosed) {
+    PhaseScope scope(*this, TickPhase::kTools);
+    if (tool.jawClosed)
+      onJawClose(tool);
+    else
+      onJawOpen(tool);
+  }
 }
 
 detail::ContactSurface& World::Impl::surfaceOf(Tissue& t) {
@@ -486,9 +491,31 @@ const std::vector<Event>& World::step(const InputFrame& input) {
   return finishTick();
 }
 
+void World::setProfiler(TickProfiler* profiler) {
+  mImpl->profiler = profiler;
+}
+
+const char* toString(TickPhase phase) {
+  switch (phase) {
+    case TickPhase::kInput: return "input";
+    case TickPhase::kBullet: return "bullet";
+    case TickPhase::kContact: return "contact";
+    case TickPhase::kTools: return "grasp_cut_clip";
+    case TickPhase::kSensing: return "sensing";
+    case TickPhase::kObjects: return "objects";
+    case TickPhase::kGuard: return "guard";
+    case TickPhase::kTear: return "tear";
+    case TickPhase::kCheckpoint: return "checkpoint";
+    case TickPhase::kListeners: return "scoring_feedback_recording";
+    case TickPhase::kCount: break;
+  }
+  return "?";
+}
+
 void World::beginTick(const InputFrame& input) {
   Impl& w = *mImpl;
   TROCAR_PRECONDITION(!mPhysicsPending, "beginTick twice without advancePhysics/finishTick");
+  w.enter(TickPhase::kInput);
   w.events.clear();
   w.tick = mTick;
   // Instrument exchange: the hand asks for another of its tray's instruments (an index
@@ -522,6 +549,7 @@ void World::beginTick(const InputFrame& input) {
 
 void World::advancePhysics() {
   TROCAR_PRECONDITION(mPhysicsPending, "advancePhysics without beginTick");
+  mImpl->enter(TickPhase::kBullet);
   // Exactly one Bullet step of dt (maxSubSteps 0: no accumulator inside Bullet).
   mImpl->world.stepSimulation(mImpl->dt, 0, mImpl->dt);
   ++mTick;
@@ -534,16 +562,24 @@ const std::vector<Event>& World::finishTick() {
   TROCAR_PRECONDITION(mSensePending, "finishTick without advancePhysics");
   Impl& w = *mImpl;
   // Sense: contacts, forces, damage, view; sweeping cuts; placed/dropped; stability.
+  w.enter(TickPhase::kContact);
   w.decayStress();
   w.resolveContacts();
+  w.enter(TickPhase::kSensing);
   for (auto& tool : w.tools) {
     if (!tool.present) continue;
     // Sense first: a cut rebuilds the body, whose contacts only exist after the next step.
     w.senseContacts(tool);
-    if (tool.settings.spec.cutsBySweep()) w.scalpelSweep(tool);
+    if (tool.settings.spec.cutsBySweep()) {
+      Impl::PhaseScope scope(w, TickPhase::kTools);
+      w.scalpelSweep(tool);
+    }
   }
+  w.enter(TickPhase::kObjects);
   w.trackRigids();
+  w.enter(TickPhase::kGuard);
   w.guardStability();
+  w.enter(TickPhase::kTear);
   for (uint32_t ti = 0; ti < w.tissues.size(); ++ti) w.tearOverstretched(ti);
   mSensePending = false;
   return w.events;

@@ -223,6 +223,23 @@ struct World::Impl {
 
   void computeRegions(Tissue& t);
 
+  // Profiling (bench): the phase the tick is in, told to the profiler when it changes.
+  TickProfiler* profiler = nullptr;
+  TickPhase phase = TickPhase::kInput;
+  void enter(TickPhase p) {
+    if (!profiler) return;
+    phase = p;
+    profiler->enter(p);
+  }
+  // A nested phase (a cut inside the hands' phase): entered now, left when the scope ends.
+  struct PhaseScope {
+    Impl& w;
+    TickPhase saved;
+    PhaseScope(Impl& world, TickPhase p) : w(world), saved(world.phase) { w.enter(p); }
+    ~PhaseScope() { w.enter(saved); }
+    PhaseScope(const PhaseScope&) = delete;
+    PhaseScope& operator=(const PhaseScope&) = delete;
+  };
   std::vector<uint32_t> regionsOf(const Tissue& t, const std::vector<uint32_t>& nodes) const;
 
   // ---- anchors ------------------------------------------------------------------------

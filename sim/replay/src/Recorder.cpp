@@ -149,6 +149,7 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   scoring::Scorer scorer(scenario, session.world(), name);
   session.addListener(&scorer);
   if (options.listener) session.addListener(options.listener);
+  session.setProfiler(options.profiler);
   size_t next = 0;  // next recorded checkpoint to compare
   for (const physics::InputFrame& frame : rec.frames) {
     session.step(frame);

@@ -29,9 +29,11 @@ const std::vector<physics::Event>& Session::step(const physics::InputFrame& inpu
   record.events = events;
   record.world = &mWorld;
   if (record.tick % mCheckpointTicks == 0) {
+    if (mProfiler) mProfiler->enter(physics::TickPhase::kCheckpoint);
     record.checkpoint = Checkpoint{record.tick, mWorld.stateHash()};
     mCheckpoints.push_back(*record.checkpoint);
   }
+  if (mProfiler) mProfiler->enter(physics::TickPhase::kListeners);
   for (SessionListener* listener : mListeners) listener->onTick(record);
   return events;
 }

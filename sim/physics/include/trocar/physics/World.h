@@ -14,6 +14,7 @@
 
 #include <trocar/core/Hash.h>
 #include <trocar/core/Result.h>
+#include <trocar/physics/Profile.h>
 #include <trocar/physics/Snapshot.h>
 #include <trocar/physics/Types.h>
 
@@ -139,6 +140,8 @@ class World {
   // step(input) is exactly beginTick(input); advancePhysics(); finishTick(). The phases are
   // public so `trocar bench sim` can time Bullet's share of the very same ticks from outside
   // (sim/ reads no clock). Call them in this order, once each per tick (preconditions).
+  // Told of each phase a tick enters (bench); null (the default) for none.
+  void setProfiler(TickProfiler* profiler);
   void beginTick(const InputFrame& input);  // instruments: coupling forces, jaw actions
   void advancePhysics();                    // one Bullet step of dt
   const std::vector<Event>& finishTick();   // contacts, forces, cuts, events, stability guard

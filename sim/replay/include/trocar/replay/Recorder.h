@@ -84,6 +84,8 @@ struct ReplayOptions {
   bool force = false;  // replay against a scenario whose content hash differs
   // Also told of every replayed tick (after scoring), e.g. to draw snapshots; may be null.
   session::SessionListener* listener = nullptr;
+  // Told of each phase of every tick (bench); may be null.
+  physics::TickProfiler* profiler = nullptr;
 };
 
 ReplayResult replayRecording(const RecordingContents& recording, const scenario::ScenarioDesc& scenario,

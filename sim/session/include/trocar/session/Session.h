@@ -50,6 +50,11 @@ class Session {
   explicit Session(const SessionSettings& settings);
 
   // The world, for building the scene before the first step (the scenario loader does it).
+  // Told of each phase of a tick, the world's and the session's own (bench); null for none.
+  void setProfiler(physics::TickProfiler* profiler) {
+    mProfiler = profiler;
+    mWorld.setProfiler(profiler);
+  }
   physics::World& world() { return mWorld; }
   const physics::World& world() const { return mWorld; }
 
@@ -68,6 +73,7 @@ class Session {
 
  private:
   physics::World mWorld;
+  physics::TickProfiler* mProfiler = nullptr;
   Tick mCheckpointTicks;
   std::vector<Checkpoint> mCheckpoints;
   std::vector<SessionListener*> mListeners;
