@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the fuzz targets: an input split into parts (for readers of two files,
 // such as a header and its data), and a scratch folder for readers that only take paths.
+#include <trocar/core/Log.h>
+
 #include <unistd.h>
 
 #include <cstddef>
@@ -14,6 +16,15 @@
 #include <vector>
 
 namespace trocar::fuzz {
+
+// Once per process: only errors from the readers' logging (a fuzzer feeds millions of inputs).
+inline void quietLogs() {
+  static const bool quiet = [] {
+    trocar::setLogLevel(trocar::LogLevel::kError);
+    return true;
+  }();
+  (void)quiet;
+}
 
 // The parts of `text` between lines that read "%%" (so seeds stay readable text files).
 inline std::vector<std::string> splitParts(std::string_view text, size_t most) {

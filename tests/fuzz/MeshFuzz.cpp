@@ -17,11 +17,7 @@
 using trocar::fuzz::splitParts;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    trocar::setLogLevel(trocar::LogLevel::kError);
-    return true;
-  }();
-  (void)quiet;
+  trocar::fuzz::quietLogs();
   if (size == 0) return 0;
   // Seeds start with the digit of their reader: "0", "1", ...
   const unsigned pick = static_cast<uint8_t>(data[0] - '0') % 7u;

@@ -2,6 +2,8 @@
 // never a crash, a hang or a sanitizer report. Build with the `fuzz` preset (clang):
 //   cmake --preset fuzz && cmake --build --preset fuzz
 //   build/fuzz/tests/fuzz/trocar_fuzz_scenario -max_total_time=60 tests/fuzz/corpus/scenario
+#include "FuzzInput.h"
+
 #include <trocar/core/Log.h>
 #include <trocar/scenario/Scenario.h>
 
@@ -10,11 +12,7 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    trocar::setLogLevel(trocar::LogLevel::kError);
-    return true;
-  }();
-  (void)quiet;
+  trocar::fuzz::quietLogs();
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto result = trocar::scenario::loadScenarioText(text, "fuzz.yaml");
   (void)result;
