@@ -63,6 +63,18 @@ TEST(FuzzFindings, AVolumeReaderThatAbortsIsReportedNotFatal) {
   EXPECT_EQ(volume.error().where.file, (dir / "scan.nii").string());
 }
 
+// ITK loops on this NIfTI header (found by CI's 30 s fuzz run): the read is stopped after its
+// time limit and reported for the file.
+TEST(FuzzFindings, AVolumeReaderThatNeverFinishesIsStopped) {
+  test::TempDir dir;
+  const auto file = writeAs(dir, "scan.nii", finding("volume", "finding-itk-nifti-hangs.nii"));
+  auto volume = readVolume(file, 1.0);
+  ASSERT_FALSE(volume.ok());
+  EXPECT_NE(volume.error().message.find("the volume reader (ITK) did not finish in 1 s"), std::string::npos)
+      << volume.error().toString();
+  EXPECT_EQ(volume.error().where.file, file.string());
+}
+
 // A mutated cache entry holding empty lists: refused without touching memory it does not own (UBSan once
 // flagged a memcpy to an empty vector's null data()).
 TEST(FuzzFindings, AMeshCacheEntryWithEmptyListsIsReadSafely) {
