@@ -29,38 +29,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parts = splitParts(text, 2);
   const std::string_view attached = parts[0];
   const std::string_view detached = parts.size() > 1 ? std::string_view(parts[1]) : std::string_view();
-  switch (pick) {
-    case 0: {
-      auto names = trocar::assets::parseLabelNames(std::string(text), "fuzz-labels.txt");
-      trocar::fuzz::say(names);
-      return 0;
-    }
-    case 1: {
-      auto v = trocar::assets::readVolume(writeScratch("fuzz.nrrd", text), kTimeoutS);
-      trocar::fuzz::say(v);
-      return 0;
-    }
-    case 2: {
-      writeScratch("fuzz.raw", detached);
-      auto v = trocar::assets::readVolume(writeScratch("fuzz.nhdr", attached), kTimeoutS);
-      trocar::fuzz::say(v);
-      return 0;
-    }
-    case 3: {
-      auto v = trocar::assets::readVolume(writeScratch("fuzz.mha", text), kTimeoutS);
-      trocar::fuzz::say(v);
-      return 0;
-    }
-    case 4: {
-      writeScratch("fuzz.raw", detached);
-      auto v = trocar::assets::readVolume(writeScratch("fuzz.mhd", attached), kTimeoutS);
-      trocar::fuzz::say(v);
-      return 0;
-    }
-    default: {
-      auto v = trocar::assets::readVolume(writeScratch("fuzz.nii", text), kTimeoutS);
-      trocar::fuzz::say(v);
-      return 0;
-    }
+  if (pick == 0) {
+    auto names = trocar::assets::parseLabelNames(std::string(text), "fuzz-labels.txt");
+    trocar::fuzz::say(names);
+    return 0;
   }
+  // The header's file name picks ITK's reader; a detached header's data goes to fuzz.raw.
+  struct Reader {
+    const char* name;
+    bool detached;
+  };
+  static const Reader kReaders[] = {{"fuzz.nrrd", false},
+                                    {"fuzz.nhdr", true},
+                                    {"fuzz.mha", false},
+                                    {"fuzz.mhd", true},
+                                    {"fuzz.nii", false}};
+  const Reader& reader = kReaders[pick - 1];
+  if (reader.detached) writeScratch("fuzz.raw", detached);
+  auto v =
+      trocar::assets::readVolume(writeScratch(reader.name, reader.detached ? attached : text), kTimeoutS);
+  trocar::fuzz::say(v);
+  return 0;
 }
