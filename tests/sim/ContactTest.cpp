@@ -69,26 +69,6 @@ float toolToSurface(const World& world, const WorldSnapshot& snap, TissueId tiss
   return best;
 }
 
-// Embeds `points` in the tets of `mesh` (each in the first tet that holds it).
-bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, EmbeddedSurface& out) {
-  for (const Vec3& p : points) {
-    bool found = false;
-    for (const auto& tet : mesh.tets) {
-      const Vec3 a = mesh.nodes[tet[0]], b = mesh.nodes[tet[1]], c = mesh.nodes[tet[2]],
-                 d = mesh.nodes[tet[3]];
-      const Vec3 l = glm::inverse(glm::mat3(b - a, c - a, d - a)) * (p - a);
-      const float w0 = 1.0f - l.x - l.y - l.z;
-      if (w0 < -1e-5f || l.x < -1e-5f || l.y < -1e-5f || l.z < -1e-5f) continue;
-      out.nodes.push_back(tet);
-      out.weights.push_back({w0, l.x, l.y, l.z});
-      found = true;
-      break;
-    }
-    if (!found) return false;
-  }
-  return true;
-}
-
 // A pinned organ (6 x 3 x 6 cm in 2 x 1 x 2 cells, nodes' top at 0.065 m) carrying a 12 x 12
 // grid at y = 0.055 m, 1 cm under the top, facing up: each vertex embedded in its tet.
 std::optional<TissueSettings> pinnedGridPack() {
@@ -113,7 +93,7 @@ std::optional<TissueSettings> pinnedGridPack() {
       surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
     }
   }
-  if (!embedPoints(pack.tetMesh, points, surface)) return std::nullopt;
+  if (!test::embedPoints(pack.tetMesh, points, surface)) return std::nullopt;
   pack.embedded = surface;
   return pack;
 }
@@ -134,7 +114,7 @@ std::optional<TissueSettings> boxSurfacePack(const Vec3& centre) {
   EmbeddedSurface surface;
   surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
                      2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
-  if (!embedPoints(pack.tetMesh, corners, surface)) return std::nullopt;
+  if (!test::embedPoints(pack.tetMesh, corners, surface)) return std::nullopt;
   pack.embedded = surface;
   return pack;
 }
@@ -295,7 +275,7 @@ TEST(ContactGeometry, PatchedSurfacesAnswerAsAWholeScan) {
       embedded.indices.insert(embedded.indices.end(), {a, b, c, b, d, c});
     }
   }
-  ASSERT_TRUE(embedPoints(tets, points, embedded));
+  ASSERT_TRUE(test::embedPoints(tets, points, embedded));
   std::vector<btVector3> x;
   for (const Vec3& p : tets.nodes) x.emplace_back(p.x, p.y, p.z);
   std::vector<btScalar> mass(x.size(), 0.01f);

@@ -58,6 +58,26 @@ inline RigidId addPeg(World& world, const std::string& name, float x, float z) {
   return world.addRigid(p).value();
 }
 
+// Embeds `points` in the tets of `mesh` (each in the first tet that holds it).
+inline bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, EmbeddedSurface& out) {
+  for (const Vec3& p : points) {
+    bool found = false;
+    for (const auto& tet : mesh.tets) {
+      const Vec3 a = mesh.nodes[tet[0]], b = mesh.nodes[tet[1]], c = mesh.nodes[tet[2]],
+                 d = mesh.nodes[tet[3]];
+      const Vec3 l = glm::inverse(glm::mat3(b - a, c - a, d - a)) * (p - a);
+      const float w0 = 1.0f - l.x - l.y - l.z;
+      if (w0 < -1e-5f || l.x < -1e-5f || l.y < -1e-5f || l.z < -1e-5f) continue;
+      out.nodes.push_back(tet);
+      out.weights.push_back({w0, l.x, l.y, l.z});
+      found = true;
+      break;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
 inline bool allFinite(const World& world, TissueId id) {
   for (uint32_t i = 0; i < world.nodeCount(id); ++i) {
     Vec3 p = world.nodePosition(id, i), v = world.nodeVelocity(id, i);

@@ -75,7 +75,7 @@ void World::Impl::resolveContacts() {
                                           : settings.groundHeight;
   for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
     Tissue& t = tissues[ti];
-    if (!t.embedded || t.topologyVersion != 0) continue;
+    if (!t.embedded) continue;
     // The surface lies inside its tets: nodes all above every top, nothing to do.
     if (t.body->m_bounds[0].y() > highestTop) continue;
     detail::ContactSurface& surface = surfaceOf(t);
@@ -223,7 +223,7 @@ void World::Impl::findRigidContacts(std::vector<uint8_t>& refreshed, std::vector
   rigidContacts.clear();
   for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
     Tissue& t = tissues[ti];
-    if (!t.embedded || t.topologyVersion != 0) continue;  // Bullet meets the others' nodes
+    if (!t.embedded) continue;  // Bullet meets the others' nodes
     for (uint32_t ri = 0; ri < rigids.size(); ++ri) {
       const Rigid& r = rigids[ri];
       const btTransform& pose = r.body->getWorldTransform();

@@ -44,9 +44,41 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
   Tissue& t = tissues[ti];
   std::vector<Vec3> x, v;
   currentState(t, x, v);
+  // An embedded detailed surface is cut where the blade crosses it (only its triangles near
+  // the blade are tested), then carried into the pieces of the tets the blade splits.
+  detail::CutResult surfaceCut;
+  std::vector<Vec3> positions;
+  if (t.embedded) {
+    btVector3 lo = toBt(quad[0]), hi = lo;
+    for (const Vec3& q : quad) {
+      lo.setMin(toBt(q));
+      hi.setMax(toBt(q));
+    }
+    detail::ContactSurface& surface = surfaceOf(t);
+    detail::refresh(surface, *t.body);
+    const std::span<const uint32_t> nearBlade = detail::near(surface, *t.body, lo, hi);
+    if (!nearBlade.empty()) {
+      const std::vector<uint32_t> candidates(nearBlade.begin(), nearBlade.end());
+      detail::embeddedPositions(*t.embedded, x, positions);
+      surfaceCut = detail::cutEmbedding(*t.embedded, positions, quad, candidates);
+    }
+  }
   const uint32_t before = static_cast<uint32_t>(t.mesh.nodeCount());
-  detail::CutResult result = detail::cutMesh(t.mesh, {&x, &v}, quad);
-  if (result.splitEdges == 0) return 0;
+  const size_t tetsBefore = t.mesh.tets.size();
+  // A pack's tets are parted only by a blade in its material: one that crosses the drawn
+  // surface or lies inside it. Its coarse tets reach up to a cell beyond what is drawn; a
+  // blade passing through that margin (the skin above a skull) cuts nothing of it.
+  const bool inMaterial = !t.embedded || !surfaceCut.crossings.empty() || insideDrawn(ti, toBt(quad[1])) ||
+                          insideDrawn(ti, toBt(quad[2])) ||
+                          insideDrawn(ti, toBt(0.25f * (quad[0] + quad[1] + quad[2] + quad[3])));
+  detail::CutResult result = inMaterial ? detail::cutMesh(t.mesh, {&x, &v}, quad) : detail::CutResult{};
+  if (result.splitEdges == 0 && surfaceCut.splitEdges == 0) return 0;
+  if (t.embedded) {
+    const uint32_t firstNew =
+        static_cast<uint32_t>(t.embedded->mesh.nodeCount()) - surfaceCut.newNodeParents.size();
+    if (positions.empty()) detail::embeddedPositions(*t.embedded, x, positions);
+    detail::reembed(*t.embedded, t.mesh, x, positions, firstNew, surfaceCut, result.tetOrigin, tetsBefore);
+  }
   // Regions and fixed flags for the new nodes.
   for (size_t r = 0; r < t.regionSelectors.size(); ++r) {
     t.regionMask[r].resize(t.mesh.nodeCount(), 0);
@@ -58,29 +90,39 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
       if (in) t.regionNodes[r].push_back(i);
     }
   }
-  rebuild(ti, x, v);
+  if (result.splitEdges > 0) {
+    rebuild(ti, x, v);
+  } else {  // only the detailed surface changed: the body stands, the contact surface is new
+    t.topologyVersion++;
+    for (auto& other : tools) other.sides.sides.clear();
+  }
+  // What the cut looks like: on a pack the detailed surface's cut, where the blade crossed it.
+  const detail::CutResult& shown = surfaceCut.splitEdges > 0 ? surfaceCut : result;
+  float length = shown.length;
   // A scalpel stroke continues its incision (within 5 mm of where the last sweep cut):
   // one path, and the event's length is how far the incision grew.
   Tool* stroke = sweep ? tool : nullptr;
   constexpr float kStrokeGap = 0.005f;
   if (stroke && stroke->strokeTissue == ti &&
-      glm::length(result.path.front() - stroke->strokeLast) < kStrokeGap) {
-    result.length += glm::length(result.path.front() - stroke->strokeLast);
+      glm::length(shown.path.front() - stroke->strokeLast) < kStrokeGap) {
+    length += glm::length(shown.path.front() - stroke->strokeLast);
     auto& path = t.cuts[stroke->strokePath];
-    path.insert(path.end(), result.path.begin(), result.path.end());
+    path.insert(path.end(), shown.path.begin(), shown.path.end());
   } else {
-    t.cuts.push_back(result.path);
+    t.cuts.push_back(shown.path);
     if (stroke) {
       stroke->strokeTissue = ti;
       stroke->strokePath = t.cuts.size() - 1;
     }
   }
-  if (stroke) stroke->strokeLast = result.path.back();
+  if (stroke) stroke->strokeLast = shown.path.back();
   Event e = makeEvent(EventKind::kCut, tool);
   e.tissue = {ti};
   // The regions the cut path crosses: a crossing (a crack tip too, which makes no node yet)
-  // that lies in the region at rest, or on an edge between two of its nodes.
+  // that lies in the region at rest, or on an edge between two of its nodes; on a pack, a
+  // crossing of its detailed surface too.
   for (uint32_t r = 0; r < t.regionSelectors.size(); ++r) {
+    bool crossed = false;
     for (const auto& [edge, along] : result.crossings) {
       const Vec3 rest = glm::mix(t.mesh.rest[edge[0]], t.mesh.rest[edge[1]], along);
       Vec2 cloth(0.0f);
@@ -88,16 +130,51 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
         cloth = glm::mix(t.mesh.clothCoords[edge[0]], t.mesh.clothCoords[edge[1]], along);
       if (detail::selectsPoint(t.regionSelectors[r], rest, t.mesh.clothCoords.empty() ? nullptr : &cloth,
                                t.regionMask[r][edge[0]] != 0, t.regionMask[r][edge[1]] != 0)) {
-        e.regions.push_back(r);
+        crossed = true;
         break;
       }
     }
+    for (size_t k = 0; !crossed && k < surfaceCut.crossings.size(); ++k) {
+      const auto& [edge, along] = surfaceCut.crossings[k];
+      const auto& rest = t.embedded->mesh.rest;
+      crossed = detail::selectsPoint(t.regionSelectors[r], glm::mix(rest[edge[0]], rest[edge[1]], along),
+                                     nullptr, false, false);
+    }
+    if (crossed) e.regions.push_back(r);
   }
-  e.value = result.length;
-  e.position = result.path.empty() ? Vec3(0.0f) : result.path[result.path.size() / 2];
+  e.value = length;
+  e.position = shown.path.empty() ? Vec3(0.0f) : shown.path[shown.path.size() / 2];
   events.push_back(std::move(e));
   reportDetached(ti, tool);
-  return result.splitEdges;
+  return result.splitEdges + surfaceCut.splitEdges;
+}
+
+bool World::Impl::insideDrawn(uint32_t ti, const btVector3& p) {
+  Tissue& t = tissues[ti];
+  detail::ContactSurface& surface = surfaceOf(t);
+  detail::refresh(surface, *t.body);
+  if (!(p.x() >= surface.lo.x() && p.y() >= surface.lo.y() && p.z() >= surface.lo.z() &&
+        p.x() <= surface.hi.x() && p.y() <= surface.hi.y() && p.z() <= surface.hi.z()))
+    return false;
+  // Slightly off the axes, so the ray does not run along a grid of faces.
+  const btVector3 d = btVector3(0.0123f, 1.0f, 0.0311f).normalized();
+  const btScalar reach = (surface.hi - surface.lo).length();
+  const btVector3 end = p + d * reach;
+  btVector3 lo = p, hi = p;
+  lo.setMin(end);
+  hi.setMax(end);
+  btScalar nearest = reach;
+  bool inside = false;
+  for (uint32_t f : detail::near(surface, *t.body, lo, hi)) {
+    const auto& tri = surface.triangles[f];
+    const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
+    btScalar at;
+    btVector3 bary;
+    if (!detail::rayHitsTriangle(p, d, p0, p1, p2, 1e-5f, nearest, &at, &bary)) continue;
+    nearest = at;
+    inside = (p1 - p0).cross(p2 - p0).dot(d) > 0;  // leaving through it: p was inside
+  }
+  return inside;
 }
 
 void World::Impl::reportDetached(uint32_t ti, const Tool* tool) {

@@ -322,25 +322,91 @@ bool selectsPoint(const NodeSelector& s, const Vec3& p, const Vec2* cloth, bool 
   return false;
 }
 
+// How a tet is split by the crossings on its edges: kept whole, a corner cut off (the three
+// edges around `apex` crossed), or two prisms (four edges crossed, two vertices per side;
+// `uncut` the two edges that stay whole).
+struct TetSplit {
+  enum class Kind { kKeep, kCorner, kPrisms } kind = Kind::kKeep;
+  size_t apex = 4;
+  std::array<size_t, 2> uncut{};
+};
+
+constexpr std::array<std::array<size_t, 2>, 6> kTetEdges = {{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}};
+
+template <typename CrossingMap, typename FreshMap>
+TetSplit classifyTet(const std::array<uint32_t, 4>& tet, const CrossingMap& crossing, const FreshMap& fresh) {
+  TetSplit split;
+  std::array<bool, 6> cut{};
+  int cuts = 0, freshCuts = 0;
+  for (size_t k = 0; k < 6; ++k) {
+    const uint32_t a = tet[kTetEdges[k][0]], b = tet[kTetEdges[k][1]];
+    const std::array<uint32_t, 2> e{std::min(a, b), std::max(a, b)};
+    if (!crossing.count(e)) continue;
+    cut[k] = true;
+    ++cuts;
+    if (fresh.count(e)) ++freshCuts;
+  }
+  if (freshCuts == 0 || cuts < 3 || cuts > 4) return split;
+  std::array<int, 4> degree{};  // per vertex: how many of its three edges are cut
+  for (size_t k = 0; k < 6; ++k) {
+    if (!cut[k]) continue;
+    degree[kTetEdges[k][0]]++;
+    degree[kTetEdges[k][1]]++;
+  }
+  if (cuts == 3) {
+    for (size_t i = 0; i < 4; ++i) {
+      if (degree[i] == 3) split = {TetSplit::Kind::kCorner, i, {}};
+    }
+    return split;  // three cuts not around one vertex: not a planar section, kept
+  }
+  size_t found = 0;
+  for (size_t k = 0; k < 6; ++k) {
+    if (!cut[k] && found < 2) split.uncut[found++] = k;
+  }
+  if (found == 2 && degree[0] == 2 && degree[1] == 2 && degree[2] == 2 && degree[3] == 2)
+    split.kind = TetSplit::Kind::kPrisms;
+  return split;
+}
+
 // Splits the tetrahedra the blade crosses. A tet crossed on the three edges around one
 // vertex becomes a corner tet and a prism; crossed on four edges (two vertices per side),
 // two prisms. Each prism is cut into three tets. Tets crossed on fewer edges are crack
 // tips and stay whole (their crossings stay pending); other patterns (a strongly curved
 // blade) are left whole too. Boundary faces are recomputed, so cut faces become surface.
-template <typename CrossingMap, typename FreshMap, typename NodeFor, typename SideOf>
+//
+// The material opens only where the cut has gone all round: a crossing on an edge that a
+// whole tet still has (a crack tip's edge) makes one node, shared by the pieces on both
+// sides, so pieces cut beside a crack tip stay joined to each other there instead of
+// hinging on a corner. Once no whole tet has the edge, the node gets its twin and the pieces
+// on the blade's far side move to it.
+template <typename CrossingMap, typename FreshMap, typename NodeFor, typename SideOf, typename TwinOf>
 void splitTets(TissueMesh& mesh, const std::vector<Vec3>& x, CrossingMap& crossing, const FreshMap& fresh,
-               NodeFor&& nodeFor, SideOf&& sideOf) {
+               NodeFor&& nodeFor, SideOf&& sideOf, TwinOf&& twinOf, std::vector<uint32_t>& origin) {
   using EdgeKey = std::array<uint32_t, 2>;
   auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
+  std::vector<TetSplit> splits(mesh.tets.size());
+  std::map<EdgeKey, bool> whole;  // edges of the tets that stay whole
+  for (size_t i = 0; i < mesh.tets.size(); ++i) {
+    splits[i] = classifyTet(mesh.tets[i], crossing, fresh);
+    if (splits[i].kind != TetSplit::Kind::kKeep) continue;
+    for (const auto& k : kTetEdges) whole[key(mesh.tets[i][k[0]], mesh.tets[i][k[1]])] = true;
+  }
   std::vector<std::array<uint32_t, 4>> out;
   out.reserve(mesh.tets.size() + 8 * fresh.size());
+  origin.clear();
+  origin.reserve(out.capacity());
+  uint32_t splitting = 0;  // the tet being split
+  auto keep = [&](const std::array<uint32_t, 4>& t) {
+    out.push_back(t);
+    origin.push_back(splitting);
+  };
   // Adds a tet, oriented to positive rest volume; drops slivers of zero volume.
   auto emit = [&](std::array<uint32_t, 4> t) {
     const auto& r = mesh.rest;
     double v = tetSignedVolume(r[t[0]], r[t[1]], r[t[2]], r[t[3]]);
     if (std::abs(v) < 1e-18) return;
     if (v < 0.0) std::swap(t[2], t[3]);
-    out.push_back(t);
+    keep(t);
   };
   // Prism (a0 a1 a2) over (b0 b1 b2) with edges ai-bi: three tets.
   auto prism = [&](uint32_t a0, uint32_t a1, uint32_t a2, uint32_t b0, uint32_t b1, uint32_t b2) {
@@ -348,46 +414,28 @@ void splitTets(TissueMesh& mesh, const std::vector<Vec3>& x, CrossingMap& crossi
     emit({a1, a2, b0, b1});
     emit({a2, b0, b1, b2});
   };
-  const std::array<std::array<size_t, 2>, 6> tetEdges = {{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}};
-  for (const auto& tet : mesh.tets) {
-    std::array<bool, 6> cut{};
-    int cuts = 0, freshCuts = 0;
-    for (size_t k = 0; k < 6; ++k) {
-      EdgeKey e = key(tet[tetEdges[k][0]], tet[tetEdges[k][1]]);
-      if (!crossing.count(e)) continue;
-      cut[k] = true;
-      ++cuts;
-      if (fresh.count(e)) ++freshCuts;
+  // The copy of the crossing on edge (from, to) on the side of point `ref`, or the other; the
+  // one shared node while a whole tet still has the edge.
+  auto node = [&](uint32_t from, uint32_t to, const Vec3& ref, bool sameSide) {
+    auto& c = crossing.at(key(from, to));
+    if (whole.count(c.edge)) {
+      c.shared = true;
+      return nodeFor(c, true);
     }
-    if (freshCuts == 0 || cuts < 3 || cuts > 4) {
-      out.push_back(tet);
+    return nodeFor(c, sideOf(c, ref) == sameSide);
+  };
+  for (; splitting < mesh.tets.size(); ++splitting) {
+    const auto& tet = mesh.tets[splitting];
+    const TetSplit& split = splits[splitting];
+    if (split.kind == TetSplit::Kind::kKeep) {
+      keep(tet);
       continue;
     }
-    // Per vertex: how many of its three edges are cut.
-    std::array<int, 4> degree{};
-    for (size_t k = 0; k < 6; ++k) {
-      if (!cut[k]) continue;
-      degree[tetEdges[k][0]]++;
-      degree[tetEdges[k][1]]++;
-    }
-    // The copy of the crossing on edge (from, to) on the side of point `ref`, or the other.
-    auto node = [&](uint32_t from, uint32_t to, const Vec3& ref, bool sameSide) {
-      auto& c = crossing.at(key(from, to));
-      return nodeFor(c, sideOf(c, ref) == sameSide);
-    };
-    if (cuts == 3) {
-      size_t apex = 4;
-      for (size_t i = 0; i < 4; ++i) {
-        if (degree[i] == 3) apex = i;
-      }
-      if (apex == 4) {
-        out.push_back(tet);  // three cuts not around one vertex: not a planar section
-        continue;
-      }
-      uint32_t a = tet[apex];
+    if (split.kind == TetSplit::Kind::kCorner) {
+      uint32_t a = tet[split.apex];
       std::array<uint32_t, 3> o{};
       for (size_t i = 0, j = 0; i < 4; ++i) {
-        if (i != apex) o[j++] = tet[i];
+        if (i != split.apex) o[j++] = tet[i];
       }
       const Vec3 ax = x[a];  // a copy: creating nodes grows x
       // The corner takes the copies on a's side; the prism beyond takes the others.
@@ -396,27 +444,32 @@ void splitTets(TissueMesh& mesh, const std::vector<Vec3>& x, CrossingMap& crossi
       continue;
     }
     // Four cuts: the two uncut edges join the two vertices on each side.
-    std::array<size_t, 2> uncut{};
-    size_t found = 0;
-    for (size_t k = 0; k < 6; ++k) {
-      if (!cut[k] && found < 2) uncut[found++] = k;
-    }
-    if (found != 2 || degree[0] != 2 || degree[1] != 2 || degree[2] != 2 || degree[3] != 2) {
-      out.push_back(tet);
-      continue;
-    }
-    uint32_t a = tet[tetEdges[uncut[0]][0]], b = tet[tetEdges[uncut[0]][1]];
-    uint32_t c = tet[tetEdges[uncut[1]][0]], d = tet[tetEdges[uncut[1]][1]];
+    uint32_t a = tet[kTetEdges[split.uncut[0]][0]], b = tet[kTetEdges[split.uncut[0]][1]];
+    uint32_t c = tet[kTetEdges[split.uncut[1]][0]], d = tet[kTetEdges[split.uncut[1]][1]];
     const Vec3 ax = x[a];  // a copy: creating nodes grows x
     // Side {a, b}: prism (a, ac, ad) over (b, bc, bd). Side {c, d}: (c, ac, bc) over (d, ad, bd).
     prism(a, node(a, c, ax, true), node(a, d, ax, true), b, node(b, c, ax, true), node(b, d, ax, true));
     prism(c, node(a, c, ax, false), node(b, c, ax, false), d, node(a, d, ax, false), node(b, d, ax, false));
   }
+  // Shared nodes whose edge no whole tet has any more: the pieces on the far side of the
+  // blade that made the crossing (by their centre) take its twin.
+  for (auto& [e, c] : crossing) {
+    if (!c.shared || whole.count(e)) continue;
+    c.shared = false;
+    const uint32_t twin = twinOf(c);
+    for (auto& t : out) {
+      auto it = std::find(t.begin(), t.end(), c.node);
+      if (it == t.end()) continue;
+      const Vec3 centre = 0.25f * (x[t[0]] + x[t[1]] + x[t[2]] + x[t[3]]);
+      if (!sideOf(c, centre)) *it = twin;
+    }
+  }
   mesh.tets = std::move(out);
   mesh.triangles = boundaryFaces(mesh.tets);
 }
 
-CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad) {
+CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad,
+                  const std::vector<uint32_t>* candidates) {
   CutResult result;
   std::vector<Vec3>& x = *state.positions;
   std::vector<Vec3>& v = *state.velocities;
@@ -433,7 +486,23 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   std::map<EdgeKey, Crossing> crossing;
   std::map<EdgeKey, bool> fresh;
   for (const Crossing& c : mesh.pending) crossing[c.edge] = c;
-  for (const auto& e : mesh.edges()) {
+  // The edges to test: every edge, or those of the candidate triangles (each once).
+  std::vector<EdgeKey> tested;
+  if (candidates == nullptr) {
+    tested = mesh.edges();
+  } else {
+    tested.reserve(candidates->size() * 3);
+    for (uint32_t f : *candidates) {
+      const auto& tri = mesh.triangles[f];
+      for (size_t k = 0; k < 3; ++k) {
+        const uint32_t a = tri[k], b = tri[(k + 1) % 3];
+        tested.push_back({std::min(a, b), std::max(a, b)});
+      }
+    }
+    std::sort(tested.begin(), tested.end());
+    tested.erase(std::unique(tested.begin(), tested.end()), tested.end());
+  }
+  for (const auto& e : tested) {
     if (crossing.count(e)) continue;
     double t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[1], quad[2]);
     if (t < 0.0) t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[2], quad[3]);
@@ -478,7 +547,17 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   auto key = [](uint32_t a, uint32_t b) { return EdgeKey{std::min(a, b), std::max(a, b)}; };
 
   if (!mesh.tets.empty()) {
-    splitTets(mesh, x, crossing, fresh, nodeFor, sideOf);
+    // A shared node (see splitTets) is the crossing's `node`; its twin, made when the cut
+    // has gone all round the edge, starts where the node is now.
+    auto twinOf = [&](Crossing& c) {
+      if (c.twin == kInvalidIndex) {
+        c.twin = createNode(c);
+        x.back() = x[c.node];
+        v.back() = v[c.node];
+      }
+      return c.twin;
+    };
+    splitTets(mesh, x, crossing, fresh, nodeFor, sideOf, twinOf, result.tetOrigin);
   } else {
     // 2. Split the triangles this blade crosses.
     std::vector<std::array<uint32_t, 3>> out;

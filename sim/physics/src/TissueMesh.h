@@ -31,6 +31,7 @@ struct TissueMesh {
     float t = 0.5f;
     glm::dvec3 normal{0.0}, center{0.0};              // the blade plane that made it
     uint32_t node = 0xFFFFFFFFu, twin = 0xFFFFFFFFu;  // created on first use
+    bool shared = false;  // volumes: `node` serves both sides (a whole tet still has the edge)
   };
   std::vector<Crossing> pending;
 
@@ -76,14 +77,19 @@ struct CutResult {
   // Where this blade crossed the mesh: each edge and the fraction along it (from edge[0]),
   // including crossings that are still crack tips and made no node yet.
   std::vector<std::pair<std::array<uint32_t, 2>, float>> crossings;
+  // Volumes whose tets were split: for every tet now in the mesh, the tet it came from (its
+  // index before the cut). Empty when the tets did not change.
+  std::vector<uint32_t> tetOrigin;
 };
 
 // Splits every surface triangle that the cutting surface (two triangles: quad[0..2] and
 // quad[0,2,3]) crosses, inserting nodes exactly at the edge crossings (clamped so no link is
 // shorter than min(10% of its edge, 0.5 mm)) and duplicating them so the two sides separate.
 // A triangle the blade only enters (one crossed edge) stays whole until a later cut leaves
-// it (see TissueMesh::pending). Triangle meshes only (cloth, surface); returns an empty
-// result for volumetric meshes.
-CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad);
+// it (see TissueMesh::pending). A volume's tets are split as described in splitTets.
+// `candidates`, if given, are the only triangles whose edges the blade may cross (those near
+// it); every edge is tested otherwise.
+CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad,
+                  const std::vector<uint32_t>* candidates = nullptr);
 
 }  // namespace trocar::physics::detail

@@ -164,8 +164,7 @@ void World::Impl::buildBody(Tissue& t, const std::vector<Vec3>* x, const std::ve
   body->updateBounds();
   // Tissue meets tools in the contact stage, not in Bullet; an embedded surface meets the
   // table there too (its nodes lie outside the surface it carries).
-  world.addSoftBody(body, kTissueGroup,
-                    t.embedded && t.topologyVersion == 0 ? 0 : btBroadphaseProxy::AllFilter & ~kToolGroup);
+  world.addSoftBody(body, kTissueGroup, t.embedded ? 0 : btBroadphaseProxy::AllFilter & ~kToolGroup);
   t.body = body;
   t.goodX.resize(rest.size());
   t.goodV.resize(rest.size());
@@ -272,8 +271,7 @@ void World::Impl::drive(Tool& tool, const HandInput& hand) {
 
 detail::ContactSurface& World::Impl::surfaceOf(Tissue& t) {
   if (t.surface.topologyVersion != t.topologyVersion) {
-    t.surface = t.embedded && t.topologyVersion == 0 ? detail::surfaceOfEmbedding(*t.embedded)
-                                                     : detail::surfaceOfMesh(t.mesh);
+    t.surface = t.embedded ? detail::surfaceOfEmbedding(t.embedded->surface) : detail::surfaceOfMesh(t.mesh);
     t.surface.topologyVersion = t.topologyVersion;
   }
   return t.surface;
@@ -330,7 +328,7 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
                          "re-export the surface and its embedding together");
       }
     }
-    t.embedded = s.embedded;
+    t.embedded = detail::makeEmbedding(*s.embedded, t.mesh);
   }
   for (const NodeSelector& selector : s.fixed) {
     if ((selector.kind == NodeSelector::Kind::kCorners || selector.kind == NodeSelector::Kind::kBorder) &&
@@ -646,6 +644,10 @@ void World::snapshot(WorldSnapshot& out) const {
       for (const auto& f : t.mesh.triangles) s.indices.insert(s.indices.end(), f.begin(), f.end());
       s.restPositions = t.mesh.rest;
       s.topologyVersion = t.topologyVersion;
+      if (t.embedded) {
+        s.embedded = t.embedded->surface;
+        s.embeddedCut.assign(t.embedded->cut.begin(), t.embedded->cut.end());
+      }
     }
     // Area-weighted vertex normals from the current triangles.
     for (const auto& f : t.mesh.triangles) {

@@ -9,6 +9,7 @@
 #include <trocar/physics/World.h>
 
 #include "Contact.h"
+#include "Embedding.h"
 #include "Material.h"
 #include "TissueMesh.h"
 
@@ -99,9 +100,9 @@ struct World::Impl {
     uint32_t instabilities = 0;              // times the guard restored it
     std::vector<uint32_t> piece;             // piece per node (updated after cuts)
     uint32_t pieceCount = 1;
-    std::optional<EmbeddedSurface> embedded;  // the detailed surface, until a cut
-    detail::ContactSurface surface;           // what instruments touch (Contact.h)
-    float yield = 1.0f;                       // how firmly it stops instruments (toolYield)
+    std::optional<detail::Embedding> embedded;  // the detailed surface, through cuts
+    detail::ContactSurface surface;             // what instruments touch (Contact.h)
+    float yield = 1.0f;                         // how firmly it stops instruments (toolYield)
   };
 
   // A point of a tissue's surface held between a grasper's jaws, at `local` in the tip frame.
@@ -303,6 +304,12 @@ struct World::Impl {
   void tearOverstretched(uint32_t ti);
 
   uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* tool, bool sweep = false);
+
+  // Whether p lies inside the tissue's drawn (embedded) surface: the nearest face a ray from p
+
+  // meets faces away from p.
+
+  bool insideDrawn(uint32_t ti, const btVector3& p);
 
   // A piece is detached when it holds no fixed node while the tissue has some; without
   // fixed nodes, every piece but the largest (ties: the one with the lowest node) is.

@@ -224,7 +224,6 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
       mat.markingRadius = t.markings.front().radius;
       mat.markingWidth = 0.0012f;  // a 1.2 mm pen line
     }
-    view.embedded = t.settings.embedded;
     p->mTissues.push_back(std::move(view));
   }
   return p;
@@ -232,11 +231,9 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
 
 bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap,
                                     render::DynamicMeshUpdate& u) {
-  if (!view.embedded) return false;
-  if (view.embeddedVersion == UINT32_MAX) view.embeddedVersion = snap.topologyVersion;
-  if (snap.topologyVersion != view.embeddedVersion) return false;
-  const scenario::EmbeddedSurface& e = *view.embedded;
+  const physics::EmbeddedSurface& e = snap.embedded;
   const size_t n = e.nodes.size();
+  if (n == 0 || snap.embeddedCut.size() != n) return false;
   std::vector<Vec3>& positions = view.embeddedPositions;
   std::vector<Vec3>& normals = view.embeddedNormals;
   positions.resize(n);
@@ -266,17 +263,14 @@ bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnaps
     const float l = glm::length(nrm);
     nrm = l > 0.0f ? nrm / l : Vec3(0.0f, 1.0f, 0.0f);
   }
-  if (view.embeddedZeros.size() != n) {  // constant: filled once
-    view.embeddedZeros.assign(n, 0.0f);
-    view.embeddedUvs.assign(n, Vec2(0.0f));
-  }
+  if (view.embeddedUvs.size() != n) view.embeddedUvs.assign(n, Vec2(0.0f));
   u.positions = positions;
   u.normals = normals;
   u.stress = view.embeddedStress;
-  u.cutEdge = view.embeddedZeros;
+  u.cutEdge = snap.embeddedCut;
   u.uvs = view.embeddedUvs;
   u.indices = e.indices;
-  u.topologyVersion = 0x40000000u;  // its own: the renderer re-reads indices when it changes
+  u.topologyVersion = 0x40000000u + snap.topologyVersion;  // its own: indices are re-read when it changes
   return true;
 }
 

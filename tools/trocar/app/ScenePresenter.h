@@ -62,11 +62,9 @@ class ScenePresenter {
     std::vector<uint8_t> initialSurface;   // per initial node: on the drawn surface at load
     std::vector<Vec2> uvs;
     std::vector<float> cutEdge;
-    // A detailed surface following the tets (until the first cut changes them).
-    std::optional<scenario::EmbeddedSurface> embedded;
-    uint32_t embeddedVersion = UINT32_MAX;                 // the tets' topology version it belongs to
+    // A detailed surface following the tets (as the snapshot carries it, split by cuts).
     std::vector<Vec3> embeddedPositions, embeddedNormals;  // this frame's (updates point here)
-    std::vector<float> embeddedStress, embeddedZeros;
+    std::vector<float> embeddedStress;
     std::vector<Vec2> embeddedUvs;
   };
   struct Meshes {
@@ -76,7 +74,7 @@ class ScenePresenter {
 
   ScenePresenter() = default;
   void refreshTopology(TissueView& view, const physics::TissueSnapshot& snap);
-  // The embedded surface where the tets are now; false once the tets were cut.
+  // The embedded surface where the tets are now; false for tissues without one.
   bool updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap, render::DynamicMeshUpdate& u);
   void addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const;
 

@@ -21,6 +21,10 @@ struct TissueSnapshot {
   std::vector<float> stress;        // per node [0, 1]: recent force relative to damage threshold
   std::vector<Vec3> restPositions;  // per node, stage frame at rest; refreshed with indices
   uint32_t topologyVersion = 0;
+  // An anatomy pack's detailed surface as it is now (split by cuts), refreshed with indices;
+  // empty for other tissues. Each vertex is the weighted sum of four nodes' positions.
+  EmbeddedSurface embedded;
+  std::vector<float> embeddedCut;  // per vertex: 1 on a cut (drawn as cut surface), else 0
 };
 
 struct InstrumentSnapshot {
