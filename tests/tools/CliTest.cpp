@@ -91,7 +91,7 @@ TEST(Cli, BenchSimJsonHasEveryCaseAndKey) {
   auto r = test::runCommand(trocar("bench sim --json --ticks 20"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
-  ASSERT_EQ(out["cases"].size(), 6u);
+  ASSERT_EQ(out["cases"].size(), 7u);
   // The contact-heavy cases touch what they press on.
   EXPECT_EQ(out["cases"][4]["name"], "volume_press_drag");
   EXPECT_GE(out["cases"][4]["events"]["contact_begin"].get<int>(), 1);
@@ -100,7 +100,14 @@ TEST(Cli, BenchSimJsonHasEveryCaseAndKey) {
   // The patient-derived case needs invesalius-examples (tools/setup.sh installs it).
   const bool headCt = std::filesystem::exists("/usr/share/doc/invesalius-examples/examples/Cranium.inv3");
   EXPECT_EQ(out["cases"][3]["name"], "anatomy_head");
-  if (!headCt) out["cases"].erase(3);
+  EXPECT_EQ(out["cases"][6]["name"], "anatomy_incision");
+  if (headCt) {
+    // The scalpel's stroke across the head has begun cutting the skin by the measured ticks.
+    EXPECT_GE(out["cases"][6]["events"]["cut"].get<int>(), 1);
+  } else {
+    out["cases"].erase(6);
+    out["cases"].erase(3);
+  }
   for (const auto& c : out["cases"]) {
     for (const char* key : {"name", "nodes", "tick_hz", "median_tick_us", "p99_tick_us",
                             "raw_bullet_median_tick_us", "overhead_ratio", "realtime_factor"}) {

@@ -225,89 +225,95 @@ BenchCase pegCase() {
 }
 
 // A patient's head from CT (invesalius-examples' Cranium.inv3: skull and skin masks),
-// imported with `trocar import volume`'s defaults, put in a scenario through its fragment
-// exactly as an instructor would, and loaded: what a patient-derived scene costs a tick. The
-// left grasper comes down on the crown, takes the scalp and lifts it 1 cm.
-BenchCase anatomyCase() {
-  BenchCase c;
-  c.name = "anatomy_head";
-  auto crown = std::make_shared<Vec3>(0.0f);
-  c.build = [crown]() -> std::shared_ptr<World> {
+// imported with `trocar import volume`'s defaults (once per run), put in a scenario through
+// its fragment exactly as an instructor would, with `instruments` (YAML), and loaded. `top`
+// becomes the top of the head as drawn: the highest point that a grid of vertical rays over
+// the pack meets where the skin is smooth for 8 mm around (rays, not nodes: nodes lie outside
+// the drawn surface they carry).
+std::shared_ptr<World> headWorld(const std::string& name, const std::string& instruments, Vec3& top) {
+  static std::optional<Result<assets::AnatomyPack>> pack;
+  if (!pack) {
     const std::filesystem::path cranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
     std::error_code statusError;
     if (!std::filesystem::exists(cranium, statusError)) {
-      std::fprintf(stderr, "anatomy_head: %s is missing (tools/setup.sh installs invesalius-examples)\n",
+      std::fprintf(stderr, "%s: %s is missing (tools/setup.sh installs invesalius-examples)\n", name.c_str(),
                    cranium.string().c_str());
       return nullptr;
     }
     assets::VolumeImportOptions o;
     o.savedMasks = true;
-    auto pack = assets::importVolume(cranium, o);
-    if (!pack.ok()) {
-      std::fprintf(stderr, "anatomy_head: %s\n", pack.error().toString().c_str());
-      return nullptr;
-    }
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("trocar-bench-anatomy-" + std::to_string(::getpid()));
-    auto written = assets::writeAnatomyPack(pack.value(), dir / "anatomy");
-    auto fragment = readFileText(dir / "anatomy" / "anatomy.yaml");
-    std::shared_ptr<World> world;
-    if (written.ok() && fragment.ok()) {
-      auto loaded = scenario::loadScenarioText(
-          "trocar: 1\nid: anatomy-bench\ntitle: Anatomy bench\ninstruments:\n  left: {kind: grasper}\n" +
-              fragment.value() + "scoring: {formula: checklist, pass_score: 0}\n",
-          dir / "scenario.yaml");
-      if (loaded.ok()) {
-        auto session = scenario::buildSession(*loaded.scenario);
-        if (session.ok()) {
-          std::shared_ptr<session::Session> owner = std::move(session).value();
-          world = std::shared_ptr<World>(owner, &owner->world());  // keeps the session alive
-        } else {
-          std::fprintf(stderr, "anatomy_head: %s\n", session.error().toString().c_str());
-        }
+    pack = assets::importVolume(cranium, o);
+  }
+  if (!pack->ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), pack->error().toString().c_str());
+    return nullptr;
+  }
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("trocar-bench-anatomy-" + std::to_string(::getpid()));
+  auto written = assets::writeAnatomyPack(pack->value(), dir / "anatomy");
+  auto fragment = readFileText(dir / "anatomy" / "anatomy.yaml");
+  std::shared_ptr<World> world;
+  if (written.ok() && fragment.ok()) {
+    auto loaded = scenario::loadScenarioText(
+        "trocar: 1\nid: anatomy-bench\ntitle: Anatomy bench\ninstruments:\n" + instruments +
+            fragment.value() + "scoring: {formula: checklist, pass_score: 0}\n",
+        dir / "scenario.yaml");
+    if (loaded.ok()) {
+      auto session = scenario::buildSession(*loaded.scenario);
+      if (session.ok()) {
+        std::shared_ptr<session::Session> owner = std::move(session).value();
+        world = std::shared_ptr<World>(owner, &owner->world());  // keeps the session alive
       } else {
-        std::fprintf(stderr, "anatomy_head: %s\n", loaded.errors.front().toString().c_str());
+        std::fprintf(stderr, "%s: %s\n", name.c_str(), session.error().toString().c_str());
       }
+    } else {
+      std::fprintf(stderr, "%s: %s\n", name.c_str(), loaded.errors.front().toString().c_str());
     }
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    if (!world) return nullptr;
-    // The top of the head as drawn (it lies face up: the skin over the face): the highest
-    // point a grid of vertical rays over the pack meets (rays, not nodes: nodes lie outside
-    // the drawn surface they carry).
-    Vec3 lo(1e9f), hi(-1e9f);
-    for (uint32_t t = 0; t < world->tissueCount(); ++t) {
-      for (uint32_t n = 0; n < world->nodeCount(TissueId{t}); ++n) {
-        lo = glm::min(lo, world->nodePosition(TissueId{t}, n));
-        hi = glm::max(hi, world->nodePosition(TissueId{t}, n));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (!world) return nullptr;
+  Vec3 lo(1e9f), hi(-1e9f);
+  for (uint32_t t = 0; t < world->tissueCount(); ++t) {
+    for (uint32_t n = 0; n < world->nodeCount(TissueId{t}); ++n) {
+      lo = glm::min(lo, world->nodePosition(TissueId{t}, n));
+      hi = glm::max(hi, world->nodePosition(TissueId{t}, n));
+    }
+  }
+  // Where the surface is smooth for 8 mm around (the CT's skin mask also holds the thin
+  // sheets of the head rest, which stand up beside the face).
+  auto skinFirst = [&](const Vec3& above) { return world->castRay(above, Vec3(0.0f, -1.0f, 0.0f), 1.0f); };
+  std::optional<World::SurfaceHit> hit;
+  for (int i = 1; i < 16; ++i) {
+    for (int k = 1; k < 16; ++k) {
+      const Vec3 above(lo.x + (hi.x - lo.x) * (static_cast<float>(i) + 0.37f) / 16.0f, hi.y + 0.05f,
+                       lo.z + (hi.z - lo.z) * (static_cast<float>(k) + 0.37f) / 16.0f);
+      const auto h = skinFirst(above);
+      if (!h || (hit && h->position.y <= hit->position.y)) continue;
+      bool smooth = true;
+      for (const Vec3& d : {Vec3(0.008f, 0, 0), Vec3(-0.008f, 0, 0), Vec3(0, 0, 0.008f), Vec3(0, 0, -0.008f),
+                            Vec3(0.004f, 0, 0.004f), Vec3(-0.004f, 0, -0.004f)}) {
+        const auto n = skinFirst(above + d);
+        smooth = smooth && n && std::abs(n->position.y - h->position.y) < 0.004f;
       }
+      if (smooth) hit = h;
     }
-    // Where the surface is smooth for 8 mm around (the CT's skin mask also holds the thin
-    // sheets of the head rest, which stand up beside the face).
-    auto skinFirst = [&](const Vec3& above) { return world->castRay(above, Vec3(0.0f, -1.0f, 0.0f), 1.0f); };
-    std::optional<World::SurfaceHit> hit;
-    for (int i = 1; i < 16; ++i) {
-      for (int k = 1; k < 16; ++k) {
-        const Vec3 above(lo.x + (hi.x - lo.x) * (static_cast<float>(i) + 0.37f) / 16.0f, hi.y + 0.05f,
-                         lo.z + (hi.z - lo.z) * (static_cast<float>(k) + 0.37f) / 16.0f);
-        const auto h = skinFirst(above);
-        if (!h || (hit && h->position.y <= hit->position.y)) continue;
-        bool smooth = true;
-        for (const Vec3& d : {Vec3(0.008f, 0, 0), Vec3(-0.008f, 0, 0), Vec3(0, 0, 0.008f),
-                              Vec3(0, 0, -0.008f), Vec3(0.004f, 0, 0.004f), Vec3(-0.004f, 0, -0.004f)}) {
-          const auto n = skinFirst(above + d);
-          smooth = smooth && n && std::abs(n->position.y - h->position.y) < 0.004f;
-        }
-        if (smooth) hit = h;
-      }
-    }
-    if (!hit) {
-      std::fprintf(stderr, "anatomy_head: no drawn surface under the pack\n");
-      return nullptr;
-    }
-    *crown = hit->position;
-    return world;
-  };
+  }
+  if (!hit) {
+    std::fprintf(stderr, "%s: no drawn surface under the pack\n", name.c_str());
+    return nullptr;
+  }
+  top = hit->position;
+  return world;
+}
+
+// What a patient-derived scene costs a tick: the left grasper comes down on the top of the
+// head, takes the skin and lifts it 1 cm.
+BenchCase anatomyCase() {
+  BenchCase c;
+  c.name = "anatomy_head";
+  auto crown = std::make_shared<Vec3>(0.0f);
+  c.build = [crown]() { return headWorld("anatomy_head", "  left: {kind: grasper}\n", *crown); };
   c.script = [crown](Tick t) {
     InputFrame in;
     const float s = static_cast<float>(t) / 500.0f;
@@ -317,6 +323,51 @@ BenchCase anatomyCase() {
     in.hands[0].pose = handDown(*crown + Vec3(0.0f, dy, 0.0f),
                                 instruments::defaultSpec(InstrumentKind::kGrasper).shaftLength);
     in.hands[0].trigger = t >= 200 ? 1.0f : 0.0f;
+    return in;
+  };
+  return c;
+}
+
+// What cutting a pack with its detailed surface costs: a scalpel incision 3 mm deep and
+// 4.5 cm long across the top of the same head, at 1 cm/s (a careful stroke), following the
+// skin's height (found by rays every mm before the stroke). The cutting ticks are the ones
+// to read (cut_tick_*).
+BenchCase incisionCase() {
+  BenchCase c;
+  c.name = "anatomy_incision";
+  struct Path {
+    Vec3 top{0.0f};
+    std::vector<float> skin;  // height of the skin every mm from x - 22 mm
+  };
+  auto path = std::make_shared<Path>();
+  c.build = [path]() -> std::shared_ptr<World> {
+    auto world = headWorld("anatomy_incision", "  right: {kind: scalpel}\n", path->top);
+    if (!world) return nullptr;
+    path->skin.clear();
+    for (int i = 0; i <= 45; ++i) {
+      const auto h = world->castRay(path->top + Vec3(0.001f * static_cast<float>(i - 22), 0.05f, 0.0f),
+                                    Vec3(0.0f, -1.0f, 0.0f), 0.1f);
+      path->skin.push_back(h ? h->position.y : path->top.y);
+    }
+    return world;
+  };
+  c.script = [path](Tick t) {
+    // 0.2 s over the start, 0.2 s down to 3 mm under the skin, 4.5 s along x, then up.
+    const float s = static_cast<float>(t) / 500.0f;
+    const float along = std::clamp((s - 0.4f) / 4.5f, 0.0f, 1.0f) * 0.045f;
+    const float f = along * 1000.0f;
+    const size_t i = std::min<size_t>(static_cast<size_t>(f), 44);
+    const float skin = glm::mix(path->skin[i], path->skin[i + 1], f - static_cast<float>(i));
+    float depth = -0.003f;
+    if (s < 0.2f)
+      depth = 0.02f;
+    else if (s < 0.4f)
+      depth = 0.02f - 0.023f * (s - 0.2f) / 0.2f;
+    else if (s > 4.9f)
+      depth = -0.003f + 0.023f * std::min(1.0f, (s - 4.9f) / 0.4f);
+    InputFrame in;
+    in.hands[1].pose = handDown(Vec3(path->top.x - 0.022f + along, skin + depth, path->top.z),
+                                instruments::defaultSpec(InstrumentKind::kScalpel).shaftLength);
     return in;
   };
   return c;
@@ -347,6 +398,7 @@ nlohmann::json runCase(const BenchCase& c, Tick warmup, Tick ticks) {
   us.reserve(ticks);
   std::vector<double> bulletUs;
   bulletUs.reserve(ticks);
+  std::vector<double> cutUs;  // the ticks in which something was cut
   PhaseTimer phases;
   world->setProfiler(&phases);
   for (Tick t = warmup; t < warmup + ticks; ++t) {
@@ -364,6 +416,8 @@ nlohmann::json runCase(const BenchCase& c, Tick warmup, Tick ticks) {
     auto end = Clock::now();
     us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
     bulletUs.push_back(std::chrono::duration<double, std::micro>(physicsEnd - physicsStart).count());
+    if (std::any_of(list.begin(), list.end(), [](const Event& e) { return e.kind == EventKind::kCut; }))
+      cutUs.push_back(us.back());
     count(list);
   }
   Timing trocar = summarize(us);
@@ -372,8 +426,14 @@ nlohmann::json runCase(const BenchCase& c, Tick warmup, Tick ticks) {
   const uint32_t tickHz = world->clock().tickHz();
   Timing bullet = summarize(bulletUs);
   double periodUs = 1e6 / tickHz;
+  nlohmann::json cutTicks = nullptr;
+  if (!cutUs.empty()) {
+    const Timing cutting = summarize(cutUs);
+    cutTicks = {{"count", cutUs.size()}, {"median_us", cutting.median}, {"worst_us", cutUs.back()}};
+  }
   return {{"name", c.name},
           {"nodes", nodes},
+          {"cut_ticks", cutTicks},
           {"tick_hz", tickHz},
           {"median_tick_us", trocar.median},
           {"p99_tick_us", trocar.p99},
@@ -404,8 +464,8 @@ Runner addBenchCommand(CLI::App& app) {
   Runner replay = addBenchReplayCommand(*bench);
   Runner renderBench = addBenchRenderCommand(*bench);
   Runner simRunner = [options]() -> int {
-    std::vector<BenchCase> cases = {clothCase(),   volumeCase(14, 14), pegCase(),
-                                    anatomyCase(), pressDragCase(),    organsCase()};
+    std::vector<BenchCase> cases = {clothCase(),     volumeCase(14, 14), pegCase(),     anatomyCase(),
+                                    pressDragCase(), organsCase(),       incisionCase()};
     nlohmann::json out{
         {"schema", "trocar.bench.sim/1"}, {"build", buildId()}, {"cases", nlohmann::json::array()}};
     for (const auto& c : cases) {
@@ -417,7 +477,7 @@ Runner addBenchCommand(CLI::App& app) {
       std::fprintf(
           stderr,
           "error: no case named '%s' (cases: cloth_cut_grasp, volume_grasp, peg_transfer, anatomy_head, "
-          "volume_press_drag, organs_in_contact)\n",
+          "volume_press_drag, organs_in_contact, anatomy_incision)\n",
           options->only.c_str());
       return 2;
     }
@@ -436,6 +496,13 @@ Runner addBenchCommand(CLI::App& app) {
                   r["nodes"].get<size_t>(), r["tick_hz"].get<unsigned>(), r["median_tick_us"].get<double>(),
                   r["p99_tick_us"].get<double>(), r["raw_bullet_median_tick_us"].get<double>(),
                   r["overhead_ratio"].get<double>(), r["realtime_factor"].get<double>());
+    }
+    for (const auto& r : out["cases"]) {
+      if (r.contains("skipped") || r["cut_ticks"].is_null()) continue;
+      const auto& k = r["cut_ticks"];
+      std::printf("%-16s %zu cutting ticks: median %.1f us, worst %.1f us\n",
+                  r["name"].get<std::string>().c_str(), k["count"].get<size_t>(),
+                  k["median_us"].get<double>(), k["worst_us"].get<double>());
     }
     std::printf("\nwhere a tick's time goes:\n");
     for (const auto& r : out["cases"]) {

@@ -486,22 +486,44 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   std::map<EdgeKey, Crossing> crossing;
   std::map<EdgeKey, bool> fresh;
   for (const Crossing& c : mesh.pending) crossing[c.edge] = c;
-  // The edges to test: every edge, or those of the candidate triangles (each once).
+  // The edges to test: those of the candidate triangles, or else of every face or tet whose
+  // box meets the blade's (an edge outside it cannot cross the blade), each once, in order.
   std::vector<EdgeKey> tested;
-  if (candidates == nullptr) {
-    tested = mesh.edges();
+  auto addEdges = [&](const auto& cell) {
+    for (size_t i = 0; i < cell.size(); ++i) {
+      for (size_t j = i + 1; j < cell.size(); ++j)
+        tested.push_back({std::min(cell[i], cell[j]), std::max(cell[i], cell[j])});
+    }
+  };
+  if (candidates != nullptr) {
+    for (uint32_t f : *candidates) addEdges(mesh.triangles[f]);
   } else {
-    tested.reserve(candidates->size() * 3);
-    for (uint32_t f : *candidates) {
-      const auto& tri = mesh.triangles[f];
-      for (size_t k = 0; k < 3; ++k) {
-        const uint32_t a = tri[k], b = tri[(k + 1) % 3];
-        tested.push_back({std::min(a, b), std::max(a, b)});
+    Vec3 lo = quad[0], hi = quad[0];
+    for (const Vec3& q : quad) {
+      lo = glm::min(lo, q);
+      hi = glm::max(hi, q);
+    }
+    auto meets = [&](const auto& cell) {
+      Vec3 clo = x[cell[0]], chi = x[cell[0]];
+      for (uint32_t n : cell) {
+        clo = glm::min(clo, x[n]);
+        chi = glm::max(chi, x[n]);
+      }
+      return glm::all(glm::lessThanEqual(clo, hi + Vec3(1e-6f))) &&
+             glm::all(glm::greaterThanEqual(chi, lo - Vec3(1e-6f)));
+    };
+    if (mesh.tets.empty()) {
+      for (const auto& f : mesh.triangles) {
+        if (meets(f)) addEdges(f);
+      }
+    } else {
+      for (const auto& t : mesh.tets) {
+        if (meets(t)) addEdges(t);
       }
     }
-    std::sort(tested.begin(), tested.end());
-    tested.erase(std::unique(tested.begin(), tested.end()), tested.end());
   }
+  std::sort(tested.begin(), tested.end());
+  tested.erase(std::unique(tested.begin(), tested.end()), tested.end());
   for (const auto& e : tested) {
     if (crossing.count(e)) continue;
     double t = segmentTriangle(x[e[0]], x[e[1]], quad[0], quad[1], quad[2]);
@@ -521,6 +543,13 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   }
   if (fresh.empty()) return result;
   result.splitEdges = static_cast<uint32_t>(fresh.size());
+  // The nodes at the ends of a crossed edge: only faces and tets with one of them change.
+  const size_t nodesBefore = mesh.nodeCount();
+  std::vector<uint8_t> touched(nodesBefore, 0);
+  for (const auto& [e, c] : crossing) touched[e[0]] = touched[e[1]] = 1;
+  auto touches = [&](const auto& cell) {
+    return std::any_of(cell.begin(), cell.end(), [&](uint32_t n) { return n < nodesBefore && touched[n]; });
+  };
 
   // Nodes are created on first use, so no node exists that no face references.
   auto createNode = [&](const Crossing& c) {
@@ -563,6 +592,10 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
     std::vector<std::array<uint32_t, 3>> out;
     out.reserve(mesh.triangles.size() + 2 * fresh.size());
     for (const auto& tri : mesh.triangles) {
+      if (!touches(tri)) {
+        out.push_back(tri);
+        continue;
+      }
       std::array<Crossing*, 3> m{};
       int cuts = 0, freshCuts = 0;
       for (size_t k = 0; k < 3; ++k) {
@@ -609,8 +642,21 @@ CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& 
   }
 
   // 3. Crossings whose edge is still whole somewhere stay pending for the next cut.
+  // (Only a face or tet with both ends of a crossed edge can have it.)
   std::map<EdgeKey, bool> whole;
-  for (const auto& e : mesh.edges()) whole[e] = true;
+  auto wholeEdges = [&](const auto& cells) {
+    for (const auto& cell : cells) {
+      if (!touches(cell)) continue;
+      for (size_t i = 0; i < cell.size(); ++i) {
+        for (size_t j = i + 1; j < cell.size(); ++j)
+          whole[{std::min(cell[i], cell[j]), std::max(cell[i], cell[j])}] = true;
+      }
+    }
+  };
+  if (mesh.tets.empty())
+    wholeEdges(mesh.triangles);
+  else
+    wholeEdges(mesh.tets);
   mesh.pending.clear();
   for (const auto& [e, c] : crossing) {
     if (whole.count(e)) mesh.pending.push_back(c);
