@@ -1,5 +1,8 @@
-// Instrument-tissue interaction: grasp, clip, scissors.
+// Instrument-tissue interaction: grasp, clip, scissors; a cut vessel bleeds.
 #include "SimTestUtil.h"
+
+#include <trocar/physics/Generators.h>
+#include <trocar/physics/Snapshot.h>
 
 #include <gtest/gtest.h>
 
@@ -140,6 +143,101 @@ TEST(Interaction, ReleaseLetsTheTissueGo) {
   for (uint32_t n = 0; n < world.nodeCount(id); ++n) highest = std::max(highest, world.nodePosition(id, n).y);
   EXPECT_LT(highest, 0.1f + 0.0005f) << "the membrane fell back flat";
   EXPECT_GT(tip.y, highest + 0.01f) << "below the lifted tool";
+}
+
+}  // namespace
+}  // namespace trocar::physics
+
+namespace trocar::physics {
+namespace {
+
+using instruments::InstrumentKind;
+
+// A vessel: a 4 cm tube of tets, 3 mm across (5 mm cells along x), held at both ends, at
+// y = 0.1 m; it loses 2 ml/s from each open end of a cut.
+TissueSettings vessel() {
+  TissueSettings v;
+  v.name = "artery";
+  v.kind = TissueKind::kVolumetric;
+  v.tetMesh = generateTetBox({0.02f, 0.0015f, 0.0015f}, 8, 1, 1, {{0.0f, 0.1f, 0.0f}, Quat(1, 0, 0, 0)});
+  v.material.massKg = 0.002f;
+  v.fixed = {NodeSelector::box({-0.02f, 0.1f, 0.0f}, {0.001f, 0.01f, 0.01f}),
+             NodeSelector::box({0.02f, 0.1f, 0.0f}, {0.001f, 0.01f, 0.01f})};
+  v.vessel = true;
+  v.bleedMlPerS = 2.0f;
+  return v;
+}
+
+// Clip appliers close on the vessel at x (left hand) and x2 (right hand), and stay closed.
+void clipAt(World& world, std::optional<float> left, std::optional<float> right) {
+  const auto clip = test::openInstrument(InstrumentKind::kClipApplier);
+  if (left) world.setInstrument(Hand::kLeft, clip);
+  if (right) world.setInstrument(Hand::kRight, clip);
+  int applied = 0;
+  for (int t = 0; t < 120; ++t) {
+    InputFrame in;
+    if (left) in.hands[0].pose = test::handPointingDown({*left, 0.097f, 0.0f}, clip.spec);
+    if (right) in.hands[1].pose = test::handPointingDown({*right, 0.097f, 0.0f}, clip.spec);
+    in.hands[0].trigger = in.hands[1].trigger = t >= 60 ? 1.0f : 0.0f;
+    for (const Event& e : world.step(in)) applied += e.kind == EventKind::kClipApplied;
+  }
+  EXPECT_EQ(applied, int(left.has_value()) + int(right.has_value()));
+}
+
+// A through cut at x = 3.1 mm (between clips placed at -1 cm and +1 cm, when there are).
+float cutAndBleedFor(World& world, TissueId id, int ticks, std::vector<Event>& bleeding) {
+  world.cutWithQuad(id, {Vec3(0.0031f, 0.09f, -0.01f), Vec3(0.0031f, 0.09f, 0.01f),
+                         Vec3(0.0031f, 0.11f, 0.01f), Vec3(0.0031f, 0.11f, -0.01f)});
+  for (const Event& e : world.lastEvents()) {
+    if (e.kind == EventKind::kBleeding) bleeding.push_back(e);
+  }
+  const double before = world.bloodLossMl();
+  for (int t = 0; t < ticks; ++t) world.step(InputFrame{});
+  return static_cast<float>(world.bloodLossMl() - before);
+}
+
+// Cut with no clip: both ends bleed, 2 x 2 ml/s: 4 ml in the next second.
+TEST(Bleeding, AVesselCutWithoutClipsBleedsFromBothEnds) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(vessel()).value();
+  std::vector<Event> bleeding;
+  EXPECT_NEAR(cutAndBleedFor(world, id, 500, bleeding), 4.0f, 1e-4f);
+  ASSERT_EQ(bleeding.size(), 1u);
+  EXPECT_EQ(bleeding[0].value, 4.0f) << "ml/s it started losing";
+  EXPECT_EQ(bleeding[0].tissue.index, id.index);
+  EXPECT_NEAR(bleeding[0].position.x, 0.0031f, 0.001f);
+  WorldSnapshot snap;
+  world.snapshot(snap);
+  ASSERT_EQ(snap.bleeds.size(), 2u);
+  EXPECT_TRUE(snap.bleeds[0].active && snap.bleeds[1].active);
+  EXPECT_NEAR(snap.bleeds[0].ml + snap.bleeds[1].ml, 4.0f, 1e-4f);
+}
+
+// Clipped on both sides first, then divided between the clips: no bleeding at all.
+TEST(Bleeding, AVesselClippedOnBothSidesDoesNotBleed) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(vessel()).value();
+  clipAt(world, -0.01f, 0.01f);
+  std::vector<Event> bleeding;
+  EXPECT_EQ(cutAndBleedFor(world, id, 500, bleeding), 0.0f);
+  EXPECT_TRUE(bleeding.empty());
+  EXPECT_EQ(world.bloodLossMl(), 0.0);
+}
+
+// Clipped on one side: the other end bleeds (2 ml/s) until a clip closes it too.
+TEST(Bleeding, AClipOnTheOpenEndStopsIt) {
+  World world(WorldSettings{});
+  TissueId id = world.addTissue(vessel()).value();
+  clipAt(world, -0.01f, std::nullopt);
+  std::vector<Event> bleeding;
+  EXPECT_NEAR(cutAndBleedFor(world, id, 500, bleeding), 2.0f, 1e-4f);
+  ASSERT_EQ(bleeding.size(), 1u);
+  EXPECT_EQ(bleeding[0].value, 2.0f);
+  clipAt(world, std::nullopt, 0.01f);  // bleeds while the clip comes down (60 ticks)
+  const double stopped = world.bloodLossMl();
+  EXPECT_NEAR(stopped, 2.0 + 2.0 * 60.0 / 500.0, 2.0 * 2.0 / 500.0);
+  for (int t = 0; t < 200; ++t) world.step(InputFrame{});
+  EXPECT_EQ(world.bloodLossMl(), stopped) << "the clip closed it";
 }
 
 }  // namespace

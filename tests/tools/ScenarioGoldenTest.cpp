@@ -1,7 +1,8 @@
 // The reference recordings (scenarios/<id>/recordings/<bot>.trec): replaying each gives the
 // report its <bot>.expected.json holds (score, pass, steps, errors, final state), experts
-// pass and novices fail; and recording each bot again reproduces it. A change to the
-// simulation that alters results fails here until tools/update-scenario-goldens.sh is run.
+// pass and novices fail, and the stability guard never steps in; and recording each bot again
+// reproduces it. A change to the simulation that alters results fails here until
+// tools/update-scenario-goldens.sh is run.
 #include <trocar/test/TestSupport.h>
 
 #include <trocar/core/File.h>
@@ -89,10 +90,13 @@ TEST(ScenarioGoldens, ReplaysScoreAsExpected) {
   test::TempDir tmp;
   for (const auto& g : goldens()) {
     const fs::path report = tmp.path() / (g.recording.stem().string() + ".json");
-    auto r = test::runCommand(trocar("replay '" + g.recording.string() + "' --scenario '" +
-                                     g.scenario.string() + "' --report '" + report.string() + "'"));
+    auto r = test::runCommand("TROCAR_LOG_LEVEL=warn " + trocar("replay '" + g.recording.string() +
+                                                                "' --scenario '" + g.scenario.string() +
+                                                                "' --report '" + report.string() + "'"));
     auto want = readJson(g.expected);
     EXPECT_EQ(r.exitCode, want["passed"].get<bool>() ? 0 : 1) << g.name << "\n" << r.out << r.err;
+    // The stability guard never has to step in on a reference run (it warns when it does).
+    EXPECT_EQ(r.err.find("became unstable"), std::string::npos) << g.name << "\n" << r.err;
     expectSameResult(readJson(report), want, g.name + " (replay)");
   }
 }

@@ -76,6 +76,7 @@ void World::Impl::applyClip(Tool& tool, uint32_t ti, const std::vector<uint32_t>
   e.position = toVec(centre);
   events.push_back(std::move(e));
   clips.push_back(std::move(clip));
+  stopBleeding(ti, centre);
 }
 
 }  // namespace trocar::physics

@@ -144,7 +144,13 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
   }
   e.value = length;
   e.position = shown.path.empty() ? Vec3(0.0f) : shown.path[shown.path.size() / 2];
+  const Vec3 at = e.position;
   events.push_back(std::move(e));
+  if (t.vessel) {
+    const Vec3 normal = glm::cross(quad[2] - quad[0], quad[3] - quad[1]);
+    if (glm::length(normal) > 0.0f)
+      startBleeding(ti, glm::normalize(normal), 0.25f * (quad[0] + quad[1] + quad[2] + quad[3]), at, tool);
+  }
   reportDetached(ti, tool);
   return result.splitEdges + surfaceCut.splitEdges;
 }

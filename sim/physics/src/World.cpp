@@ -17,6 +17,7 @@ const char* toString(EventKind kind) {
     case EventKind::kOutOfViewBegin: return "out_of_view_begin";
     case EventKind::kOutOfViewEnd: return "out_of_view_end";
     case EventKind::kInstability: return "instability";
+    case EventKind::kBleeding: return "bleeding";
   }
   return "?";
 }
@@ -298,6 +299,12 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
   t.material = s.material;
   t.iterations = s.solverIterations;
   t.yield = detail::toolYield(s.material, s.kind);
+  if (s.vessel && !(s.bleedMlPerS >= 0.0f && s.bleedMlPerS <= 1000.0f)) {
+    return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': bleed rate must be 0 to 1000 ml/s",
+                     "give bleed_ml_per_s in millilitres a second (a cut cystic artery: about 2)");
+  }
+  t.vessel = s.vessel;
+  t.bleedMlPerS = s.bleedMlPerS;
   t.mesh = std::move(mesh).value();
   if (s.embedded) {
     if (s.kind != TissueKind::kVolumetric) {
@@ -573,6 +580,7 @@ const std::vector<Event>& World::finishTick() {
       w.scalpelSweep(tool);
     }
   }
+  w.bleed();
   w.enter(TickPhase::kObjects);
   w.trackRigids();
   w.enter(TickPhase::kGuard);
@@ -581,6 +589,10 @@ const std::vector<Event>& World::finishTick() {
   for (uint32_t ti = 0; ti < w.tissues.size(); ++ti) w.tearOverstretched(ti);
   mSensePending = false;
   return w.events;
+}
+
+double World::bloodLossMl() const {
+  return mImpl->bloodLossMl;
 }
 
 Hash64 World::stateHash() const {
@@ -674,6 +686,9 @@ void World::snapshot(WorldSnapshot& out) const {
   out.clips.resize(w.clips.size());
   for (size_t i = 0; i < w.clips.size(); ++i)
     out.clips[i].pose = toPose(w.clips[i].body->getWorldTransform());
+  out.bleeds.resize(w.bleeds.size());
+  for (size_t i = 0; i < w.bleeds.size(); ++i)
+    out.bleeds[i] = {w.bleeds[i].position, w.bleeds[i].active, static_cast<float>(w.bleeds[i].ml)};
 }
 
 const InstrumentState& World::instrument(Hand hand) const {

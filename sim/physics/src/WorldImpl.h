@@ -103,6 +103,8 @@ struct World::Impl {
     std::optional<detail::Embedding> embedded;  // the detailed surface, through cuts
     detail::ContactSurface surface;             // what instruments touch (Contact.h)
     float yield = 1.0f;                         // how firmly it stops instruments (toolYield)
+    bool vessel = false;
+    float bleedMlPerS = 0.0f;
   };
 
   // A point of a tissue's surface held between a grasper's jaws, at `local` in the tip frame.
@@ -181,6 +183,17 @@ struct World::Impl {
   std::vector<Rigid> rigids;
   std::vector<Zone> zones;
   std::vector<Clip> clips;
+  // Bleeding (Bleeding.cpp): one source per open end of a cut vessel.
+  struct Bleed {
+    uint32_t tissue = 0;
+    Vec3 position{0.0f};
+    Vec3 side{0.0f};  // unit: from the cut towards the open end that bleeds
+    float mlPerS = 0.0f;
+    bool active = true;
+    double ml = 0.0;  // lost from it so far
+  };
+  std::vector<Bleed> bleeds;
+  double bloodLossMl = 0.0;
   std::array<Tool, kHandCount> tools;
   std::vector<detail::SurfaceContact> staticContacts;  // embedded surfaces on the table, this tick
   // Tissue pairs whose surfaces meet (collidesWith), and this tick's contacts between them: a
@@ -310,6 +323,18 @@ struct World::Impl {
   // meets faces away from p.
 
   bool insideDrawn(uint32_t ti, const btVector3& p);
+
+  // Bleeding: a cut vessel starts a source for each side of the cut (plane `normal`, `centre`)
+
+  // that no clip on it closes; a clip closing a side stops its sources; each tick adds what
+
+  // the open sources lose.
+
+  void startBleeding(uint32_t ti, const Vec3& normal, const Vec3& centre, const Vec3& at, const Tool* tool);
+
+  void stopBleeding(uint32_t ti, const btVector3& clipCentre);
+
+  void bleed();
 
   // A piece is detached when it holds no fixed node while the tissue has some; without
   // fixed nodes, every piece but the largest (ties: the one with the lowest node) is.

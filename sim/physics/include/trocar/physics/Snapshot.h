@@ -39,12 +39,20 @@ struct ClipSnapshot {
   Pose pose;
 };
 
+// Where a cut vessel bleeds or bled: the open end, whether it still bleeds, what it lost.
+struct BleedSnapshot {
+  Vec3 position{0.0f};
+  bool active = false;
+  float ml = 0.0f;
+};
+
 struct WorldSnapshot {
   Tick tick = 0;
   std::vector<TissueSnapshot> tissues;  // by TissueId
   std::vector<Pose> rigids;             // by RigidId
   std::array<InstrumentSnapshot, kHandCount> instruments{};
   std::vector<ClipSnapshot> clips;
+  std::vector<BleedSnapshot> bleeds;
 };
 
 }  // namespace trocar::physics

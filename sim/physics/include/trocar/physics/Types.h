@@ -140,6 +140,10 @@ struct TissueSettings {
   // Tissues (by name, added before this one) whose drawn surfaces this one meets: a gallbladder
   // on its liver bed. Off unless named: each pair costs a surface-against-surface test a tick.
   std::vector<std::string> collidesWith;
+  // A vessel bleeds where it is cut, from each side of the cut that no clip closes, at
+  // bleedMlPerS from each open end until a clip closes that side.
+  bool vessel = false;
+  float bleedMlPerS = 2.0f;
 };
 
 // ---- Rigid objects and target zones ------------------------------------------------
@@ -213,6 +217,7 @@ enum class EventKind : uint8_t {
   kOutOfViewBegin,  // instrument tip left the camera frustum
   kOutOfViewEnd,
   kInstability,  // NaN/runaway detected in a body; its last good state was restored
+  kBleeding,     // a vessel cut where no clip closes it; value = ml/s it started losing
 };
 const char* toString(EventKind kind);
 

@@ -85,6 +85,8 @@ class World {
   std::span<const uint32_t> regionNodes(TissueId id, uint32_t region) const;
   // Polylines of every cut made in this tissue (stage frame at the time of the cut).
   const std::vector<std::vector<Vec3>>& cutPaths(TissueId id) const;
+  // Blood lost so far from cut vessels (TissueSettings::vessel), ml.
+  double bloodLossMl() const;
   // Number of connected pieces (by shared nodes) and which piece each node belongs to.
   uint32_t pieceCount(TissueId id) const;
   // Rest (material) area in m^2 of the piece holding most of the region's nodes: after a
