@@ -1,5 +1,5 @@
 // The checklist engine on hand-made event streams: ordering, unordered steps, within,
-// count, critical and penalty errors, out-of-order completion, object patterns.
+// count, critical and penalty errors, out-of-order completion, object patterns; bleeding.
 #include <trocar/scoring/Checklist.h>
 
 #include <gtest/gtest.h>
@@ -210,6 +210,64 @@ TEST(Checklist, StepTimeLimitFails) {
   EXPECT_EQ(engine.steps()[0].state, StepState::kFailed);
   // Active from tick 1 (0.002 s); 2 s later is tick 1001, still within; tick 1002 is past.
   EXPECT_NEAR(*engine.steps()[0].failedAtS, 2.004, 1e-9);
+}
+
+}  // namespace
+}  // namespace trocar::scoring
+
+namespace trocar::scoring {
+namespace {
+
+// A vessel in a scenario: `vessel: true` and its rate parse, `bleeding(artery)` counts the
+// bleeding events of a real cut, and `blood_loss()` reads what the world has lost (ml).
+TEST(Checklist, BleedingAndBloodLossComeFromTheWorld) {
+  auto loaded = scenario::loadScenarioText(R"yaml(trocar: 1
+id: vessel-test
+title: Vessel test
+tissues:
+  - id: artery
+    generate: {tube: {radius: 0.0015, length: 0.04, segments: [8, 8], position: [0, 1, 0]}}
+    fixed: [{box: {center: [-0.02, 1, 0], size: [0.004, 0.02, 0.02]}}, {box: {center: [0.02, 1, 0], size: [0.004, 0.02, 0.02]}}]
+    vessel: true
+    bleed_ml_per_s: 3
+checklist:
+  - {id: divide, title: Divide the artery, done_when: "cut(artery)"}
+errors:
+  - {id: bleed, title: Cut an unclipped artery, when: "bleeding(artery)", penalty: 10}
+  - {id: heavy, title: Lost over 5 ml of blood, when: "blood_loss() > 5", critical: true}
+scoring: {formula: checklist, pass_score: 1}
+)yaml",
+                                           "vessel-test.yaml");
+  ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
+  physics::World& world = session->world();
+  ChecklistEngine engine(*loaded.scenario, world);
+  physics::InputFrame input;
+  auto feed = [&](std::vector<Event> events) {
+    session::TickRecord r;
+    r.tick = world.tick();
+    r.input = &input;
+    r.events = events;
+    r.world = &world;
+    engine.onTick(r);
+  };
+  const physics::TissueId artery = world.findTissue("artery").value();
+  ASSERT_GT(world.cutWithQuad(artery, {Vec3(0.0031f, 0.98f, -0.01f), Vec3(0.0031f, 0.98f, 0.01f),
+                                       Vec3(0.0031f, 1.02f, 0.01f), Vec3(0.0031f, 1.02f, -0.01f)}),
+            0u);
+  feed(world.lastEvents());
+  ASSERT_EQ(engine.errors().size(), 1u);
+  EXPECT_EQ(engine.errors()[0].id, "bleed");
+  EXPECT_FALSE(engine.failed());
+  // Both ends open, 3 ml/s each: over 5 ml after 0.84 s (420 ticks), not at 0.8 s (400).
+  for (int t = 0; t < 400; ++t) world.step(input);
+  feed({});
+  EXPECT_FALSE(engine.failed()) << world.bloodLossMl() << " ml";
+  for (int t = 0; t < 20; ++t) world.step(input);
+  feed({});
+  EXPECT_TRUE(engine.failed()) << world.bloodLossMl() << " ml";
+  ASSERT_EQ(engine.errors().size(), 2u);
+  EXPECT_EQ(engine.errors()[1].id, "heavy");
 }
 
 }  // namespace

@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
                           const bool on = t < 0.18f || (t > 0.25f && t < 0.43f);
                           return on ? 0.45f * (tone(440, t) + 0.3f * tone(1320, t)) : 0.0f;
                         })},
+      // Bleeding: a low wet gurgle, noise pulsing at 5 Hz over a 90 Hz hum.
+      {"bleeding", synth(0.8f,
+                         [&](float t) {
+                           const float pulse = 0.5f + 0.5f * std::sin(kTwoPi * 5.0f * t);
+                           return 0.5f * std::exp(-t / 0.5f) * pulse * (0.6f * noise.next() + 0.4f * tone(90, t));
+                         })},
       // Critical error: a falling tone.
       {"critical_error", synth(0.6f,
                                [&](float t) {

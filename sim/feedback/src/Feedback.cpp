@@ -21,6 +21,7 @@ const char* toString(SoundCue cue) {
     case SoundCue::kStepComplete: return "step_complete";
     case SoundCue::kWarning: return "warning";
     case SoundCue::kCriticalError: return "critical_error";
+    case SoundCue::kBleeding: return "bleeding";
   }
   return "?";
 }
@@ -91,6 +92,7 @@ void FeedbackMapper::onTick(const physics::World& world, std::span<const physics
     }
   }
   for (const physics::Event& e : events) {
+    if (e.kind == physics::EventKind::kBleeding) sound(SoundCue::kBleeding, e.position);
     if (!e.hand) {
       if (e.kind == physics::EventKind::kDetached) sound(SoundCue::kCut, e.position);
       continue;

@@ -351,7 +351,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   if (!ctx.isMap(item, "a tissue")) return;
   ctx.checkKeys(item,
                 {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations",
-                 "appearance", "collides_with"},
+                 "appearance", "collides_with", "vessel", "bleed_ml_per_s"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
   TissueDesc t;
@@ -573,6 +573,14 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   if (const YAML::Node it = item["iterations"]) {
     t.settings.solverIterations = static_cast<uint32_t>(ctx.number(it, "iterations", 1, 64).value_or(4));
   }
+  // vessel: true: it bleeds where it is cut, from each side no clip closes (bleed_ml_per_s).
+  if (const YAML::Node v = item["vessel"]) t.settings.vessel = ctx.boolean(v, "vessel").value_or(false);
+  if (const YAML::Node r = item["bleed_ml_per_s"]) {
+    if (!t.settings.vessel)
+      ctx.error(r, "bleed_ml_per_s is for vessels", "add vessel: true, or drop bleed_ml_per_s");
+    if (auto x = ctx.number(r, "bleed_ml_per_s", 0.0, 1000.0, "millilitres a second from each open end, e.g. 2"))
+      t.settings.bleedMlPerS = static_cast<float>(*x);
+  }
   // collides_with: [liver]: tissues listed above this one whose surfaces this one meets.
   if (const YAML::Node cw = item["collides_with"]; cw && ctx.isList(cw, "collides_with")) {
     for (const auto& one : cw) {
@@ -666,6 +674,8 @@ const std::map<std::string, Signature>& functions() {
       {"dropped", {{{K::kObject}, {K::kZone}}, false, 1}},
       {"outside", {{{K::kZone}}}},
       {"damage", {{{K::kTissue, K::kRegion}}}},
+      {"bleeding", {{{K::kTissue}}}},
+      {"blood_loss", {{}}},
       {"out_of_view", {{{K::kHand}}}},
       {"done", {{{K::kStep}}}},
       {"time", {{}}},

@@ -203,6 +203,8 @@ struct ChecklistEngine::Impl {
     }
     if (f == "clips") return countEvents(EventKind::kClipApplied, arg(0));
     if (f == "damage") return countEvents(EventKind::kDamage, arg(0));
+    if (f == "bleeding") return countEvents(EventKind::kBleeding, arg(0));
+    if (f == "blood_loss") return world ? world->bloodLossMl() : 0.0;
     if (f == "dropped") {
       Target zone = e.args.size() > 1 ? arg(1) : Target{};
       return countEvents(EventKind::kDropped, arg(0), e.args.size() > 1 ? &zone : nullptr);
@@ -252,6 +254,7 @@ struct ChecklistEngine::Impl {
       case EventKind::kCut:
       case EventKind::kDetached:
       case EventKind::kClipApplied:
+      case EventKind::kBleeding:
       case EventKind::kDamage: history.push_back(ev); break;
       default: break;
     }

@@ -148,6 +148,7 @@ ScoreReport Scorer::report(const physics::World& world) const {
   for (const auto& st : r.steps) lastDone = std::max(lastDone, st.doneAtS.value_or(0.0));
   r.taskTimeS = complete ? lastDone : s.now;
   r.penaltyKind = s.scoring.penalty;
+  r.bloodLossMl = world.bloodLossMl();
   for (const auto& region : s.regions) {
     if (region.selector.kind != physics::NodeSelector::Kind::kMarkingCircle) continue;
     auto tissue = world.findTissue(region.tissue);
@@ -360,6 +361,7 @@ std::string toJson(const ScoreReport& r) {
         {"economy_of_motion",
          r.economyOfMotion ? nlohmann::json(*r.economyOfMotion) : nlohmann::json(nullptr)},
         {"damage_events", r.damageEvents},
+        {"blood_loss_ml", r.bloodLossMl},
         {"cut_accuracy", r.cutAccuracy ? nlohmann::json{{"marking", r.cutAccuracy->marking},
                                                         {"points", r.cutAccuracy->points},
                                                         {"mean_mm", r.cutAccuracy->meanMm},
@@ -468,6 +470,10 @@ std::string toHtml(const ScoreReport& r) {
     h << "<h2>Cut accuracy</h2><p>Against the marked line <em>" << xmlEscape(a.marking)
       << "</em>: " << fmt(100.0 * a.fractionCut, 0) << "% of it cut; the cut lies " << fmt(a.meanMm, 1)
       << " mm from it on average, " << fmt(a.maxMm, 1) << " mm at most (FLS: within 2 mm).</p>";
+  }
+  if (r.bloodLossMl > 0.0) {
+    h << "<h2>Bleeding</h2><p>" << fmt(r.bloodLossMl, 1)
+      << " ml of blood lost from vessels cut where no clip closed them.</p>";
   }
   h << "<h2>OSATS-style domains (1-5)</h2><table>";
   h << "<tr><td>respect for tissue</td><td>" << fmt(r.osats.respectForTissue, 1) << "</td></tr>"

@@ -379,6 +379,18 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
   for (const physics::ClipSnapshot& clip : snapshot.clips) {
     out.draws.push_back({mMeshes.clip, toMatrix(clip.pose), metal({0.70f, 0.70f, 0.74f}, 0.3f)});
   }
+  // Blood at each open end of a cut vessel: a wet pool that grows with what it lost (4 mm
+  // across at first, 2 cm at 40 ml), bright while it still bleeds, darker once clipped.
+  for (const physics::BleedSnapshot& bleed : snapshot.bleeds) {
+    render::Material blood;
+    blood.color = srgbToLinear(bleed.active ? Vec3(0.62f, 0.03f, 0.03f) : Vec3(0.32f, 0.02f, 0.02f));
+    blood.shading = Shading::kTissue;
+    blood.wetness = 1.0f;
+    blood.roughness = 0.15f;
+    const float radius = std::min(0.01f, 0.002f + 0.0025f * std::cbrt(std::max(bleed.ml, 0.0f)));
+    out.draws.push_back({mMeshes.ghost, toMatrix({bleed.position, Quat(1, 0, 0, 0)}) * scale(Vec3(radius / 0.0025f)),
+                         blood});
+  }
   for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
     const physics::TissueSnapshot& snap = snapshot.tissues[i];
     TissueView& view = mTissues[i];

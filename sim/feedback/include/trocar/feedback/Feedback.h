@@ -52,8 +52,8 @@ struct FeedbackSettings {
   bool stressTint = true;  // tint tissue by stress and damage
 };
 
-enum class SoundCue : uint8_t { kContact, kCut, kGrasp, kClip, kStepComplete, kWarning, kCriticalError };
-constexpr size_t kSoundCueCount = 7;
+enum class SoundCue : uint8_t { kContact, kCut, kGrasp, kClip, kStepComplete, kWarning, kCriticalError, kBleeding };
+constexpr size_t kSoundCueCount = 8;
 const char* toString(SoundCue cue);
 
 // One hand's cues after a tick.

@@ -49,6 +49,7 @@ struct ScoreReport {
   double bimanualRatio = 0.0;                  // left path / right path (0 if right is 0)
   std::optional<double> economyOfMotion;       // total path / the scenario's reference path
   uint32_t damageEvents = 0;                   // tissue damage events (tear-outs included)
+  double bloodLossMl = 0.0;                    // from cut vessels (physics::World::bloodLossMl)
   std::string penaltyKind;                     // errors, area_deviation_percent or pegs_dropped
   // How the cut followed the first marked line (physics::World::markingCutAccuracy), when the
   // scenario has a marking region on a cloth; FLS pattern cutting asks for within 2 mm.
