@@ -94,6 +94,33 @@ TEST(Recording, RoundTrip) {
   EXPECT_EQ(c.footer->summary, "score 202");
 }
 
+// Every kind of event the world reports is written and read back (a kind added to
+// physics::EventKind must be readable: the reader checks kinds against kLastEventKind).
+TEST(Recording, EveryEventKindRoundTrips) {
+  test::TempDir dir;
+  auto w = RecordingWriter::create(dir / "e.trec", header());
+  ASSERT_TRUE(w.ok());
+  std::vector<physics::Event> events;
+  for (uint8_t k = 0; k <= static_cast<uint8_t>(physics::kLastEventKind); ++k) {
+    physics::Event e;
+    e.tick = k;
+    e.kind = static_cast<physics::EventKind>(k);
+    e.value = 0.5f * static_cast<float>(k);
+    events.push_back(e);
+  }
+  ASSERT_TRUE(w.value().appendEvents(events).ok());
+  ASSERT_TRUE(w.value().finish({1, 0x1u, "events"}).ok());
+  auto r = readRecording(dir / "e.trec");
+  ASSERT_TRUE(r.ok()) << r.error().toString();
+  ASSERT_FALSE(r.value().damage) << r.value().damage->toString();
+  ASSERT_EQ(r.value().events.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(r.value().events[i].kind, events[i].kind) << physics::toString(events[i].kind);
+    EXPECT_EQ(r.value().events[i].value, events[i].value);
+  }
+  EXPECT_STREQ(physics::toString(physics::kLastEventKind), "bleeding");
+}
+
 // Truncated at every byte: never a crash; inside the header it is an error, after it the
 // frames of every whole chunk are kept and the damage names a byte offset.
 TEST(Recording, TruncationAtEveryByte) {

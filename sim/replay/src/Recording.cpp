@@ -286,7 +286,7 @@ Result<RecordingContents> readRecordingBytes(std::span<const uint8_t> bytes, con
         ok = p.get(tick) && p.get(kind) && p.get(hand) && p.get(e.tissue.index) && p.get(e.rigid.index) &&
              p.get(e.zone.index) && p.get(e.value) && p.get(e.position.x) && p.get(e.position.y) &&
              p.get(e.position.z) && p.get(torn) && p.get(regions) &&
-             kind <= static_cast<uint8_t>(physics::EventKind::kInstability) && hand >= -1 &&
+             kind <= static_cast<uint8_t>(physics::kLastEventKind) && hand >= -1 &&
              hand < static_cast<int8_t>(physics::kHandCount) && regions <= p.remaining() / 4;
         for (uint32_t k = 0; ok && k < regions; ++k) {
           uint32_t r = 0;

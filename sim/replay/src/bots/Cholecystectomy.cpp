@@ -22,9 +22,10 @@ struct Target {
 
 struct Setup {
   HandRig grasper, scissors, clipper;
-  double pace = 1.0;       // seconds scale: 1 is the expert's
-  float retract = 0.012f;  // m the fundus is drawn up (and as far again aside and back)
-  bool skipUpper = false;  // leaves the peritoneum above the artery: no critical view
+  double pace = 1.0;              // seconds scale: 1 is the expert's
+  float retract = 0.012f;         // m the fundus is drawn up (and as far again aside and back)
+  bool skipUpper = false;         // leaves the peritoneum above the artery: no critical view
+  bool skipArteryDistal = false;  // no clip on the artery's gallbladder side: it bleeds when cut
 };
 
 // A region as it lies now: its nodes' mean, the height of the drawn surface above it, and its
@@ -80,6 +81,9 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
   auto pace = p.number("pace", 1.0, 0.5, 5.0);
   auto retract = p.number("retract_m", 0.012, 0.0, 0.06);
   auto skip = p.flag("skip_upper_window", false);
+  auto skipDistal = p.flag("skip_artery_distal_clip", false);
+  if (!skipDistal.ok()) return skipDistal.error();
+  setup->skipArteryDistal = skipDistal.value();
   if (!pace.ok()) return pace.error();
   if (!retract.ok()) return retract.error();
   if (!skip.ok()) return skip.error();
@@ -177,6 +181,7 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
       steps.push_back({t, act({tissue, std::string(structure) + "-proximal"}, 0.0f, acrossX, true, shift)});
       t += actS;
     }
+    if (std::string(structure) == "artery" && setup->skipArteryDistal) continue;
     steps.push_back({t, act({tissue, std::string(structure) + "-distal"}, 0.0f, acrossX, true, 0.0f)});
     t += actS;
   }

@@ -219,6 +219,7 @@ enum class EventKind : uint8_t {
   kInstability,  // NaN/runaway detected in a body; its last good state was restored
   kBleeding,     // a vessel cut where no clip closes it; value = ml/s it started losing
 };
+constexpr EventKind kLastEventKind = EventKind::kBleeding;  // readers check kinds against it
 const char* toString(EventKind kind);
 
 struct Event {
