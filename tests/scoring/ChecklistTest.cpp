@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace trocar::scoring {
 namespace {
 
@@ -56,7 +58,7 @@ struct Fixture {
 
   // Feeds one tick at `seconds` (500 Hz) with these events.
   void at(double seconds, std::vector<Event> events) {
-    tick = static_cast<Tick>(seconds * 500.0 + 0.5);
+    tick = static_cast<Tick>(std::llround(seconds * 500.0));
     for (Event& e : events) e.tick = tick;
     session::TickRecord r;
     r.tick = tick;

@@ -139,7 +139,7 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
   t += 1.6 * k;
   // One closing of the right hand's tool with the shaft crossing `region`'s centre `depth`
   // above the tip, the jaws opening along `jawDir`; then up and clear.
-  auto act = [setup, k](Target target, float depth, Vec3 jawDir, bool clip, float shift) {
+  auto act = [setup, k](const Target& target, float depth, Vec3 jawDir, bool clip, float shift) {
     return [=](const session::Session& s, Script& script, double at) {
       const RegionNow r = regionNow(s.world(), target);
       const HandRig& rig = clip ? setup->clipper : setup->scissors;
