@@ -408,23 +408,24 @@ TEST(Cli, BenchRenderJsonShapeAndValidationClean) {
   EXPECT_EQ(missing.exitCode, 2);
 }
 
-// replay --snapshots: one PNG per checkpoint (1 Hz) of the endoscope's picture, the same
-// pixels on a second replay; an unwritable folder is exit 4, not a crash.
+// replay --snapshots: one PNG per checkpoint (1 Hz) of the endoscope's picture and one of
+// the end (3.5 s: 1750 ticks), the same pixels on a second replay; an unwritable folder is
+// exit 4, not a crash.
 TEST(Cli, ReplaySnapshotsAtCheckpoints) {
   test::TempDir dir;
   const std::string scenario = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml";
   const std::string timeline = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/bots/reach.yaml";
   auto rec = test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline +
-                                     "' --seconds 3 --out '" + (dir / "run.trec").string() + "'"));
+                                     "' --seconds 3.5 --out '" + (dir / "run.trec").string() + "'"));
   ASSERT_EQ(rec.exitCode, 0) << rec.err;
   for (const char* sub : {"a", "b"}) {
     auto r = test::runCommand(trocar("replay --json --scenario '" + scenario + "' --snapshots '" +
                                      (dir / sub).string() + "' '" + (dir / "run.trec").string() + "'"));
     EXPECT_EQ(r.exitCode, 1) << r.err;  // a reach is below the pass mark
     auto out = nlohmann::json::parse(r.out);
-    EXPECT_EQ(out[0]["snapshots"], 3);
+    EXPECT_EQ(out[0]["snapshots"], 4);
   }
-  for (const char* name : {"run-00000500.png", "run-00001000.png", "run-00001500.png"}) {
+  for (const char* name : {"run-00000500.png", "run-00001000.png", "run-00001500.png", "run-00001750.png"}) {
     auto a = readFileBytes(dir / "a" / name);
     auto b = readFileBytes(dir / "b" / name);
     ASSERT_TRUE(a.ok() && b.ok()) << name;

@@ -73,7 +73,9 @@ Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool
     }
     pictures = std::move(writer.value());
   }
-  o.result = replay::replayRecording(contents.value(), scenario.value(), file, {force, pictures.get()});
+  replay::ReplayOptions options{force, pictures.get(), nullptr, nullptr};
+  if (pictures) options.atEnd = [&pictures](const physics::World& world) { pictures->finish(world); };
+  o.result = replay::replayRecording(contents.value(), scenario.value(), file, options);
   if (pictures) {
     if (pictures->error()) {
       o.result.warnings.push_back("snapshots stopped: " + pictures->error()->toString());

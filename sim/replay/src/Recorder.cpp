@@ -172,6 +172,7 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
     }
   }
   result.ticks = session.tick();
+  if (options.atEnd) options.atEnd(session.world());
   if (rec.footer && rec.footer->finalHash != 0 && rec.footer->ticks == result.ticks &&
       rec.footer->finalHash != session.world().stateHash()) {
     result.status = ReplayStatus::kDivergence;

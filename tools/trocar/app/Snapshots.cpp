@@ -22,6 +22,9 @@ struct SnapshotWriter::State {
   physics::WorldSnapshot snapshot;
   std::optional<Error> error;
   size_t written = 0;
+  Pose lastHead;
+  Tick lastTick = 0;
+  bool lastPictured = false;
 
   ~State() {
     if (renderer) renderer->finish();
@@ -91,8 +94,17 @@ Result<void> SnapshotWriter::write(const physics::World& world, const Pose& head
 }
 
 void SnapshotWriter::onTick(const session::TickRecord& record) {
+  if (record.input) mState->lastHead = record.input->head;
+  mState->lastTick = record.tick;
+  mState->lastPictured = record.checkpoint.has_value();
   if (!record.checkpoint || mState->error || !record.world || !record.input) return;
   auto r = write(*record.world, record.input->head, record.tick);
+  if (!r) mState->error = r.error();
+}
+
+void SnapshotWriter::finish(const physics::World& world) {
+  if (mState->lastPictured || mState->error) return;
+  auto r = write(world, mState->lastHead, mState->lastTick);
   if (!r) mState->error = r.error();
 }
 

@@ -30,6 +30,9 @@ class SnapshotWriter final : public session::SessionListener {
   void onTick(const session::TickRecord& record) override;
   // Writes the picture of `world` now (also used for the final state).
   Result<void> write(const physics::World& world, const Pose& head, Tick tick);
+  // The picture of the end (from the last head pose seen), unless the last tick was a
+  // checkpoint and has one; errors are kept as onTick's are.
+  void finish(const physics::World& world);
   const std::optional<Error>& error() const;
   size_t written() const;
 

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -86,6 +87,8 @@ struct ReplayOptions {
   session::SessionListener* listener = nullptr;
   // Told of each phase of every tick (bench); may be null.
   physics::TickProfiler* profiler = nullptr;
+  // Called once with the world as the last recorded frame left it (e.g. its final picture).
+  std::function<void(const physics::World&)> atEnd;
 };
 
 ReplayResult replayRecording(const RecordingContents& recording, const scenario::ScenarioDesc& scenario,
