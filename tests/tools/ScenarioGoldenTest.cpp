@@ -90,9 +90,9 @@ TEST(ScenarioGoldens, ReplaysScoreAsExpected) {
   test::TempDir tmp;
   for (const auto& g : goldens()) {
     const fs::path report = tmp.path() / (g.recording.stem().string() + ".json");
-    auto r = test::runCommand("TROCAR_LOG_LEVEL=warn " + trocar("replay '" + g.recording.string() +
-                                                                "' --scenario '" + g.scenario.string() +
-                                                                "' --report '" + report.string() + "'"));
+    auto r = test::runCommand("TROCAR_LOG_LEVEL=warn " +
+                              trocar("replay '" + g.recording.string() + "' --scenario '" +
+                                     g.scenario.string() + "' --report '" + report.string() + "'"));
     auto want = readJson(g.expected);
     EXPECT_EQ(r.exitCode, want["passed"].get<bool>() ? 0 : 1) << g.name << "\n" << r.out << r.err;
     // The stability guard never has to step in on a reference run (it warns when it does).

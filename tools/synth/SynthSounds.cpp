@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
       {"bleeding", synth(0.8f,
                          [&](float t) {
                            const float pulse = 0.5f + 0.5f * std::sin(kTwoPi * 5.0f * t);
-                           return 0.5f * std::exp(-t / 0.5f) * pulse * (0.6f * noise.next() + 0.4f * tone(90, t));
+                           return 0.5f * std::exp(-t / 0.5f) * pulse *
+                                  (0.6f * noise.next() + 0.4f * tone(90, t));
                          })},
       // Critical error: a falling tone.
       {"critical_error", synth(0.6f,

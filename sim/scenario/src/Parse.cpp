@@ -578,7 +578,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   if (const YAML::Node r = item["bleed_ml_per_s"]) {
     if (!t.settings.vessel)
       ctx.error(r, "bleed_ml_per_s is for vessels", "add vessel: true, or drop bleed_ml_per_s");
-    if (auto x = ctx.number(r, "bleed_ml_per_s", 0.0, 1000.0, "millilitres a second from each open end, e.g. 2"))
+    if (auto x =
+            ctx.number(r, "bleed_ml_per_s", 0.0, 1000.0, "millilitres a second from each open end, e.g. 2"))
       t.settings.bleedMlPerS = static_cast<float>(*x);
   }
   // collides_with: [liver]: tissues listed above this one whose surfaces this one meets.

@@ -388,8 +388,8 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     blood.wetness = 1.0f;
     blood.roughness = 0.15f;
     const float radius = std::min(0.01f, 0.002f + 0.0025f * std::cbrt(std::max(bleed.ml, 0.0f)));
-    out.draws.push_back({mMeshes.ghost, toMatrix({bleed.position, Quat(1, 0, 0, 0)}) * scale(Vec3(radius / 0.0025f)),
-                         blood});
+    out.draws.push_back(
+        {mMeshes.ghost, toMatrix({bleed.position, Quat(1, 0, 0, 0)}) * scale(Vec3(radius / 0.0025f)), blood});
   }
   for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
     const physics::TissueSnapshot& snap = snapshot.tissues[i];

@@ -52,7 +52,16 @@ struct FeedbackSettings {
   bool stressTint = true;  // tint tissue by stress and damage
 };
 
-enum class SoundCue : uint8_t { kContact, kCut, kGrasp, kClip, kStepComplete, kWarning, kCriticalError, kBleeding };
+enum class SoundCue : uint8_t {
+  kContact,
+  kCut,
+  kGrasp,
+  kClip,
+  kStepComplete,
+  kWarning,
+  kCriticalError,
+  kBleeding
+};
 constexpr size_t kSoundCueCount = 8;
 const char* toString(SoundCue cue);
 
