@@ -104,6 +104,21 @@ TEST(Scenario, UnknownKeyWithSuggestion) {
   EXPECT_EQ(r.errors[0].hint, "did you mean 'title'?");
 }
 
+// bleeding() of a tissue that is not a vessel can never happen: said where it is written;
+// a bleed rate on a tissue that is not a vessel likewise.
+TEST(Scenario, BleedingNeedsAVessel) {
+  expectError(load(replaced(kMinimal, "detached(gauze, inside-circle)", "bleeding(gauze)")),
+              "done_when of step 'cut-circle': bleeding(gauze) can never be true: 'gauze' is not a vessel",
+              14, 43);
+  expectError(load(replaced(kMinimal, "fixed: corners", "fixed: corners\n    bleed_ml_per_s: 3")),
+              "bleed_ml_per_s is for vessels", 8, 21);
+  auto vessel = load(replaced(replaced(kMinimal, "fixed: corners", "fixed: corners\n    vessel: true"),
+                              "detached(gauze, inside-circle)", "bleeding(gauze)"));
+  ASSERT_TRUE(vessel.ok()) << vessel.errors[0].toString();
+  EXPECT_TRUE(vessel.scenario->tissues[0].settings.vessel);
+  EXPECT_EQ(vessel.scenario->tissues[0].settings.bleedMlPerS, 2.0f) << "the default rate";
+}
+
 TEST(Scenario, WrongType) {
   expectError(load(replaced(kMinimal, "fixed: corners", "fixed: 12")), "fixed: '12' is not a node selection",
               7, 12);

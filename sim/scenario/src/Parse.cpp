@@ -691,6 +691,7 @@ const std::map<std::string, Signature>& functions() {
 
 struct Names {
   std::set<std::string> tissues, regions, objects, zones, steps;
+  std::set<std::string> vessels;  // tissues with vessel: true (what bleeding() can name)
 };
 
 bool globMatches(const std::string& pattern, const std::string& name) {
@@ -813,6 +814,14 @@ std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& n
               return;
             }
             for (size_t i = 0; i < e.args.size(); ++i) check(e.args[i], sig.args[sig.variadic ? 0 : i]);
+            if (e.text == "bleeding" && e.args.size() == 1 && e.args[0].kind == Expr::Kind::kName &&
+                names.tissues.count(e.args[0].text) && !names.vessels.count(e.args[0].text)) {
+              ctx.error(located(e.args[0].offset),
+                        what + ": bleeding(" + e.args[0].text + ") can never be true: '" + e.args[0].text +
+                            "' is not a vessel",
+                        "add vessel: true to tissue '" + e.args[0].text + "'");
+              ok = false;
+            }
             return;
           }
         }
@@ -983,6 +992,9 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
   }
   Names names;
   names.tissues = tissueIds;
+  for (const TissueDesc& t : out.tissues) {
+    if (t.settings.vessel) names.vessels.insert(t.settings.name);
+  }
   std::set<std::string> regionIds;
   if (const YAML::Node regions = root["regions"]; regions && ctx.isList(regions, "regions")) {
     for (const auto& r : regions) {
