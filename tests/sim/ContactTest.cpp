@@ -79,21 +79,8 @@ std::optional<TissueSettings> pinnedGridPack() {
   pack.material.massKg = 0.1f;
   pack.fixed = {NodeSelector::box({0.0f, 0.035f, 0.0f}, {0.04f, 0.001f, 0.04f})};
   EmbeddedSurface surface;
-  const int n = 12;
-  std::vector<Vec3> points;
-  for (int i = 0; i <= n; ++i) {
-    for (int k = 0; k <= n; ++k)
-      points.push_back({-0.028f + 0.056f * i / n, 0.055f, -0.028f + 0.056f * k / n});
-  }
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (n + 1) + k), b = a + 1,
-                     c = a + static_cast<uint32_t>(n + 1), d = c + 1;
-      // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
-      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
-    }
-  }
-  if (!test::embedPoints(pack.tetMesh, points, surface)) return std::nullopt;
+  if (!test::embeddedSheet(pack.tetMesh, {-0.028f, -0.028f}, {0.056f, 0.056f}, 12, 12, 0.055f, surface))
+    return std::nullopt;
   pack.embedded = surface;
   return pack;
 }

@@ -24,22 +24,9 @@ std::optional<TissueSettings> slabPack() {
   pack.tetMesh = generateTetBox({0.04f, 0.01f, 0.02f}, 4, 1, 2, Pose{{0.0f, 0.03f, 0.0f}, Quat(1, 0, 0, 0)});
   pack.material.massKg = 0.1f;
   pack.fixed = {NodeSelector::box({-0.04f, 0.03f, 0.0f}, {0.001f, 0.02f, 0.03f})};
-  const int nx = 38, nz = 18;
-  std::vector<Vec3> points;
-  for (int i = 0; i <= nx; ++i) {
-    for (int k = 0; k <= nz; ++k)
-      points.push_back({-0.038f + kSpacing * static_cast<float>(i), kSurfaceY,
-                        -0.018f + kSpacing * static_cast<float>(k)});
-  }
   EmbeddedSurface surface;
-  for (int i = 0; i < nx; ++i) {
-    for (int k = 0; k < nz; ++k) {
-      const uint32_t a = static_cast<uint32_t>(i * (nz + 1) + k), b = a + 1,
-                     c = a + static_cast<uint32_t>(nz + 1), d = c + 1;
-      surface.indices.insert(surface.indices.end(), {a, b, c, b, d, c});
-    }
-  }
-  if (!test::embedPoints(pack.tetMesh, points, surface)) return std::nullopt;
+  if (!test::embeddedSheet(pack.tetMesh, {-0.038f, -0.018f}, {0.076f, 0.036f}, 38, 18, kSurfaceY, surface))
+    return std::nullopt;
   pack.embedded = surface;
   return pack;
 }

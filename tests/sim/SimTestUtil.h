@@ -78,6 +78,27 @@ inline bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, Em
   return true;
 }
 
+// A flat sheet facing up (+Y) at height y, `size` (x, z) from corner `lo` in nx x nz cells
+// of two triangles, each vertex embedded in its tet of `mesh` (embedPoints).
+inline bool embeddedSheet(const TetMesh& mesh, Vec2 lo, Vec2 size, int nx, int nz, float y,
+                          EmbeddedSurface& out) {
+  std::vector<Vec3> points;
+  for (int i = 0; i <= nx; ++i) {
+    for (int k = 0; k <= nz; ++k)
+      points.push_back({lo.x + size.x * static_cast<float>(i) / static_cast<float>(nx), y,
+                        lo.y + size.y * static_cast<float>(k) / static_cast<float>(nz)});
+  }
+  for (int i = 0; i < nx; ++i) {
+    for (int k = 0; k < nz; ++k) {
+      const uint32_t a = static_cast<uint32_t>(i * (nz + 1) + k), b = a + 1,
+                     c = a + static_cast<uint32_t>(nz + 1), d = c + 1;
+      // Counter-clockwise seen from above (+Y): a, b, c then b, d, c.
+      out.indices.insert(out.indices.end(), {a, b, c, b, d, c});
+    }
+  }
+  return embedPoints(mesh, points, out);
+}
+
 inline bool allFinite(const World& world, TissueId id) {
   for (uint32_t i = 0; i < world.nodeCount(id); ++i) {
     Vec3 p = world.nodePosition(id, i), v = world.nodeVelocity(id, i);

@@ -323,6 +323,26 @@ std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const 
   return s.scratch;
 }
 
+uint32_t nearestRayHit(ContactSurface& s, const btSoftBody& body, const btVector3& origin,
+                       const btVector3& direction, btScalar* reach) {
+  const btVector3 end = origin + direction * *reach;
+  btVector3 lo = origin, hi = origin;
+  lo.setMin(end);
+  hi.setMax(end);
+  uint32_t hit = kInvalidIndex;
+  for (uint32_t f : near(s, body, lo, hi)) {
+    const auto& tri = s.triangles[f];
+    // Edges and corners count (a ray along a mirror plane of the mesh meets it there).
+    btScalar at;
+    btVector3 bary;
+    if (!rayHitsTriangle(origin, direction, s.x[tri[0]], s.x[tri[1]], s.x[tri[2]], 1e-5f, *reach, &at, &bary))
+      continue;
+    *reach = at;
+    hit = f;
+  }
+  return hit;
+}
+
 btVector3 SurfacePoint::position(const btSoftBody& body) const {
   btVector3 p(0, 0, 0);
   for (uint32_t k = 0; k < count; ++k) p += body.m_nodes[static_cast<int>(nodes[k])].m_x * weights[k];

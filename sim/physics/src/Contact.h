@@ -142,6 +142,11 @@ void findContacts(ContactSurface& surface, const btSoftBody& body, uint32_t tiss
                   std::span<const Capsule> now, std::span<const Capsule> prev, float senseMargin,
                   const SideMemory& memory, std::vector<SurfaceContact>& out);
 
+// The first triangle of a refreshed surface that the ray origin + t * direction (unit, t up
+// to *reach) meets, edges and corners included; *reach becomes its t. kInvalidIndex if none.
+uint32_t nearestRayHit(ContactSurface& surface, const btSoftBody& body, const btVector3& origin,
+                       const btVector3& direction, btScalar* reach);
+
 // The point of the surface nearest to `q` within `maxDistance`; false if none.
 bool closestSurfacePoint(ContactSurface& surface, const btSoftBody& body, const btVector3& q,
                          float maxDistance, SurfacePoint* point, btVector3* at, float* distance);

@@ -157,30 +157,18 @@ uint32_t World::Impl::cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* to
 
 bool World::Impl::insideDrawn(uint32_t ti, const btVector3& p) {
   Tissue& t = tissues[ti];
-  detail::ContactSurface& surface = surfaceOf(t);
-  detail::refresh(surface, *t.body);
+  detail::ContactSurface& surface = surfaceOf(t);  // refreshed by cut() this tick
   if (!(p.x() >= surface.lo.x() && p.y() >= surface.lo.y() && p.z() >= surface.lo.z() &&
         p.x() <= surface.hi.x() && p.y() <= surface.hi.y() && p.z() <= surface.hi.z()))
     return false;
   // Slightly off the axes, so the ray does not run along a grid of faces.
   const btVector3 d = btVector3(0.0123f, 1.0f, 0.0311f).normalized();
-  const btScalar reach = (surface.hi - surface.lo).length();
-  const btVector3 end = p + d * reach;
-  btVector3 lo = p, hi = p;
-  lo.setMin(end);
-  hi.setMax(end);
-  btScalar nearest = reach;
-  bool inside = false;
-  for (uint32_t f : detail::near(surface, *t.body, lo, hi)) {
-    const auto& tri = surface.triangles[f];
-    const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
-    btScalar at;
-    btVector3 bary;
-    if (!detail::rayHitsTriangle(p, d, p0, p1, p2, 1e-5f, nearest, &at, &bary)) continue;
-    nearest = at;
-    inside = (p1 - p0).cross(p2 - p0).dot(d) > 0;  // leaving through it: p was inside
-  }
-  return inside;
+  btScalar reach = (surface.hi - surface.lo).length();
+  const uint32_t f = detail::nearestRayHit(surface, *t.body, p, d, &reach);
+  if (f == kInvalidIndex) return false;
+  const auto& tri = surface.triangles[f];
+  // Leaving through the nearest face: p was inside.
+  return (surface.x[tri[1]] - surface.x[tri[0]]).cross(surface.x[tri[2]] - surface.x[tri[0]]).dot(d) > 0;
 }
 
 void World::Impl::reportDetached(uint32_t ti, const Tool* tool) {

@@ -846,24 +846,14 @@ std::optional<World::SurfaceHit> World::castRay(const Vec3& origin, const Vec3& 
     Impl::Tissue& t = mImpl->tissues[ti];
     detail::ContactSurface& surface = mImpl->surfaceOf(t);  // a cache: refreshed, not changed
     detail::refresh(surface, *t.body);
-    float reach = best ? best->distance : maxDistance;
-    const btVector3 end = o + d * reach;
-    btVector3 lo = o, hi = o;
-    lo.setMin(end);
-    hi.setMax(end);
-    for (uint32_t f : detail::near(surface, *t.body, lo, hi)) {
-      const auto& tri = surface.triangles[f];
-      const btVector3 &p0 = surface.x[tri[0]], &p1 = surface.x[tri[1]], &p2 = surface.x[tri[2]];
-      // Edges and corners count (a ray along a mirror plane of the mesh meets it there).
-      btScalar at;
-      btVector3 bary;
-      if (!detail::rayHitsTriangle(o, d, p0, p1, p2, 1e-5f, reach, &at, &bary)) continue;
-      const btVector3 e1 = p1 - p0, e2 = p2 - p0;
-      reach = static_cast<float>(at);
-      btVector3 n = e1.cross(e2).normalized();
-      if (n.dot(d) > 0) n = -n;
-      best = SurfaceHit{TissueId{ti}, toVec(o + d * at), toVec(n), static_cast<float>(at)};
-    }
+    btScalar reach = best ? best->distance : maxDistance;
+    const uint32_t f = detail::nearestRayHit(surface, *t.body, o, d, &reach);
+    if (f == kInvalidIndex) continue;
+    const auto& tri = surface.triangles[f];
+    btVector3 n =
+        (surface.x[tri[1]] - surface.x[tri[0]]).cross(surface.x[tri[2]] - surface.x[tri[0]]).normalized();
+    if (n.dot(d) > 0) n = -n;
+    best = SurfaceHit{TissueId{ti}, toVec(o + d * reach), toVec(n), static_cast<float>(reach)};
   }
   return best;
 }

@@ -318,20 +318,14 @@ struct World::Impl {
 
   uint32_t cut(uint32_t ti, const std::array<Vec3, 4>& quad, Tool* tool, bool sweep = false);
 
-  // Whether p lies inside the tissue's drawn (embedded) surface: the nearest face a ray from p
-
-  // meets faces away from p.
-
+  // Whether p lies inside the tissue's drawn (embedded) surface, refreshed this tick: the
+  // nearest face a ray from p meets faces away from p.
   bool insideDrawn(uint32_t ti, const btVector3& p);
 
   // Bleeding: a cut vessel starts a source for each side of the cut (plane `normal`, `centre`)
-
   // that no clip on it closes; a clip closing a side stops its sources; each tick adds what
-
   // the open sources lose.
-
   void startBleeding(uint32_t ti, const Vec3& normal, const Vec3& centre, const Vec3& at, const Tool* tool);
-
   void stopBleeding(uint32_t ti, const btVector3& clipCentre);
 
   void bleed();
