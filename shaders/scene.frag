@@ -19,14 +19,24 @@ layout(push_constant) uniform Draw {
   vec4 colorRoughness;
   vec4 params;
   vec4 damage;
-  vec4 marking;
+  vec4 ink;  // first chunk, chunk count, width (m)
 } draw;
+
+// Ink lines (markings) in the rest frame: chunks of 16 segments with a bounding sphere.
+struct InkChunk {
+  vec4 sphere;
+  vec4 points[17];
+};
+layout(std430, set = 0, binding = 1) readonly buffer Ink {
+  InkChunk chunks[];
+} ink;
 
 layout(location = 0) in vec3 inWorld;
 layout(location = 1) in vec3 inNormal;
 layout(location = 2) in vec2 inUv;
 layout(location = 3) in float inStress;
 layout(location = 4) in float inCut;
+layout(location = 5) in vec3 inRest;
 
 layout(location = 0) out vec4 outColor;
 
@@ -54,6 +64,25 @@ vec3 shade(vec3 base, vec3 n, vec3 v, vec3 l, vec3 radiance, float roughness, fl
   return radiance * (diffuseColor * diffuse + specColor * broad + vec3(wet));
 }
 
+// Distance (m) from a rest position to the draw's ink lines, or `reach` if none is nearer.
+float inkDistance(vec3 p, float reach) {
+  uint first = uint(draw.ink.x + 0.5);
+  uint count = uint(draw.ink.y + 0.5);
+  float best = reach;
+  for (uint c = first; c < first + count; ++c) {
+    vec4 sphere = ink.chunks[c].sphere;
+    if (distance(p, sphere.xyz) - sphere.w > best) continue;
+    for (int k = 0; k < 16; ++k) {
+      vec3 a = ink.chunks[c].points[k].xyz;
+      vec3 ab = ink.chunks[c].points[k + 1].xyz - a;
+      float len2 = dot(ab, ab);
+      float t = len2 > 0.0 ? clamp(dot(p - a, ab) / len2, 0.0, 1.0) : 0.0;
+      best = min(best, distance(p, a + t * ab));
+    }
+  }
+  return best;
+}
+
 void main() {
   uint shading = uint(draw.params.z + 0.5);
   uint textureKind = uint(draw.params.w + 0.5);
@@ -78,11 +107,15 @@ void main() {
   }
   base = mix(base, draw.damage.rgb, clamp(inStress, 0.0, 1.0) * draw.damage.w);
   base = mix(base, kCutEdgeColor, clamp(inCut, 0.0, 1.0));
-  if (draw.marking.z > 0.0) {
-    float d = abs(length(inUv - draw.marking.xy) - draw.marking.z);
-    float aa = max(fwidth(d), 1e-6);
-    float ink = 1.0 - smoothstep(draw.marking.w * 0.5 - aa, draw.marking.w * 0.5 + aa, d);
-    base = mix(base, kInkColor, ink);
+  // A pixel's footprint in rest metres, for an antialiased edge (taken where every pixel of
+  // the draw still runs).
+  float footprint = length(fwidth(inRest));
+  if (draw.ink.y > 0.5) {
+    float halfWidth = 0.5 * draw.ink.z;
+    float aa = max(0.7 * footprint, 1e-6);
+    float d = inkDistance(inRest, halfWidth + aa);
+    float inked = 1.0 - smoothstep(halfWidth - aa, halfWidth + aa, d);
+    base = mix(base, kInkColor, inked);
   }
 
   float roughness = draw.colorRoughness.a;

@@ -16,7 +16,7 @@ layout(push_constant) uniform Draw {
   vec4 colorRoughness;
   vec4 params;   // wetness, wrap, shading, texture
   vec4 damage;   // rgb, strength
-  vec4 marking;  // centre uv, radius, width
+  vec4 ink;      // first chunk, chunk count, width (m)
 } draw;
 
 layout(location = 0) in vec3 inPosition;
@@ -24,12 +24,14 @@ layout(location = 1) in vec3 inNormal;
 layout(location = 2) in vec2 inUv;
 layout(location = 3) in float inStress;
 layout(location = 4) in float inCut;
+layout(location = 5) in vec3 inRest;
 
 layout(location = 0) out vec3 outWorld;
 layout(location = 1) out vec3 outNormal;
 layout(location = 2) out vec2 outUv;
 layout(location = 3) out float outStress;
 layout(location = 4) out float outCut;
+layout(location = 5) out vec3 outRest;
 
 void main() {
   vec4 world = draw.model * vec4(inPosition, 1.0);
@@ -38,5 +40,6 @@ void main() {
   outUv = inUv;
   outStress = inStress;
   outCut = inCut;
+  outRest = inRest;
   gl_Position = frame.viewProj[gl_ViewIndex] * world;
 }

@@ -155,7 +155,19 @@ TEST(PackIncision, AScalpelIncisesTheSkinOfAnImportedHeadAndKeepsItsFace) {
                 "  - {id: near, tissue: mask-2, box: {center: [%f, %f, %f], size: [0.06, 0.06, 0.06]}}\n"
                 "  - {id: far, tissue: mask-2, box: {center: [%f, %f, %f], size: [0.06, 0.06, 0.06]}}\n",
                 double(p.x), double(p.y), double(p.z), double(p.x), double(p.y - 0.12f), double(p.z));
-  Built run = build(dir, fragment, box);
+  // The incision line drawn on the skin where the stroke will go, every 5 mm from the rays.
+  std::string marked = fragment;
+  const std::string skinEntry = "  - id: mask-2\n";
+  ASSERT_NE(marked.find(skinEntry), std::string::npos);
+  std::string line = "    markings:\n      - {id: incision, polyline: [";
+  for (int i = 0; i <= 6; ++i) {
+    char point[96];
+    std::snprintf(point, sizeof(point), "%s[%f, %f, %f]", i ? ", " : "", double(p.x - 0.015f + 0.005f * i),
+                  double(skinY[static_cast<size_t>(5 * i)]), double(p.z));
+    line += point;
+  }
+  marked.insert(marked.find(skinEntry) + skinEntry.size(), line + "]}\n");
+  Built run = build(dir, marked, box);
   ASSERT_TRUE(run.session);
   physics::World& world = run.session->world();
   const auto skin = world.findTissue("mask-2");
@@ -233,6 +245,16 @@ TEST(PackIncision, AScalpelIncisesTheSkinOfAnImportedHeadAndKeepsItsFace) {
   EXPECT_TRUE(skinCut);
   EXPECT_TRUE(nearCut);
   EXPECT_FALSE(farCut);
+
+  // The stroke followed the marked line (the blade in its vertical plane, 3 mm deep): the cut
+  // points on the skin lie on it, up to the line's chords under the curved skin (5 mm chords
+  // on a forehead of about 7 cm radius sag 0.05 mm), and the whole line is cut.
+  ASSERT_EQ(world.markings(*skin).size(), 1u);
+  const auto accuracy = world.markingCutAccuracy(*skin, 0);
+  EXPECT_GT(accuracy.points, 20u);
+  EXPECT_LT(accuracy.meanMm, 0.3);
+  EXPECT_LT(accuracy.maxMm, 1.0);
+  EXPECT_GT(accuracy.fractionCut, 0.9);
 
   // The drawn skin: still the detailed one, split along the blade.
   physics::WorldSnapshot after;

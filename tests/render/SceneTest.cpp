@@ -6,11 +6,13 @@
 #include "ReferenceScene.h"
 #include "ScenePresenter.h"
 
+#include <trocar/core/File.h>
 #include <trocar/render/Scene.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <unistd.h>
 
 namespace trocar::render::test {
 namespace {
@@ -238,6 +240,156 @@ TEST_F(SceneTest, LaparoscopicMonitorShowsTheEndoscopeView) {
   const float scopeCentre =
       luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
   EXPECT_NEAR(luminance(withScope, screen), scopeCentre, 25.0f);
+}
+
+// Where a rest point of a tissue's drawn surface is now: in the surface triangle that holds it
+// at rest (within 0.2 mm), by its barycentric weights there.
+std::optional<Vec3> nowOf(const physics::TissueSnapshot& t, const Vec3& rest) {
+  float best = 2e-4f;
+  std::optional<Vec3> out;
+  for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
+    const uint32_t ia = t.indices[i], ib = t.indices[i + 1], ic = t.indices[i + 2];
+    const Vec3 a = t.restPositions[ia], b = t.restPositions[ib], c = t.restPositions[ic];
+    Vec3 n = glm::cross(b - a, c - a);
+    const float area = glm::length(n);
+    if (area <= 0.0f) continue;
+    n /= area;
+    const float h = glm::dot(rest - a, n);
+    if (std::abs(h) >= best) continue;
+    const Vec3 q = rest - h * n;
+    const float u = glm::dot(glm::cross(c - b, q - b), n) / area;
+    const float v = glm::dot(glm::cross(a - c, q - c), n) / area;
+    const float w = 1.0f - u - v;
+    if (std::min({u, v, w}) < -1e-3f) continue;
+    best = std::abs(h);
+    out = u * t.positions[ia] + v * t.positions[ib] + w * t.positions[ic];
+  }
+  return out;
+}
+
+// A marking's line every 0.5 mm at rest.
+std::vector<Vec3> densely(const physics::Marking& m) {
+  std::vector<Vec3> out;
+  const size_t n = m.points.size();
+  for (size_t i = 0; i < (m.closed ? n : n - 1); ++i) {
+    const Vec3 a = m.points[i], b = m.points[(i + 1) % n];
+    const int steps = std::max(1, static_cast<int>(std::ceil(glm::length(b - a) / 0.0005f)));
+    for (int k = 0; k < steps; ++k) out.push_back(glm::mix(a, b, static_cast<float>(k) / steps));
+  }
+  return out;
+}
+
+// The reference scene with a 5 cm incision line drawn across the top of the liver block, as an
+// instructor writes it (stage frame, on the block's top face at y = 93.1 cm), beside the
+// gauze's circle. Ink is what differs between the frame drawn with and without the markings:
+// it lies on the lines where the tissue is now (the gauze sags centimetres below where the
+// circle was drawn flat), not where they were drawn; after the block is cut across the line,
+// both lips still carry their half of it.
+TEST_F(SceneTest, MarkingsAreInkedWhereTheTissueIsNow) {
+  std::string text = readFileText(kReference).value();
+  const std::string liverLook = "appearance: {look: tissue, color: [0.55, 0.16, 0.13], wetness: 0.8}";
+  ASSERT_NE(text.find(liverLook), std::string::npos);
+  text.replace(text.find(liverLook), liverLook.size(),
+               liverLook +
+                   "\n    markings:\n      - {id: incision, polyline: [[0.045, 0.931, -0.46], "
+                   "[0.095, 0.931, -0.46]]}");
+  const auto file =
+      std::filesystem::temp_directory_path() / ("trocar-markings-" + std::to_string(::getpid()) + ".yaml");
+  ASSERT_TRUE(writeFileAtomic(file, text).ok());
+  auto posed = app::poseScene(file);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(posed.ok()) << posed.error().toString();
+  auto presenter = app::ScenePresenter::create(*mRenderer, posed.value().desc).value();
+  constexpr uint32_t w = 480, h = 360;
+  const View view = app::monoView(posed.value().camera, 0.9f, static_cast<float>(w) / h);
+
+  struct Ink {
+    std::vector<Vec2> pixels;                      // where the ink is drawn
+    std::vector<std::pair<Vec2, Vec3>> now, rest;  // each line's samples: pixel, rest position
+  };
+  auto inkOf = [&](const physics::WorldSnapshot& snap) {
+    FrameScene scene;
+    scene.views[0] = view;
+    presenter->buildFrame(snap, scene);
+    const ImageRgba8 inked = render(scene, w, h);
+    for (DrawItem& d : scene.draws) d.material.inkCount = 0;
+    const ImageRgba8 plain = render(scene, w, h);
+    Ink ink;
+    for (uint32_t y = 0; y < h; ++y) {
+      for (uint32_t x = 0; x < w; ++x) {
+        int diff = 0;
+        for (uint32_t c = 0; c < 3; ++c)
+          diff = std::max(diff, std::abs(int(inked.at(x, y, c)) - int(plain.at(x, y, c))));
+        if (diff > 12) ink.pixels.emplace_back(static_cast<float>(x) + 0.5f, static_cast<float>(y) + 0.5f);
+      }
+    }
+    for (const auto& t : snap.tissues) {
+      for (const auto& m : t.markings) {
+        for (const Vec3& r : densely(m)) {
+          ink.rest.emplace_back(project(view, r, w, h), r);
+          if (auto p = nowOf(t, r)) ink.now.emplace_back(project(view, *p, w, h), r);
+        }
+      }
+    }
+    return ink;
+  };
+  auto near = [](const Vec2& p, const std::vector<std::pair<Vec2, Vec3>>& line, float px) {
+    for (const auto& [q, r] : line) {
+      if (glm::length(p - q) <= px) return true;
+    }
+    return false;
+  };
+
+  const Ink before = inkOf(posed.value().snapshot);
+  ASSERT_GT(before.pixels.size(), 150u) << "a 12.6 cm circle and a 5 cm line, a pixel or more wide";
+  size_t onNow = 0, onRest = 0;
+  for (const Vec2& p : before.pixels) {
+    onNow += near(p, before.now, 2.5f) ? 1 : 0;
+    onRest += near(p, before.rest, 2.5f) ? 1 : 0;
+  }
+  EXPECT_GT(onNow, before.pixels.size() * 95 / 100) << "ink lies on the lines where the tissue is";
+  EXPECT_LT(onRest, before.pixels.size() * 3 / 4) << "not where the sagging gauze was drawn flat";
+  size_t lineSamples = 0, inked = 0;
+  for (const auto& [q, r] : before.now) {
+    if (r.y < 0.93f) continue;  // the liver's line (the gauze lies at 97 cm)
+    ++lineSamples;
+    for (const Vec2& p : before.pixels) {
+      if (glm::length(p - q) <= 1.5f) {
+        ++inked;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(lineSamples, 90u);
+  EXPECT_GT(inked, lineSamples * 9 / 10) << "the whole incision line is drawn";
+
+  // Cut the block across the line at x = 7 cm, let it settle: ink on both lips.
+  physics::World& world = posed.value().session->world();
+  const physics::TissueId liver = world.findTissue("liver").value();
+  ASSERT_GT(world.cutWithQuad(liver, {Vec3(0.07f, 0.89f, -0.50f), Vec3(0.07f, 0.89f, -0.42f),
+                                      Vec3(0.07f, 0.95f, -0.42f), Vec3(0.07f, 0.95f, -0.50f)}),
+            0u);
+  const physics::InputFrame input = app::referenceInput(posed.value().desc);
+  for (int i = 0; i < 100; ++i) posed.value().session->step(input);
+  physics::WorldSnapshot cut;
+  world.snapshot(cut);
+  const Ink after = inkOf(cut);
+  size_t leftLip = 0, rightLip = 0, off = 0;
+  for (const Vec2& p : after.pixels) {
+    bool on = false;
+    for (const auto& [q, r] : after.now) {
+      if (glm::length(p - q) > 2.5f) continue;
+      on = true;
+      if (r.y < 0.93f) break;
+      if (r.x < 0.068f) ++leftLip;
+      if (r.x > 0.072f) ++rightLip;
+      break;
+    }
+    off += on ? 0 : 1;
+  }
+  EXPECT_GT(leftLip, 15u);
+  EXPECT_GT(rightLip, 15u);
+  EXPECT_LT(off, after.pixels.size() / 20);
 }
 
 }  // namespace

@@ -463,6 +463,48 @@ TEST(Scenario, MarkingsAndDefaultAppearance) {
   EXPECT_FLOAT_EQ(t.appearance.wetness, 0.0f);
 }
 
+// Markings on cloth are given in the cloth's plane ([x, z] from its centre; this gauze lies at
+// y = 1 m), on other tissues in the stage frame; a marking is one shape, a line has two
+// points or more, and one drawn off the surface is refused where it is written.
+TEST(Scenario, MarkingsAreLinesOrCirclesOnAnyTissue) {
+  LoadResult ok = load(replaced(kMinimal, "      - {id: circle, circle: {center: [0, 0], radius: 0.02}}",
+                                "      - {id: circle, circle: {center: [0, 0], radius: 0.02}}\n"
+                                "      - {id: line, polyline: [[-0.02, 0.01], [0.02, 0.01]]}"));
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  const TissueDesc& t = ok.scenario->tissues[0];
+  ASSERT_EQ(t.settings.markings.size(), 2u);
+  EXPECT_FLOAT_EQ(t.settings.markings[0].radius, 0.02f);
+  EXPECT_FLOAT_EQ(t.settings.markings[0].normal.y, 1.0f);
+  ASSERT_EQ(t.settings.markings[1].points.size(), 2u);
+  EXPECT_FLOAT_EQ(t.settings.markings[1].points[0].x, -0.02f);
+  EXPECT_FLOAT_EQ(t.settings.markings[1].points[0].y, 1.0f);
+  EXPECT_FLOAT_EQ(t.settings.markings[1].points[0].z, 0.01f);
+  EXPECT_FALSE(t.markings[1].circle);
+
+  const std::string block =
+      "  - id: block\n"
+      "    generate: {box: {size: [0.04, 0.02, 0.04], cells: [2, 1, 2], position: [0, 0.5, 0]}}\n"
+      "    material: {mass_kg: 0.05}\n"
+      "    fixed: {box: {center: [0, 0.49, 0], size: [0.05, 0.002, 0.05]}}\n"
+      "    markings:\n";
+  auto withBlock = [&](const std::string& marking) {
+    return load(replaced(kMinimal, "regions:\n", block + marking + "regions:\n"));
+  };
+  LoadResult onBlock = withBlock("      - {id: incision, polyline: [[-0.01, 0.51, 0], [0.01, 0.51, 0]]}\n");
+  ASSERT_TRUE(onBlock.ok()) << onBlock.errors[0].toString();
+  EXPECT_FLOAT_EQ(onBlock.scenario->tissues[1].settings.markings[0].points[1].y, 0.51f);
+  expectError(
+      withBlock("      - {id: m, polyline: [[0, 0.51, 0]], circle: {center: [0, 0.51, 0], radius: 0.01}}\n"),
+      "a marking is a circle or a polyline, not both", 15, 9);
+  expectError(withBlock("      - {id: m, polyline: [[0, 0.51, 0]]}\n"),
+              "a polyline needs at least two points", 15, 27);
+  expectError(withBlock("      - {id: m, polyline: [[0, 0.51], [0, 0.51, 0]]}\n"),
+              "polyline point ([x, y, z], m, stage frame) must be a list of 3 numbers", 15, 28);
+  expectError(withBlock("      - {id: m, polyline: [[0, 0.54, 0], [0, 0.51, 0]]}\n"),
+              "tissue 'block', marking 'm': point (0.000, 0.540, 0.000) is 3.0 cm from the tissue's surface",
+              10, 5);
+}
+
 TEST(Scenario, AppearanceIsReadAndChecked) {
   LoadResult ok = load(replaced(kMinimal, "    fixed: corners",
                                 "    appearance: {look: tissue, color: [0.5, 0.2, 0.1], wetness: 0.7}\n"

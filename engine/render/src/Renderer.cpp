@@ -31,18 +31,29 @@ struct Vertex {
   Vec2 uv;
   float stress;
   float cut;
+  Vec3 rest;  // where ink (markings) is drawn
 };
-static_assert(sizeof(Vertex) == 40);
+static_assert(sizeof(Vertex) == 52);
 
 // Push constants: exactly the 128 bytes every Vulkan device guarantees.
 struct DrawConstants {
   Mat4 model;
   Vec4 colorRoughness;
-  Vec4 params;   // wetness, wrap, shading, texture
-  Vec4 damage;   // rgb, strength
-  Vec4 marking;  // centre uv, radius, width
+  Vec4 params;  // wetness, wrap, shading, texture
+  Vec4 damage;  // rgb, strength
+  Vec4 ink;     // first chunk, chunk count, width (m)
 };
 static_assert(sizeof(DrawConstants) == 128);
+
+// Ink lines in the shader's storage buffer: chunks of up to kInkSegments segments with a
+// bounding sphere, so a fragment far from a line skips it whole.
+constexpr uint32_t kInkSegments = 16;
+constexpr uint32_t kInkChunks = 256;  // per frame: 4,096 segments (8 m of 2 mm line)
+struct InkChunk {
+  Vec4 sphere;  // centre, radius
+  std::array<Vec4, kInkSegments + 1> points;
+};
+static_assert(sizeof(InkChunk) == 288);
 
 struct FrameUniforms {
   Mat4 viewProj[2];
@@ -68,6 +79,7 @@ struct Slot {
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
   detail::Buffer uniforms;  // [0] main pass, [kUniformStride] endoscope pass
+  detail::Buffer ink;       // kInkChunks InkChunks
   std::array<VkDescriptorSet, 2> frameSets{};
   detail::Buffer staging;
   bool submitted = false;
@@ -132,6 +144,10 @@ struct Renderer::State {
   VkQueryPool queries = VK_NULL_HANDLE;
   uint64_t frame = 0;
   double lastGpuMs = -1.0;
+  struct InkRange {
+    uint32_t first = 0, count = 0;  // chunks of one FrameScene::ink line
+  };
+  std::vector<InkRange> inkLines;  // this frame's
 
   ~State();
   Result<void> init();
@@ -150,7 +166,44 @@ struct Renderer::State {
                                  const std::vector<DynamicMeshUpdate>& updates);
   uint32_t drawItems(VkCommandBuffer cmd, const FrameScene& scene, VkPipeline pipeline,
                      VkDescriptorSet frameSet, uint32_t pass);
+  // Writes the frame's ink lines into the slot's chunks (inkLines: where each went); lines
+  // past the buffer's capacity are left out, and warned about once.
+  void packInk(Slot& slot, const std::vector<InkLine>& lines);
+  bool inkOverflowWarned = false;
 };
+
+void Renderer::State::packInk(Slot& slot, const std::vector<InkLine>& lines) {
+  inkLines.assign(lines.size(), {});
+  auto* chunks = static_cast<InkChunk*>(slot.ink.mapped);
+  uint32_t used = 0;
+  for (size_t l = 0; l < lines.size(); ++l) {
+    const InkLine& line = lines[l];
+    if (line.points.size() < 2) continue;
+    const size_t count = line.points.size() + (line.closed ? 1 : 0);  // points along the line
+    auto point = [&](size_t i) { return line.points[i % line.points.size()]; };
+    const uint32_t need = static_cast<uint32_t>((count - 2) / kInkSegments + 1);
+    if (used + need > kInkChunks) {
+      if (!inkOverflowWarned) TROCAR_LOG_WARN("render: too many marking lines to ink; some are not drawn");
+      inkOverflowWarned = true;
+      continue;
+    }
+    inkLines[l] = {used, need};
+    for (uint32_t c = 0; c < need; ++c) {
+      InkChunk& chunk = chunks[used + c];
+      const size_t start = size_t{c} * kInkSegments;
+      Vec3 lo(point(start)), hi(point(start));
+      for (uint32_t k = 0; k <= kInkSegments; ++k) {
+        const Vec3 p = point(std::min(start + k, count - 1));
+        chunk.points[k] = Vec4(p, 0.0f);
+        lo = glm::min(lo, p);
+        hi = glm::max(hi, p);
+      }
+      const Vec3 centre = 0.5f * (lo + hi);
+      chunk.sphere = Vec4(centre, glm::length(hi - centre));
+    }
+    used += need;
+  }
+}
 
 Renderer::State::~State() {
   if (!device) return;
@@ -169,6 +222,7 @@ Renderer::State::~State() {
     if (s.fence) vkDestroyFence(device, s.fence, nullptr);
     if (s.cmd) vkFreeCommandBuffers(device, ctx->commandPool(), 1, &s.cmd);
     detail::destroyBuffer(device, s.uniforms);
+    detail::destroyBuffer(device, s.ink);
     detail::destroyBuffer(device, s.staging);
   }
   if (queries) vkDestroyQueryPool(device, queries, nullptr);
@@ -295,17 +349,19 @@ Result<void> Renderer::State::init() {
   if (!f) return f.error();
   frag = f.value();
 
-  VkDescriptorSetLayoutBinding frameBinding{0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
-                                            VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
-                                            nullptr};
+  std::array<VkDescriptorSetLayoutBinding, 2> frameBindings{
+      {{0, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT,
+        nullptr},
+       {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_FRAGMENT_BIT, nullptr}}};
   VkDescriptorSetLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  layoutInfo.bindingCount = 1;
-  layoutInfo.pBindings = &frameBinding;
+  layoutInfo.bindingCount = static_cast<uint32_t>(frameBindings.size());
+  layoutInfo.pBindings = frameBindings.data();
   if (VkResult r = vkCreateDescriptorSetLayout(device, &layoutInfo, nullptr, &frameLayout); r != VK_SUCCESS) {
     return vkError(r, "vkCreateDescriptorSetLayout");
   }
   VkDescriptorSetLayoutBinding textureBinding{0, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
                                               VK_SHADER_STAGE_FRAGMENT_BIT, nullptr};
+  layoutInfo.bindingCount = 1;
   layoutInfo.pBindings = &textureBinding;
   if (VkResult r = vkCreateDescriptorSetLayout(device, &layoutInfo, nullptr, &textureLayout);
       r != VK_SUCCESS) {
@@ -325,8 +381,9 @@ Result<void> Renderer::State::init() {
   }
 
   const uint32_t frameSets = settings.framesInFlight * 2;
-  std::array<VkDescriptorPoolSize, 2> sizes{
-      {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, frameSets}, {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 4}}};
+  std::array<VkDescriptorPoolSize, 3> sizes{{{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, frameSets},
+                                             {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, frameSets},
+                                             {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 4}}};
   VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   poolInfo.maxSets = frameSets + 4;
   poolInfo.poolSizeCount = static_cast<uint32_t>(sizes.size());
@@ -390,17 +447,28 @@ Result<void> Renderer::State::init() {
                                     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, true);
     if (!ubo) return ubo.error();
     slot.uniforms = ubo.value();
+    auto ink = detail::createBuffer(ctx->physicalDevice(), device, sizeof(InkChunk) * kInkChunks,
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
+    if (!ink) return ink.error();
+    slot.ink = ink.value();
     for (uint32_t i = 0; i < 2; ++i) {
       auto set = allocateSet(frameLayout);
       if (!set) return set.error();
       slot.frameSets[i] = set.value();
       VkDescriptorBufferInfo bufferInfo{slot.uniforms.buffer, kUniformStride * i, sizeof(FrameUniforms)};
-      VkWriteDescriptorSet write{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      write.dstSet = slot.frameSets[i];
-      write.descriptorCount = 1;
-      write.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
-      write.pBufferInfo = &bufferInfo;
-      vkUpdateDescriptorSets(device, 1, &write, 0, nullptr);
+      VkDescriptorBufferInfo inkInfo{slot.ink.buffer, 0, VK_WHOLE_SIZE};
+      std::array<VkWriteDescriptorSet, 2> writes{};
+      for (auto& write : writes) {
+        write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+        write.dstSet = slot.frameSets[i];
+        write.descriptorCount = 1;
+      }
+      writes[0].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+      writes[0].pBufferInfo = &bufferInfo;
+      writes[1].dstBinding = 1;
+      writes[1].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[1].pBufferInfo = &inkInfo;
+      vkUpdateDescriptorSets(device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
     }
   }
   return {};
@@ -421,12 +489,13 @@ Result<VkPipeline> Renderer::State::pipelineFor(VkRenderPass compatiblePass, VkF
   stages[1].module = frag;
 
   VkVertexInputBindingDescription binding{0, sizeof(Vertex), VK_VERTEX_INPUT_RATE_VERTEX};
-  std::array<VkVertexInputAttributeDescription, 5> attributes{{
+  std::array<VkVertexInputAttributeDescription, 6> attributes{{
       {0, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(Vertex, position)},
       {1, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(Vertex, normal)},
       {2, 0, VK_FORMAT_R32G32_SFLOAT, offsetof(Vertex, uv)},
       {3, 0, VK_FORMAT_R32_SFLOAT, offsetof(Vertex, stress)},
       {4, 0, VK_FORMAT_R32_SFLOAT, offsetof(Vertex, cut)},
+      {5, 0, VK_FORMAT_R32G32B32_SFLOAT, offsetof(Vertex, rest)},
   }};
   VkPipelineVertexInputStateCreateInfo vertexInput{VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
   vertexInput.vertexBindingDescriptionCount = 1;
@@ -584,6 +653,8 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
     TROCAR_PRECONDITION(u.cutEdge.empty() || u.cutEdge.size() == u.positions.size(),
                         "DynamicMeshUpdate: cut count");
     TROCAR_PRECONDITION(u.uvs.empty() || u.uvs.size() == u.positions.size(), "DynamicMeshUpdate: uv count");
+    TROCAR_PRECONDITION(u.rest.empty() || u.rest.size() == u.positions.size(),
+                        "DynamicMeshUpdate: rest count");
     needed += u.positions.size() * sizeof(Vertex) + u.indices.size() * sizeof(uint32_t);
   }
   if (needed == 0) return uint64_t{0};
@@ -628,6 +699,7 @@ Result<uint64_t> Renderer::State::uploadDynamic(Slot& slot, VkCommandBuffer cmd,
       out[i].uv = u.uvs.empty() ? Vec2(0.0f) : u.uvs[i];
       out[i].stress = u.stress.empty() ? 0.0f : u.stress[i];
       out[i].cut = u.cutEdge.empty() ? 0.0f : u.cutEdge[i];
+      out[i].rest = u.rest.empty() ? Vec3(0.0f) : u.rest[i];
     }
     if (n > 0) {
       VkBufferCopy copy{offset, 0, vertexBytes};
@@ -698,7 +770,13 @@ uint32_t Renderer::State::drawItems(VkCommandBuffer cmd, const FrameScene& scene
     pc.colorRoughness = Vec4(m.color, m.roughness);
     pc.params = Vec4(m.wetness, m.wrap, static_cast<float>(m.shading), static_cast<float>(m.texture));
     pc.damage = Vec4(m.damageColor, m.damageStrength);
-    pc.marking = Vec4(m.markingCenter, m.markingRadius, m.markingWidth);
+    pc.ink = Vec4(0.0f);
+    if (m.inkCount > 0 && m.inkWidth > 0.0f && m.inkFirst + m.inkCount <= inkLines.size()) {
+      uint32_t chunks = 0;
+      for (uint32_t l = m.inkFirst; l < m.inkFirst + m.inkCount; ++l) chunks += inkLines[l].count;
+      pc.ink =
+          Vec4(static_cast<float>(inkLines[m.inkFirst].first), static_cast<float>(chunks), m.inkWidth, 0.0f);
+    }
     vkCmdPushConstants(cmd, pipelineLayout, VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, 0,
                        sizeof(pc), &pc);
     VkDeviceSize zero = 0;
@@ -776,8 +854,9 @@ Result<MeshId> Renderer::createMesh(const MeshData& data) {
   }
   std::vector<Vertex> vertices(data.positions.size());
   for (size_t i = 0; i < vertices.size(); ++i) {
-    vertices[i] = {data.positions[i], data.normals[i], data.uvs.empty() ? Vec2(0.0f) : data.uvs[i], 0.0f,
-                   0.0f};
+    vertices[i] = {
+        data.positions[i], data.normals[i], data.uvs.empty() ? Vec2(0.0f) : data.uvs[i], 0.0f, 0.0f,
+        Vec3(0.0f)};
   }
   const VkDeviceSize vertexBytes = vertices.size() * sizeof(Vertex);
   const VkDeviceSize indexBytes = data.indices.size() * sizeof(uint32_t);
@@ -880,6 +959,7 @@ Result<FrameStats> Renderer::drawFrame(RenderTarget& target, const FrameScene& s
   const View& right = stereo ? scene.views[1] : scene.views[0];
   FrameUniforms main = uniformsFor(scene, left, right);
   std::memcpy(slot.uniforms.mapped, &main, sizeof(main));
+  s.packInk(slot, scene.ink);
   if (scene.endoscope) {
     FrameUniforms scope = uniformsFor(scene, scene.endoscope->camera, scene.endoscope->camera);
     std::memcpy(static_cast<uint8_t*>(slot.uniforms.mapped) + kUniformStride, &scope, sizeof(scope));

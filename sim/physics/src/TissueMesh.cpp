@@ -1,5 +1,7 @@
 #include "TissueMesh.h"
 
+#include "Marking.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -315,6 +317,7 @@ bool selectsPoint(const NodeSelector& s, const Vec3& p, const Vec2* cloth, bool 
     case NodeSelector::Kind::kMarkingCircle:
       // A node on the marked line belongs to the inside (1 um tolerance for float rounding).
       return cloth && glm::length(*cloth - s.center2d) <= s.radius + 1e-6f;
+    case NodeSelector::Kind::kMarking: return selectedByMarking(s, p);
     case NodeSelector::Kind::kIndices:
     case NodeSelector::Kind::kCorners:
     case NodeSelector::Kind::kBorder: return parentA && parentB;

@@ -59,6 +59,12 @@ NodeSelector NodeSelector::border() {
   s.kind = Kind::kBorder;
   return s;
 }
+NodeSelector NodeSelector::markingOf(uint32_t marking) {
+  NodeSelector s;
+  s.kind = Kind::kMarking;
+  s.marking = marking;
+  return s;
+}
 
 // ---------------------------------------------------------------------------------------
 
@@ -182,6 +188,44 @@ void World::Impl::currentState(const Tissue& t, std::vector<Vec3>& x, std::vecto
     x[static_cast<size_t>(i)] = toVec(t.body->m_nodes[i].m_x);
     v[static_cast<size_t>(i)] = toVec(t.body->m_nodes[i].m_v);
   }
+}
+
+Result<void> World::Impl::layMarkings(Tissue& t, const TissueSettings& s) {
+  const TissueMesh& drawn = t.embedded ? t.embedded->mesh : t.mesh;
+  const detail::RestSurface surface{drawn.rest, drawn.triangles};
+  for (const MarkingSettings& m : s.markings) {
+    auto laid = detail::layMarking(m, surface, s.name);
+    if (!laid) return laid.error();
+    t.markings.push_back(std::move(laid).value());
+  }
+  if (t.markings.empty()) return {};
+  // Keep the triangles within 2 cm of a marking (by their corners' box).
+  constexpr float kNear = 0.02f;
+  Vec3 lo(std::numeric_limits<float>::max()), hi(-std::numeric_limits<float>::max());
+  for (const auto& m : t.markings) {
+    for (const Vec3& p : m.line.points) {
+      lo = glm::min(lo, p);
+      hi = glm::max(hi, p);
+    }
+  }
+  lo -= Vec3(kNear);
+  hi += Vec3(kNear);
+  std::vector<uint32_t> index(drawn.rest.size(), kInvalidIndex);
+  for (const auto& f : drawn.triangles) {
+    Vec3 a = glm::min(glm::min(drawn.rest[f[0]], drawn.rest[f[1]]), drawn.rest[f[2]]);
+    Vec3 b = glm::max(glm::max(drawn.rest[f[0]], drawn.rest[f[1]]), drawn.rest[f[2]]);
+    if (glm::any(glm::lessThan(b, lo)) || glm::any(glm::greaterThan(a, hi))) continue;
+    std::array<uint32_t, 3> g{};
+    for (size_t k = 0; k < 3; ++k) {
+      if (index[f[k]] == kInvalidIndex) {
+        index[f[k]] = static_cast<uint32_t>(t.markedRest.size());
+        t.markedRest.push_back(drawn.rest[f[k]]);
+      }
+      g[k] = index[f[k]];
+    }
+    t.markedTriangles.push_back(g);
+  }
+  return {};
 }
 
 void World::Impl::computeRegions(Tissue& t) {
@@ -353,9 +397,29 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
     for (uint32_t n : fixed) t.mesh.fixed[n] = 1;
     t.hasFixed = true;
   }
+  if (auto laid = mImpl->layMarkings(t, s); !laid) return laid.error();
   for (const auto& r : s.regions) {
     t.regionNames.push_back(r.name);
     t.regionSelectors.push_back(r.selector);
+    if (r.selector.kind != NodeSelector::Kind::kMarking) continue;
+    if (r.selector.marking >= t.markings.size()) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + s.name + "': region '" + r.name + "' names marking " +
+                           std::to_string(r.selector.marking) + " of " + std::to_string(t.markings.size()),
+                       "name one of the tissue's markings");
+    }
+    // An open line's region: within 1 cm of it, or one node spacing on coarser meshes.
+    double edges = 0.0;
+    for (const auto& f : t.mesh.triangles) {
+      for (int e = 0; e < 3; ++e)
+        edges += glm::length(glm::dvec3(t.mesh.rest[f[e]] - t.mesh.rest[f[(e + 1) % 3]]));
+    }
+    const float spacing =
+        t.mesh.triangles.empty()
+            ? 0.0f
+            : static_cast<float>(edges / (3.0 * static_cast<double>(t.mesh.triangles.size())));
+    t.regionSelectors.back() =
+        detail::markingSelector(t.markings[r.selector.marking], r.selector.marking, std::max(0.01f, spacing));
   }
   mImpl->computeRegions(t);
   for (size_t r = 0; r < t.regionNodes.size(); ++r) {
@@ -659,7 +723,10 @@ void World::snapshot(WorldSnapshot& out) const {
       if (t.embedded) {
         s.embedded = t.embedded->surface;
         s.embeddedCut.assign(t.embedded->cut.begin(), t.embedded->cut.end());
+        s.embeddedRest = t.embedded->mesh.rest;
       }
+      s.markings.clear();
+      for (const auto& m : t.markings) s.markings.push_back(m.line);
     }
     // Area-weighted vertex normals from the current triangles.
     for (const auto& f : t.mesh.triangles) {
@@ -773,25 +840,34 @@ uint32_t World::pieceCount(TissueId id) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
   return mImpl->tissues[id.index].pieceCount;
 }
-std::optional<World::MarkingCutAccuracy> World::markingCutAccuracy(TissueId id, uint32_t region) const {
+std::vector<Marking> World::markings(TissueId id) const {
+  TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
+  std::vector<Marking> out;
+  for (const auto& m : mImpl->tissues[id.index].markings) out.push_back(m.line);
+  return out;
+}
+
+World::MarkingCutAccuracy World::markingCutAccuracy(TissueId id, uint32_t marking) const {
   TROCAR_PRECONDITION(id.index < mImpl->tissues.size(), "unknown tissue id");
   const auto& t = mImpl->tissues[id.index];
-  TROCAR_PRECONDITION(region < t.regionSelectors.size(), "unknown region");
-  const NodeSelector& marking = t.regionSelectors[region];
-  const auto& cloth = t.mesh.clothCoords;
-  if (marking.kind != NodeSelector::Kind::kMarkingCircle || cloth.size() < 2 || t.mesh.gridX < 2)
-    return std::nullopt;
-  constexpr double kApproach = 0.01;                                  // m
-  const double pitch = glm::length(glm::dvec2(cloth[1] - cloth[0]));  // one grid cell
-  const glm::dvec2 centre(marking.center2d);
-  const double radius = static_cast<double>(marking.radius);
+  TROCAR_PRECONDITION(marking < t.markings.size(), "unknown marking");
+  const detail::LaidMarking& m = t.markings[marking];
+  constexpr double kApproach = 0.01;  // m
+  constexpr float kOnSurface = 0.0005f;
+  const bool cloth = t.kind == TissueKind::kCloth;
+  const detail::TissueMesh& drawn = t.embedded ? t.embedded->mesh : t.mesh;
+  const detail::RestSurface loaded{t.markedRest, t.markedTriangles};
+  double pitch = static_cast<double>(m.pitch);
+  if (cloth && t.mesh.clothCoords.size() >= 2 && t.mesh.gridX >= 2)
+    pitch = glm::length(glm::dvec2(t.mesh.clothCoords[1] - t.mesh.clothCoords[0]));
   MarkingCutAccuracy a;
-  std::vector<glm::dvec2> near;
+  std::vector<Vec3> near;
   double sum = 0.0;
-  for (size_t n = t.mesh.originalNodeCount; n < cloth.size(); ++n) {
-    const glm::dvec2 p(cloth[n]);
-    const double d = std::abs(glm::length(p - centre) - radius);
+  for (size_t n = drawn.originalNodeCount; n < drawn.rest.size(); ++n) {
+    const Vec3& p = drawn.rest[n];
+    const double d = detail::distanceToMarking(m, p);
     if (d > kApproach) continue;
+    if (!cloth && detail::distanceToSurface(loaded, p) > kOnSurface) continue;  // inside the tissue
     near.push_back(p);
     sum += d;
     a.maxMm = std::max(a.maxMm, 1000.0 * d);
@@ -799,21 +875,35 @@ std::optional<World::MarkingCutAccuracy> World::markingCutAccuracy(TissueId id, 
   a.points = static_cast<uint32_t>(near.size());
   if (near.empty()) return a;
   a.meanMm = 1000.0 * sum / static_cast<double>(near.size());
-  // The line in 1 mm steps.
-  const int samples =
-      std::max(16, static_cast<int>(std::ceil(2.0 * 3.14159265358979323846 * radius / 0.001)));
+  // The line in steps of 1 mm (its length over the nearest whole number of them), each
+  // sample at the middle of its step.
+  const auto& line = m.line.points;
+  const size_t segments = m.line.closed ? line.size() : line.size() - 1;
+  double length = 0.0;
+  for (size_t i = 0; i < segments; ++i)
+    length += glm::length(glm::dvec3(line[(i + 1) % line.size()] - line[i]));
+  const int samples = std::max(1, static_cast<int>(std::llround(length / 0.001)));
   int cut = 0;
-  for (int i = 0; i < samples; ++i) {
-    const double angle = 2.0 * 3.14159265358979323846 * (i + 0.5) / samples;
-    const glm::dvec2 s = centre + radius * glm::dvec2(std::cos(angle), std::sin(angle));
-    for (const auto& p : near) {
-      if (glm::length(p - s) <= pitch) {
+  size_t segment = 0;
+  double start = 0.0;  // arc length where `segment` starts
+  for (int k = 0; k < samples; ++k) {
+    const double at = length * (k + 0.5) / samples;
+    double span = glm::length(glm::dvec3(line[(segment + 1) % line.size()] - line[segment]));
+    while (segment + 1 < segments && at > start + span) {
+      start += span;
+      ++segment;
+      span = glm::length(glm::dvec3(line[(segment + 1) % line.size()] - line[segment]));
+    }
+    const glm::dvec3 from(line[segment]), to(line[(segment + 1) % line.size()]);
+    const glm::dvec3 s = span > 0.0 ? glm::mix(from, to, std::clamp((at - start) / span, 0.0, 1.0)) : from;
+    for (const Vec3& p : near) {
+      if (glm::length(glm::dvec3(p) - s) <= pitch) {
         ++cut;
         break;
       }
     }
   }
-  a.fractionCut = static_cast<double>(cut) / samples;
+  a.fractionCut = samples > 0 ? static_cast<double>(cut) / samples : 0.0;
   return a;
 }
 

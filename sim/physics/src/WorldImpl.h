@@ -10,6 +10,7 @@
 
 #include "Contact.h"
 #include "Embedding.h"
+#include "Marking.h"
 #include "Material.h"
 #include "TissueMesh.h"
 
@@ -105,6 +106,11 @@ struct World::Impl {
     float yield = 1.0f;                         // how firmly it stops instruments (toolYield)
     bool vessel = false;
     float bleedMlPerS = 0.0f;
+    std::vector<detail::LaidMarking> markings;
+    // The drawn surface as loaded, near the markings: cut accuracy counts the points cuts made
+    // on it (not those inside the tissue).
+    std::vector<Vec3> markedRest;
+    std::vector<std::array<uint32_t, 3>> markedTriangles;
   };
 
   // A point of a tissue's surface held between a grasper's jaws, at `local` in the tip frame.
@@ -236,6 +242,8 @@ struct World::Impl {
   void currentState(const Tissue& t, std::vector<Vec3>& x, std::vector<Vec3>& v) const;
 
   void computeRegions(Tissue& t);
+  // Lays the tissue's markings on its drawn surface (TissueSettings::markings).
+  Result<void> layMarkings(Tissue& t, const TissueSettings& s);
 
   // Profiling (bench): the phase the tick is in, told to the profiler when it changes.
   TickProfiler* profiler = nullptr;

@@ -337,14 +337,8 @@ std::optional<NodeSelector> parseSelector(Ctx& ctx, const YAML::Node& n, const s
   return std::nullopt;
 }
 
-struct Marking {
-  std::string id;
-  Vec2 center{0.0f};
-  float radius = 0.0f;
-};
-
 void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<std::string>& ids,
-                 std::map<std::string, std::map<std::string, Marking>>& markings,
+                 std::map<std::string, std::map<std::string, MarkingDesc>>& markings,
                  std::vector<fs::path>& referenced, std::set<std::string>& broken,
                  std::map<std::string, std::map<std::string, std::vector<uint32_t>>>& groups) {
   const size_t errorsBefore = ctx.errorCount();
@@ -598,25 +592,78 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
     }
   }
   if (const YAML::Node marks = item["markings"]; marks && ctx.isList(marks, "markings")) {
-    if (t.settings.kind != physics::TissueKind::kCloth) ctx.error(marks, "markings are drawn on cloth only");
+    // Cloth markings are given in the cloth's own plane ([x, z] from its centre), others in
+    // the stage frame at rest ([x, y, z]); physics lays them onto the drawn surface.
+    const bool cloth = t.settings.kind == physics::TissueKind::kCloth;
+    const Pose& sheet = t.settings.cloth.pose;
+    auto point = [&](const YAML::Node& n, const std::string& what) -> std::optional<Vec3> {
+      if (cloth) {
+        auto c = ctx.vec<2>(n, what + " ([x, z] on the cloth, m from its centre)");
+        if (!c) return std::nullopt;
+        return sheet.transformPoint(Vec3(c->x, 0.0f, c->y));
+      }
+      return ctx.vec<3>(n, what + " ([x, y, z], m, stage frame)");
+    };
     std::set<std::string> markIds;
     for (const auto& mark : marks) {
       if (!ctx.isMap(mark, "a marking")) continue;
-      ctx.checkKeys(mark, {"id", "circle"}, "a marking");
+      ctx.checkKeys(mark, {"id", "circle", "polyline", "closed"}, "a marking");
       auto mid = readId(ctx, mark, "marking", markIds);
-      const YAML::Node circle = mark["circle"];
-      if (!circle) {
-        ctx.error(mark, "a marking needs a shape", "circle: {center: [0, 0], radius: 0.02}");
+      const YAML::Node circle = mark["circle"], line = mark["polyline"];
+      if (!circle == !line) {
+        ctx.error(mark, circle ? "a marking is a circle or a polyline, not both" : "a marking needs a shape",
+                  cloth ? "circle: {center: [0, 0], radius: 0.02}, or polyline: [[-0.02, 0], [0.02, 0]]"
+                        : "circle: {center: [x, y, z], radius: 0.01}, or polyline: [[x, y, z], [x, y, z]]");
         continue;
       }
-      if (!ctx.isMap(circle, "circle")) continue;
-      ctx.checkKeys(circle, {"center", "radius"}, "circle");
-      auto c = ctx.vec<2>(circle["center"], "circle center");
-      auto r = ctx.number(circle["radius"], "circle radius", 1e-4, 10.0, "metres");
-      if (mid && c && r) {
-        markings[t.settings.name][*mid] = Marking{*mid, *c, static_cast<float>(*r)};
-        t.markings.push_back({*mid, *c, static_cast<float>(*r)});
+      physics::MarkingSettings settings;
+      MarkingDesc desc;
+      bool good = mid.has_value();
+      if (circle) {
+        if (!ctx.isMap(circle, "circle")) continue;
+        ctx.checkKeys(circle, {"center", "radius"}, "circle");
+        auto c = point(circle["center"], "circle center");
+        auto r = ctx.number(circle["radius"], "circle radius", 1e-4, 10.0, "metres");
+        if (mark["closed"]) ctx.error(mark["closed"], "a circle is closed already", "drop 'closed'");
+        good = good && c && r;
+        if (good) {
+          settings.center = *c;
+          settings.radius = static_cast<float>(*r);
+          if (cloth) settings.normal = sheet.orientation * Vec3(0.0f, 1.0f, 0.0f);
+          desc.circle = true;
+          desc.radius = settings.radius;
+          desc.center3d = !cloth;
+          if (cloth) desc.center = ctx.vec<2>(circle["center"], "circle center").value_or(Vec2(0.0f));
+        }
+      } else if (ctx.isList(line, "polyline")) {
+        if (line.size() < 2) {
+          ctx.error(line, "a polyline needs at least two points", "[[x, ...], [x, ...]]");
+          good = false;
+        }
+        for (const auto& p : line) {
+          auto at = point(p, "polyline point");
+          if (at) settings.points.push_back(*at);
+          good = good && at;
+        }
+        if (const YAML::Node c = mark["closed"]) {
+          auto closed = ctx.boolean(c, "closed");
+          good = good && closed;
+          settings.closed = closed.value_or(false);
+          if (settings.closed && line.size() < 3) {
+            ctx.error(c, "a closed polyline needs at least three points");
+            good = false;
+          }
+        }
+      } else {
+        good = false;
       }
+      if (!good) continue;
+      settings.name = *mid;
+      desc.id = *mid;
+      desc.index = static_cast<uint32_t>(t.settings.markings.size());
+      markings[t.settings.name][*mid] = desc;
+      t.markings.push_back(desc);
+      t.settings.markings.push_back(std::move(settings));
     }
   }
   if (t.settings.kind == physics::TissueKind::kCloth) {
@@ -985,7 +1032,7 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     }
   }
   std::set<std::string> tissueIds;
-  std::map<std::string, std::map<std::string, Marking>> markings;
+  std::map<std::string, std::map<std::string, MarkingDesc>> markings;
   std::map<std::string, std::map<std::string, std::vector<uint32_t>>> groups;  // tissue -> group -> nodes
   if (const YAML::Node tissues = root["tissues"]; tissues && ctx.isList(tissues, "tissues")) {
     for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken, groups);
@@ -1027,7 +1074,11 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
                     didYouMean(markId, known));
           continue;
         }
-        selector = NodeSelector::circle(found->second.center, found->second.radius);
+        // The pattern-cutting circle on cloth selects in the cloth's own coordinates, exactly;
+        // every other marking by its line as laid on the surface.
+        const bool clothCircle = found->second.circle && !found->second.center3d;
+        selector = clothCircle ? NodeSelector::circle(found->second.center, found->second.radius)
+                               : NodeSelector::markingOf(found->second.index);
       } else if (const YAML::Node g = r["group"]) {
         auto name = ctx.text(g, "group").value_or("");
         auto& tissueGroups = groups[desc.tissue];

@@ -149,14 +149,14 @@ ScoreReport Scorer::report(const physics::World& world) const {
   r.taskTimeS = complete ? lastDone : s.now;
   r.penaltyKind = s.scoring.penalty;
   r.bloodLossMl = world.bloodLossMl();
-  for (const auto& region : s.regions) {
-    if (region.selector.kind != physics::NodeSelector::Kind::kMarkingCircle) continue;
-    auto tissue = world.findTissue(region.tissue);
-    auto index = tissue ? world.findRegion(*tissue, region.id) : std::nullopt;
-    auto accuracy = index ? world.markingCutAccuracy(*tissue, *index) : std::nullopt;
-    if (accuracy)
-      r.cutAccuracy = {region.id, accuracy->points, accuracy->meanMm, accuracy->maxMm, accuracy->fractionCut};
-    break;
+  for (uint32_t t = 0; t < world.tissueCount(); ++t) {
+    const physics::TissueId id{t};
+    const auto markings = world.markings(id);
+    for (uint32_t m = 0; m < markings.size(); ++m) {
+      const auto a = world.markingCutAccuracy(id, m);
+      r.cutAccuracy.push_back(
+          {std::string(world.tissueName(id)), markings[m].name, a.points, a.meanMm, a.maxMm, a.fractionCut});
+    }
   }
   if (r.formula == "fls" && s.scoring.penalty == "area_deviation_percent") {
     // 100 |A_cut - A_circle| / A_circle for the first marked circle: A_cut is the rest area
@@ -321,6 +321,15 @@ nlohmann::json feedbackJson(const feedback::FeedbackSummary& f) {
 }
 
 std::string toJson(const ScoreReport& r) {
+  nlohmann::json cutAccuracy = nlohmann::json::array();
+  for (const auto& a : r.cutAccuracy) {
+    cutAccuracy.push_back({{"tissue", a.tissue},
+                           {"marking", a.marking},
+                           {"points", a.points},
+                           {"mean_mm", a.meanMm},
+                           {"max_mm", a.maxMm},
+                           {"fraction_cut", a.fractionCut}});
+  }
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps) {
     nlohmann::json j{{"id", s.id}, {"title", s.title}, {"state", toString(s.state)}};
@@ -362,12 +371,7 @@ std::string toJson(const ScoreReport& r) {
          r.economyOfMotion ? nlohmann::json(*r.economyOfMotion) : nlohmann::json(nullptr)},
         {"damage_events", r.damageEvents},
         {"blood_loss_ml", r.bloodLossMl},
-        {"cut_accuracy", r.cutAccuracy ? nlohmann::json{{"marking", r.cutAccuracy->marking},
-                                                        {"points", r.cutAccuracy->points},
-                                                        {"mean_mm", r.cutAccuracy->meanMm},
-                                                        {"max_mm", r.cutAccuracy->maxMm},
-                                                        {"fraction_cut", r.cutAccuracy->fractionCut}}
-                                       : nlohmann::json(nullptr)}}},
+        {"cut_accuracy", cutAccuracy}}},
       {"osats",
        {{"respect_for_tissue", r.osats.respectForTissue},
         {"time_and_motion", r.osats.timeAndMotion},
@@ -465,11 +469,18 @@ std::string toHtml(const ScoreReport& r) {
   row("peak force (N)", r.instruments[0].peakForceN, r.instruments[1].peakForceN, 2);
   row("smoothness (LDLJ)", r.instruments[0].logDimensionlessJerk, r.instruments[1].logDimensionlessJerk, 1);
   h << "</table>";
-  if (r.cutAccuracy) {
-    const auto& a = *r.cutAccuracy;
-    h << "<h2>Cut accuracy</h2><p>Against the marked line <em>" << xmlEscape(a.marking)
-      << "</em>: " << fmt(100.0 * a.fractionCut, 0) << "% of it cut; the cut lies " << fmt(a.meanMm, 1)
-      << " mm from it on average, " << fmt(a.maxMm, 1) << " mm at most (FLS: within 2 mm).</p>";
+  if (!r.cutAccuracy.empty()) {
+    h << "<h2>Cut accuracy</h2><table><tr><th>marked line</th><th>cut</th><th>mean distance</th>"
+         "<th>largest</th></tr>";
+    for (const auto& a : r.cutAccuracy) {
+      h << "<tr><td>" << xmlEscape(a.marking) << " on " << xmlEscape(a.tissue) << "</td><td>"
+        << fmt(100.0 * a.fractionCut, 0) << "%</td><td>"
+        << (a.points > 0 ? fmt(a.meanMm, 1) + " mm" : std::string("-")) << "</td><td>"
+        << (a.points > 0 ? fmt(a.maxMm, 1) + " mm" : std::string("-")) << "</td></tr>";
+    }
+    h << "</table><p>How far the cut lies from each marked line, measured on the tissue at rest where the "
+         "cut crossed its surface (approach cuts over 1 cm away left out). FLS pattern cutting: within "
+         "2 mm.</p>";
   }
   if (r.bloodLossMl > 0.0) {
     h << "<h2>Bleeding</h2><p>" << fmt(r.bloodLossMl, 1)

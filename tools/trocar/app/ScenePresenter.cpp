@@ -219,11 +219,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
     mat.roughness = t.appearance.look == scenario::TissueLook::kFabric ? 0.9f : 0.35f;
     mat.wrap = t.appearance.look == scenario::TissueLook::kFabric ? 0.3f : 0.6f;
     mat.damageStrength = scenario.feedback.stressTint ? 0.85f : 0.0f;
-    if (!t.markings.empty()) {  // one ring per tissue is drawn (the shader's budget)
-      mat.markingCenter = t.markings.front().center;
-      mat.markingRadius = t.markings.front().radius;
-      mat.markingWidth = 0.0012f;  // a 1.2 mm pen line
-    }
+    mat.inkWidth = 0.0012f;  // markings: a 1.2 mm pen line
     p->mTissues.push_back(std::move(view));
   }
   return p;
@@ -269,6 +265,7 @@ bool ScenePresenter::updateEmbedded(TissueView& view, const physics::TissueSnaps
   u.stress = view.embeddedStress;
   u.cutEdge = snap.embeddedCut;
   u.uvs = view.embeddedUvs;
+  if (snap.embeddedRest.size() == n) u.rest = snap.embeddedRest;
   u.indices = e.indices;
   u.topologyVersion = 0x40000000u + snap.topologyVersion;  // its own: indices are re-read when it changes
   return true;
@@ -362,6 +359,7 @@ void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
 void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out) {
   out.draws = mStatic;
   out.updates.clear();
+  out.ink.clear();
   out.endoscope = mEndoscope;
   for (size_t i = 0; i < snapshot.rigids.size() && i < mRigidMeshes.size(); ++i) {
     out.draws.push_back({mRigidMeshes[i], toMatrix(snapshot.rigids[i]), mRigidMaterials[i]});
@@ -399,9 +397,14 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     }
     render::DynamicMeshUpdate u;
     u.mesh = view.mesh;
+    // Markings: inked where the surface's rest position lies on their lines.
+    render::Material material = view.material;
+    material.inkFirst = static_cast<uint32_t>(out.ink.size());
+    material.inkCount = static_cast<uint32_t>(snap.markings.size());
+    for (const physics::Marking& m : snap.markings) out.ink.push_back({m.points, m.closed});
     if (updateEmbedded(view, snap, u)) {
       out.updates.push_back(u);
-      out.draws.push_back({view.mesh, Mat4(1.0f), view.material});
+      out.draws.push_back({view.mesh, Mat4(1.0f), material});
       continue;
     }
     u.positions = snap.positions;
@@ -409,10 +412,11 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     if (snap.stress.size() == snap.positions.size()) u.stress = snap.stress;
     u.cutEdge = view.cutEdge;
     u.uvs = view.uvs;
+    if (snap.restPositions.size() == snap.positions.size()) u.rest = snap.restPositions;
     u.indices = snap.indices;
     u.topologyVersion = snap.topologyVersion;
     out.updates.push_back(u);
-    out.draws.push_back({view.mesh, Mat4(1.0f), view.material});
+    out.draws.push_back({view.mesh, Mat4(1.0f), material});
   }
 }
 

@@ -162,6 +162,7 @@ Result<std::unique_ptr<Bot>> makePatternCutting(Params& p, const scenario::Scena
     if (t.settings.kind != physics::TissueKind::kCloth) continue;
     if (!tissueName.value().empty() && t.settings.name != tissueName.value()) continue;
     for (const auto& m : t.markings) {
+      if (!m.circle || m.center3d) continue;
       if (markingName.value().empty() || m.id == markingName.value()) {
         tissue = &t;
         marking = &m;

@@ -41,7 +41,8 @@ struct DynamicMeshUpdate {
   std::span<const Vec3> normals;
   std::span<const float> stress;   // per vertex [0, 1], or empty
   std::span<const float> cutEdge;  // per vertex [0, 1]: 1 on an edge a cut made, or empty
-  std::span<const Vec2> uvs;       // rest coordinates (markings are drawn in them), or empty
+  std::span<const Vec2> uvs;       // texture coordinates (the gauze's weave), or empty
+  std::span<const Vec3> rest;      // per vertex: rest position (ink is drawn there), or empty
   std::span<const uint32_t> indices;
   uint32_t topologyVersion = 0;
 };
@@ -69,11 +70,18 @@ struct Material {
   TextureSource texture = TextureSource::kNone;
   Vec3 damageColor{0.42f, 0.03f, 0.03f};  // blended in by per-vertex stress
   float damageStrength = 0.0f;            // 0 disables the stress tint
-  // A ring drawn in uv space (e.g. the pattern-cutting circle on the gauze): centre, radius and
-  // line width in uv units; radius 0 = none.
-  Vec2 markingCenter{0.0f};
-  float markingRadius = 0.0f;
-  float markingWidth = 0.0f;
+  // Ink lines FrameScene::ink[inkFirst, inkFirst + inkCount), drawn inkWidth wide (m) where
+  // the surface's rest position (DynamicMeshUpdate::rest) lies on them: markings follow the
+  // tissue as it deforms and is cut. inkCount 0 = none.
+  uint32_t inkFirst = 0;
+  uint32_t inkCount = 0;
+  float inkWidth = 0.0f;
+};
+
+// A line inked on surfaces (a marking), in their rest frame; see Material::inkFirst.
+struct InkLine {
+  std::span<const Vec3> points;  // at least two
+  bool closed = false;           // the last point joins the first
 };
 
 // Which passes draw an item (bit set).
@@ -137,7 +145,8 @@ struct FrameScene {
   Vec4 clearColor{0.20f, 0.22f, 0.25f, 1.0f};
   std::vector<DrawItem> draws;
   std::vector<DynamicMeshUpdate> updates;  // applied before drawing
-  std::optional<Endoscope> endoscope;      // draws everything but the items showing it
+  std::vector<InkLine> ink;            // markings (Material::inkFirst); spans live until drawFrame returns
+  std::optional<Endoscope> endoscope;  // draws everything but the items showing it
   const UiPanel* ui = nullptr;
 };
 

@@ -25,6 +25,8 @@ struct TissueSnapshot {
   // empty for other tissues. Each vertex is the weighted sum of four nodes' positions.
   EmbeddedSurface embedded;
   std::vector<float> embeddedCut;  // per vertex: 1 on a cut (drawn as cut surface), else 0
+  std::vector<Vec3> embeddedRest;  // per vertex: stage frame at rest (markings are drawn there)
+  std::vector<Marking> markings;   // as laid at rest; refreshed with indices
 };
 
 struct InstrumentSnapshot {

@@ -79,13 +79,22 @@ struct Material {
 // position (material coordinates) satisfies the shape, so selections survive deformation
 // and are re-evaluated for nodes that cuts create.
 struct NodeSelector {
-  enum class Kind : uint8_t { kIndices, kSphere, kBox, kMarkingCircle, kCorners, kBorder };
+  enum class Kind : uint8_t { kIndices, kSphere, kBox, kMarkingCircle, kCorners, kBorder, kMarking };
   Kind kind = Kind::kIndices;
   std::vector<uint32_t> indices;  // kIndices
-  Vec3 center{0.0f};              // kSphere, kBox: stage frame at rest
-  float radius = 0.0f;            // kSphere, kMarkingCircle
+  Vec3 center{0.0f};              // kSphere, kBox: stage frame at rest; kMarking: a circle's centre
+  float radius = 0.0f;            // kSphere, kMarkingCircle; kMarking: a circle's radius, else 0
   Vec3 halfExtents{0.0f};         // kBox
   Vec2 center2d{0.0f};            // kMarkingCircle: cloth coordinates (m from the cloth centre)
+  // kMarking: the tissue's marking `marking` (TissueSettings::markings); addTissue fills in the
+  // rest are its line as laid on the surface. A closed line (or circle) selects what lies
+  // under it: inside it seen along `normal`, within `band` of its plane; an open line what
+  // lies within `band` of it.
+  uint32_t marking = 0;
+  std::vector<Vec3> line;
+  bool closed = false;
+  Vec3 normal{0.0f};
+  float band = 0.0f;
 
   static NodeSelector sphere(Vec3 c, float r);
   static NodeSelector box(Vec3 c, Vec3 halfExtents);
@@ -93,6 +102,29 @@ struct NodeSelector {
   static NodeSelector nodes(std::vector<uint32_t> indices);
   static NodeSelector corners();
   static NodeSelector border();
+  static NodeSelector markingOf(uint32_t marking);
+};
+
+// A line drawn on a tissue's surface: an incision line, a resection margin, the pattern-
+// cutting circle. Given in the stage frame at rest; addTissue lays it onto the drawn surface
+// (each point moved to the nearest surface point, at most 2 mm apart), so it follows the
+// tissue as it deforms and as it is cut.
+struct MarkingSettings {
+  std::string name;
+  std::vector<Vec3> points;  // a polyline's corners (empty for a circle)
+  bool closed = false;       // the last corner joins the first
+  // A circle (radius > 0): round `center` (moved onto the surface) in the surface's tangent
+  // plane there, or in the plane of `normal` when it is set (non-zero: cloth).
+  Vec3 center{0.0f};
+  float radius = 0.0f;
+  Vec3 normal{0.0f};
+};
+
+// A marking as laid on the drawn surface, at rest.
+struct Marking {
+  std::string name;
+  std::vector<Vec3> points;  // stage frame at rest, on the surface, at most 2 mm apart
+  bool closed = false;
 };
 
 struct RegionSettings {
@@ -136,6 +168,7 @@ struct TissueSettings {
   Material material;
   std::vector<NodeSelector> fixed;  // nodes pinned in place (the union of the selections)
   std::vector<RegionSettings> regions;
+  std::vector<MarkingSettings> markings;
   uint32_t solverIterations = 4;  // Bullet positional iterations; more = stiffer, slower
   // Tissues (by name, added before this one) whose drawn surfaces this one meets: a gallbladder
   // on its liver bed. Off unless named: each pair costs a surface-against-surface test a tick.

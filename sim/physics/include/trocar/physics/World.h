@@ -92,18 +92,21 @@ class World {
   // Rest (material) area in m^2 of the piece holding most of the region's nodes: after a
   // pattern cut, the area actually cut out, for FLS area-deviation scoring.
   double pieceRestArea(TissueId id, uint32_t region) const;
-  // How the cuts in a cloth followed a marked circle (a region whose selector is a marking):
-  // measured at rest, in the cloth's own coordinates, on the nodes cuts made (one at every
-  // edge a blade split). Nodes more than 1 cm from the line are approach cuts (FLS lets the
-  // trainee cut in from the edge) and are left out. A stretch of the line counts as cut where
-  // such a node lies within one grid cell of it (a cut crosses an edge at least once a cell).
+  // The tissue's markings as laid on its drawn surface (TissueSettings::markings), in order.
+  std::vector<Marking> markings(TissueId id) const;
+  // How the cuts followed a marking, measured at rest on the points the cuts made in the drawn
+  // surface as it was loaded (on cloth every node a cut made; in a volume or pack those on its
+  // outer surface, not the ones inside it). Points more than 1 cm from the line are approach
+  // cuts (FLS lets the trainee cut in from the edge) and are left out. A stretch of the line
+  // counts as cut where such a point lies within one mesh pitch of it (the mean edge length of
+  // the surface under the line; a cloth's grid cell): a cut crosses an edge at least once a pitch.
   struct MarkingCutAccuracy {
-    uint32_t points = 0;       // cut nodes within 1 cm of the line
+    uint32_t points = 0;       // cut points within 1 cm of the line
     double meanMm = 0.0;       // their mean distance from the line
     double maxMm = 0.0;        // and the largest
     double fractionCut = 0.0;  // of the line's length, 0..1
   };
-  std::optional<MarkingCutAccuracy> markingCutAccuracy(TissueId id, uint32_t region) const;
+  MarkingCutAccuracy markingCutAccuracy(TissueId id, uint32_t marking) const;
 
   // Where a ray first meets what is drawn of the tissues (their contact surfaces: what
   // instruments touch), within `maxDistance` m: for aiming at visible points (bots, the desktop

@@ -34,10 +34,14 @@ struct HandSetup {
   std::vector<instruments::InstrumentKind> exchange;
 };
 
-// A marking drawn on a cloth (e.g. the pattern-cutting circle), in metres from the cloth's
-// centre in its own X-Z plane.
+// A marking drawn on a tissue (the pattern-cutting circle, an incision line): its geometry is
+// physics::TissueSettings::markings[index]. For a circle on cloth, `center` is in metres from
+// the cloth's centre in its own X-Z plane.
 struct MarkingDesc {
   std::string id;
+  uint32_t index = 0;
+  bool circle = false;
+  bool center3d = false;  // a circle on a tissue other than cloth: `center` is unused
   Vec2 center{0.0f};
   float radius = 0.0f;
 };

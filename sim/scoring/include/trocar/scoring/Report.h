@@ -51,14 +51,14 @@ struct ScoreReport {
   uint32_t damageEvents = 0;                   // tissue damage events (tear-outs included)
   double bloodLossMl = 0.0;                    // from cut vessels (physics::World::bloodLossMl)
   std::string penaltyKind;                     // errors, area_deviation_percent or pegs_dropped
-  // How the cut followed the first marked line (physics::World::markingCutAccuracy), when the
-  // scenario has a marking region on a cloth; FLS pattern cutting asks for within 2 mm.
+  // How the cuts followed each marked line (physics::World::markingCutAccuracy), in the
+  // scenario's order; FLS pattern cutting asks for within 2 mm.
   struct CutAccuracy {
-    std::string marking;  // the region's id
+    std::string tissue, marking;  // ids
     uint32_t points = 0;
     double meanMm = 0.0, maxMm = 0.0, fractionCut = 0.0;
   };
-  std::optional<CutAccuracy> cutAccuracy;
+  std::vector<CutAccuracy> cutAccuracy;
   OsatsDomains osats;
   std::string finalStateHash;  // hex
   // Plot series (sampled at 20 Hz): time, tip speed per hand, force per hand.
