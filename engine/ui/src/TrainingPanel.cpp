@@ -2,6 +2,7 @@
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -35,19 +36,30 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     ImGui::TextUnformatted(state.title.c_str());
     ImGui::Separator();
   }
+  const ImVec4 red(1.0f, 0.35f, 0.25f, 1.0f);
+  if (state.paused) ImGui::TextColored(ImVec4(0.4f, 0.8f, 1.0f, 1.0f), "PAUSED (P resumes)");
   if (state.limitS > 0.0) {
     ImGui::Text("Time %s / %s", formatClock(state.elapsedS).c_str(), formatClock(state.limitS).c_str());
     ImGui::ProgressBar(static_cast<float>(std::min(1.0, state.elapsedS / state.limitS)), ImVec2(-1.0f, 0.0f),
                        "");
+    // The last 30 s (or tenth of the time) are counted down.
+    const double left = state.limitS - state.elapsedS;
+    if (!state.score && left > 0.0 && left <= std::max(30.0, 0.1 * state.limitS))
+      ImGui::TextColored(red, "%s left", formatClock(std::ceil(left)).c_str());
   } else {
     ImGui::Text("Time %s", formatClock(state.elapsedS).c_str());
+  }
+  if (!state.instruments[0].empty() || !state.instruments[1].empty()) {
+    ImGui::Text("Left: %s   Right: %s", state.instruments[0].empty() ? "-" : state.instruments[0].c_str(),
+                state.instruments[1].empty() ? "-" : state.instruments[1].c_str());
   }
   if (!state.prompt.empty()) {
     ImGui::Spacing();
     ImGui::TextWrapped("%s", state.prompt.c_str());
   }
-  for (const std::string& w : state.warnings)
-    ImGui::TextColored(ImVec4(1.0f, 0.35f, 0.25f, 1.0f), "! %s", w.c_str());
+  for (const std::string& w : state.warnings) ImGui::TextColored(red, "! %s", w.c_str());
+  for (const std::string& n : state.notices)
+    ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.3f, 1.0f), "%s", n.c_str());
   ImGui::Spacing();
   ImGui::Separator();
   for (const ChecklistLine& step : state.steps) {

@@ -1,5 +1,6 @@
 #include "DesktopRig.h"
 
+#include "DesktopControls.h"
 #include "ScenePresenter.h"
 
 #include <trocar/instruments/Instrument.h>
@@ -65,32 +66,22 @@ struct DesktopRig::State {
   GLFWwindow* window = nullptr;
   bool glfwReady = false;
   std::unique_ptr<render::WindowTarget> target;
+  std::unique_ptr<DesktopControls> controls;  // over `scenario`
   bool exitRequested = false;
-  int active = 1;  // right hand first: it holds the cutting tool in most tasks
-  Vec3 center{0.0f};
-  std::array<Vec3, 2> tips{};
   double lastX = 0.0;
   double lastY = 0.0;
   double scroll = 0.0;
-  float yaw = 0.0f;
-  float pitch = 0.7f;
-  float distance = 0.45f;
-  bool tabDown = false;
-  bool pDown = false;
-  bool nDown = false;
-  std::array<float, 2> gauge{};  // latest vibration amplitude per hand
+  std::array<bool, GLFW_KEY_LAST + 1> keyDown{};  // last frame's, for presses
+  std::array<float, 2> gauge{};                   // latest vibration amplitude per hand
 
-  void resetTips() {
-    tips[0] = center + Vec3(-0.03f, 0.02f, 0.0f);
-    tips[1] = center + Vec3(0.03f, 0.02f, 0.0f);
+  // True once per press of `key`.
+  bool pressed(int key) {
+    const bool down = glfwGetKey(window, key) == GLFW_PRESS;
+    const bool edge = down && !keyDown[static_cast<size_t>(key)];
+    keyDown[static_cast<size_t>(key)] = down;
+    return edge;
   }
-
-  Pose camera() const {
-    if (scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera) return scenario.camera->pose;
-    const Vec3 offset(distance * std::cos(pitch) * std::sin(yaw), distance * std::sin(pitch),
-                      distance * std::cos(pitch) * std::cos(yaw));
-    return lookAt(center + offset, center);
-  }
+  bool held(int key) const { return glfwGetKey(window, key) == GLFW_PRESS; }
 
   ~State() {
     target.reset();
@@ -132,8 +123,7 @@ Result<std::unique_ptr<DesktopRig>> DesktopRig::create(const scenario::ScenarioD
   glfwSetWindowUserPointer(s->window, &s->scroll);
   glfwSetScrollCallback(s->window, onScroll);
   glfwGetCursorPos(s->window, &s->lastX, &s->lastY);
-  s->center = fieldCenter(scenario);
-  s->resetTips();
+  s->controls = std::make_unique<DesktopControls>(s->scenario);
   return std::unique_ptr<DesktopRig>(new DesktopRig(std::move(s)));
 }
 
@@ -160,39 +150,38 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
     return frame;
   }
   GLFWwindow* w = s.window;
-  const bool tab = glfwGetKey(w, GLFW_KEY_TAB) == GLFW_PRESS;
-  if (tab && !s.tabDown) s.active = 1 - s.active;
-  s.tabDown = tab;
-  const bool n = glfwGetKey(w, GLFW_KEY_N) == GLFW_PRESS;
-  frame.restartRequested = n && !s.nDown;
-  s.nDown = n;
-  if (frame.restartRequested) s.resetTips();
-  const bool p = glfwGetKey(w, GLFW_KEY_P) == GLFW_PRESS;
-  frame.pauseToggled = p && !s.pDown;
-  s.pDown = p;
-  if (glfwGetKey(w, GLFW_KEY_R) == GLFW_PRESS) s.resetTips();
-  if (glfwGetKey(w, GLFW_KEY_ESCAPE) == GLFW_PRESS) s.exitRequested = true;
-  const float orbit = 0.02f;
-  if (glfwGetKey(w, GLFW_KEY_LEFT) == GLFW_PRESS) s.yaw -= orbit;
-  if (glfwGetKey(w, GLFW_KEY_RIGHT) == GLFW_PRESS) s.yaw += orbit;
-  if (glfwGetKey(w, GLFW_KEY_UP) == GLFW_PRESS) s.pitch = std::min(1.45f, s.pitch + orbit);
-  if (glfwGetKey(w, GLFW_KEY_DOWN) == GLFW_PRESS) s.pitch = std::max(0.1f, s.pitch - orbit);
-
-  const Pose cam = s.camera();
-  const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});
-  const Vec3 up = cam.transformVector({0.0f, 1.0f, 0.0f});
-  const Vec3 forward = cam.transformVector({0.0f, 0.0f, -1.0f});
+  DesktopEvents e;
   double x = 0.0;
   double y = 0.0;
   glfwGetCursorPos(w, &x, &y);
-  const float metresPerPixel = 0.0003f;
-  Vec3& tip = s.tips[static_cast<size_t>(s.active)];
-  tip += right * static_cast<float>(x - s.lastX) * metresPerPixel -
-         up * static_cast<float>(y - s.lastY) * metresPerPixel;
-  tip += forward * static_cast<float>(s.scroll) * 0.005f;
-  s.scroll = 0.0;
+  e.mouseDelta = Vec2(static_cast<float>(x - s.lastX), static_cast<float>(y - s.lastY));
   s.lastX = x;
   s.lastY = y;
+  e.wheel = s.scroll;
+  s.scroll = 0.0;
+  e.leftButton = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS;
+  e.rightButton = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS;
+  e.shift = s.held(GLFW_KEY_LEFT_SHIFT) || s.held(GLFW_KEY_RIGHT_SHIFT);
+  e.orbitLeft = s.held(GLFW_KEY_LEFT);
+  e.orbitRight = s.held(GLFW_KEY_RIGHT);
+  e.orbitUp = s.held(GLFW_KEY_UP);
+  e.orbitDown = s.held(GLFW_KEY_DOWN);
+  e.zoomIn = s.held(GLFW_KEY_EQUAL) || s.held(GLFW_KEY_KP_ADD);
+  e.zoomOut = s.held(GLFW_KEY_MINUS) || s.held(GLFW_KEY_KP_SUBTRACT);
+  e.exchange = s.held(GLFW_KEY_E);
+  e.switchHand = s.pressed(GLFW_KEY_TAB);
+  e.ratchet = s.pressed(GLFW_KEY_SPACE);
+  e.reset = s.pressed(GLFW_KEY_R);
+  e.pause = s.pressed(GLFW_KEY_P);
+  e.restart = s.pressed(GLFW_KEY_N);
+  e.help = s.pressed(GLFW_KEY_H);
+  e.quit = s.pressed(GLFW_KEY_ESCAPE);
+  if (e.quit) s.exitRequested = true;
+  s.controls->apply(e);
+  frame.restartRequested = e.restart;
+  if (e.restart) s.controls->reset();
+  frame.pauseToggled = e.pause;
+  const Pose cam = s.controls->camera();
 
   int width = 1;
   int height = 1;
@@ -207,17 +196,7 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   frame.endoscopeView = s.scenario.view == scenario::ViewKind::kLaparoscopic && s.scenario.camera.has_value();
   frame.eyes[0] = {cam, {-halfH, halfH, halfV, -halfV}};
   frame.eyes[1] = frame.eyes[0];
-  for (int h = 0; h < 2; ++h) {
-    xr::HandState& hand = frame.hands[static_cast<size_t>(h)];
-    hand.tracked = true;
-    hand.grip = handForTip(s.scenario, h, s.tips[static_cast<size_t>(h)], cam.position);
-    hand.aim = hand.grip;
-    if (h == s.active) {
-      hand.trigger = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS ? 1.0f : 0.0f;
-      hand.squeeze = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS ? 1.0f : 0.0f;
-      hand.secondary = glfwGetKey(w, GLFW_KEY_E) == GLFW_PRESS;  // exchange the instrument
-    }
-  }
+  frame.hands = s.controls->hands();
   frame.shouldRender = width > 0 && height > 0;
   frame.periodS = 1.0 / 60.0;
   frame.displayTimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -247,9 +226,16 @@ void DesktopRig::drawUi() {
   ImGui::Begin("Controls", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoMove);
-  ImGui::Text("Active: %s hand (Tab switches)", s.active == 0 ? "left" : "right");
-  ImGui::TextUnformatted("Mouse: move tip  Wheel: depth  L: close jaws  R-button: squeeze");
-  ImGui::TextUnformatted("R: reset tools  P: pause  N: new attempt  Arrows: orbit  Esc: end");
+  const DesktopControls& c = *s.controls;
+  for (int h = 0; h < 2; ++h) {
+    const char* jaws = c.locked(h) ? "jaws locked" : c.jawsClosed(h) ? "jaws closed" : "jaws open";
+    ImGui::Text("%s %s hand: %s", c.active() == h ? ">" : " ", h == 0 ? "Left " : "Right", jaws);
+  }
+  if (c.helpShown()) {
+    for (const std::string& line : DesktopControls::helpLines()) ImGui::TextUnformatted(line.c_str());
+  } else {
+    ImGui::TextUnformatted("Tab: switch hands  Space: lock jaws  Wheel: along the shaft  H: help");
+  }
   for (int h = 0; h < 2; ++h) {
     ImGui::Text("%s force", h == 0 ? "Left " : "Right");
     ImGui::SameLine();

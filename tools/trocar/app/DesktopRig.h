@@ -1,15 +1,10 @@
 #pragma once
 // The desktop rig: a GLFW window instead of a headset, mouse and keyboard instead of
-// controllers. One instrument at a time follows the mouse:
-//   mouse            move the active tool tip in the view plane
-//   wheel            push the tip deeper / pull it back
-//   left button      close the jaws (trigger); right button: squeeze
-//   Tab              switch hand          R  reset both tools     P  pause / resume
-//   N                a new attempt (the current one is finished and recorded)
-//   arrow keys       orbit the camera (open view)                 Esc  end the session
-// Laparoscopic scenarios show the endoscope's picture full-window, as a box trainer's monitor
-// does; open ones an orbit camera around the field. The help and a force gauge per hand (the
-// stand-in for vibration) are drawn in the overlay.
+// controllers, mapped by DesktopControls (each hand keeps its place and its jaws; the active
+// one follows the mouse; see DesktopControls.h for the keys). Laparoscopic scenarios show the
+// endoscope's picture full-window, as a box trainer's monitor does; open ones an orbit camera
+// around the field, starting at the scenario's head. The hands' state, the help and a force
+// gauge per hand (the stand-in for vibration) are drawn in the overlay.
 
 #include <trocar/render/Targets.h>
 #include <trocar/scenario/Scenario.h>

@@ -44,10 +44,41 @@ std::vector<std::string> liveWarnings(const scoring::Scorer& scorer, const std::
   return w;
 }
 
+// What just happened, shown for a few seconds: objects dropped or lost (from the world's
+// events, as they came), and errors the checklist scored.
+struct Notices {
+  static constexpr double kShownS = 5.0;
+  std::vector<std::pair<double, std::string>> recent;  // sim time, text
+
+  void add(double t, std::string text) { recent.emplace_back(t, std::move(text)); }
+  std::vector<std::string> at(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
+                              double t) const {
+    std::vector<std::pair<double, std::string>> all = recent;
+    const bool penalised = scenario.scoring.formula != "fls" || scenario.scoring.penalty == "errors";
+    for (const scoring::ErrorOccurrence& e : scorer.checklist().errors()) {
+      char text[256];
+      if (penalised && e.penalty > 0.0) {
+        std::snprintf(text, sizeof(text), "Error: %s (-%.0f)", e.title.c_str(), e.penalty);
+      } else {
+        std::snprintf(text, sizeof(text), "Error: %s", e.title.c_str());
+      }
+      all.emplace_back(e.timeS, text);
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (const auto& [when, text] : all) {
+      if (t - when <= kShownS && (out.empty() || out.back() != text)) out.push_back(text);
+    }
+    if (out.size() > 4) out.erase(out.begin(), out.end() - 4);
+    return out;
+  }
+};
+
 ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double simT,
-                        const std::array<bool, 2>& outOfView = {}) {
+                        const std::array<bool, 2>& outOfView = {}, const Notices* notices = nullptr) {
   ui::PanelState p;
   p.warnings = liveWarnings(scorer, outOfView);
+  if (notices) p.notices = notices->at(scenario, scorer, simT);
   p.title = scenario.title;
   p.prompt = scorer.checklist().prompt();
   p.elapsedS = simT;
@@ -223,7 +254,17 @@ class InstrumentPicker {
   std::array<bool, 2> mDown{};
 };
 
-physics::InputFrame inputFrom(const xr::RigFrame& frame) {
+// The VR panel hangs left of the starting head, turned towards it, a little below eye level.
+Mat4 panelPlacement(const Pose& head) {
+  const Quat turn = glm::angleAxis(0.6f, Vec3(0.0f, 1.0f, 0.0f));
+  Mat4 m = glm::mat4_cast(turn);
+  m[3] = Vec4(head.position + Vec3(-0.45f, -0.2f, -0.5f), 1.0f);
+  return m;
+}
+
+}  // namespace
+
+physics::InputFrame inputFromRig(const xr::RigFrame& frame) {
   physics::InputFrame in;
   in.head = frame.head;
   for (size_t h = 0; h < 2; ++h) {
@@ -237,16 +278,6 @@ physics::InputFrame inputFrom(const xr::RigFrame& frame) {
   }
   return in;
 }
-
-// The VR panel hangs left of the starting head, turned towards it, a little below eye level.
-Mat4 panelPlacement(const Pose& head) {
-  const Quat turn = glm::angleAxis(0.6f, Vec3(0.0f, 1.0f, 0.0f));
-  Mat4 m = glm::mat4_cast(turn);
-  m[3] = Vec4(head.position + Vec3(-0.45f, -0.2f, -0.5f), 1.0f);
-  return m;
-}
-
-}  // namespace
 
 void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
                          physics::WorldSnapshot& out) {
@@ -315,40 +346,69 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   Clock::time_point start = Clock::now();
 
   auto simBody = [&] {
-    Clock::time_point origin = start;  // real time of tick 0; moved forward while paused
-    Clock::time_point lastWarning = start;
+    Clock::time_point origin = start;  // real time of tick 0; moved forward by each pause
+    std::optional<Clock::time_point> pausedSince;
+    bool behind = false;  // reported as behind real time, not yet caught up
+    double worstBehind = 0.0;
     double nextPublish = kPublishPeriodS;
     std::array<bool, 2> outOfView{};
+    Notices notices;
+    auto publish = [&](double t) {
+      ui::PanelState panel = panelFor(scenario, *c.scorer, t, outOfView, &notices);
+      panel.paused = paused.load();
+      for (const auto& [hand, setup] : scenario.instruments) {  // the tray's current instrument
+        const uint32_t i = c.session->world().trayIndex(hand);
+        const auto kind = i == 0 || i > setup.exchange.size() ? setup.kind : setup.exchange[i - 1];
+        panel.instruments[static_cast<size_t>(hand)] = instruments::toString(kind);
+      }
+      exchange.publish(c.session->world(), t, panel, c.scorer->feedback().cues());
+    };
     while (!simStop.load()) {
       if (runOver(scenario, settings, c)) break;
       if (paused.load()) {
+        if (!pausedSince) {
+          pausedSince = Clock::now();
+          publish(c.session->timeSeconds());
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        origin += std::chrono::milliseconds(5);
         continue;
+      }
+      if (pausedSince) {  // a pause is not lag: tick 0 moves forward by exactly its length
+        origin += Clock::now() - *pausedSince;
+        pausedSince.reset();
       }
       const auto due = origin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                                     static_cast<double>(c.session->tick() + 1) * dt));
       const auto now = Clock::now();
       if (now < due) {
         std::this_thread::sleep_until(due);
+        if (behind) {
+          TROCAR_LOG_INFO("simulation caught up with real time (it was up to %.2f s behind)", worstBehind);
+          behind = false;
+        }
       } else {
         const double lag = std::chrono::duration<double>(now - due).count();
         if (lag > maxLag.load()) maxLag.store(lag);
-        if (lag > 0.1 && now - lastWarning > std::chrono::seconds(1)) {
-          TROCAR_LOG_WARN("simulation is %.2f s behind real time (this machine is too slow for %u Hz)", lag,
+        worstBehind = behind ? std::max(worstBehind, lag) : lag;
+        if (lag > 0.1 && !behind) {
+          TROCAR_LOG_WARN("simulation fell %.2f s behind real time (this machine is too slow for %u Hz)", lag,
                           scenario.tickHz);
-          lastWarning = now;
+          behind = true;
         }
       }
+      const double before = c.session->timeSeconds();
       for (const physics::Event& e : c.session->step(exchange.input())) {
+        if (e.kind == physics::EventKind::kDropped && e.rigid.valid()) {
+          const std::string name(c.session->world().rigidName(e.rigid));
+          notices.add(before, name + (e.value >= 1.0f ? " is lost (out of the field)" : " was dropped"));
+        }
         if (!e.hand) continue;
         if (e.kind == physics::EventKind::kOutOfViewBegin) outOfView[static_cast<size_t>(*e.hand)] = true;
         if (e.kind == physics::EventKind::kOutOfViewEnd) outOfView[static_cast<size_t>(*e.hand)] = false;
       }
       const double t = c.session->timeSeconds();
       if (t >= nextPublish) {
-        exchange.publish(c.session->world(), t, panelFor(scenario, *c.scorer, t, outOfView),
-                         c.scorer->feedback().cues());
+        publish(t);
         nextPublish = t + kPublishPeriodS;
       }
     }
@@ -446,7 +506,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       sim = std::thread(simBody);
       TROCAR_LOG_INFO("attempt %u started", attempt);
     }
-    physics::InputFrame input = inputFrom(f);
+    physics::InputFrame input = inputFromRig(f);
     picker.apply(input);
     exchange.setInput(input);
     const feedback::CueState cues = exchange.cues();

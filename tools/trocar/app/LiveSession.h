@@ -57,6 +57,10 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
 
 // Blends two snapshots of the same world (a at time ta, b later): node positions of tissues
 // whose topology did not change, rigid, clip and instrument poses. Otherwise `out` = b.
+// What a rig frame's hands ask of the simulation: poses, triggers, buttons (the instrument
+// exchange is counted separately, from the secondary button's presses).
+physics::InputFrame inputFromRig(const xr::RigFrame& frame);
+
 void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
                          physics::WorldSnapshot& out);
 

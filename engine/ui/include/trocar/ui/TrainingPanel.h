@@ -4,6 +4,7 @@
 // ImGui frame (render::UiPanel::build). As a HUD it sits in the window's top-left corner; as
 // a VR panel it fills its texture (shown on a quad in the room).
 
+#include <array>
 #include <optional>
 #include <utility>
 #include <string>
@@ -28,6 +29,9 @@ struct PanelState {
   std::optional<double> score;        // set when the run has ended
   bool passed = false;
   std::vector<std::pair<std::string, double>> breakdown;  // results: OSATS-style domains, 1..5
+  bool paused = false;
+  std::array<std::string, 2> instruments;  // in the left and right hand ("grasper"), or empty
+  std::vector<std::string> notices;        // what just happened: errors, a dropped or lost object
 };
 
 enum class PanelPlacement {

@@ -1,0 +1,122 @@
+#include "DesktopControls.h"
+
+#include "DesktopRig.h"
+#include "ScenePresenter.h"
+
+#include <trocar/instruments/Instrument.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trocar::app {
+
+DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScenario(&scenario) {
+  mCenter = fieldCenter(scenario);
+  // Open views start where the scenario puts the trainee's head, looking at the field.
+  const Vec3 offset = scenario.head.position - mCenter;
+  const float d = glm::length(offset);
+  if (d > 0.05f) {
+    mDistance = std::clamp(d, 0.15f, 1.5f);
+    mPitch = std::clamp(std::asin(offset.y / d), 0.1f, 1.45f);
+    mYaw = std::atan2(offset.x, offset.z);
+  }
+  reset();
+}
+
+void DesktopControls::reset() {
+  mTips[0] = mCenter + Vec3(-0.03f, 0.02f, 0.0f);
+  mTips[1] = mCenter + Vec3(0.03f, 0.02f, 0.0f);
+  mLocked = {};
+  mButton = {};
+  mActive = 1;
+}
+
+Pose DesktopControls::camera() const {
+  if (mScenario->view == scenario::ViewKind::kLaparoscopic && mScenario->camera)
+    return mScenario->camera->pose;
+  const Vec3 offset(mDistance * std::cos(mPitch) * std::sin(mYaw), mDistance * std::sin(mPitch),
+                    mDistance * std::cos(mPitch) * std::cos(mYaw));
+  return lookAt(mCenter + offset, mCenter);
+}
+
+Vec3 DesktopControls::shaftDirection(int hand) const {
+  const Vec3& tip = mTips[static_cast<size_t>(hand)];
+  const Pose grip = handForTip(*mScenario, hand, tip, camera().position);
+  const Vec3 in = tip - grip.position;  // from the hand down the shaft to the tip
+  const float length = glm::length(in);
+  return length > 0.0f ? in / length : Vec3(0.0f, 0.0f, -1.0f);
+}
+
+bool DesktopControls::jawsClosed(int hand) const {
+  const size_t h = static_cast<size_t>(hand);
+  return mLocked[h] || mButton[h];
+}
+
+void DesktopControls::apply(const DesktopEvents& e) {
+  if (e.reset) reset();
+  if (e.help) mHelp = !mHelp;
+  const size_t a = static_cast<size_t>(mActive);
+  if (e.switchHand) {
+    // Switching while squeezing keeps that grip: the jaws stay locked closed.
+    if (e.leftButton || mButton[a]) mLocked[a] = true;
+    mButton[a] = false;
+    mSqueeze[a] = false;
+    mExchange[a] = false;
+    mActive = 1 - mActive;
+  }
+  const size_t h = static_cast<size_t>(mActive);
+  if (e.ratchet) {
+    mLocked[h] = !mLocked[h];
+    // Unlocking while the button is not held opens the jaws; held, they stay closed until let go.
+  }
+  mButton[h] = e.leftButton;
+  mSqueeze[h] = e.rightButton;
+  mExchange[h] = e.exchange;
+
+  const float orbit = 0.02f;
+  if (e.orbitLeft) mYaw -= orbit;
+  if (e.orbitRight) mYaw += orbit;
+  if (e.orbitUp) mPitch = std::min(1.45f, mPitch + orbit);
+  if (e.orbitDown) mPitch = std::max(0.1f, mPitch - orbit);
+  if (e.zoomIn) mDistance = std::max(0.15f, mDistance * 0.98f);
+  if (e.zoomOut) mDistance = std::min(1.5f, mDistance / 0.98f);
+
+  const Pose cam = camera();
+  const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});
+  const Vec3 up = cam.transformVector({0.0f, 1.0f, 0.0f});
+  Vec3& tip = mTips[h];
+  tip += (right * e.mouseDelta.x - up * e.mouseDelta.y) / kPixelsPerMetre;
+  if (e.wheel != 0.0) {
+    const float step = e.shift ? kFineWheelStep : kWheelStep;
+    tip += shaftDirection(mActive) * (static_cast<float>(e.wheel) * step);
+  }
+}
+
+std::array<xr::HandState, 2> DesktopControls::hands() const {
+  std::array<xr::HandState, 2> out{};
+  const Vec3 viewer = camera().position;
+  for (int hand = 0; hand < 2; ++hand) {
+    const size_t h = static_cast<size_t>(hand);
+    xr::HandState& s = out[h];
+    s.tracked = true;
+    s.grip = handForTip(*mScenario, hand, mTips[h], viewer);
+    s.aim = s.grip;
+    s.trigger = jawsClosed(hand) ? 1.0f : 0.0f;
+    s.squeeze = mSqueeze[h] ? 1.0f : 0.0f;
+    s.secondary = mExchange[h];
+  }
+  return out;
+}
+
+std::vector<std::string> DesktopControls::helpLines() {
+  return {"Mouse: move the active tool's tip across the view",
+          "Wheel: along the shaft (in through the port); Shift + wheel: 1 mm steps",
+          "Left button: close the jaws while held",
+          "Space: lock the jaws closed (ratchet) / release",
+          "Tab: switch hands (the other keeps its place and grip)",
+          "Right button: squeeze   E: exchange the instrument",
+          "R: tools back to the start   Arrows: orbit   + / -: closer / further",
+          "P: pause   N: new attempt   H: this help   Esc: end"};
+}
+
+}  // namespace trocar::app

@@ -1,0 +1,96 @@
+#pragma once
+// How one person works both instruments with a mouse and keyboard (the desktop rig), kept
+// apart from the window so tests drive it with the same events a person makes.
+//
+//   mouse            moves the active tool's tip across the view
+//   wheel            moves it along its shaft: in through its port (laparoscopic) or towards
+//                    what it points at (open); Shift + wheel in 1 mm steps instead of 3 mm
+//   left button      closes the active tool's jaws while held
+//   Space            locks the active tool's jaws closed (a ratchet), or releases the lock
+//   Tab              switches hands; the hand let go keeps its place and its jaws (switching
+//                    with the left button held locks them closed: the grip is kept)
+//   right button     squeezes (the active hand's grip)
+//   E                exchanges the active hand's instrument (its tray)
+//   R                brings both tools back to the start (jaws open)
+//   arrows           orbit the camera (open views); + / - move it closer or further
+//   P  pause  N  new attempt  H  help  Esc  end
+//
+// A laparoscopic trainer has no ratchet key, but every laparoscopic grasper has a ratchet on
+// its handle: holding tissue or a peg with one hand while the other works is done with it.
+
+#include <trocar/scenario/Scenario.h>
+#include <trocar/xr/Rig.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace trocar::app {
+
+// One frame of mouse and keyboard: what moved, what is held, what was pressed this frame.
+struct DesktopEvents {
+  Vec2 mouseDelta{0.0f};  // pixels, +x right, +y down
+  double wheel = 0.0;     // notches, + = away from the trainee (deeper)
+  // Held.
+  bool leftButton = false;
+  bool rightButton = false;
+  bool shift = false;
+  bool orbitLeft = false, orbitRight = false, orbitUp = false, orbitDown = false;
+  bool zoomIn = false, zoomOut = false;
+  bool exchange = false;  // E (the picker counts presses)
+  // Pressed this frame.
+  bool switchHand = false;  // Tab
+  bool ratchet = false;     // Space
+  bool reset = false;       // R
+  bool pause = false;       // P
+  bool restart = false;     // N
+  bool help = false;        // H
+  bool quit = false;        // Esc
+};
+
+class DesktopControls {
+ public:
+  explicit DesktopControls(const scenario::ScenarioDesc& scenario);
+
+  // One frame of events.
+  void apply(const DesktopEvents& e);
+  // Both tools back to the start, jaws open and unlocked, right hand active.
+  void reset();
+
+  // The camera the view is drawn from (the scenario's laparoscope, or the orbit camera).
+  Pose camera() const;
+  // What the hands do this frame (grip pose from the tip, trigger from button and ratchet).
+  std::array<xr::HandState, 2> hands() const;
+
+  int active() const { return mActive; }
+  const Vec3& tip(int hand) const { return mTips[static_cast<size_t>(hand)]; }
+  bool jawsClosed(int hand) const;
+  bool locked(int hand) const { return mLocked[static_cast<size_t>(hand)]; }
+  bool helpShown() const { return mHelp; }
+  // The direction the wheel moves the hand's tip (unit): along its shaft, inwards.
+  Vec3 shaftDirection(int hand) const;
+
+  // Pixels of mouse motion per metre of tip motion across the view.
+  static constexpr float kPixelsPerMetre = 1.0f / 0.0003f;
+  static constexpr float kWheelStep = 0.003f;      // m per notch
+  static constexpr float kFineWheelStep = 0.001f;  // with Shift
+
+  // The help, one line per control.
+  static std::vector<std::string> helpLines();
+
+ private:
+  const scenario::ScenarioDesc* mScenario;
+  Vec3 mCenter{0.0f};
+  std::array<Vec3, 2> mTips{};
+  std::array<bool, 2> mLocked{};
+  std::array<bool, 2> mButton{};  // the left button held for this hand
+  std::array<bool, 2> mSqueeze{};
+  std::array<bool, 2> mExchange{};
+  int mActive = 1;  // right first: it holds the cutting tool in most tasks
+  bool mHelp = false;
+  float mYaw = 0.0f;
+  float mPitch = 0.7f;
+  float mDistance = 0.45f;
+};
+
+}  // namespace trocar::app
