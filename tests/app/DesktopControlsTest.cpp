@@ -2,10 +2,10 @@
 // wheel notches, buttons, keys), never by hand poses: each hand keeps its place and its grip
 // while the other works, the wheel moves a tool along its shaft through its port, and a
 // person can pass a peg from one grasper to the other in mid-air in FLS peg transfer.
-#include "DesktopControls.h"
-#include "LiveSession.h"
+#include "DesktopPerson.h"
 
 #include <trocar/physics/Snapshot.h>
+#include <trocar/scoring/Report.h>
 #include <trocar/scenario/Scenario.h>
 #include <trocar/session/Session.h>
 
@@ -15,6 +15,8 @@
 
 namespace trocar::app {
 namespace {
+
+using test::Person;
 
 const std::filesystem::path kPegTransfer =
     std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios/fls-peg-transfer/scenario.yaml";
@@ -55,27 +57,35 @@ TEST(DesktopControls, EachHandKeepsItsPlaceAndItsGrip) {
   EXPECT_EQ(c.tip(1), rightKept) << "the hand let go stays where it was";
   EXPECT_NE(c.tip(0), left0);
 
+  // A click squeezes the handle over 1/8 s: the trigger climbs 0.134 a frame to 1.
   DesktopEvents press;
   press.leftButton = true;
   c.apply(press);
+  EXPECT_TRUE(c.jawsClosed(0));
+  EXPECT_FLOAT_EQ(c.hands()[0].trigger, DesktopControls::kTriggerRate);
+  auto settle = [&](const DesktopEvents& e) {
+    for (int i = 0; i < 8; ++i) c.apply(e);
+  };
+  settle(press);
   EXPECT_EQ(c.hands()[0].trigger, 1.0f);
   DesktopEvents lock = press;
   lock.ratchet = true;
   c.apply(lock);
-  c.apply(DesktopEvents{});  // button let go
+  settle(DesktopEvents{});  // button let go
   EXPECT_TRUE(c.locked(0));
   EXPECT_EQ(c.hands()[0].trigger, 1.0f) << "the ratchet holds the jaws closed";
   c.apply(tab);
   ASSERT_EQ(c.active(), 1);
+  settle(DesktopEvents{});
   EXPECT_EQ(c.hands()[0].trigger, 1.0f) << "and keeps them closed while the other hand works";
   EXPECT_EQ(c.hands()[1].trigger, 0.0f);
-  c.apply(press);
+  settle(press);
   EXPECT_EQ(c.hands()[0].trigger, 1.0f);
   EXPECT_EQ(c.hands()[1].trigger, 1.0f) << "both hands closed at once";
   DesktopEvents switchHolding = press;
   switchHolding.switchHand = true;
   c.apply(switchHolding);
-  c.apply(DesktopEvents{});
+  settle(DesktopEvents{});
   EXPECT_EQ(c.active(), 0);
   EXPECT_TRUE(c.locked(1)) << "switching with the button held keeps that grip";
   EXPECT_EQ(c.hands()[1].trigger, 1.0f);
@@ -83,6 +93,8 @@ TEST(DesktopControls, EachHandKeepsItsPlaceAndItsGrip) {
   unlock.ratchet = true;
   c.apply(unlock);
   EXPECT_FALSE(c.locked(0));
+  EXPECT_FALSE(c.jawsClosed(0));
+  settle(DesktopEvents{});
   EXPECT_EQ(c.hands()[0].trigger, 0.0f) << "released, the jaws open";
   EXPECT_EQ(c.hands()[1].trigger, 1.0f);
 }
@@ -111,76 +123,6 @@ TEST(DesktopControls, TheWheelSlidesTheToolThroughItsPort) {
   const Vec3 toPort = port - grip.position;
   EXPECT_LT(glm::length(toPort - glm::dot(toPort, axis) * axis), 1e-4f);
 }
-
-// A person at the desktop, as this driver plays them: it sees where the tool tips and the pegs
-// are drawn, and moves the mouse (whole pixels, at most 6 a frame, 60 frames a second) and
-// the wheel (1 mm notches) to bring the active tip where it wants it.
-class Person {
- public:
-  Person(const scenario::ScenarioDesc& desc, session::Session& session)
-      : mSession(session), mControls(desc) {}
-
-  DesktopControls& controls() { return mControls; }
-  const std::vector<physics::Event>& events() const { return mEvents; }
-
-  // One frame: the events, then a 60th of a second of simulation with the hands they give.
-  void frame(const DesktopEvents& e) {
-    mControls.apply(e);
-    xr::RigFrame f;
-    f.head = mControls.camera();
-    f.hands = mControls.hands();
-    const physics::InputFrame in = inputFromRig(f);
-    for (int i = 0; i < 8; ++i) {
-      const auto& ev = mSession.step(in);
-      mEvents.insert(mEvents.end(), ev.begin(), ev.end());
-    }
-  }
-  void press(bool DesktopEvents::*key, bool button = false) {
-    DesktopEvents e;
-    e.*key = true;
-    e.leftButton = button;
-    frame(e);
-  }
-  void wait(int frames, bool button = false) {
-    for (int i = 0; i < frames; ++i) {
-      DesktopEvents e;
-      e.leftButton = button;
-      frame(e);
-    }
-  }
-  // Moves the active tip to `target` (as the person aims it: what they see of the tip is the
-  // tool drawn there).
-  void moveTo(const Vec3& target, bool button = false) {
-    const int hand = mControls.active();
-    for (int n = 0; n < 2000; ++n) {
-      const Vec3 d = target - mControls.tip(hand);
-      if (glm::length(d) < 0.0004f) return;
-      const Pose cam = mControls.camera();
-      const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});
-      const Vec3 up = cam.transformVector({0.0f, 1.0f, 0.0f});
-      const Vec3 shaft = mControls.shaftDirection(hand);
-      const glm::mat3 basis(right, up, shaft);
-      const Vec3 want = glm::inverse(basis) * d;  // across, up the view, along the shaft (m)
-      DesktopEvents e;
-      e.leftButton = button;
-      const float px = std::clamp(want.x * DesktopControls::kPixelsPerMetre, -6.0f, 6.0f);
-      const float py = std::clamp(-want.y * DesktopControls::kPixelsPerMetre, -6.0f, 6.0f);
-      e.mouseDelta = {std::round(px), std::round(py)};
-      if (std::abs(want.z) >= 0.5f * DesktopControls::kFineWheelStep) {
-        e.wheel = want.z > 0.0f ? 1.0 : -1.0;
-        e.shift = true;
-      }
-      if (e.mouseDelta == Vec2(0.0f) && e.wheel == 0.0) return;  // within a pixel and half a notch
-      frame(e);
-    }
-    ADD_FAILURE() << "the tip never reached its target";
-  }
-
- private:
-  session::Session& mSession;
-  DesktopControls mControls;
-  std::vector<physics::Event> mEvents;
-};
 
 Vec3 pegAt(const session::Session& s, const std::string& peg) {
   const auto id = s.world().findRigid(peg).value();
@@ -239,6 +181,78 @@ TEST(DesktopControls, APersonPassesAPegFromHandToHandInMidAir) {
   EXPECT_TRUE(world.instrument(physics::Hand::kRight).grasping) << "the right grasper has it alone";
   EXPECT_GT(pegAt(session, "peg-1").y, peg.y + 0.015f) << "still in the air";
   for (const physics::Event& e : person.events()) EXPECT_NE(e.kind, physics::EventKind::kDropped);
+}
+
+// The whole of FLS peg transfer at the desktop, done as the FLS technique asks and as a person
+// would with this mapping: for each peg the giving hand picks it up from its top (button,
+// Space to lock), lifts it to the middle, Tab, the other hand takes it from the side (button
+// held through Tab keeps that grip), the giver lets go (Space) and backs off, and the taker
+// sets it down on its side and opens (Space). Six pegs over, six back: both checklist steps
+// done, no peg dropped, and an FLS score.
+TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
+  const scenario::ScenarioDesc desc = pegTransfer();
+  auto built = scenario::buildSession(desc);
+  ASSERT_TRUE(built.ok()) << built.error().toString();
+  session::Session& session = *built.value();
+  scoring::Scorer scorer(desc, session.world());
+  session.addListener(&scorer);
+  Person person(desc, session);
+  const float shaftRadius = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftRadius;
+  const float half = 0.006f, boardTop = 0.91f, carryY = boardTop + 0.04f;
+  auto use = [&](int hand, bool holding = false) {
+    if (person.controls().active() != hand) person.press(&DesktopEvents::switchHand, holding);
+    ASSERT_EQ(person.controls().active(), hand);
+  };
+  // Where pegs are set down: a 2 x 3 grid round each side's zone centre, far row first.
+  auto spot = [&](int side, int k) {
+    const float outwards = side == 0 ? -1.0f : 1.0f;
+    const float x = (side == 0 ? -0.05f : 0.05f) + outwards * (k % 2 == 0 ? 0.009f : -0.009f);
+    return Vec3(x, boardTop + half, -0.42f - 0.025f + 0.025f * static_cast<float>(k / 2));
+  };
+  for (int leg = 0; leg < 2; ++leg) {
+    const int giver = leg == 0 ? 0 : 1, taker = 1 - giver;
+    const float side = taker == 1 ? 1.0f : -1.0f;
+    for (int i = 0; i < 6; ++i) {
+      const std::string peg = "peg-" + std::to_string(i + 1);
+      // Pick up from the top, lift, carry to the middle.
+      use(giver);
+      const Vec3 top = pegAt(session, peg) + Vec3(0.0f, half + shaftRadius - 0.0005f, 0.0f);
+      person.moveTo(top + Vec3(0.0f, 0.02f, 0.0f));
+      person.moveTo(top);
+      person.wait(6, true);
+      person.press(&DesktopEvents::ratchet, true);
+      person.moveTo(Vec3(top.x, carryY, top.z));
+      person.moveTo(Vec3(-side * 0.004f, carryY, top.z));
+      person.wait(10);
+      // Hand-off: the taker closes on its side, keeps the grip through Tab; the giver lets go.
+      use(taker);
+      const Vec3 c = pegAt(session, peg);
+      const Vec3 grip = c + Vec3(side * 0.004f, -0.003f, -0.002f);
+      person.moveTo(grip + Vec3(side * 0.015f, 0.01f, 0.0f));
+      person.moveTo(grip);
+      person.wait(6, true);
+      use(giver, true);
+      person.press(&DesktopEvents::ratchet);
+      person.moveTo(person.controls().tip(giver) + Vec3(-side * 0.02f, 0.02f, 0.0f));
+      // Set down on the taker's side, open, rise: the peg (where it hangs from the jaws, as
+      // seen) comes down to 2 mm above its spot.
+      use(taker);
+      const Vec3 hanging = person.controls().tip(taker) - pegAt(session, peg);
+      const Vec3 target = spot(taker, i) + hanging + Vec3(0.0f, 0.002f, 0.0f);
+      person.moveTo(target + Vec3(0.0f, 0.03f, 0.0f));
+      person.moveTo(target);
+      person.press(&DesktopEvents::ratchet);
+      person.moveTo(target + Vec3(0.0f, 0.02f, 0.0f));
+      person.wait(30);
+    }
+  }
+  person.wait(60);
+  const scoring::ScoreReport report = scorer.report(session.world());
+  for (const auto& step : report.steps) {
+    EXPECT_EQ(step.state, scoring::StepState::kDone) << step.title;
+  }
+  for (const physics::Event& e : person.events()) EXPECT_NE(e.kind, physics::EventKind::kDropped);
+  EXPECT_TRUE(report.passed) << "score " << report.score << " in " << report.taskTimeS << " s";
 }
 
 }  // namespace

@@ -8,6 +8,22 @@ bool World::Impl::heldByAnyTool(uint32_t rigid) const {
                      [&](const Tool& t) { return t.present && t.graspRigid == rigid; });
 }
 
+void World::Impl::forgetContacts(const btCollisionObject* a, const btCollisionObject* b) {
+  for (int i = 0; i < dispatcher.getNumManifolds(); ++i) {
+    btPersistentManifold* m = dispatcher.getManifoldByIndexInternal(i);
+    if ((m->getBody0() == a && m->getBody1() == b) || (m->getBody0() == b && m->getBody1() == a))
+      m->clearManifold();
+  }
+}
+
+void World::Impl::rejoin(Tool& tool) {
+  if (tool.letGoRigid == kInvalidIndex) return;
+  btRigidBody* other = rigids[tool.letGoRigid].body.get();
+  tool.body->setIgnoreCollisionCheck(other, false);
+  other->setIgnoreCollisionCheck(tool.body.get(), false);
+  tool.letGoRigid = kInvalidIndex;
+}
+
 void World::Impl::releaseGrasp(Tool& tool) {
   if (tool.graspTissue != kInvalidIndex) {
     tool.releasedTissue = tool.graspTissue;
@@ -25,6 +41,13 @@ void World::Impl::releaseGrasp(Tool& tool) {
     if (held != kInvalidIndex && !heldByAnyTool(held)) {
       rigids[held].released = true;
       rigids[held].restTicks = 0;
+    }
+    if (held != kInvalidIndex && tool.body) {
+      rejoin(tool);
+      tool.body->setIgnoreCollisionCheck(rigids[held].body.get(), true);
+      rigids[held].body->setIgnoreCollisionCheck(tool.body.get(), true);
+      forgetContacts(tool.body.get(), rigids[held].body.get());
+      tool.letGoRigid = held;
     }
   }
 }
@@ -132,7 +155,17 @@ bool World::Impl::graspRigidObject(Tool& tool) {
     btTransform frameInTool = tool.body->getWorldTransform().inverse() * r.body->getWorldTransform();
     tool.graspConstraint =
         std::make_unique<btFixedConstraint>(*tool.body, *r.body, frameInTool, btTransform::getIdentity());
+    // A grip, not a weld: the constraint yields (CFM) where the object is pressed against
+    // something (a peg set down onto the board), instead of fighting the contact between a
+    // tool that goes where the hand is and a board that cannot move, which flung pegs.
+    for (int axis = 0; axis < 6; ++axis) {
+      tool.graspConstraint->setParam(BT_CONSTRAINT_STOP_CFM, kGraspCfm, axis);
+      tool.graspConstraint->setParam(BT_CONSTRAINT_STOP_ERP, kGraspErp, axis);
+    }
     world.addConstraint(tool.graspConstraint.get(), true);
+    // Contacts the pair had: no longer refreshed once linked, they would act on as glue.
+    forgetContacts(tool.body.get(), r.body.get());
+    if (tool.letGoRigid == ri) rejoin(tool);
     tool.graspRigid = ri;
     r.released = false;
     r.body->activate(true);

@@ -117,6 +117,7 @@ World::Impl::~Impl() {
 void World::Impl::removeTool(Tool& tool) {
   if (!tool.present) return;
   releaseGrasp(tool);
+  rejoin(tool);
   world.removeRigidBody(tool.body.get());
   // The soft-body SDF cache is keyed by shape address: forget this shape, or a new shape
   // allocated at the same address would be served its stale distances (and whether that
@@ -261,6 +262,12 @@ void World::Impl::anchorNodes(Tissue& t, const std::vector<uint32_t>& nodes, btR
 }
 
 void World::Impl::drive(Tool& tool, const HandInput& hand) {
+  if (tool.letGoRigid != kInvalidIndex) {
+    btVector3 a0, a1, b0, b1;
+    tool.body->getAabb(a0, a1);
+    rigids[tool.letGoRigid].body->getAabb(b0, b1);
+    if (!TestAabbAgainstAabb2(a0, a1, b0, b1)) rejoin(tool);
+  }
   const instruments::Port* port = tool.settings.port ? &*tool.settings.port : nullptr;
   if (hand.tracked) tool.target = instruments::tipTargetFromHand(hand.pose, tool.settings.spec, port);
   btTransform target =

@@ -44,6 +44,10 @@ inline constexpr float kSenseMargin = 0.0003f;
 inline constexpr float kShapeMargin = 0.001f;
 inline constexpr float kSoftMargin = 0.001f;
 inline constexpr float kSdfVoxel = 0.0025f;  // m, see Impl()
+// How firmly a grasped object is held to the jaws (the grasp constraint's stop CFM and ERP).
+constexpr btScalar kGraspCfm = 0.05f;
+constexpr btScalar kGraspErp = 0.3f;
+
 // Jaw hysteresis: closes above, opens below (trigger values).
 inline constexpr float kJawCloseTrigger = 0.6f;
 inline constexpr float kJawOpenTrigger = 0.4f;
@@ -163,6 +167,9 @@ struct World::Impl {
     detail::SideMemory sides;                             // of the sheets it touched last tick
     uint32_t graspRigid = kInvalidIndex;
     std::unique_ptr<btTypedConstraint> graspConstraint;
+    // An object just let go of: it and the tool do not collide until their boxes are apart
+    // (the jaws opened round it; colliding where they still overlap would fling it away).
+    uint32_t letGoRigid = kInvalidIndex;
     std::vector<uint32_t> touchedTissues;  // sorted, last tick
     uint32_t touchedRigid = kInvalidIndex;
     bool aboveDamage = false;
@@ -242,6 +249,11 @@ struct World::Impl {
   void currentState(const Tissue& t, std::vector<Vec3>& x, std::vector<Vec3>& v) const;
 
   void computeRegions(Tissue& t);
+  // Clears the contact points cached between two bodies (Bullet keeps a pair's points while
+  // the pair is not collided, and its solver still uses them).
+  void forgetContacts(const btCollisionObject* a, const btCollisionObject* b);
+  // Ends Tool::letGoRigid's truce: the tool and that object collide again.
+  void rejoin(Tool& tool);
   // Lays the tissue's markings on its drawn surface (TissueSettings::markings).
   Result<void> layMarkings(Tissue& t, const TissueSettings& s);
 

@@ -28,6 +28,8 @@ void DesktopControls::reset() {
   mTips[1] = mCenter + Vec3(0.03f, 0.02f, 0.0f);
   mLocked = {};
   mButton = {};
+  mRoll = {};
+  mTrigger = {};
   mActive = 1;
 }
 
@@ -71,7 +73,14 @@ void DesktopControls::apply(const DesktopEvents& e) {
   }
   mButton[h] = e.leftButton;
   mSqueeze[h] = e.rightButton;
+  for (int hand = 0; hand < 2; ++hand) {
+    float& t = mTrigger[static_cast<size_t>(hand)];
+    const float want = jawsClosed(hand) ? 1.0f : 0.0f;
+    t = want > t ? std::min(want, t + kTriggerRate) : std::max(want, t - kTriggerRate);
+  }
   mExchange[h] = e.exchange;
+  if (e.rollLeft) mRoll[h] -= kRollStep;
+  if (e.rollRight) mRoll[h] += kRollStep;
 
   const float orbit = 0.02f;
   if (e.orbitLeft) mYaw -= orbit;
@@ -100,8 +109,9 @@ std::array<xr::HandState, 2> DesktopControls::hands() const {
     xr::HandState& s = out[h];
     s.tracked = true;
     s.grip = handForTip(*mScenario, hand, mTips[h], viewer);
+    s.grip.orientation = s.grip.orientation * glm::angleAxis(mRoll[h], Vec3(0.0f, 0.0f, -1.0f));
     s.aim = s.grip;
-    s.trigger = jawsClosed(hand) ? 1.0f : 0.0f;
+    s.trigger = mTrigger[h];
     s.squeeze = mSqueeze[h] ? 1.0f : 0.0f;
     s.secondary = mExchange[h];
   }
@@ -114,7 +124,7 @@ std::vector<std::string> DesktopControls::helpLines() {
           "Left button: close the jaws while held",
           "Space: lock the jaws closed (ratchet) / release",
           "Tab: switch hands (the other keeps its place and grip)",
-          "Right button: squeeze   E: exchange the instrument",
+          "Z / X: roll the instrument   Right button: squeeze   E: exchange it",
           "R: tools back to the start   Arrows: orbit   + / -: closer / further",
           "P: pause   N: new attempt   H: this help   Esc: end"};
 }

@@ -10,6 +10,7 @@
 //   Tab              switches hands; the hand let go keeps its place and its jaws (switching
 //                    with the left button held locks them closed: the grip is kept)
 //   right button     squeezes (the active hand's grip)
+//   Z / X            roll the active instrument about its shaft (the knob on its handle)
 //   E                exchanges the active hand's instrument (its tray)
 //   R                brings both tools back to the start (jaws open)
 //   arrows           orbit the camera (open views); + / - move it closer or further
@@ -37,7 +38,8 @@ struct DesktopEvents {
   bool shift = false;
   bool orbitLeft = false, orbitRight = false, orbitUp = false, orbitDown = false;
   bool zoomIn = false, zoomOut = false;
-  bool exchange = false;  // E (the picker counts presses)
+  bool exchange = false;                     // E (the picker counts presses)
+  bool rollLeft = false, rollRight = false;  // Z, X
   // Pressed this frame.
   bool switchHand = false;  // Tab
   bool ratchet = false;     // Space
@@ -64,6 +66,7 @@ class DesktopControls {
 
   int active() const { return mActive; }
   const Vec3& tip(int hand) const { return mTips[static_cast<size_t>(hand)]; }
+  float roll(int hand) const { return mRoll[static_cast<size_t>(hand)]; }
   bool jawsClosed(int hand) const;
   bool locked(int hand) const { return mLocked[static_cast<size_t>(hand)]; }
   bool helpShown() const { return mHelp; }
@@ -74,6 +77,10 @@ class DesktopControls {
   static constexpr float kPixelsPerMetre = 1.0f / 0.0003f;
   static constexpr float kWheelStep = 0.003f;      // m per notch
   static constexpr float kFineWheelStep = 0.001f;  // with Shift
+  static constexpr float kRollStep = 0.05f;        // rad a frame while Z or X is held (3 deg)
+  // How far a frame moves the trigger towards the button: a click squeezes or lets go of the
+  // handle over 1/8 s (7.5 frames at 60 Hz), as a hand does, not in one tick.
+  static constexpr float kTriggerRate = 0.134f;
 
   // The help, one line per control.
   static std::vector<std::string> helpLines();
@@ -83,7 +90,10 @@ class DesktopControls {
   Vec3 mCenter{0.0f};
   std::array<Vec3, 2> mTips{};
   std::array<bool, 2> mLocked{};
-  std::array<bool, 2> mButton{};  // the left button held for this hand
+  std::array<float, 2> mRoll{};
+  std::array<float, 2> mTrigger{};  // follows the jaws' button or ratchet at kTriggerRate  // rad about the
+                                    // shaft, + clockwise seen from the handle
+  std::array<bool, 2> mButton{};    // the left button held for this hand
   std::array<bool, 2> mSqueeze{};
   std::array<bool, 2> mExchange{};
   int mActive = 1;  // right first: it holds the cutting tool in most tasks

@@ -169,6 +169,8 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   e.zoomIn = s.held(GLFW_KEY_EQUAL) || s.held(GLFW_KEY_KP_ADD);
   e.zoomOut = s.held(GLFW_KEY_MINUS) || s.held(GLFW_KEY_KP_SUBTRACT);
   e.exchange = s.held(GLFW_KEY_E);
+  e.rollLeft = s.held(GLFW_KEY_Z);
+  e.rollRight = s.held(GLFW_KEY_X);
   e.switchHand = s.pressed(GLFW_KEY_TAB);
   e.ratchet = s.pressed(GLFW_KEY_SPACE);
   e.reset = s.pressed(GLFW_KEY_R);

@@ -1,0 +1,90 @@
+#pragma once
+// A person at the desktop rig, as tests play them: they see where the tool tips and the
+// objects are drawn and move the mouse (whole pixels, at most 10 a frame, 60 frames a second: 18 cm/s of tip
+// at most) and the wheel (1 mm notches) to bring the active tip where they want it, and press keys. Only
+// events go in (DesktopControls, the rig's own mapping); the simulation gets what the rig makes of them
+// (inputFromRig), as in a live run.
+#include "DesktopControls.h"
+#include "LiveSession.h"
+
+#include <trocar/session/Session.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace trocar::app::test {
+
+// A person at the desktop, as this driver plays them: it sees where the tool tips and the pegs
+// are drawn, and moves the mouse (whole pixels, at most 10 a frame, 60 frames a second: 18 cm/s of tip at
+// most) and the wheel (1 mm notches) to bring the active tip where it wants it.
+class Person {
+ public:
+  Person(const scenario::ScenarioDesc& desc, session::Session& session)
+      : mSession(session), mControls(desc) {}
+
+  DesktopControls& controls() { return mControls; }
+  const std::vector<physics::Event>& events() const { return mEvents; }
+
+  // One frame: the events, then a 60th of a second of simulation with the hands they give.
+  void frame(const DesktopEvents& e) {
+    mControls.apply(e);
+    xr::RigFrame f;
+    f.head = mControls.camera();
+    f.hands = mControls.hands();
+    const physics::InputFrame in = inputFromRig(f);
+    for (int i = 0; i < 8; ++i) {
+      const auto& ev = mSession.step(in);
+      mEvents.insert(mEvents.end(), ev.begin(), ev.end());
+    }
+  }
+  void press(bool DesktopEvents::*key, bool button = false) {
+    DesktopEvents e;
+    e.*key = true;
+    e.leftButton = button;
+    frame(e);
+  }
+  void wait(int frames, bool button = false) {
+    for (int i = 0; i < frames; ++i) {
+      DesktopEvents e;
+      e.leftButton = button;
+      frame(e);
+    }
+  }
+  // Moves the active tip to `target` (as the person aims it: what they see of the tip is the
+  // tool drawn there).
+  void moveTo(const Vec3& target, bool button = false) {
+    const int hand = mControls.active();
+    for (int n = 0; n < 2000; ++n) {
+      const Vec3 d = target - mControls.tip(hand);
+      if (glm::length(d) < 0.0004f) return;
+      const Pose cam = mControls.camera();
+      const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});
+      const Vec3 up = cam.transformVector({0.0f, 1.0f, 0.0f});
+      const Vec3 shaft = mControls.shaftDirection(hand);
+      const glm::mat3 basis(right, up, shaft);
+      const Vec3 want = glm::inverse(basis) * d;  // across, up the view, along the shaft (m)
+      DesktopEvents e;
+      e.leftButton = button;
+      const float px = std::clamp(want.x * DesktopControls::kPixelsPerMetre, -10.0f, 10.0f);
+      const float py = std::clamp(-want.y * DesktopControls::kPixelsPerMetre, -10.0f, 10.0f);
+      e.mouseDelta = {std::round(px), std::round(py)};
+      if (std::abs(want.z) >= 0.5f * DesktopControls::kFineWheelStep) {
+        e.wheel = want.z > 0.0f ? 1.0 : -1.0;
+        e.shift = true;
+      }
+      if (e.mouseDelta == Vec2(0.0f) && e.wheel == 0.0) return;  // within a pixel and half a notch
+      frame(e);
+    }
+    ADD_FAILURE() << "the tip never reached its target";
+  }
+
+ private:
+  session::Session& mSession;
+  DesktopControls mControls;
+  std::vector<physics::Event> mEvents;
+};
+
+}  // namespace trocar::app::test
