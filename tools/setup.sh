@@ -9,7 +9,7 @@ preset="${1:-dev}"
 # Keep in step with ../shared/STACK.md and cmake/TrocarDependencies.cmake.
 packages=(
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy
-  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers glslc libimgui-dev libstb-dev xvfb xauth
+  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers glslc libimgui-dev libstb-dev xvfb xauth xdotool
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -173,6 +174,45 @@ TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
   }
   EXPECT_GT(bright, 200u) << "panel text";
   EXPECT_GT(img.value().at(640, 380, 0), 180) << "the gauze in the middle of the endoscope picture";
+}
+
+// A trainee ends an attempt with Esc: the window does not close, it shows the debrief (the
+// score, how it ended, the errors and measures, and what to do next, in cyan); Esc again
+// quits. Keys are pressed with xdotool (held 0.2 s: the rig samples key state each frame), the
+// first once the window is there, the second once the run has said the debrief is up.
+TEST(Run, EscShowsTheDebriefBeforeQuitting) {
+  if (std::system("command -v xdotool > /dev/null") != 0)
+    GTEST_SKIP() << "xdotool is not installed (tools/setup.sh)";
+  test::TempDir dir;
+  const std::string shot = (dir / "debrief.png").string();
+  const std::string out = (dir / "out.txt").string();
+  const std::string key =
+      "xdotool search --sync --name Trocar windowfocus --sync keydown Escape sleep 0.2 keyup Escape";
+  auto r = test::runCommand(
+      "XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent TROCAR_LOG_LEVEL=info xvfb-run -a sh -c "
+      "\"" +
+      trocar("run --rig desktop --no-record --validation --json --screenshot '" + shot + "'") + " > '" + out +
+      "' 2>&1 & pid=\\$!; " + key + "; for i in \\$(seq 600); do grep -q 'debrief' '" + out +
+      "' && break; sleep 0.05; done; sleep 0.5; " + key + "; wait \\$pid\"");
+  const std::string said = readAll(dir / "out.txt");
+  ASSERT_EQ(r.exitCode, 0) << said << r.err;
+  EXPECT_NE(said.find("ended by the trainee: debrief"), std::string::npos) << said;
+  EXPECT_EQ(said.find("VUID"), std::string::npos) << said;
+  auto img = render::readPng(shot);
+  ASSERT_TRUE(img.ok()) << img.error().toString();
+  // The panel (top left, 360 px wide) now runs on below the live panel's checklist (which
+  // ends above y = 200 at this size): bright text there, and the light blue hint.
+  uint32_t text = 0, cyan = 0;
+  for (uint32_t y = 200; y < img.value().height; ++y) {
+    for (uint32_t x = 15; x < 370; ++x) {
+      const int red = img.value().at(x, y, 0), green = img.value().at(x, y, 1),
+                blue = img.value().at(x, y, 2);
+      text += red > 180 && green > 180 && blue > 180 ? 1u : 0u;
+      cyan += blue > 200 && green > 150 && blue - red > 60 ? 1u : 0u;
+    }
+  }
+  EXPECT_GT(text, 300u) << "debrief text";
+  EXPECT_GT(cyan, 30u) << "the hint: N for a new attempt, Esc to quit";
 }
 
 // Ctrl-C mid-session: the run ends cleanly, says so, and the recording is complete

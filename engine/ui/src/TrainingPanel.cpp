@@ -88,6 +88,11 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
                        "Score %.1f  %s", *state.score, state.passed ? "PASS" : "below the pass mark");
     for (const auto& [domain, value] : state.breakdown)
       ImGui::Text("  %-22s %.1f / 5", domain.c_str(), value);
+    for (const std::string& line : state.debrief) ImGui::TextWrapped("%s", line.c_str());
+    if (!state.nextHint.empty()) {
+      ImGui::Spacing();
+      ImGui::TextColored(ImVec4(0.4f, 0.8f, 1.0f, 1.0f), "%s", state.nextHint.c_str());
+    }
   }
   ImGui::End();
 }

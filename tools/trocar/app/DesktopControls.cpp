@@ -126,7 +126,8 @@ std::vector<std::string> DesktopControls::helpLines() {
           "Tab: switch hands (the other keeps its place and grip)",
           "Z / X: roll the instrument   Right button: squeeze   E: exchange it",
           "R: tools back to the start   Arrows: orbit   + / -: closer / further",
-          "P: pause   N: new attempt   H: this help   Esc: end"};
+          "P: pause   H: this help   Esc or N: end the attempt and see how it went",
+          "Then N: a new attempt, Esc: quit"};
 }
 
 }  // namespace trocar::app

@@ -14,7 +14,7 @@
 //   E                exchanges the active hand's instrument (its tray)
 //   R                brings both tools back to the start (jaws open)
 //   arrows           orbit the camera (open views); + / - move it closer or further
-//   P  pause  N  new attempt  H  help  Esc  end
+//   P  pause  H  help  Esc or N  end the attempt: its debrief; then N  a new one, Esc  quit
 //
 // A laparoscopic trainer has no ratchet key, but every laparoscopic grasper has a ratchet on
 // its handle: holding tissue or a peg with one hand while the other works is done with it.

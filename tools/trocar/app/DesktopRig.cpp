@@ -178,11 +178,11 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   e.restart = s.pressed(GLFW_KEY_N);
   e.help = s.pressed(GLFW_KEY_H);
   e.quit = s.pressed(GLFW_KEY_ESCAPE);
-  if (e.quit) s.exitRequested = true;
   s.controls->apply(e);
   frame.restartRequested = e.restart;
   if (e.restart) s.controls->reset();
   frame.pauseToggled = e.pause;
+  frame.endRequested = e.quit;
   const Pose cam = s.controls->camera();
 
   int width = 1;

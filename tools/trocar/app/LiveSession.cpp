@@ -10,6 +10,7 @@
 #include <trocar/replay/Recorder.h>
 #include <trocar/ui/TrainingPanel.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -85,6 +86,52 @@ ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::S
   p.limitS = scenario.timeLimitS;
   for (const scoring::StepStatus& s : scorer.checklist().steps()) p.steps.push_back({s.title, toUi(s.state)});
   return p;
+}
+
+// How an attempt went, for the debrief: how it ended and when, the errors grouped (how often,
+// first when), and the measures a trainee can act on.
+std::vector<std::string> debriefLines(const scoring::ScoreReport& r, bool ranOut) {
+  std::vector<std::string> lines;
+  bool complete = true;
+  for (const auto& s : r.steps)
+    complete =
+        complete && (s.state == scoring::StepState::kDone || s.state == scoring::StepState::kDoneOutOfOrder);
+  const char* how = complete          ? "task done"
+                    : r.criticalError ? "a critical error ended it"
+                    : ranOut          ? "time is up"
+                                      : "ended early";
+  lines.push_back("Time " + ui::formatClock(r.taskTimeS) + " (" + how + ")");
+  std::vector<std::pair<std::string, std::pair<int, double>>> grouped;  // title -> count, first time
+  for (const auto& e : r.errors) {
+    auto it = std::find_if(grouped.begin(), grouped.end(), [&](const auto& g) { return g.first == e.title; });
+    if (it == grouped.end()) {
+      grouped.push_back({e.title, {1, e.timeS}});
+    } else {
+      it->second.first++;
+    }
+  }
+  for (const auto& [title, seen] : grouped) {
+    lines.push_back("Error: " + title + (seen.first > 1 ? " x" + std::to_string(seen.first) : std::string()) +
+                    " (first at " + ui::formatClock(seen.second) + ")");
+  }
+  if (grouped.empty()) lines.push_back("No errors");
+  char text[256];
+  std::snprintf(text, sizeof(text), "Path: left %.2f m, right %.2f m   Peak force: left %.1f N, right %.1f N",
+                r.instruments[0].pathLengthM, r.instruments[1].pathLengthM, r.instruments[0].peakForceN,
+                r.instruments[1].peakForceN);
+  lines.push_back(text);
+  for (const auto& a : r.cutAccuracy) {
+    if (a.points == 0) continue;
+    std::snprintf(text, sizeof(text),
+                  "Cut along '%s': %.0f%% of it, %.1f mm from it on average (%.1f at most)",
+                  a.marking.c_str(), 100.0 * a.fractionCut, a.meanMm, a.maxMm);
+    lines.push_back(text);
+  }
+  if (r.bloodLossMl > 0.0) {
+    std::snprintf(text, sizeof(text), "Blood lost: %.1f ml", r.bloodLossMl);
+    lines.push_back(text);
+  }
+  return lines;
 }
 
 // Everything a run owns in the simulation: the session, its recorder and its scorer.
@@ -353,14 +400,17 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     double nextPublish = kPublishPeriodS;
     std::array<bool, 2> outOfView{};
     Notices notices;
-    auto publish = [&](double t) {
-      ui::PanelState panel = panelFor(scenario, *c.scorer, t, outOfView, &notices);
-      panel.paused = paused.load();
+    auto withInstruments = [&](ui::PanelState panel) {
       for (const auto& [hand, setup] : scenario.instruments) {  // the tray's current instrument
         const uint32_t i = c.session->world().trayIndex(hand);
         const auto kind = i == 0 || i > setup.exchange.size() ? setup.kind : setup.exchange[i - 1];
         panel.instruments[static_cast<size_t>(hand)] = instruments::toString(kind);
       }
+      return panel;
+    };
+    auto publish = [&](double t) {
+      ui::PanelState panel = withInstruments(panelFor(scenario, *c.scorer, t, outOfView, &notices));
+      panel.paused = paused.load();
       exchange.publish(c.session->world(), t, panel, c.scorer->feedback().cues());
     };
     while (!simStop.load()) {
@@ -413,11 +463,13 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       }
     }
     const double t = c.session->timeSeconds();
-    ui::PanelState final = panelFor(scenario, *c.scorer, t);
+    ui::PanelState final = withInstruments(panelFor(scenario, *c.scorer, t));
     const scoring::ScoreReport report = c.scorer->report(c.session->world());
     final.score = report.score;
     final.passed = report.passed;
     final.warnings.clear();
+    final.debrief = debriefLines(report, runOver(scenario, settings, c));
+    final.nextHint = "N: a new attempt   Esc: quit";
     final.breakdown = {{"Respect for tissue", report.osats.respectForTissue},
                        {"Time and motion", report.osats.timeAndMotion},
                        {"Instrument handling", report.osats.instrumentHandling},
@@ -463,7 +515,16 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     }
     const xr::RigFrame& f = frame.value();
     if (f.pauseToggled) paused.store(!paused.load());
-    if (f.restartRequested && !exitRequested) {
+    // Esc or N while the attempt runs ends it: the sim publishes the debrief as it stops. In
+    // the debrief Esc quits and N starts a new attempt.
+    const bool debriefing = simDone.load();
+    if ((f.endRequested || f.restartRequested) && !debriefing && !exitRequested) {
+      simStop.store(true);
+      TROCAR_LOG_INFO("attempt %u ended by the trainee: debrief", attempt);
+    } else if (f.endRequested && !exitRequested) {
+      rig.requestExit();
+      exitRequested = true;
+    } else if (f.restartRequested && !exitRequested) {
       // A new attempt: finish this one (recording footer, report), build a fresh world.
       simStop.store(true);
       sim.join();

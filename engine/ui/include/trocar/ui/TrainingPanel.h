@@ -32,6 +32,8 @@ struct PanelState {
   bool paused = false;
   std::array<std::string, 2> instruments;  // in the left and right hand ("grasper"), or empty
   std::vector<std::string> notices;        // what just happened: errors, a dropped or lost object
+  std::vector<std::string> debrief;        // once ended: how it went (time, errors grouped, metrics)
+  std::string nextHint;                    // once ended: what to do next ("N: new attempt ...")
 };
 
 enum class PanelPlacement {

@@ -47,6 +47,9 @@ struct RigFrame {
   std::array<HandState, 2> hands{};
   bool pauseToggled = false;      // the trainee asked to pause or resume (desktop: P)
   bool restartRequested = false;  // the trainee asked for a new attempt (desktop: N)
+  // The trainee asked to end the attempt (desktop: Esc): its debrief is shown; asked again
+  // during the debrief, the session ends.
+  bool endRequested = false;
   // The main view is the endoscope's own picture (a desktop laparoscopic run), not the room.
   bool endoscopeView = false;
 };
