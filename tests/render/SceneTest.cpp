@@ -392,5 +392,51 @@ TEST_F(SceneTest, MarkingsAreInkedWhereTheTissueIsNow) {
   EXPECT_LT(off, after.pixels.size() / 20);
 }
 
+// Instrument shadows, the depth cue: the scissors held straight down over the gauze, 4 cm
+// and then 1 cm above it. The key light comes from (0.3, 1, 0.4) (the frame's default): over
+// a level surface the tip's shadow lies h * sqrt(0.3^2 + 0.4^2) = h / 2 beside the tip, so
+// 2 cm away and then 5 mm: it closes in on the tip as the tip nears the surface (the gauze
+// sags, so +-30%). The shadow is drawn: the picture differs where it falls.
+TEST_F(SceneTest, AToolsShadowClosesOnItsTipAsItNearsTheSurface) {
+  const physics::World& world = mPosed.session->world();
+  const auto below = world.castRay(Vec3(-0.06f, 1.2f, -0.45f), Vec3(0.0f, -1.0f, 0.0f), 1.0f);
+  ASSERT_TRUE(below);
+  auto shadowAt = [&](float height, ImageRgba8* withShadow, ImageRgba8* without, Vec2* spotPixel) {
+    physics::WorldSnapshot snap = mPosed.snapshot;
+    physics::InstrumentSnapshot& tool = snap.instruments[1];
+    tool.tipPose = {below->position + Vec3(0.0f, height, 0.0f),
+                    glm::angleAxis(-0.5f * kPi, Vec3(1.0f, 0.0f, 0.0f))};  // +Z (the shaft) up
+    FrameScene scene;
+    scene.views[0] = mView;
+    mPresenter->buildFrame(snap, scene);
+    float distance = -1.0f;
+    size_t spots = 0;
+    for (const auto& spot : mPresenter->shadows()) {
+      if (spot.hand != 1) continue;
+      ++spots;
+      if (spot.along == 0.0f) {
+        distance = glm::length(spot.position - tool.tipPose.position);
+        *spotPixel = project(mView, spot.position, kW, kH);
+      }
+    }
+    *withShadow = render(scene, kW, kH);
+    scene.draws.resize(scene.draws.size() - mPresenter->shadows().size());
+    *without = render(scene, kW, kH);
+    EXPECT_GT(spots, 5u) << "the shaft's shadow, not only the tip's";
+    return distance;
+  };
+  ImageRgba8 a, b, c, d;
+  Vec2 farSpot, nearSpot;
+  const float far = shadowAt(0.04f, &a, &b, &farSpot);
+  const float near = shadowAt(0.01f, &c, &d, &nearSpot);
+  ASSERT_GT(far, 0.0f);
+  ASSERT_GT(near, 0.0f);
+  EXPECT_NEAR(far, std::sqrt(0.04f * 0.04f + 0.02f * 0.02f), 0.3f * 0.045f);
+  EXPECT_NEAR(near, std::sqrt(0.01f * 0.01f + 0.005f * 0.005f), 0.3f * 0.011f);
+  // Drawn: darker than the gauze without it, where the tip's shadow falls.
+  EXPECT_LT(luminance(a, farSpot), luminance(b, farSpot) - 60.0f);
+  EXPECT_LT(luminance(c, nearSpot), luminance(d, nearSpot) - 60.0f);
+}
+
 }  // namespace
 }  // namespace trocar::render::test

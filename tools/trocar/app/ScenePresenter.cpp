@@ -133,6 +133,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   wants.push_back({&m.zone, render::makeBox({0.5f, 0.5f, 0.5f})});
   wants.push_back({&m.port, render::makeCylinder(0.006f, 0.012f, 16)});
   wants.push_back({&m.ghost, render::makeSphere(0.0025f, 12)});
+  wants.push_back({&m.disc, render::makeCylinder(1.0f, 1.0f, 20)});  // unit, flattened to a spot
   for (Want& w : wants) {
     auto id = mesh(w.data);
     if (!id) return id.error();
@@ -163,6 +164,10 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
     scope.width = 640;
     scope.height = static_cast<uint32_t>(std::lround(640.0f / cam.aspect));
     p->mEndoscope = scope;
+    // The shadow light: at the scope, 5 cm above its lens (a box trainer's lamp; a lens's own
+    // coaxial light would hide every shadow behind what casts it). A tip's shadow falls below
+    // it in the picture and meets it as the tip meets the surface, the cue trainees learn.
+    p->mShadowLight = cam.pose.position + cam.pose.transformVector({0.0f, 0.05f, 0.0f});
 
     // The box trainer: an opaque box from the table up to just under the ports, hiding the
     // field from the trainee's direct view (they watch the monitor, as in a real box trainer).
@@ -205,6 +210,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
     if (!id) return id.error();
     p->mRigidMeshes.push_back(id.value());
     p->mRigidMaterials.push_back(plastic(kObjectColors[i % kObjectColors.size()], 0.45f));
+    p->mRigidHalfExtents.push_back(scenario.objects[i].settings.halfExtents);
   }
 
   for (const scenario::TissueDesc& t : scenario.tissues) {
@@ -347,6 +353,103 @@ void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool,
   }
 }
 
+std::optional<std::pair<Vec3, Vec3>> ScenePresenter::firstHit(const physics::WorldSnapshot& snapshot,
+                                                              const Vec3& origin, const Vec3& dir,
+                                                              float reach) const {
+  float best = reach;
+  std::optional<std::pair<Vec3, Vec3>> hit;
+  // Tissues, as this frame draws them (a pack's detailed surface where it has one).
+  for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
+    const physics::TissueSnapshot& snap = snapshot.tissues[i];
+    const TissueView& view = mTissues[i];
+    const bool embedded =
+        !snap.embedded.indices.empty() && view.embeddedPositions.size() == snap.embedded.nodes.size();
+    const std::vector<Vec3>& x = embedded ? view.embeddedPositions : snap.positions;
+    const std::vector<uint32_t>& indices = embedded ? snap.embedded.indices : snap.indices;
+    for (size_t t = 0; t + 2 < indices.size(); t += 3) {
+      if (indices[t] >= x.size() || indices[t + 1] >= x.size() || indices[t + 2] >= x.size()) continue;
+      const Vec3 a = x[indices[t]], e1 = x[indices[t + 1]] - a, e2 = x[indices[t + 2]] - a;
+      const Vec3 p = glm::cross(dir, e2);
+      const float det = glm::dot(e1, p);
+      if (std::abs(det) < 1e-12f) continue;
+      const Vec3 s = origin - a;
+      const float u = glm::dot(s, p) / det;
+      if (u < 0.0f || u > 1.0f) continue;
+      const Vec3 q = glm::cross(s, e1);
+      const float v = glm::dot(dir, q) / det;
+      if (v < 0.0f || u + v > 1.0f) continue;
+      const float d = glm::dot(e2, q) / det;
+      if (d <= 0.0f || d >= best) continue;
+      best = d;
+      Vec3 n = glm::normalize(glm::cross(e1, e2));
+      if (glm::dot(n, dir) > 0.0f) n = -n;
+      hit = std::make_pair(origin + d * dir, n);
+    }
+  }
+  // Objects, as boxes in their own frames (slab test).
+  for (size_t i = 0; i < snapshot.rigids.size() && i < mRigidHalfExtents.size(); ++i) {
+    const Pose& pose = snapshot.rigids[i];
+    const Pose inv = pose.inverse();
+    const Vec3 o = inv.transformPoint(origin), d = inv.transformVector(dir);
+    const Vec3 h = mRigidHalfExtents[i];
+    float near = 0.0f, far = best;
+    int axis = -1;
+    bool miss = false;
+    for (int k = 0; k < 3 && !miss; ++k) {
+      if (std::abs(d[k]) < 1e-9f) {
+        miss = std::abs(o[k]) > h[k];
+        continue;
+      }
+      float t0 = (-h[k] - o[k]) / d[k], t1 = (h[k] - o[k]) / d[k];
+      if (t0 > t1) std::swap(t0, t1);
+      if (t0 > near) {
+        near = t0;
+        axis = k;
+      }
+      far = std::min(far, t1);
+      miss = near > far;
+    }
+    if (miss || axis < 0 || near <= 0.0f || near >= best) continue;
+    best = near;
+    Vec3 n(0.0f);
+    n[axis] = d[axis] > 0.0f ? -1.0f : 1.0f;
+    hit = std::make_pair(origin + near * dir, pose.transformVector(n));
+  }
+  return hit;
+}
+
+void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
+                                std::vector<render::DrawItem>& draws) {
+  mShadows.clear();
+  render::Material dark = plastic({0.015f, 0.015f, 0.02f}, 1.0f);
+  for (int h = 0; h < 2; ++h) {
+    const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
+    if (!tool.present) continue;
+    const float radius = instruments::defaultSpec(tool.kind).shaftRadius;
+    const Vec3 back = tool.tipPose.transformVector({0.0f, 0.0f, 1.0f});  // from the tip up the shaft
+    for (int k = 0; k <= 10; ++k) {
+      const float along = 0.005f * static_cast<float>(k);
+      const Vec3 point = tool.tipPose.position + back * along;
+      const Vec3 dir =
+          mShadowLight ? glm::normalize(point - *mShadowLight) : -glm::normalize(scene.lightDirection);
+      // Start just past the shaft, so it does not shadow itself.
+      const auto hit = firstHit(snapshot, point + dir * (1.5f * radius), dir, 0.3f);
+      if (!hit) continue;
+      mShadows.push_back({h, along, hit->first});
+      // A spot the shaft's width lying on the surface, lifted 0.3 mm off it.
+      const Vec3 n = hit->second;
+      const Vec3 side = std::abs(n.y) < 0.9f ? Vec3(0.0f, 1.0f, 0.0f) : Vec3(1.0f, 0.0f, 0.0f);
+      const Vec3 x = glm::normalize(glm::cross(side, n)), z = glm::cross(x, n);
+      Mat4 frame(1.0f);
+      frame[0] = Vec4(x, 0.0f);
+      frame[1] = Vec4(n, 0.0f);
+      frame[2] = Vec4(z, 0.0f);
+      frame[3] = Vec4(hit->first + n * 0.0003f, 1.0f);
+      draws.push_back({mMeshes.disc, frame * scale({1.2f * radius, 0.0002f, 1.2f * radius}), dark});
+    }
+  }
+}
+
 void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
   if (!scene.endoscope) return;
   scene.views[0] = scene.endoscope->camera;
@@ -418,6 +521,7 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     out.updates.push_back(u);
     out.draws.push_back({view.mesh, Mat4(1.0f), material});
   }
+  addShadows(snapshot, out, out.draws);
 }
 
 }  // namespace trocar::app

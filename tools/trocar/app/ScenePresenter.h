@@ -49,6 +49,14 @@ class ScenePresenter {
   static void showEndoscopeOnly(render::FrameScene& scene);
   // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
   Vec3 monitorCenter() const { return mMonitorCenter; }
+  // The instruments' shadows in the last frame built: where rays from the shadow light past
+  // points along each shaft (from the tip back, every 5 mm) met a tissue or an object.
+  struct ShadowSpot {
+    int hand = 0;
+    float along = 0.0f;  // m from the tip
+    Vec3 position{0.0f};
+  };
+  const std::vector<ShadowSpot>& shadows() const { return mShadows; }
 
  private:
   struct TissueView {
@@ -69,7 +77,7 @@ class ScenePresenter {
   };
   struct Meshes {
     render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip,
-        zone, port, ghost;
+        zone, port, ghost, disc;
   };
 
   ScenePresenter() = default;
@@ -77,6 +85,12 @@ class ScenePresenter {
   // The embedded surface where the tets are now; false for tissues without one.
   bool updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap, render::DynamicMeshUpdate& u);
   void addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const;
+  // Shadows of the instruments (a depth cue): dark spots where each shaft's shadow falls.
+  void addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
+                  std::vector<render::DrawItem>& draws);
+  // The first tissue surface (as drawn this frame) or object a ray meets within `reach` m.
+  std::optional<std::pair<Vec3, Vec3>> firstHit(const physics::WorldSnapshot& snapshot, const Vec3& origin,
+                                                const Vec3& dir, float reach) const;
 
   Meshes mMeshes;
   std::vector<render::DrawItem> mStatic;  // room, table, trainer, monitor, zones, ports
@@ -85,6 +99,9 @@ class ScenePresenter {
   std::vector<TissueView> mTissues;
   bool mLaparoscopic = false;
   bool mGhostHand = true;
+  std::vector<Vec3> mRigidHalfExtents;  // per object, its box (cylinders and spheres boxed)
+  std::vector<ShadowSpot> mShadows;
+  std::optional<Vec3> mShadowLight;  // a point light beside the scope; else the key light
   std::optional<render::Endoscope> mEndoscope;
   Vec3 mMonitorCenter{0.0f};
 };
