@@ -207,7 +207,8 @@ TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
   auto spot = [&](int side, int k) {
     const float outwards = side == 0 ? -1.0f : 1.0f;
     const float x = (side == 0 ? -0.05f : 0.05f) + outwards * (k % 2 == 0 ? 0.009f : -0.009f);
-    return Vec3(x, boardTop + half, -0.42f - 0.025f + 0.025f * static_cast<float>(k / 2));
+    const int row = k / 2;
+    return Vec3(x, boardTop + half, -0.42f - 0.025f + 0.025f * static_cast<float>(row));
   };
   for (int leg = 0; leg < 2; ++leg) {
     const int giver = leg == 0 ? 0 : 1, taker = 1 - giver;
