@@ -176,6 +176,23 @@ TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
   EXPECT_GT(img.value().at(640, 380, 0), 180) << "the gauze in the middle of the endoscope picture";
 }
 
+// --bot in a window: a demonstration. The scenario's expert plays in the window for 3 s (the
+// tools travel: they leave their start for the first peg), and the run says so.
+TEST(Run, BotDemonstrationPlaysInTheWindow) {
+  test::TempDir dir;
+  const std::string rec = (dir / "demo.trec").string();
+  auto r =
+      test::runCommand("XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent xvfb-run -a " +
+                       trocar("run --rig desktop --duration 3 --json --record '" + rec +
+                              "' --bot '" TROCAR_SOURCE_DIR "/scenarios/fls-peg-transfer/bots/expert.yaml'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.err.find("a demonstration"), std::string::npos) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["rig"], "desktop");
+  auto report = nlohmann::json::parse(readAll(out["report"].get<std::string>()));
+  EXPECT_GT(report["metrics"]["left"]["path_length_m"].get<double>(), 0.03) << "the bot moved the left tool";
+}
+
 // A trainee ends an attempt with Esc: the window does not close, it shows the debrief (the
 // score, how it ended, the errors and measures, and what to do next, in cyan); Esc again
 // quits. Keys are pressed with xdotool (held 0.2 s: the rig samples key state each frame), the

@@ -96,7 +96,8 @@ Runner addRunCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--trainee", o->trainee, "Pseudonymous trainee id stored in the recording (never a name)");
   cmd->add_option("--bot", o->bot,
-                  "Headless: the timeline that drives the hands (default: the scenario's bot)");
+                  "The bot that drives the hands: headless, the scenario's by default; with a display or "
+                  "headset a demonstration, played in the window (the first attempt)");
   cmd->add_flag("--realtime", o->realtime, "Headless: pace the simulation in real time");
   cmd->add_option("--screenshot", o->screenshot,
                   "Desktop: write the last frame with its overlay to this PNG");
@@ -179,6 +180,18 @@ Runner addRunCommand(CLI::App& app) {
     if (!settings.recording.empty()) std::fprintf(stderr, "recording to %s\n", settings.recording.c_str());
 
     Result<app::LiveOutcome> outcome = makeError(ErrorCode::kUnavailable, "no rig");
+    std::unique_ptr<replay::Bot> demonstration;
+    if (rig && !o->bot.empty()) {
+      auto bot = replay::loadBot(o->bot, desc);
+      if (!bot) {
+        std::fprintf(stderr, "%s\n", bot.error().toString().c_str());
+        return 2;
+      }
+      demonstration = std::move(bot.value());
+      settings.demonstrator = demonstration.get();
+      std::fprintf(stderr, "bot: %s (a demonstration: it plays, the %s shows it)\n", o->bot.c_str(),
+                   rigKind.c_str());
+    }
     if (rig) {
       outcome = app::runLive(desc, *rig, settings, gStop);
     } else {

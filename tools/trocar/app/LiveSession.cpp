@@ -392,6 +392,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   const double dt = 1.0 / static_cast<double>(scenario.tickHz);
   Clock::time_point start = Clock::now();
 
+  replay::Bot* demonstrator = settings.demonstrator;
   auto simBody = [&] {
     Clock::time_point origin = start;  // real time of tick 0; moved forward by each pause
     std::optional<Clock::time_point> pausedSince;
@@ -447,7 +448,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
         }
       }
       const double before = c.session->timeSeconds();
-      for (const physics::Event& e : c.session->step(exchange.input())) {
+      const physics::InputFrame input = demonstrator ? demonstrator->next(*c.session) : exchange.input();
+      for (const physics::Event& e : c.session->step(input)) {
         if (e.kind == physics::EventKind::kDropped && e.rigid.valid()) {
           const std::string name(c.session->world().rigidName(e.rigid));
           notices.add(before, name + (e.value >= 1.0f ? " is lost (out of the field)" : " was dropped"));
@@ -564,6 +566,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       simDone.store(false);
       paused.store(false);
       start = Clock::now();
+      demonstrator = nullptr;  // the demonstration was the first attempt; this one is the trainee's
       sim = std::thread(simBody);
       TROCAR_LOG_INFO("attempt %u started", attempt);
     }

@@ -28,6 +28,9 @@ struct LiveSettings {
   std::string gpu;
   std::filesystem::path screenshot;  // desktop: the last frame with its overlay, as PNG
   std::filesystem::path soundDir;    // <cue>.wav files; empty: silent
+  // A demonstration: this bot drives the hands of the first attempt instead of the rig's (the
+  // window shows it play); later attempts (N) are the trainee's. Not owned.
+  replay::Bot* demonstrator = nullptr;
 };
 
 struct LiveOutcome {
