@@ -145,6 +145,26 @@ TEST(Run, OpenXrThroughTheTestRuntime) {
   EXPECT_EQ(again["feedback"], report["feedback"]);
 }
 
+// A headset that loses tracking: the test runtime reports no valid view pose for frames
+// 5 to 14 (and poses that are not poses). The rig keeps the last valid views, so no frame is
+// refused (the runtime fails xrEndFrame with POSE_INVALID for a pose that is not a unit
+// quaternion), and the run goes on to its end.
+TEST(Run, OpenXrViewsLostForAWhileFailNoFrame) {
+  test::TempDir dir;
+  const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_LOG='" +
+                          (dir / "xr.log").string() + "' TROCAR_XR_TEST_LOST_VIEWS=5:15 ";
+  auto r = test::runCommand(env + trocar("run --rig openxr --duration 3 --no-record --json"));
+  const std::string log = readAll(dir / "xr.log");
+  ASSERT_EQ(r.exitCode, 0) << r.err << log;
+  EXPECT_EQ(log.find("POSE_INVALID"), std::string::npos) << log;
+  size_t lost = 0;
+  for (size_t at = log.find("views invalid"); at != std::string::npos; at = log.find("views invalid", at + 1))
+    ++lost;
+  EXPECT_EQ(lost, 10u) << log;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_GT(out["frames"].get<int>(), 20);
+}
+
 TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
   test::TempDir dir;
   const std::string shot = (dir / "shot.png").string();

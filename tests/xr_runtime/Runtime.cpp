@@ -235,13 +235,20 @@ struct Registry {
   Registry() { configure(); }
 
   // Reads the environment again (each xrCreateInstance): tests in one process may change it.
+  unsigned long long lostFrom = 0, lostTo = 0;  // TROCAR_XR_TEST_LOST_VIEWS
   void configure() {
     script = Script{};
     if (log) std::fclose(log);
     log = nullptr;
     pngDir.clear();
     fast = false;
+    lostFrom = lostTo = 0;
     if (const char* s = std::getenv("TROCAR_XR_TEST_SCRIPT")) script.load(s);
+    // "A:B": frames A..B-1 locate views with no valid pose (tracking lost), as a real headset
+    // does when it loses its cameras' view.
+    if (const char* l = std::getenv("TROCAR_XR_TEST_LOST_VIEWS")) {
+      if (std::sscanf(l, "%llu:%llu", &lostFrom, &lostTo) != 2) lostFrom = lostTo = 0;
+    }
     if (const char* l = std::getenv("TROCAR_XR_TEST_LOG")) log = std::fopen(l, "a");
     if (const char* p = std::getenv("TROCAR_XR_TEST_PNG_DIR")) pngDir = p;
     if (const char* f = std::getenv("TROCAR_XR_TEST_FAST")) fast = std::string(f) == "1";
@@ -935,6 +942,12 @@ XRAPI_ATTR XrResult XRAPI_CALL rtLocateViews(XrSession session, const XrViewLoca
   }
   state->viewStateFlags = XR_VIEW_STATE_POSITION_VALID_BIT | XR_VIEW_STATE_ORIENTATION_VALID_BIT |
                           XR_VIEW_STATE_POSITION_TRACKED_BIT | XR_VIEW_STATE_ORIENTATION_TRACKED_BIT;
+  if (s->frames >= reg().lostFrom && s->frames < reg().lostTo) {
+    // Tracking lost: no valid bits, and poses that are not poses (as some runtimes leave them).
+    state->viewStateFlags = 0;
+    for (uint32_t eye = 0; eye < 2; ++eye) views[eye].pose = XrPosef{{0, 0, 0, 0}, {0, 0, 0}};
+    logLine("views invalid at frame %llu", static_cast<unsigned long long>(s->frames));
+  }
   return XR_SUCCESS;
 }
 
@@ -1169,6 +1182,12 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
         if (!sc) return XR_ERROR_HANDLE_INVALID;
         if (sc->lastReleased < 0) return XR_ERROR_LAYER_INVALID;  // never released an image
         if (sub.imageArrayIndex >= sc->info.arraySize) return XR_ERROR_VALIDATION_FAILURE;
+        // A projection view's pose must be a pose: a unit quaternion (the spec's POSE_INVALID).
+        const XrQuaternionf& q = p->views[v].pose.orientation;
+        if (std::abs(q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w - 1.0f) > 0.01f) {
+          logLine("xrEndFrame: POSE_INVALID");
+          return XR_ERROR_POSE_INVALID;
+        }
         if (sub.imageRect.extent.width <= 0 ||
             sub.imageRect.offset.x + sub.imageRect.extent.width > static_cast<int32_t>(sc->info.width)) {
           return XR_ERROR_SWAPCHAIN_RECT_INVALID;

@@ -148,6 +148,9 @@ struct OpenXrRig::State {
   bool frameBegun = false;
   bool imageAcquired = false;
   std::array<XrView, 2> views{{{XR_TYPE_VIEW}, {XR_TYPE_VIEW}}};
+  // The last views whose pose the runtime said was valid (what is drawn and submitted).
+  std::array<XrView, 2> goodViews{{{XR_TYPE_VIEW}, {XR_TYPE_VIEW}}};
+  bool hasOrientation = false, hasPosition = false;
   OpenXrStats stats;
   bool menuDown = false;  // left menu button, for edge detection (pause / resume)
 
@@ -541,6 +544,19 @@ Result<RigFrame> OpenXrRig::beginFrame() {
   if (XrResult r = xrLocateViews(s.session, &locate, &viewState, 2, &count, s.views.data()); XR_FAILED(r)) {
     return xrError(r, "xrLocateViews");
   }
+  // Only what viewStateFlags says is valid is a pose (a headset that lost tracking reports
+  // none): keep the last valid position or orientation; with none yet, draw nothing.
+  const bool orientationValid = (viewState.viewStateFlags & XR_VIEW_STATE_ORIENTATION_VALID_BIT) != 0;
+  const bool positionValid = (viewState.viewStateFlags & XR_VIEW_STATE_POSITION_VALID_BIT) != 0;
+  for (size_t e = 0; e < 2; ++e) {
+    if (orientationValid) s.goodViews[e].pose.orientation = s.views[e].pose.orientation;
+    if (positionValid) s.goodViews[e].pose.position = s.views[e].pose.position;
+    if (orientationValid) s.goodViews[e].fov = s.views[e].fov;
+  }
+  s.hasOrientation = s.hasOrientation || orientationValid;
+  s.hasPosition = s.hasPosition || positionValid;
+  s.views = s.goodViews;
+  if (!s.hasOrientation || !s.hasPosition) frame.shouldRender = false;
   for (size_t e = 0; e < 2; ++e) {
     frame.eyes[e].pose = toPose(s.views[e].pose);
     const XrFovf& f = s.views[e].fov;
