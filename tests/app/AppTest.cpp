@@ -103,8 +103,9 @@ TEST(DesktopHands, FieldCenterIsTheGauze) {
 namespace trocar::app {
 namespace {
 
-// A rig with no display: frames every 10 ms, asks for a new attempt at frame 10 and ends the
-// session at frame 30. Its right hand holds still above the gauze.
+// A rig with no display: frames every 10 ms; N at frame 10 ends the first attempt (its
+// debrief), N again at frame 12 starts the second; the session ends at frame 30. Its right
+// hand holds still above the gauze.
 class FakeRig final : public xr::Rig {
  public:
   std::string name() const override { return "fake"; }
@@ -115,7 +116,7 @@ class FakeRig final : public xr::Rig {
     xr::RigFrame f;
     ++frames;
     f.running = frames <= 30 && !exit;
-    f.restartRequested = frames == 10;
+    f.restartRequested = frames == 10 || frames == 12;
     f.shouldRender = false;
     f.hands[1].tracked = true;
     f.hands[1].grip = Pose{{0.15f, 1.3f, -0.27f}, Quat(1, 0, 0, 0)};

@@ -146,23 +146,23 @@ TEST(Run, OpenXrThroughTheTestRuntime) {
 }
 
 // A headset that loses tracking: the test runtime reports no valid view pose for frames
-// 5 to 14 (and poses that are not poses). The rig keeps the last valid views, so no frame is
+// 3 to 7 (and poses that are not poses). The rig keeps the last valid views, so no frame is
 // refused (the runtime fails xrEndFrame with POSE_INVALID for a pose that is not a unit
 // quaternion), and the run goes on to its end.
 TEST(Run, OpenXrViewsLostForAWhileFailNoFrame) {
   test::TempDir dir;
   const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_LOG='" +
-                          (dir / "xr.log").string() + "' TROCAR_XR_TEST_LOST_VIEWS=5:15 ";
-  auto r = test::runCommand(env + trocar("run --rig openxr --duration 3 --no-record --json"));
+                          (dir / "xr.log").string() + "' TROCAR_XR_TEST_LOST_VIEWS=3:8 ";
+  auto r = test::runCommand(env + trocar("run --rig openxr --duration 4 --no-record --json"));
   const std::string log = readAll(dir / "xr.log");
   ASSERT_EQ(r.exitCode, 0) << r.err << log;
   EXPECT_EQ(log.find("POSE_INVALID"), std::string::npos) << log;
   size_t lost = 0;
   for (size_t at = log.find("views invalid"); at != std::string::npos; at = log.find("views invalid", at + 1))
     ++lost;
-  EXPECT_EQ(lost, 10u) << log;
+  EXPECT_EQ(lost, 5u) << log;
   auto out = nlohmann::json::parse(r.out);
-  EXPECT_GT(out["frames"].get<int>(), 20);
+  EXPECT_GE(out["frames"].get<int>(), 10) << "frames after tracking came back";
 }
 
 TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
@@ -223,11 +223,13 @@ TEST(Run, EscShowsTheDebriefBeforeQuitting) {
   test::TempDir dir;
   const std::string shot = (dir / "debrief.png").string();
   const std::string out = (dir / "out.txt").string();
+  // (A run that missed a key would wait for it: `timeout` ends it, and the test fails.)
   const std::string key =
-      "xdotool search --sync --name Trocar windowfocus --sync keydown Escape sleep 0.2 keyup Escape";
+      "timeout 60 xdotool search --sync --name Trocar windowfocus --sync keydown Escape sleep 0.2 keyup "
+      "Escape";
   auto r = test::runCommand(
       "XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent TROCAR_LOG_LEVEL=info xvfb-run -a sh -c "
-      "\"" +
+      "\"timeout 120 " +
       trocar("run --rig desktop --no-record --validation --json --screenshot '" + shot + "'") + " > '" + out +
       "' 2>&1 & pid=\\$!; " + key + "; for i in \\$(seq 600); do grep -q 'debrief' '" + out +
       "' && break; sleep 0.05; done; sleep 0.5; " + key + "; wait \\$pid\"");

@@ -75,11 +75,25 @@ struct DesktopRig::State {
   std::array<float, 2> gauge{};                   // latest vibration amplitude per hand
 
   // True once per press of `key`.
+  // Presses seen by the callbacks since the last frame: a key or button pressed and let go
+  // within one frame (a slow frame, a quick tap) still counts once.
+  std::array<bool, GLFW_KEY_LAST + 1> keyPressed{};
+  std::array<bool, GLFW_MOUSE_BUTTON_LAST + 1> buttonPressed{};
+
+  // True once per press of `key`.
   bool pressed(int key) {
+    const size_t k = static_cast<size_t>(key);
     const bool down = glfwGetKey(window, key) == GLFW_PRESS;
-    const bool edge = down && !keyDown[static_cast<size_t>(key)];
-    keyDown[static_cast<size_t>(key)] = down;
+    const bool edge = keyPressed[k] || (down && !keyDown[k]);
+    keyPressed[k] = false;
+    keyDown[k] = down;
     return edge;
+  }
+  // Held now, or pressed since the last frame.
+  bool button(int b) {
+    const bool down = glfwGetMouseButton(window, b) == GLFW_PRESS || buttonPressed[static_cast<size_t>(b)];
+    buttonPressed[static_cast<size_t>(b)] = false;
+    return down;
   }
   bool held(int key) const { return glfwGetKey(window, key) == GLFW_PRESS; }
 
@@ -92,8 +106,19 @@ struct DesktopRig::State {
 
 namespace {
 // Wheel steps accumulate in the double the window's user pointer names (State::scroll).
+DesktopRig::State* stateOf(GLFWwindow* w) {
+  return static_cast<DesktopRig::State*>(glfwGetWindowUserPointer(w));
+}
 void onScroll(GLFWwindow* w, double /*x*/, double y) {
-  *static_cast<double*>(glfwGetWindowUserPointer(w)) += y;
+  stateOf(w)->scroll += y;
+}
+void onKey(GLFWwindow* w, int key, int /*scancode*/, int action, int /*mods*/) {
+  if (action == GLFW_PRESS && key >= 0 && key <= GLFW_KEY_LAST)
+    stateOf(w)->keyPressed[static_cast<size_t>(key)] = true;
+}
+void onButton(GLFWwindow* w, int b, int action, int /*mods*/) {
+  if (action == GLFW_PRESS && b >= 0 && b <= GLFW_MOUSE_BUTTON_LAST)
+    stateOf(w)->buttonPressed[static_cast<size_t>(b)] = true;
 }
 }  // namespace
 
@@ -120,8 +145,10 @@ Result<std::unique_ptr<DesktopRig>> DesktopRig::create(const scenario::ScenarioD
   const std::string title = "Trocar - " + scenario.title;
   s->window = glfwCreateWindow(settings.width, settings.height, title.c_str(), nullptr, nullptr);
   if (!s->window) return makeError(ErrorCode::kUnavailable, "GLFW could not open a window");
-  glfwSetWindowUserPointer(s->window, &s->scroll);
+  glfwSetWindowUserPointer(s->window, s.get());
   glfwSetScrollCallback(s->window, onScroll);
+  glfwSetKeyCallback(s->window, onKey);
+  glfwSetMouseButtonCallback(s->window, onButton);
   glfwGetCursorPos(s->window, &s->lastX, &s->lastY);
   s->controls = std::make_unique<DesktopControls>(s->scenario);
   return std::unique_ptr<DesktopRig>(new DesktopRig(std::move(s)));
@@ -159,8 +186,8 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   s.lastY = y;
   e.wheel = s.scroll;
   s.scroll = 0.0;
-  e.leftButton = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_LEFT) == GLFW_PRESS;
-  e.rightButton = glfwGetMouseButton(w, GLFW_MOUSE_BUTTON_RIGHT) == GLFW_PRESS;
+  e.leftButton = s.button(GLFW_MOUSE_BUTTON_LEFT);
+  e.rightButton = s.button(GLFW_MOUSE_BUTTON_RIGHT);
   e.shift = s.held(GLFW_KEY_LEFT_SHIFT) || s.held(GLFW_KEY_RIGHT_SHIFT);
   e.orbitLeft = s.held(GLFW_KEY_LEFT);
   e.orbitRight = s.held(GLFW_KEY_RIGHT);

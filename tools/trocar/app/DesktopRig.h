@@ -42,9 +42,9 @@ class DesktopRig final : public xr::Rig {
   void stop() override;
 
   GLFWwindow* window() const;
+  struct State;  // opaque (named here for the window's callbacks)
 
  private:
-  struct State;
   explicit DesktopRig(std::unique_ptr<State> state);
   std::unique_ptr<State> mState;
 };

@@ -522,6 +522,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     const bool debriefing = simDone.load();
     if ((f.endRequested || f.restartRequested) && !debriefing && !exitRequested) {
       simStop.store(true);
+      sim.join();  // it finishes the tick it is on and publishes the debrief
       TROCAR_LOG_INFO("attempt %u ended by the trainee: debrief", attempt);
     } else if (f.endRequested && !exitRequested) {
       rig.requestExit();
@@ -529,7 +530,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     } else if (f.restartRequested && !exitRequested) {
       // A new attempt: finish this one (recording footer, report), build a fresh world.
       simStop.store(true);
-      sim.join();
+      if (sim.joinable()) sim.join();
       LiveOutcome::Attempt done;
       done.recording = outcome.recordings.empty() ? settings.recording : outcome.recordings.back();
       auto report = finishCore(c);
@@ -614,7 +615,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     ++outcome.frames;
   }
   simStop.store(true);
-  sim.join();
+  if (sim.joinable()) sim.join();
 
   if (!settings.screenshot.empty() && rig.target() && rig.target()->viewCount() == 1 && !failure) {
     // The last frame again, offscreen, with its overlay.
