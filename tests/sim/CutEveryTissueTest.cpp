@@ -11,25 +11,10 @@
 namespace trocar::physics {
 namespace {
 
-constexpr float kSurfaceY = 0.035f;  // the drawn sheet: 5 mm under the top nodes
-constexpr float kSpacing = 0.002f;   // its grid
-
-// A slab organ: 8 x 2 x 4 cm of tets in 2 cm cells (its nodes from y = 2 to 4 cm), held at
-// its left end (x = -4 cm), carrying a detailed sheet (2 mm grid, 7.6 x 3.6 cm) at y = 3.5 cm,
-// facing up. The sheet is 12 times finer than the tets, as a pack's face is.
-std::optional<TissueSettings> slabPack() {
-  TissueSettings pack;
-  pack.name = "organ";
-  pack.kind = TissueKind::kVolumetric;
-  pack.tetMesh = generateTetBox({0.04f, 0.01f, 0.02f}, 4, 1, 2, Pose{{0.0f, 0.03f, 0.0f}, Quat(1, 0, 0, 0)});
-  pack.material.massKg = 0.1f;
-  pack.fixed = {NodeSelector::box({-0.04f, 0.03f, 0.0f}, {0.001f, 0.02f, 0.03f})};
-  EmbeddedSurface surface;
-  if (!test::embeddedSheet(pack.tetMesh, {-0.038f, -0.018f}, {0.076f, 0.036f}, 38, 18, kSurfaceY, surface))
-    return std::nullopt;
-  pack.embedded = surface;
-  return pack;
-}
+using test::kSlabSheetY;
+using test::slabPack;
+constexpr float kSurfaceY = kSlabSheetY;  // the drawn sheet: 5 mm under the top nodes
+constexpr float kSpacing = 0.002f;        // its grid
 
 // The drawn surface of tissue 0 as the renderer gets it: vertex positions from the nodes.
 struct Drawn {

@@ -11,14 +11,10 @@
 namespace trocar::physics {
 namespace {
 
-// A block of tets, 8 x 2 x 4 cm in 2 cm cells, its top face at y = 4 cm, pinned at its base.
+// The slab's tets alone (8 x 2 x 4 cm in 2 cm cells): its top face, at y = 4 cm, is drawn.
 TissueSettings block() {
-  TissueSettings t;
-  t.name = "block";
-  t.kind = TissueKind::kVolumetric;
-  t.tetMesh = generateTetBox({0.04f, 0.01f, 0.02f}, 4, 1, 2, Pose{{0.0f, 0.03f, 0.0f}, Quat(1, 0, 0, 0)});
-  t.material.massKg = 0.1f;
-  t.fixed = {NodeSelector::box({0.0f, 0.02f, 0.0f}, {0.05f, 0.001f, 0.03f})};
+  TissueSettings t = *test::slabPack();
+  t.embedded.reset();
   return t;
 }
 
@@ -118,22 +114,18 @@ TEST(Marking, CutAccuracyAgainstALineOnCloth) {
   EXPECT_FALSE(farAlong);
 }
 
-constexpr float kSheetY = 0.035f;
-
-// A pack: the block carrying a detailed sheet (2 mm grid, 7.6 x 3.6 cm) at y = 3.5 cm. A line
-// is marked on the sheet along z = 2.5 mm across it (x = -3.8 to 3.8 cm) and cut along
-// z = 1 mm (the middle of the sheet's edges between its rows z = 0 and 2 mm) across the whole
-// slab: the cut points on the drawn sheet lie 1.5 mm from the line, and those the blade makes
-// inside the tets (new nodes 5 mm above and below the drawn sheet) are not counted: mean and
-// max 1.5 mm. Cut points lie every 1 mm along x (cross edges and diagonals), so every sample
-// of the line has one within sqrt(1^2 + 1.5^2) = 1.8 mm, inside the sheet's pitch (its mean
-// edge length, (2 + 2 + 2.83) / 3 = 2.28 mm): all of the line is cut.
+// A pack (test::slabPack): the block carrying a detailed sheet (2 mm grid, 7.6 x 3.6 cm) at y = 3.5 cm. A
+// line is marked on the sheet along z = 2.5 mm across it (x = -3.8 to 3.8 cm) and cut along z = 1 mm (the
+// middle of the sheet's edges between its rows z = 0 and 2 mm) across the whole slab: the cut points on the
+// drawn sheet lie 1.5 mm from the line, and those the blade makes inside the tets (new nodes 5 mm above and
+// below the drawn sheet) are not counted: mean and max 1.5 mm. Cut points lie every 1 mm along x (cross edges
+// and diagonals), so every sample of the line has one within sqrt(1^2 + 1.5^2) = 1.8 mm, inside the sheet's
+// pitch (its mean edge length, (2 + 2 + 2.83) / 3 = 2.28 mm): all of the line is cut.
 TEST(Marking, CutAccuracyOnAPackCountsItsDrawnSurface) {
-  TissueSettings pack = block();
-  EmbeddedSurface surface;
-  ASSERT_TRUE(
-      test::embeddedSheet(pack.tetMesh, {-0.038f, -0.018f}, {0.076f, 0.036f}, 38, 18, kSheetY, surface));
-  pack.embedded = surface;
+  const auto slab = test::slabPack();
+  ASSERT_TRUE(slab);
+  TissueSettings pack = *slab;
+  const float kSheetY = test::kSlabSheetY;
   pack.markings = {line("line", {{-0.038f, kSheetY, 0.0025f}, {0.038f, kSheetY, 0.0025f}})};
   World world(WorldSettings{});
   const TissueId id = world.addTissue(pack).value();

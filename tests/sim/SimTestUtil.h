@@ -1,9 +1,11 @@
 #pragma once
 // Scene helpers for the simulation tests.
 
+#include <trocar/physics/Generators.h>
 #include <trocar/physics/World.h>
 
 #include <cmath>
+#include <optional>
 
 namespace trocar::physics::test {
 
@@ -79,6 +81,10 @@ inline bool embedPoints(const TetMesh& mesh, const std::vector<Vec3>& points, Em
 }
 
 // A flat sheet facing up (+Y) at height y, `size` (x, z) from corner `lo` in nx x nz cells
+// A flat sheet facing up (+Y) at height y, `size` (x, z) from corner `lo` in nx x nz cells
+// A flat sheet facing up (+Y) at height y, `size` (x, z) from corner `lo` in nx x nz cells
+// A flat sheet facing up (+Y) at height y, `size` (x, z) from corner `lo` in nx x nz cells
+
 // of two triangles, each vertex embedded in its tet of `mesh` (embedPoints).
 inline bool embeddedSheet(const TetMesh& mesh, Vec2 lo, Vec2 size, int nx, int nz, float y,
                           EmbeddedSurface& out) {
@@ -97,6 +103,26 @@ inline bool embeddedSheet(const TetMesh& mesh, Vec2 lo, Vec2 size, int nx, int n
     }
   }
   return embedPoints(mesh, points, out);
+}
+
+// The height of slabPack()'s drawn sheet: 5 mm under its top nodes (y = 4 cm).
+inline constexpr float kSlabSheetY = 0.035f;
+
+// A slab organ: 8 x 2 x 4 cm of tets in 2 cm cells (its nodes from y = 2 to 4 cm), held at
+// its left end (x = -4 cm), carrying a detailed sheet (2 mm grid, 7.6 x 3.6 cm) at y = 3.5 cm,
+// facing up. The sheet is 12 times finer than the tets, as a pack's face is.
+inline std::optional<TissueSettings> slabPack() {
+  TissueSettings pack;
+  pack.name = "organ";
+  pack.kind = TissueKind::kVolumetric;
+  pack.tetMesh = generateTetBox({0.04f, 0.01f, 0.02f}, 4, 1, 2, Pose{{0.0f, 0.03f, 0.0f}, Quat(1, 0, 0, 0)});
+  pack.material.massKg = 0.1f;
+  pack.fixed = {NodeSelector::box({-0.04f, 0.03f, 0.0f}, {0.001f, 0.02f, 0.03f})};
+  EmbeddedSurface surface;
+  if (!embeddedSheet(pack.tetMesh, {-0.038f, -0.018f}, {0.076f, 0.036f}, 38, 18, kSlabSheetY, surface))
+    return std::nullopt;
+  pack.embedded = surface;
+  return pack;
 }
 
 inline bool allFinite(const World& world, TissueId id) {

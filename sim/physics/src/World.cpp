@@ -405,6 +405,18 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
     t.hasFixed = true;
   }
   if (auto laid = mImpl->layMarkings(t, s); !laid) return laid.error();
+  // An open line's region: within 1 cm of it, or one node spacing (the mean edge of the
+  // tissue's own surface) on coarser meshes.
+  float markingBand = 0.01f;
+  if (!t.markings.empty() && !t.mesh.triangles.empty()) {
+    double edges = 0.0;
+    for (const auto& f : t.mesh.triangles) {
+      for (int e = 0; e < 3; ++e)
+        edges += glm::length(glm::dvec3(t.mesh.rest[f[e]] - t.mesh.rest[f[(e + 1) % 3]]));
+    }
+    markingBand = std::max(markingBand,
+                           static_cast<float>(edges / (3.0 * static_cast<double>(t.mesh.triangles.size()))));
+  }
   for (const auto& r : s.regions) {
     t.regionNames.push_back(r.name);
     t.regionSelectors.push_back(r.selector);
@@ -415,18 +427,8 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
                            std::to_string(r.selector.marking) + " of " + std::to_string(t.markings.size()),
                        "name one of the tissue's markings");
     }
-    // An open line's region: within 1 cm of it, or one node spacing on coarser meshes.
-    double edges = 0.0;
-    for (const auto& f : t.mesh.triangles) {
-      for (int e = 0; e < 3; ++e)
-        edges += glm::length(glm::dvec3(t.mesh.rest[f[e]] - t.mesh.rest[f[(e + 1) % 3]]));
-    }
-    const float spacing =
-        t.mesh.triangles.empty()
-            ? 0.0f
-            : static_cast<float>(edges / (3.0 * static_cast<double>(t.mesh.triangles.size())));
     t.regionSelectors.back() =
-        detail::markingSelector(t.markings[r.selector.marking], r.selector.marking, std::max(0.01f, spacing));
+        detail::markingSelector(t.markings[r.selector.marking], r.selector.marking, markingBand);
   }
   mImpl->computeRegions(t);
   for (size_t r = 0; r < t.regionNodes.size(); ++r) {
@@ -910,7 +912,7 @@ World::MarkingCutAccuracy World::markingCutAccuracy(TissueId id, uint32_t markin
       }
     }
   }
-  a.fractionCut = samples > 0 ? static_cast<double>(cut) / samples : 0.0;
+  a.fractionCut = static_cast<double>(cut) / samples;
   return a;
 }
 

@@ -7,6 +7,23 @@
 namespace trocar::app {
 namespace {
 
+// Whether origin + t dir (0 <= t <= reach) passes through the box [lo, hi] (slab test).
+bool rayMeetsBox(const Vec3& origin, const Vec3& dir, float reach, const Vec3& lo, const Vec3& hi) {
+  float near = 0.0f, far = reach;
+  for (int k = 0; k < 3; ++k) {
+    if (std::abs(dir[k]) < 1e-9f) {
+      if (origin[k] < lo[k] || origin[k] > hi[k]) return false;
+      continue;
+    }
+    float t0 = (lo[k] - origin[k]) / dir[k], t1 = (hi[k] - origin[k]) / dir[k];
+    if (t0 > t1) std::swap(t0, t1);
+    near = std::max(near, t0);
+    far = std::min(far, t1);
+    if (near > far) return false;
+  }
+  return true;
+}
+
 using render::Material;
 using render::Shading;
 using render::srgbToLinear;
@@ -366,6 +383,7 @@ std::optional<std::pair<Vec3, Vec3>> ScenePresenter::firstHit(const physics::Wor
         !snap.embedded.indices.empty() && view.embeddedPositions.size() == snap.embedded.nodes.size();
     const std::vector<Vec3>& x = embedded ? view.embeddedPositions : snap.positions;
     const std::vector<uint32_t>& indices = embedded ? snap.embedded.indices : snap.indices;
+    if (!rayMeetsBox(origin, dir, best, view.lo, view.hi)) continue;  // the tissue's box this frame
     for (size_t t = 0; t + 2 < indices.size(); t += 3) {
       if (indices[t] >= x.size() || indices[t + 1] >= x.size() || indices[t + 2] >= x.size()) continue;
       const Vec3 a = x[indices[t]], e1 = x[indices[t + 1]] - a, e2 = x[indices[t + 2]] - a;
@@ -421,6 +439,23 @@ std::optional<std::pair<Vec3, Vec3>> ScenePresenter::firstHit(const physics::Wor
 void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
                                 std::vector<render::DrawItem>& draws) {
   mShadows.clear();
+  bool anyTool = false;
+  for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
+  if (!anyTool) return;
+  // Each tissue's box as drawn this frame: a ray that misses it skips its triangles.
+  for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
+    const physics::TissueSnapshot& snap = snapshot.tissues[i];
+    TissueView& view = mTissues[i];
+    const bool embedded =
+        !snap.embedded.indices.empty() && view.embeddedPositions.size() == snap.embedded.nodes.size();
+    const std::vector<Vec3>& x = embedded ? view.embeddedPositions : snap.positions;
+    view.lo = Vec3(std::numeric_limits<float>::max());
+    view.hi = Vec3(-std::numeric_limits<float>::max());
+    for (const Vec3& p : x) {
+      view.lo = glm::min(view.lo, p);
+      view.hi = glm::max(view.hi, p);
+    }
+  }
   render::Material dark = plastic({0.015f, 0.015f, 0.02f}, 1.0f);
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];

@@ -74,6 +74,7 @@ class ScenePresenter {
     std::vector<Vec3> embeddedPositions, embeddedNormals;  // this frame's (updates point here)
     std::vector<float> embeddedStress;
     std::vector<Vec2> embeddedUvs;
+    Vec3 lo{0.0f}, hi{0.0f};  // this frame's drawn box (for shadow rays)
   };
   struct Meshes {
     render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip,
