@@ -5,12 +5,14 @@
 #include "Commands.h"
 #include "Paths.h"
 #include "Snapshots.h"
+#include "WatchSession.h"
 
 #include <trocar/replay/Recorder.h>
 
 #include <nlohmann/json.hpp>
 
 #include <sched.h>
+#include <csignal>
 #include <unistd.h>
 #include <atomic>
 #include <algorithm>
@@ -108,6 +110,51 @@ const char* statusName(const replay::ReplayResult& r) {
   return "?";
 }
 
+std::atomic<bool> gWatchStop{false};
+void onWatchSignal(int) {
+  gWatchStop.store(true);
+}
+
+// `--watch`: one recording in a window (WatchSession.h). Exit 0, 2 bad input, 4 no display.
+int watchOne(const std::string& file, const std::string& scenarioPath, bool force, const std::string& snapshots,
+             double at, const std::string& screenshot) {
+  auto contents = replay::readRecording(file);
+  if (!contents.ok()) {
+    std::fprintf(stderr, "%s\n", contents.error().toString().c_str());
+    return 2;
+  }
+  if (contents.value().damage)
+    std::fprintf(stderr, "%s (watching what came before)\n", contents.value().damage->toString().c_str());
+  auto scenario = scenarioFor(contents.value(), scenarioPath);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "%s\n", scenario.error().toString().c_str());
+    return 2;
+  }
+  if (contents.value().header.scenarioHash != scenario.value().contentHash && !force) {
+    SourceLocation where;
+    where.file = file;
+    std::fprintf(stderr, "%s\n",
+                 makeError(ErrorCode::kMismatch, "the scenario changed since this was recorded", where,
+                           "watch it against the original scenario, or pass --force")
+                     .toString()
+                     .c_str());
+    return 2;
+  }
+  app::WatchSettings ws;
+  ws.snapshotDir = snapshots.empty() ? std::filesystem::path(".") : std::filesystem::path(snapshots);
+  ws.prefix = std::filesystem::path(file).stem().string();
+  ws.startS = at;
+  ws.screenshot = screenshot;
+  std::signal(SIGINT, onWatchSignal);
+  std::signal(SIGTERM, onWatchSignal);
+  auto watched = app::watchRecording(scenario.value(), contents.value(), file, ws, gWatchStop);
+  if (!watched) {
+    std::fprintf(stderr, "%s\n", watched.error().toString().c_str());
+    return watched.error().code == ErrorCode::kUnavailable || watched.error().code == ErrorCode::kUnsupported ? 4 : 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 // The cores this process may run on (its CPU affinity: a container's or taskset's share).
@@ -123,9 +170,10 @@ Runner addReplayCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
   struct Options {
     std::vector<std::string> files;
-    std::string scenario, report, html, junit, snapshots;
+    std::string scenario, report, html, junit, snapshots, screenshot;
     unsigned jobs = 0;  // 0: the cores this process may use
-    bool json = false, force = false;
+    bool json = false, force = false, watch = false;
+    double at = 0.0;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("FILE", o->files, "Recordings (.trec)")->required();
@@ -140,7 +188,19 @@ Runner addReplayCommand(CLI::App& app) {
       ->check(CLI::Range(1u, 64u));
   cmd->add_flag("--json", o->json, "Print a JSON list of results");
   cmd->add_flag("--force", o->force, "Replay even if the scenario changed since recording");
+  cmd->add_flag("--watch", o->watch,
+                "Watch one recording in a window: play/pause, speed, a timeline of steps and errors (click to "
+                "jump), a free camera; S saves the view into --snapshots DIR (default: here)");
+  cmd->add_option("--at", o->at, "With --watch: start paused at this many seconds")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--screenshot", o->screenshot, "With --watch: the window's last frame as PNG, on quitting");
   return [o]() -> int {
+    if (o->watch) {
+      if (o->files.size() != 1) {
+        std::fprintf(stderr, "error: --watch plays one recording; %zu were given\n", o->files.size());
+        return 2;
+      }
+      return watchOne(o->files[0], o->scenario, o->force, o->snapshots, o->at, o->screenshot);
+    }
     std::vector<Outcome> outcomes(o->files.size());
     std::atomic<size_t> next{0}, done{0};
     const bool progress = ::isatty(STDERR_FILENO) && !o->json;

@@ -311,6 +311,10 @@ Mat4 panelPlacement(const Pose& head) {
 
 }  // namespace
 
+ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double t) {
+  return panelFor(scenario, scorer, t);
+}
+
 physics::InputFrame inputFromRig(const xr::RigFrame& frame) {
   physics::InputFrame in;
   in.head = frame.head;

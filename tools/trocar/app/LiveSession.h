@@ -12,6 +12,7 @@
 #include <trocar/replay/Bot.h>
 #include <trocar/scenario/Scenario.h>
 #include <trocar/scoring/Report.h>
+#include <trocar/ui/TrainingPanel.h>
 #include <trocar/xr/Rig.h>
 
 #include <atomic>
@@ -63,6 +64,9 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
 // What a rig frame's hands ask of the simulation: poses, triggers, buttons (the instrument
 // exchange is counted separately, from the secondary button's presses).
 physics::InputFrame inputFromRig(const xr::RigFrame& frame);
+
+// The trainee's checklist panel as it stands at sim time t (title, prompt, timer, steps).
+ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double t);
 
 void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
                          physics::WorldSnapshot& out);
