@@ -2,6 +2,7 @@
 // OpenXR with the test runtime (states, frames, haptics, eye images, validation layers), on a
 // desktop window under Xvfb with a screenshot, without any runtime, and interrupted by SIGINT.
 #include <trocar/render/Image.h>
+#include <trocar/replay/Recording.h>
 #include <trocar/test/TestSupport.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -279,6 +281,77 @@ TEST(Run, SigintLeavesACompleteReplayableRecording) {
   auto rep = nlohmann::json::parse(replay.out);
   EXPECT_GE(rep[0]["ticks"].get<int>(), 250) << "a batch of frames was written before Ctrl-C";
   EXPECT_LT(rep[0]["ticks"].get<int>(), 30000) << "Ctrl-C ended it before its 60 s";
+}
+
+// Watching a recording back under Xvfb, driven as an instructor would: started paused at 5 s,
+// S saves the trainee's view; "." jumps to the next mark (the novice's first error) and S saves
+// that; a click halfway along the timeline jumps halfway. The picture at 5 s is byte for byte
+// the one `replay --snapshots` draws at that checkpoint, the error's picture is at the error's
+// tick (from the report), the click's within 1 % of halfway.
+TEST(Run, WatchARecordingSeekToItsErrorAndClickTheTimeline) {
+  if (std::system("command -v xdotool > /dev/null") != 0)
+    GTEST_SKIP() << "xdotool is not installed (tools/setup.sh)";
+  test::TempDir dir;
+  const std::string rec = TROCAR_SOURCE_DIR "/scenarios/fls-peg-transfer/recordings/novice.trec";
+  auto replayed =
+      test::runCommand(kBare + trocar("replay '" + rec + "' --snapshots '" + (dir / "replay").string() +
+                                      "' --report '" + (dir / "report.json").string() + "'"));
+  ASSERT_EQ(replayed.exitCode, 1) << replayed.err;  // the novice fails
+  const auto report = nlohmann::json::parse(readAll(dir / "report.json"));
+  ASSERT_FALSE(report["errors"].empty());
+  const uint64_t errorTick = report["errors"][0]["tick"].get<uint64_t>();
+  ASSERT_GT(errorTick, 2500u) << "the first error comes after 5 s";
+
+  // One key or click once the window has said what the step before it waits for.
+  const std::string out = (dir / "out.txt").string();
+  const std::string window = "xdotool search --sync --name 'Trocar - watching' ";
+  auto waitFor = [&](const std::string& text, int count) {
+    return "for i in $(seq 600); do [ $(grep -c '" + text + "' '" + out + "') -ge " + std::to_string(count) +
+           " ] && break; sleep 0.05; done; ";
+  };
+  std::ofstream script(dir / "watch.sh");
+  script << "timeout 120 "
+         << trocar("--log-level info replay '" + rec + "' --watch --at 5 --snapshots '" +
+                   (dir / "watch").string() + "'")
+         << " > '" << out << "' 2>&1 & pid=$!\n"
+         << window << "windowfocus --sync key s\n"
+         << waitFor("watch: saved", 1) << waitFor("marks on the timeline", 1) << "\n"
+         << window << "key period\n"
+         << waitFor("watch: at", 1) << "\n"
+         << window << "key s\n"
+         << waitFor("watch: saved", 2) << "\n"
+         << window << "mousemove --window %1 640 669 click 1\n"
+         << "sleep 1\n"
+         << window << "key s\n"
+         << waitFor("watch: saved", 3) << "\n"
+         << window << "key Escape\n"
+         << "wait $pid\n";
+  script.close();
+  auto r = test::runCommand(
+      "XR_RUNTIME_JSON=/nonexistent.json TROCAR_VK_VALIDATION=1 xvfb-run -a -s '-screen 0 "
+      "1280x720x24' sh '" +
+      (dir / "watch.sh").string() + "'");
+  const std::string said = readAll(out);
+  ASSERT_EQ(r.exitCode, 0) << said << r.err;
+  EXPECT_EQ(said.find("VUID"), std::string::npos) << said;
+  EXPECT_EQ(said.find("diverges"), std::string::npos) << said;
+
+  std::vector<uint64_t> saved;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "watch"))
+    saved.push_back(std::stoull(entry.path().stem().string().substr(std::string("novice-").size())));
+  std::sort(saved.begin(), saved.end());
+  ASSERT_EQ(saved.size(), 3u) << said;
+  EXPECT_EQ(saved[0], 2500u);
+  EXPECT_EQ(readAll(dir / "watch/novice-00002500.png"), readAll(dir / "replay/novice-00002500.png"))
+      << "the watched frame at 5 s is the replay's snapshot of that tick";
+  EXPECT_FALSE(readAll(dir / "watch/novice-00002500.png").empty());
+  EXPECT_NE(std::find(saved.begin(), saved.end(), errorTick), saved.end())
+      << "at the first error, tick " << errorTick;
+  auto recording = replay::readRecording(rec);
+  ASSERT_TRUE(recording.ok());
+  const double half = 0.5 * static_cast<double>(recording.value().frames.size());
+  const uint64_t clicked = saved[1] == errorTick ? saved[2] : saved[1];
+  EXPECT_NEAR(static_cast<double>(clicked), half, 0.01 * half);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -116,8 +117,8 @@ void onWatchSignal(int) {
 }
 
 // `--watch`: one recording in a window (WatchSession.h). Exit 0, 2 bad input, 4 no display.
-int watchOne(const std::string& file, const std::string& scenarioPath, bool force, const std::string& snapshots,
-             double at, const std::string& screenshot) {
+int watchOne(const std::string& file, const std::string& scenarioPath, bool force,
+             const std::string& snapshots, double at, const std::string& screenshot) {
   auto contents = replay::readRecording(file);
   if (!contents.ok()) {
     std::fprintf(stderr, "%s\n", contents.error().toString().c_str());
@@ -145,12 +146,16 @@ int watchOne(const std::string& file, const std::string& scenarioPath, bool forc
   ws.prefix = std::filesystem::path(file).stem().string();
   ws.startS = at;
   ws.screenshot = screenshot;
+  const char* validation = std::getenv("TROCAR_VK_VALIDATION");  // as --snapshots reads it
+  ws.validation = validation && std::string(validation) == "1";
   std::signal(SIGINT, onWatchSignal);
   std::signal(SIGTERM, onWatchSignal);
   auto watched = app::watchRecording(scenario.value(), contents.value(), file, ws, gWatchStop);
   if (!watched) {
     std::fprintf(stderr, "%s\n", watched.error().toString().c_str());
-    return watched.error().code == ErrorCode::kUnavailable || watched.error().code == ErrorCode::kUnsupported ? 4 : 2;
+    return watched.error().code == ErrorCode::kUnavailable || watched.error().code == ErrorCode::kUnsupported
+               ? 4
+               : 2;
   }
   return 0;
 }
@@ -188,10 +193,12 @@ Runner addReplayCommand(CLI::App& app) {
       ->check(CLI::Range(1u, 64u));
   cmd->add_flag("--json", o->json, "Print a JSON list of results");
   cmd->add_flag("--force", o->force, "Replay even if the scenario changed since recording");
-  cmd->add_flag("--watch", o->watch,
-                "Watch one recording in a window: play/pause, speed, a timeline of steps and errors (click to "
-                "jump), a free camera; S saves the view into --snapshots DIR (default: here)");
-  cmd->add_option("--at", o->at, "With --watch: start paused at this many seconds")->check(CLI::NonNegativeNumber);
+  cmd->add_flag(
+      "--watch", o->watch,
+      "Watch one recording in a window: play/pause, speed, a timeline of steps and errors (click to "
+      "jump), a free camera; S saves the view into --snapshots DIR (default: here)");
+  cmd->add_option("--at", o->at, "With --watch: start paused at this many seconds")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--screenshot", o->screenshot, "With --watch: the window's last frame as PNG, on quitting");
   return [o]() -> int {
     if (o->watch) {

@@ -311,7 +311,8 @@ Mat4 panelPlacement(const Pose& head) {
 
 }  // namespace
 
-ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double t) {
+ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
+                              double t) {
   return panelFor(scenario, scorer, t);
 }
 

@@ -66,7 +66,8 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
 physics::InputFrame inputFromRig(const xr::RigFrame& frame);
 
 // The trainee's checklist panel as it stands at sim time t (title, prompt, timer, steps).
-ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer, double t);
+ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
+                              double t);
 
 void interpolateSnapshot(const physics::WorldSnapshot& a, const physics::WorldSnapshot& b, float t,
                          physics::WorldSnapshot& out);

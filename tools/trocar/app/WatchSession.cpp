@@ -23,11 +23,14 @@
 namespace trocar::app {
 
 std::vector<TimelineMark> timelineMarks(const scoring::ScoreReport& report, uint32_t tickHz) {
-  auto toTick = [tickHz](double s) { return static_cast<Tick>(std::llround(s * static_cast<double>(tickHz))); };
+  auto toTick = [tickHz](double s) {
+    return static_cast<Tick>(std::llround(s * static_cast<double>(tickHz)));
+  };
   std::vector<TimelineMark> marks;
   for (const scoring::StepStatus& s : report.steps) {
     if (s.doneAtS) marks.push_back({toTick(*s.doneAtS), TimelineMark::Kind::kStep, "Done: " + s.title});
-    if (s.failedAtS) marks.push_back({toTick(*s.failedAtS), TimelineMark::Kind::kFailed, "Failed: " + s.title});
+    if (s.failedAtS)
+      marks.push_back({toTick(*s.failedAtS), TimelineMark::Kind::kFailed, "Failed: " + s.title});
   }
   for (const scoring::ErrorOccurrence& e : report.errors)
     marks.push_back({e.tick, TimelineMark::Kind::kError, "Error: " + e.title});
@@ -79,7 +82,8 @@ Result<bool> Playback::stepTowards(Tick target, Tick maxTicks) {
   for (Tick n = 0; s.session->tick() < target && n < maxTicks; ++n) {
     s.session->step(s.recording->frames[s.session->tick()]);
     const Tick tick = s.session->tick();
-    while (s.nextCheckpoint < checkpoints.size() && checkpoints[s.nextCheckpoint].tick < tick) ++s.nextCheckpoint;
+    while (s.nextCheckpoint < checkpoints.size() && checkpoints[s.nextCheckpoint].tick < tick)
+      ++s.nextCheckpoint;
     if (s.nextCheckpoint < checkpoints.size() && checkpoints[s.nextCheckpoint].tick == tick) {
       if (!s.diverged && s.session->world().stateHash() != checkpoints[s.nextCheckpoint].stateHash)
         s.diverged = tick;
@@ -168,9 +172,9 @@ std::string clock(double s) {
 
 }  // namespace
 
-Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay::RecordingContents& recording,
-                            const std::string& name, const WatchSettings& settings,
-                            const std::atomic<bool>& stop) {
+Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
+                            const replay::RecordingContents& recording, const std::string& name,
+                            const WatchSettings& settings, const std::atomic<bool>& stop) {
   if (recording.header.scenarioHash != scenario.contentHash) {
     TROCAR_LOG_WARN("%s: the scenario changed since this was recorded; what is shown may differ from the run",
                     name.c_str());
@@ -216,8 +220,9 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
   } joinAnalyser{analysis, analyser};
 
   if (!glfwInit()) {
-    return makeError(ErrorCode::kUnavailable, "no display to watch a recording in (GLFW could not connect)",
-                     "set DISPLAY or run under xvfb-run; `trocar replay --snapshots DIR` draws pictures without one");
+    return makeError(
+        ErrorCode::kUnavailable, "no display to watch a recording in (GLFW could not connect)",
+        "set DISPLAY or run under xvfb-run; `trocar replay --snapshots DIR` draws pictures without one");
   }
   struct GlfwTerminate {
     ~GlfwTerminate() { glfwTerminate(); }
@@ -266,7 +271,7 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
   bool freeCamera = false;
   bool playing = settings.startS <= 0.0;
   bool help = false;
-  size_t speed = 3;  // 1x
+  size_t speed = 3;                        // 1x
   double position = settings.startS * hz;  // ticks, fractional while playing
   std::string saved;                       // the last picture saved, shown for a while
   Clock::time_point savedAt{};
@@ -301,28 +306,34 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
     ImGui::SetNextWindowBgAlpha(0.7f);
     ImGui::Begin("Player", nullptr, fixed | ImGuiWindowFlags_AlwaysAutoResize);
     ImGui::Text("%s  %s / %s  at %gx", playing ? "Playing" : "Paused",
-                clock(static_cast<double>(play.tick()) / hz).c_str(), clock(static_cast<double>(last) / hz).c_str(),
-                kSpeeds[speed]);
+                clock(static_cast<double>(play.tick()) / hz).c_str(),
+                clock(static_cast<double>(last) / hz).c_str(), kSpeeds[speed]);
     ImGui::Text("Trainee %s   View: %s", recording.header.traineeId.c_str(),
-                freeCamera ? "free camera" : laparoscopic ? "the laparoscope" : "the trainee's eyes");
-    if (seeking) ImGui::Text("Seeking: %.0f%%", 100.0 * static_cast<double>(play.tick()) / std::max(1.0, position));
+                freeCamera     ? "free camera"
+                : laparoscopic ? "the laparoscope"
+                               : "the trainee's eyes");
+    if (seeking)
+      ImGui::Text("Seeking: %.0f%%", 100.0 * static_cast<double>(play.tick()) / std::max(1.0, position));
     if (!analysis.done.load()) {
       ImGui::TextUnformatted("Scoring the whole run for the timeline...");
     } else if (analysis.report) {
       ImGui::Text("Score %.1f (pass %.1f): %s", analysis.report->score, analysis.report->passScore,
                   analysis.report->passed ? "passed" : "not passed");
     }
-    if (!analysis.problem.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.3f, 1), "%s", analysis.problem.c_str());
+    if (!analysis.problem.empty())
+      ImGui::TextColored(ImVec4(1, 0.5f, 0.3f, 1), "%s", analysis.problem.c_str());
     if (const auto d = play.divergedAt())
       ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "This build diverges from the recording at %s",
                          clock(static_cast<double>(*d) / hz).c_str());
-    if (!saved.empty() && Clock::now() - savedAt < std::chrono::seconds(4)) ImGui::Text("Saved %s", saved.c_str());
+    if (!saved.empty() && Clock::now() - savedAt < std::chrono::seconds(4))
+      ImGui::Text("Saved %s", saved.c_str());
     if (help) {
       for (const char* line :
-           {"Space  play / pause", "Left / Right  back / on 5 s (Shift: 1 tick)", ", / .  previous / next mark",
-            "[ / ]  slower / faster", "Home / End  start / end", "click or drag the timeline  jump there",
-            "V  the trainee's view / a free camera", "drag (free camera)  orbit   wheel  closer / further",
-            "S  save this view as a picture", "H  help   Esc or Q  quit"})
+           {"Space  play / pause", "Left / Right  back / on 5 s (Shift: 1 tick)",
+            ", / .  previous / next mark", "[ / ]  slower / faster", "Home / End  start / end",
+            "click or drag the timeline  jump there", "V  the trainee's view / a free camera",
+            "drag (free camera)  orbit   wheel  closer / further", "S  save this view as a picture",
+            "H  help   Esc or Q  quit"})
         ImGui::TextUnformatted(line);
     } else {
       ImGui::TextUnformatted("Space: play/pause  ,/.: marks  V: camera  H: help");
@@ -331,7 +342,8 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
 
     // The timeline: steps (green), failed steps and errors (red), the playhead; click to jump.
     const float width = io.DisplaySize.x - 2.0f * kTimelineMargin;
-    ImGui::SetNextWindowPos(ImVec2(kTimelineMargin - 8.0f, io.DisplaySize.y - 40.0f - kTimelineHeight - 8.0f));
+    ImGui::SetNextWindowPos(
+        ImVec2(kTimelineMargin - 8.0f, io.DisplaySize.y - 40.0f - kTimelineHeight - 8.0f));
     ImGui::SetNextWindowSize(ImVec2(width + 16.0f, kTimelineHeight + 16.0f + ImGui::GetTextLineHeight()));
     ImGui::SetNextWindowBgAlpha(0.6f);
     ImGui::Begin("Timeline", nullptr, fixed);
@@ -344,7 +356,8 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
       playing = false;
     }
     ImDrawList* draw = ImGui::GetWindowDrawList();
-    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kTimelineHeight), IM_COL32(60, 64, 70, 255));
+    draw->AddRectFilled(origin, ImVec2(origin.x + width, origin.y + kTimelineHeight),
+                        IM_COL32(60, 64, 70, 255));
     auto xOf = [&](Tick t) {
       return origin.x + width * static_cast<float>(static_cast<double>(t) / std::max<double>(1.0, last));
     };
@@ -352,16 +365,19 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
     if (analysis.done.load()) {
       for (const TimelineMark& m : analysis.marks) {
         const float x = xOf(m.tick);
-        const ImU32 colour = m.kind == TimelineMark::Kind::kStep ? IM_COL32(90, 200, 110, 255) : IM_COL32(230, 70, 60, 255);
+        const ImU32 colour =
+            m.kind == TimelineMark::Kind::kStep ? IM_COL32(90, 200, 110, 255) : IM_COL32(230, 70, 60, 255);
         draw->AddLine(ImVec2(x, origin.y), ImVec2(x, origin.y + kTimelineHeight), colour, 2.0f);
-        if (std::abs(io.MousePos.x - x) < 3.0f && io.MousePos.y >= origin.y && io.MousePos.y <= origin.y + kTimelineHeight)
+        if (std::abs(io.MousePos.x - x) < 3.0f && io.MousePos.y >= origin.y &&
+            io.MousePos.y <= origin.y + kTimelineHeight)
           hovered = m.label + " at " + clock(static_cast<double>(m.tick) / hz);
       }
     }
     const float head = xOf(play.tick());
     draw->AddTriangleFilled(ImVec2(head - 6.0f, origin.y - 6.0f), ImVec2(head + 6.0f, origin.y - 6.0f),
                             ImVec2(head, origin.y + 2.0f), IM_COL32(255, 255, 255, 255));
-    draw->AddLine(ImVec2(head, origin.y), ImVec2(head, origin.y + kTimelineHeight), IM_COL32(255, 255, 255, 255), 2.0f);
+    draw->AddLine(ImVec2(head, origin.y), ImVec2(head, origin.y + kTimelineHeight),
+                  IM_COL32(255, 255, 255, 255), 2.0f);
     ImGui::SetCursorScreenPos(ImVec2(origin.x, origin.y + kTimelineHeight + 2.0f));
     ImGui::TextUnformatted(hovered.empty() ? "Steps green, errors red: click to jump" : hovered.c_str());
     ImGui::End();
@@ -407,7 +423,8 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
       if (pick) {
         position = static_cast<double>(pick->tick);
         playing = false;
-        TROCAR_LOG_INFO("watch: at %s (tick %llu)", pick->label.c_str(), static_cast<unsigned long long>(pick->tick));
+        TROCAR_LOG_INFO("watch: at %s (tick %llu)", pick->label.c_str(),
+                        static_cast<unsigned long long>(pick->tick));
       }
     }
     // The free camera: drag to orbit (outside the panels), wheel for distance.
@@ -428,7 +445,8 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
     }
     lastMouse = mouse;
     if (keys.scroll != 0.0 && freeCamera)
-      orbit.distance = std::clamp(orbit.distance * std::pow(0.9f, static_cast<float>(keys.scroll)), 0.05f, 2.0f);
+      orbit.distance =
+          std::clamp(orbit.distance * std::pow(0.9f, static_cast<float>(keys.scroll)), 0.05f, 2.0f);
     keys.scroll = 0.0;
 
     // Play: the position moves with real time at the chosen speed; the world follows it, for
@@ -516,7 +534,8 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay
     auto shot = render::OffscreenTarget::create(*ctx.value(), os);
     auto drawn = shot ? r.drawFrame(*shot.value(), scene) : Result<render::FrameStats>(shot.error());
     auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
-    auto written = pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
+    auto written =
+        pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
     if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
   }
   r.finish();

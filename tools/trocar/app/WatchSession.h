@@ -63,8 +63,8 @@ class Playback {
 struct WatchSettings {
   std::filesystem::path snapshotDir;  // where S saves the trainee's view (<prefix>-<tick>.png)
   std::string prefix;
-  double startS = 0.0;                // where playback starts (paused there when > 0)
-  std::filesystem::path screenshot;   // the window's last frame, with its overlay, as PNG
+  double startS = 0.0;               // where playback starts (paused there when > 0)
+  std::filesystem::path screenshot;  // the window's last frame, with its overlay, as PNG
   bool validation = false;
   std::string gpu;
   int width = 1280;
@@ -73,8 +73,8 @@ struct WatchSettings {
 
 // Opens the window and plays until it is closed, Esc or Q, or `stop`. kUnavailable without
 // a display.
-Result<void> watchRecording(const scenario::ScenarioDesc& scenario, const replay::RecordingContents& recording,
-                            const std::string& name, const WatchSettings& settings,
-                            const std::atomic<bool>& stop);
+Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
+                            const replay::RecordingContents& recording, const std::string& name,
+                            const WatchSettings& settings, const std::atomic<bool>& stop);
 
 }  // namespace trocar::app
