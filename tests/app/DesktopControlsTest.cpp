@@ -124,6 +124,77 @@ TEST(DesktopControls, TheWheelSlidesTheToolThroughItsPort) {
   EXPECT_LT(glm::length(toPort - glm::dot(toPort, axis) * axis), 1e-4f);
 }
 
+// The distance from point p to the line through a along d (unit).
+float offLine(const Vec3& p, const Vec3& a, const Vec3& d) {
+  const Vec3 v = p - a;
+  return glm::length(v - glm::dot(v, d) * d);
+}
+
+// The laparoscope moves as one does: the arrows pivot it about its port (12 cm behind the lens,
+// which stays on the shaft's line), + advances the lens 1 mm a frame along the shaft, and R
+// (the tools) leaves it where it is; a new attempt puts it back. Its pose goes to the simulation
+// (RigFrame::scope); open views have none.
+TEST(DesktopControls, TheArrowsPivotTheLaparoscopeAboutItsPort) {
+  const scenario::ScenarioDesc desc = pegTransfer();
+  DesktopControls c(desc);
+  ASSERT_TRUE(c.scope().has_value());
+  const Pose start = *c.scope();
+  EXPECT_EQ(start.position, desc.camera->pose.position) << "it starts where the scenario puts it";
+  const Vec3 port = c.scopePort();
+  EXPECT_NEAR(glm::distance(port, start.position), DesktopControls::kScopePortDistance, 1e-5f);
+  DesktopEvents left;
+  left.orbitLeft = true;
+  for (int i = 0; i < 20; ++i) c.apply(left);  // 20 frames: 0.2 rad
+  const Pose turned = *c.scope();
+  EXPECT_NEAR(glm::distance(port, turned.position), DesktopControls::kScopePortDistance, 1e-5f)
+      << "pivoted about the port";
+  const Vec3 f0 = start.transformVector({0, 0, -1}), f1 = turned.transformVector({0, 0, -1});
+  // Its heading (seen from above) turned by 0.2 rad; its slope stayed.
+  const float heading0 = std::atan2(f0.x, f0.z), heading1 = std::atan2(f1.x, f1.z);
+  EXPECT_NEAR(std::remainder(heading1 - heading0, 2.0f * glm::pi<float>()), 0.2f, 1e-4f);
+  EXPECT_NEAR(f1.y, f0.y, 1e-5f);
+  EXPECT_LT(offLine(turned.position, port, f1), 1e-5f) << "a 0-degree scope looks along its shaft";
+  EXPECT_EQ(c.camera().position, turned.position) << "the picture comes from it";
+  DesktopEvents in;
+  in.zoomIn = true;
+  for (int i = 0; i < 10; ++i) c.apply(in);
+  EXPECT_NEAR(glm::distance(port, c.scope()->position), DesktopControls::kScopePortDistance + 0.010f, 1e-5f);
+  DesktopEvents r;
+  r.reset = true;
+  c.apply(r);
+  EXPECT_NEAR(glm::distance(port, c.scope()->position), DesktopControls::kScopePortDistance + 0.010f, 1e-5f)
+      << "R brings back the tools, not the scope";
+  c.resetScope();
+  EXPECT_EQ(c.scope()->position, start.position);
+
+  scenario::ScenarioDesc open = desc;
+  open.view = scenario::ViewKind::kOpen;
+  EXPECT_FALSE(DesktopControls(open).scope().has_value());
+}
+
+// A 30-degree scope looks 30 degrees off its shaft; rolling it ([ or ]) sweeps the view round
+// the shaft, 30 degrees off it all the way, while the lens stays put.
+TEST(DesktopControls, RollingAThirtyDegreeScopeLooksAround) {
+  scenario::ScenarioDesc desc = pegTransfer();
+  desc.camera->lensAngleRad = glm::radians(30.0f);
+  DesktopControls c(desc);
+  const Pose start = *c.scope();
+  const Vec3 shaft = glm::normalize(start.position - c.scopePort());
+  auto offShaft = [&](const Pose& p) {
+    return glm::degrees(std::acos(glm::dot(p.transformVector({0, 0, -1}), shaft)));
+  };
+  EXPECT_NEAR(offShaft(start), 30.0f, 0.01f);
+  EXPECT_EQ(start.orientation, desc.camera->pose.orientation) << "the view starts where the scenario aims it";
+  DesktopEvents roll;
+  roll.scopeRollRight = true;
+  for (int i = 0; i < 50; ++i) c.apply(roll);  // 1.5 rad
+  const Pose rolled = *c.scope();
+  EXPECT_NEAR(glm::distance(rolled.position, start.position), 0.0f, 1e-6f);
+  EXPECT_NEAR(offShaft(rolled), 30.0f, 0.01f);
+  EXPECT_GT(glm::distance(rolled.transformVector({0, 0, -1}), start.transformVector({0, 0, -1})), 0.3f)
+      << "it looks somewhere else";
+}
+
 Vec3 pegAt(const session::Session& s, const std::string& peg) {
   const auto id = s.world().findRigid(peg).value();
   physics::WorldSnapshot snap;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <csignal>
+#include <limits>
 
 namespace trocar::replay {
 namespace {
@@ -25,6 +26,10 @@ physics::InputFrame frame(int i) {
     hand.tracked = i % 7 != 0;
     hand.instrument = static_cast<uint8_t>((i / 3 + static_cast<int>(h)) % 128);
   }
+  if (i % 250 == 100) {  // now and then the laparoscope moves
+    f.scope = Pose{{0.0f, 1.25f, -0.2f - 0.001f * static_cast<float>(i)},
+                   glm::angleAxis(0.001f * static_cast<float>(i), Vec3(1, 0, 0))};
+  }
   return f;
 }
 
@@ -32,7 +37,8 @@ bool sameFrame(const physics::InputFrame& a, const physics::InputFrame& b) {
   auto samePose = [](const Pose& x, const Pose& y) {
     return x.position == y.position && x.orientation == y.orientation;
   };
-  if (!samePose(a.head, b.head)) return false;
+  if (!samePose(a.head, b.head) || a.scope.has_value() != b.scope.has_value()) return false;
+  if (a.scope && !samePose(*a.scope, *b.scope)) return false;
   for (size_t h = 0; h < 2; ++h) {
     const auto &x = a.hands[h], &y = b.hands[h];
     if (!samePose(x.pose, y.pose) || x.trigger != y.trigger || x.grip != y.grip || x.buttons != y.buttons ||
@@ -89,6 +95,12 @@ TEST(Recording, RoundTrip) {
   EXPECT_EQ(c.header.traineeId, "trainee-7f3a");
   ASSERT_EQ(c.frames.size(), 1500u);
   for (int i = 0; i < 1500; i += 37) EXPECT_TRUE(sameFrame(c.frames[static_cast<size_t>(i)], frame(i))) << i;
+  size_t moves = 0;  // the laparoscope's moves come back at their ticks, and only there
+  for (int i = 0; i < 1500; ++i) {
+    moves += c.frames[static_cast<size_t>(i)].scope ? 1u : 0u;
+    EXPECT_TRUE(sameFrame(c.frames[static_cast<size_t>(i)], frame(i))) << i;
+  }
+  EXPECT_EQ(moves, 6u);
   ASSERT_EQ(c.checkpoints.size(), 3u);
   EXPECT_EQ(c.checkpoints[2], (Checkpoint{1500, 0x1002}));
   EXPECT_EQ(c.footer->summary, "score 202");
@@ -142,6 +154,25 @@ TEST(Recording, TruncationAtEveryByte) {
     }
   }
   EXPECT_EQ(lastFrames, 1500u);
+}
+
+// A scope move must be a pose (finite, a unit quaternion) at a tick whose frame came before it.
+TEST(Recording, AScopeMoveThatIsNotAPoseIsDamage) {
+  test::TempDir dir;
+  for (int bad = 0; bad < 2; ++bad) {
+    auto w = RecordingWriter::create(dir / "s.trec", header());
+    ASSERT_TRUE(w.ok());
+    std::vector<physics::InputFrame> frames(10, frame(1));
+    frames[4].scope = Pose{{0.0f, 1.0f, 0.0f}, bad == 0 ? Quat(2.0f, 0.0f, 0.0f, 0.0f) : Quat(1, 0, 0, 0)};
+    if (bad == 1) frames[4].scope->position.y = std::numeric_limits<float>::quiet_NaN();
+    ASSERT_TRUE(w.value().appendFrames(0, frames).ok());
+    ASSERT_TRUE(w.value().finish({10, 0x1u, "scope"}).ok());
+    auto r = readRecording(dir / "s.trec");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.value().damage.has_value()) << bad;
+    EXPECT_NE(r.value().damage->message.find("type 5"), std::string::npos) << r.value().damage->toString();
+    EXPECT_EQ(r.value().frames.size(), 10u) << "the frames before the bad move are kept";
+  }
 }
 
 TEST(Recording, FlippedByteFailsTheCrcOfItsChunk) {

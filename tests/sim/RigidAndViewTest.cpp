@@ -96,6 +96,42 @@ TEST(View, InstrumentLeavingTheFieldIsReported) {
   EXPECT_EQ(seen[1].second, EventKind::kOutOfViewEnd);
 }
 
+// The trainee moves the laparoscope (InputFrame::scope): a tip at x = 0.05 that was in view
+// leaves it the tick the scope slides 30 cm along +x (its field then spans x = 0.185..0.415)
+// and comes back into it when the scope returns; the snapshot says where the scope is.
+TEST(View, MovingTheLaparoscopeChangesWhatIsInView) {
+  WorldSettings ws;
+  WorldSettings::Camera cam;
+  cam.pose = {{0.0f, 0.2f, 0.0f}, glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0))};
+  cam.verticalFovRad = kPi / 3.0f;
+  cam.aspect = 1.0f;
+  ws.camera = cam;
+  World world(ws);
+  auto grasper = test::openInstrument(InstrumentKind::kGrasper);
+  world.setInstrument(Hand::kRight, grasper);
+  Pose moved = cam.pose;
+  moved.position.x = 0.3f;
+  std::vector<std::pair<Tick, EventKind>> seen;
+  for (int t = 0; t < 300; ++t) {
+    InputFrame in;
+    in.hands[1].pose = test::handPointingDown({0.05f, 0.05f, 0.0f}, grasper.spec);
+    if (t == 150) in.scope = moved;
+    if (t == 200) in.scope = cam.pose;
+    for (const Event& e : world.step(in)) seen.emplace_back(e.tick, e.kind);
+    if (t == 150) {
+      WorldSnapshot snap;
+      world.snapshot(snap);
+      ASSERT_TRUE(snap.scope.has_value());
+      EXPECT_EQ(snap.scope->position, moved.position);
+    }
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(Tick{151}, EventKind::kOutOfViewBegin))
+      << "the tick that consumed the move";
+  EXPECT_EQ(seen[1], std::make_pair(Tick{201}, EventKind::kOutOfViewEnd));
+  EXPECT_EQ(world.scopePose()->position, cam.pose.position);
+}
+
 // Through a port the tool tip lands where the fulcrum puts it (see InstrumentTest for the
 // hand-derived numbers): handle 10 cm left of and 20 cm above the port -> tip 6.1 cm right.
 TEST(Port, ToolTipFollowsTheFulcrum) {

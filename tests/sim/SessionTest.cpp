@@ -75,5 +75,29 @@ TEST(Session, RemovedListenersHearNothing) {
   EXPECT_EQ(recorder.ticks.size(), 1u);
 }
 
+// The laparoscope's pose reaches the listeners (the recorder) only when it moved: a rig that
+// sends where the scope is every frame leaves a sparse recording.
+TEST(Session, AScopePoseIsPassedOnOnlyWhenItMoved) {
+  SessionSettings st = settings();
+  physics::WorldSettings::Camera cam;
+  cam.pose.position = {0.0f, 0.2f, 0.0f};
+  st.world.camera = cam;
+  Session session(st);
+  struct Scopes : SessionListener {
+    std::vector<Tick> moved;
+    void onTick(const TickRecord& r) override {
+      if (r.input && r.input->scope) moved.push_back(r.tick);
+    }
+  } scopes;
+  session.addListener(&scopes);
+  InputFrame in;
+  in.scope = cam.pose;  // where it is
+  for (int t = 0; t < 5; ++t) session.step(in);
+  in.scope->position.x = 0.01f;  // moved at tick 6, then held there
+  for (int t = 0; t < 5; ++t) session.step(in);
+  EXPECT_EQ(scopes.moved, std::vector<Tick>{6});
+  EXPECT_EQ(session.world().scopePose()->position.x, 0.01f);
+}
+
 }  // namespace
 }  // namespace trocar::session

@@ -30,12 +30,15 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
     flags |= ImGuiWindowFlags_AlwaysAutoResize;
     ImGui::SetNextWindowBgAlpha(0.85f);
   }
-  ImGui::Begin(state.title.empty() ? "Trocar" : state.title.c_str(), nullptr, flags);
-  if (placement == PanelPlacement::kFillView) {
+  // The title in the panel, wrapped, not in a title bar that would cut a long one off.
+  flags |= ImGuiWindowFlags_NoTitleBar;
+  ImGui::Begin("Trocar##panel", nullptr, flags);
+  if (placement == PanelPlacement::kFillView)
     ImGui::SetWindowFontScale(std::max(1.0f, io.DisplaySize.y / 320.0f));
-    ImGui::TextUnformatted(state.title.c_str());
-    ImGui::Separator();
-  }
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.45f, 1.0f));
+  ImGui::TextWrapped("%s", state.title.empty() ? "Trocar" : state.title.c_str());
+  ImGui::PopStyleColor();
+  ImGui::Separator();
   const ImVec4 red(1.0f, 0.35f, 0.25f, 1.0f);
   if (state.paused) ImGui::TextColored(ImVec4(0.4f, 0.8f, 1.0f, 1.0f), "PAUSED (P resumes)");
   if (state.limitS > 0.0) {

@@ -596,6 +596,7 @@ void World::beginTick(const InputFrame& input) {
   w.enter(TickPhase::kInput);
   w.events.clear();
   w.tick = mTick;
+  if (input.scope && w.settings.camera) w.settings.camera->pose = *input.scope;  // the trainee moved it
   // Instrument exchange: the hand asks for another of its tray's instruments (an index
   // past the tray's end is ignored).
   for (size_t h = 0; h < w.tools.size(); ++h) {
@@ -710,9 +711,15 @@ Hash64 World::stateHash() const {
   return h.digest();
 }
 
+std::optional<Pose> World::scopePose() const {
+  const Impl& w = *mImpl;
+  return w.settings.camera ? std::optional<Pose>(w.settings.camera->pose) : std::nullopt;
+}
+
 void World::snapshot(WorldSnapshot& out) const {
   const Impl& w = *mImpl;
   out.tick = mTick;
+  out.scope = w.settings.camera ? std::optional<Pose>(w.settings.camera->pose) : std::nullopt;
   out.tissues.resize(w.tissues.size());
   for (size_t ti = 0; ti < w.tissues.size(); ++ti) {
     const auto& t = w.tissues[ti];

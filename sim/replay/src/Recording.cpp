@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 namespace trocar::replay {
 namespace {
 
 constexpr char kMagic[8] = {'T', 'R', 'O', 'C', 'R', 'E', 'C', '1'};
-constexpr uint32_t kFrames = 1, kCheckpoint = 2, kFooter = 3, kEvents = 4;
+constexpr uint32_t kFrames = 1, kCheckpoint = 2, kFooter = 3, kEvents = 4, kScope = 5;
 constexpr uint32_t kMaxChunkBytes = 64u << 20;  // far above any real chunk (1 s of frames)
 constexpr size_t kFrameBytes = 7 * 4 + physics::kHandCount * (7 * 4 + 4 + 4 + 4 + 1);
 
@@ -142,7 +143,19 @@ Result<void> RecordingWriter::appendFrames(Tick firstTick, std::span<const physi
       o.put(static_cast<uint8_t>((h.tracked ? 1u : 0u) | (std::min<uint32_t>(h.instrument, 127u) << 1)));
     }
   }
-  return appendChunk(kFrames, o.bytes);
+  TROCAR_TRY(appendChunk(kFrames, o.bytes));
+  // The laparoscope's moves, where there were any: their own chunk, after their frames.
+  Out moves;
+  uint32_t count = 0;
+  for (const auto& f : frames) count += f.scope ? 1u : 0u;
+  if (count == 0) return {};
+  moves.put(count);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (!frames[i].scope) continue;
+    moves.put(static_cast<uint64_t>(firstTick + i));
+    moves.putPose(*frames[i].scope);
+  }
+  return appendChunk(kScope, moves.bytes);
 }
 
 Result<void> RecordingWriter::appendCheckpoint(const Checkpoint& c) {
@@ -300,6 +313,18 @@ Result<RecordingContents> readRecordingBytes(std::span<const uint8_t> bytes, con
         if (ok) c.events.push_back(std::move(e));
       }
       ok = ok && p.remaining() == 0;
+    } else if (type == kScope) {
+      uint32_t count = 0;
+      ok = p.get(count) && raw.size() == 4 + static_cast<size_t>(count) * (8 + 7 * 4);
+      for (uint32_t i = 0; ok && i < count; ++i) {
+        uint64_t tick = 0;
+        Pose pose;
+        ok = p.get(tick) && p.getPose(pose) && tick < c.frames.size() &&  // after its frames
+             std::isfinite(pose.position.x) && std::isfinite(pose.position.y) &&
+             std::isfinite(pose.position.z) &&
+             std::abs(glm::length(pose.orientation) - 1.0f) < 1e-3f;  // a pose, not noise
+        if (ok) c.frames[tick].scope = pose;
+      }
     } else if (type == kFooter) {
       Footer f;
       uint64_t ticks = 0;

@@ -941,13 +941,15 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
                 didYouMean(*view, {"open", "laparoscopic"}));
   }
   if (const YAML::Node cam = root["camera"]; cam && ctx.isMap(cam, "camera")) {
-    ctx.checkKeys(cam, {"position", "look_at", "fov_deg"}, "camera");
+    ctx.checkKeys(cam, {"position", "look_at", "fov_deg", "lens_deg"}, "camera");
     physics::WorldSettings::Camera c;
     auto pos = ctx.vec<3>(cam["position"], "camera position");
     auto look = ctx.vec<3>(cam["look_at"], "camera look_at");
     if (const YAML::Node f = cam["fov_deg"])
       c.verticalFovRad =
           glm::radians(static_cast<float>(ctx.number(f, "camera fov_deg", 10, 170).value_or(70)));
+    if (const YAML::Node l = cam["lens_deg"])  // a 0 or 30 degree laparoscope (45 and 70 exist too)
+      c.lensAngleRad = glm::radians(static_cast<float>(ctx.number(l, "camera lens_deg", 0, 70).value_or(0)));
     if (pos && look) {
       Vec3 forward = *look - *pos;
       if (glm::length(forward) < 1e-6f) {

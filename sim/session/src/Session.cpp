@@ -21,7 +21,20 @@ void Session::removeListener(SessionListener* listener) {
   mListeners.erase(std::remove(mListeners.begin(), mListeners.end(), listener), mListeners.end());
 }
 
-const std::vector<physics::Event>& Session::step(const physics::InputFrame& input) {
+const std::vector<physics::Event>& Session::step(const physics::InputFrame& given) {
+  // A scope pose equal to where the scope is says nothing: dropped, so recordings only carry
+  // the moves.
+  const physics::InputFrame* in = &given;
+  physics::InputFrame sparse;
+  if (given.scope) {
+    const std::optional<Pose> now = mWorld.scopePose();
+    if (!now || (now->position == given.scope->position && now->orientation == given.scope->orientation)) {
+      sparse = given;
+      sparse.scope.reset();
+      in = &sparse;
+    }
+  }
+  const physics::InputFrame& input = *in;
   const auto& events = mWorld.step(input);
   TickRecord record;
   record.tick = mWorld.tick();

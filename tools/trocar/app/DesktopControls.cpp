@@ -20,7 +20,33 @@ DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScen
     mPitch = std::clamp(std::asin(offset.y / d), 0.1f, 1.45f);
     mYaw = std::atan2(offset.x, offset.z);
   }
+  mLaparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
+  if (mLaparoscopic) {
+    // The shaft is the view tilted back by the lens angle about the picture's horizontal.
+    mScope0 = scenario.camera->pose;
+    const float lens = scenario.camera->lensAngleRad;
+    mShaft0 = glm::normalize(mScope0.transformVector({0.0f, std::sin(lens), -std::cos(lens)}));
+    mScopePort = mScope0.position - mShaft0 * kScopePortDistance;
+  }
   reset();
+}
+
+void DesktopControls::resetScope() {
+  mScopeYaw = mScopePitch = mScopeAdvance = mScopeRoll = 0.0f;
+}
+
+std::optional<Pose> DesktopControls::scope() const {
+  if (!mLaparoscopic) return std::nullopt;
+  // Pivot about the port: yaw about the vertical, pitch about the horizontal across the shaft.
+  const Vec3 up(0.0f, 1.0f, 0.0f);
+  Vec3 across = glm::cross(mShaft0, up);
+  across = glm::length(across) > 1e-4f ? glm::normalize(across) : Vec3(1.0f, 0.0f, 0.0f);
+  const Quat pivot = glm::angleAxis(mScopeYaw, up) * glm::angleAxis(mScopePitch, across);
+  const Vec3 shaft = glm::normalize(pivot * mShaft0);
+  Pose p;
+  p.position = mScopePort + shaft * (kScopePortDistance + mScopeAdvance);
+  p.orientation = glm::normalize(glm::angleAxis(mScopeRoll, shaft) * pivot * mScope0.orientation);
+  return p;
 }
 
 void DesktopControls::reset() {
@@ -34,8 +60,7 @@ void DesktopControls::reset() {
 }
 
 Pose DesktopControls::camera() const {
-  if (mScenario->view == scenario::ViewKind::kLaparoscopic && mScenario->camera)
-    return mScenario->camera->pose;
+  if (const std::optional<Pose> s = scope()) return *s;
   const Vec3 offset(mDistance * std::cos(mPitch) * std::sin(mYaw), mDistance * std::sin(mPitch),
                     mDistance * std::cos(mPitch) * std::cos(mYaw));
   return lookAt(mCenter + offset, mCenter);
@@ -82,13 +107,23 @@ void DesktopControls::apply(const DesktopEvents& e) {
   if (e.rollLeft) mRoll[h] -= kRollStep;
   if (e.rollRight) mRoll[h] += kRollStep;
 
-  const float orbit = 0.02f;
+  if (mLaparoscopic) {  // the keys move the laparoscope
+    if (e.orbitLeft) mScopeYaw = std::min(kScopeMaxPivot, mScopeYaw + kScopePivotStep);
+    if (e.orbitRight) mScopeYaw = std::max(-kScopeMaxPivot, mScopeYaw - kScopePivotStep);
+    if (e.orbitUp) mScopePitch = std::min(kScopeMaxPivot, mScopePitch + kScopePivotStep);
+    if (e.orbitDown) mScopePitch = std::max(-kScopeMaxPivot, mScopePitch - kScopePivotStep);
+    if (e.zoomIn) mScopeAdvance = std::min(kScopeMaxAdvance, mScopeAdvance + kScopeAdvanceStep);
+    if (e.zoomOut) mScopeAdvance = std::max(-kScopeMaxAdvance, mScopeAdvance - kScopeAdvanceStep);
+    if (e.scopeRollLeft) mScopeRoll -= kScopeRollStep;
+    if (e.scopeRollRight) mScopeRoll += kScopeRollStep;
+  }
+  const float orbit = mLaparoscopic ? 0.0f : 0.02f;
   if (e.orbitLeft) mYaw -= orbit;
   if (e.orbitRight) mYaw += orbit;
   if (e.orbitUp) mPitch = std::min(1.45f, mPitch + orbit);
   if (e.orbitDown) mPitch = std::max(0.1f, mPitch - orbit);
-  if (e.zoomIn) mDistance = std::max(0.15f, mDistance * 0.98f);
-  if (e.zoomOut) mDistance = std::min(1.5f, mDistance / 0.98f);
+  if (e.zoomIn && !mLaparoscopic) mDistance = std::max(0.15f, mDistance * 0.98f);
+  if (e.zoomOut && !mLaparoscopic) mDistance = std::min(1.5f, mDistance / 0.98f);
 
   const Pose cam = camera();
   const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});
@@ -125,7 +160,9 @@ std::vector<std::string> DesktopControls::helpLines() {
           "Space: lock the jaws closed (ratchet) / release",
           "Tab: switch hands (the other keeps its place and grip)",
           "Z / X: roll the instrument   Right button: squeeze   E: exchange it",
-          "R: tools back to the start   Arrows: orbit   + / -: closer / further",
+          "R: tools back to the start",
+          "Arrows: orbit (laparoscope: pivot it)   + / -: closer / further (advance / withdraw)",
+          "[ / ]: roll the laparoscope (a 30-degree scope looks around)",
           "P: pause   H: this help   Esc or N: end the attempt and see how it went",
           "Then N: a new attempt, Esc: quit"};
 }

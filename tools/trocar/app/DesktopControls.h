@@ -14,6 +14,8 @@
 //   E                exchanges the active hand's instrument (its tray)
 //   R                brings both tools back to the start (jaws open)
 //   arrows           orbit the camera (open views); + / - move it closer or further
+//                    laparoscopic views: arrows pivot the laparoscope about its port, + / -
+//                    advance and withdraw it, [ / ] roll it (a 30-degree scope looks around)
 //   P  pause  H  help  Esc or N  end the attempt: its debrief; then N  a new one, Esc  quit
 //
 // A laparoscopic trainer has no ratchet key, but every laparoscopic grasper has a ratchet on
@@ -23,6 +25,7 @@
 #include <trocar/xr/Rig.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +41,9 @@ struct DesktopEvents {
   bool shift = false;
   bool orbitLeft = false, orbitRight = false, orbitUp = false, orbitDown = false;
   bool zoomIn = false, zoomOut = false;
-  bool exchange = false;                     // E (the picker counts presses)
-  bool rollLeft = false, rollRight = false;  // Z, X
+  bool exchange = false;                               // E (the picker counts presses)
+  bool rollLeft = false, rollRight = false;            // Z, X
+  bool scopeRollLeft = false, scopeRollRight = false;  // [, ]
   // Pressed this frame.
   bool switchHand = false;  // Tab
   bool ratchet = false;     // Space
@@ -58,9 +62,17 @@ class DesktopControls {
   void apply(const DesktopEvents& e);
   // Both tools back to the start, jaws open and unlocked, right hand active.
   void reset();
+  // The laparoscope back where the scenario puts it (a new attempt).
+  void resetScope();
 
-  // The camera the view is drawn from (the scenario's laparoscope, or the orbit camera).
+  // The camera the view is drawn from (the laparoscope where the trainee put it, or the orbit
+  // camera).
   Pose camera() const;
+  // Laparoscopic views: where the laparoscope's lens is (the simulation is told, and records
+  // it); unset in open views.
+  std::optional<Pose> scope() const;
+  // The point the laparoscope pivots about (laparoscopic views).
+  Vec3 scopePort() const { return mScopePort; }
   // What the hands do this frame (grip pose from the tip, trigger from button and ratchet).
   std::array<xr::HandState, 2> hands() const;
 
@@ -78,6 +90,15 @@ class DesktopControls {
   static constexpr float kWheelStep = 0.003f;      // m per notch
   static constexpr float kFineWheelStep = 0.001f;  // with Shift
   static constexpr float kRollStep = 0.05f;        // rad a frame while Z or X is held (3 deg)
+  // The laparoscope: its port 12 cm behind the lens along the shaft; pivoting 0.6 deg, advancing
+  // 1 mm and rolling 1.7 deg a frame while a key is held, within 40 deg of where it started and
+  // 8 cm either way along its shaft.
+  static constexpr float kScopePortDistance = 0.12f;
+  static constexpr float kScopePivotStep = 0.01f;
+  static constexpr float kScopeAdvanceStep = 0.001f;
+  static constexpr float kScopeRollStep = 0.03f;
+  static constexpr float kScopeMaxPivot = 0.7f;
+  static constexpr float kScopeMaxAdvance = 0.08f;
   // How far a frame moves the trigger towards the button: a click squeezes or lets go of the
   // handle over 1/8 s (7.5 frames at 60 Hz), as a hand does, not in one tick.
   static constexpr float kTriggerRate = 0.134f;
@@ -101,6 +122,12 @@ class DesktopControls {
   float mYaw = 0.0f;
   float mPitch = 0.7f;
   float mDistance = 0.45f;
+  // The laparoscope: the scenario's pose, its shaft and port, and the trainee's moves.
+  bool mLaparoscopic = false;
+  Pose mScope0;
+  Vec3 mShaft0{0.0f, 0.0f, -1.0f};  // from the port into the body
+  Vec3 mScopePort{0.0f};
+  float mScopeYaw = 0.0f, mScopePitch = 0.0f, mScopeAdvance = 0.0f, mScopeRoll = 0.0f;
 };
 
 }  // namespace trocar::app

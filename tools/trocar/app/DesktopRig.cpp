@@ -198,6 +198,8 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   e.exchange = s.held(GLFW_KEY_E);
   e.rollLeft = s.held(GLFW_KEY_Z);
   e.rollRight = s.held(GLFW_KEY_X);
+  e.scopeRollLeft = s.held(GLFW_KEY_LEFT_BRACKET);
+  e.scopeRollRight = s.held(GLFW_KEY_RIGHT_BRACKET);
   e.switchHand = s.pressed(GLFW_KEY_TAB);
   e.ratchet = s.pressed(GLFW_KEY_SPACE);
   e.reset = s.pressed(GLFW_KEY_R);
@@ -207,7 +209,10 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   e.quit = s.pressed(GLFW_KEY_ESCAPE);
   s.controls->apply(e);
   frame.restartRequested = e.restart;
-  if (e.restart) s.controls->reset();
+  if (e.restart) {  // a new attempt: the tools and the laparoscope where the scenario puts them
+    s.controls->reset();
+    s.controls->resetScope();
+  }
   frame.pauseToggled = e.pause;
   frame.endRequested = e.quit;
   const Pose cam = s.controls->camera();
@@ -226,6 +231,7 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   frame.eyes[0] = {cam, {-halfH, halfH, halfV, -halfV}};
   frame.eyes[1] = frame.eyes[0];
   frame.hands = s.controls->hands();
+  frame.scope = s.controls->scope();
   frame.shouldRender = width > 0 && height > 0;
   frame.periodS = 1.0 / 60.0;
   frame.displayTimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(

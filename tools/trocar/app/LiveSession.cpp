@@ -328,6 +328,7 @@ physics::InputFrame inputFromRig(const xr::RigFrame& frame) {
     hand.buttons = (s.primary ? 1u : 0u) | (s.secondary ? 2u : 0u) | (s.menu ? 4u : 0u);
     hand.tracked = s.tracked;
   }
+  in.scope = frame.scope;
   return in;
 }
 

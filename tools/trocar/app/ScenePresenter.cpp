@@ -499,6 +499,10 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
   out.updates.clear();
   out.ink.clear();
   out.endoscope = mEndoscope;
+  if (out.endoscope && snapshot.scope) {  // the laparoscope where the trainee has put it
+    out.endoscope->camera = render::viewFromPose(*snapshot.scope, mEndoscope->camera.projection);
+    mShadowLight = snapshot.scope->position + snapshot.scope->transformVector({0.0f, 0.05f, 0.0f});
+  }
   for (size_t i = 0; i < snapshot.rigids.size() && i < mRigidMeshes.size(); ++i) {
     out.draws.push_back({mRigidMeshes[i], toMatrix(snapshot.rigids[i]), mRigidMaterials[i]});
   }

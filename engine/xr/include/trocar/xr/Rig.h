@@ -14,6 +14,7 @@
 #include <trocar/render/Targets.h>
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -52,6 +53,8 @@ struct RigFrame {
   bool endRequested = false;
   // The main view is the endoscope's own picture (a desktop laparoscopic run), not the room.
   bool endoscopeView = false;
+  // Where the trainee put the laparoscope (desktop: the arrow keys); unset: where it is.
+  std::optional<Pose> scope;
 };
 
 struct HapticPulse {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <vector>
 
 namespace trocar::physics {
@@ -55,6 +56,7 @@ struct WorldSnapshot {
   std::array<InstrumentSnapshot, kHandCount> instruments{};
   std::vector<ClipSnapshot> clips;
   std::vector<BleedSnapshot> bleeds;
+  std::optional<Pose> scope;  // where the laparoscope is now (its lens), when there is one
 };
 
 }  // namespace trocar::physics

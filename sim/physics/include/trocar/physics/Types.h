@@ -55,6 +55,9 @@ struct WorldSettings {
     float aspect = 16.0f / 9.0f;
     float nearM = 0.005f;
     float farM = 0.5f;
+    // How far the view is tilted from the scope's shaft (0 or 30 degrees): rolling a 30-degree
+    // scope about its shaft looks around. Used by the rigs that move the scope.
+    float lensAngleRad = 0.0f;
   };
   std::optional<Camera> camera;
 };
@@ -231,6 +234,9 @@ struct HandInput {
 struct InputFrame {
   Pose head;
   std::array<HandInput, kHandCount> hands{};
+  // The laparoscope moved to this pose (its lens; looks along -Z) this tick; unset: it stays.
+  // Sessions keep it only when it differs from where the scope is (recordings stay sparse).
+  std::optional<Pose> scope;
 };
 
 // ---- Events ------------------------------------------------------------------------

@@ -63,6 +63,8 @@ class World {
   // instrument state, in creation order. Equal hashes = bit-identical state.
   Hash64 stateHash() const;
   void snapshot(WorldSnapshot& out) const;
+  // Where the laparoscope is now (InputFrame::scope moves it); unset without one.
+  std::optional<Pose> scopePose() const;
 
   const InstrumentState& instrument(Hand hand) const;
   size_t tissueCount() const;

@@ -12,6 +12,9 @@
 //              4 events:     u32 count, then per event: u64 tick, u8 kind, i8 hand (-1 none),
 //                            u32 tissue, u32 rigid, u32 zone, f32 value, 3 x f32 position,
 //                            u8 torn, u32 region count, region indices
+//              5 scope:      u32 count, then per move: u64 tick, pose (the laparoscope moved
+//                            there at that tick: InputFrame::scope); written after the frames
+//                            chunk it belongs to, only where the scope moved
 //
 // Readers validate every chunk and keep everything before the first bad byte: a recording
 // cut short by a crash replays up to its last complete chunk and says where it broke.
