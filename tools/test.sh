@@ -7,7 +7,8 @@
 # Time on 2 cores matters (CI): the ASan preset leaves out the three ScenarioGoldens tests
 # (full reference runs, 11 minutes under ASan; the developer preset checks them exactly) and
 # PackIncision (84 s under ASan, nearly all of it importing the head CT; the same cutting
-# code runs under ASan in the sim tests' packs), and
+# code runs under ASan in the sim tests' packs) and the bench-sim JSON test (66 s under ASan for
+# a check of the JSON's keys; the cases' code runs under ASan in the sim tests), and
 # the smoke check runs the developer build's `trocar` (same sources as the release build that
 # tools/run.sh makes; building a third configuration would cost six more minutes).
 set -euo pipefail
