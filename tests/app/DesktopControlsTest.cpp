@@ -167,6 +167,17 @@ TEST(DesktopControls, TheArrowsPivotTheLaparoscopeAboutItsPort) {
   c.resetScope();
   EXPECT_EQ(c.scope()->position, start.position);
 
+  // Held keys act per second, not per frame: one 0.1 s frame (a slow machine) pivots as far as
+  // six 60 Hz frames.
+  DesktopControls slow(desc), fast(desc);
+  DesktopEvents up;
+  up.orbitUp = true;
+  for (int i = 0; i < 6; ++i) fast.apply(up);
+  up.frameS = 0.1;
+  slow.apply(up);
+  EXPECT_NEAR(glm::distance(slow.scope()->position, fast.scope()->position), 0.0f, 1e-5f);
+  EXPECT_GT(glm::distance(slow.scope()->position, start.position), 0.005f);
+
   scenario::ScenarioDesc open = desc;
   open.view = scenario::ViewKind::kOpen;
   EXPECT_FALSE(DesktopControls(open).scope().has_value());

@@ -388,10 +388,10 @@ TEST(Run, TheLaparoscopeMovedOnTheDesktopIsRecordedAndReplays) {
       last = f.scope;
     }
   }
-  EXPECT_GE(moves, 2u) << "it moved while the keys were held (a frame's step each; frames are slow here)";
+  EXPECT_GE(moves, 2u) << "it moved while the keys were held ";
   EXPECT_LT(moves, recording.value().frames.size() / 4) << "and only then";
   ASSERT_TRUE(last.has_value());
-  EXPECT_GT(glm::length(last->position - Vec3(0.0f, 1.13f, -0.29f)), 0.0005f)
+  EXPECT_GT(glm::length(last->position - Vec3(0.0f, 1.13f, -0.29f)), 0.01f)
       << "away from where fls-peg-transfer puts it";
   auto replayed = test::runCommand(kBare + trocar("replay '" + rec + "'"));
   EXPECT_TRUE(replayed.exitCode == 0 || replayed.exitCode == 1) << replayed.out << replayed.err;

@@ -82,6 +82,8 @@ bool DesktopControls::jawsClosed(int hand) const {
 void DesktopControls::apply(const DesktopEvents& e) {
   if (e.reset) reset();
   if (e.help) mHelp = !mHelp;
+  // Held keys act at a rate per second: the steps below are a 60 Hz frame's, scaled to this one's.
+  const float k = std::clamp(static_cast<float>(e.frameS * 60.0), 0.0f, 6.0f);
   const size_t a = static_cast<size_t>(mActive);
   if (e.switchHand) {
     // Switching while squeezing keeps that grip: the jaws stay locked closed.
@@ -101,29 +103,29 @@ void DesktopControls::apply(const DesktopEvents& e) {
   for (int hand = 0; hand < 2; ++hand) {
     float& t = mTrigger[static_cast<size_t>(hand)];
     const float want = jawsClosed(hand) ? 1.0f : 0.0f;
-    t = want > t ? std::min(want, t + kTriggerRate) : std::max(want, t - kTriggerRate);
+    t = want > t ? std::min(want, t + kTriggerRate * k) : std::max(want, t - kTriggerRate * k);
   }
   mExchange[h] = e.exchange;
-  if (e.rollLeft) mRoll[h] -= kRollStep;
-  if (e.rollRight) mRoll[h] += kRollStep;
+  if (e.rollLeft) mRoll[h] -= kRollStep * k;
+  if (e.rollRight) mRoll[h] += kRollStep * k;
 
   if (mLaparoscopic) {  // the keys move the laparoscope
-    if (e.orbitLeft) mScopeYaw = std::min(kScopeMaxPivot, mScopeYaw + kScopePivotStep);
-    if (e.orbitRight) mScopeYaw = std::max(-kScopeMaxPivot, mScopeYaw - kScopePivotStep);
-    if (e.orbitUp) mScopePitch = std::min(kScopeMaxPivot, mScopePitch + kScopePivotStep);
-    if (e.orbitDown) mScopePitch = std::max(-kScopeMaxPivot, mScopePitch - kScopePivotStep);
-    if (e.zoomIn) mScopeAdvance = std::min(kScopeMaxAdvance, mScopeAdvance + kScopeAdvanceStep);
-    if (e.zoomOut) mScopeAdvance = std::max(-kScopeMaxAdvance, mScopeAdvance - kScopeAdvanceStep);
-    if (e.scopeRollLeft) mScopeRoll -= kScopeRollStep;
-    if (e.scopeRollRight) mScopeRoll += kScopeRollStep;
+    if (e.orbitLeft) mScopeYaw = std::min(kScopeMaxPivot, mScopeYaw + kScopePivotStep * k);
+    if (e.orbitRight) mScopeYaw = std::max(-kScopeMaxPivot, mScopeYaw - kScopePivotStep * k);
+    if (e.orbitUp) mScopePitch = std::min(kScopeMaxPivot, mScopePitch + kScopePivotStep * k);
+    if (e.orbitDown) mScopePitch = std::max(-kScopeMaxPivot, mScopePitch - kScopePivotStep * k);
+    if (e.zoomIn) mScopeAdvance = std::min(kScopeMaxAdvance, mScopeAdvance + kScopeAdvanceStep * k);
+    if (e.zoomOut) mScopeAdvance = std::max(-kScopeMaxAdvance, mScopeAdvance - kScopeAdvanceStep * k);
+    if (e.scopeRollLeft) mScopeRoll -= kScopeRollStep * k;
+    if (e.scopeRollRight) mScopeRoll += kScopeRollStep * k;
   }
-  const float orbit = mLaparoscopic ? 0.0f : 0.02f;
+  const float orbit = mLaparoscopic ? 0.0f : 0.02f * k;
   if (e.orbitLeft) mYaw -= orbit;
   if (e.orbitRight) mYaw += orbit;
   if (e.orbitUp) mPitch = std::min(1.45f, mPitch + orbit);
   if (e.orbitDown) mPitch = std::max(0.1f, mPitch - orbit);
-  if (e.zoomIn && !mLaparoscopic) mDistance = std::max(0.15f, mDistance * 0.98f);
-  if (e.zoomOut && !mLaparoscopic) mDistance = std::min(1.5f, mDistance / 0.98f);
+  if (e.zoomIn && !mLaparoscopic) mDistance = std::max(0.15f, mDistance * std::pow(0.98f, k));
+  if (e.zoomOut && !mLaparoscopic) mDistance = std::min(1.5f, mDistance / std::pow(0.98f, k));
 
   const Pose cam = camera();
   const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});

@@ -33,8 +33,9 @@ namespace trocar::app {
 
 // One frame of mouse and keyboard: what moved, what is held, what was pressed this frame.
 struct DesktopEvents {
-  Vec2 mouseDelta{0.0f};  // pixels, +x right, +y down
-  double wheel = 0.0;     // notches, + = away from the trainee (deeper)
+  double frameS = 1.0 / 60.0;  // how long this frame was: held keys move at a rate per second
+  Vec2 mouseDelta{0.0f};       // pixels, +x right, +y down
+  double wheel = 0.0;          // notches, + = away from the trainee (deeper)
   // Held.
   bool leftButton = false;
   bool rightButton = false;
@@ -99,6 +100,7 @@ class DesktopControls {
   static constexpr float kScopeRollStep = 0.03f;
   static constexpr float kScopeMaxPivot = 0.7f;
   static constexpr float kScopeMaxAdvance = 0.08f;
+  // Steps per 60 Hz frame (scaled by DesktopEvents::frameS, so a slow machine moves as fast).
   // How far a frame moves the trigger towards the button: a click squeezes or lets go of the
   // handle over 1/8 s (7.5 frames at 60 Hz), as a hand does, not in one tick.
   static constexpr float kTriggerRate = 0.134f;

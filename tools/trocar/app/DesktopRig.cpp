@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace trocar::app {
 
@@ -73,6 +74,7 @@ struct DesktopRig::State {
   double scroll = 0.0;
   std::array<bool, GLFW_KEY_LAST + 1> keyDown{};  // last frame's, for presses
   std::array<float, 2> gauge{};                   // latest vibration amplitude per hand
+  std::optional<std::chrono::steady_clock::time_point> lastFrame;
 
   // True once per press of `key`.
   // Presses seen by the callbacks since the last frame: a key or button pressed and let go
@@ -178,6 +180,9 @@ Result<xr::RigFrame> DesktopRig::beginFrame() {
   }
   GLFWwindow* w = s.window;
   DesktopEvents e;
+  const auto now = std::chrono::steady_clock::now();
+  if (s.lastFrame) e.frameS = std::min(0.1, std::chrono::duration<double>(now - *s.lastFrame).count());
+  s.lastFrame = now;
   double x = 0.0;
   double y = 0.0;
   glfwGetCursorPos(w, &x, &y);
