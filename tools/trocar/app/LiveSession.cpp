@@ -309,6 +309,241 @@ Mat4 panelPlacement(const Pose& head) {
   return m;
 }
 
+// The panel with the instrument each hand now holds (its tray's current one).
+ui::PanelState withInstruments(const scenario::ScenarioDesc& scenario, const physics::World& world,
+                               ui::PanelState panel) {
+  for (const auto& [hand, setup] : scenario.instruments) {
+    const uint32_t i = world.trayIndex(hand);
+    const auto kind = i == 0 || i > setup.exchange.size() ? setup.kind : setup.exchange[i - 1];
+    panel.instruments[static_cast<size_t>(hand)] = instruments::toString(kind);
+  }
+  return panel;
+}
+
+// One attempt: its simulation, recording and scorer, and the file it records to.
+struct Attempt {
+  Core core;
+  std::filesystem::path recording;
+
+  static Result<Attempt> begin(const scenario::ScenarioDesc& scenario, const LiveSettings& settings) {
+    auto core = buildCore(scenario, settings);
+    if (!core) return core.error();
+    return Attempt{std::move(core.value()), settings.recording};
+  }
+  // The recording's footer and the report: the attempt is complete and replayable.
+  Result<LiveOutcome::Attempt> finish() {
+    auto report = finishCore(core);
+    if (!report) return report.error();
+    return LiveOutcome::Attempt{recording, std::move(report.value())};
+  }
+};
+
+// The file of attempt n (n > 1) beside the first one's: <stem>-attempt<n><ext>.
+std::filesystem::path attemptFile(const std::filesystem::path& first, uint32_t n) {
+  if (first.empty()) return first;
+  std::filesystem::path p = first;
+  p.replace_filename(first.stem().string() + "-attempt" + std::to_string(n) + first.extension().string());
+  return p;
+}
+
+// The simulation of one attempt on its own thread: tick k when real time reaches k * dt (a
+// pause moves tick 0's time on by its length, so it is not lag; falling behind is said once and
+// catching up once), the rig's newest input (or the demonstrator's) each tick, snapshots and
+// the live panel published for the display; when the attempt ends (its time, its checklist, or
+// stop()) it publishes the debrief and finishes.
+class SimLoop {
+ public:
+  SimLoop(const scenario::ScenarioDesc& scenario, const LiveSettings& settings, Core& core,
+          Exchange& exchange, replay::Bot* demonstrator)
+      : mScenario(scenario),
+        mSettings(settings),
+        mCore(core),
+        mExchange(exchange),
+        mDemonstrator(demonstrator) {}
+  ~SimLoop() { stop(); }
+  SimLoop(const SimLoop&) = delete;
+  SimLoop& operator=(const SimLoop&) = delete;
+
+  void start() {
+    mStart = Clock::now();
+    mThread = std::thread([this] { run(); });
+  }
+  // Ends the attempt now: the thread finishes its tick, publishes the debrief and returns.
+  void stop() {
+    mStop.store(true);
+    if (mThread.joinable()) mThread.join();
+  }
+  bool done() const { return mDone.load(); }
+  void togglePause() { mPaused.store(!mPaused.load()); }
+  double maxLagS() const { return mMaxLag.load(); }
+  // Seconds of real time since the attempt started (the display's clock).
+  double elapsedS() const { return std::chrono::duration<double>(Clock::now() - mStart).count(); }
+
+ private:
+  void publish(double t) {
+    ui::PanelState panel = withInstruments(mScenario, mCore.session->world(),
+                                           panelFor(mScenario, *mCore.scorer, t, mOutOfView, &mNotices));
+    panel.paused = mPaused.load();
+    mExchange.publish(mCore.session->world(), t, panel, mCore.scorer->feedback().cues());
+  }
+  // Waits for the next tick's time; says when the simulation falls behind or catches up.
+  void pace(Clock::time_point origin) {
+    const double dt = 1.0 / static_cast<double>(mScenario.tickHz);
+    const auto due = origin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                  static_cast<double>(mCore.session->tick() + 1) * dt));
+    const auto now = Clock::now();
+    if (now < due) {
+      std::this_thread::sleep_until(due);
+      if (mBehind) {
+        TROCAR_LOG_INFO("simulation caught up with real time (it was up to %.2f s behind)", mWorstBehind);
+        mBehind = false;
+      }
+      return;
+    }
+    const double lag = std::chrono::duration<double>(now - due).count();
+    if (lag > mMaxLag.load()) mMaxLag.store(lag);
+    mWorstBehind = mBehind ? std::max(mWorstBehind, lag) : lag;
+    if (lag > 0.1 && !mBehind) {
+      TROCAR_LOG_WARN("simulation fell %.2f s behind real time (this machine is too slow for %u Hz)", lag,
+                      mScenario.tickHz);
+      mBehind = true;
+    }
+  }
+  void tick() {
+    const double before = mCore.session->timeSeconds();
+    const physics::InputFrame input = mDemonstrator ? mDemonstrator->next(*mCore.session) : mExchange.input();
+    for (const physics::Event& e : mCore.session->step(input)) {
+      if (e.kind == physics::EventKind::kDropped && e.rigid.valid()) {
+        const std::string name(mCore.session->world().rigidName(e.rigid));
+        mNotices.add(before, name + (e.value >= 1.0f ? " is lost (out of the field)" : " was dropped"));
+      }
+      if (!e.hand) continue;
+      if (e.kind == physics::EventKind::kOutOfViewBegin) mOutOfView[static_cast<size_t>(*e.hand)] = true;
+      if (e.kind == physics::EventKind::kOutOfViewEnd) mOutOfView[static_cast<size_t>(*e.hand)] = false;
+    }
+  }
+  void publishDebrief() {
+    const double t = mCore.session->timeSeconds();
+    ui::PanelState final =
+        withInstruments(mScenario, mCore.session->world(), panelFor(mScenario, *mCore.scorer, t));
+    const scoring::ScoreReport report = mCore.scorer->report(mCore.session->world());
+    final.score = report.score;
+    final.passed = report.passed;
+    final.warnings.clear();
+    final.debrief = debriefLines(report, runOver(mScenario, mSettings, mCore));
+    final.nextHint = "N: a new attempt   Esc: quit";
+    final.breakdown = {{"Respect for tissue", report.osats.respectForTissue},
+                       {"Time and motion", report.osats.timeAndMotion},
+                       {"Instrument handling", report.osats.instrumentHandling},
+                       {"Flow of operation", report.osats.flow}};
+    mExchange.publish(mCore.session->world(), t, final, mCore.scorer->feedback().cues());
+  }
+  void run() {
+    Clock::time_point origin = mStart;  // real time of tick 0; moved on by each pause
+    std::optional<Clock::time_point> pausedSince;
+    double nextPublish = kPublishPeriodS;
+    while (!mStop.load() && !runOver(mScenario, mSettings, mCore)) {
+      if (mPaused.load()) {
+        if (!pausedSince) {
+          pausedSince = Clock::now();
+          publish(mCore.session->timeSeconds());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      if (pausedSince) {  // a pause is not lag: tick 0 moves on by exactly its length
+        origin += Clock::now() - *pausedSince;
+        pausedSince.reset();
+      }
+      pace(origin);
+      tick();
+      const double t = mCore.session->timeSeconds();
+      if (t >= nextPublish) {
+        publish(t);
+        nextPublish = t + kPublishPeriodS;
+      }
+    }
+    publishDebrief();
+    mDone.store(true);
+  }
+
+  const scenario::ScenarioDesc& mScenario;
+  const LiveSettings& mSettings;
+  Core& mCore;
+  Exchange& mExchange;
+  replay::Bot* mDemonstrator;
+  std::thread mThread;
+  Clock::time_point mStart = Clock::now();
+  std::atomic<bool> mStop{false}, mDone{false}, mPaused{false};
+  std::atomic<double> mMaxLag{0.0};
+  bool mBehind = false;  // said to be behind real time, not yet caught up
+  double mWorstBehind = 0.0;
+  std::array<bool, 2> mOutOfView{};
+  Notices mNotices;
+};
+
+// What a live run draws with: the device, the renderer, the scene and the panels.
+struct Display {
+  std::unique_ptr<render::Context> ctx;
+  std::unique_ptr<render::Renderer> renderer;
+  std::unique_ptr<ScenePresenter> presenter;
+  render::MeshId panelQuad;
+
+  ~Display() {
+    if (renderer) renderer->finish();
+    presenter.reset();
+    renderer.reset();
+    ctx.reset();
+  }
+};
+
+// One display frame: the newest snapshot (interpolated), the scene from the rig's eyes (the
+// endoscope's picture on a desktop laparoscopic view), the checklist as an overlay (desktop)
+// or a quad in the room (stereo: it hangs where the first head pose put it).
+Result<void> drawLiveFrame(Display& d, xr::Rig& rig, const xr::RigFrame& f, render::FrameScene& scene,
+                           const physics::WorldSnapshot& snapshot, render::UiPanel& overlay,
+                           render::UiPanel& vrPanel, std::optional<Pose>& panelHead) {
+  render::RenderTarget* target = rig.target();
+  if (!f.shouldRender || !target) return {};
+  d.presenter->buildFrame(snapshot, scene);
+  const bool stereo = target->viewCount() == 2;
+  for (size_t e = 0; e < (stereo ? 2u : 1u); ++e) {
+    scene.views[e] =
+        render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
+  }
+  if (f.endoscopeView) {
+    ScenePresenter::showEndoscopeOnly(scene);
+    scene.views[0].projection = render::projectionFromFov(f.eyes[0].fov, 0.005f, 2.0f);
+  }
+  if (stereo) {
+    if (!panelHead) panelHead = f.head;
+    render::Material screen;
+    screen.shading = render::Shading::kScreen;
+    screen.texture = render::TextureSource::kUiPanel;
+    scene.draws.push_back({d.panelQuad, panelPlacement(*panelHead), screen, render::kInMainView});
+    scene.ui = &vrPanel;
+  } else {
+    scene.ui = &overlay;
+  }
+  auto drawn = d.renderer->drawFrame(*target, scene);
+  if (!drawn) return drawn.error();
+  return {};
+}
+
+// The desktop's last frame again, offscreen, with its overlay (--screenshot).
+void writeScreenshot(Display& d, xr::Rig& rig, const render::FrameScene& scene,
+                     const std::filesystem::path& path) {
+  render::OffscreenSettings os;
+  os.width = rig.target()->extent().width;
+  os.height = rig.target()->extent().height;
+  os.format = rig.target()->format();
+  auto shot = render::OffscreenTarget::create(*d.ctx, os);
+  auto drawn = shot ? d.renderer->drawFrame(*shot.value(), scene) : Result<render::FrameStats>(shot.error());
+  auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
+  auto written = pixels ? render::writePng(path, pixels.value()) : Result<void>(pixels.error());
+  if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
+}
+
 }  // namespace
 
 ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
@@ -359,24 +594,36 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
                             const LiveSettings& settings, const std::atomic<bool>& stop) {
   LiveOutcome outcome;
   outcome.rigName = rig.name();
-  auto core = buildCore(scenario, settings);
-  if (!core) return core.error();
-  Core& c = core.value();
+  auto first = Attempt::begin(scenario, settings);
+  if (!first) return first.error();
+  Attempt attempt = std::move(first.value());
 
+  Display d;
   render::ContextSettings cs;
   cs.validation = settings.validation;
   cs.gpuName = settings.gpu;
   rig.configureContext(cs);
   auto ctx = render::Context::create(cs);
   if (!ctx) return ctx.error();
-  auto renderer = render::Renderer::create(*ctx.value());
+  d.ctx = std::move(ctx.value());
+  auto renderer = render::Renderer::create(*d.ctx);
   if (!renderer) return renderer.error();
-  render::Renderer& r = *renderer.value();
-  if (auto started = rig.start(*ctx.value()); !started) return started.error();
-  auto presenter = ScenePresenter::create(r, scenario);
+  d.renderer = std::move(renderer.value());
+  if (auto started = rig.start(*d.ctx); !started) return started.error();
+  struct RigStop {
+    xr::Rig& rig;
+    Display& d;
+    ~RigStop() {
+      if (d.renderer) d.renderer->finish();
+      rig.stop();
+    }
+  } rigStop{rig, d};
+  auto presenter = ScenePresenter::create(*d.renderer, scenario);
   if (!presenter) return presenter.error();
-  auto panelQuad = r.createMesh(render::makeQuad(0.40f, 0.30f));
+  d.presenter = std::move(presenter.value());
+  auto panelQuad = d.renderer->createMesh(render::makeQuad(0.40f, 0.30f));
   if (!panelQuad) return panelQuad.error();
+  d.panelQuad = panelQuad.value();
 
   std::unique_ptr<SoundPlayer> sound;
   if (!settings.soundDir.empty()) {
@@ -390,103 +637,40 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
 
   Exchange exchange;
   InstrumentPicker picker(scenario);
-  exchange.publish(c.session->world(), 0.0, panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
-  std::atomic<bool> simStop{false};
-  std::atomic<bool> simDone{false};
-  std::atomic<bool> paused{false};
-  std::atomic<double> maxLag{0.0};
-  const double dt = 1.0 / static_cast<double>(scenario.tickHz);
-  Clock::time_point start = Clock::now();
+  exchange.reset(attempt.core.session->world(), panelFor(scenario, *attempt.core.scorer, 0.0),
+                 attempt.core.scorer->feedback().cues());
+  auto sim = std::make_unique<SimLoop>(scenario, settings, attempt.core, exchange, settings.demonstrator);
+  sim->start();
+  uint32_t attemptNumber = 1;
 
-  replay::Bot* demonstrator = settings.demonstrator;
-  auto simBody = [&] {
-    Clock::time_point origin = start;  // real time of tick 0; moved forward by each pause
-    std::optional<Clock::time_point> pausedSince;
-    bool behind = false;  // reported as behind real time, not yet caught up
-    double worstBehind = 0.0;
-    double nextPublish = kPublishPeriodS;
-    std::array<bool, 2> outOfView{};
-    Notices notices;
-    auto withInstruments = [&](ui::PanelState panel) {
-      for (const auto& [hand, setup] : scenario.instruments) {  // the tray's current instrument
-        const uint32_t i = c.session->world().trayIndex(hand);
-        const auto kind = i == 0 || i > setup.exchange.size() ? setup.kind : setup.exchange[i - 1];
-        panel.instruments[static_cast<size_t>(hand)] = instruments::toString(kind);
-      }
-      return panel;
-    };
-    auto publish = [&](double t) {
-      ui::PanelState panel = withInstruments(panelFor(scenario, *c.scorer, t, outOfView, &notices));
-      panel.paused = paused.load();
-      exchange.publish(c.session->world(), t, panel, c.scorer->feedback().cues());
-    };
-    while (!simStop.load()) {
-      if (runOver(scenario, settings, c)) break;
-      if (paused.load()) {
-        if (!pausedSince) {
-          pausedSince = Clock::now();
-          publish(c.session->timeSeconds());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        continue;
-      }
-      if (pausedSince) {  // a pause is not lag: tick 0 moves forward by exactly its length
-        origin += Clock::now() - *pausedSince;
-        pausedSince.reset();
-      }
-      const auto due = origin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                    static_cast<double>(c.session->tick() + 1) * dt));
-      const auto now = Clock::now();
-      if (now < due) {
-        std::this_thread::sleep_until(due);
-        if (behind) {
-          TROCAR_LOG_INFO("simulation caught up with real time (it was up to %.2f s behind)", worstBehind);
-          behind = false;
-        }
-      } else {
-        const double lag = std::chrono::duration<double>(now - due).count();
-        if (lag > maxLag.load()) maxLag.store(lag);
-        worstBehind = behind ? std::max(worstBehind, lag) : lag;
-        if (lag > 0.1 && !behind) {
-          TROCAR_LOG_WARN("simulation fell %.2f s behind real time (this machine is too slow for %u Hz)", lag,
-                          scenario.tickHz);
-          behind = true;
-        }
-      }
-      const double before = c.session->timeSeconds();
-      const physics::InputFrame input = demonstrator ? demonstrator->next(*c.session) : exchange.input();
-      for (const physics::Event& e : c.session->step(input)) {
-        if (e.kind == physics::EventKind::kDropped && e.rigid.valid()) {
-          const std::string name(c.session->world().rigidName(e.rigid));
-          notices.add(before, name + (e.value >= 1.0f ? " is lost (out of the field)" : " was dropped"));
-        }
-        if (!e.hand) continue;
-        if (e.kind == physics::EventKind::kOutOfViewBegin) outOfView[static_cast<size_t>(*e.hand)] = true;
-        if (e.kind == physics::EventKind::kOutOfViewEnd) outOfView[static_cast<size_t>(*e.hand)] = false;
-      }
-      const double t = c.session->timeSeconds();
-      if (t >= nextPublish) {
-        publish(t);
-        nextPublish = t + kPublishPeriodS;
-      }
-    }
-    const double t = c.session->timeSeconds();
-    ui::PanelState final = withInstruments(panelFor(scenario, *c.scorer, t));
-    const scoring::ScoreReport report = c.scorer->report(c.session->world());
-    final.score = report.score;
-    final.passed = report.passed;
-    final.warnings.clear();
-    final.debrief = debriefLines(report, runOver(scenario, settings, c));
-    final.nextHint = "N: a new attempt   Esc: quit";
-    final.breakdown = {{"Respect for tissue", report.osats.respectForTissue},
-                       {"Time and motion", report.osats.timeAndMotion},
-                       {"Instrument handling", report.osats.instrumentHandling},
-                       {"Flow of operation", report.osats.flow}};
-    exchange.publish(c.session->world(), t, final, c.scorer->feedback().cues());
-    simDone.store(true);
+  // The attempt lifecycle: a new attempt finishes this one (footer, report) and starts the next
+  // in a fresh world, recorded beside the first (<stem>-attempt<n>).
+  auto nextAttempt = [&]() -> Result<void> {
+    sim->stop();
+    outcome.maxLagS = std::max(outcome.maxLagS, sim->maxLagS());
+    auto done = attempt.finish();
+    if (!done) return done.error();
+    outcome.earlier.push_back(std::move(done.value()));
+    LiveSettings next = settings;
+    next.recording = attemptFile(settings.recording, attemptNumber + 1);
+    auto fresh = Attempt::begin(scenario, next);
+    if (!fresh) return fresh.error();
+    sim.reset();  // it refers to the old attempt's core
+    attempt = std::move(fresh.value());
+    outcome.recordings.push_back(next.recording);
+    auto view = ScenePresenter::create(*d.renderer, scenario);
+    if (!view) return view.error();
+    d.presenter = std::move(view.value());
+    exchange.reset(attempt.core.session->world(), panelFor(scenario, *attempt.core.scorer, 0.0),
+                   attempt.core.scorer->feedback().cues());
+    picker.reset();
+    ++attemptNumber;
+    // The demonstration was the first attempt; this one is the trainee's.
+    sim = std::make_unique<SimLoop>(scenario, settings, attempt.core, exchange, nullptr);
+    sim->start();
+    TROCAR_LOG_INFO("attempt %u started", attemptNumber);
+    return {};
   };
-  std::thread sim(simBody);
-  uint32_t attempt = 1;
 
   render::UiPanel overlay;
   overlay.overlay = true;
@@ -506,7 +690,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   std::optional<Error> failure;
   std::optional<Pose> panelHead;
   while (true) {
-    const bool over = simDone.load() && settings.durationS > 0.0;  // timed runs end by themselves
+    const bool over = sim->done() && settings.durationS > 0.0;  // timed runs end by themselves
     if ((stop.load() || over) && !exitRequested) {
       rig.requestExit();
       exitRequested = true;
@@ -518,64 +702,25 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
       break;
     }
     if (!frame.value().running) {
-      outcome.interrupted = outcome.interrupted || !simDone.load();
+      outcome.interrupted = outcome.interrupted || !sim->done();
       break;
     }
     const xr::RigFrame& f = frame.value();
-    if (f.pauseToggled) paused.store(!paused.load());
+    if (f.pauseToggled) sim->togglePause();
     // Esc or N while the attempt runs ends it: the sim publishes the debrief as it stops. In
     // the debrief Esc quits and N starts a new attempt.
-    const bool debriefing = simDone.load();
+    const bool debriefing = sim->done();
     if ((f.endRequested || f.restartRequested) && !debriefing && !exitRequested) {
-      simStop.store(true);
-      sim.join();  // it finishes the tick it is on and publishes the debrief
-      TROCAR_LOG_INFO("attempt %u ended by the trainee: debrief", attempt);
+      sim->stop();
+      TROCAR_LOG_INFO("attempt %u ended by the trainee: debrief", attemptNumber);
     } else if (f.endRequested && !exitRequested) {
       rig.requestExit();
       exitRequested = true;
     } else if (f.restartRequested && !exitRequested) {
-      // A new attempt: finish this one (recording footer, report), build a fresh world.
-      simStop.store(true);
-      if (sim.joinable()) sim.join();
-      LiveOutcome::Attempt done;
-      done.recording = outcome.recordings.empty() ? settings.recording : outcome.recordings.back();
-      auto report = finishCore(c);
-      if (!report) {
-        failure = report.error();
+      if (auto started = nextAttempt(); !started) {
+        failure = started.error();
         break;
       }
-      done.report = std::move(report.value());
-      LiveSettings next = settings;
-      if (!settings.recording.empty()) {
-        next.recording = settings.recording;
-        next.recording.replace_filename(settings.recording.stem().string() + "-attempt" +
-                                        std::to_string(attempt + 1) +
-                                        settings.recording.extension().string());
-      }
-      outcome.earlier.push_back(std::move(done));
-      auto rebuilt = buildCore(scenario, next);
-      if (!rebuilt) {
-        failure = rebuilt.error();
-        break;
-      }
-      c = std::move(rebuilt.value());
-      outcome.recordings.push_back(next.recording);
-      auto fresh = ScenePresenter::create(r, scenario);
-      if (!fresh) {
-        failure = fresh.error();
-        break;
-      }
-      presenter.value() = std::move(fresh.value());
-      exchange.reset(c.session->world(), panelFor(scenario, *c.scorer, 0.0), c.scorer->feedback().cues());
-      picker.reset();
-      ++attempt;
-      simStop.store(false);
-      simDone.store(false);
-      paused.store(false);
-      start = Clock::now();
-      demonstrator = nullptr;  // the demonstration was the first attempt; this one is the trainee's
-      sim = std::thread(simBody);
-      TROCAR_LOG_INFO("attempt %u started", attempt);
     }
     physics::InputFrame input = inputFromRig(f);
     picker.apply(input);
@@ -583,36 +728,11 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     const feedback::CueState cues = exchange.cues();
     haptics.send(rig, cues, f.periodS);
     if (sound) sound->update(f.head, cues);
-    const double now = std::chrono::duration<double>(Clock::now() - start).count();
-    exchange.take(std::min(now - kPublishPeriodS, exchange.latestTime()), snapshot, panelState);
-    render::RenderTarget* target = rig.target();
-    if (f.shouldRender && target) {
-      presenter.value()->buildFrame(snapshot, scene);
-      const bool stereo = target->viewCount() == 2;
-      for (size_t e = 0; e < (stereo ? 2u : 1u); ++e) {
-        scene.views[e] =
-            render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
-      }
-      if (f.endoscopeView) {
-        ScenePresenter::showEndoscopeOnly(scene);
-        scene.views[0].projection = render::projectionFromFov(f.eyes[0].fov, 0.005f, 2.0f);
-      }
-      if (stereo) {
-        if (!panelHead) panelHead = f.head;
-        render::Material screen;
-        screen.shading = render::Shading::kScreen;
-        screen.texture = render::TextureSource::kUiPanel;
-        scene.draws.push_back({panelQuad.value(), panelPlacement(*panelHead), screen, render::kInMainView});
-        scene.ui = &vrPanel;
-      } else {
-        scene.ui = &overlay;
-      }
-      auto drawn = r.drawFrame(*target, scene);
-      if (!drawn) {
-        failure = drawn.error();
-        (void)rig.endFrame();
-        break;
-      }
+    exchange.take(std::min(sim->elapsedS() - kPublishPeriodS, exchange.latestTime()), snapshot, panelState);
+    if (auto drawn = drawLiveFrame(d, rig, f, scene, snapshot, overlay, vrPanel, panelHead); !drawn) {
+      failure = drawn.error();
+      (void)rig.endFrame();
+      break;
     }
     if (auto ended = rig.endFrame(); !ended) {
       failure = ended.error();
@@ -620,33 +740,14 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     }
     ++outcome.frames;
   }
-  simStop.store(true);
-  if (sim.joinable()) sim.join();
+  sim->stop();
+  outcome.maxLagS = std::max(outcome.maxLagS, sim->maxLagS());
 
-  if (!settings.screenshot.empty() && rig.target() && rig.target()->viewCount() == 1 && !failure) {
-    // The last frame again, offscreen, with its overlay.
-    render::OffscreenSettings os;
-    os.width = rig.target()->extent().width;
-    os.height = rig.target()->extent().height;
-    os.format = rig.target()->format();
-    auto shot = render::OffscreenTarget::create(*ctx.value(), os);
-    if (shot) {
-      auto drawn = r.drawFrame(*shot.value(), scene);
-      auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
-      auto written =
-          pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
-      if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
-    }
-  }
-  r.finish();
-  rig.stop();
-  presenter.value().reset();
-  renderer.value().reset();
-  ctx.value().reset();
+  if (!settings.screenshot.empty() && rig.target() && rig.target()->viewCount() == 1 && !failure)
+    writeScreenshot(d, rig, scene, settings.screenshot);
 
-  outcome.ticks = c.session->tick();
-  outcome.maxLagS = maxLag.load();
-  auto report = finishCore(c);
+  outcome.ticks = attempt.core.session->tick();
+  auto report = finishCore(attempt.core);
   if (!report) return report.error();
   outcome.report = std::move(report.value());
   if (failure) return *failure;

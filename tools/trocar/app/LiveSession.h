@@ -8,6 +8,12 @@
 // and saying by how much); the loop draws the newest snapshot, interpolated between the last
 // two by display time, and hands the rig's newest input to the sim. Neither waits for the other.
 // `stop` (SIGINT, window close) ends the run cleanly: the recording gets its footer.
+//
+// Inside (LiveSession.cpp): an Attempt (session, recorder, scorer, its file) is simulated by a
+// SimLoop (the sim thread: pacing, pause, lag, live panel, the debrief when it ends); the frame
+// loop in runLive reads the rig, hands its input over, sends haptics and sound and draws
+// (drawLiveFrame); N finishes the attempt and begins the next one. WatchSession replays with
+// the same presenter, panel and snapshots.
 
 #include <trocar/replay/Bot.h>
 #include <trocar/scenario/Scenario.h>
