@@ -158,5 +158,28 @@ TEST(LiveSession, RestartFinishesTheAttemptAndRecordsBoth) {
   }
 }
 
+// A hand that jumps to each display frame's pose would yank its instrument; the ramp takes it
+// there in a straight line over the ticks the frame before took (8 at 60 Hz against 500 Hz):
+// 1/8 of the way a tick. A jump over 5 cm (tools reset) or an untracked hand goes at once;
+// buttons and triggers pass as they come.
+TEST(InputRamp, HandsMoveBetweenFramesInAStraightLine) {
+  InputRamp ramp;
+  physics::InputFrame a;
+  a.hands[1].pose.position = Vec3(0.0f);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ramp.next(a, 1).hands[1].pose.position, Vec3(0.0f));
+  physics::InputFrame b = a;
+  b.hands[1].pose.position = Vec3(0.008f, 0.0f, 0.0f);
+  b.hands[1].trigger = 1.0f;
+  for (int i = 1; i <= 8; ++i) {
+    const physics::InputFrame out = ramp.next(b, 2);
+    EXPECT_NEAR(out.hands[1].pose.position.x, 0.001f * static_cast<float>(i), 1e-7f) << i;
+    EXPECT_EQ(out.hands[1].trigger, 1.0f);
+  }
+  EXPECT_NEAR(ramp.next(b, 2).hands[1].pose.position.x, 0.008f, 1e-7f) << "there it stays";
+  physics::InputFrame far = b;
+  far.hands[1].pose.position = Vec3(0.1f, 0.0f, 0.0f);
+  EXPECT_EQ(ramp.next(far, 3).hands[1].pose.position.x, 0.1f) << "a reset goes at once";
+}
+
 }  // namespace
 }  // namespace trocar::app

@@ -35,10 +35,39 @@ class Person {
     f.head = mControls.camera();
     f.hands = mControls.hands();
     const physics::InputFrame in = inputFromRig(f);
-    for (int i = 0; i < 8; ++i) {
-      const auto& ev = mSession.step(in);
+    ++mSerial;
+    for (int i = 0; i < 8; ++i) {  // as the live sim thread takes it: ramped between frames
+      const auto& ev = mSession.step(mRamp.next(in, mSerial));
       mEvents.insert(mEvents.end(), ev.begin(), ev.end());
     }
+  }
+  // The active tool as it is drawn now (its tip frame: the jaws open along its Y axis).
+  physics::InstrumentSnapshot tool(int hand) const {
+    physics::WorldSnapshot snap;
+    mSession.world().snapshot(snap);
+    return snap.instruments[static_cast<size_t>(hand)];
+  }
+  // Rolls the active instrument (Z / X, a frame at a time) until its jaws, as drawn, open along
+  // `dir` as nearly as its shaft allows (within 3 degrees; jaws open both ways, so either sense).
+  void rollJawsAlong(const Vec3& dir) {
+    const int hand = mControls.active();
+    for (int n = 0; n < 200; ++n) {
+      const Pose tip = tool(hand).tipPose;
+      const Vec3 z = tip.transformVector({0.0f, 0.0f, 1.0f});
+      const Vec3 y = tip.transformVector({0.0f, 1.0f, 0.0f});
+      Vec3 want = dir - z * glm::dot(dir, z);
+      if (glm::length(want) < 1e-4f) return;  // along the shaft: any roll will do
+      want = glm::normalize(want);
+      float angle = std::atan2(glm::dot(glm::cross(y, want), z), glm::dot(y, want));  // about +Z
+      if (angle > 0.5f * glm::pi<float>()) angle -= glm::pi<float>();
+      if (angle < -0.5f * glm::pi<float>()) angle += glm::pi<float>();
+      if (std::abs(angle) < 0.05f) return;
+      DesktopEvents e;
+      // The roll turns the hand about its -Z: Z (rollLeft) turns the jaws about +Z.
+      (angle > 0.0f ? e.rollLeft : e.rollRight) = true;
+      frame(e);
+    }
+    ADD_FAILURE() << "the jaws never came round";
   }
   void press(bool DesktopEvents::*key, bool button = false) {
     DesktopEvents e;
@@ -85,6 +114,8 @@ class Person {
   session::Session& mSession;
   DesktopControls mControls;
   std::vector<physics::Event> mEvents;
+  InputRamp mRamp;
+  uint64_t mSerial = 0;
 };
 
 }  // namespace trocar::app::test

@@ -230,10 +230,12 @@ class Exchange {
   void setInput(const physics::InputFrame& in) {
     std::lock_guard lock(mMutex);
     mInput = in;
+    ++mInputSerial;
   }
-  physics::InputFrame input() {
+  // The newest input and its number (one more for each setInput).
+  std::pair<physics::InputFrame, uint64_t> input() {
     std::lock_guard lock(mMutex);
-    return mInput;
+    return {mInput, mInputSerial};
   }
 
  private:
@@ -244,6 +246,7 @@ class Exchange {
   ui::PanelState mPanel;
   feedback::CueState mCues;
   physics::InputFrame mInput;
+  uint64_t mInputSerial = 0;
 };
 
 // Sends the cues to the rig once per display frame: event pulses as they are, continuous
@@ -411,7 +414,13 @@ class SimLoop {
   }
   void tick() {
     const double before = mCore.session->timeSeconds();
-    const physics::InputFrame input = mDemonstrator ? mDemonstrator->next(*mCore.session) : mExchange.input();
+    physics::InputFrame input;
+    if (mDemonstrator) {
+      input = mDemonstrator->next(*mCore.session);
+    } else {
+      const auto [latest, serial] = mExchange.input();
+      input = mRamp.next(latest, serial);
+    }
     for (const physics::Event& e : mCore.session->step(input)) {
       if (e.kind == physics::EventKind::kDropped && e.rigid.valid()) {
         const std::string name(mCore.session->world().rigidName(e.rigid));
@@ -480,6 +489,7 @@ class SimLoop {
   double mWorstBehind = 0.0;
   std::array<bool, 2> mOutOfView{};
   Notices mNotices;
+  InputRamp mRamp;
 };
 
 // What a live run draws with: the device, the renderer, the scene and the panels.
@@ -545,6 +555,29 @@ void writeScreenshot(Display& d, xr::Rig& rig, const render::FrameScene& scene,
 }
 
 }  // namespace
+
+physics::InputFrame InputRamp::next(const physics::InputFrame& latest, uint64_t serial) {
+  physics::InputFrame out = latest;
+  ++mSinceLast;
+  if (!mStarted || serial != mSerial) {
+    mSpan = mStarted ? std::clamp(mSinceLast, 1, 25) : 1;
+    mStarted = true;
+    mSerial = serial;
+    mSinceLast = 0;
+    mAt = 0;
+    mFrom = mNow;
+    for (size_t h = 0; h < 2; ++h) mTo[h] = latest.hands[h].pose;
+  }
+  mAt = std::min(mAt + 1, mSpan);
+  const float t = static_cast<float>(mAt) / static_cast<float>(mSpan);
+  for (size_t h = 0; h < 2; ++h) {
+    // A hand that was not tracked, or jumped more than 5 cm (tools reset), goes straight there.
+    const bool jump = glm::length(mTo[h].position - mFrom[h].position) > 0.05f || !latest.hands[h].tracked;
+    mNow[h] = jump ? mTo[h] : interpolate(mFrom[h], mTo[h], t);
+    out.hands[h].pose = mNow[h];
+  }
+  return out;
+}
 
 ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
                               double t) {

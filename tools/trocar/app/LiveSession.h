@@ -71,6 +71,23 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
 // exchange is counted separately, from the secondary button's presses).
 physics::InputFrame inputFromRig(const xr::RigFrame& frame);
 
+// Hands move between display frames as hands do, not in steps: the simulation ticks several
+// times a frame (500 Hz against 60-90 Hz), and a hand that jumped to each frame's pose would
+// yank its instrument (the coupling's force spikes, read as damage on what it touches). Each new
+// rig input (a new `serial`) is reached in a straight line over as many ticks as the one before
+// it took to come (1 to 25); until then the last. Poses only: buttons, triggers, the head and
+// the scope are taken as they come. What comes out is what is recorded, so replays are exact.
+class InputRamp {
+ public:
+  physics::InputFrame next(const physics::InputFrame& latest, uint64_t serial);
+
+ private:
+  bool mStarted = false;
+  uint64_t mSerial = 0;
+  int mSpan = 1, mAt = 0, mSinceLast = 0;
+  std::array<Pose, 2> mFrom{}, mTo{}, mNow{};
+};
+
 // The trainee's checklist panel as it stands at sim time t (title, prompt, timer, steps).
 ui::PanelState checklistPanel(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
                               double t);

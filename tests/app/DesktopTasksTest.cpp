@@ -1,0 +1,229 @@
+// A person at the desktop does the other reference tasks with mouse and keyboard events only
+// (DesktopPerson.h): the driver aims at what is drawn (the marked line on the gauze where the
+// gauze is now, the tool as drawn) and the rig's own mapping makes the hands. FLS peg transfer
+// is in DesktopControlsTest.
+#include "DesktopPerson.h"
+
+#include <trocar/physics/Snapshot.h>
+#include <trocar/scoring/Report.h>
+#include <trocar/scenario/Scenario.h>
+#include <trocar/session/Session.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+namespace trocar::app {
+namespace {
+
+using test::Person;
+
+scenario::ScenarioDesc load(const std::string& id) {
+  scenario::LoadResult loaded = scenario::loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) /
+                                                           "scenarios" / id / "scenario.yaml");
+  EXPECT_TRUE(loaded.ok());
+  return std::move(*loaded.scenario);
+}
+
+// Where a point of the gauze (its own x, z at rest: where the circle is printed) is drawn now:
+// the drawn triangle that holds it at rest, at its corners' positions now (with cuts, the one
+// that moved least, so a scrap that fell away is not it). The ink is placed the same way.
+Vec3 drawnNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Pose& clothPose, Vec2 at) {
+  const physics::TissueSnapshot& t = snap.tissues[tissue];
+  const Pose toCloth = clothPose.inverse();
+  auto local = [&](uint32_t n) {
+    const Vec3 p = toCloth.transformPoint(t.restPositions[n]);
+    return Vec2(p.x, p.z);
+  };
+  const Vec3 atRest = clothPose.transformPoint(Vec3(at.x, 0.0f, at.y));
+  float bestOutside = 1e9f, bestMoved = 1e9f;
+  Vec3 best = atRest;
+  for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
+    const uint32_t a = t.indices[i], b = t.indices[i + 1], c = t.indices[i + 2];
+    const Vec2 pa = local(a), pb = local(b), pc = local(c);
+    const float d = (pb.x - pa.x) * (pc.y - pa.y) - (pc.x - pa.x) * (pb.y - pa.y);
+    if (std::abs(d) < 1e-12f) continue;
+    const float u = ((pb.x - at.x) * (pc.y - at.y) - (pc.x - at.x) * (pb.y - at.y)) / d;
+    const float v = ((pc.x - at.x) * (pa.y - at.y) - (pa.x - at.x) * (pc.y - at.y)) / d;
+    const float w = 1.0f - u - v;
+    const float outside = std::max({0.0f, -u, -v, -w});
+    const Vec3 p = t.positions[a] * u + t.positions[b] * v + t.positions[c] * w;
+    const float moved = glm::length(p - atRest);
+    if (outside < bestOutside || (outside == bestOutside && moved < bestMoved)) {
+      bestOutside = outside;
+      bestMoved = moved;
+      best = p;
+    }
+  }
+  return best;
+}
+
+// Where the circle still hangs on to the sheet, as one sees it lift and hold: a way through the
+// drawn mesh (its edges as they are now) from the piece's middle to the sheet well outside the
+// line. Returns where that way crosses the line (the gauze's own x, z), or nothing when the
+// piece is free.
+std::optional<Vec2> stillHolding(const physics::TissueSnapshot& t, const Pose& clothPose, Vec2 centre,
+                                 float radius) {
+  const size_t n = t.restPositions.size();
+  const Pose toCloth = clothPose.inverse();
+  std::vector<Vec2> rest(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Vec3 p = toCloth.transformPoint(t.restPositions[i]);
+    rest[i] = Vec2(p.x, p.z);
+  }
+  std::vector<std::vector<uint32_t>> next(n);
+  for (size_t f = 0; f + 2 < t.indices.size(); f += 3) {
+    for (size_t k = 0; k < 3; ++k) {
+      const uint32_t a = t.indices[f + k], b = t.indices[f + (k + 1) % 3];
+      next[a].push_back(b);
+      next[b].push_back(a);
+    }
+  }
+  uint32_t start = 0;
+  for (uint32_t i = 1; i < n; ++i) {
+    if (!next[i].empty() && glm::length(rest[i] - centre) < glm::length(rest[start] - centre)) start = i;
+  }
+  std::vector<int64_t> from(n, -2);
+  from[start] = -1;
+  std::vector<uint32_t> queue{start};
+  for (size_t q = 0; q < queue.size(); ++q) {
+    for (uint32_t v : next[queue[q]]) {
+      if (from[v] != -2) continue;
+      from[v] = queue[q];
+      if (glm::length(rest[v] - centre) > radius + 0.012f) {
+        // Back along the way to where it crosses the line.
+        for (int64_t w = v; w >= 0; w = from[static_cast<size_t>(w)]) {
+          if (glm::length(rest[static_cast<size_t>(w)] - centre) <= radius)
+            return rest[static_cast<size_t>(w)];
+        }
+        return std::nullopt;
+      }
+      queue.push_back(v);
+    }
+  }
+  return std::nullopt;
+}
+
+// FLS pattern cutting as a trainee does it at the desktop: the left grasper takes the gauze
+// 15 mm outside the circle, lifts it a little and locks (Space); Tab to the scissors, which cut
+// round the printed line in snips, counter-clockwise from the far side. For each snip the
+// person looks where the line is drawn now and where the cut so far ends (its last vertices,
+// drawn in the cut colour), rolls the blades along the line (Z / X), brings the open blades
+// over it and down through the gauze (mouse and wheel), squeezes and lets go. The circle comes
+// out, the task is done and passed, and the cut stays within 2 mm of the line on average.
+TEST(DesktopTasks, APersonCutsOutTheCircle) {
+  const scenario::ScenarioDesc desc = load("fls-pattern-cutting");
+  auto built = scenario::buildSession(desc);
+  ASSERT_TRUE(built.ok()) << built.error().toString();
+  session::Session& session = *built.value();
+  scoring::Scorer scorer(desc, session.world());
+  session.addListener(&scorer);
+  Person person(desc, session);
+  const scenario::TissueDesc& gauze = desc.tissues[0];
+  const Pose clothPose = gauze.settings.cloth.pose;
+  const Vec2 centre = gauze.markings[0].center;
+  const float radius = gauze.markings[0].radius;
+  const double r = static_cast<double>(radius);
+  auto snapshot = [&] {
+    physics::WorldSnapshot s;
+    session.world().snapshot(s);
+    return s;
+  };
+  auto seen = [&](Vec2 at) { return drawnNow(snapshot(), 0, clothPose, at); };
+  auto onLine = [&](double a) {
+    return centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
+  };
+
+  // The grasper (left) holds the gauze taut outside the circle, on its own side (once the
+  // gauze has settled on its corners: a second's look first).
+  person.wait(60);
+  if (person.controls().active() != 0) person.press(&DesktopEvents::switchHand);
+  const Vec3 hold = seen(centre + Vec2(-(radius + 0.015f), 0.0f)) - Vec3(0.0f, 0.001f, 0.0f);
+  person.moveTo(hold + Vec3(0.0f, 0.015f, 0.0f));
+  person.moveTo(hold);
+  person.wait(8, true);
+  person.press(&DesktopEvents::ratchet, true);
+  person.moveTo(hold + Vec3(0.0f, 0.003f, 0.0f));
+  person.press(&DesktopEvents::switchHand);
+  ASSERT_EQ(person.controls().active(), 1);
+  ASSERT_TRUE(person.controls().locked(0));
+
+  const instruments::InstrumentSpec scissors =
+      instruments::defaultSpec(instruments::InstrumentKind::kScissors);
+  const float span = 2.0f * scissors.jawLength * std::sin(0.5f * scissors.maxJawAngle);  // open blades
+  const float bite = span - 0.002f;
+  const Vec3 port = desc.ports[1].position;
+  constexpr double kPi = 3.14159265358979323846;
+  double crack = kPi / 2.0;  // how far round the cut has come
+  Vec2 crackTip = onLine(crack);
+  size_t nodesSeen = snapshot().tissues[0].restPositions.size();
+  for (int snip = 0; snip < 40 && crack < kPi / 2.0 + 2.0 * kPi + 0.3; ++snip) {
+    // Where the cut ends: of the vertices the last snip made (drawn in the cut colour), the one
+    // furthest round the line.
+    const physics::WorldSnapshot now = snapshot();
+    const Pose toCloth = clothPose.inverse();
+    for (size_t n = nodesSeen; n < now.tissues[0].restPositions.size(); ++n) {
+      const Vec3 local = toCloth.transformPoint(now.tissues[0].restPositions[n]);
+      const Vec2 d = Vec2(local.x, local.z) - centre;
+      if (std::abs(glm::length(d) - radius) > 0.005f) continue;
+      double a = std::atan2(static_cast<double>(d.y), static_cast<double>(d.x));
+      a = crack + std::remainder(a - crack, 2.0 * kPi);
+      if (a > crack && a < crack + 2.0 * static_cast<double>(bite) / r) {
+        crack = a;
+        crackTip = centre + d;
+      }
+    }
+    nodesSeen = now.tissues[0].restPositions.size();
+    const Vec3 from = drawnNow(now, 0, clothPose, snip == 0 ? onLine(crack) : crackTip);
+    const Vec3 to = drawnNow(now, 0, clothPose, onLine(crack + static_cast<double>(bite) / r));
+    if (glm::length(to - from) < 1e-4f) break;
+    const Vec3 along = glm::normalize(to - from);
+    // The open blades straddle the line from the cut's end on: their middle over it, the tip
+    // 5 mm through the gauze along the shaft.
+    const Vec3 mid = from + along * (0.5f * span - 0.001f);
+    const Vec3 shaft = glm::normalize(port - mid);
+    const Vec3 tip = mid - shaft * (0.005f / std::max(0.2f, shaft.y));
+    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
+    person.rollJawsAlong(along);
+    person.moveTo(tip);
+    person.wait(20, true);  // squeeze: the blades close over a third of a second
+    person.wait(12);        // and open
+  }
+  // Round the line without hurting the gauze: the hands move between frames as hands do
+  // (InputRamp); with the scissors jumping to each frame's pose the gauze took 200 damage events.
+  EXPECT_TRUE(scorer.checklist().errors().empty()) << scorer.checklist().errors().size() << " errors";
+  // Where the piece still holds on, a snip across it, along the line there.
+  for (int snip = 0; snip < 8; ++snip) {
+    const physics::WorldSnapshot now = snapshot();
+    const std::optional<Vec2> bridge = stillHolding(now.tissues[0], clothPose, centre, radius);
+    if (!bridge) break;
+    const Vec2 radial = glm::normalize(*bridge - centre);
+    const Vec2 tangent(-radial.y, radial.x);
+    const Vec3 at = drawnNow(now, 0, clothPose, centre + radial * radius);
+    const Vec3 along =
+        glm::normalize(drawnNow(now, 0, clothPose, centre + radial * radius + tangent * 0.003f) - at);
+    const Vec3 shaft = glm::normalize(port - at);
+    const Vec3 tip = at - shaft * (0.005f / std::max(0.2f, shaft.y));
+    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
+    person.rollJawsAlong(along);
+    person.moveTo(tip);
+    person.wait(20, true);
+    person.wait(12);
+  }
+  person.moveTo(person.controls().tip(1) + Vec3(0.0f, 0.03f, 0.0f));
+  person.wait(60);
+
+  const scoring::ScoreReport report = scorer.report(session.world());
+  ASSERT_EQ(report.steps.size(), 1u);
+  EXPECT_EQ(report.steps[0].state, scoring::StepState::kDone) << "the circle came out";
+  EXPECT_TRUE(report.passed) << "score " << report.score << " in " << report.taskTimeS << " s";
+  ASSERT_FALSE(report.cutAccuracy.empty());
+  EXPECT_GT(report.cutAccuracy[0].fractionCut, 0.9);
+  EXPECT_LT(report.cutAccuracy[0].meanMm, 2.0) << "FLS asks for within 2 mm of the line";
+}
+
+}  // namespace
+}  // namespace trocar::app
