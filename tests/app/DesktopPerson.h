@@ -23,7 +23,7 @@ namespace trocar::app::test {
 class Person {
  public:
   Person(const scenario::ScenarioDesc& desc, session::Session& session)
-      : mSession(session), mControls(desc) {}
+      : mSession(session), mControls(desc), mPicker(desc) {}
 
   DesktopControls& controls() { return mControls; }
   const std::vector<physics::Event>& events() const { return mEvents; }
@@ -34,7 +34,8 @@ class Person {
     xr::RigFrame f;
     f.head = mControls.camera();
     f.hands = mControls.hands();
-    const physics::InputFrame in = inputFromRig(f);
+    physics::InputFrame in = inputFromRig(f);
+    mPicker.apply(in);  // E: the next instrument of the hand's tray
     ++mSerial;
     for (int i = 0; i < 8; ++i) {  // as the live sim thread takes it: ramped between frames
       const auto& ev = mSession.step(mRamp.next(in, mSerial));
@@ -83,8 +84,9 @@ class Person {
     }
   }
   // Moves the active tip to `target` (as the person aims it: what they see of the tip is the
-  // tool drawn there).
-  void moveTo(const Vec3& target, bool button = false) {
+  // tool drawn there), at most `pixels` of mouse a frame (pulling on tissue, a person goes
+  // slowly: 2 pixels is 3.75 cm/s).
+  void moveTo(const Vec3& target, bool button = false, float pixels = 10.0f) {
     const int hand = mControls.active();
     for (int n = 0; n < 2000; ++n) {
       const Vec3 d = target - mControls.tip(hand);
@@ -97,8 +99,8 @@ class Person {
       const Vec3 want = glm::inverse(basis) * d;  // across, up the view, along the shaft (m)
       DesktopEvents e;
       e.leftButton = button;
-      const float px = std::clamp(want.x * DesktopControls::kPixelsPerMetre, -10.0f, 10.0f);
-      const float py = std::clamp(-want.y * DesktopControls::kPixelsPerMetre, -10.0f, 10.0f);
+      const float px = std::clamp(want.x * DesktopControls::kPixelsPerMetre, -pixels, pixels);
+      const float py = std::clamp(-want.y * DesktopControls::kPixelsPerMetre, -pixels, pixels);
       e.mouseDelta = {std::round(px), std::round(py)};
       if (std::abs(want.z) >= 0.5f * DesktopControls::kFineWheelStep) {
         e.wheel = want.z > 0.0f ? 1.0 : -1.0;
@@ -114,6 +116,7 @@ class Person {
   session::Session& mSession;
   DesktopControls mControls;
   std::vector<physics::Event> mEvents;
+  InstrumentPicker mPicker;
   InputRamp mRamp;
   uint64_t mSerial = 0;
 };

@@ -225,5 +225,142 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
   EXPECT_LT(report.cutAccuracy[0].meanMm, 2.0) << "FLS asks for within 2 mm of the line";
 }
 
+// Where a point of a structure (given at rest) is now: the rest point moved as the nodes
+// around it moved (weighted by nearness, within 4 mm), which is how the drawn surface follows
+// them.
+Vec3 materialPointNow(const physics::TissueSnapshot& t, const Vec3& rest) {
+  Vec3 moved(0.0f);
+  float weights = 0.0f;
+  size_t nearest = 0;
+  for (size_t i = 0; i < t.restPositions.size(); ++i) {
+    const float d = glm::length(t.restPositions[i] - rest);
+    if (d < glm::length(t.restPositions[nearest] - rest)) nearest = i;
+    if (d > 0.004f) continue;
+    const float w = 1.0f / (d + 1e-4f);
+    moved += w * (t.positions[i] - t.restPositions[i]);
+    weights += w;
+  }
+  if (weights == 0.0f) return rest + t.positions[nearest] - t.restPositions[nearest];
+  return rest + moved / weights;
+}
+
+// The laparoscopic cholecystectomy through the critical view of safety, clipped and divided, at
+// the desktop. The person works from what the monitor shows: the gallbladder's rounded end
+// (the fundus), the peritoneum over the triangle with the artery under its middle, the duct and
+// the artery running from the gallbladder to the common bile duct. Each target is a point of a
+// drawn structure (for a tube, a fraction of the way along it from the gallbladder), where it is
+// now, its top found as the eye finds it (the drawn surface straight above). The left grasper
+// takes the fundus, locks (Space) and draws it up and away; Tab; the scissors open the
+// peritoneum either side of the artery (blades rolled along it); E for the clip applier: two
+// clips on each structure towards the bile duct and one towards the gallbladder (jaws rolled
+// across it); E for the scissors: each divided between its clips. Every step is done in order,
+// no error, passed.
+TEST(DesktopTasks, APersonReachesTheCriticalViewClipsAndDivides) {
+  const scenario::ScenarioDesc desc = load("lap-cholecystectomy");
+  auto built = scenario::buildSession(desc);
+  ASSERT_TRUE(built.ok()) << built.error().toString();
+  session::Session& session = *built.value();
+  scoring::Scorer scorer(desc, session.world());
+  session.addListener(&scorer);
+  Person person(desc, session);
+  const physics::World& world = session.world();
+  auto tissue = [&](const std::string& name) { return world.findTissue(name)->index; };
+  auto snapshot = [&] {
+    physics::WorldSnapshot s;
+    world.snapshot(s);
+    return s;
+  };
+  // The top of the drawn surface straight above a point of `name`, where that point is now.
+  auto topOf = [&](const std::string& name, const Vec3& rest) {
+    const Vec3 now = materialPointNow(snapshot().tissues[tissue(name)], rest);
+    const auto hit = world.castRay(now + Vec3(0.0f, 0.05f, 0.0f), Vec3(0.0f, -1.0f, 0.0f), 0.1f,
+                                   physics::TissueId{tissue(name)});
+    EXPECT_TRUE(hit.has_value()) << name;
+    return hit ? hit->position : now;
+  };
+  // A tube's axis at rest, from its gallbladder end (low x) to its bile-duct end.
+  auto along = [&](const std::string& name, float fraction) {
+    const physics::WorldSnapshot now = snapshot();
+    Vec3 lo(1e9f), hi(-1e9f);
+    for (const Vec3& p : now.tissues[tissue(name)].restPositions) {
+      lo = glm::min(lo, p);
+      hi = glm::max(hi, p);
+    }
+    const Vec3 mid = 0.5f * (lo + hi);
+    return Vec3(lo.x + fraction * (hi.x - lo.x), mid.y, mid.z);
+  };
+  auto use = [&](int hand) {
+    if (person.controls().active() != hand) person.press(&DesktopEvents::switchHand);
+    ASSERT_EQ(person.controls().active(), hand);
+  };
+  auto tipBelow = [&](const Vec3& at, float depth) {  // the shaft comes down at a slant from its port
+    const Vec3 shaft = glm::normalize(desc.ports[1].position - at);
+    return at - shaft * (depth / std::max(0.2f, shaft.y));
+  };
+  // One closing of the right hand's tool at `tip`, its jaws opening along `jaws`; then up.
+  auto closeAt = [&](const Vec3& tip, const Vec3& jaws) {
+    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
+    person.rollJawsAlong(jaws);
+    person.moveTo(tip);
+    person.wait(20, true);
+    person.wait(12);
+    person.moveTo(tip + Vec3(0.0f, 0.015f, 0.0f), false, 4.0f);  // out gently: the jaws were round it
+  };
+  const Vec3 x(1.0f, 0.0f, 0.0f), z(0.0f, 0.0f, 1.0f);
+  person.wait(60);  // a look first: everything settles
+
+  // Retract: the fundus, the gallbladder's far rounded end (4/5 of the way out from its middle).
+  Vec3 lo(1e9f), hi(-1e9f);
+  const physics::WorldSnapshot start = snapshot();
+  for (const Vec3& p : start.tissues[tissue("gallbladder")].restPositions) {
+    lo = glm::min(lo, p);
+    hi = glm::max(hi, p);
+  }
+  const Vec3 gbMid = 0.5f * (lo + hi);
+  const Vec3 fundus = topOf("gallbladder", Vec3(gbMid.x - 0.8f * 0.5f * (hi.x - lo.x), gbMid.y, gbMid.z)) -
+                      Vec3(0.0f, 0.001f, 0.0f);
+  use(0);
+  person.moveTo(fundus + Vec3(0.0f, 0.012f, 0.0f));
+  person.moveTo(fundus);
+  person.wait(10, true);
+  person.press(&DesktopEvents::ratchet, true);
+  const float r = 0.012f;
+  person.moveTo(fundus + Vec3(-r, r, -0.5f * r), false, 2.0f);  // slowly: it is pulling on the gallbladder
+  use(1);
+
+  // The peritoneum either side of the artery, 5.5 mm off it, snipped along it.
+  const Vec3 artery = along("cystic-artery", 0.5f);
+  const auto& peritoneum = desc.tissues[5].settings.cloth.pose;
+  for (float side : {0.0055f, -0.0055f}) {
+    const Vec3 atRest(artery.x, peritoneum.position.y, artery.z + side);
+    const Vec3 local = peritoneum.inverse().transformPoint(atRest);
+    const Vec3 drawn = drawnNow(snapshot(), tissue("peritoneum"), peritoneum, Vec2(local.x, local.z));
+    closeAt(tipBelow(drawn, 0.0015f), x);
+  }
+  person.press(&DesktopEvents::exchange);
+  person.wait(10);
+  ASSERT_EQ(snapshot().instruments[1].kind, instruments::InstrumentKind::kClipApplier);
+
+  // Clips from above on the top of each tube: two towards the bile duct, one towards the gallbladder.
+  for (const auto& [name, fractions] : std::vector<std::pair<std::string, std::vector<float>>>{
+           {"cystic-duct", {0.61f, 0.79f, 0.23f}}, {"cystic-artery", {0.62f, 0.82f, 0.18f}}}) {
+    for (float f : fractions) closeAt(topOf(name, along(name, f)) + Vec3(0.0f, 0.001f, 0.0f), z);
+  }
+  person.press(&DesktopEvents::exchange);
+  person.wait(10);
+  ASSERT_EQ(snapshot().instruments[1].kind, instruments::InstrumentKind::kScissors);
+
+  // Divide each between its clips, the blades across it reaching 2 mm below it.
+  closeAt(tipBelow(topOf("cystic-duct", along("cystic-duct", 0.43f)), 0.0045f + 0.0025f), z);
+  closeAt(tipBelow(topOf("cystic-artery", along("cystic-artery", 0.40f)), 0.004f + 0.0015f), z);
+  person.wait(60);
+
+  const scoring::ScoreReport report = scorer.report(world);
+  for (const auto& step : report.steps) EXPECT_EQ(step.state, scoring::StepState::kDone) << step.title;
+  for (const auto& e : report.errors) ADD_FAILURE() << "error at " << e.timeS << " s: " << e.title;
+  EXPECT_TRUE(report.passed) << "score " << report.score << " in " << report.taskTimeS << " s";
+  EXPECT_EQ(report.criticalError, false);
+}
+
 }  // namespace
 }  // namespace trocar::app

@@ -278,32 +278,6 @@ class HapticSender {
   std::array<bool, 2> mVibrating{};
 };
 
-// Instrument exchange: each press of a hand's secondary button (B/Y; E on the desktop)
-// passes it the next instrument of its tray (`exchange:` in the scenario), round in turn.
-class InstrumentPicker {
- public:
-  explicit InstrumentPicker(const scenario::ScenarioDesc& s) {
-    for (const auto& [hand, setup] : s.instruments)
-      mTraySize[static_cast<size_t>(hand)] = 1 + setup.exchange.size();
-  }
-  void reset() { *this = InstrumentPicker(mTraySize); }
-  void apply(physics::InputFrame& in) {
-    for (size_t h = 0; h < 2; ++h) {
-      const bool pressed = (in.hands[h].buttons & 2u) != 0;
-      if (pressed && !mDown[h] && mTraySize[h] > 1)
-        mIndex[h] = static_cast<uint8_t>((mIndex[h] + 1) % mTraySize[h]);
-      mDown[h] = pressed;
-      in.hands[h].instrument = mIndex[h];
-    }
-  }
-
- private:
-  explicit InstrumentPicker(const std::array<size_t, 2>& sizes) : mTraySize(sizes) {}
-  std::array<size_t, 2> mTraySize{1, 1};
-  std::array<uint8_t, 2> mIndex{};
-  std::array<bool, 2> mDown{};
-};
-
 // The VR panel hangs left of the starting head, turned towards it, a little below eye level.
 Mat4 panelPlacement(const Pose& head) {
   const Quat turn = glm::angleAxis(0.6f, Vec3(0.0f, 1.0f, 0.0f));
@@ -555,6 +529,26 @@ void writeScreenshot(Display& d, xr::Rig& rig, const render::FrameScene& scene,
 }
 
 }  // namespace
+
+InstrumentPicker::InstrumentPicker(const scenario::ScenarioDesc& s) {
+  for (const auto& [hand, setup] : s.instruments)
+    mTraySize[static_cast<size_t>(hand)] = 1 + setup.exchange.size();
+}
+
+void InstrumentPicker::reset() {
+  mIndex = {};
+  mDown = {};
+}
+
+void InstrumentPicker::apply(physics::InputFrame& in) {
+  for (size_t h = 0; h < 2; ++h) {
+    const bool pressed = (in.hands[h].buttons & 2u) != 0;
+    if (pressed && !mDown[h] && mTraySize[h] > 1)
+      mIndex[h] = static_cast<uint8_t>((mIndex[h] + 1) % mTraySize[h]);
+    mDown[h] = pressed;
+    in.hands[h].instrument = mIndex[h];
+  }
+}
 
 physics::InputFrame InputRamp::next(const physics::InputFrame& latest, uint64_t serial) {
   physics::InputFrame out = latest;

@@ -71,6 +71,20 @@ Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::
 // exchange is counted separately, from the secondary button's presses).
 physics::InputFrame inputFromRig(const xr::RigFrame& frame);
 
+// Instrument exchange: each press of a hand's secondary button (B/Y; E on the desktop)
+// passes it the next instrument of its tray (`exchange:` in the scenario), round in turn.
+class InstrumentPicker {
+ public:
+  explicit InstrumentPicker(const scenario::ScenarioDesc& s);
+  void reset();
+  void apply(physics::InputFrame& in);
+
+ private:
+  std::array<size_t, 2> mTraySize{1, 1};
+  std::array<uint8_t, 2> mIndex{};
+  std::array<bool, 2> mDown{};
+};
+
 // Hands move between display frames as hands do, not in steps: the simulation ticks several
 // times a frame (500 Hz against 60-90 Hz), and a hand that jumped to each frame's pose would
 // yank its instrument (the coupling's force spikes, read as damage on what it touches). Each new
