@@ -397,5 +397,42 @@ TEST(Run, TheLaparoscopeMovedOnTheDesktopIsRecordedAndReplays) {
   EXPECT_TRUE(replayed.exitCode == 0 || replayed.exitCode == 1) << replayed.out << replayed.err;
 }
 
+// In a headset, by its buttons (the test runtime's script): taken off for a second (the
+// session loses focus) the attempt waits and goes on when it is back; the menu button held 1 s
+// ends the attempt (its debrief), A held 1 s starts a new one, the menu held again ends that and
+// then quits. The runtime offers only see-through blend modes: Trocar picks one it offers
+// (additive, the first) and every frame uses it.
+TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
+  test::TempDir dir;
+  std::ostringstream script;
+  script << "0 head 0 1.55 0.1\n"
+         << "0 left -0.2 1.2 -0.2 1 0 0 0 0 0\n"
+         << "0 right 0.2 1.2 -0.2 1 0 0 0 0 0\n"
+         << "0.8 unfocus\n1.6 focus\n"
+         << "2.0 button left menu 1\n3.2 button left menu 0\n"
+         << "3.6 button right primary 1\n4.8 button right primary 0\n"
+         << "5.2 button left menu 1\n6.4 button left menu 0\n"
+         << "6.8 button left menu 1\n8.0 button left menu 0\n";
+  test::writeText(dir / "script.txt", script.str());
+  const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" +
+                          (dir / "script.txt").string() + "' TROCAR_XR_TEST_LOG='" +
+                          (dir / "xr.log").string() +
+                          "' TROCAR_XR_TEST_BLEND_MODES=additive,alpha_blend TROCAR_LOG_LEVEL=info ";
+  auto r = test::runCommand(env + "timeout 60 " +
+                            trocar("run --rig openxr --json --record '" + (dir / "vr.trec").string() + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (const char* said : {"see-through display (additive", "paused: the trainee is away",
+                           "goes on: the trainee is back", "attempt 1 ended by the trainee: debrief",
+                           "attempt 2 started", "attempt 2 ended by the trainee: debrief"}) {
+    EXPECT_NE(r.err.find(said), std::string::npos) << said << "\n" << r.err;
+  }
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(out["interrupted"].get<bool>()) << "it ended by the menu button, not by the runtime";
+  const std::string log = readAll(dir / "xr.log");
+  EXPECT_NE(log.find("blend=2"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_EQ(log.find("blend=1"), std::string::npos) << "never opaque: the runtime does not offer it";
+  EXPECT_TRUE(std::filesystem::exists(dir / "vr-attempt2.trec"));
+}
+
 }  // namespace
 }  // namespace trocar

@@ -12,6 +12,9 @@
 //   TROCAR_XR_TEST_PNG_DIR when set, the last submitted eye images are written there as
 //                          left.png / right.png when the session ends
 //   TROCAR_XR_TEST_FAST=1  do not pace xrWaitFrame in real time (simulated 60 Hz clock only)
+//   TROCAR_XR_TEST_BLEND_MODES  the environment blend modes offered, in order, comma-separated
+//                          (opaque, additive, alpha_blend; default opaque); xrEndFrame refuses
+//                          any other
 //
 // Script lines (seconds since the session began; '#' comments; poses are linearly
 // interpolated between keyframes of the same target):
@@ -19,6 +22,8 @@
 //   <t> left|right  px py pz qw qx qy qz trigger squeeze
 //   <t> exit      the runtime asks the app to end the session (-> STOPPING)
 //   <t> loss      the session is about to be lost (-> LOSS_PENDING)
+//   <t> unfocus   the headset is taken off (FOCUSED -> VISIBLE); <t> focus: put back on
+//   <t> button left|right primary|secondary|menu 0|1   a button let go or held from then on
 
 #define XR_USE_GRAPHICS_API_VULKAN
 #include <vulkan/vulkan.h>
@@ -94,6 +99,18 @@ struct Key {
 struct Script {
   std::map<std::string, std::vector<Key>> tracks;  // head, left, right
   std::vector<std::pair<double, std::string>> events;
+  std::map<std::string, std::vector<std::pair<double, bool>>> buttons;  // "left/menu" -> (t, held)
+
+  // Whether a button is held at time t (the last change at or before t).
+  bool held(const std::string& button, double t) const {
+    auto it = buttons.find(button);
+    bool down = false;
+    if (it == buttons.end()) return false;
+    for (const auto& [when, value] : it->second) {
+      if (when <= t) down = value;
+    }
+    return down;
+  }
 
   void load(const char* path) {
     std::ifstream in(path);
@@ -104,8 +121,14 @@ struct Script {
       Key k;
       std::string what;
       if (!(s >> k.t >> what)) continue;
-      if (what == "exit" || what == "loss") {
+      if (what == "exit" || what == "loss" || what == "unfocus" || what == "focus") {
         events.emplace_back(k.t, what);
+        continue;
+      }
+      if (what == "button") {
+        std::string hand, name;
+        int value = 0;
+        if (s >> hand >> name >> value) buttons[hand + "/" + name].emplace_back(k.t, value != 0);
         continue;
       }
       k.v = {0, 0, 0, 1, 0, 0, 0, 0, 0};
@@ -231,6 +254,7 @@ struct Registry {
   FILE* log = nullptr;
   std::string pngDir;
   bool fast = false;
+  std::vector<XrEnvironmentBlendMode> blendModes{XR_ENVIRONMENT_BLEND_MODE_OPAQUE};
 
   Registry() { configure(); }
 
@@ -252,6 +276,16 @@ struct Registry {
     if (const char* l = std::getenv("TROCAR_XR_TEST_LOG")) log = std::fopen(l, "a");
     if (const char* p = std::getenv("TROCAR_XR_TEST_PNG_DIR")) pngDir = p;
     if (const char* f = std::getenv("TROCAR_XR_TEST_FAST")) fast = std::string(f) == "1";
+    blendModes = {XR_ENVIRONMENT_BLEND_MODE_OPAQUE};
+    if (const char* b = std::getenv("TROCAR_XR_TEST_BLEND_MODES")) {
+      blendModes.clear();
+      std::istringstream list(b);
+      for (std::string m; std::getline(list, m, ',');) {
+        if (m == "opaque") blendModes.push_back(XR_ENVIRONMENT_BLEND_MODE_OPAQUE);
+        if (m == "additive") blendModes.push_back(XR_ENVIRONMENT_BLEND_MODE_ADDITIVE);
+        if (m == "alpha_blend") blendModes.push_back(XR_ENVIRONMENT_BLEND_MODE_ALPHA_BLEND);
+      }
+    }
   }
 };
 
@@ -580,6 +614,10 @@ XRAPI_ATTR XrResult XRAPI_CALL rtPollEvent(XrInstance instance, XrEventDataBuffe
         setState(s, XR_SESSION_STATE_STOPPING);
       } else if (what == "loss") {
         setState(s, XR_SESSION_STATE_LOSS_PENDING);
+      } else if (what == "unfocus" && s->state == XR_SESSION_STATE_FOCUSED) {
+        setState(s, XR_SESSION_STATE_VISIBLE);
+      } else if (what == "focus" && s->state == XR_SESSION_STATE_VISIBLE) {
+        setState(s, XR_SESSION_STATE_FOCUSED);
       }
     }
   }
@@ -674,8 +712,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateEnvironmentBlendModes(XrInstance insta
                                                                 XrEnvironmentBlendMode* modes) {
   LOCK;
   if (!lookup(reg().instances, instance)) return XR_ERROR_HANDLE_INVALID;
-  *count = 1;
-  if (capacity > 0) modes[0] = XR_ENVIRONMENT_BLEND_MODE_OPAQUE;
+  const auto& offered = reg().blendModes;
+  *count = static_cast<uint32_t>(offered.size());
+  if (capacity == 0) return XR_SUCCESS;
+  if (capacity < offered.size()) return XR_ERROR_SIZE_INSUFFICIENT;
+  std::copy(offered.begin(), offered.end(), modes);
   return XR_SUCCESS;
 }
 
@@ -1166,7 +1207,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   if (!s->running) return XR_ERROR_SESSION_NOT_RUNNING;
   if (!s->frameBegun) return XR_ERROR_CALL_ORDER_INVALID;
   if (info->displayTime != s->displayTimeNs) return XR_ERROR_TIME_INVALID;
-  if (info->environmentBlendMode != XR_ENVIRONMENT_BLEND_MODE_OPAQUE)
+  if (std::find(reg().blendModes.begin(), reg().blendModes.end(), info->environmentBlendMode) ==
+      reg().blendModes.end())
     return XR_ERROR_ENVIRONMENT_BLEND_MODE_UNSUPPORTED;
   uint32_t views = 0;
   for (uint32_t l = 0; l < info->layerCount; ++l) {
@@ -1202,8 +1244,9 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   }
   s->frameBegun = false;
   ++s->frames;
-  logLine("frame %llu t=%.3f layers=%u views=%u", static_cast<unsigned long long>(s->frames),
-          sessionSeconds(s, info->displayTime), info->layerCount, views);
+  logLine("frame %llu t=%.3f layers=%u views=%u blend=%d", static_cast<unsigned long long>(s->frames),
+          sessionSeconds(s, info->displayTime), info->layerCount, views,
+          static_cast<int>(info->environmentBlendMode));
   // The compositor shows the first frames, then the app gets input focus.
   if (s->state == XR_SESSION_STATE_READY) {
     setState(s, XR_SESSION_STATE_SYNCHRONIZED);
@@ -1404,9 +1447,11 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetActionStateBoolean(XrSession session, const 
   int hand;
   if (XrResult r = checkState(info, XR_ACTION_TYPE_BOOLEAN_INPUT, s, a, hand, session); r != XR_SUCCESS)
     return r;
-  state->currentState = XR_FALSE;
   state->isActive =
       (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
+  const std::string button = std::string(hand == 0 ? "left/" : "right/") + a->name;
+  state->currentState =
+      state->isActive && reg().script.held(button, sessionSeconds(s, s->displayTimeNs)) ? XR_TRUE : XR_FALSE;
   state->changedSinceLastSync = XR_FALSE;
   state->lastChangeTime = s->displayTimeNs;
   return XR_SUCCESS;

@@ -34,7 +34,7 @@ void drawTrainingPanel(const PanelState& state, PanelPlacement placement) {
   flags |= ImGuiWindowFlags_NoTitleBar;
   ImGui::Begin("Trocar##panel", nullptr, flags);
   if (placement == PanelPlacement::kFillView)
-    ImGui::SetWindowFontScale(std::max(1.0f, io.DisplaySize.y / 320.0f));
+    ImGui::SetWindowFontScale(std::max(1.0f, io.DisplaySize.y / 400.0f));
   ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.85f, 0.45f, 1.0f));
   ImGui::TextWrapped("%s", state.title.empty() ? "Trocar" : state.title.c_str());
   ImGui::PopStyleColor();

@@ -8,14 +8,19 @@
 #include <openxr/openxr.h>
 #include <openxr/openxr_platform.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <optional>
+#include <vector>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 namespace trocar::xr {
 namespace {
+
+constexpr int64_t kHoldNs = 1'000'000'000;  // a button held this long acts (end, quit, new attempt)
 
 Pose toPose(const XrPosef& p) {
   return {Vec3(p.position.x, p.position.y, p.position.z),
@@ -152,7 +157,12 @@ struct OpenXrRig::State {
   std::array<XrView, 2> goodViews{{{XR_TYPE_VIEW}, {XR_TYPE_VIEW}}};
   bool hasOrientation = false, hasPosition = false;
   OpenXrStats stats;
-  bool menuDown = false;  // left menu button, for edge detection (pause / resume)
+  XrEnvironmentBlendMode blendMode = XR_ENVIRONMENT_BLEND_MODE_OPAQUE;
+  // Held buttons: the left menu (a press pauses or resumes; held 1 s, ends the attempt or, in
+  // its debrief, quits) and A / X (held 1 s: a new attempt). When each went down (display ns),
+  // and whether its hold already acted.
+  std::optional<int64_t> menuSince, primarySince;
+  bool menuHeldActed = false, primaryHeldActed = false;
 
   XrResult createAction(const char* name, XrActionType type, XrAction* out) {
     XrActionCreateInfo info{XR_TYPE_ACTION_CREATE_INFO};
@@ -365,6 +375,27 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
     return makeError(ErrorCode::kUnsupported,
                      "the OpenXR runtime does not provide XR_KHR_vulkan_enable2 functions");
   }
+  // How the display combines the picture with the world: opaque (VR) where offered, else what
+  // the headset has (additive or alpha-blended see-through displays).
+  uint32_t modeCount = 0;
+  r = xrEnumerateEnvironmentBlendModes(s->instance, s->system, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO, 0,
+                                       &modeCount, nullptr);
+  std::vector<XrEnvironmentBlendMode> modes(modeCount);
+  if (XR_SUCCEEDED(r) && modeCount > 0)
+    r = xrEnumerateEnvironmentBlendModes(s->instance, s->system, XR_VIEW_CONFIGURATION_TYPE_PRIMARY_STEREO,
+                                         modeCount, &modeCount, modes.data());
+  if (XR_FAILED(r) || modes.empty()) {
+    return makeError(ErrorCode::kUnsupported,
+                     "OpenXR runtime '" + s->runtimeName + "' offers no environment blend mode for stereo",
+                     "update the runtime");
+  }
+  s->blendMode = std::find(modes.begin(), modes.end(), XR_ENVIRONMENT_BLEND_MODE_OPAQUE) != modes.end()
+                     ? XR_ENVIRONMENT_BLEND_MODE_OPAQUE
+                     : modes.front();
+  if (s->blendMode != XR_ENVIRONMENT_BLEND_MODE_OPAQUE) {
+    TROCAR_LOG_INFO("openxr: a see-through display (%s blend): the scene is drawn over the room",
+                    s->blendMode == XR_ENVIRONMENT_BLEND_MODE_ADDITIVE ? "additive" : "alpha");
+  }
   XrGraphicsRequirementsVulkanKHR req{XR_TYPE_GRAPHICS_REQUIREMENTS_VULKAN2_KHR};
   if (XrResult rr = s->getRequirements(s->instance, s->system, &req); XR_FAILED(rr)) {
     return xrError(rr, "xrGetVulkanGraphicsRequirements2KHR");
@@ -568,6 +599,10 @@ Result<RigFrame> OpenXrRig::beginFrame() {
     frame.head = toPose(head.pose);
   }
 
+  // Input only reaches a focused session: unfocused (the headset taken off, the system menu
+  // up), the trainee is away.
+  frame.focused = s.state == XR_SESSION_STATE_FOCUSED;
+  bool anyPrimary = false;
   if (s.state == XR_SESSION_STATE_FOCUSED) {
     XrActiveActionSet active{s.actionSet, XR_NULL_PATH};
     XrActionsSyncInfo sync{XR_TYPE_ACTIONS_SYNC_INFO};
@@ -590,14 +625,25 @@ Result<RigFrame> OpenXrRig::beginFrame() {
       get.action = s.primary;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
         hand.primary = b.currentState == XR_TRUE;
+      anyPrimary = anyPrimary || hand.primary;
       get.action = s.secondary;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
         hand.secondary = b.currentState == XR_TRUE;
       get.action = s.menu;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.menu = b.currentState == XR_TRUE;
-      if (h == 0) {  // the left menu button pauses and resumes
-        frame.pauseToggled = hand.menu && !s.menuDown;
-        s.menuDown = hand.menu;
+      if (h == 0) {  // the left menu button: a press pauses and resumes, a 1 s hold ends
+        if (hand.menu && !s.menuSince) {
+          s.menuSince = time;
+          s.menuHeldActed = false;
+        }
+        if (hand.menu && !s.menuHeldActed && time - *s.menuSince >= kHoldNs) {
+          frame.endRequested = true;
+          s.menuHeldActed = true;
+        }
+        if (!hand.menu && s.menuSince) {
+          frame.pauseToggled = !s.menuHeldActed;
+          s.menuSince.reset();
+        }
       }
       XrSpaceLocation grip{XR_TYPE_SPACE_LOCATION};
       const XrSpaceLocationFlags valid =
@@ -614,6 +660,17 @@ Result<RigFrame> OpenXrRig::beginFrame() {
       }
     }
   }
+
+  // A or X held 1 s: a new attempt.
+  if (anyPrimary && !s.primarySince) {
+    s.primarySince = time;
+    s.primaryHeldActed = false;
+  }
+  if (anyPrimary && !s.primaryHeldActed && time - *s.primarySince >= kHoldNs) {
+    frame.restartRequested = true;
+    s.primaryHeldActed = true;
+  }
+  if (!anyPrimary) s.primarySince.reset();
 
   if (frame.shouldRender) {
     uint32_t index = 0;
@@ -642,7 +699,7 @@ Result<void> OpenXrRig::endFrame() {
   const XrCompositionLayerBaseHeader* layers[] = {reinterpret_cast<XrCompositionLayerBaseHeader*>(&layer)};
   XrFrameEndInfo end{XR_TYPE_FRAME_END_INFO};
   end.displayTime = s.frameState.predictedDisplayTime;
-  end.environmentBlendMode = XR_ENVIRONMENT_BLEND_MODE_OPAQUE;
+  end.environmentBlendMode = s.blendMode;
   if (s.imageAcquired) {
     XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
     if (XrResult r = xrReleaseSwapchainImage(s.swapchain, &release); XR_FAILED(r)) {

@@ -278,11 +278,12 @@ class HapticSender {
   std::array<bool, 2> mVibrating{};
 };
 
-// The VR panel hangs left of the starting head, turned towards it, a little below eye level.
+// The VR panel hangs left of the starting head, turned towards it, a little below eye level,
+// well inside a headset's field of view (about 30 degrees off straight ahead).
 Mat4 panelPlacement(const Pose& head) {
-  const Quat turn = glm::angleAxis(0.6f, Vec3(0.0f, 1.0f, 0.0f));
+  const Quat turn = glm::angleAxis(0.5f, Vec3(0.0f, 1.0f, 0.0f));
   Mat4 m = glm::mat4_cast(turn);
-  m[3] = Vec4(head.position + Vec3(-0.45f, -0.2f, -0.5f), 1.0f);
+  m[3] = Vec4(head.position + Vec3(-0.32f, -0.18f, -0.55f), 1.0f);
   return m;
 }
 
@@ -352,6 +353,8 @@ class SimLoop {
   }
   bool done() const { return mDone.load(); }
   void togglePause() { mPaused.store(!mPaused.load()); }
+  void setPaused(bool paused) { mPaused.store(paused); }
+  bool paused() const { return mPaused.load(); }
   double maxLagS() const { return mMaxLag.load(); }
   // Seconds of real time since the attempt started (the display's clock).
   double elapsedS() const { return std::chrono::duration<double>(Clock::now() - mStart).count(); }
@@ -702,8 +705,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   render::UiPanel overlay;
   overlay.overlay = true;
   render::UiPanel vrPanel;
-  vrPanel.width = 512;
-  vrPanel.height = 384;
+  vrPanel.width = 640;  // 25 lines of text: the debrief fits
+  vrPanel.height = 480;
   ui::PanelState panelState;
   overlay.build = [&] {
     ui::drawTrainingPanel(panelState, ui::PanelPlacement::kHud);
@@ -714,6 +717,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   render::FrameScene scene;
   HapticSender haptics;
   bool exitRequested = false;
+  bool awayPaused = false;
   std::optional<Error> failure;
   std::optional<Pose> panelHead;
   while (true) {
@@ -734,6 +738,17 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     }
     const xr::RigFrame& f = frame.value();
     if (f.pauseToggled) sim->togglePause();
+    // The trainee away (the headset taken off): the attempt waits for them, and goes on when
+    // they are back (a pause they asked for stays theirs).
+    if (!f.focused && !awayPaused && !sim->done() && !sim->paused()) {
+      sim->setPaused(true);
+      awayPaused = true;
+      TROCAR_LOG_INFO("attempt %u paused: the trainee is away (no input focus)", attemptNumber);
+    } else if (f.focused && awayPaused) {
+      sim->setPaused(false);
+      awayPaused = false;
+      TROCAR_LOG_INFO("attempt %u goes on: the trainee is back", attemptNumber);
+    }
     // Esc or N while the attempt runs ends it: the sim publishes the debrief as it stops. In
     // the debrief Esc quits and N starts a new attempt.
     const bool debriefing = sim->done();
@@ -756,6 +771,8 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
     haptics.send(rig, cues, f.periodS);
     if (sound) sound->update(f.head, cues);
     exchange.take(std::min(sim->elapsedS() - kPublishPeriodS, exchange.latestTime()), snapshot, panelState);
+    if (rig.target() && rig.target()->viewCount() == 2 && !panelState.nextHint.empty())
+      panelState.nextHint = "Hold A or X: a new attempt   Hold Menu: quit";  // the headset's buttons
     if (auto drawn = drawLiveFrame(d, rig, f, scene, snapshot, overlay, vrPanel, panelHead); !drawn) {
       failure = drawn.error();
       (void)rig.endFrame();

@@ -46,13 +46,16 @@ struct RigFrame {
   Pose head;
   std::array<EyeView, 2> eyes{};
   std::array<HandState, 2> hands{};
-  bool pauseToggled = false;      // the trainee asked to pause or resume (desktop: P)
-  bool restartRequested = false;  // the trainee asked for a new attempt (desktop: N)
-  // The trainee asked to end the attempt (desktop: Esc): its debrief is shown; asked again
-  // during the debrief, the session ends.
+  bool pauseToggled = false;      // the trainee asked to pause or resume (desktop: P; VR: menu)
+  bool restartRequested = false;  // the trainee asked for a new attempt (desktop: N; VR: A/X held 1 s)
+  // The trainee asked to end the attempt (desktop: Esc; VR: the menu button held 1 s): its
+  // debrief is shown; asked again during the debrief, the session ends.
   bool endRequested = false;
   // The main view is the endoscope's own picture (a desktop laparoscopic run), not the room.
   bool endoscopeView = false;
+  // The trainee is there to give input (OpenXR: the session is focused; false with the headset
+  // taken off or the system menu up).
+  bool focused = true;
   // Where the trainee put the laparoscope (desktop: the arrow keys); unset: where it is.
   std::optional<Pose> scope;
 };
