@@ -417,7 +417,9 @@ TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
   const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" +
                           (dir / "script.txt").string() + "' TROCAR_XR_TEST_LOG='" +
                           (dir / "xr.log").string() +
-                          "' TROCAR_XR_TEST_BLEND_MODES=additive,alpha_blend TROCAR_LOG_LEVEL=info ";
+                          "' TROCAR_XR_TEST_BLEND_MODES=additive,alpha_blend TROCAR_LOG_LEVEL=info "
+                          "TROCAR_XR_TEST_PNG_DIR='" +
+                          dir.path().string() + "' ";
   auto r = test::runCommand(env + "timeout 60 " +
                             trocar("run --rig openxr --json --record '" + (dir / "vr.trec").string() + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -432,6 +434,24 @@ TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
   EXPECT_NE(log.find("blend=2"), std::string::npos) << log.substr(0, 2000);
   EXPECT_EQ(log.find("blend=1"), std::string::npos) << "never opaque: the runtime does not offer it";
   EXPECT_TRUE(std::filesystem::exists(dir / "vr-attempt2.trec"));
+  // The panel is a quad layer of its own (sharp at any distance): every drawn frame has one,
+  // and its last picture is the debrief with the headset's hint (light blue) under it.
+  EXPECT_NE(log.find("layers=2 views=2 quads=1"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_EQ(log.find("layers=1 views=2"), std::string::npos) << "a frame without its panel";
+  auto panel = render::readPng(dir / "panel.png");
+  ASSERT_TRUE(panel.ok()) << panel.error().toString();
+  EXPECT_EQ(panel.value().width, 640u);
+  uint32_t text = 0, cyan = 0;
+  for (uint32_t y = 0; y < panel.value().height; ++y) {
+    for (uint32_t x = 0; x < panel.value().width; ++x) {
+      const int red = panel.value().at(x, y, 0), green = panel.value().at(x, y, 1),
+                blue = panel.value().at(x, y, 2);
+      text += red > 180 && green > 180 && blue > 180 ? 1u : 0u;
+      cyan += blue > 200 && green > 150 && blue - red > 60 ? 1u : 0u;
+    }
+  }
+  EXPECT_GT(text, 1000u) << "the debrief's text";
+  EXPECT_GT(cyan, 100u) << "Hold A or X: a new attempt   Hold Menu: quit";
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 //   TROCAR_XR_TEST_SCRIPT  script of head/hand keyframes and runtime events (format below)
 //   TROCAR_XR_TEST_LOG     log file: state changes, every submitted frame, every haptic call
 //   TROCAR_XR_TEST_PNG_DIR when set, the last submitted eye images are written there as
-//                          left.png / right.png when the session ends
+//                          left.png / right.png (the last quad layer: panel.png) when the session ends
 //   TROCAR_XR_TEST_FAST=1  do not pace xrWaitFrame in real time (simulated 60 Hz clock only)
 //   TROCAR_XR_TEST_BLEND_MODES  the environment blend modes offered, in order, comma-separated
 //                          (opaque, additive, alpha_blend; default opaque); xrEndFrame refuses
@@ -225,6 +225,8 @@ struct Session {
   // Last submitted projection, for the PNG copy.
   Swapchain* lastSwapchain = nullptr;
   uint32_t lastImage = 0;
+  Swapchain* lastQuad = nullptr;  // the last quad layer's swapchain and image
+  uint32_t lastQuadImage = 0;
   bool synced = false;
   std::array<std::array<float, 9>, 2> hands{};
   std::array<bool, 2> handTracked{};
@@ -392,14 +394,12 @@ bool spacePose(const Space* sp, XrTime t, XrPosef& out) {
   return tracked;
 }
 
-// Copies the last submitted stereo image to left.png / right.png.
-void writePngs(Session* s) {
-  if (reg().pngDir.empty() || !s->lastSwapchain || !s->pool) return;
-  Swapchain* sc = s->lastSwapchain;
+// Copies one submitted image's layers to PNG files in the PNG folder, one name per layer.
+void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std::string>& names) {
   VkDevice device = s->binding.device;
   const uint32_t w = sc->info.width;
   const uint32_t h = sc->info.height;
-  const uint32_t layers = std::min<uint32_t>(sc->info.arraySize, 2);
+  const uint32_t layers = std::min<uint32_t>(sc->info.arraySize, static_cast<uint32_t>(names.size()));
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bi.size = VkDeviceSize{w} * h * 4 * layers;
   bi.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
@@ -437,7 +437,7 @@ void writePngs(Session* s) {
   barrier.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
   barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
-  barrier.image = sc->images[s->lastImage];
+  barrier.image = sc->images[image];
   barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, sc->info.arraySize};
   vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
                        0, nullptr, 0, nullptr, 1, &barrier);
@@ -467,7 +467,7 @@ void writePngs(Session* s) {
     if (bgr) {
       for (size_t i = 0; i < px.size(); i += 4) std::swap(px[i], px[i + 2]);
     }
-    const std::string file = reg().pngDir + (layer == 0 ? "/left.png" : "/right.png");
+    const std::string file = reg().pngDir + "/" + names[layer];
     stbi_write_png(file.c_str(), static_cast<int>(w), static_cast<int>(h), 4, px.data(),
                    static_cast<int>(w * 4));
     logLine("png %s", file.c_str());
@@ -475,6 +475,13 @@ void writePngs(Session* s) {
   vkUnmapMemory(device, memory);
   vkDestroyBuffer(device, buffer, nullptr);
   vkFreeMemory(device, memory, nullptr);
+}
+
+// The last submitted stereo image as left.png / right.png, the last quad layer's as panel.png.
+void writePngs(Session* s) {
+  if (reg().pngDir.empty() || !s->pool) return;
+  if (s->lastSwapchain) writeImage(s, s->lastSwapchain, s->lastImage, {"left.png", "right.png"});
+  if (s->lastQuad) writeImage(s, s->lastQuad, s->lastQuadImage, {"panel.png"});
 }
 
 // Frees a swapchain's images (after the queue is idle) and forgets the handle.
@@ -486,6 +493,7 @@ void destroySwapchain(Swapchain* sc) {
     vkFreeMemory(s->binding.device, sc->memory[k], nullptr);
   }
   if (s->lastSwapchain == sc) s->lastSwapchain = nullptr;
+  if (s->lastQuad == sc) s->lastQuad = nullptr;
   reg().swapchains.erase(sc);
   delete sc;
 }
@@ -1097,10 +1105,7 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySwapchain(XrSwapchain swapchain) {
   Swapchain* sc = lookup(reg().swapchains, swapchain);
   if (!sc) return XR_ERROR_HANDLE_INVALID;
   Session* s = sc->session;
-  if (s->lastSwapchain == sc) {
-    writePngs(s);
-    s->lastSwapchain = nullptr;
-  }
+  if (s->lastSwapchain == sc || s->lastQuad == sc) writePngs(s);
   destroySwapchain(sc);
   return XR_SUCCESS;
 }
@@ -1210,7 +1215,7 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   if (std::find(reg().blendModes.begin(), reg().blendModes.end(), info->environmentBlendMode) ==
       reg().blendModes.end())
     return XR_ERROR_ENVIRONMENT_BLEND_MODE_UNSUPPORTED;
-  uint32_t views = 0;
+  uint32_t views = 0, quads = 0;
   for (uint32_t l = 0; l < info->layerCount; ++l) {
     const XrCompositionLayerBaseHeader* layer = info->layers[l];
     if (!layer) return XR_ERROR_LAYER_INVALID;
@@ -1238,15 +1243,35 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
         s->lastImage = static_cast<uint32_t>(sc->lastReleased);
         ++views;
       }
-    } else if (layer->type != XR_TYPE_COMPOSITION_LAYER_QUAD) {
+    } else if (layer->type == XR_TYPE_COMPOSITION_LAYER_QUAD) {
+      // A quad: a released image of a live swapchain, a rectangle inside it, a real size, a pose.
+      const auto* q = reinterpret_cast<const XrCompositionLayerQuad*>(layer);
+      Swapchain* sc = lookup(reg().swapchains, q->subImage.swapchain);
+      if (!sc) return XR_ERROR_HANDLE_INVALID;
+      if (sc->lastReleased < 0) return XR_ERROR_LAYER_INVALID;
+      if (q->subImage.imageArrayIndex >= sc->info.arraySize) return XR_ERROR_VALIDATION_FAILURE;
+      if (q->subImage.imageRect.extent.width <= 0 || q->subImage.imageRect.extent.height <= 0 ||
+          q->subImage.imageRect.offset.x + q->subImage.imageRect.extent.width >
+              static_cast<int32_t>(sc->info.width) ||
+          q->subImage.imageRect.offset.y + q->subImage.imageRect.extent.height >
+              static_cast<int32_t>(sc->info.height))
+        return XR_ERROR_SWAPCHAIN_RECT_INVALID;
+      if (!(q->size.width > 0.0f) || !(q->size.height > 0.0f)) return XR_ERROR_VALIDATION_FAILURE;
+      const XrQuaternionf& o = q->pose.orientation;
+      if (std::abs(o.x * o.x + o.y * o.y + o.z * o.z + o.w * o.w - 1.0f) > 0.01f)
+        return XR_ERROR_POSE_INVALID;
+      s->lastQuad = sc;
+      s->lastQuadImage = static_cast<uint32_t>(sc->lastReleased);
+      ++quads;
+    } else {
       return XR_ERROR_LAYER_INVALID;
     }
   }
   s->frameBegun = false;
   ++s->frames;
-  logLine("frame %llu t=%.3f layers=%u views=%u blend=%d", static_cast<unsigned long long>(s->frames),
-          sessionSeconds(s, info->displayTime), info->layerCount, views,
-          static_cast<int>(info->environmentBlendMode));
+  logLine("frame %llu t=%.3f layers=%u views=%u quads=%u blend=%d",
+          static_cast<unsigned long long>(s->frames), sessionSeconds(s, info->displayTime), info->layerCount,
+          views, quads, static_cast<int>(info->environmentBlendMode));
   // The compositor shows the first frames, then the app gets input focus.
   if (s->state == XR_SESSION_STATE_READY) {
     setState(s, XR_SESSION_STATE_SYNCHRONIZED);

@@ -139,6 +139,13 @@ struct OpenXrRig::State {
   uint32_t width = 0;
   uint32_t height = 0;
   std::unique_ptr<render::ExternalTarget> target;
+  // The UI panel's quad layer: its own swapchain and target; where it hangs this frame.
+  XrSwapchain panelSwapchain = XR_NULL_HANDLE;
+  std::unique_ptr<render::ExternalTarget> panelTarget;
+  bool panelAcquired = false;
+  std::optional<Pose> panelPose;
+  Vec2 panelSize{0.0f};
+  static constexpr uint32_t kPanelWidth = 640, kPanelHeight = 480;
 
   XrActionSet actionSet = XR_NULL_HANDLE;
   XrAction gripPose = XR_NULL_HANDLE, aimPose = XR_NULL_HANDLE, trigger = XR_NULL_HANDLE,
@@ -300,10 +307,18 @@ struct OpenXrRig::State {
       xrReleaseSwapchainImage(swapchain, &release);
       imageAcquired = false;
     }
+    if (panelAcquired) {
+      XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
+      xrReleaseSwapchainImage(panelSwapchain, &release);
+      panelAcquired = false;
+    }
     if (ctx) ctx->waitIdle();
     target.reset();
+    panelTarget.reset();
     if (swapchain) xrDestroySwapchain(swapchain);
     swapchain = XR_NULL_HANDLE;
+    if (panelSwapchain) xrDestroySwapchain(panelSwapchain);
+    panelSwapchain = XR_NULL_HANDLE;
     for (XrSpace& s : gripSpaces) {
       if (s) xrDestroySpace(s);
       s = XR_NULL_HANDLE;
@@ -532,6 +547,31 @@ Result<void> OpenXrRig::start(render::Context& context) {
   auto target = render::ExternalTarget::create(context, es);
   if (!target) return target.error();
   s.target = std::move(target.value());
+  // The panel's swapchain (one view); without it the panel is drawn into the scene.
+  sc.width = State::kPanelWidth;
+  sc.height = State::kPanelHeight;
+  sc.arraySize = 1;
+  if (XR_SUCCEEDED(xrCreateSwapchain(s.session, &sc, &s.panelSwapchain))) {
+    xrEnumerateSwapchainImages(s.panelSwapchain, 0, &count, nullptr);
+    std::vector<XrSwapchainImageVulkanKHR> panelImages(count, {XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR});
+    xrEnumerateSwapchainImages(s.panelSwapchain, count, &count,
+                               reinterpret_cast<XrSwapchainImageBaseHeader*>(panelImages.data()));
+    render::ExternalSettings ps;
+    for (const auto& i : panelImages) ps.images.push_back(i.image);
+    ps.format = es.format;
+    ps.width = State::kPanelWidth;
+    ps.height = State::kPanelHeight;
+    ps.views = 1;
+    auto panel = render::ExternalTarget::create(context, ps);
+    if (panel) {
+      s.panelTarget = std::move(panel.value());
+    } else {
+      TROCAR_LOG_WARN("openxr: no quad layer for the panel (%s); it is drawn into the scene",
+                      panel.error().toString().c_str());
+      xrDestroySwapchain(s.panelSwapchain);
+      s.panelSwapchain = XR_NULL_HANDLE;
+    }
+  }
   return s.createActions();
 }
 
@@ -685,8 +725,27 @@ Result<RigFrame> OpenXrRig::beginFrame() {
       return xrError(r, "xrWaitSwapchainImage");
     }
     s.target->setImageIndex(index);
+    if (s.panelTarget) {
+      uint32_t panelIndex = 0;
+      if (XrResult r = xrAcquireSwapchainImage(s.panelSwapchain, &acquire, &panelIndex); XR_FAILED(r))
+        return xrError(r, "xrAcquireSwapchainImage (panel)");
+      s.panelAcquired = true;
+      if (XrResult r = xrWaitSwapchainImage(s.panelSwapchain, &waitImage); XR_FAILED(r))
+        return xrError(r, "xrWaitSwapchainImage (panel)");
+      s.panelTarget->setImageIndex(panelIndex);
+    }
   }
+  s.panelPose.reset();  // said again each frame it is drawn
   return frame;
+}
+
+render::RenderTarget* OpenXrRig::panelTarget() {
+  return mState->panelAcquired ? mState->panelTarget.get() : nullptr;
+}
+
+void OpenXrRig::setPanel(const Pose& pose, Vec2 sizeM) {
+  mState->panelPose = pose;
+  mState->panelSize = sizeM;
 }
 
 Result<void> OpenXrRig::endFrame() {
@@ -696,7 +755,9 @@ Result<void> OpenXrRig::endFrame() {
   XrCompositionLayerProjection layer{XR_TYPE_COMPOSITION_LAYER_PROJECTION};
   std::array<XrCompositionLayerProjectionView, 2> views{
       {{XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}, {XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}}};
-  const XrCompositionLayerBaseHeader* layers[] = {reinterpret_cast<XrCompositionLayerBaseHeader*>(&layer)};
+  XrCompositionLayerQuad quad{XR_TYPE_COMPOSITION_LAYER_QUAD};
+  const XrCompositionLayerBaseHeader* layers[] = {reinterpret_cast<XrCompositionLayerBaseHeader*>(&layer),
+                                                  reinterpret_cast<XrCompositionLayerBaseHeader*>(&quad)};
   XrFrameEndInfo end{XR_TYPE_FRAME_END_INFO};
   end.displayTime = s.frameState.predictedDisplayTime;
   end.environmentBlendMode = s.blendMode;
@@ -718,6 +779,25 @@ Result<void> OpenXrRig::endFrame() {
     layer.views = views.data();
     end.layerCount = 1;
     end.layers = layers;
+  }
+  if (s.panelAcquired) {
+    XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
+    if (XrResult r = xrReleaseSwapchainImage(s.panelSwapchain, &release); XR_FAILED(r))
+      return xrError(r, "xrReleaseSwapchainImage (panel)");
+    s.panelAcquired = false;
+    if (s.panelPose && end.layerCount == 1) {  // over the scene, blended where the panel is clear
+      quad.layerFlags = XR_COMPOSITION_LAYER_BLEND_TEXTURE_SOURCE_ALPHA_BIT;
+      quad.space = s.appSpace;
+      quad.eyeVisibility = XR_EYE_VISIBILITY_BOTH;
+      quad.subImage.swapchain = s.panelSwapchain;
+      quad.subImage.imageRect = {
+          {0, 0}, {static_cast<int32_t>(State::kPanelWidth), static_cast<int32_t>(State::kPanelHeight)}};
+      quad.pose.position = {s.panelPose->position.x, s.panelPose->position.y, s.panelPose->position.z};
+      const Quat q = glm::normalize(s.panelPose->orientation);
+      quad.pose.orientation = {q.x, q.y, q.z, q.w};
+      quad.size = {s.panelSize.x, s.panelSize.y};
+      end.layerCount = 2;
+    }
   }
   if (XrResult r = xrEndFrame(s.session, &end); XR_FAILED(r)) return xrError(r, "xrEndFrame");
   ++s.stats.framesSubmitted;

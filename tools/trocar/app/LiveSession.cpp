@@ -278,6 +278,8 @@ class HapticSender {
   std::array<bool, 2> mVibrating{};
 };
 
+constexpr float kPanelWidthM = 0.40f, kPanelHeightM = 0.30f;  // the VR panel, in the room
+
 // The VR panel hangs left of the starting head, turned towards it, a little below eye level,
 // well inside a headset's field of view (about 30 degrees off straight ahead).
 Mat4 panelPlacement(const Pose& head) {
@@ -502,18 +504,38 @@ Result<void> drawLiveFrame(Display& d, xr::Rig& rig, const xr::RigFrame& f, rend
     ScenePresenter::showEndoscopeOnly(scene);
     scene.views[0].projection = render::projectionFromFov(f.eyes[0].fov, 0.005f, 2.0f);
   }
+  render::Material screen;
+  screen.shading = render::Shading::kScreen;
+  screen.texture = render::TextureSource::kUiPanel;
+  render::RenderTarget* panelTarget = stereo ? rig.panelTarget() : nullptr;
   if (stereo) {
     if (!panelHead) panelHead = f.head;
-    render::Material screen;
-    screen.shading = render::Shading::kScreen;
-    screen.texture = render::TextureSource::kUiPanel;
-    scene.draws.push_back({d.panelQuad, panelPlacement(*panelHead), screen, render::kInMainView});
-    scene.ui = &vrPanel;
+    if (panelTarget) {  // a compositor layer of its own (below)
+      scene.ui = nullptr;
+    } else {
+      scene.draws.push_back({d.panelQuad, panelPlacement(*panelHead), screen, render::kInMainView});
+      scene.ui = &vrPanel;
+    }
   } else {
     scene.ui = &overlay;
   }
   auto drawn = d.renderer->drawFrame(*target, scene);
   if (!drawn) return drawn.error();
+  if (panelTarget) {
+    // The panel's own picture: the UI texture on the panel's quad, filling the view from 0.5 m.
+    const Mat4 placement = panelPlacement(*panelHead);
+    rig.setPanel(Pose{Vec3(placement[3]), glm::quat_cast(Mat3(placement))}, {kPanelWidthM, kPanelHeightM});
+    render::FrameScene panel;
+    panel.ui = &vrPanel;
+    panel.clearColor = Vec4(0.0f, 0.0f, 0.0f, 1.0f);
+    panel.draws.push_back({d.panelQuad, Mat4(1.0f), screen, render::kInMainView});
+    const float distance = 0.5f;
+    panel.views[0] =
+        render::viewFromPose(Pose{Vec3(0.0f, 0.0f, distance), Quat(1.0f, 0.0f, 0.0f, 0.0f)},
+                             render::perspective(2.0f * std::atan(0.5f * kPanelHeightM / distance),
+                                                 kPanelWidthM / kPanelHeightM, 0.1f, 2.0f));
+    if (auto shown = d.renderer->drawFrame(*panelTarget, panel); !shown) return shown.error();
+  }
   return {};
 }
 
@@ -651,7 +673,7 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
   auto presenter = ScenePresenter::create(*d.renderer, scenario);
   if (!presenter) return presenter.error();
   d.presenter = std::move(presenter.value());
-  auto panelQuad = d.renderer->createMesh(render::makeQuad(0.40f, 0.30f));
+  auto panelQuad = d.renderer->createMesh(render::makeQuad(kPanelWidthM, kPanelHeightM));
   if (!panelQuad) return panelQuad.error();
   d.panelQuad = panelQuad.value();
 

@@ -79,6 +79,12 @@ class Rig {
   // The target this frame draws into (valid between beginFrame and endFrame when shouldRender),
   // or null when the rig shows nothing (headless).
   virtual render::RenderTarget* target() = 0;
+  // A target for the UI panel as a compositor layer of its own (OpenXR: a quad layer, sharp
+  // text at any distance), valid like target(); null where the rig has none (the panel is then
+  // drawn into the scene). setPanel says where it hangs this frame: its centre and facing (+Z
+  // towards the viewer), stage frame, and its size in metres.
+  virtual render::RenderTarget* panelTarget() { return nullptr; }
+  virtual void setPanel(const Pose& /*pose*/, Vec2 /*sizeM*/) {}
   // Hands the drawn frame to the display (after the renderer submitted it).
   virtual Result<void> endFrame() = 0;
   // A pulse; amplitude 0 (or duration 0) stops any vibration on that hand now.
