@@ -438,5 +438,47 @@ TEST_F(SceneTest, AToolsShadowClosesOnItsTipAsItNearsTheSurface) {
   EXPECT_LT(luminance(c, nearSpot), luminance(d, nearSpot) - 60.0f);
 }
 
+// The tip-to-surface cue: the scissors held straight down over the gauze, 3 cm and then 2 mm
+// above it: the ring lies where the shaft's line meets the gauze, straight below the tip, and
+// says how far it is (3 cm, 2 mm, +-1 mm for the sag); within 3 mm it turns green. Drawn: the
+// picture differs at the ring.
+TEST_F(SceneTest, ATipCueSaysHowFarAlongTheShaftTheSurfaceIs) {
+  const physics::World& world = mPosed.session->world();
+  const auto below = world.castRay(Vec3(-0.06f, 1.2f, -0.45f), Vec3(0.0f, -1.0f, 0.0f), 1.0f);
+  ASSERT_TRUE(below);
+  auto cueAt = [&](float height, ImageRgba8* with, ImageRgba8* without, Vec2* pixel) {
+    physics::WorldSnapshot snap = mPosed.snapshot;
+    physics::InstrumentSnapshot& tool = snap.instruments[1];
+    tool.tipPose = {below->position + Vec3(0.0f, height, 0.0f),
+                    glm::angleAxis(-0.5f * kPi, Vec3(1.0f, 0.0f, 0.0f))};  // +Z (the shaft) up
+    FrameScene scene;
+    scene.views[0] = mView;
+    mPresenter->buildFrame(snap, scene);
+    float distance = -1.0f;
+    for (const auto& cue : mPresenter->tipCues()) {
+      if (cue.hand != 1) continue;
+      distance = cue.distance;
+      EXPECT_LT(glm::length(Vec2(cue.position.x, cue.position.z) -
+                            Vec2(tool.tipPose.position.x, tool.tipPose.position.z)),
+                1e-4f)
+          << "straight below the tip";
+      *pixel = project(mView, cue.position, kW, kH);
+    }
+    *with = render(scene, kW, kH);
+    // Without it: the cue's draw comes just before the shadows'.
+    scene.draws.erase(scene.draws.end() - static_cast<std::ptrdiff_t>(mPresenter->shadows().size()) - 1);
+    *without = render(scene, kW, kH);
+    return distance;
+  };
+  ImageRgba8 a, b, c, d;
+  Vec2 farPixel, nearPixel;
+  EXPECT_NEAR(cueAt(0.03f, &a, &b, &farPixel), 0.03f, 0.001f);
+  EXPECT_NEAR(cueAt(0.002f, &c, &d, &nearPixel), 0.002f, 0.001f);
+  EXPECT_GT(std::abs(luminance(a, farPixel) - luminance(b, farPixel)), 20.0f) << "the amber ring is drawn";
+  EXPECT_GT(c.at(static_cast<uint32_t>(nearPixel.x), static_cast<uint32_t>(nearPixel.y), 1),
+            c.at(static_cast<uint32_t>(nearPixel.x), static_cast<uint32_t>(nearPixel.y), 0))
+      << "green within 3 mm";
+}
+
 }  // namespace
 }  // namespace trocar::render::test

@@ -436,13 +436,8 @@ std::optional<std::pair<Vec3, Vec3>> ScenePresenter::firstHit(const physics::Wor
   return hit;
 }
 
-void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
-                                std::vector<render::DrawItem>& draws) {
-  mShadows.clear();
-  bool anyTool = false;
-  for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
-  if (!anyTool) return;
-  // Each tissue's box as drawn this frame: a ray that misses it skips its triangles.
+// Each tissue's box as drawn this frame: a ray that misses it skips its triangles.
+void ScenePresenter::measureTissues(const physics::WorldSnapshot& snapshot) {
   for (size_t i = 0; i < snapshot.tissues.size() && i < mTissues.size(); ++i) {
     const physics::TissueSnapshot& snap = snapshot.tissues[i];
     TissueView& view = mTissues[i];
@@ -456,6 +451,42 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const re
       view.hi = glm::max(view.hi, p);
     }
   }
+}
+
+void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
+                                std::vector<render::DrawItem>& draws) {
+  mTipCues.clear();
+  for (int h = 0; h < 2; ++h) {
+    const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
+    if (!tool.present) continue;
+    const Vec3 ahead = tool.tipPose.transformVector({0.0f, 0.0f, -1.0f});  // on along the shaft
+    const auto hit = firstHit(snapshot, tool.tipPose.position, ahead, kTipCueReachM);
+    if (!hit) continue;
+    const float distance = glm::length(hit->first - tool.tipPose.position);
+    mTipCues.push_back({h, distance, hit->first});
+    // A spot of light where the tip would meet the surface, the shaft's width at contact and
+    // growing to 2.6 times it at 4 cm; amber, turning green within 3 mm.
+    const float f = std::clamp(distance / kTipCueReachM, 0.0f, 1.0f);
+    const float radius = instruments::defaultSpec(tool.kind).shaftRadius * (1.0f + 1.6f * f);
+    const Vec3 colour = distance < 0.003f ? Vec3(0.2f, 0.95f, 0.35f) : Vec3(1.0f, 0.7f, 0.15f);
+    const Vec3 n = hit->second;
+    const Vec3 side = std::abs(n.y) < 0.9f ? Vec3(0.0f, 1.0f, 0.0f) : Vec3(1.0f, 0.0f, 0.0f);
+    const Vec3 x = glm::normalize(glm::cross(side, n)), z = glm::cross(x, n);
+    Mat4 frame(1.0f);
+    frame[0] = Vec4(x, 0.0f);
+    frame[1] = Vec4(n, 0.0f);
+    frame[2] = Vec4(z, 0.0f);
+    frame[3] = Vec4(hit->first + n * 0.0004f, 1.0f);
+    draws.push_back({mMeshes.disc, frame * scale({radius, 0.0002f, radius}), plastic(colour, 0.2f)});
+  }
+}
+
+void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
+                                std::vector<render::DrawItem>& draws) {
+  mShadows.clear();
+  bool anyTool = false;
+  for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
+  if (!anyTool) return;
   render::Material dark = plastic({0.015f, 0.015f, 0.02f}, 1.0f);
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
@@ -560,7 +591,9 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     out.updates.push_back(u);
     out.draws.push_back({view.mesh, Mat4(1.0f), material});
   }
-  addShadows(snapshot, out, out.draws);
+  measureTissues(snapshot);
+  addTipCues(snapshot, out.draws);
+  addShadows(snapshot, out, out.draws);  // last: tests take the shadows off the end
 }
 
 }  // namespace trocar::app

@@ -57,6 +57,15 @@ class ScenePresenter {
     Vec3 position{0.0f};
   };
   const std::vector<ShadowSpot>& shadows() const { return mShadows; }
+  // The tip-to-surface cue: where each tool's tip would meet a surface if pushed on along its
+  // shaft (within kTipCueReachM), and how far that is; drawn as a small ring there.
+  struct TipCue {
+    int hand = 0;
+    float distance = 0.0f;  // m
+    Vec3 position{0.0f};
+  };
+  static constexpr float kTipCueReachM = 0.04f;
+  const std::vector<TipCue>& tipCues() const { return mTipCues; }
 
  private:
   struct TissueView {
@@ -86,6 +95,9 @@ class ScenePresenter {
   // The embedded surface where the tets are now; false for tissues without one.
   bool updateEmbedded(TissueView& view, const physics::TissueSnapshot& snap, render::DynamicMeshUpdate& u);
   void addInstrument(const physics::InstrumentSnapshot& tool, std::vector<render::DrawItem>& draws) const;
+  // Each tissue's box as drawn this frame (rays that miss it skip its triangles).
+  void measureTissues(const physics::WorldSnapshot& snapshot);
+  void addTipCues(const physics::WorldSnapshot& snapshot, std::vector<render::DrawItem>& draws);
   // Shadows of the instruments (a depth cue): dark spots where each shaft's shadow falls.
   void addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
                   std::vector<render::DrawItem>& draws);
@@ -102,6 +114,7 @@ class ScenePresenter {
   bool mGhostHand = true;
   std::vector<Vec3> mRigidHalfExtents;  // per object, its box (cylinders and spheres boxed)
   std::vector<ShadowSpot> mShadows;
+  std::vector<TipCue> mTipCues;
   std::optional<Vec3> mShadowLight;  // a point light beside the scope; else the key light
   std::optional<render::Endoscope> mEndoscope;
   Vec3 mMonitorCenter{0.0f};
