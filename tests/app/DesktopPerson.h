@@ -70,6 +70,15 @@ class Person {
     }
     ADD_FAILURE() << "the jaws never came round";
   }
+  // One closing of the active tool's jaws with its tip at `tip`, the jaws opening along `jaws`:
+  // over it (12 mm up), rolled round, down, squeezed (they close over a third of a second), let go.
+  void closeJawsAt(const Vec3& tip, const Vec3& jaws) {
+    moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
+    rollJawsAlong(jaws);
+    moveTo(tip);
+    wait(20, true);
+    wait(12);
+  }
   void press(bool DesktopEvents::*key, bool button = false) {
     DesktopEvents e;
     e.*key = true;

@@ -28,37 +28,9 @@ scenario::ScenarioDesc load(const std::string& id) {
   return std::move(*loaded.scenario);
 }
 
-// Where a point of the gauze (its own x, z at rest: where the circle is printed) is drawn now:
-// the drawn triangle that holds it at rest, at its corners' positions now (with cuts, the one
-// that moved least, so a scrap that fell away is not it). The ink is placed the same way.
+// Where a point of a cloth (its own x, z at rest: where the circle is printed) is drawn now.
 Vec3 drawnNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Pose& clothPose, Vec2 at) {
-  const physics::TissueSnapshot& t = snap.tissues[tissue];
-  const Pose toCloth = clothPose.inverse();
-  auto local = [&](uint32_t n) {
-    const Vec3 p = toCloth.transformPoint(t.restPositions[n]);
-    return Vec2(p.x, p.z);
-  };
-  const Vec3 atRest = clothPose.transformPoint(Vec3(at.x, 0.0f, at.y));
-  float bestOutside = 1e9f, bestMoved = 1e9f;
-  Vec3 best = atRest;
-  for (size_t i = 0; i + 2 < t.indices.size(); i += 3) {
-    const uint32_t a = t.indices[i], b = t.indices[i + 1], c = t.indices[i + 2];
-    const Vec2 pa = local(a), pb = local(b), pc = local(c);
-    const float d = (pb.x - pa.x) * (pc.y - pa.y) - (pc.x - pa.x) * (pb.y - pa.y);
-    if (std::abs(d) < 1e-12f) continue;
-    const float u = ((pb.x - at.x) * (pc.y - at.y) - (pc.x - at.x) * (pb.y - at.y)) / d;
-    const float v = ((pc.x - at.x) * (pa.y - at.y) - (pa.x - at.x) * (pc.y - at.y)) / d;
-    const float w = 1.0f - u - v;
-    const float outside = std::max({0.0f, -u, -v, -w});
-    const Vec3 p = t.positions[a] * u + t.positions[b] * v + t.positions[c] * w;
-    const float moved = glm::length(p - atRest);
-    if (outside < bestOutside || (outside == bestOutside && moved < bestMoved)) {
-      bestOutside = outside;
-      bestMoved = moved;
-      best = p;
-    }
-  }
-  return best;
+  return physics::clothPointNow(snap.tissues[tissue], clothPose, at);
 }
 
 // Where the circle still hangs on to the sheet, as one sees it lift and hold: a way through the
@@ -186,11 +158,7 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
     const Vec3 mid = from + along * (0.5f * span - 0.001f);
     const Vec3 shaft = glm::normalize(port - mid);
     const Vec3 tip = mid - shaft * (0.005f / std::max(0.2f, shaft.y));
-    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
-    person.rollJawsAlong(along);
-    person.moveTo(tip);
-    person.wait(20, true);  // squeeze: the blades close over a third of a second
-    person.wait(12);        // and open
+    person.closeJawsAt(tip, along);
   }
   // Round the line without hurting the gauze: the hands move between frames as hands do
   // (InputRamp); with the scissors jumping to each frame's pose the gauze took 200 damage events.
@@ -207,11 +175,7 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
         glm::normalize(drawnNow(now, 0, clothPose, centre + radial * radius + tangent * 0.003f) - at);
     const Vec3 shaft = glm::normalize(port - at);
     const Vec3 tip = at - shaft * (0.005f / std::max(0.2f, shaft.y));
-    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
-    person.rollJawsAlong(along);
-    person.moveTo(tip);
-    person.wait(20, true);
-    person.wait(12);
+    person.closeJawsAt(tip, along);
   }
   person.moveTo(person.controls().tip(1) + Vec3(0.0f, 0.03f, 0.0f));
   person.wait(60);
@@ -299,11 +263,7 @@ TEST(DesktopTasks, APersonReachesTheCriticalViewClipsAndDivides) {
   };
   // One closing of the right hand's tool at `tip`, its jaws opening along `jaws`; then up.
   auto closeAt = [&](const Vec3& tip, const Vec3& jaws) {
-    person.moveTo(tip + Vec3(0.0f, 0.012f, 0.0f));
-    person.rollJawsAlong(jaws);
-    person.moveTo(tip);
-    person.wait(20, true);
-    person.wait(12);
+    person.closeJawsAt(tip, jaws);
     person.moveTo(tip + Vec3(0.0f, 0.015f, 0.0f), false, 4.0f);  // out gently: the jaws were round it
   };
   const Vec3 x(1.0f, 0.0f, 0.0f), z(0.0f, 0.0f, 1.0f);

@@ -70,14 +70,20 @@ TEST(Rigid, PegDroppedOutsideEveryZone) {
   EXPECT_NEAR(dropped->position.x, -0.01f, 0.015f);
 }
 
-// The laparoscope looks down -Y from 20 cm above the origin with a 60 degree vertical field
-// of view: a tip at x = 0.05 is in view (tan 30 * 0.2 = 0.115 m half-height), x = 0.2 is not.
-TEST(View, InstrumentLeavingTheFieldIsReported) {
-  WorldSettings ws;
+// A laparoscope looking down -Y from 20 cm above the origin, a 60 degree square field of view.
+WorldSettings::Camera downwardScope() {
   WorldSettings::Camera cam;
   cam.pose = {{0.0f, 0.2f, 0.0f}, glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0))};
   cam.verticalFovRad = kPi / 3.0f;
   cam.aspect = 1.0f;
+  return cam;
+}
+
+// The laparoscope looks down -Y from 20 cm above the origin with a 60 degree vertical field
+// of view: a tip at x = 0.05 is in view (tan 30 * 0.2 = 0.115 m half-height), x = 0.2 is not.
+TEST(View, InstrumentLeavingTheFieldIsReported) {
+  const WorldSettings::Camera cam = downwardScope();
+  WorldSettings ws;
   ws.camera = cam;
   World world(ws);
   auto grasper = test::openInstrument(InstrumentKind::kGrasper);
@@ -100,11 +106,8 @@ TEST(View, InstrumentLeavingTheFieldIsReported) {
 // leaves it the tick the scope slides 30 cm along +x (its field then spans x = 0.185..0.415)
 // and comes back into it when the scope returns; the snapshot says where the scope is.
 TEST(View, MovingTheLaparoscopeChangesWhatIsInView) {
+  const WorldSettings::Camera cam = downwardScope();
   WorldSettings ws;
-  WorldSettings::Camera cam;
-  cam.pose = {{0.0f, 0.2f, 0.0f}, glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0))};
-  cam.verticalFovRad = kPi / 3.0f;
-  cam.aspect = 1.0f;
   ws.camera = cam;
   World world(ws);
   auto grasper = test::openInstrument(InstrumentKind::kGrasper);

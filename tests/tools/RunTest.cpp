@@ -29,6 +29,20 @@ std::string trocar(const std::string& args) {
 const std::string kBare = "env -u DISPLAY -u WAYLAND_DISPLAY XR_RUNTIME_JSON=/nonexistent.json ";
 const std::string kRuntime = TROCAR_BUILD_DIR "/tests/xr_runtime/trocar_test_runtime.json";
 
+// In a rectangle of a picture of the panel: pixels of bright text, and of the light blue hint.
+std::pair<uint32_t, uint32_t> panelText(const render::ImageRgba8& img, uint32_t x0, uint32_t x1, uint32_t y0,
+                                        uint32_t y1) {
+  uint32_t text = 0, cyan = 0;
+  for (uint32_t y = y0; y < y1; ++y) {
+    for (uint32_t x = x0; x < x1; ++x) {
+      const int red = img.at(x, y, 0), green = img.at(x, y, 1), blue = img.at(x, y, 2);
+      text += red > 180 && green > 180 && blue > 180 ? 1u : 0u;
+      cyan += blue > 200 && green > 150 && blue - red > 60 ? 1u : 0u;
+    }
+  }
+  return {text, cyan};
+}
+
 // The whole file, or "" when it is missing (a test then fails on what it expected to find).
 std::string readAll(const std::filesystem::path& p) {
   return readFileText(p).valueOr("");
@@ -244,15 +258,7 @@ TEST(Run, EscShowsTheDebriefBeforeQuitting) {
   ASSERT_TRUE(img.ok()) << img.error().toString();
   // The panel (top left, 360 px wide) now runs on below the live panel's checklist (which
   // ends above y = 200 at this size): bright text there, and the light blue hint.
-  uint32_t text = 0, cyan = 0;
-  for (uint32_t y = 200; y < img.value().height; ++y) {
-    for (uint32_t x = 15; x < 370; ++x) {
-      const int red = img.value().at(x, y, 0), green = img.value().at(x, y, 1),
-                blue = img.value().at(x, y, 2);
-      text += red > 180 && green > 180 && blue > 180 ? 1u : 0u;
-      cyan += blue > 200 && green > 150 && blue - red > 60 ? 1u : 0u;
-    }
-  }
+  const auto [text, cyan] = panelText(img.value(), 15, 370, 200, img.value().height);
   EXPECT_GT(text, 300u) << "debrief text";
   EXPECT_GT(cyan, 30u) << "the hint: N for a new attempt, Esc to quit";
 }
@@ -409,10 +415,10 @@ TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
          << "0 left -0.2 1.2 -0.2 1 0 0 0 0 0\n"
          << "0 right 0.2 1.2 -0.2 1 0 0 0 0 0\n"
          << "0.8 unfocus\n1.6 focus\n"
-         << "2.0 button left menu 1\n3.2 button left menu 0\n"
-         << "3.6 button right primary 1\n4.8 button right primary 0\n"
-         << "5.2 button left menu 1\n6.4 button left menu 0\n"
-         << "6.8 button left menu 1\n8.0 button left menu 0\n";
+         << "2.0 button left menu 1\n3.5 button left menu 0\n"
+         << "4.0 button right primary 1\n5.5 button right primary 0\n"
+         << "6.0 button left menu 1\n7.5 button left menu 0\n"
+         << "8.0 button left menu 1\n9.5 button left menu 0\n";
   test::writeText(dir / "script.txt", script.str());
   const std::string env = "XR_RUNTIME_JSON='" + kRuntime + "' TROCAR_XR_TEST_SCRIPT='" +
                           (dir / "script.txt").string() + "' TROCAR_XR_TEST_LOG='" +
@@ -441,15 +447,7 @@ TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
   auto panel = render::readPng(dir / "panel.png");
   ASSERT_TRUE(panel.ok()) << panel.error().toString();
   EXPECT_EQ(panel.value().width, 640u);
-  uint32_t text = 0, cyan = 0;
-  for (uint32_t y = 0; y < panel.value().height; ++y) {
-    for (uint32_t x = 0; x < panel.value().width; ++x) {
-      const int red = panel.value().at(x, y, 0), green = panel.value().at(x, y, 1),
-                blue = panel.value().at(x, y, 2);
-      text += red > 180 && green > 180 && blue > 180 ? 1u : 0u;
-      cyan += blue > 200 && green > 150 && blue - red > 60 ? 1u : 0u;
-    }
-  }
+  const auto [text, cyan] = panelText(panel.value(), 0, panel.value().width, 0, panel.value().height);
   EXPECT_GT(text, 1000u) << "the debrief's text";
   EXPECT_GT(cyan, 100u) << "Hold A or X: a new attempt   Hold Menu: quit";
 }

@@ -101,15 +101,16 @@ struct Script {
   std::vector<std::pair<double, std::string>> events;
   std::map<std::string, std::vector<std::pair<double, bool>>> buttons;  // "left/menu" -> (t, held)
 
-  // Whether a button is held at time t (the last change at or before t).
-  bool held(const std::string& button, double t) const {
+  // Whether a button is held at time t, and since when (the last change at or before t; 0
+  // when it never changed).
+  std::pair<bool, double> held(const std::string& button, double t) const {
     auto it = buttons.find(button);
-    bool down = false;
-    if (it == buttons.end()) return false;
+    std::pair<bool, double> state{false, 0.0};
+    if (it == buttons.end()) return state;
     for (const auto& [when, value] : it->second) {
-      if (when <= t) down = value;
+      if (when <= t && value != state.first) state = {value, when};
     }
-    return down;
+    return state;
   }
 
   void load(const char* path) {
@@ -1474,11 +1475,13 @@ XRAPI_ATTR XrResult XRAPI_CALL rtGetActionStateBoolean(XrSession session, const 
     return r;
   state->isActive =
       (s->synced && hand >= 0 && s->handTracked[static_cast<size_t>(hand)]) ? XR_TRUE : XR_FALSE;
+  // The state and when it changed, as a runtime reports it (lastChangeTime: the change's own
+  // time, which a slow app sees frames later).
   const std::string button = std::string(hand == 0 ? "left/" : "right/") + a->name;
-  state->currentState =
-      state->isActive && reg().script.held(button, sessionSeconds(s, s->displayTimeNs)) ? XR_TRUE : XR_FALSE;
+  const auto [down, since] = reg().script.held(button, sessionSeconds(s, s->displayTimeNs));
+  state->currentState = state->isActive && down ? XR_TRUE : XR_FALSE;
   state->changedSinceLastSync = XR_FALSE;
-  state->lastChangeTime = s->displayTimeNs;
+  state->lastChangeTime = s->beginTimeNs + static_cast<XrTime>(since * 1e9);
   return XR_SUCCESS;
 }
 

@@ -315,8 +315,8 @@ Result<void> Renderer::State::createRenderTexture(RenderTexture& tex, VkRenderPa
   detail::ImageSettings color;
   color.format = format;
   color.extent = extent;
-  color.usage =
-      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+  color.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT |
+                VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
   auto image = detail::createImage(ctx->physicalDevice(), device, color);
   if (!image) return image.error();
   tex.color = image.value();
@@ -902,6 +902,47 @@ MeshId Renderer::createDynamicMesh() {
   return MeshId{static_cast<uint32_t>(mState->meshes.size() - 1)};
 }
 
+namespace {
+// Blits the panel texture (shader-readable after its pass) into an external target's current
+// image, which is left as a colour attachment; the texture goes back to shader-readable.
+void copyPanel(VkCommandBuffer cmd, VkImage panel, VkExtent2D extent, const ExternalTarget& out) {
+  auto barrier = [&](VkImage image, VkImageLayout from, VkImageLayout to, VkAccessFlags src,
+                     VkAccessFlags dst, VkPipelineStageFlags srcStage, VkPipelineStageFlags dstStage) {
+    VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    b.srcAccessMask = src;
+    b.dstAccessMask = dst;
+    b.oldLayout = from;
+    b.newLayout = to;
+    b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    b.image = image;
+    b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vkCmdPipelineBarrier(cmd, srcStage, dstStage, 0, 0, nullptr, 0, nullptr, 1, &b);
+  };
+  const VkImage image = out.currentImage();
+  barrier(panel, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT,
+          VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  barrier(image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
+          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+  VkImageBlit blit{};
+  blit.srcSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+  blit.srcOffsets[1] = {static_cast<int32_t>(extent.width), static_cast<int32_t>(extent.height), 1};
+  blit.dstSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+  blit.dstOffsets[1] = {static_cast<int32_t>(out.extent().width), static_cast<int32_t>(out.extent().height),
+                        1};
+  vkCmdBlitImage(cmd, panel, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, image,
+                 VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &blit, VK_FILTER_LINEAR);
+  barrier(image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+          VK_ACCESS_TRANSFER_WRITE_BIT,
+          VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_COLOR_ATTACHMENT_READ_BIT,
+          VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT);
+  barrier(panel, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
+          VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+          VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
+}
+}  // namespace
+
 Result<FrameStats> Renderer::drawFrame(RenderTarget& target, const FrameScene& scene) {
   State& s = *mState;
   const uint32_t slotIndex = static_cast<uint32_t>(s.frame % s.slots.size());
@@ -983,6 +1024,7 @@ Result<FrameStats> Renderer::drawFrame(RenderTarget& target, const FrameScene& s
 
   if (scene.ui && !scene.ui->overlay) {
     s.recordUi(cmd, *scene.ui, s.panelPass, s.panel.framebuffer, s.panel.extent, true);
+    if (scene.uiCopy) copyPanel(cmd, s.panel.color.image, s.panel.extent, *scene.uiCopy);
   }
   if (scene.endoscope) {
     beginScenePass(cmd, s.endoscopePass, s.endoscope.framebuffer, s.endoscope.extent,

@@ -486,6 +486,9 @@ void ExternalTarget::setImageIndex(uint32_t index) {
   TROCAR_PRECONDITION(index < mState->framebuffers.size(), "external target: image index out of range");
   mState->index = index;
 }
+VkImage ExternalTarget::currentImage() const {
+  return mState->settings.images[mState->index];
+}
 VkFormat ExternalTarget::format() const {
   return mState->settings.format;
 }

@@ -551,6 +551,7 @@ Result<void> OpenXrRig::start(render::Context& context) {
   sc.width = State::kPanelWidth;
   sc.height = State::kPanelHeight;
   sc.arraySize = 1;
+  sc.usageFlags |= XR_SWAPCHAIN_USAGE_TRANSFER_DST_BIT;  // the renderer blits the panel's picture in
   if (XR_SUCCEEDED(xrCreateSwapchain(s.session, &sc, &s.panelSwapchain))) {
     xrEnumerateSwapchainImages(s.panelSwapchain, 0, &count, nullptr);
     std::vector<XrSwapchainImageVulkanKHR> panelImages(count, {XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR});
@@ -643,6 +644,11 @@ Result<RigFrame> OpenXrRig::beginFrame() {
   // up), the trainee is away.
   frame.focused = s.state == XR_SESSION_STATE_FOCUSED;
   bool anyPrimary = false;
+  XrTime primaryChanged = time, primaryReleased = 0;  // when A/X went down; when let go
+  // When a button's state last changed (the runtime's time, or now when it does not say).
+  auto changedAt = [time](const XrActionStateBoolean& b) {
+    return b.lastChangeTime > 0 && b.lastChangeTime <= time ? b.lastChangeTime : time;
+  };
   if (s.state == XR_SESSION_STATE_FOCUSED) {
     XrActiveActionSet active{s.actionSet, XR_NULL_PATH};
     XrActionsSyncInfo sync{XR_TYPE_ACTIONS_SYNC_INFO};
@@ -663,25 +669,36 @@ Result<RigFrame> OpenXrRig::beginFrame() {
         hand.squeeze = f.currentState;
       XrActionStateBoolean b{XR_TYPE_ACTION_STATE_BOOLEAN};
       get.action = s.primary;
-      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
+      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) {
         hand.primary = b.currentState == XR_TRUE;
+        if (hand.primary) primaryChanged = std::min(primaryChanged, changedAt(b));
+        if (!hand.primary) primaryReleased = std::max(primaryReleased, changedAt(b));
+      }
       anyPrimary = anyPrimary || hand.primary;
       get.action = s.secondary;
       if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b)))
         hand.secondary = b.currentState == XR_TRUE;
       get.action = s.menu;
-      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) hand.menu = b.currentState == XR_TRUE;
+      XrTime menuChanged = time;
+      if (XR_SUCCEEDED(xrGetActionStateBoolean(s.session, &get, &b))) {
+        hand.menu = b.currentState == XR_TRUE;
+        menuChanged = changedAt(b);
+      }
       if (h == 0) {  // the left menu button: a press pauses and resumes, a 1 s hold ends
+        // Held for how long is measured from the button's own change times (a slow frame rate
+        // sees a press late, and its release late).
         if (hand.menu && !s.menuSince) {
-          s.menuSince = time;
+          s.menuSince = menuChanged;
           s.menuHeldActed = false;
         }
         if (hand.menu && !s.menuHeldActed && time - *s.menuSince >= kHoldNs) {
           frame.endRequested = true;
           s.menuHeldActed = true;
         }
-        if (!hand.menu && s.menuSince) {
-          frame.pauseToggled = !s.menuHeldActed;
+        if (!hand.menu && s.menuSince) {  // let go: a press pauses; a hold no frame saw acts now
+          const bool held = menuChanged - *s.menuSince >= kHoldNs;
+          frame.endRequested = frame.endRequested || (held && !s.menuHeldActed);
+          frame.pauseToggled = !held && !s.menuHeldActed;
           s.menuSince.reset();
         }
       }
@@ -703,14 +720,18 @@ Result<RigFrame> OpenXrRig::beginFrame() {
 
   // A or X held 1 s: a new attempt.
   if (anyPrimary && !s.primarySince) {
-    s.primarySince = time;
+    s.primarySince = primaryChanged;
     s.primaryHeldActed = false;
   }
   if (anyPrimary && !s.primaryHeldActed && time - *s.primarySince >= kHoldNs) {
     frame.restartRequested = true;
     s.primaryHeldActed = true;
   }
-  if (!anyPrimary) s.primarySince.reset();
+  if (!anyPrimary && s.primarySince) {  // let go after a hold no frame saw (slow frames): it acts now
+    const XrTime letGo = primaryReleased > 0 ? primaryReleased : time;
+    if (!s.primaryHeldActed && letGo - *s.primarySince >= kHoldNs) frame.restartRequested = true;
+    s.primarySince.reset();
+  }
 
   if (frame.shouldRender) {
     uint32_t index = 0;
@@ -739,7 +760,7 @@ Result<RigFrame> OpenXrRig::beginFrame() {
   return frame;
 }
 
-render::RenderTarget* OpenXrRig::panelTarget() {
+render::ExternalTarget* OpenXrRig::panelTarget() {
   return mState->panelAcquired ? mState->panelTarget.get() : nullptr;
 }
 

@@ -507,35 +507,23 @@ Result<void> drawLiveFrame(Display& d, xr::Rig& rig, const xr::RigFrame& f, rend
   render::Material screen;
   screen.shading = render::Shading::kScreen;
   screen.texture = render::TextureSource::kUiPanel;
-  render::RenderTarget* panelTarget = stereo ? rig.panelTarget() : nullptr;
+  render::ExternalTarget* panelTarget = stereo ? rig.panelTarget() : nullptr;
   if (stereo) {
     if (!panelHead) panelHead = f.head;
-    if (panelTarget) {  // a compositor layer of its own (below)
-      scene.ui = nullptr;
+    const Mat4 placement = panelPlacement(*panelHead);
+    scene.ui = &vrPanel;
+    if (panelTarget) {  // a compositor layer of its own: the panel's picture is copied into it
+      scene.uiCopy = panelTarget;
+      rig.setPanel(Pose{Vec3(placement[3]), glm::quat_cast(Mat3(placement))}, {kPanelWidthM, kPanelHeightM});
     } else {
-      scene.draws.push_back({d.panelQuad, panelPlacement(*panelHead), screen, render::kInMainView});
-      scene.ui = &vrPanel;
+      scene.uiCopy = nullptr;
+      scene.draws.push_back({d.panelQuad, placement, screen, render::kInMainView});
     }
   } else {
     scene.ui = &overlay;
   }
   auto drawn = d.renderer->drawFrame(*target, scene);
   if (!drawn) return drawn.error();
-  if (panelTarget) {
-    // The panel's own picture: the UI texture on the panel's quad, filling the view from 0.5 m.
-    const Mat4 placement = panelPlacement(*panelHead);
-    rig.setPanel(Pose{Vec3(placement[3]), glm::quat_cast(Mat3(placement))}, {kPanelWidthM, kPanelHeightM});
-    render::FrameScene panel;
-    panel.ui = &vrPanel;
-    panel.clearColor = Vec4(0.0f, 0.0f, 0.0f, 1.0f);
-    panel.draws.push_back({d.panelQuad, Mat4(1.0f), screen, render::kInMainView});
-    const float distance = 0.5f;
-    panel.views[0] =
-        render::viewFromPose(Pose{Vec3(0.0f, 0.0f, distance), Quat(1.0f, 0.0f, 0.0f, 0.0f)},
-                             render::perspective(2.0f * std::atan(0.5f * kPanelHeightM / distance),
-                                                 kPanelWidthM / kPanelHeightM, 0.1f, 2.0f));
-    if (auto shown = d.renderer->drawFrame(*panelTarget, panel); !shown) return shown.error();
-  }
   return {};
 }
 

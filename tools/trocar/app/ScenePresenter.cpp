@@ -121,6 +121,20 @@ std::array<render::View, 2> stereoViews(const Pose& head, const StereoSettings& 
   return views;
 }
 
+namespace {
+// A frame lying on a surface at `point` (its Y along the normal `n`), lifted `lift` off it.
+Mat4 onSurface(const Vec3& point, const Vec3& n, float lift) {
+  const Vec3 side = std::abs(n.y) < 0.9f ? Vec3(0.0f, 1.0f, 0.0f) : Vec3(1.0f, 0.0f, 0.0f);
+  const Vec3 x = glm::normalize(glm::cross(side, n)), z = glm::cross(x, n);
+  Mat4 frame(1.0f);
+  frame[0] = Vec4(x, 0.0f);
+  frame[1] = Vec4(n, 0.0f);
+  frame[2] = Vec4(z, 0.0f);
+  frame[3] = Vec4(point + n * lift, 1.0f);
+  return frame;
+}
+}  // namespace
+
 render::View monoView(const Pose& head, float verticalFovRad, float aspect) {
   return render::viewFromPose(head, render::perspective(verticalFovRad, aspect, 0.02f, 30.0f));
 }
@@ -469,15 +483,9 @@ void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
     const float f = std::clamp(distance / kTipCueReachM, 0.0f, 1.0f);
     const float radius = instruments::defaultSpec(tool.kind).shaftRadius * (1.0f + 1.6f * f);
     const Vec3 colour = distance < 0.003f ? Vec3(0.2f, 0.95f, 0.35f) : Vec3(1.0f, 0.7f, 0.15f);
-    const Vec3 n = hit->second;
-    const Vec3 side = std::abs(n.y) < 0.9f ? Vec3(0.0f, 1.0f, 0.0f) : Vec3(1.0f, 0.0f, 0.0f);
-    const Vec3 x = glm::normalize(glm::cross(side, n)), z = glm::cross(x, n);
-    Mat4 frame(1.0f);
-    frame[0] = Vec4(x, 0.0f);
-    frame[1] = Vec4(n, 0.0f);
-    frame[2] = Vec4(z, 0.0f);
-    frame[3] = Vec4(hit->first + n * 0.0004f, 1.0f);
-    draws.push_back({mMeshes.disc, frame * scale({radius, 0.0002f, radius}), plastic(colour, 0.2f)});
+    draws.push_back({mMeshes.disc,
+                     onSurface(hit->first, hit->second, 0.0004f) * scale({radius, 0.0002f, radius}),
+                     plastic(colour, 0.2f)});
   }
 }
 
@@ -503,15 +511,10 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const re
       if (!hit) continue;
       mShadows.push_back({h, along, hit->first});
       // A spot the shaft's width lying on the surface, lifted 0.3 mm off it.
-      const Vec3 n = hit->second;
-      const Vec3 side = std::abs(n.y) < 0.9f ? Vec3(0.0f, 1.0f, 0.0f) : Vec3(1.0f, 0.0f, 0.0f);
-      const Vec3 x = glm::normalize(glm::cross(side, n)), z = glm::cross(x, n);
-      Mat4 frame(1.0f);
-      frame[0] = Vec4(x, 0.0f);
-      frame[1] = Vec4(n, 0.0f);
-      frame[2] = Vec4(z, 0.0f);
-      frame[3] = Vec4(hit->first + n * 0.0003f, 1.0f);
-      draws.push_back({mMeshes.disc, frame * scale({1.2f * radius, 0.0002f, 1.2f * radius}), dark});
+      draws.push_back(
+          {mMeshes.disc,
+           onSurface(hit->first, hit->second, 0.0003f) * scale({1.2f * radius, 0.0002f, 1.2f * radius}),
+           dark});
     }
   }
 }

@@ -18,6 +18,8 @@
 
 namespace trocar::render {
 
+class ExternalTarget;
+
 // Handle to a mesh owned by the Renderer (lives as long as the renderer).
 struct MeshId {
   uint32_t value = UINT32_MAX;
@@ -148,6 +150,9 @@ struct FrameScene {
   std::vector<InkLine> ink;            // markings (Material::inkFirst); spans live until drawFrame returns
   std::optional<Endoscope> endoscope;  // draws everything but the items showing it
   const UiPanel* ui = nullptr;
+  // Also copies the UI panel's picture (`ui`, not an overlay) into this target's current image,
+  // in the same submission, left as a colour attachment (an OpenXR quad layer's swapchain).
+  ExternalTarget* uiCopy = nullptr;
 };
 
 // Simple meshes (metres), centred on the origin unless said.

@@ -117,6 +117,7 @@ class ExternalTarget final : public RenderTarget {
 
   // Which of the images the next frame renders into (from xrAcquireSwapchainImage).
   void setImageIndex(uint32_t index);
+  VkImage currentImage() const;
 
   VkFormat format() const override;
   VkExtent2D extent() const override;

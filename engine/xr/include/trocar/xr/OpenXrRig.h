@@ -44,7 +44,7 @@ class OpenXrRig final : public Rig {
   Result<void> start(render::Context& context) override;
   Result<RigFrame> beginFrame() override;
   render::RenderTarget* target() override;
-  render::RenderTarget* panelTarget() override;
+  render::ExternalTarget* panelTarget() override;
   void setPanel(const Pose& pose, Vec2 sizeM) override;
   Result<void> endFrame() override;
   void applyHaptic(HandSide hand, const HapticPulse& pulse) override;

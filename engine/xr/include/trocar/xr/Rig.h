@@ -83,7 +83,7 @@ class Rig {
   // text at any distance), valid like target(); null where the rig has none (the panel is then
   // drawn into the scene). setPanel says where it hangs this frame: its centre and facing (+Z
   // towards the viewer), stage frame, and its size in metres.
-  virtual render::RenderTarget* panelTarget() { return nullptr; }
+  virtual render::ExternalTarget* panelTarget() { return nullptr; }
   virtual void setPanel(const Pose& /*pose*/, Vec2 /*sizeM*/) {}
   // Hands the drawn frame to the display (after the renderer submitted it).
   virtual Result<void> endFrame() = 0;

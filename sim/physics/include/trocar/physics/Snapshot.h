@@ -59,4 +59,10 @@ struct WorldSnapshot {
   std::optional<Pose> scope;  // where the laparoscope is now (its lens), when there is one
 };
 
+// Where a point of a cloth, given in its own plane at rest (metres from its centre, x and z),
+// is now: the current positions of the drawn rest triangle that holds it, interpolated. With
+// cuts several hold it (one each side of a cut, or a scrap cut off): the one that moved least,
+// so a scrap that fell away is never the answer. (Markings are inked the same way.)
+Vec3 clothPointNow(const TissueSnapshot& cloth, const Pose& clothPose, Vec2 clothXZ);
+
 }  // namespace trocar::physics
