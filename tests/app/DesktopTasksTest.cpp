@@ -28,11 +28,6 @@ scenario::ScenarioDesc load(const std::string& id) {
   return std::move(*loaded.scenario);
 }
 
-// Where a point of a cloth (its own x, z at rest: where the circle is printed) is drawn now.
-Vec3 drawnNow(const physics::WorldSnapshot& snap, uint32_t tissue, const Pose& clothPose, Vec2 at) {
-  return physics::clothPointNow(snap.tissues[tissue], clothPose, at);
-}
-
 // Where the circle still hangs on to the sheet, as one sees it lift and hold: a way through the
 // drawn mesh (its edges as they are now) from the piece's middle to the sheet well outside the
 // line. Returns where that way crosses the line (the gauze's own x, z), or nothing when the
@@ -104,7 +99,7 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
     session.world().snapshot(s);
     return s;
   };
-  auto seen = [&](Vec2 at) { return drawnNow(snapshot(), 0, clothPose, at); };
+  auto seen = [&](Vec2 at) { return physics::clothPointNow(snapshot().tissues[0], clothPose, at); };
   auto onLine = [&](double a) {
     return centre + Vec2(static_cast<float>(r * std::cos(a)), static_cast<float>(r * std::sin(a)));
   };
@@ -149,8 +144,9 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
       }
     }
     nodesSeen = now.tissues[0].restPositions.size();
-    const Vec3 from = drawnNow(now, 0, clothPose, snip == 0 ? onLine(crack) : crackTip);
-    const Vec3 to = drawnNow(now, 0, clothPose, onLine(crack + static_cast<double>(bite) / r));
+    const Vec3 from = physics::clothPointNow(now.tissues[0], clothPose, snip == 0 ? onLine(crack) : crackTip);
+    const Vec3 to =
+        physics::clothPointNow(now.tissues[0], clothPose, onLine(crack + static_cast<double>(bite) / r));
     if (glm::length(to - from) < 1e-4f) break;
     const Vec3 along = glm::normalize(to - from);
     // The open blades straddle the line from the cut's end on: their middle over it, the tip
@@ -170,9 +166,9 @@ TEST(DesktopTasks, APersonCutsOutTheCircle) {
     if (!bridge) break;
     const Vec2 radial = glm::normalize(*bridge - centre);
     const Vec2 tangent(-radial.y, radial.x);
-    const Vec3 at = drawnNow(now, 0, clothPose, centre + radial * radius);
-    const Vec3 along =
-        glm::normalize(drawnNow(now, 0, clothPose, centre + radial * radius + tangent * 0.003f) - at);
+    const Vec3 at = physics::clothPointNow(now.tissues[0], clothPose, centre + radial * radius);
+    const Vec3 along = glm::normalize(
+        physics::clothPointNow(now.tissues[0], clothPose, centre + radial * radius + tangent * 0.003f) - at);
     const Vec3 shaft = glm::normalize(port - at);
     const Vec3 tip = at - shaft * (0.005f / std::max(0.2f, shaft.y));
     person.closeJawsAt(tip, along);
@@ -294,7 +290,8 @@ TEST(DesktopTasks, APersonReachesTheCriticalViewClipsAndDivides) {
   for (float side : {0.0055f, -0.0055f}) {
     const Vec3 atRest(artery.x, peritoneum.position.y, artery.z + side);
     const Vec3 local = peritoneum.inverse().transformPoint(atRest);
-    const Vec3 drawn = drawnNow(snapshot(), tissue("peritoneum"), peritoneum, Vec2(local.x, local.z));
+    const Vec3 drawn =
+        physics::clothPointNow(snapshot().tissues[tissue("peritoneum")], peritoneum, Vec2(local.x, local.z));
     closeAt(tipBelow(drawn, 0.0015f), x);
   }
   person.press(&DesktopEvents::exchange);

@@ -392,6 +392,16 @@ TEST_F(SceneTest, MarkingsAreInkedWhereTheTissueIsNow) {
   EXPECT_LT(off, after.pixels.size() / 20);
 }
 
+// The posed scene with the scissors held straight down, their tip `height` above `point` (the
+// shaft, the tool's +Z, up).
+physics::WorldSnapshot withScissorsAbove(const physics::WorldSnapshot& posed, const Vec3& point,
+                                         float height) {
+  physics::WorldSnapshot snap = posed;
+  snap.instruments[1].tipPose = {point + Vec3(0.0f, height, 0.0f),
+                                 glm::angleAxis(-0.5f * kPi, Vec3(1.0f, 0.0f, 0.0f))};
+  return snap;
+}
+
 // Instrument shadows, the depth cue: the scissors held straight down over the gauze, 4 cm
 // and then 1 cm above it. The key light comes from (0.3, 1, 0.4) (the frame's default): over
 // a level surface the tip's shadow lies h * sqrt(0.3^2 + 0.4^2) = h / 2 beside the tip, so
@@ -402,10 +412,8 @@ TEST_F(SceneTest, AToolsShadowClosesOnItsTipAsItNearsTheSurface) {
   const auto below = world.castRay(Vec3(-0.06f, 1.2f, -0.45f), Vec3(0.0f, -1.0f, 0.0f), 1.0f);
   ASSERT_TRUE(below);
   auto shadowAt = [&](float height, ImageRgba8* withShadow, ImageRgba8* without, Vec2* spotPixel) {
-    physics::WorldSnapshot snap = mPosed.snapshot;
-    physics::InstrumentSnapshot& tool = snap.instruments[1];
-    tool.tipPose = {below->position + Vec3(0.0f, height, 0.0f),
-                    glm::angleAxis(-0.5f * kPi, Vec3(1.0f, 0.0f, 0.0f))};  // +Z (the shaft) up
+    physics::WorldSnapshot snap = withScissorsAbove(mPosed.snapshot, below->position, height);
+    const physics::InstrumentSnapshot& tool = snap.instruments[1];
     FrameScene scene;
     scene.views[0] = mView;
     mPresenter->buildFrame(snap, scene);
@@ -447,10 +455,8 @@ TEST_F(SceneTest, ATipCueSaysHowFarAlongTheShaftTheSurfaceIs) {
   const auto below = world.castRay(Vec3(-0.06f, 1.2f, -0.45f), Vec3(0.0f, -1.0f, 0.0f), 1.0f);
   ASSERT_TRUE(below);
   auto cueAt = [&](float height, ImageRgba8* with, ImageRgba8* without, Vec2* pixel) {
-    physics::WorldSnapshot snap = mPosed.snapshot;
-    physics::InstrumentSnapshot& tool = snap.instruments[1];
-    tool.tipPose = {below->position + Vec3(0.0f, height, 0.0f),
-                    glm::angleAxis(-0.5f * kPi, Vec3(1.0f, 0.0f, 0.0f))};  // +Z (the shaft) up
+    physics::WorldSnapshot snap = withScissorsAbove(mPosed.snapshot, below->position, height);
+    const physics::InstrumentSnapshot& tool = snap.instruments[1];
     FrameScene scene;
     scene.views[0] = mView;
     mPresenter->buildFrame(snap, scene);

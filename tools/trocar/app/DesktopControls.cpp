@@ -10,16 +10,29 @@
 
 namespace trocar::app {
 
+OrbitCamera OrbitCamera::lookingFrom(const Vec3& center, const Vec3& eye) {
+  OrbitCamera c;
+  c.center = center;
+  const Vec3 offset = eye - center;
+  const float d = glm::length(offset);
+  if (d > 0.05f) {
+    c.distance = std::clamp(d, 0.15f, 1.5f);
+    c.pitch = std::clamp(std::asin(offset.y / d), 0.1f, 1.45f);
+    c.yaw = std::atan2(offset.x, offset.z);
+  }
+  return c;
+}
+
+Pose OrbitCamera::pose() const {
+  const Vec3 offset(distance * std::cos(pitch) * std::sin(yaw), distance * std::sin(pitch),
+                    distance * std::cos(pitch) * std::cos(yaw));
+  return lookAt(center + offset, center);
+}
+
 DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScenario(&scenario) {
   mCenter = fieldCenter(scenario);
   // Open views start where the scenario puts the trainee's head, looking at the field.
-  const Vec3 offset = scenario.head.position - mCenter;
-  const float d = glm::length(offset);
-  if (d > 0.05f) {
-    mDistance = std::clamp(d, 0.15f, 1.5f);
-    mPitch = std::clamp(std::asin(offset.y / d), 0.1f, 1.45f);
-    mYaw = std::atan2(offset.x, offset.z);
-  }
+  mOrbit = OrbitCamera::lookingFrom(mCenter, scenario.head.position);
   mLaparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
   if (mLaparoscopic) {
     // The shaft is the view tilted back by the lens angle about the picture's horizontal.
@@ -61,9 +74,7 @@ void DesktopControls::reset() {
 
 Pose DesktopControls::camera() const {
   if (const std::optional<Pose> s = scope()) return *s;
-  const Vec3 offset(mDistance * std::cos(mPitch) * std::sin(mYaw), mDistance * std::sin(mPitch),
-                    mDistance * std::cos(mPitch) * std::cos(mYaw));
-  return lookAt(mCenter + offset, mCenter);
+  return mOrbit.pose();
 }
 
 Vec3 DesktopControls::shaftDirection(int hand) const {
@@ -120,12 +131,12 @@ void DesktopControls::apply(const DesktopEvents& e) {
     if (e.scopeRollRight) mScopeRoll += kScopeRollStep * k;
   }
   const float orbit = mLaparoscopic ? 0.0f : 0.02f * k;
-  if (e.orbitLeft) mYaw -= orbit;
-  if (e.orbitRight) mYaw += orbit;
-  if (e.orbitUp) mPitch = std::min(1.45f, mPitch + orbit);
-  if (e.orbitDown) mPitch = std::max(0.1f, mPitch - orbit);
-  if (e.zoomIn && !mLaparoscopic) mDistance = std::max(0.15f, mDistance * std::pow(0.98f, k));
-  if (e.zoomOut && !mLaparoscopic) mDistance = std::min(1.5f, mDistance / std::pow(0.98f, k));
+  if (e.orbitLeft) mOrbit.yaw -= orbit;
+  if (e.orbitRight) mOrbit.yaw += orbit;
+  if (e.orbitUp) mOrbit.pitch = std::min(1.45f, mOrbit.pitch + orbit);
+  if (e.orbitDown) mOrbit.pitch = std::max(0.1f, mOrbit.pitch - orbit);
+  if (e.zoomIn && !mLaparoscopic) mOrbit.distance = std::max(0.15f, mOrbit.distance * std::pow(0.98f, k));
+  if (e.zoomOut && !mLaparoscopic) mOrbit.distance = std::min(1.5f, mOrbit.distance / std::pow(0.98f, k));
 
   const Pose cam = camera();
   const Vec3 right = cam.transformVector({1.0f, 0.0f, 0.0f});

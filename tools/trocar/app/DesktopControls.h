@@ -31,6 +31,17 @@
 
 namespace trocar::app {
 
+// A camera on a sphere round a centre, looking at it (open views; the watch window's free
+// camera): yaw about the vertical, pitch above the horizontal, distance in metres.
+struct OrbitCamera {
+  Vec3 center{0.0f};
+  float yaw = 0.0f, pitch = 0.7f, distance = 0.45f;
+  // Round `center`, starting from `eye` (kept 0.15-1.5 m away and 0.1-1.45 rad up); the
+  // defaults where eye is within 5 cm of it.
+  static OrbitCamera lookingFrom(const Vec3& center, const Vec3& eye);
+  Pose pose() const;
+};
+
 // One frame of mouse and keyboard: what moved, what is held, what was pressed this frame.
 struct DesktopEvents {
   double frameS = 1.0 / 60.0;  // how long this frame was: held keys move at a rate per second
@@ -110,7 +121,7 @@ class DesktopControls {
 
  private:
   const scenario::ScenarioDesc* mScenario;
-  Vec3 mCenter{0.0f};
+  Vec3 mCenter{0.0f};  // the field's middle: the tools start above it
   std::array<Vec3, 2> mTips{};
   std::array<bool, 2> mLocked{};
   std::array<float, 2> mRoll{};
@@ -121,9 +132,7 @@ class DesktopControls {
   std::array<bool, 2> mExchange{};
   int mActive = 1;  // right first: it holds the cutting tool in most tasks
   bool mHelp = false;
-  float mYaw = 0.0f;
-  float mPitch = 0.7f;
-  float mDistance = 0.45f;
+  OrbitCamera mOrbit;
   // The laparoscope: the scenario's pose, its shaft and port, and the trainee's moves.
   bool mLaparoscopic = false;
   Pose mScope0;

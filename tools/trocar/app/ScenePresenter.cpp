@@ -469,7 +469,6 @@ void ScenePresenter::measureTissues(const physics::WorldSnapshot& snapshot) {
 
 void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
                                 std::vector<render::DrawItem>& draws) {
-  mTipCues.clear();
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
     if (!tool.present) continue;
@@ -491,10 +490,6 @@ void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
 
 void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
                                 std::vector<render::DrawItem>& draws) {
-  mShadows.clear();
-  bool anyTool = false;
-  for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
-  if (!anyTool) return;
   render::Material dark = plastic({0.015f, 0.015f, 0.02f}, 1.0f);
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
@@ -594,6 +589,11 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     out.updates.push_back(u);
     out.draws.push_back({view.mesh, Mat4(1.0f), material});
   }
+  mShadows.clear();
+  mTipCues.clear();
+  bool anyTool = false;
+  for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
+  if (!anyTool) return;  // no tool: no cue, no shadow, no ray to cast
   measureTissues(snapshot);
   addTipCues(snapshot, out.draws);
   addShadows(snapshot, out, out.draws);  // last: tests take the shadows off the end

@@ -1,5 +1,6 @@
 #include "WatchSession.h"
 
+#include "DesktopControls.h"
 #include "DesktopRig.h"
 #include "LiveSession.h"
 #include "ScenePresenter.h"
@@ -154,16 +155,6 @@ void onScroll(GLFWwindow* w, double /*x*/, double y) {
   static_cast<Keys*>(glfwGetWindowUserPointer(w))->scroll += y;
 }
 
-struct OrbitCamera {
-  Vec3 center{0.0f};
-  float yaw = 0.0f, pitch = 0.7f, distance = 0.45f;
-  Pose pose() const {
-    const Vec3 offset(distance * std::cos(pitch) * std::sin(yaw), distance * std::sin(pitch),
-                      distance * std::cos(pitch) * std::cos(yaw));
-    return lookAt(center + offset, center);
-  }
-};
-
 std::string clock(double s) {
   char text[32];
   std::snprintf(text, sizeof(text), "%d:%04.1f", static_cast<int>(s) / 60, std::fmod(std::max(0.0, s), 60.0));
@@ -258,16 +249,9 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
   std::unique_ptr<SnapshotWriter> pictures;  // made on the first S
 
   const bool laparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
-  OrbitCamera orbit;
-  orbit.center = fieldCenter(scenario);
   // The free camera starts where the trainee looked from: the laparoscope, else the head.
-  const Vec3 eye = laparoscopic ? scenario.camera->pose.position : scenario.head.position;
-  if (const Vec3 offset = eye - orbit.center; glm::length(offset) > 0.05f) {
-    const float d = glm::length(offset);
-    orbit.distance = std::clamp(d, 0.15f, 1.5f);
-    orbit.pitch = std::clamp(std::asin(offset.y / d), 0.1f, 1.45f);
-    orbit.yaw = std::atan2(offset.x, offset.z);
-  }
+  OrbitCamera orbit = OrbitCamera::lookingFrom(
+      fieldCenter(scenario), laparoscopic ? scenario.camera->pose.position : scenario.head.position);
   bool freeCamera = false;
   bool playing = settings.startS <= 0.0;
   bool help = false;
