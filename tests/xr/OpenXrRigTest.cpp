@@ -16,6 +16,7 @@
 #include <vulkan/vulkan.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -87,7 +88,8 @@ class OpenXrRigTest : public ::testing::Test {
         if (frame.value().shouldRender) {
           for (size_t e = 0; e < 2; ++e) {
             const EyeView& eye = frame.value().eyes[e];
-            scene.views[e] = render::viewFromPose(eye.pose, render::projectionFromFov(eye.fov, 0.05f, 20.0f));
+            scene.views[e] = render::viewFromPose(
+                eye.pose, render::projectionFromFov(eye.fov, frame.value().nearM, frame.value().farM));
           }
           auto drawn = renderer->drawFrame(*rig.target(), scene);
           EXPECT_TRUE(drawn.ok()) << drawn.error().toString();
@@ -130,6 +132,78 @@ TEST_F(OpenXrRigTest, FullSessionReachesFocusedAndEndsOnRequest) {
   EXPECT_NE(log.find("views=2"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(mDir / "left.png"));
   EXPECT_TRUE(std::filesystem::exists(mDir / "right.png"));
+}
+
+// A PFM file (what the test runtime writes for submitted depth): "Pf", width, height, scale,
+// then rows bottom to top of floats. Returned top row first; empty when unreadable.
+struct FloatImage {
+  uint32_t width = 0, height = 0;
+  std::vector<float> values;
+  float at(uint32_t x, uint32_t y) const { return values[size_t{y} * width + x]; }
+};
+FloatImage readPfm(const std::filesystem::path& p) {
+  FloatImage image;
+  std::ifstream in(p, std::ios::binary);
+  std::string magic;
+  float scale = 0.0f;
+  if (!(in >> magic >> image.width >> image.height >> scale) || magic != "Pf" || scale >= 0.0f) return {};
+  in.get();  // the one whitespace character before the data
+  std::vector<float> rows(size_t{image.width} * image.height);
+  in.read(reinterpret_cast<char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(float)));
+  if (!in) return {};
+  image.values.resize(rows.size());
+  for (uint32_t y = 0; y < image.height; ++y) {
+    std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(size_t{image.height - 1 - y} * image.width),
+                image.width, image.values.begin() + static_cast<std::ptrdiff_t>(size_t{y} * image.width));
+  }
+  return image;
+}
+
+// Depth goes with each eye's picture (XR_KHR_composition_layer_depth): the runtime turns it back
+// into distances with the near and far planes the rig submitted. The head stands at 1.6 m looking
+// down -Z; the drawn box's front face is 0.5 m ahead of both eyes, so along each eye's straight-
+// ahead ray (the pixel where the asymmetric field of view has angle 0) and 0.1 rad beside it the
+// distance along the view axis is 0.5 m; the empty corner is at the far plane.
+TEST_F(OpenXrRigTest, EachEyesDepthIsSubmittedWithItsPicture) {
+  writeScript("0 head 0 1.6 0\n");
+  auto rig = OpenXrRig::create();
+  ASSERT_TRUE(rig.ok());
+  const auto frames = runSession(*rig.value(), 5);
+  ASSERT_EQ(frames.size(), 5u);
+  EXPECT_TRUE(rig.value()->stats().depthSubmitted);
+  const std::string log = readAll(mDir / "runtime.log");
+  EXPECT_NE(log.find("views=2 quads=0 blend=1 depth=2"), std::string::npos) << log;
+  for (int eye = 0; eye < 2; ++eye) {
+    const FloatImage depth = readPfm(mDir / (eye == 0 ? "left-depth.pfm" : "right-depth.pfm"));
+    ASSERT_GT(depth.width, 0u) << "no depth image for eye " << eye;
+    const render::Fov fov = frames.back().eyes[static_cast<size_t>(eye)].fov;
+    auto column = [&](float tanX) {
+      return static_cast<uint32_t>((tanX - std::tan(fov.left)) / (std::tan(fov.right) - std::tan(fov.left)) *
+                                   static_cast<float>(depth.width));
+    };
+    const uint32_t row = static_cast<uint32_t>(std::tan(fov.up) / (std::tan(fov.up) - std::tan(fov.down)) *
+                                               static_cast<float>(depth.height));
+    EXPECT_NEAR(depth.at(column(0.0f), row), 0.5f, 0.002f) << "eye " << eye;
+    EXPECT_NEAR(depth.at(column(0.1f), row), 0.5f, 0.002f) << "eye " << eye;
+    EXPECT_NEAR(depth.at(0, 0), frames.back().farM, 0.05f) << "eye " << eye;
+  }
+  EXPECT_TRUE(std::filesystem::exists(mDir / "left-depth.png"));
+}
+
+// A runtime without the depth extension gets pictures only, and the session runs as before.
+TEST_F(OpenXrRigTest, WithoutTheDepthExtensionOnlyPicturesAreSubmitted) {
+  setenv("TROCAR_XR_TEST_DEPTH", "0", 1);
+  auto rig = OpenXrRig::create();
+  ASSERT_TRUE(rig.ok());
+  const auto frames = runSession(*rig.value(), 5);
+  unsetenv("TROCAR_XR_TEST_DEPTH");
+  EXPECT_EQ(frames.size(), 5u);
+  EXPECT_FALSE(rig.value()->stats().depthSubmitted);
+  const std::string log = readAll(mDir / "runtime.log");
+  EXPECT_NE(log.find("frame 5 "), std::string::npos) << log;
+  EXPECT_EQ(log.find("depth=2"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::exists(mDir / "left.png"));
+  EXPECT_FALSE(std::filesystem::exists(mDir / "left-depth.pfm"));
 }
 
 TEST_F(OpenXrRigTest, EveryControllerProfileIsAccepted) {

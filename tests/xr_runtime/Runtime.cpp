@@ -15,6 +15,10 @@
 //   TROCAR_XR_TEST_BLEND_MODES  the environment blend modes offered, in order, comma-separated
 //                          (opaque, additive, alpha_blend; default opaque); xrEndFrame refuses
 //                          any other
+//   TROCAR_XR_TEST_DEPTH=0 do not offer XR_KHR_composition_layer_depth (offered by default; then
+//                          the last submitted depth is written as left-depth.pfm / right-depth.pfm,
+//                          linear metres from the submitted near and far planes, and as
+//                          left-depth.png, white at the eye fading to black 2 m away)
 //
 // Script lines (seconds since the session began; '#' comments; poses are linearly
 // interpolated between keyframes of the same target):
@@ -201,6 +205,7 @@ struct Swapchain {
   XrSwapchainCreateInfo info{};
   std::vector<VkImage> images;
   std::vector<VkDeviceMemory> memory;
+  bool depth = false;             // a depth format: DEPTH_STENCIL_ATTACHMENT images
   std::deque<uint32_t> acquired;  // acquired, in order
   bool waited = false;            // the oldest acquired image was waited on
   uint32_t next = 0;
@@ -228,6 +233,9 @@ struct Session {
   uint32_t lastImage = 0;
   Swapchain* lastQuad = nullptr;  // the last quad layer's swapchain and image
   uint32_t lastQuadImage = 0;
+  Swapchain* lastDepth = nullptr;  // the last submitted depth, and how to read it
+  uint32_t lastDepthImage = 0;
+  XrCompositionLayerDepthInfoKHR lastDepthInfo{};
   bool synced = false;
   std::array<std::array<float, 9>, 2> hands{};
   std::array<bool, 2> handTracked{};
@@ -395,17 +403,23 @@ bool spacePose(const Space* sp, XrTime t, XrPosef& out) {
   return tracked;
 }
 
-// Copies one submitted image's layers to PNG files in the PNG folder, one name per layer.
-void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std::string>& names) {
+bool isDepthFormat(int64_t format) {
+  return format == VK_FORMAT_D32_SFLOAT || format == VK_FORMAT_D16_UNORM;
+}
+
+// Copies `layers` layers of one swapchain image to host memory (tightly packed, layer after
+// layer), leaving the image in the layout the app hands it back in.
+std::vector<uint8_t> readLayers(Session* s, Swapchain* sc, uint32_t image, uint32_t layers) {
   VkDevice device = s->binding.device;
   const uint32_t w = sc->info.width;
   const uint32_t h = sc->info.height;
-  const uint32_t layers = std::min<uint32_t>(sc->info.arraySize, static_cast<uint32_t>(names.size()));
+  const uint32_t texel = sc->info.format == VK_FORMAT_D16_UNORM ? 2 : 4;
+  const VkDeviceSize size = VkDeviceSize{w} * h * texel * layers;
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-  bi.size = VkDeviceSize{w} * h * 4 * layers;
+  bi.size = size;
   bi.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   VkBuffer buffer = VK_NULL_HANDLE;
-  if (vkCreateBuffer(device, &bi, nullptr, &buffer) != VK_SUCCESS) return;
+  if (vkCreateBuffer(device, &bi, nullptr, &buffer) != VK_SUCCESS) return {};
   VkMemoryRequirements req{};
   vkGetBufferMemoryRequirements(device, buffer, &req);
   VkPhysicalDeviceMemoryProperties props{};
@@ -431,26 +445,31 @@ void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   vkBeginCommandBuffer(cmd, &begin);
+  const VkImageAspectFlags aspect = sc->depth ? VK_IMAGE_ASPECT_DEPTH_BIT : VK_IMAGE_ASPECT_COLOR_BIT;
+  const VkAccessFlags written =
+      sc->depth ? VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT : VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  const VkPipelineStageFlags stage =
+      VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT |
+      (sc->depth ? VkPipelineStageFlags{VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT} : VkPipelineStageFlags{0});
   VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-  barrier.srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+  barrier.srcAccessMask = written | VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
   barrier.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
-  barrier.oldLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
+  barrier.oldLayout =
+      sc->depth ? VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL : VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
   barrier.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
   barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.image = sc->images[image];
-  barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, sc->info.arraySize};
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
-                       0, nullptr, 0, nullptr, 1, &barrier);
+  barrier.subresourceRange = {aspect, 0, 1, 0, sc->info.arraySize};
+  vkCmdPipelineBarrier(cmd, stage, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, nullptr, 0, nullptr, 1, &barrier);
   VkBufferImageCopy copy{};
-  copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, layers};
+  copy.imageSubresource = {aspect, 0, 0, layers};
   copy.imageExtent = {w, h, 1};
   vkCmdCopyImageToBuffer(cmd, barrier.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer, 1, &copy);
   std::swap(barrier.oldLayout, barrier.newLayout);
   barrier.srcAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
-  barrier.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
-                       0, nullptr, 0, nullptr, 1, &barrier);
+  barrier.dstAccessMask = written;
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, stage, 0, 0, nullptr, 0, nullptr, 1, &barrier);
   vkEndCommandBuffer(cmd);
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
@@ -461,10 +480,24 @@ void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std
   vkFreeCommandBuffers(device, s->pool, 1, &cmd);
   void* mapped = nullptr;
   vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &mapped);
+  std::vector<uint8_t> bytes(static_cast<const uint8_t*>(mapped), static_cast<const uint8_t*>(mapped) + size);
+  vkUnmapMemory(device, memory);
+  vkDestroyBuffer(device, buffer, nullptr);
+  vkFreeMemory(device, memory, nullptr);
+  return bytes;
+}
+
+// Copies one submitted colour image's layers to PNG files in the PNG folder, one name per layer.
+void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std::string>& names) {
+  const uint32_t w = sc->info.width;
+  const uint32_t h = sc->info.height;
+  const uint32_t layers = std::min<uint32_t>(sc->info.arraySize, static_cast<uint32_t>(names.size()));
+  const std::vector<uint8_t> bytes = readLayers(s, sc, image, layers);
+  if (bytes.empty()) return;
   const bool bgr = sc->info.format == VK_FORMAT_B8G8R8A8_SRGB || sc->info.format == VK_FORMAT_B8G8R8A8_UNORM;
   for (uint32_t layer = 0; layer < layers; ++layer) {
-    std::vector<uint8_t> px(static_cast<const uint8_t*>(mapped) + size_t{layer} * w * h * 4,
-                            static_cast<const uint8_t*>(mapped) + size_t{layer + 1} * w * h * 4);
+    std::vector<uint8_t> px(bytes.begin() + size_t{layer} * w * h * 4,
+                            bytes.begin() + size_t{layer + 1} * w * h * 4);
     if (bgr) {
       for (size_t i = 0; i < px.size(); i += 4) std::swap(px[i], px[i + 2]);
     }
@@ -473,9 +506,56 @@ void writeImage(Session* s, Swapchain* sc, uint32_t image, const std::vector<std
                    static_cast<int>(w * 4));
     logLine("png %s", file.c_str());
   }
-  vkUnmapMemory(device, memory);
-  vkDestroyBuffer(device, buffer, nullptr);
-  vkFreeMemory(device, memory, nullptr);
+}
+
+// The last submitted depth, per eye, as what a compositor makes of it: the distance along the
+// view axis in metres, from the depth value and the layer's depth info (a standard projection,
+// depth minDepth at nearZ and maxDepth at farZ). Written as PFM (portable float map: a text
+// header, then rows bottom to top of little-endian floats) and as a grey PNG to look at.
+void writeDepth(Session* s) {
+  Swapchain* sc = s->lastDepth;
+  const XrCompositionLayerDepthInfoKHR& info = s->lastDepthInfo;
+  const uint32_t w = sc->info.width;
+  const uint32_t h = sc->info.height;
+  const std::vector<uint8_t> bytes = readLayers(s, sc, s->lastDepthImage, 2);
+  if (bytes.empty()) return;
+  const bool d16 = sc->info.format == VK_FORMAT_D16_UNORM;
+  const double n = static_cast<double>(info.nearZ), f = static_cast<double>(info.farZ);
+  const char* names[] = {"left-depth", "right-depth"};
+  for (uint32_t layer = 0; layer < 2; ++layer) {
+    std::vector<float> metres(size_t{w} * h);
+    for (size_t i = 0; i < metres.size(); ++i) {
+      const size_t at = size_t{layer} * w * h + i;
+      double d = 0.0;
+      if (d16) {
+        uint16_t v = 0;
+        std::memcpy(&v, bytes.data() + at * 2, 2);
+        d = v / 65535.0;
+      } else {
+        float v = 0.0f;
+        std::memcpy(&v, bytes.data() + at * 4, 4);
+        d = static_cast<double>(v);
+      }
+      const double t = (d - static_cast<double>(info.minDepth)) /
+                       static_cast<double>(info.maxDepth - info.minDepth);  // 0 near, 1 far
+      metres[i] = static_cast<float>(n * f / (f - t * (f - n)));
+    }
+    const std::string base = reg().pngDir + "/" + names[layer];
+    if (FILE* out = std::fopen((base + ".pfm").c_str(), "wb")) {
+      std::fprintf(out, "Pf\n%u %u\n-1.0\n", w, h);
+      for (uint32_t y = h; y-- > 0;) std::fwrite(metres.data() + size_t{y} * w, sizeof(float), w, out);
+      std::fclose(out);
+    }
+    if (layer == 0) {
+      std::vector<uint8_t> grey(metres.size());
+      for (size_t i = 0; i < metres.size(); ++i)
+        grey[i] =
+            static_cast<uint8_t>(255.0 * std::clamp(1.0 - static_cast<double>(metres[i]) / 2.0, 0.0, 1.0));
+      stbi_write_png((base + ".png").c_str(), static_cast<int>(w), static_cast<int>(h), 1, grey.data(),
+                     static_cast<int>(w));
+    }
+    logLine("depth %s.pfm", base.c_str());
+  }
 }
 
 // The last submitted stereo image as left.png / right.png, the last quad layer's as panel.png.
@@ -483,6 +563,7 @@ void writePngs(Session* s) {
   if (reg().pngDir.empty() || !s->pool) return;
   if (s->lastSwapchain) writeImage(s, s->lastSwapchain, s->lastImage, {"left.png", "right.png"});
   if (s->lastQuad) writeImage(s, s->lastQuad, s->lastQuadImage, {"panel.png"});
+  if (s->lastDepth) writeDepth(s);
 }
 
 // Frees a swapchain's images (after the queue is idle) and forgets the handle.
@@ -495,6 +576,7 @@ void destroySwapchain(Swapchain* sc) {
   }
   if (s->lastSwapchain == sc) s->lastSwapchain = nullptr;
   if (s->lastQuad == sc) s->lastQuad = nullptr;
+  if (s->lastDepth == sc) s->lastDepth = nullptr;
   reg().swapchains.erase(sc);
   delete sc;
 }
@@ -544,15 +626,28 @@ bool splitBinding(const std::string& path, std::string& hand, std::string& rest)
 XRAPI_ATTR XrResult XRAPI_CALL rtGetInstanceProcAddr(XrInstance instance, const char* name,
                                                      PFN_xrVoidFunction* fn);
 
+// What this runtime offers: Vulkan always; depth layers unless TROCAR_XR_TEST_DEPTH=0.
+std::vector<std::pair<const char*, uint32_t>> offeredExtensions() {
+  std::vector<std::pair<const char*, uint32_t>> e{{XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME, 2}};
+  const char* depth = std::getenv("TROCAR_XR_TEST_DEPTH");
+  if (!depth || std::string(depth) != "0")
+    e.emplace_back(XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME,
+                   XR_KHR_composition_layer_depth_SPEC_VERSION);
+  return e;
+}
+
 XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateInstanceExtensionProperties(const char* layer, uint32_t capacity,
                                                                       uint32_t* count,
                                                                       XrExtensionProperties* props) {
   if (layer) return XR_ERROR_API_LAYER_NOT_PRESENT;
-  *count = 1;
+  const std::vector<std::pair<const char*, uint32_t>> offered = offeredExtensions();
+  *count = static_cast<uint32_t>(offered.size());
   if (capacity == 0) return XR_SUCCESS;
-  if (capacity < 1) return XR_ERROR_SIZE_INSUFFICIENT;
-  std::strcpy(props[0].extensionName, XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME);
-  props[0].extensionVersion = 2;
+  if (capacity < offered.size()) return XR_ERROR_SIZE_INSUFFICIENT;
+  for (size_t e = 0; e < offered.size(); ++e) {
+    std::strcpy(props[e].extensionName, offered[e].first);
+    props[e].extensionVersion = offered[e].second;
+  }
   return XR_SUCCESS;
 }
 
@@ -560,11 +655,13 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateInstance(const XrInstanceCreateInfo* info
   LOCK;
   if (!info || info->type != XR_TYPE_INSTANCE_CREATE_INFO) return XR_ERROR_VALIDATION_FAILURE;
   auto inst = std::make_unique<Instance>();
+  const auto offered = offeredExtensions();
   for (uint32_t i = 0; i < info->enabledExtensionCount; ++i) {
-    if (std::strcmp(info->enabledExtensionNames[i], XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME) != 0) {
+    const char* name = info->enabledExtensionNames[i];
+    if (std::none_of(offered.begin(), offered.end(),
+                     [&](const auto& e) { return std::strcmp(e.first, name) == 0; }))
       return XR_ERROR_EXTENSION_NOT_PRESENT;
-    }
-    inst->extensions.emplace_back(info->enabledExtensionNames[i]);
+    inst->extensions.emplace_back(name);
   }
   if (XR_VERSION_MAJOR(info->applicationInfo.apiVersion) != 1) return XR_ERROR_API_VERSION_UNSUPPORTED;
   if (reg().instances.empty()) {
@@ -1003,8 +1100,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtLocateViews(XrSession session, const XrViewLoca
 
 // ---- Swapchains -----------------------------------------------------------------------------
 
-const std::array<int64_t, 3> kFormats{VK_FORMAT_R8G8B8A8_SRGB, VK_FORMAT_B8G8R8A8_SRGB,
-                                      VK_FORMAT_R8G8B8A8_UNORM};
+const std::array<int64_t, 5> kFormats{VK_FORMAT_R8G8B8A8_SRGB, VK_FORMAT_B8G8R8A8_SRGB,
+                                      VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_D32_SFLOAT, VK_FORMAT_D16_UNORM};
 
 XRAPI_ATTR XrResult XRAPI_CALL rtEnumerateSwapchainFormats(XrSession session, uint32_t capacity,
                                                            uint32_t* count, int64_t* formats) {
@@ -1029,9 +1126,15 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
       info->faceCount != 1 || info->mipCount != 1 || info->sampleCount != 1) {
     return XR_ERROR_VALIDATION_FAILURE;
   }
+  // A depth format is a depth attachment, never a colour one (and the other way round).
+  const bool depth = isDepthFormat(info->format);
+  const XrSwapchainUsageFlags wrongUse =
+      depth ? XR_SWAPCHAIN_USAGE_COLOR_ATTACHMENT_BIT : XR_SWAPCHAIN_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT;
+  if (info->usageFlags & wrongUse) return XR_ERROR_FEATURE_UNSUPPORTED;
   auto sc = std::make_unique<Swapchain>();
   sc->session = s;
   sc->info = *info;
+  sc->depth = depth;
   VkDevice device = s->binding.device;
   VkPhysicalDeviceMemoryProperties props{};
   vkGetPhysicalDeviceMemoryProperties(s->binding.physicalDevice, &props);
@@ -1048,6 +1151,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
       ii.usage |= VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
     if (info->usageFlags & XR_SWAPCHAIN_USAGE_SAMPLED_BIT) ii.usage |= VK_IMAGE_USAGE_SAMPLED_BIT;
     if (info->usageFlags & XR_SWAPCHAIN_USAGE_TRANSFER_DST_BIT) ii.usage |= VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+    if (info->usageFlags & XR_SWAPCHAIN_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT)
+      ii.usage |= VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT;
     VkImage image = VK_NULL_HANDLE;
     if (vkCreateImage(device, &ii, nullptr, &image) != VK_SUCCESS) return XR_ERROR_RUNTIME_FAILURE;
     VkMemoryRequirements req{};
@@ -1067,7 +1172,8 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
     sc->images.push_back(image);
     sc->memory.push_back(memory);
   }
-  // Images are handed out in COLOR_ATTACHMENT_OPTIMAL, as the Vulkan binding promises.
+  // Images are handed out in COLOR_ATTACHMENT_OPTIMAL (depth: DEPTH_STENCIL_ATTACHMENT_OPTIMAL),
+  // as the Vulkan binding promises.
   VkCommandBufferAllocateInfo ca{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   ca.commandPool = s->pool;
   ca.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -1079,15 +1185,20 @@ XRAPI_ATTR XrResult XRAPI_CALL rtCreateSwapchain(XrSession session, const XrSwap
   vkBeginCommandBuffer(cmd, &begin);
   for (VkImage image : sc->images) {
     VkImageMemoryBarrier b{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-    b.dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
+    b.dstAccessMask =
+        depth ? VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT : VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT;
     b.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-    b.newLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
+    b.newLayout =
+        depth ? VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL : VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL;
     b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     b.image = image;
-    b.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, info->arraySize};
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                         VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0, 0, nullptr, 0, nullptr, 1, &b);
+    b.subresourceRange = {depth ? VK_IMAGE_ASPECT_DEPTH_BIT : VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0,
+                          info->arraySize};
+    vkCmdPipelineBarrier(
+        cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+        depth ? VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT : VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
+        0, nullptr, 0, nullptr, 1, &b);
   }
   vkEndCommandBuffer(cmd);
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -1106,7 +1217,7 @@ XRAPI_ATTR XrResult XRAPI_CALL rtDestroySwapchain(XrSwapchain swapchain) {
   Swapchain* sc = lookup(reg().swapchains, swapchain);
   if (!sc) return XR_ERROR_HANDLE_INVALID;
   Session* s = sc->session;
-  if (s->lastSwapchain == sc || s->lastQuad == sc) writePngs(s);
+  if (s->lastSwapchain == sc || s->lastQuad == sc || s->lastDepth == sc) writePngs(s);
   destroySwapchain(sc);
   return XR_SUCCESS;
 }
@@ -1216,7 +1327,7 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   if (std::find(reg().blendModes.begin(), reg().blendModes.end(), info->environmentBlendMode) ==
       reg().blendModes.end())
     return XR_ERROR_ENVIRONMENT_BLEND_MODE_UNSUPPORTED;
-  uint32_t views = 0, quads = 0;
+  uint32_t views = 0, quads = 0, depths = 0;
   for (uint32_t l = 0; l < info->layerCount; ++l) {
     const XrCompositionLayerBaseHeader* layer = info->layers[l];
     if (!layer) return XR_ERROR_LAYER_INVALID;
@@ -1240,9 +1351,34 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
             sub.imageRect.offset.x + sub.imageRect.extent.width > static_cast<int32_t>(sc->info.width)) {
           return XR_ERROR_SWAPCHAIN_RECT_INVALID;
         }
+        if (sc->depth) return XR_ERROR_VALIDATION_FAILURE;  // a depth image as the picture
         s->lastSwapchain = sc;
         s->lastImage = static_cast<uint32_t>(sc->lastReleased);
         ++views;
+        // Depth chained on the view: the extension enabled, a released image of a depth
+        // swapchain, the rectangle inside it, a depth range inside [0, 1], distinct planes.
+        for (auto* next = static_cast<const XrBaseInStructure*>(p->views[v].next); next; next = next->next) {
+          if (next->type != XR_TYPE_COMPOSITION_LAYER_DEPTH_INFO_KHR) continue;
+          if (!hasExtension(s->instance, XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME))
+            return XR_ERROR_VALIDATION_FAILURE;
+          const auto* d = reinterpret_cast<const XrCompositionLayerDepthInfoKHR*>(next);
+          Swapchain* dc = lookup(reg().swapchains, d->subImage.swapchain);
+          if (!dc) return XR_ERROR_HANDLE_INVALID;
+          if (!dc->depth || dc->lastReleased < 0 || d->subImage.imageArrayIndex >= dc->info.arraySize)
+            return XR_ERROR_VALIDATION_FAILURE;
+          const XrRect2Di& r = d->subImage.imageRect;
+          if (r.extent.width <= 0 || r.extent.height <= 0 || r.offset.x < 0 || r.offset.y < 0 ||
+              r.offset.x + r.extent.width > static_cast<int32_t>(dc->info.width) ||
+              r.offset.y + r.extent.height > static_cast<int32_t>(dc->info.height))
+            return XR_ERROR_SWAPCHAIN_RECT_INVALID;
+          if (!(d->minDepth >= 0.0f && d->minDepth < d->maxDepth && d->maxDepth <= 1.0f) ||
+              !(d->nearZ >= 0.0f && d->farZ >= 0.0f && d->nearZ != d->farZ))
+            return XR_ERROR_VALIDATION_FAILURE;
+          s->lastDepth = dc;
+          s->lastDepthImage = static_cast<uint32_t>(dc->lastReleased);
+          s->lastDepthInfo = *d;
+          ++depths;
+        }
       }
     } else if (layer->type == XR_TYPE_COMPOSITION_LAYER_QUAD) {
       // A quad: a released image of a live swapchain, a rectangle inside it, a real size, a pose.
@@ -1270,9 +1406,9 @@ XRAPI_ATTR XrResult XRAPI_CALL rtEndFrame(XrSession session, const XrFrameEndInf
   }
   s->frameBegun = false;
   ++s->frames;
-  logLine("frame %llu t=%.3f layers=%u views=%u quads=%u blend=%d",
+  logLine("frame %llu t=%.3f layers=%u views=%u quads=%u blend=%d depth=%u",
           static_cast<unsigned long long>(s->frames), sessionSeconds(s, info->displayTime), info->layerCount,
-          views, quads, static_cast<int>(info->environmentBlendMode));
+          views, quads, static_cast<int>(info->environmentBlendMode), depths);
   // The compositor shows the first frames, then the app gets input focus.
   if (s->state == XR_SESSION_STATE_READY) {
     setState(s, XR_SESSION_STATE_SYNCHRONIZED);

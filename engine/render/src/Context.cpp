@@ -202,6 +202,24 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
   std::vector<const char*> deviceExtensions;
   for (const std::string& e : settings.deviceExtensions) deviceExtensions.push_back(e.c_str());
   if (settings.presentation) deviceExtensions.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
+  // Resolving the multisampled depth into a single-sample image in the scene pass (an OpenXR
+  // depth layer): VK_KHR_depth_stencil_resolve, which needs VK_KHR_create_renderpass2.
+  {
+    uint32_t count = 0;
+    vkEnumerateDeviceExtensionProperties(ctx->mGpu, nullptr, &count, nullptr);
+    std::vector<VkExtensionProperties> offered(count);
+    vkEnumerateDeviceExtensionProperties(ctx->mGpu, nullptr, &count, offered.data());
+    auto has = [&](const char* name) {
+      return std::any_of(offered.begin(), offered.end(), [&](const VkExtensionProperties& e) {
+        return std::strcmp(e.extensionName, name) == 0;
+      });
+    };
+    if (has(VK_KHR_CREATE_RENDERPASS_2_EXTENSION_NAME) && has(VK_KHR_DEPTH_STENCIL_RESOLVE_EXTENSION_NAME)) {
+      deviceExtensions.push_back(VK_KHR_CREATE_RENDERPASS_2_EXTENSION_NAME);
+      deviceExtensions.push_back(VK_KHR_DEPTH_STENCIL_RESOLVE_EXTENSION_NAME);
+      ctx->mDepthResolve = true;
+    }
+  }
   VkDeviceCreateInfo deviceInfo{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   deviceInfo.pNext = &features;
   deviceInfo.queueCreateInfoCount = 1;
@@ -212,6 +230,11 @@ Result<std::unique_ptr<Context>> Context::create(const ContextSettings& settings
                                   : vkCreateDevice(ctx->mGpu, &deviceInfo, nullptr, &ctx->mDevice);
   if (r != VK_SUCCESS) return detail::vkError(r, "vkCreateDevice on " + ctx->mDeviceName);
   vkGetDeviceQueue(ctx->mDevice, ctx->mQueueFamily, 0, &ctx->mQueue);
+  if (ctx->mDepthResolve) {
+    ctx->mCreateRenderPass2 = reinterpret_cast<PFN_vkCreateRenderPass2KHR>(
+        vkGetDeviceProcAddr(ctx->mDevice, "vkCreateRenderPass2KHR"));
+    ctx->mDepthResolve = ctx->mCreateRenderPass2 != nullptr;
+  }
 
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;

@@ -436,14 +436,19 @@ struct ExternalTarget::State {
   VkRenderPass pass = VK_NULL_HANDLE;
   detail::SceneAttachments attachments;
   std::vector<VkImageView> views;
+  std::vector<VkImageView> depthViews;
+  // One per colour image, or with depth images one per (colour, depth) pair: the two swapchains
+  // hand out their images independently. Index: colour * depth images + depth.
   std::vector<VkFramebuffer> framebuffers;
   uint32_t index = 0;
+  uint32_t depthIndex = 0;
 
   ~State() {
     VkDevice device = ctx->device();
     vkDeviceWaitIdle(device);
     for (VkFramebuffer fb : framebuffers) vkDestroyFramebuffer(device, fb, nullptr);
     for (VkImageView v : views) vkDestroyImageView(device, v, nullptr);
+    for (VkImageView v : depthViews) vkDestroyImageView(device, v, nullptr);
     attachments.destroy(device);
     if (pass) vkDestroyRenderPass(device, pass, nullptr);
   }
@@ -456,13 +461,17 @@ Result<std::unique_ptr<ExternalTarget>> ExternalTarget::create(Context& ctx,
                                                                const ExternalSettings& settings) {
   TROCAR_PRECONDITION(!settings.images.empty(), "external target: no images");
   TROCAR_PRECONDITION(settings.views == 1 || settings.views == 2, "external target: 1 or 2 views");
+  TROCAR_PRECONDITION(settings.depthImages.empty() || ctx.depthResolveSupported(),
+                      "external target: depth images need depthResolveSupported()");
   auto state = std::make_unique<State>();
   state->ctx = &ctx;
   state->settings = settings;
   VkDevice device = ctx.device();
   const VkExtent2D extent{settings.width, settings.height};
+  const bool withDepth = !settings.depthImages.empty();
   auto pass = detail::createScenePass(device, settings.format, settings.views,
-                                      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL);
+                                      VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                                      withDepth ? ctx.createRenderPass2() : nullptr);
   if (!pass) return pass.error();
   state->pass = pass.value();
   if (auto r =
@@ -470,21 +479,40 @@ Result<std::unique_ptr<ExternalTarget>> ExternalTarget::create(Context& ctx,
       !r) {
     return r.error();
   }
+  for (VkImage image : settings.depthImages) {
+    auto view = detail::createView(device, image, detail::kDepthFormat, VK_IMAGE_ASPECT_DEPTH_BIT,
+                                   settings.views, settings.views > 1);
+    if (!view) return view.error();
+    state->depthViews.push_back(view.value());
+  }
   for (VkImage image : settings.images) {
     auto view = detail::createView(device, image, settings.format, VK_IMAGE_ASPECT_COLOR_BIT, settings.views,
                                    settings.views > 1);
     if (!view) return view.error();
     state->views.push_back(view.value());
-    auto fb = state->attachments.framebuffer(device, state->pass, view.value());
-    if (!fb) return fb.error();
-    state->framebuffers.push_back(fb.value());
+    if (!withDepth) {
+      auto fb = state->attachments.framebuffer(device, state->pass, view.value());
+      if (!fb) return fb.error();
+      state->framebuffers.push_back(fb.value());
+    }
+    for (VkImageView depthView : state->depthViews) {
+      auto fb = state->attachments.framebuffer(device, state->pass, view.value(), depthView);
+      if (!fb) return fb.error();
+      state->framebuffers.push_back(fb.value());
+    }
   }
   return std::unique_ptr<ExternalTarget>(new ExternalTarget(std::move(state)));
 }
 
-void ExternalTarget::setImageIndex(uint32_t index) {
-  TROCAR_PRECONDITION(index < mState->framebuffers.size(), "external target: image index out of range");
+void ExternalTarget::setImageIndex(uint32_t index, uint32_t depthIndex) {
+  TROCAR_PRECONDITION(index < mState->views.size(), "external target: image index out of range");
+  TROCAR_PRECONDITION(depthIndex < std::max<size_t>(mState->depthViews.size(), 1),
+                      "external target: depth image index out of range");
   mState->index = index;
+  mState->depthIndex = depthIndex;
+}
+bool ExternalTarget::hasDepth() const {
+  return !mState->depthViews.empty();
 }
 VkImage ExternalTarget::currentImage() const {
   return mState->settings.images[mState->index];
@@ -504,7 +532,8 @@ VkRenderPass ExternalTarget::renderPass() const {
 
 Result<TargetFrame> ExternalTarget::acquire(uint32_t /*slot*/) {
   TargetFrame frame;
-  frame.framebuffer = mState->framebuffers[mState->index];
+  const size_t perColour = std::max<size_t>(mState->depthViews.size(), 1);
+  frame.framebuffer = mState->framebuffers[mState->index * perColour + mState->depthIndex];
   frame.imageIndex = mState->index;
   return frame;
 }

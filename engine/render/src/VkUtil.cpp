@@ -155,8 +155,102 @@ void destroyImage(VkDevice device, Image& image) {
   image = Image{};
 }
 
+namespace {
+
+VkAttachmentDescription2 attachment2(const VkAttachmentDescription& a) {
+  VkAttachmentDescription2 b{VK_STRUCTURE_TYPE_ATTACHMENT_DESCRIPTION_2};
+  b.flags = a.flags;
+  b.format = a.format;
+  b.samples = a.samples;
+  b.loadOp = a.loadOp;
+  b.storeOp = a.storeOp;
+  b.stencilLoadOp = a.stencilLoadOp;
+  b.stencilStoreOp = a.stencilStoreOp;
+  b.initialLayout = a.initialLayout;
+  b.finalLayout = a.finalLayout;
+  return b;
+}
+
+VkAttachmentReference2 reference2(const VkAttachmentReference& r, VkImageAspectFlags aspect) {
+  VkAttachmentReference2 b{VK_STRUCTURE_TYPE_ATTACHMENT_REFERENCE_2};
+  b.attachment = r.attachment;
+  b.layout = r.layout;
+  b.aspectMask = aspect;
+  return b;
+}
+
+VkSubpassDependency2 dependency2(const VkSubpassDependency& d) {
+  VkSubpassDependency2 b{VK_STRUCTURE_TYPE_SUBPASS_DEPENDENCY_2};
+  b.srcSubpass = d.srcSubpass;
+  b.dstSubpass = d.dstSubpass;
+  b.srcStageMask = d.srcStageMask;
+  b.dstStageMask = d.dstStageMask;
+  b.srcAccessMask = d.srcAccessMask;
+  b.dstAccessMask = d.dstAccessMask;
+  b.dependencyFlags = d.dependencyFlags;
+  return b;
+}
+
+// The scene pass of createScenePass through vkCreateRenderPass2 with a fourth attachment: the
+// depth of sample 0 resolved into a single-sample image at the end of the subpass.
+Result<VkRenderPass> createScenePassResolvingDepth(VkDevice device, PFN_vkCreateRenderPass2KHR create,
+                                                   const VkRenderPassCreateInfo& info, uint32_t viewMask) {
+  std::array<VkAttachmentDescription2, 4> attachments{};
+  for (uint32_t i = 0; i < 3; ++i) attachments[i] = attachment2(info.pAttachments[i]);
+  VkAttachmentDescription2& depthOut = attachments[3];
+  depthOut = attachments[1];
+  depthOut.samples = VK_SAMPLE_COUNT_1_BIT;
+  depthOut.loadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+  depthOut.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+  depthOut.finalLayout = VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL;
+
+  const VkSubpassDescription& one = info.pSubpasses[0];
+  const VkAttachmentReference2 colorRef = reference2(one.pColorAttachments[0], VK_IMAGE_ASPECT_COLOR_BIT);
+  const VkAttachmentReference2 resolveRef = reference2(one.pResolveAttachments[0], VK_IMAGE_ASPECT_COLOR_BIT);
+  const VkAttachmentReference2 depthRef = reference2(*one.pDepthStencilAttachment, VK_IMAGE_ASPECT_DEPTH_BIT);
+  const VkAttachmentReference2 depthOutRef =
+      reference2({3, VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL}, VK_IMAGE_ASPECT_DEPTH_BIT);
+  VkSubpassDescriptionDepthStencilResolve depthResolve{
+      VK_STRUCTURE_TYPE_SUBPASS_DESCRIPTION_DEPTH_STENCIL_RESOLVE};
+  depthResolve.depthResolveMode = VK_RESOLVE_MODE_SAMPLE_ZERO_BIT;  // every device offers it
+  depthResolve.stencilResolveMode = VK_RESOLVE_MODE_NONE;
+  depthResolve.pDepthStencilResolveAttachment = &depthOutRef;
+  VkSubpassDescription2 subpass{VK_STRUCTURE_TYPE_SUBPASS_DESCRIPTION_2};
+  subpass.pNext = &depthResolve;
+  subpass.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+  subpass.viewMask = viewMask;
+  subpass.colorAttachmentCount = 1;
+  subpass.pColorAttachments = &colorRef;
+  subpass.pResolveAttachments = &resolveRef;
+  subpass.pDepthStencilAttachment = &depthRef;
+
+  // The resolve writes in the colour-output stage; what reads the depth image afterwards (the
+  // OpenXR compositor) waits on the frame's submission.
+  std::array<VkSubpassDependency2, 2> deps{dependency2(info.pDependencies[0]),
+                                           dependency2(info.pDependencies[1])};
+  deps[1].srcStageMask |= VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT;
+  deps[1].srcAccessMask |= VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT;
+
+  VkRenderPassCreateInfo2 info2{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO_2};
+  info2.attachmentCount = static_cast<uint32_t>(attachments.size());
+  info2.pAttachments = attachments.data();
+  info2.subpassCount = 1;
+  info2.pSubpasses = &subpass;
+  info2.dependencyCount = static_cast<uint32_t>(deps.size());
+  info2.pDependencies = deps.data();
+  info2.correlatedViewMaskCount = viewMask ? 1 : 0;
+  info2.pCorrelatedViewMasks = &viewMask;
+  VkRenderPass pass = VK_NULL_HANDLE;
+  if (VkResult r = create(device, &info2, nullptr, &pass); r != VK_SUCCESS) {
+    return vkError(r, "vkCreateRenderPass2KHR (scene, resolving depth)");
+  }
+  return pass;
+}
+
+}  // namespace
+
 Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views,
-                                     VkImageLayout finalLayout) {
+                                     VkImageLayout finalLayout, PFN_vkCreateRenderPass2KHR resolveDepth) {
   std::array<VkAttachmentDescription, 3> attachments{};
   VkAttachmentDescription& msaa = attachments[0];
   msaa.format = format;
@@ -228,6 +322,7 @@ Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t 
   multiview.correlationMaskCount = 1;
   multiview.pCorrelationMasks = &correlationMask;
   if (views == 2) info.pNext = &multiview;
+  if (resolveDepth) return createScenePassResolvingDepth(device, resolveDepth, info, viewMask);
 
   VkRenderPass pass = VK_NULL_HANDLE;
   if (VkResult r = vkCreateRenderPass(device, &info, nullptr, &pass); r != VK_SUCCESS) {
@@ -326,7 +421,11 @@ Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass,
 }
 
 Result<VkFramebuffer> SceneAttachments::framebuffer(VkDevice device, VkRenderPass pass,
-                                                    VkImageView resolveView) const {
+                                                    VkImageView resolveView,
+                                                    VkImageView depthResolveView) const {
+  if (depthResolveView)
+    return createFramebuffer(device, pass, {msaa.view, depth.view, resolveView, depthResolveView},
+                             msaa.extent);
   return createFramebuffer(device, pass, {msaa.view, depth.view, resolveView}, msaa.extent);
 }
 

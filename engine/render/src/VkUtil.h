@@ -61,10 +61,15 @@ Result<VkImageView> createView(VkDevice device, VkImage image, VkFormat format, 
 // A render pass for the scene: 4x MSAA colour + depth, resolved into a single-sample colour
 // image of `format` with `views` layers (multiview mask 0b11 for stereo). `finalLayout` is the
 // resolve target's layout afterwards (transfer source for readback, present, sampled, ...).
+// With `resolveDepth` (the context's vkCreateRenderPass2KHR; depthResolveSupported()), a fourth
+// attachment receives sample 0 of the depth: single-sample kDepthFormat, `views` layers, left
+// in DEPTH_STENCIL_ATTACHMENT_OPTIMAL (an OpenXR depth swapchain image). Passes with and without
+// it are compatible (one subpass: resolve attachments do not count), so pipelines are shared.
 inline constexpr VkSampleCountFlagBits kSceneSamples = VK_SAMPLE_COUNT_4_BIT;
 inline constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
 Result<VkRenderPass> createScenePass(VkDevice device, VkFormat format, uint32_t views,
-                                     VkImageLayout finalLayout);
+                                     VkImageLayout finalLayout,
+                                     PFN_vkCreateRenderPass2KHR resolveDepth = nullptr);
 
 // A single-sample colour pass without depth for ImGui: cleared to transparent (a panel texture)
 // or loading what the scene pass left (a HUD over a mono target).
@@ -78,7 +83,8 @@ struct SceneAttachments {
   Result<void> create(VkPhysicalDevice gpu, VkDevice device, VkFormat format, VkExtent2D extent,
                       uint32_t views);
   void destroy(VkDevice device);
-  Result<VkFramebuffer> framebuffer(VkDevice device, VkRenderPass pass, VkImageView resolveView) const;
+  Result<VkFramebuffer> framebuffer(VkDevice device, VkRenderPass pass, VkImageView resolveView,
+                                    VkImageView depthResolveView = VK_NULL_HANDLE) const;
 };
 Result<VkFramebuffer> createFramebuffer(VkDevice device, VkRenderPass pass,
                                         std::initializer_list<VkImageView> views, VkExtent2D extent);

@@ -144,6 +144,11 @@ struct OpenXrRig::State {
   std::unique_ptr<render::ExternalTarget> panelTarget;
   bool panelAcquired = false;
   std::optional<Pose> panelPose;
+  // Depth for each eye (XR_KHR_composition_layer_depth, where offered): the runtime reprojects
+  // with it and keeps quad layers behind what is nearer. Its own swapchain, two layers, D32.
+  bool depthExtension = false;
+  XrSwapchain depthSwapchain = XR_NULL_HANDLE;
+  bool depthAcquired = false;
   Vec2 panelSize{0.0f};
   static constexpr uint32_t kPanelWidth = 640, kPanelHeight = 480;
 
@@ -301,6 +306,50 @@ struct OpenXrRig::State {
     }
   }
 
+  // The depth swapchain's images where the runtime takes depth (the extension, a D32 format) and
+  // the device can resolve the scene's multisampled depth into them; none otherwise.
+  std::vector<VkImage> createDepthSwapchain(const std::vector<int64_t>& formats) {
+    if (!depthExtension) return {};
+    const char* why = nullptr;
+    if (!ctx->depthResolveSupported()) {
+      why = "the Vulkan device cannot resolve depth (VK_KHR_depth_stencil_resolve)";
+    } else if (std::find(formats.begin(), formats.end(), int64_t{VK_FORMAT_D32_SFLOAT}) == formats.end()) {
+      why = "the runtime offers no VK_FORMAT_D32_SFLOAT swapchain";
+    }
+    std::vector<VkImage> images;
+    if (!why) {
+      XrSwapchainCreateInfo sc{XR_TYPE_SWAPCHAIN_CREATE_INFO};
+      sc.usageFlags = XR_SWAPCHAIN_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT;
+      sc.format = VK_FORMAT_D32_SFLOAT;
+      sc.sampleCount = 1;
+      sc.width = width;
+      sc.height = height;
+      sc.faceCount = 1;
+      sc.arraySize = 2;
+      sc.mipCount = 1;
+      uint32_t count = 0;
+      if (XR_FAILED(xrCreateSwapchain(session, &sc, &depthSwapchain)) ||
+          XR_FAILED(xrEnumerateSwapchainImages(depthSwapchain, 0, &count, nullptr)) || count == 0) {
+        why = "the runtime refused a depth swapchain";
+      } else {
+        std::vector<XrSwapchainImageVulkanKHR> depthImages(count, {XR_TYPE_SWAPCHAIN_IMAGE_VULKAN2_KHR});
+        if (XR_FAILED(xrEnumerateSwapchainImages(
+                depthSwapchain, count, &count,
+                reinterpret_cast<XrSwapchainImageBaseHeader*>(depthImages.data())))) {
+          why = "the runtime's depth swapchain has no images";
+        }
+        for (const auto& i : depthImages) images.push_back(i.image);
+      }
+    }
+    if (why) {
+      TROCAR_LOG_INFO("openxr: no depth submitted (%s): the runtime reprojects without it", why);
+      if (depthSwapchain) xrDestroySwapchain(depthSwapchain);
+      depthSwapchain = XR_NULL_HANDLE;
+      return {};
+    }
+    return images;
+  }
+
   void destroySession() {
     if (imageAcquired) {
       XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
@@ -312,6 +361,11 @@ struct OpenXrRig::State {
       xrReleaseSwapchainImage(panelSwapchain, &release);
       panelAcquired = false;
     }
+    if (depthAcquired) {
+      XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
+      xrReleaseSwapchainImage(depthSwapchain, &release);
+      depthAcquired = false;
+    }
     if (ctx) ctx->waitIdle();
     target.reset();
     panelTarget.reset();
@@ -319,6 +373,8 @@ struct OpenXrRig::State {
     swapchain = XR_NULL_HANDLE;
     if (panelSwapchain) xrDestroySwapchain(panelSwapchain);
     panelSwapchain = XR_NULL_HANDLE;
+    if (depthSwapchain) xrDestroySwapchain(depthSwapchain);
+    depthSwapchain = XR_NULL_HANDLE;
     for (XrSpace& s : gripSpaces) {
       if (s) xrDestroySpace(s);
       s = XR_NULL_HANDLE;
@@ -350,14 +406,26 @@ Result<std::unique_ptr<OpenXrRig>> OpenXrRig::create(const OpenXrSettings& setti
   auto s = std::make_unique<State>();
   s->settings = settings;
   quietOpenXrLoader();
-  const char* extensions[] = {XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME};
+  std::vector<const char*> extensions{XR_KHR_VULKAN_ENABLE2_EXTENSION_NAME};
+  {
+    uint32_t count = 0;
+    xrEnumerateInstanceExtensionProperties(nullptr, 0, &count, nullptr);
+    std::vector<XrExtensionProperties> offered(count, {XR_TYPE_EXTENSION_PROPERTIES});
+    if (count > 0 &&
+        XR_SUCCEEDED(xrEnumerateInstanceExtensionProperties(nullptr, count, &count, offered.data()))) {
+      s->depthExtension = std::any_of(offered.begin(), offered.end(), [](const XrExtensionProperties& e) {
+        return std::strcmp(e.extensionName, XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME) == 0;
+      });
+    }
+    if (s->depthExtension) extensions.push_back(XR_KHR_COMPOSITION_LAYER_DEPTH_EXTENSION_NAME);
+  }
   XrInstanceCreateInfo create{XR_TYPE_INSTANCE_CREATE_INFO};
   std::strncpy(create.applicationInfo.applicationName, settings.applicationName.c_str(),
                XR_MAX_APPLICATION_NAME_SIZE - 1);
   std::strncpy(create.applicationInfo.engineName, "Trocar", XR_MAX_ENGINE_NAME_SIZE - 1);
   create.applicationInfo.apiVersion = XR_MAKE_VERSION(1, 0, 0);
-  create.enabledExtensionCount = 1;
-  create.enabledExtensionNames = extensions;
+  create.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  create.enabledExtensionNames = extensions.data();
   XrResult r = xrCreateInstance(&create, &s->instance);
   if (XR_FAILED(r)) {
     const std::string hint =
@@ -544,9 +612,11 @@ Result<void> OpenXrRig::start(render::Context& context) {
   es.width = s.width;
   es.height = s.height;
   es.views = 2;
+  es.depthImages = s.createDepthSwapchain(formats);
   auto target = render::ExternalTarget::create(context, es);
   if (!target) return target.error();
   s.target = std::move(target.value());
+  s.stats.depthSubmitted = s.target->hasDepth();
   // The panel's swapchain (one view); without it the panel is drawn into the scene.
   sc.width = State::kPanelWidth;
   sc.height = State::kPanelHeight;
@@ -745,7 +815,15 @@ Result<RigFrame> OpenXrRig::beginFrame() {
     if (XrResult r = xrWaitSwapchainImage(s.swapchain, &waitImage); XR_FAILED(r)) {
       return xrError(r, "xrWaitSwapchainImage");
     }
-    s.target->setImageIndex(index);
+    uint32_t depthIndex = 0;
+    if (s.depthSwapchain) {
+      if (XrResult r = xrAcquireSwapchainImage(s.depthSwapchain, &acquire, &depthIndex); XR_FAILED(r))
+        return xrError(r, "xrAcquireSwapchainImage (depth)");
+      s.depthAcquired = true;
+      if (XrResult r = xrWaitSwapchainImage(s.depthSwapchain, &waitImage); XR_FAILED(r))
+        return xrError(r, "xrWaitSwapchainImage (depth)");
+    }
+    s.target->setImageIndex(index, depthIndex);
     if (s.panelTarget) {
       uint32_t panelIndex = 0;
       if (XrResult r = xrAcquireSwapchainImage(s.panelSwapchain, &acquire, &panelIndex); XR_FAILED(r))
@@ -776,6 +854,8 @@ Result<void> OpenXrRig::endFrame() {
   XrCompositionLayerProjection layer{XR_TYPE_COMPOSITION_LAYER_PROJECTION};
   std::array<XrCompositionLayerProjectionView, 2> views{
       {{XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}, {XR_TYPE_COMPOSITION_LAYER_PROJECTION_VIEW}}};
+  std::array<XrCompositionLayerDepthInfoKHR, 2> depths{
+      {{XR_TYPE_COMPOSITION_LAYER_DEPTH_INFO_KHR}, {XR_TYPE_COMPOSITION_LAYER_DEPTH_INFO_KHR}}};
   XrCompositionLayerQuad quad{XR_TYPE_COMPOSITION_LAYER_QUAD};
   const XrCompositionLayerBaseHeader* layers[] = {reinterpret_cast<XrCompositionLayerBaseHeader*>(&layer),
                                                   reinterpret_cast<XrCompositionLayerBaseHeader*>(&quad)};
@@ -788,6 +868,22 @@ Result<void> OpenXrRig::endFrame() {
       return xrError(r, "xrReleaseSwapchainImage");
     }
     s.imageAcquired = false;
+    if (s.depthAcquired) {
+      if (XrResult r = xrReleaseSwapchainImage(s.depthSwapchain, &release); XR_FAILED(r))
+        return xrError(r, "xrReleaseSwapchainImage (depth)");
+      s.depthAcquired = false;
+      for (uint32_t e = 0; e < 2; ++e) {  // the depth the renderer wrote: 0 at near, 1 at far
+        depths[e].subImage.swapchain = s.depthSwapchain;
+        depths[e].subImage.imageRect = {{0, 0},
+                                        {static_cast<int32_t>(s.width), static_cast<int32_t>(s.height)}};
+        depths[e].subImage.imageArrayIndex = e;
+        depths[e].minDepth = 0.0f;
+        depths[e].maxDepth = 1.0f;
+        depths[e].nearZ = RigFrame{}.nearM;
+        depths[e].farZ = RigFrame{}.farM;
+        views[e].next = &depths[e];
+      }
+    }
     for (uint32_t e = 0; e < 2; ++e) {
       views[e].pose = s.views[e].pose;
       views[e].fov = s.views[e].fov;

@@ -498,7 +498,7 @@ Result<void> drawLiveFrame(Display& d, xr::Rig& rig, const xr::RigFrame& f, rend
   const bool stereo = target->viewCount() == 2;
   for (size_t e = 0; e < (stereo ? 2u : 1u); ++e) {
     scene.views[e] =
-        render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, 0.02f, 30.0f));
+        render::viewFromPose(f.eyes[e].pose, render::projectionFromFov(f.eyes[e].fov, f.nearM, f.farM));
   }
   if (f.endoscopeView) {
     ScenePresenter::showEndoscopeOnly(scene);

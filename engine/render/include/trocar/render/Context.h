@@ -62,6 +62,10 @@ class Context {
   bool validationEnabled() const { return mValidation; }
   bool timestampsSupported() const { return mTimestampPeriodNs > 0.0; }
   double timestampPeriodNs() const { return mTimestampPeriodNs; }
+  // The device resolves multisampled depth in a render pass (VK_KHR_depth_stencil_resolve, enabled
+  // when offered): what a target needs to hand a single-sample depth image on (OpenXR depth layers).
+  bool depthResolveSupported() const { return mDepthResolve; }
+  PFN_vkCreateRenderPass2KHR createRenderPass2() const { return mCreateRenderPass2; }
 
   // Validation-layer warnings and errors seen so far (thread-safe; the layer may call back
   // from any thread). Tests fail on any.
@@ -90,6 +94,8 @@ class Context {
   bool mSoftware = false;
   bool mValidation = false;
   double mTimestampPeriodNs = 0.0;
+  bool mDepthResolve = false;
+  PFN_vkCreateRenderPass2KHR mCreateRenderPass2 = nullptr;
   std::function<void(const std::string&)> mSink;
   mutable std::mutex mMessagesMutex;
   std::vector<std::string> mMessages;

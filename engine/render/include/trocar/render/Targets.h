@@ -108,6 +108,11 @@ struct ExternalSettings {
   uint32_t width = 0;
   uint32_t height = 0;
   uint32_t views = 2;  // array layers used, one per eye
+  // Optional single-sample depth images of the same size and layers (an OpenXR depth swapchain,
+  // VK_FORMAT_D32_SFLOAT): the scene's depth is resolved into them (sample 0; 0 at the near
+  // plane, 1 at the far one) and left in DEPTH_STENCIL_ATTACHMENT_OPTIMAL. Needs
+  // Context::depthResolveSupported().
+  std::vector<VkImage> depthImages;
 };
 
 class ExternalTarget final : public RenderTarget {
@@ -115,8 +120,10 @@ class ExternalTarget final : public RenderTarget {
   static Result<std::unique_ptr<ExternalTarget>> create(Context& ctx, const ExternalSettings& settings);
   ~ExternalTarget() override;
 
-  // Which of the images the next frame renders into (from xrAcquireSwapchainImage).
-  void setImageIndex(uint32_t index);
+  // Which of the images (and of the depth images, when there are some) the next frame renders
+  // into (from xrAcquireSwapchainImage).
+  void setImageIndex(uint32_t index, uint32_t depthIndex = 0);
+  bool hasDepth() const;
   VkImage currentImage() const;
 
   VkFormat format() const override;

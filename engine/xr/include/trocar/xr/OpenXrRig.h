@@ -8,7 +8,9 @@
 // projection layer per frame, actions with suggested bindings for five controller profiles,
 // haptics through xrApplyHapticFeedback. The whole session state machine is handled in
 // beginFrame(); runtime-side exit, session loss and instance loss end the session cleanly.
-// The left controller's menu button pauses and resumes the simulation.
+// The left controller's menu button pauses and resumes the simulation. Where the runtime offers
+// XR_KHR_composition_layer_depth (and the device VK_KHR_depth_stencil_resolve), each eye's depth
+// goes with its picture, in RigFrame's near and far range, for the runtime's reprojection.
 
 #include <trocar/xr/Rig.h>
 
@@ -29,6 +31,7 @@ struct OpenXrStats {
   std::vector<std::string> acceptedProfiles;  // interaction profiles the runtime accepted
   uint64_t framesSubmitted = 0;
   uint64_t hapticPulses = 0;
+  bool depthSubmitted = false;  // each projection view carries its depth (XR_KHR_composition_layer_depth)
   bool sessionLost = false;
 };
 

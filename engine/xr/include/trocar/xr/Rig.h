@@ -45,6 +45,10 @@ struct RigFrame {
   bool running = true;          // false: the session is over (exit requested, lost, window closed)
   Pose head;
   std::array<EyeView, 2> eyes{};
+  // The depth range the eyes' projections must use (render::projectionFromFov): the OpenXR rig
+  // tells the runtime these when it submits depth.
+  float nearM = 0.02f;
+  float farM = 30.0f;
   std::array<HandState, 2> hands{};
   bool pauseToggled = false;      // the trainee asked to pause or resume (desktop: P; VR: menu)
   bool restartRequested = false;  // the trainee asked for a new attempt (desktop: N; VR: A/X held 1 s)
