@@ -287,14 +287,18 @@ void refresh(ContactSurface& s, const btSoftBody& body) {
   }
   s.lo = lo;
   s.hi = hi;
-  if (s.arity > 1 && s.triangles.size() >= kPatchedSurfaceTriangles) {
+  if (s.triangles.size() >= kPatchedSurfaceTriangles) {
     buildPatches(s);
     for (auto& patch : s.patches) anchorPatch(s, patch, body);
   }
 }
 
-std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const btVector3& lo,
-                               const btVector3& hi, bool vertices) {
+namespace {
+
+// near() with the patch test given: `reaches(patch)` says whether what is asked for can be in it.
+template <typename Reaches>
+std::span<const uint32_t> nearWhere(ContactSurface& s, const btSoftBody& body, bool vertices,
+                                    const Reaches& reaches) {
   if (s.patches.empty()) {
     const size_t count = vertices ? s.vertexCount() : s.triangles.size();
     if (s.all.size() < count) {
@@ -305,7 +309,7 @@ std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const 
   }
   s.scratch.clear();
   for (auto& patch : s.patches) {
-    if (!overlaps(lo, hi, patch.lo, patch.hi)) continue;
+    if (!reaches(patch)) continue;
     if (patch.anchoredAt != s.refreshes) {  // first reached this refresh
       for (uint32_t v : patch.vertices) {
         if (s.fresh[v] == s.refreshes) continue;
@@ -321,6 +325,21 @@ std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const 
   std::sort(s.scratch.begin(), s.scratch.end());
   s.scratch.erase(std::unique(s.scratch.begin(), s.scratch.end()), s.scratch.end());
   return s.scratch;
+}
+
+btScalar segmentPointDistance2(const btVector3& a, const btVector3& b, const btVector3& p) {
+  const btVector3 ab = b - a;
+  const btScalar len2 = ab.length2();
+  const btScalar t = len2 > 0 ? std::clamp((p - a).dot(ab) / len2, btScalar(0), btScalar(1)) : btScalar(0);
+  return (a + ab * t - p).length2();
+}
+
+}  // namespace
+
+std::span<const uint32_t> near(ContactSurface& s, const btSoftBody& body, const btVector3& lo,
+                               const btVector3& hi, bool vertices) {
+  return nearWhere(s, body, vertices,
+                   [&](const ContactSurface::Patch& patch) { return overlaps(lo, hi, patch.lo, patch.hi); });
 }
 
 uint32_t nearestRayHit(ContactSurface& s, const btSoftBody& body, const btVector3& origin,
@@ -594,6 +613,11 @@ void findContacts(ContactSurface& s, const btSoftBody& body, uint32_t tissue, st
                   std::vector<SurfaceContact>& out) {
   // Each capsule's swept box, and their union: one pass over the triangles.
   std::vector<std::pair<btVector3, btVector3>> boxes(now.size());
+  // How near to its axis now a triangle must come for touchTriangle to take it: within reach
+  // in front, or as deep behind as an end may have gone since the last tick (plus 1 mm for
+  // rounding). Triangles and patches whose bounding spheres stay farther are skipped: a
+  // shaft lying across a sheet is near few of the triangles its box holds.
+  std::vector<btScalar> within(now.size());
   btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
   for (size_t c = 0; c < now.size(); ++c) {
     const btScalar reach = now[c].radius + s.halfThickness + senseMargin;
@@ -602,17 +626,36 @@ void findContacts(ContactSurface& s, const btSoftBody& body, uint32_t tissue, st
     boxes[c].second = maxOf(maxOf(now[c].a, now[c].b), maxOf(prev[c].a, prev[c].b)) + pad;
     lo = minOf(lo, boxes[c].first);
     hi = maxOf(hi, boxes[c].second);
+    const btScalar motion = std::max((now[c].a - prev[c].a).length(), (now[c].b - prev[c].b).length());
+    within[c] = now[c].radius + s.halfThickness + std::max(btScalar(senseMargin), motion + 0.002f) + 0.001f;
   }
   if (!overlaps(lo, hi, s.lo, s.hi)) return;
-  for (uint32_t ti : near(s, body, lo, hi)) {
+  auto nearAxis = [&](size_t c, const btVector3& centre, btScalar radius) {
+    const btScalar r = radius + within[c];
+    return segmentPointDistance2(now[c].a, now[c].b, centre) <= r * r;
+  };
+  const auto triangles = nearWhere(s, body, false, [&](const ContactSurface::Patch& patch) {
+    if (!overlaps(lo, hi, patch.lo, patch.hi)) return false;
+    const btVector3 centre = (patch.lo + patch.hi) * 0.5f;
+    const btScalar radius = (patch.hi - patch.lo).length() * 0.5f;
+    for (size_t c = 0; c < now.size(); ++c) {
+      if (overlaps(boxes[c].first, boxes[c].second, patch.lo, patch.hi) && nearAxis(c, centre, radius))
+        return true;
+    }
+    return false;
+  });
+  for (uint32_t ti : triangles) {
     const auto& tri = s.triangles[ti];
     const btVector3& p0 = s.x[tri[0]];
     const btVector3& p1 = s.x[tri[1]];
     const btVector3& p2 = s.x[tri[2]];
     const btVector3 tlo = minOf(minOf(p0, p1), p2), thi = maxOf(maxOf(p0, p1), p2);
     if (!overlaps(lo, hi, tlo, thi)) continue;
+    const btVector3 centre = (p0 + p1 + p2) / 3;
+    const btScalar radius =
+        std::sqrt(std::max({(p0 - centre).length2(), (p1 - centre).length2(), (p2 - centre).length2()}));
     for (size_t c = 0; c < now.size(); ++c) {
-      if (!overlaps(boxes[c].first, boxes[c].second, tlo, thi)) continue;
+      if (!overlaps(boxes[c].first, boxes[c].second, tlo, thi) || !nearAxis(c, centre, radius)) continue;
       touchTriangle(s, tissue, static_cast<uint32_t>(c), ti, now[c], prev[c], senseMargin, memory, out);
     }
   }

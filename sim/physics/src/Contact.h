@@ -55,7 +55,7 @@ struct ContactSurface {
   std::vector<btVector3> x;
   btVector3 lo{0, 0, 0}, hi{0, 0, 0};
 
-  // Patches, for large embedded surfaces (an anatomy pack's 20,000 triangles): the triangles
+  // Patches, for large surfaces (an anatomy pack's 20,000 triangles, a fine gauze): the triangles
   // grouped by place, each group with the vertices and nodes it is made of, so a tick costs
   // the patches near a tool, not the whole surface. A patch's bounds are its vertices' exact
   // bounds when they were last computed, grown by how far its nodes have moved since (times

@@ -428,20 +428,24 @@ class SimLoop {
   }
   void run() {
     Clock::time_point origin = mStart;  // real time of tick 0; moved on by each pause
-    std::optional<Clock::time_point> pausedSince;
+    // When the pause began (a plain value and a flag: GCC -O3 wrongly calls an optional's
+    // time_point maybe-uninitialized here).
+    Clock::time_point pausedSince{};
+    bool pausing = false;
     double nextPublish = kPublishPeriodS;
     while (!mStop.load() && !runOver(mScenario, mSettings, mCore)) {
       if (mPaused.load()) {
-        if (!pausedSince) {
+        if (!pausing) {
+          pausing = true;
           pausedSince = Clock::now();
           publish(mCore.session->timeSeconds());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         continue;
       }
-      if (pausedSince) {  // a pause is not lag: tick 0 moves on by exactly its length
-        origin += Clock::now() - *pausedSince;
-        pausedSince.reset();
+      if (pausing) {  // a pause is not lag: tick 0 moves on by exactly its length
+        origin += Clock::now() - pausedSince;
+        pausing = false;
       }
       pace(origin);
       tick();
