@@ -1,5 +1,6 @@
 // Record a scripted session, replay it: identical hashes and report; a tampered frame
 // diverges at the next checkpoint; a changed scenario is refused by hash.
+#include <trocar/core/File.h>
 #include <trocar/core/Version.h>
 #include <trocar/replay/Recorder.h>
 #include <trocar/test/TestSupport.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <csignal>
+#include <cstring>
 
 namespace trocar::replay {
 namespace {
@@ -47,14 +49,10 @@ Recorded record(const std::filesystem::path& dir) {
   out.scenario = *scenario::loadScenarioText(kScenario, "replay-test.yaml").scenario;
   out.file = dir / "run.trec";
   auto session = std::move(scenario::buildSession(out.scenario)).value();
-  RecordingHeader h;
-  h.buildId = buildId();
-  h.scenarioId = out.scenario.id;
-  h.scenarioHash = out.scenario.contentHash;
-  h.tickHz = out.scenario.tickHz;
-  h.traineeId = "t-1";
-  auto recorder = std::move(Recorder::create(out.file, h)).value();
+  const RecordingHeader header = headerFor(out.scenario, "t-1");
+  auto recorder = std::move(Recorder::create(out.file, header)).value();
   scoring::Scorer scorer(out.scenario, session->world(), "run.trec");
+  scorer.setRun(runInfo(header));
   session->addListener(recorder.get());
   session->addListener(&scorer);
   for (int t = 0; t < 1300; ++t) session->step(script(t));
@@ -99,22 +97,98 @@ TEST(Replay, TamperedFrameDivergesAtTheNextCheckpoint) {
   EXPECT_NE(r.error->message.find("diverges at tick 1000"), std::string::npos) << r.error->message;
 }
 
-TEST(Replay, ChangedScenarioIsRefusedByHashUnlessForced) {
+// Other scoring rules only score a recording anew: a pass mark above what the run scored
+// (one checklist step of one, 100 points) turns the same run, to the same final state, into a
+// fail, with a notice. Comments, quoting and the title change nothing at all.
+TEST(Replay, ChangedScoringReScoresTheRecording) {
+  test::TempDir dir;
+  Recorded rec = record(dir.path());
+  auto contents = std::move(readRecording(rec.file)).value();
+  EXPECT_EQ(contents.header.formatVersion, 2u);
+  EXPECT_EQ(contents.header.scoringHash, rec.scenario.scoringHash);
+  const ReplayResult original = replayRecording(contents, rec.scenario, "run.trec");
+  ASSERT_TRUE(original.report.has_value());
+  EXPECT_DOUBLE_EQ(original.report->score, 100.0);
+
+  std::string stricter = kScenario;
+  stricter.replace(stricter.find("pass_score: 50"), 14, "pass_score: 101");
+  auto rules = *scenario::loadScenarioText(stricter, "replay-test.yaml").scenario;
+  EXPECT_EQ(rules.contentHash, rec.scenario.contentHash) << "the simulation is the same";
+  EXPECT_NE(rules.scoringHash, rec.scenario.scoringHash);
+  const ReplayResult rescored = replayRecording(contents, rules, "run.trec");
+  ASSERT_FALSE(rescored.error.has_value()) << rescored.error->toString();
+  EXPECT_TRUE(rescored.rescored);
+  EXPECT_EQ(rescored.exitCode(), 1) << "below the new pass mark";
+  ASSERT_TRUE(rescored.report.has_value());
+  EXPECT_DOUBLE_EQ(rescored.report->score, 100.0);
+  EXPECT_DOUBLE_EQ(rescored.report->passScore, 101.0);
+  EXPECT_EQ(rescored.report->finalStateHash, original.report->finalStateHash);
+  ASSERT_EQ(rescored.warnings.size(), 1u);
+  EXPECT_NE(rescored.warnings[0].find("re-scored"), std::string::npos) << rescored.warnings[0];
+
+  std::string reworded = kScenario;
+  reworded.replace(reworded.find("title: Grasp and lift"), 21, "title: 'Grasp, then lift'  # reworded");
+  auto same = *scenario::loadScenarioText(reworded, "replay-test.yaml").scenario;
+  EXPECT_EQ(same.contentHash, rec.scenario.contentHash);
+  EXPECT_EQ(same.scoringHash, rec.scenario.scoringHash);
+  EXPECT_NE(same.fileHash, rec.scenario.fileHash);
+  const ReplayResult again = replayRecording(contents, same, "run.trec");
+  EXPECT_FALSE(again.rescored);
+  EXPECT_EQ(again.exitCode(), 0);
+}
+
+// A tissue made stiffer simulates differently: refused, and with --force replayed with a
+// warning (the stiffer membrane need not follow the recorded run).
+TEST(Replay, ChangedSimulationIsRefusedUnlessForced) {
   test::TempDir dir;
   Recorded rec = record(dir.path());
   auto contents = std::move(readRecording(rec.file)).value();
   std::string edited = kScenario;
-  edited.replace(edited.find("pass_score: 50"), 14, "pass_score: 60");
+  edited.replace(edited.find("    fixed: border"), 17, "    fixed: border\n    material: {stretch: 0.5}");
   auto changed = *scenario::loadScenarioText(edited, "replay-test.yaml").scenario;
+  EXPECT_NE(changed.contentHash, rec.scenario.contentHash);
+  EXPECT_EQ(changed.scoringHash, rec.scenario.scoringHash);
   ReplayResult refused = replayRecording(contents, changed, "run.trec");
   EXPECT_EQ(refused.exitCode(), 2);
   ASSERT_TRUE(refused.error.has_value());
+  EXPECT_NE(refused.error->message.find("simulates differently"), std::string::npos)
+      << refused.error->message;
   EXPECT_NE(refused.error->message.find("recorded " + hashToHex(rec.scenario.contentHash)),
             std::string::npos);
   EXPECT_NE(refused.error->message.find("now " + hashToHex(changed.contentHash)), std::string::npos);
   ReplayResult forced = replayRecording(contents, changed, "run.trec", {true});
-  EXPECT_EQ(forced.exitCode(), 0);
-  EXPECT_FALSE(forced.warnings.empty());
+  EXPECT_NE(forced.exitCode(), 2);
+  ASSERT_FALSE(forced.warnings.empty());
+  EXPECT_NE(forced.warnings[0].find("--force"), std::string::npos);
+}
+
+// A format-1 recording (one hash of the scenario file's bytes, no scoring hash) still replays
+// against the file it was made with, and any change to that file refuses it.
+TEST(Replay, FormatOneRecordingsAreCheckedAgainstTheWholeFile) {
+  test::TempDir dir;
+  Recorded rec = record(dir.path());
+  auto bytes = std::move(readFileBytes(rec.file)).value();
+  // Header: magic (8), version (4), build id and scenario id (u32 length + text), then the
+  // two hashes; format 1 has one, of the file.
+  const size_t hashes = 8 + 4 + 4 + buildId().size() + 4 + rec.scenario.id.size();
+  bytes[8] = 1;
+  const Hash64 file = rec.scenario.fileHash;
+  std::memcpy(bytes.data() + hashes, &file, 8);
+  bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(hashes + 8),
+              bytes.begin() + static_cast<std::ptrdiff_t>(hashes + 16));
+  ASSERT_TRUE(writeFileAtomic(dir / "v1.trec", std::span<const uint8_t>(bytes)).ok());
+  auto v1 = readRecording(dir / "v1.trec");
+  ASSERT_TRUE(v1.ok()) << v1.error().toString();
+  EXPECT_EQ(v1.value().header.formatVersion, 1u);
+  EXPECT_EQ(v1.value().frames.size(), 1300u);
+  EXPECT_EQ(replayRecording(v1.value(), rec.scenario, "v1.trec").exitCode(), 0);
+  std::string edited = kScenario;
+  edited.replace(edited.find("pass_score: 50"), 14, "pass_score: 60");
+  auto changed = *scenario::loadScenarioText(edited, "replay-test.yaml").scenario;
+  ReplayResult refused = replayRecording(v1.value(), changed, "v1.trec");
+  EXPECT_EQ(refused.exitCode(), 2);
+  ASSERT_TRUE(refused.error.has_value());
+  EXPECT_NE(refused.error->message.find("format-1"), std::string::npos) << refused.error->message;
 }
 
 }  // namespace

@@ -131,11 +131,12 @@ int watchOne(const std::string& file, const std::string& scenarioPath, bool forc
     std::fprintf(stderr, "%s\n", scenario.error().toString().c_str());
     return 2;
   }
-  if (contents.value().header.scenarioHash != scenario.value().contentHash && !force) {
+  const replay::ScenarioMatch match = replay::matchScenario(contents.value().header, scenario.value());
+  if (!match.sameSimulation && !force) {
     SourceLocation where;
     where.file = file;
     std::fprintf(stderr, "%s\n",
-                 makeError(ErrorCode::kMismatch, "the scenario changed since this was recorded", where,
+                 makeError(ErrorCode::kMismatch, match.mismatch, where,
                            "watch it against the original scenario, or pass --force")
                      .toString()
                      .c_str());
@@ -255,6 +256,7 @@ Runner addReplayCommand(CLI::App& app) {
         j["score"] = r.report->score;
         j["passed"] = r.report->passed;
         j["final_state_hash"] = r.report->finalStateHash;
+        j["rescored"] = r.rescored;  // under scoring rules other than the recorded ones
       }
       if (r.error) j["error"] = r.error->toString();
       if (!o->snapshots.empty()) j["snapshots"] = oc.snapshots;
@@ -263,8 +265,8 @@ Runner addReplayCommand(CLI::App& app) {
       if (!o->json) {
         std::printf("%s: %s", oc.file.c_str(), statusName(r));
         if (r.report)
-          std::printf(", score %.1f (pass %.1f), %llu ticks", r.report->score, r.report->passScore,
-                      static_cast<unsigned long long>(r.ticks));
+          std::printf(", score %.1f (pass %.1f), %llu ticks%s", r.report->score, r.report->passScore,
+                      static_cast<unsigned long long>(r.ticks), r.rescored ? ", re-scored" : "");
         std::printf("\n");
       }
     }

@@ -42,7 +42,8 @@ Runner addValidateCommand(CLI::App& app) {
       if (r.ok()) {
         const auto& s = *r.scenario;
         entry["id"] = s.id;
-        entry["content_hash"] = hashToHex(s.contentHash);
+        entry["content_hash"] = hashToHex(s.contentHash);  // what recordings must match to replay
+        entry["scoring_hash"] = hashToHex(s.scoringHash);  // what re-scores them when it changes
         if (!options->json) {
           std::printf("ok: %s (%s: %zu tissue(s), %zu object(s), %zu checklist step(s))\n", file.c_str(),
                       s.id.c_str(), s.tissues.size(), s.objects.size(), s.checklist.size());

@@ -17,11 +17,29 @@ void World::Impl::tearOverstretched(uint32_t ti) {
   Tissue& t = tissues[ti];
   if (t.mesh.kind != TissueKind::kCloth) return;
   constexpr float kTearStretch = 3.0f;
-  auto stretched = [&](uint32_t a, uint32_t b) {  // squared lengths: this runs every tick
+  auto limit = [&](uint32_t a, uint32_t b) {  // squared lengths: this runs every tick
     const Vec3 r = t.mesh.rest[a] - t.mesh.rest[b];
-    const btVector3 d = t.body->m_nodes[static_cast<int>(a)].m_x - t.body->m_nodes[static_cast<int>(b)].m_x;
-    return d.length2() > kTearStretch * kTearStretch * glm::dot(r, r);
+    return kTearStretch * kTearStretch * glm::dot(r, r);
   };
+  auto stretched = [&](uint32_t a, uint32_t b) {
+    const btVector3 d = t.body->m_nodes[static_cast<int>(a)].m_x - t.body->m_nodes[static_cast<int>(b)].m_x;
+    return d.length2() > limit(a, b);
+  };
+  // Most ticks nothing is: each edge once (an edge's two triangles ask the same question).
+  if (t.tearEdgesVersion != t.topologyVersion) {
+    t.tearEdges = t.mesh.edges();
+    t.tearLimits.resize(t.tearEdges.size());
+    for (size_t k = 0; k < t.tearEdges.size(); ++k)
+      t.tearLimits[k] = limit(t.tearEdges[k][0], t.tearEdges[k][1]);
+    t.tearEdgesVersion = t.topologyVersion;
+  }
+  bool any = false;
+  for (size_t k = 0; k < t.tearEdges.size() && !any; ++k) {
+    const btVector3 d = t.body->m_nodes[static_cast<int>(t.tearEdges[k][0])].m_x -
+                        t.body->m_nodes[static_cast<int>(t.tearEdges[k][1])].m_x;
+    any = d.length2() > t.tearLimits[k];
+  }
+  if (!any) return;
   std::vector<std::array<uint32_t, 3>> kept;
   kept.reserve(t.mesh.triangles.size());
   for (const auto& f : t.mesh.triangles) {

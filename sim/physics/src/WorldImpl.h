@@ -99,6 +99,11 @@ struct World::Impl {
     std::vector<std::vector<Vec3>> cuts;
     std::vector<float> stress;
     uint32_t topologyVersion = 0;
+    // Cloth tearing's per-tick check: each edge once with its limit, (3 x rest length)^2,
+    // for the topology they were taken from.
+    std::vector<std::array<uint32_t, 2>> tearEdges;
+    std::vector<float> tearLimits;
+    uint32_t tearEdgesVersion = 0xFFFFFFFFu;
     bool hasFixed = false;
     std::vector<uint32_t> reportedDetached;  // smallest node of each piece already reported
     std::vector<btVector3> goodX, goodV;     // last state that passed the stability guard

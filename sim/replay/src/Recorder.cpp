@@ -113,21 +113,66 @@ int ReplayResult::exitCode() const {
   return 2;
 }
 
+RecordingHeader headerFor(const scenario::ScenarioDesc& scenario, const std::string& traineeId) {
+  RecordingHeader h;
+  h.buildId = buildId();
+  h.scenarioId = scenario.id;
+  h.scenarioHash = scenario.contentHash;
+  h.scoringHash = scenario.scoringHash;
+  h.tickHz = scenario.tickHz;
+  h.traineeId = traineeId;
+  h.startTimeUnix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return h;
+}
+
+scoring::RunInfo runInfo(const RecordingHeader& header) {
+  return {header.traineeId, header.startTimeUnix, header.buildId};
+}
+
+ScenarioMatch matchScenario(const RecordingHeader& header, const scenario::ScenarioDesc& scenario) {
+  ScenarioMatch m;
+  if (header.formatVersion < 2) {
+    if (header.scenarioHash != scenario.fileHash) {
+      m.sameSimulation = m.sameScoring = false;
+      m.mismatch = "the scenario file changed since this was recorded (a format-1 recording: recorded " +
+                   hashToHex(header.scenarioHash) + ", now " + hashToHex(scenario.fileHash) + ")";
+    }
+    return m;
+  }
+  m.sameSimulation = header.scenarioHash == scenario.contentHash;
+  m.sameScoring = header.scoringHash == scenario.scoringHash;
+  if (!m.sameSimulation) {
+    m.mismatch =
+        "the scenario simulates differently since this was recorded (tissues, objects, instruments, "
+        "tick or files it uses: recorded " +
+        hashToHex(header.scenarioHash) + ", now " + hashToHex(scenario.contentHash) + ")";
+  } else if (!m.sameScoring) {
+    m.mismatch =
+        "the scenario's checklist, errors, scoring or feedback changed since this was recorded: "
+        "re-scored under the current ones";
+  }
+  return m;
+}
+
 ReplayResult replayRecording(const RecordingContents& rec, const scenario::ScenarioDesc& scenario,
                              const std::string& name, const ReplayOptions& options) {
   ReplayResult result;
   result.damage = rec.damage;
   SourceLocation where;
   where.file = name;
-  if (rec.header.scenarioHash != scenario.contentHash) {
-    std::string msg = "the scenario changed since this was recorded: recorded " +
-                      hashToHex(rec.header.scenarioHash) + ", now " + hashToHex(scenario.contentHash);
+  const ScenarioMatch match = matchScenario(rec.header, scenario);
+  if (!match.sameSimulation) {
     if (!options.force) {
-      result.error = makeError(ErrorCode::kMismatch, msg, where,
+      result.error = makeError(ErrorCode::kMismatch, match.mismatch, where,
                                "replay against the original scenario, or pass --force");
       return result;
     }
-    result.warnings.push_back(msg + " (replaying anyway: --force)");
+    result.warnings.push_back(match.mismatch + " (replaying anyway: --force)");
+  } else if (!match.sameScoring) {
+    result.rescored = true;
+    result.warnings.push_back(match.mismatch);
   }
   if (rec.header.buildId != buildId()) {
     result.warnings.push_back("recorded with build " + rec.header.buildId + ", replaying with " + buildId() +
@@ -147,6 +192,7 @@ ReplayResult replayRecording(const RecordingContents& rec, const scenario::Scena
   }
   session::Session& session = *built.value();
   scoring::Scorer scorer(scenario, session.world(), name);
+  scorer.setRun(runInfo(rec.header));
   session.addListener(&scorer);
   if (options.listener) session.addListener(options.listener);
   session.setProfiler(options.profiler);
@@ -193,18 +239,11 @@ Result<RecordedRun> recordBot(const scenario::ScenarioDesc& scenario, Bot& bot,
   auto built = scenario::buildSession(scenario);
   if (!built.ok()) return built.error();
   session::Session& session = *built.value();
-  RecordingHeader h;
-  h.buildId = buildId();
-  h.scenarioId = scenario.id;
-  h.scenarioHash = scenario.contentHash;
-  h.tickHz = scenario.tickHz;
-  h.traineeId = traineeId;
-  h.startTimeUnix =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  auto recorder = Recorder::create(out, h);
+  const RecordingHeader header = headerFor(scenario, traineeId);
+  auto recorder = Recorder::create(out, header);
   if (!recorder.ok()) return recorder.error();
   scoring::Scorer scorer(scenario, session.world(), out.string());
+  scorer.setRun(runInfo(header));
   session.addListener(recorder.value().get());
   session.addListener(&scorer);
   const Tick ticks = session.world().clock().ticksIn(seconds > 0.0 ? seconds : bot.duration());

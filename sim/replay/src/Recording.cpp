@@ -105,6 +105,7 @@ Result<RecordingWriter> RecordingWriter::create(const std::filesystem::path& pat
   o.putString(h.buildId);
   o.putString(h.scenarioId);
   o.put(h.scenarioHash);
+  o.put(h.scoringHash);
   o.put(h.tickHz);
   o.put(h.seed);
   o.putString(h.traineeId);
@@ -210,16 +211,18 @@ Result<RecordingContents> readRecordingBytes(std::span<const uint8_t> bytes, con
   for (uint8_t& b : skip) in.get(b);
   uint32_t version = 0;
   in.get(version);
-  if (version != kFormatVersion) {
+  if (version != 1 && version != kFormatVersion) {
     where.byteOffset = 8;
     return makeError(ErrorCode::kUnsupported,
                      "recording format version " + std::to_string(version) + " (this build reads " +
-                         std::to_string(kFormatVersion) + ")",
+                         "1 and " + std::to_string(kFormatVersion) + ")",
                      where, "replay it with the Trocar version that recorded it");
   }
   RecordingHeader& h = c.header;
+  h.formatVersion = version;
   if (!in.getString(h.buildId, 1024) || !in.getString(h.scenarioId, 1024) || !in.get(h.scenarioHash) ||
-      !in.get(h.tickHz) || !in.get(h.seed) || !in.getString(h.traineeId, 1024) || !in.get(h.startTimeUnix)) {
+      (version >= 2 && !in.get(h.scoringHash)) || !in.get(h.tickHz) || !in.get(h.seed) ||
+      !in.getString(h.traineeId, 1024) || !in.get(h.startTimeUnix)) {
     where.byteOffset = in.pos();
     return makeError(ErrorCode::kInvalidInput, "the recording header is cut short or malformed", where,
                      "the file was damaged before its first second was written");

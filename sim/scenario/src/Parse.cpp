@@ -1334,6 +1334,37 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
 
 }  // namespace
 
+namespace {
+
+// The top-level keys that score a run (checklist, errors, scoring, feedback) and those that
+// only describe it: neither changes what a recording replays into.
+const std::set<std::string> kScoringSections{"checklist", "errors", "scoring", "feedback"};
+const std::set<std::string> kDescriptiveKeys{"title", "description", "author", "version"};
+
+// A YAML node as data: its kind, then scalars by their text, sequences and maps item by item in
+// order (map keys included). Comments, quoting and flow or block layout leave it unchanged.
+void hashYaml(StateHasher& h, const YAML::Node& node) {
+  if (!node || node.IsNull()) {
+    h.addString("~");
+  } else if (node.IsScalar()) {
+    h.addString("s");
+    h.addString(node.Scalar());
+  } else if (node.IsSequence()) {
+    h.addString("l");
+    h.add(static_cast<uint64_t>(node.size()));
+    for (const auto& item : node) hashYaml(h, item);
+  } else if (node.IsMap()) {
+    h.addString("m");
+    h.add(static_cast<uint64_t>(node.size()));
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      hashYaml(h, it->first);
+      hashYaml(h, it->second);
+    }
+  }
+}
+
+}  // namespace
+
 LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
   LoadResult result;
   Ctx ctx(file, result.errors);
@@ -1406,15 +1437,32 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
     placeWorldError(session.error());
     return result;
   }
-  // Content hash: the file and everything it references, with their relative names.
-  StateHasher h;
-  h.addString(text);
+  // Hashes. What determines the simulation (contentHash: a recording replays only against
+  // it): the document without its scoring sections and descriptive text, read as YAML (so
+  // comments, quoting and layout do not count), and every file it references. What scores
+  // it (scoringHash: a recording made under other rules is re-scored). And the file's bytes
+  // with the files it references (fileHash: what format-1 recordings carry).
+  StateHasher h, scoring, bytes;
+  bytes.addString(text);
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const std::string name = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    if (kScoringSections.count(name) || kDescriptiveKeys.count(name)) continue;
+    hashYaml(h, it->first);
+    hashYaml(h, it->second);
+  }
+  for (const char* section : {"checklist", "errors", "scoring", "feedback"}) {
+    scoring.addString(section);
+    hashYaml(scoring, root[section]);
+  }
   for (const auto& path : referenced) {
-    h.addString(path.filename().string());
-    auto bytes = readFileBytes(path);
-    if (bytes.ok()) h.addSpan(std::span<const uint8_t>(bytes.value()));
+    for (StateHasher* each : {&h, &bytes}) each->addString(path.filename().string());
+    auto content = readFileBytes(path);
+    if (!content.ok()) continue;
+    for (StateHasher* each : {&h, &bytes}) each->addSpan(std::span<const uint8_t>(content.value()));
   }
   desc.contentHash = h.digest();
+  desc.scoringHash = scoring.digest();
+  desc.fileHash = bytes.digest();
   result.scenario = std::move(desc);
   return result;
 }

@@ -1,5 +1,6 @@
 #include <trocar/core/File.h>
 #include <trocar/core/Hash.h>
+#include <trocar/core/Version.h>
 #include <trocar/scoring/Formula.h>
 #include <trocar/scoring/Report.h>
 
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 
 namespace trocar::scoring {
@@ -19,7 +21,10 @@ struct Scorer::Impl {
   std::vector<scenario::RegionDesc> regions;
   uint32_t damageEvents = 0;
   uint32_t dropsOutside = 0;
-  std::string id, title, contentHash, recording;
+  uint32_t placed = 0, dropped = 0;
+  std::string id, title, contentHash, scoringHash, recording;
+  bool hasObjects = false;
+  RunInfo run;
   std::vector<double> weights;
   ChecklistEngine engine;
   std::array<MotionRecorder, 2> motion;
@@ -45,6 +50,7 @@ struct Scorer::Impl {
         id(s.id),
         title(s.title),
         contentHash(hashToHex(s.contentHash)),
+        scoringHash(hashToHex(s.scoringHash)),
         recording(std::move(rec)),
         engine(s, w),
         motion{MotionRecorder(settingsFor(s)), MotionRecorder(settingsFor(s))},
@@ -52,6 +58,7 @@ struct Scorer::Impl {
         plotEvery(std::max<Tick>(1, s.tickHz / 20)),
         feedback(s.feedback, damageForces(s), s.tickHz) {
     for (const auto& step : s.checklist) weights.push_back(step.weight);
+    hasObjects = !s.objects.empty();
   }
 
   static MetricSettings settingsFor(const scenario::ScenarioDesc& s) {
@@ -80,6 +87,10 @@ const feedback::FeedbackMapper& Scorer::feedback() const {
   return mImpl->feedback;
 }
 
+void Scorer::setRun(const RunInfo& run) {
+  mImpl->run = run;
+}
+
 void Scorer::onTick(const session::TickRecord& r) {
   Impl& s = *mImpl;
   auto doneCount = [&] {
@@ -96,6 +107,8 @@ void Scorer::onTick(const session::TickRecord& r) {
   for (const auto& e : r.events) {
     if (e.kind == EventKind::kDamage) ++s.damageEvents;
     if (e.kind == EventKind::kDropped && !e.zone.valid() && e.value > 0.5f) ++s.dropsOutside;
+    if (e.kind == EventKind::kDropped && !e.zone.valid()) ++s.dropped;
+    if (e.kind == EventKind::kPlaced) ++s.placed;
     if (!e.hand) continue;
     if (e.kind == EventKind::kOutOfViewBegin) s.outOfView[static_cast<size_t>(*e.hand)] = true;
     if (e.kind == EventKind::kOutOfViewEnd) s.outOfView[static_cast<size_t>(*e.hand)] = false;
@@ -134,9 +147,12 @@ ScoreReport Scorer::report(const physics::World& world) const {
   const Impl& s = *mImpl;
   ScoreReport r;
   r.feedback = s.feedback.summary();
+  r.run = s.run;
+  r.scoredWith = buildId();
   r.scenarioId = s.id;
   r.scenarioTitle = s.title;
   r.contentHash = s.contentHash;
+  r.scoringHash = s.scoringHash;
   r.recording = s.recording;
   r.formula = s.scoring.formula;
   r.passScore = s.scoring.passScore;
@@ -158,6 +174,7 @@ ScoreReport Scorer::report(const physics::World& world) const {
           {std::string(world.tissueName(id)), markings[m].name, a.points, a.meanMm, a.maxMm, a.fractionCut});
     }
   }
+  bool errorPenaltiesApply = false;
   if (r.formula == "fls" && s.scoring.penalty == "area_deviation_percent") {
     // 100 |A_cut - A_circle| / A_circle for the first marked circle: A_cut is the rest area
     // of the piece holding the circle's nodes; an uncut gauze deviates 100%.
@@ -177,7 +194,21 @@ ScoreReport Scorer::report(const physics::World& world) const {
   } else if (r.formula == "fls" && s.scoring.penalty == "pegs_dropped") {
     r.penalty = s.scoring.penaltyPerItem * s.dropsOutside;
   } else {
+    errorPenaltiesApply = true;
     for (const auto& e : r.errors) r.penalty += e.penalty;
+  }
+  for (auto& e : r.errors) {
+    if (!errorPenaltiesApply) e.penalty = 0.0;  // the formula scores something else
+    auto group = std::find_if(r.errorGroups.begin(), r.errorGroups.end(),
+                              [&](const ErrorGroup& g) { return g.id == e.id; });
+    if (group == r.errorGroups.end()) {
+      r.errorGroups.push_back({e.id, e.title, 0, e.timeS, e.timeS, false, 0.0});
+      group = r.errorGroups.end() - 1;
+    }
+    ++group->count;
+    group->lastS = e.timeS;
+    group->critical = group->critical || e.critical;
+    group->penalty += e.penalty;
   }
   if (r.formula == "fls") {
     r.score =
@@ -201,6 +232,7 @@ ScoreReport Scorer::report(const physics::World& world) const {
         (r.instruments[0].pathLengthM + r.instruments[1].pathLengthM) / *s.scoring.referencePathM;
   }
   r.damageEvents = s.damageEvents;
+  if (s.hasObjects) r.objects = ScoreReport::ObjectCounts{s.placed, s.dropped, s.dropsOutside};
   // OSATS-style domains, with the scenario's thresholds (defaults in REPORT.md).
   const scenario::OsatsThresholds& th = s.scoring.osats;
   double peakForce = std::max(r.instruments[0].peakForceN, r.instruments[1].peakForceN);
@@ -249,6 +281,16 @@ nlohmann::json metricsJson(const MotionMetrics& m) {
           {"peak_force_n", m.peakForceN},
           {"time_above_force_limit_s", m.timeAboveForceLimitS},
           {"out_of_view_s", m.outOfViewS}};
+}
+
+// UTC, to the second: 2026-12-05T10:02:13Z.
+std::string isoTime(int64_t unixSeconds) {
+  const std::time_t t = static_cast<std::time_t>(unixSeconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 std::string xmlEscape(const std::string& s) {
@@ -348,30 +390,56 @@ std::string toJson(const ScoreReport& r) {
                       {"critical", e.critical},
                       {"cause", e.cause}});
   }
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& g : r.errorGroups) {
+    groups.push_back({{"id", g.id},
+                      {"title", g.title},
+                      {"count", g.count},
+                      {"first_s", g.firstS},
+                      {"last_s", g.lastS},
+                      {"critical", g.critical},
+                      {"penalty", g.penalty}});
+  }
+  nlohmann::json metrics{{"left", metricsJson(r.instruments[0])}, {"right", metricsJson(r.instruments[1])},
+                         {"bimanual_ratio", r.bimanualRatio},     {"damage_events", r.damageEvents},
+                         {"blood_loss_ml", r.bloodLossMl},        {"cut_accuracy", cutAccuracy}};
+  if (r.economyOfMotion) metrics["economy_of_motion"] = *r.economyOfMotion;
+  if (r.objects) {
+    metrics["objects"] = {
+        {"placed", r.objects->placed}, {"dropped", r.objects->dropped}, {"lost", r.objects->lost}};
+  }
+  nlohmann::json formula{{"name", r.formula},
+                         {"task_time_s", r.taskTimeS},
+                         {"penalty", r.penalty},
+                         {"penalty_kind", r.penaltyKind}};
+  // The formula's own accuracy measure, by its name (it is also the penalty).
+  if (r.formula == "fls" && r.penaltyKind == "area_deviation_percent")
+    formula["area_deviation_percent"] = r.penalty;
+  if (r.formula == "fls" && r.penaltyKind == "pegs_dropped" && r.objects)
+    formula["pegs_lost"] = r.objects->lost;
   nlohmann::json j{
       {"schema", "trocar.report/1"},
-      {"scenario", {{"id", r.scenarioId}, {"title", r.scenarioTitle}, {"content_hash", r.contentHash}}},
+      {"run",
+       {{"trainee", r.run.traineeId.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.run.traineeId)},
+        {"started_at",
+         r.run.startedAtUnix > 0 ? nlohmann::json(isoTime(r.run.startedAtUnix)) : nlohmann::json(nullptr)},
+        {"recorded_with", r.run.recordedWith},
+        {"scored_with", r.scoredWith}}},
+      {"scenario",
+       {{"id", r.scenarioId},
+        {"title", r.scenarioTitle},
+        {"content_hash", r.contentHash},
+        {"scoring_hash", r.scoringHash}}},
       {"recording", r.recording},
-      {"formula",
-       {{"name", r.formula},
-        {"task_time_s", r.taskTimeS},
-        {"penalty", r.penalty},
-        {"penalty_kind", r.penaltyKind}}},
+      {"formula", formula},
       {"passed", r.passed},
       {"score", r.score},
       {"pass_score", r.passScore},
       {"critical_error", r.criticalError},
       {"steps", steps},
       {"errors", errors},
-      {"metrics",
-       {{"left", metricsJson(r.instruments[0])},
-        {"right", metricsJson(r.instruments[1])},
-        {"bimanual_ratio", r.bimanualRatio},
-        {"economy_of_motion",
-         r.economyOfMotion ? nlohmann::json(*r.economyOfMotion) : nlohmann::json(nullptr)},
-        {"damage_events", r.damageEvents},
-        {"blood_loss_ml", r.bloodLossMl},
-        {"cut_accuracy", cutAccuracy}}},
+      {"error_groups", groups},
+      {"metrics", metrics},
       {"osats",
        {{"respect_for_tissue", r.osats.respectForTissue},
         {"time_and_motion", r.osats.timeAndMotion},
@@ -421,39 +489,79 @@ std::string toHtml(const ScoreReport& r) {
     << " - Trocar report</title><style>body{font-family:sans-serif;margin:24px;max-width:720px}"
        ".pass{color:#2a7d2a}.fail{color:#b22}td,th{padding:2px 10px;text-align:left}</style></head><body>";
   h << "<h1>" << xmlEscape(r.scenarioTitle) << "</h1>";
+  h << "<p><small>trainee "
+    << (r.run.traineeId.empty() ? std::string("not given") : xmlEscape(r.run.traineeId))
+    << (r.run.startedAtUnix > 0 ? ", started " + isoTime(r.run.startedAtUnix) : std::string())
+    << (r.run.recordedWith.empty() ? std::string() : ", run with build " + xmlEscape(r.run.recordedWith))
+    << ", scored with build " << xmlEscape(r.scoredWith) << "</small></p>";
   h << "<p class=\"" << (r.passed ? "pass" : "fail") << "\"><strong>" << (r.passed ? "Passed" : "Not passed")
     << "</strong>: score " << fmt(r.score) << " (pass mark " << fmt(r.passScore) << ", "
     << xmlEscape(r.formula) << "), task time " << fmt(r.taskTimeS, 1) << " s"
     << (r.criticalError ? ", critical error" : "") << "</p>";
+  if (r.formula == "fls" && r.penaltyKind == "area_deviation_percent") {
+    h << "<p>Accuracy: the piece cut out differs in area from the marked circle by " << fmt(r.penalty, 1)
+      << "&nbsp;% (the FLS penalty; 100&nbsp;% when nothing was cut out)</p>";
+  }
+  if (r.objects) {
+    h << "<p>Objects: " << r.objects->placed << " placed, " << r.objects->dropped << " dropped, "
+      << r.objects->lost << " lost"
+      << (r.penaltyKind == "pegs_dropped" ? " (the FLS penalty counts the lost)" : "") << "</p>";
+  }
   h << "<h2>Steps</h2><table><tr><th>step</th><th>state</th><th>done at</th></tr>";
   for (const auto& s : r.steps) {
     h << "<tr><td>" << xmlEscape(s.title) << "</td><td>" << toString(s.state) << "</td><td>"
       << (s.doneAtS ? fmt(*s.doneAtS, 1) + " s" : "") << "</td></tr>";
   }
   h << "</table>";
-  // Step timeline: one bar per step from activation to completion.
-  double end = std::max(r.taskTimeS, r.plotTime.empty() ? 1.0 : r.plotTime.back());
-  h << "<svg width=\"640\" height=\"" << 22 * r.steps.size() + 10
-    << "\" role=\"img\" aria-label=\"step timeline\">";
+  // Step timeline: per step its whole title, then a bar from activation to completion; under
+  // them a time axis (steps of 1, 2 or 5 times a power of ten, about six of them) with each
+  // error as a red mark.
+  const double end = std::max({r.taskTimeS, r.plotTime.empty() ? 1.0 : r.plotTime.back(), 1e-3});
+  constexpr double kLeft = 10.0, kWidth = 610.0;
+  auto xAt = [&](double t) { return kLeft + kWidth * std::clamp(t / end, 0.0, 1.0); };
+  const size_t axisY = 34 * r.steps.size() + 8;
+  h << "<svg width=\"640\" height=\"" << axisY + 34 << "\" role=\"img\" aria-label=\"step timeline\">";
   for (size_t i = 0; i < r.steps.size(); ++i) {
     const auto& s = r.steps[i];
     double from = s.activeSinceS.value_or(0.0), to = s.doneAtS.value_or(s.failedAtS.value_or(end));
-    double x = 160 + 470 * from / std::max(end, 1e-6),
-           width = std::max(2.0, 470 * (to - from) / std::max(end, 1e-6));
     const char* colour = s.state == StepState::kDone             ? "#2a7d2a"
                          : s.state == StepState::kDoneOutOfOrder ? "#c80"
                                                                  : "#b22";
-    h << "<text x=\"0\" y=\"" << 22 * i + 16 << "\" font-size=\"12\">" << xmlEscape(s.title.substr(0, 24))
+    h << "<text x=\"" << kLeft << "\" y=\"" << 34 * i + 12 << "\" font-size=\"12\">" << xmlEscape(s.title)
       << "</text>";
-    h << "<rect x=\"" << fmt(x, 1) << "\" y=\"" << 22 * i + 4 << "\" width=\"" << fmt(width, 1)
-      << "\" height=\"14\" fill=\"" << colour << "\"/>";
+    h << "<rect x=\"" << fmt(xAt(from), 1) << "\" y=\"" << 34 * i + 16 << "\" width=\""
+      << fmt(std::max(2.0, xAt(to) - xAt(from)), 1) << "\" height=\"12\" fill=\"" << colour << "\"/>";
+  }
+  const double decade = std::pow(10.0, std::floor(std::log10(end / 6.0)));
+  double step = decade;
+  for (double m : {2.0, 5.0, 10.0}) {
+    if (end / step <= 7.0) break;
+    step = decade * m;
+  }
+  h << "<line x1=\"" << kLeft << "\" y1=\"" << axisY << "\" x2=\"" << kLeft + kWidth << "\" y2=\"" << axisY
+    << "\" stroke=\"#555\"/>";
+  for (int k = 0; k * step <= end + 1e-9; ++k) {
+    const double t = k * step;
+    h << "<line x1=\"" << fmt(xAt(t), 1) << "\" y1=\"" << axisY << "\" x2=\"" << fmt(xAt(t), 1) << "\" y2=\""
+      << axisY + 5 << "\" stroke=\"#555\"/><text x=\"" << fmt(xAt(t), 1) << "\" y=\"" << axisY + 18
+      << "\" font-size=\"11\" text-anchor=\"middle\">" << fmt(t, step < 1.0 ? 1 : 0) << " s</text>";
+  }
+  for (const auto& e : r.errors) {
+    h << "<line x1=\"" << fmt(xAt(e.timeS), 1) << "\" y1=\"" << axisY - 8 << "\" x2=\""
+      << fmt(xAt(e.timeS), 1) << "\" y2=\"" << axisY << "\" stroke=\"#b22\" stroke-width=\"2\"><title>"
+      << xmlEscape(e.title) << ", " << fmt(e.timeS, 1) << " s</title></line>";
   }
   h << "</svg>";
-  if (!r.errors.empty()) {
+  if (!r.errorGroups.empty()) {  // by rule: how often, when first and last, what it cost
     h << "<h2>Errors</h2><ul>";
-    for (const auto& e : r.errors) {
-      h << "<li>" << fmt(e.timeS, 1) << " s: " << xmlEscape(e.title) << (e.critical ? " (critical)" : "")
-        << (e.penalty > 0 ? " &minus;" + fmt(e.penalty, 1) : "") << "</li>";
+    for (const auto& g : r.errorGroups) {
+      h << "<li>" << xmlEscape(g.title) << (g.critical ? " (critical)" : "");
+      if (g.count > 1) {
+        h << " &times;" << g.count << ", " << fmt(g.firstS, 1) << "&ndash;" << fmt(g.lastS, 1) << " s";
+      } else {
+        h << ", " << fmt(g.firstS, 1) << " s";
+      }
+      h << (g.penalty > 0 ? ": &minus;" + fmt(g.penalty, 1) : "") << "</li>";
     }
     h << "</ul>";
   }
@@ -491,8 +599,8 @@ std::string toHtml(const ScoreReport& r) {
     << "<tr><td>time and motion</td><td>" << fmt(r.osats.timeAndMotion, 1) << "</td></tr>"
     << "<tr><td>instrument handling</td><td>" << fmt(r.osats.instrumentHandling, 1) << "</td></tr>"
     << "<tr><td>flow</td><td>" << fmt(r.osats.flow, 1) << "</td></tr></table>";
-  h << "<p><small>scenario " << xmlEscape(r.scenarioId) << " (" << r.contentHash << "), final state "
-    << r.finalStateHash << "</small></p></body></html>\n";
+  h << "<p><small>scenario " << xmlEscape(r.scenarioId) << " (simulation " << r.contentHash << ", scoring "
+    << r.scoringHash << "), final state " << r.finalStateHash << "</small></p></body></html>\n";
   return h.str();
 }
 

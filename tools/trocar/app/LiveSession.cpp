@@ -101,20 +101,11 @@ std::vector<std::string> debriefLines(const scoring::ScoreReport& r, bool ranOut
                     : ranOut          ? "time is up"
                                       : "ended early";
   lines.push_back("Time " + ui::formatClock(r.taskTimeS) + " (" + how + ")");
-  std::vector<std::pair<std::string, std::pair<int, double>>> grouped;  // title -> count, first time
-  for (const auto& e : r.errors) {
-    auto it = std::find_if(grouped.begin(), grouped.end(), [&](const auto& g) { return g.first == e.title; });
-    if (it == grouped.end()) {
-      grouped.push_back({e.title, {1, e.timeS}});
-    } else {
-      it->second.first++;
-    }
+  for (const auto& g : r.errorGroups) {
+    lines.push_back("Error: " + g.title + (g.count > 1 ? " x" + std::to_string(g.count) : std::string()) +
+                    " (first at " + ui::formatClock(g.firstS) + ")");
   }
-  for (const auto& [title, seen] : grouped) {
-    lines.push_back("Error: " + title + (seen.first > 1 ? " x" + std::to_string(seen.first) : std::string()) +
-                    " (first at " + ui::formatClock(seen.second) + ")");
-  }
-  if (grouped.empty()) lines.push_back("No errors");
+  if (r.errorGroups.empty()) lines.push_back("No errors");
   char text[256];
   std::snprintf(text, sizeof(text), "Path: left %.2f m, right %.2f m   Peak force: left %.1f N, right %.1f N",
                 r.instruments[0].pathLengthM, r.instruments[1].pathLengthM, r.instruments[0].peakForceN,
@@ -146,23 +137,16 @@ Result<Core> buildCore(const scenario::ScenarioDesc& scenario, const LiveSetting
   auto built = scenario::buildSession(scenario);
   if (!built) return built.error();
   core.session = std::move(built.value());
+  const replay::RecordingHeader header = replay::headerFor(scenario, settings.traineeId);
   if (!settings.recording.empty()) {
-    replay::RecordingHeader h;
-    h.buildId = buildId();
-    h.scenarioId = scenario.id;
-    h.scenarioHash = scenario.contentHash;
-    h.tickHz = scenario.tickHz;
-    h.traineeId = settings.traineeId;
-    h.startTimeUnix =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    auto recorder = replay::Recorder::create(settings.recording, h);
+    auto recorder = replay::Recorder::create(settings.recording, header);
     if (!recorder) return recorder.error();
     core.recorder = std::move(recorder.value());
     core.session->addListener(core.recorder.get());
   }
   core.scorer =
       std::make_unique<scoring::Scorer>(scenario, core.session->world(), settings.recording.string());
+  core.scorer->setRun(replay::runInfo(header));  // as its replay will say
   core.session->addListener(core.scorer.get());
   return core;
 }

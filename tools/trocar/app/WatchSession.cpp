@@ -55,6 +55,7 @@ struct Playback::State {
     if (!built) return built.error();
     session = std::move(built.value());
     scorer = std::make_unique<scoring::Scorer>(scenario, session->world(), name);
+    scorer->setRun(replay::runInfo(recording->header));
     session->addListener(scorer.get());
     nextCheckpoint = 0;
     return {};
@@ -166,9 +167,10 @@ std::string clock(double s) {
 Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
                             const replay::RecordingContents& recording, const std::string& name,
                             const WatchSettings& settings, const std::atomic<bool>& stop) {
-  if (recording.header.scenarioHash != scenario.contentHash) {
-    TROCAR_LOG_WARN("%s: the scenario changed since this was recorded; what is shown may differ from the run",
-                    name.c_str());
+  if (const replay::ScenarioMatch match = replay::matchScenario(recording.header, scenario);
+      !match.mismatch.empty()) {
+    TROCAR_LOG_WARN("%s: %s%s", name.c_str(), match.mismatch.c_str(),
+                    match.sameSimulation ? "" : "; what is shown may differ from the run");
   }
   auto playback = Playback::create(scenario, recording, name);
   if (!playback) return playback.error();

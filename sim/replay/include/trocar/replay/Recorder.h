@@ -69,6 +69,23 @@ class Recorder : public session::SessionListener {
   std::thread mThread;
 };
 
+// The header a recording of `scenario` starts with: this build, the scenario's hashes, now.
+RecordingHeader headerFor(const scenario::ScenarioDesc& scenario, const std::string& traineeId);
+
+// Who ran a recorded attempt, when, with which build: for its report (Scorer::setRun).
+scoring::RunInfo runInfo(const RecordingHeader& header);
+
+// How the scenario a recording was made with compares with `scenario`. A different simulation
+// (tissues, objects, instruments, tick, referenced files...) cannot be replayed faithfully;
+// different scoring rules (checklist, errors, scoring, feedback) only score it anew. Format-1
+// recordings carry one hash of the whole file: any change counts as a different simulation.
+struct ScenarioMatch {
+  bool sameSimulation = true;
+  bool sameScoring = true;
+  std::string mismatch;  // what differs, for a message; empty when both match
+};
+ScenarioMatch matchScenario(const RecordingHeader& header, const scenario::ScenarioDesc& scenario);
+
 enum class ReplayStatus : uint8_t { kPassed, kBelowPassMark, kBadInput, kDivergence };
 
 struct ReplayResult {
@@ -76,13 +93,14 @@ struct ReplayResult {
   std::optional<Error> error;         // what made it bad input or diverge
   std::optional<Error> damage;        // the recording was damaged; replayed up to it
   std::vector<std::string> warnings;  // e.g. a different build
+  bool rescored = false;              // scored under rules other than those it was recorded with
   std::optional<scoring::ScoreReport> report;
   Tick ticks = 0;
   int exitCode() const;  // 0 passed, 1 below the pass mark, 2 bad input, 3 divergence
 };
 
 struct ReplayOptions {
-  bool force = false;  // replay against a scenario whose content hash differs
+  bool force = false;  // replay against a scenario that simulates differently (matchScenario)
   // Also told of every replayed tick (after scoring), e.g. to draw snapshots; may be null.
   session::SessionListener* listener = nullptr;
   // Told of each phase of every tick (bench); may be null.

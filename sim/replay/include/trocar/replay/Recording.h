@@ -34,12 +34,16 @@
 
 namespace trocar::replay {
 
-constexpr uint32_t kFormatVersion = 1;
+// 2: the header carries the scenario's simulation and scoring hashes apart (format 1: one
+// hash of the scenario file's bytes). Both are read.
+constexpr uint32_t kFormatVersion = 2;
 
 struct RecordingHeader {
+  uint32_t formatVersion = kFormatVersion;
   std::string buildId;
   std::string scenarioId;
-  Hash64 scenarioHash = 0;
+  Hash64 scenarioHash = 0;  // ScenarioDesc::contentHash (format 1: its fileHash)
+  Hash64 scoringHash = 0;   // ScenarioDesc::scoringHash (format 1: none)
   uint32_t tickHz = 500;
   uint64_t seed = 0;
   std::string traineeId;  // pseudonymous, never a name

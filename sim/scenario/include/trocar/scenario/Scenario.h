@@ -125,7 +125,12 @@ struct ScoringDesc {
 
 struct ScenarioDesc {
   std::filesystem::path file;
-  Hash64 contentHash = 0;  // of the file's bytes and every file it references
+  // What determines the simulation: the document read as YAML without its checklist, errors,
+  // scoring, feedback, title, description, author and version, plus every file it references.
+  // A recording replays only against the same (replay::checkScenario).
+  Hash64 contentHash = 0;
+  Hash64 scoringHash = 0;  // checklist, errors, scoring and feedback: other ones re-score a recording
+  Hash64 fileHash = 0;     // the file's bytes and every file it references (format-1 recordings)
   std::string id, title, description, author, version;
   uint32_t tickHz = 500;
   double timeLimitS = 600.0;

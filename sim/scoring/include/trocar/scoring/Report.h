@@ -31,10 +31,30 @@ struct OsatsDomains {
   double flow = 0.0;                // from out-of-order steps and long pauses
 };
 
+// Who ran an attempt, when, and with which build (a recording's header says; Scorer::setRun).
+struct RunInfo {
+  std::string traineeId;      // pseudonymous; empty when none was given
+  int64_t startedAtUnix = 0;  // 0: not known
+  std::string recordedWith;   // the build that ran it
+};
+
+// One error rule's occurrences: how often, first and last time, and the penalty the formula
+// took for them.
+struct ErrorGroup {
+  std::string id, title;
+  uint32_t count = 0;
+  double firstS = 0.0, lastS = 0.0;
+  bool critical = false;
+  double penalty = 0.0;
+};
+
 struct ScoreReport {
+  RunInfo run;
+  std::string scoredWith;  // the build that scored it
   std::string scenarioId;
   std::string scenarioTitle;
-  std::string contentHash;  // hex
+  std::string contentHash;  // hex: what the run simulated (ScenarioDesc::contentHash)
+  std::string scoringHash;  // hex: the rules it was scored by (ScenarioDesc::scoringHash)
   std::string recording;    // recording id or file; empty for a live run without recording
   std::string formula;
   double taskTimeS = 0.0;
@@ -44,13 +64,22 @@ struct ScoreReport {
   bool criticalError = false;
   bool passed = false;
   std::vector<StepStatus> steps;
+  // Each error as it happened. `penalty` is what the formula took for it: 0 where the formula
+  // scores something else (fls with area_deviation_percent or pegs_dropped).
   std::vector<ErrorOccurrence> errors;
+  std::vector<ErrorGroup> errorGroups;         // the same, by rule, in order of first occurrence
   std::array<MotionMetrics, 2> instruments{};  // left, right
   double bimanualRatio = 0.0;                  // left path / right path (0 if right is 0)
-  std::optional<double> economyOfMotion;       // total path / the scenario's reference path
+  std::optional<double> economyOfMotion;       // total path / the scenario's reference path, if it has one
   uint32_t damageEvents = 0;                   // tissue damage events (tear-outs included)
-  double bloodLossMl = 0.0;                    // from cut vessels (physics::World::bloodLossMl)
-  std::string penaltyKind;                     // errors, area_deviation_percent or pegs_dropped
+  // Objects (pegs) where the scenario has any: placed in a zone, come to rest outside every
+  // zone, and of those the ones lost (out of the laparoscope's view, or in an open view).
+  struct ObjectCounts {
+    uint32_t placed = 0, dropped = 0, lost = 0;
+  };
+  std::optional<ObjectCounts> objects;
+  double bloodLossMl = 0.0;  // from cut vessels (physics::World::bloodLossMl)
+  std::string penaltyKind;   // errors, area_deviation_percent or pegs_dropped
   // How the cuts followed each marked line (physics::World::markingCutAccuracy), in the
   // scenario's order; FLS pattern cutting asks for within 2 mm.
   struct CutAccuracy {
@@ -75,6 +104,8 @@ class Scorer : public session::SessionListener {
   const ChecklistEngine& checklist() const;
   // Haptic and sound cues from the same ticks (deterministic, so replays reproduce them).
   const feedback::FeedbackMapper& feedback() const;
+  // Who ran the attempt and when, for the report (default: nobody known).
+  void setRun(const RunInfo& run);
   // The report after the last tick so far (callable repeatedly).
   ScoreReport report(const physics::World& world) const;
 
