@@ -360,6 +360,43 @@ TEST(Cli, RecordThenReplayExitCodes) {
   EXPECT_EQ(missing.exitCode, 2);
 }
 
+// A reference recording against its scenario with a stricter pass mark: the same run to the
+// same final state, re-scored (103 points is below 150: exit 1), with a notice. With a heavier
+// peg the scenario simulates differently: refused (exit 2).
+TEST(Cli, AChangedPassMarkReScoresAReferenceRecording) {
+  test::TempDir dir;
+  const std::string source = TROCAR_SOURCE_DIR "/scenarios/fls-peg-transfer/";
+  auto text = readFileText(source + "scenario.yaml");
+  ASSERT_TRUE(text.ok());
+  std::string stricter = text.value();
+  const size_t at = stricter.find("pass_score: ");
+  ASSERT_NE(at, std::string::npos);
+  stricter.replace(at, stricter.find('}', at) - at, "pass_score: 150");
+  test::writeText(dir / "scenario.yaml", stricter);
+  const std::string recording = source + "recordings/expert.trec";
+  auto r = test::runCommand(
+      trocar("replay --json --scenario '" + (dir / "scenario.yaml").string() + "' '" + recording + "'"));
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("re-scored under the current ones"), std::string::npos) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0]["rescored"].get<bool>());
+  EXPECT_FALSE(out[0]["passed"].get<bool>());
+  auto expected = nlohmann::json::parse(readFileText(source + "recordings/expert.expected.json").value());
+  EXPECT_EQ(out[0]["final_state_hash"], expected["final_state_hash"]);
+  EXPECT_DOUBLE_EQ(out[0]["score"].get<double>(), expected["score"].get<double>());
+
+  std::string heavier = stricter;
+  const size_t mass = heavier.find("mass_kg: 0.002");
+  ASSERT_NE(mass, std::string::npos);
+  heavier.replace(mass, 14, "mass_kg: 0.003");
+  test::writeText(dir / "scenario.yaml", heavier);
+  auto refused = test::runCommand(
+      trocar("replay --scenario '" + (dir / "scenario.yaml").string() + "' '" + recording + "'"));
+  EXPECT_EQ(refused.exitCode, 2);
+  EXPECT_NE(refused.err.find("simulates differently"), std::string::npos) << refused.err;
+}
+
 }  // namespace
 }  // namespace trocar
 
