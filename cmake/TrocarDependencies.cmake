@@ -18,5 +18,6 @@ endif()
 pkg_check_modules(BULLET REQUIRED IMPORTED_TARGET bullet)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # Ed25519 signatures, BLAKE2b (trocar sign)
 pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static, glfw + vulkan backends inside
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)

@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers glslc libimgui-dev libstb-dev xvfb xauth xdotool
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
-  nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev
+  nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev libsodium-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
   libinsighttoolkit5-dev libgdcm-dev zlib1g-dev
   mricron-data python3-pydicom invesalius-examples  # test data (tests/assets): real MRI, atlases, CT; never copied into the repo

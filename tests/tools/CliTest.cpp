@@ -397,6 +397,77 @@ TEST(Cli, AChangedPassMarkReScoresAReferenceRecording) {
   EXPECT_NE(refused.err.find("simulates differently"), std::string::npos) << refused.err;
 }
 
+// Sign and verify: a key pair, a report and its recording signed; verified as they are, and
+// not verified after one flipped byte in the report, or in the recording, or in the signature,
+// or against another signer's key; each failure names what. A report is only signed with its
+// own recording; a damaged signature file is bad input with its line.
+TEST(Cli, SignAndVerifyAReportWithItsRecording) {
+  test::TempDir dir;
+  const std::string scenario = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml";
+  const std::string timeline = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/bots/reach.yaml";
+  const std::string d = dir.path().string() + "/";
+  ASSERT_EQ(test::runCommand(
+                trocar("record '" + scenario + "' --timeline '" + timeline + "' --out " + d + "a.trec"))
+                .exitCode,
+            0);
+  ASSERT_EQ(test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline +
+                                    "' --trainee other --out " + d + "b.trec"))
+                .exitCode,
+            0);
+  auto replay = test::runCommand(
+      trocar("replay --scenario '" + scenario + "' " + d + "a.trec --report " + d + "a.json"));
+  ASSERT_LE(replay.exitCode, 1) << replay.err;
+  auto report = nlohmann::json::parse(readFileText(dir / "a.json").value());
+  ASSERT_TRUE(report["recording_digest"].is_string());
+  EXPECT_EQ(report["recording_digest"].get<std::string>().rfind("blake2b-256:", 0), 0u);
+  ASSERT_EQ(test::runCommand(trocar("sign --new-key " + d + "me")).exitCode, 0);
+  ASSERT_EQ(test::runCommand(trocar("sign --new-key " + d + "other")).exitCode, 0);
+  EXPECT_EQ(std::filesystem::status(dir / "me.key").permissions() & std::filesystem::perms::group_read,
+            std::filesystem::perms::none)
+      << "the secret key is its owner's alone";
+  auto wrongPair = test::runCommand(trocar("sign --key " + d + "me.key " + d + "a.json " + d + "b.trec"));
+  EXPECT_EQ(wrongPair.exitCode, 2);
+  EXPECT_NE(wrongPair.err.find("another recording"), std::string::npos) << wrongPair.err;
+  auto sign = test::runCommand(trocar("sign --key " + d + "me.key " + d + "a.json " + d + "a.trec"));
+  ASSERT_EQ(sign.exitCode, 0) << sign.err;
+  const std::string verify = trocar("verify " + d + "a.json.sig");
+  auto ok = test::runCommand(verify + " --key " + d + "me.pub");
+  EXPECT_EQ(ok.exitCode, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("verified"), std::string::npos);
+  auto other = test::runCommand(verify + " --key " + d + "other.pub");
+  EXPECT_EQ(other.exitCode, 3);
+  EXPECT_NE(other.out.find("signed with another key"), std::string::npos) << other.out;
+
+  // One flipped byte at a time, put back after.
+  // (In the signature file a hex digit becomes another hex digit, so that it still reads.)
+  auto flipped = [&](const std::string& file, size_t at, const std::string& expect) {
+    auto bytes = readFileBytes(dir / file).value();
+    ASSERT_LT(at, bytes.size());
+    const auto original = bytes;
+    if (file.ends_with(".sig")) {
+      bytes[at] = bytes[at] == '0' ? '1' : '0';
+    } else {
+      bytes[at] ^= 0x01;
+    }
+    ASSERT_TRUE(writeFileAtomic(dir / file, std::span<const uint8_t>(bytes)).ok());
+    auto r = test::runCommand(verify);
+    EXPECT_EQ(r.exitCode, 3) << file << " " << r.out << r.err;
+    EXPECT_NE(r.out.find(expect), std::string::npos) << r.out;
+    ASSERT_TRUE(writeFileAtomic(dir / file, std::span<const uint8_t>(original)).ok());
+  };
+  flipped("a.json", 40, "the report " + d + "a.json changed since it was signed");
+  flipped("a.trec", readFileBytes(dir / "a.trec").value().size() / 2,
+          "the recording " + d + "a.trec changed since it was signed");
+  const std::string sig = readFileText(dir / "a.json.sig").value();
+  flipped("a.json.sig", sig.size() - 3, "the signature does not match");
+  EXPECT_EQ(test::runCommand(verify).exitCode, 0) << "all put back";
+
+  test::writeText(dir / "cut.sig", sig.substr(0, sig.find("recording")));
+  auto cut = test::runCommand(trocar("verify " + d + "cut.sig"));
+  EXPECT_EQ(cut.exitCode, 2);
+  EXPECT_NE(cut.err.find("cut.sig:1"), std::string::npos) << cut.err;
+}
+
 }  // namespace
 }  // namespace trocar
 

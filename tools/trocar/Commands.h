@@ -1,7 +1,7 @@
 #pragma once
 // Subcommands of `trocar`. Each registers its options on the CLI11 app and returns the
 // process exit code when run. Exit codes: 0 ok, 1 scored below pass mark, 2 bad input,
-// 3 divergence (replay), 4 environment problem (no device where one is required).
+// 3 divergence (replay) or not verified (verify), 4 environment problem (no device where one is required).
 
 #include <CLI/CLI.hpp>
 
@@ -31,5 +31,9 @@ Runner addReplayCommand(CLI::App& app);
 Runner addRunCommand(CLI::App& app);
 // Adds `record SCENARIO --timeline T --out F`.
 Runner addRecordCommand(CLI::App& app);
+// Adds `sign [--new-key NAME | --key K REPORT RECORDING [--out F]]` (Signing.cpp).
+Runner addSignCommand(CLI::App& app);
+// Adds `verify SIGNATURE [--report] [--recording] [--key]` (Signing.cpp).
+Runner addVerifyCommand(CLI::App& app);
 
 }  // namespace trocar::cli

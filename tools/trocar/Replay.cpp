@@ -4,6 +4,7 @@
 
 #include "Commands.h"
 #include "Paths.h"
+#include "Signing.h"
 #include "Snapshots.h"
 #include "WatchSession.h"
 
@@ -242,7 +243,9 @@ Runner addReplayCommand(CLI::App& app) {
       if (r.damage) std::fprintf(stderr, "%s\n", r.damage->toString().c_str());
       if (r.error) std::fprintf(stderr, "%s\n", r.error->toString().c_str());
       if (r.report) {
-        auto written = scoring::writeReports(*r.report, outputFor(o->report, oc.file, outcomes.size()),
+        scoring::ScoreReport report = *r.report;
+        if (auto digest = fileDigest(oc.file); digest.ok()) report.recordingDigest = digest.value();
+        auto written = scoring::writeReports(report, outputFor(o->report, oc.file, outcomes.size()),
                                              outputFor(o->junit, oc.file, outcomes.size()),
                                              outputFor(o->html, oc.file, outcomes.size()));
         if (!written.ok()) {

@@ -5,6 +5,7 @@
 #include "DesktopRig.h"
 #include "LiveSession.h"
 #include "Paths.h"
+#include "Signing.h"
 
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
@@ -223,7 +224,9 @@ Runner addRunCommand(CLI::App& app) {
       const auto json = std::filesystem::path(recording).replace_extension(".json");
       const auto html = std::filesystem::path(recording).replace_extension(".html");
       const auto junit = std::filesystem::path(recording).replace_extension(".junit.xml");
-      if (auto w = scoring::writeReports(r, json, junit, html); !w)
+      scoring::ScoreReport withDigest = r;
+      if (auto digest = fileDigest(recording); digest.ok()) withDigest.recordingDigest = digest.value();
+      if (auto w = scoring::writeReports(withDigest, json, junit, html); !w)
         std::fprintf(stderr, "%s\n", w.error().toString().c_str());
       if (jsonOut) *jsonOut = json;
       if (htmlOut) *htmlOut = html;

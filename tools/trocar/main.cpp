@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("run"), run});
   auto record = trocar::cli::addRecordCommand(app);
   commands.push_back({app.get_subcommand("record"), record});
+  auto sign = trocar::cli::addSignCommand(app);
+  commands.push_back({app.get_subcommand("sign"), sign});
+  auto verify = trocar::cli::addVerifyCommand(app);
+  commands.push_back({app.get_subcommand("verify"), verify});
 
   try {
     app.parse(argc, argv);

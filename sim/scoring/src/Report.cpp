@@ -431,6 +431,8 @@ std::string toJson(const ScoreReport& r) {
         {"content_hash", r.contentHash},
         {"scoring_hash", r.scoringHash}}},
       {"recording", r.recording},
+      {"recording_digest",
+       r.recordingDigest.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.recordingDigest)},
       {"formula", formula},
       {"passed", r.passed},
       {"score", r.score},

@@ -56,6 +56,9 @@ struct ScoreReport {
   std::string contentHash;  // hex: what the run simulated (ScenarioDesc::contentHash)
   std::string scoringHash;  // hex: the rules it was scored by (ScenarioDesc::scoringHash)
   std::string recording;    // recording id or file; empty for a live run without recording
+  // The recording file's digest ("blake2b-256:<hex>"), set by whoever writes the report beside
+  // a finished recording (`trocar run`, `trocar replay`); `trocar verify` checks it.
+  std::string recordingDigest;
   std::string formula;
   double taskTimeS = 0.0;
   double penalty = 0.0;
