@@ -156,7 +156,7 @@ TEST(Report, FlsAreaDeviationOfThePatternCut) {
   }
   session->step(physics::InputFrame{});
   ScoreReport rep = scorer.report(session->world());
-  EXPECT_EQ(rep.penaltyKind, "area_deviation_percent");
+  EXPECT_EQ(rep.penaltyKind, scenario::Penalty::kAreaDeviationPercent);
   const double pi = 3.14159265358979323846,
                expected =
                    100.0 * (18.0 * 0.0205 * 0.0205 * std::sin(pi / 18.0) - pi * 0.0004) / (pi * 0.0004);

@@ -42,12 +42,15 @@ class Parser {
     auto left = primary(depth);
     if (!left.ok()) return left;
     skipSpace();
-    static const char* kOps[] = {">=", "<=", "==", "!=", ">", "<"};
-    for (const char* op : kOps) {
+    static const std::pair<const char*, Operator> kOps[] = {
+        {">=", Operator::kGreaterOrEqual}, {"<=", Operator::kLessOrEqual}, {"==", Operator::kEqual},
+        {"!=", Operator::kNotEqual},       {">", Operator::kGreater},      {"<", Operator::kLess}};
+    for (const auto& [op, which] : kOps) {
       std::string_view o(op);
       if (mText.substr(mPos, o.size()) != o) continue;
       Expr cmp;
       cmp.kind = Expr::Kind::kCompare;
+      cmp.op = which;
       cmp.text = op;
       cmp.offset = static_cast<uint32_t>(mPos);
       mPos += o.size();
@@ -100,6 +103,7 @@ class Parser {
     skipSpace();
     if (mPos < mText.size() && mText[mPos] == '(') {
       e.kind = Expr::Kind::kCall;
+      if (const FunctionInfo* f = findFunction(e.text)) e.function = f->function;
       ++mPos;
       skipSpace();
       if (mPos < mText.size() && mText[mPos] == ')') {
@@ -131,6 +135,40 @@ class Parser {
 };
 
 }  // namespace
+
+const std::vector<FunctionInfo>& functionTable() {
+  using K = ArgKind;
+  using F = Function;
+  static const std::vector<FunctionInfo> table = {
+      {F::kGrasped, "grasped", {{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}},
+      {F::kContact, "contact", {{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}},
+      {F::kCut, "cut", {{K::kTissue}, {K::kRegion}}, false, 1},
+      {F::kDetached, "detached", {{K::kTissue}, {K::kRegion}}, false, 1},
+      {F::kClips, "clips", {{K::kTissue, K::kRegion}}},
+      {F::kPlaced, "placed", {{K::kObject}, {K::kZone}}},
+      {F::kDropped, "dropped", {{K::kObject}, {K::kZone}}, false, 1},
+      {F::kOutside, "outside", {{K::kZone}}},
+      {F::kDamage, "damage", {{K::kTissue, K::kRegion}}},
+      {F::kBleeding, "bleeding", {{K::kTissue}}},
+      {F::kBloodLoss, "blood_loss", {}},
+      {F::kOutOfView, "out_of_view", {{K::kHand}}},
+      {F::kDone, "done", {{K::kStep}}},
+      {F::kTime, "time", {}},
+      {F::kNot, "not", {{K::kExpr}}},
+      {F::kCount, "count", {{K::kExpr}}},
+      {F::kWithin, "within", {{K::kNumber}, {K::kExpr}}},
+      {F::kAll, "all", {{K::kExpr}}, true},
+      {F::kAny, "any", {{K::kExpr}}, true},
+  };
+  return table;
+}
+
+const FunctionInfo* findFunction(std::string_view name) {
+  for (const FunctionInfo& f : functionTable()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
 
 Result<Expr> parseExpression(std::string_view text) {
   return Parser(text).parse();

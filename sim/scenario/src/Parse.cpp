@@ -702,39 +702,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
 
 // ---- Expressions -----------------------------------------------------------------------
 
-enum class NameKind { kHand, kTissue, kRegion, kObject, kZone, kStep, kExpr, kNumber };
-
-struct Signature {
-  std::vector<std::vector<NameKind>> args;  // allowed kinds per argument position
-  bool variadic = false;                    // all/any: any number of expressions
-  size_t optionalFrom = 99;                 // arguments from here on may be left out
-};
-
-const std::map<std::string, Signature>& functions() {
-  using K = NameKind;
-  static const std::map<std::string, Signature> table = {
-      {"grasped", {{{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}}},
-      {"contact", {{{K::kHand}, {K::kTissue, K::kRegion, K::kObject}}}},
-      {"cut", {{{K::kTissue}, {K::kRegion}}, false, 1}},
-      {"detached", {{{K::kTissue}, {K::kRegion}}, false, 1}},
-      {"clips", {{{K::kTissue, K::kRegion}}}},
-      {"placed", {{{K::kObject}, {K::kZone}}}},
-      {"dropped", {{{K::kObject}, {K::kZone}}, false, 1}},
-      {"outside", {{{K::kZone}}}},
-      {"damage", {{{K::kTissue, K::kRegion}}}},
-      {"bleeding", {{{K::kTissue}}}},
-      {"blood_loss", {{}}},
-      {"out_of_view", {{{K::kHand}}}},
-      {"done", {{{K::kStep}}}},
-      {"time", {{}}},
-      {"not", {{{K::kExpr}}}},
-      {"count", {{{K::kExpr}}}},
-      {"within", {{{K::kNumber}, {K::kExpr}}}},
-      {"all", {{{K::kExpr}}, true}},
-      {"any", {{{K::kExpr}}, true}},
-  };
-  return table;
-}
+using NameKind = ArgKind;  // what a name in a condition may stand for (Expression.h)
 
 struct Names {
   std::set<std::string> tissues, regions, objects, zones, steps;
@@ -838,19 +806,19 @@ std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& n
             return;
           }
           case Expr::Kind::kCall: {
-            auto it = functions().find(e.text);
-            if (it == functions().end()) {
+            const FunctionInfo* sig = findFunction(e.text);
+            if (!sig) {
               std::vector<std::string> known;
-              for (const auto& [name, sig] : functions()) known.push_back(name);
+              for (const FunctionInfo& f : functionTable()) known.emplace_back(f.name);
+              std::sort(known.begin(), known.end());
               std::string hint = didYouMean(e.text, known);
               ctx.error(located(e.offset), what + ": unknown condition '" + e.text + "'",
                         hint.empty() ? "known: " + join(known) : hint);
               ok = false;
               return;
             }
-            const Signature& sig = it->second;
-            size_t max = sig.variadic ? 1000 : sig.args.size();
-            size_t min = sig.variadic ? 1 : std::min(sig.optionalFrom, sig.args.size());
+            size_t max = sig->variadic ? 1000 : sig->args.size();
+            size_t min = sig->variadic ? 1 : std::min(sig->optionalFrom, sig->args.size());
             if (e.args.size() < min || e.args.size() > max) {
               ctx.error(located(e.offset),
                         what + ": " + e.text + "() takes " +
@@ -860,9 +828,10 @@ std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& n
               ok = false;
               return;
             }
-            for (size_t i = 0; i < e.args.size(); ++i) check(e.args[i], sig.args[sig.variadic ? 0 : i]);
-            if (e.text == "bleeding" && e.args.size() == 1 && e.args[0].kind == Expr::Kind::kName &&
-                names.tissues.count(e.args[0].text) && !names.vessels.count(e.args[0].text)) {
+            for (size_t i = 0; i < e.args.size(); ++i) check(e.args[i], sig->args[sig->variadic ? 0 : i]);
+            if (e.function == Function::kBleeding && e.args.size() == 1 &&
+                e.args[0].kind == Expr::Kind::kName && names.tissues.count(e.args[0].text) &&
+                !names.vessels.count(e.args[0].text)) {
               ctx.error(located(e.args[0].offset),
                         what + ": bleeding(" + e.args[0].text + ") can never be true: '" + e.args[0].text +
                             "' is not a vessel",
@@ -1294,19 +1263,30 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     }
     if (const YAML::Node f = s["formula"]) {
       auto formula = ctx.text(f, "formula");
-      if (formula == "fls" || formula == "checklist")
-        out.scoring.formula = *formula;
-      else if (formula)
+      bool known = false;
+      for (Formula each : {Formula::kChecklist, Formula::kFls}) {
+        if (formula && *formula == toString(each)) {
+          out.scoring.formula = each;
+          known = true;
+        }
+      }
+      if (formula && !known)
         ctx.error(f, "unknown formula '" + *formula + "'", didYouMean(*formula, {"fls", "checklist"}));
     }
     if (const YAML::Node c = s["cutoff_s"])
       out.scoring.cutoffS = ctx.number(c, "cutoff_s", 1, 36000, "seconds").value_or(300);
     if (const YAML::Node p = s["penalty"]) {
       auto penalty = ctx.text(p, "penalty").value_or("");
-      std::vector<std::string> known = {"errors", "area_deviation_percent", "pegs_dropped"};
-      if (std::find(known.begin(), known.end(), penalty) != known.end()) {
-        out.scoring.penalty = penalty;
-      } else {
+      std::vector<std::string> known;
+      bool found = false;
+      for (Penalty each : {Penalty::kErrors, Penalty::kAreaDeviationPercent, Penalty::kPegsDropped}) {
+        known.emplace_back(toString(each));
+        if (penalty == toString(each)) {
+          out.scoring.penalty = each;
+          found = true;
+        }
+      }
+      if (!found) {
         std::string hint = didYouMean(penalty, known);
         ctx.error(p, "unknown penalty '" + penalty + "'", hint.empty() ? "known: " + join(known) : hint);
       }
@@ -1465,6 +1445,23 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
   desc.fileHash = bytes.digest();
   result.scenario = std::move(desc);
   return result;
+}
+
+const char* toString(Formula formula) {
+  switch (formula) {
+    case Formula::kChecklist: return "checklist";
+    case Formula::kFls: return "fls";
+  }
+  return "?";
+}
+
+const char* toString(Penalty penalty) {
+  switch (penalty) {
+    case Penalty::kErrors: return "errors";
+    case Penalty::kAreaDeviationPercent: return "area_deviation_percent";
+    case Penalty::kPegsDropped: return "pegs_dropped";
+  }
+  return "?";
 }
 
 LoadResult loadScenarioFile(const fs::path& file) {

@@ -1,5 +1,7 @@
 #include <trocar/scoring/Checklist.h>
 
+#include <trocar/core/Assert.h>
+
 #include <algorithm>
 #include <map>
 
@@ -8,6 +10,8 @@ namespace trocar::scoring {
 using physics::Event;
 using physics::EventKind;
 using scenario::Expr;
+using scenario::Function;
+using scenario::Operator;
 
 const char* toString(StepState state) {
   switch (state) {
@@ -151,80 +155,89 @@ struct ChecklistEngine::Impl {
       case Expr::Kind::kNumber: return e.number;
       case Expr::Kind::kName: return 0.0;  // names only appear as arguments
       case Expr::Kind::kCompare: {
-        double a = eval(e.args[0], since), b = eval(e.args[1], since);
-        if (e.text == ">=") return a >= b;
-        if (e.text == "<=") return a <= b;
-        if (e.text == "==") return a == b;
-        if (e.text == "!=") return a != b;
-        if (e.text == ">") return a > b;
-        return a < b;
+        const double a = eval(e.args[0], since), b = eval(e.args[1], since);
+        switch (e.op) {
+          case Operator::kGreaterOrEqual: return a >= b;
+          case Operator::kLessOrEqual: return a <= b;
+          case Operator::kEqual: return a == b;
+          case Operator::kNotEqual: return a != b;
+          case Operator::kGreater: return a > b;
+          case Operator::kLess: return a < b;
+        }
+        return 0.0;
       }
-      case Expr::Kind::kCall: break;
+      case Expr::Kind::kCall: return call(e, since);
     }
-    const std::string& f = e.text;
+    return 0.0;
+  }
+
+  // One function of the table (Expression.h); every one has its case.
+  double call(const Expr& e, std::optional<double> since) {
     auto arg = [&](size_t i) { return resolve(e.args[i]); };
-    if (f == "all") {
-      bool all = true;
-      for (const Expr& a : e.args) all = eval(a, since) != 0.0 && all;
-      return all;
-    }
-    if (f == "any") {
-      bool any = false;
-      for (const Expr& a : e.args) any = eval(a, since) != 0.0 || any;
-      return any;
-    }
-    if (f == "not") return eval(e.args[0], since) == 0.0;
-    if (f == "count") {
-      EdgeState& s = edges[&e];
-      bool value = eval(e.args[0], since) != 0.0;
-      if (value && !s.previous) s.count += 1.0;
-      s.previous = value;
-      return s.count;
-    }
-    if (f == "within") {
-      double limit = eval(e.args[0], since);
-      double start = since.value_or(0.0);
-      return eval(e.args[1], since) != 0.0 && now - start <= limit;
-    }
-    if (f == "time") return now;
-    if (f == "done") {
-      const std::string& id = e.args[0].text;
-      for (const auto& s : steps) {
-        if (s.id == id) return s.state == StepState::kDone || s.state == StepState::kDoneOutOfOrder;
+    switch (e.function) {
+      case Function::kAll: {
+        bool all = true;
+        for (const Expr& a : e.args) all = eval(a, since) != 0.0 && all;
+        return all;
       }
-      return 0.0;
-    }
-    if (f == "grasped") return handHolds(arg(0).hand, arg(1));
-    if (f == "contact") return handTouches(arg(0).hand, arg(1));
-    if (f == "out_of_view") return outOfView[static_cast<size_t>(std::max(0, arg(0).hand))];
-    if (f == "cut" || f == "detached") {
-      EventKind kind = f == "cut" ? EventKind::kCut : EventKind::kDetached;
-      return countEvents(kind, e.args.size() > 1 ? arg(1) : arg(0));
-    }
-    if (f == "clips") return countEvents(EventKind::kClipApplied, arg(0));
-    if (f == "damage") return countEvents(EventKind::kDamage, arg(0));
-    if (f == "bleeding") return countEvents(EventKind::kBleeding, arg(0));
-    if (f == "blood_loss") return world ? world->bloodLossMl() : 0.0;
-    if (f == "dropped") {
-      Target zone = e.args.size() > 1 ? arg(1) : Target{};
-      return countEvents(EventKind::kDropped, arg(0), e.args.size() > 1 ? &zone : nullptr);
-    }
-    if (f == "outside") {
-      Target zone = arg(0);
-      double n = 0;
-      for (const Event& ev : history) n += ev.kind == EventKind::kDropped && ev.zone.index != zone.zone;
-      return n;
-    }
-    if (f == "placed") {
-      Target objects = arg(0), zone = arg(1);
-      double n = 0;
-      for (const auto& [rigid, z] : placedIn) {
-        n += z == zone.zone &&
-             std::find(objects.rigids.begin(), objects.rigids.end(), rigid) != objects.rigids.end();
+      case Function::kAny: {
+        bool any = false;
+        for (const Expr& a : e.args) any = eval(a, since) != 0.0 || any;
+        return any;
       }
-      return n;
+      case Function::kNot: return eval(e.args[0], since) == 0.0;
+      case Function::kCount: {
+        EdgeState& s = edges[&e];
+        bool value = eval(e.args[0], since) != 0.0;
+        if (value && !s.previous) s.count += 1.0;
+        s.previous = value;
+        return s.count;
+      }
+      case Function::kWithin: {
+        double limit = eval(e.args[0], since);
+        double start = since.value_or(0.0);
+        return eval(e.args[1], since) != 0.0 && now - start <= limit;
+      }
+      case Function::kTime: return now;
+      case Function::kDone: {
+        const std::string& id = e.args[0].text;
+        for (const auto& s : steps) {
+          if (s.id == id) return s.state == StepState::kDone || s.state == StepState::kDoneOutOfOrder;
+        }
+        return 0.0;
+      }
+      case Function::kGrasped: return handHolds(arg(0).hand, arg(1));
+      case Function::kContact: return handTouches(arg(0).hand, arg(1));
+      case Function::kOutOfView: return outOfView[static_cast<size_t>(std::max(0, arg(0).hand))];
+      case Function::kCut: return countEvents(EventKind::kCut, e.args.size() > 1 ? arg(1) : arg(0));
+      case Function::kDetached: return countEvents(EventKind::kDetached, e.args.size() > 1 ? arg(1) : arg(0));
+      case Function::kClips: return countEvents(EventKind::kClipApplied, arg(0));
+      case Function::kDamage: return countEvents(EventKind::kDamage, arg(0));
+      case Function::kBleeding: return countEvents(EventKind::kBleeding, arg(0));
+      case Function::kBloodLoss: return world ? world->bloodLossMl() : 0.0;
+      case Function::kDropped: {
+        Target zone = e.args.size() > 1 ? arg(1) : Target{};
+        return countEvents(EventKind::kDropped, arg(0), e.args.size() > 1 ? &zone : nullptr);
+      }
+      case Function::kOutside: {
+        Target zone = arg(0);
+        double n = 0;
+        for (const Event& ev : history) n += ev.kind == EventKind::kDropped && ev.zone.index != zone.zone;
+        return n;
+      }
+      case Function::kPlaced: {
+        Target objects = arg(0), zone = arg(1);
+        double n = 0;
+        for (const auto& [rigid, z] : placedIn) {
+          n += z == zone.zone &&
+               std::find(objects.rigids.begin(), objects.rigids.end(), rigid) != objects.rigids.end();
+        }
+        return n;
+      }
+      case Function::kUnknown: break;
     }
-    return 0.0;  // the validator rejects unknown conditions; nothing else reaches here
+    TROCAR_ASSERT(false, "a condition calls an unknown function: the scenario validator lets none through");
+    return 0.0;
   }
 
   void absorb(const Event& ev) {

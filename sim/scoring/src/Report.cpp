@@ -174,8 +174,10 @@ ScoreReport Scorer::report(const physics::World& world) const {
           {std::string(world.tissueName(id)), markings[m].name, a.points, a.meanMm, a.maxMm, a.fractionCut});
     }
   }
-  bool errorPenaltiesApply = false;
-  if (r.formula == "fls" && s.scoring.penalty == "area_deviation_percent") {
+  using scenario::Formula;
+  using scenario::Penalty;
+  const bool fls = r.formula == Formula::kFls;
+  if (fls && r.penaltyKind == Penalty::kAreaDeviationPercent) {
     // 100 |A_cut - A_circle| / A_circle for the first marked circle: A_cut is the rest area
     // of the piece holding the circle's nodes; an uncut gauze deviates 100%.
     r.penalty = 100.0;
@@ -191,12 +193,12 @@ ScoreReport Scorer::report(const physics::World& world) const {
       }
       break;
     }
-  } else if (r.formula == "fls" && s.scoring.penalty == "pegs_dropped") {
+  } else if (fls && r.penaltyKind == Penalty::kPegsDropped) {
     r.penalty = s.scoring.penaltyPerItem * s.dropsOutside;
   } else {
-    errorPenaltiesApply = true;
     for (const auto& e : r.errors) r.penalty += e.penalty;
   }
+  const bool errorPenaltiesApply = s.scoring.errorPenaltiesApply();
   for (auto& e : r.errors) {
     if (!errorPenaltiesApply) e.penalty = 0.0;  // the formula scores something else
     auto group = std::find_if(r.errorGroups.begin(), r.errorGroups.end(),
@@ -210,7 +212,7 @@ ScoreReport Scorer::report(const physics::World& world) const {
     group->critical = group->critical || e.critical;
     group->penalty += e.penalty;
   }
-  if (r.formula == "fls") {
+  if (fls) {
     r.score =
         complete ? flsScore({r.taskTimeS, s.scoring.cutoffS, r.penalty, s.scoring.referenceScore}) : 0.0;
   } else {
@@ -408,14 +410,15 @@ std::string toJson(const ScoreReport& r) {
     metrics["objects"] = {
         {"placed", r.objects->placed}, {"dropped", r.objects->dropped}, {"lost", r.objects->lost}};
   }
-  nlohmann::json formula{{"name", r.formula},
+  nlohmann::json formula{{"name", scenario::toString(r.formula)},
                          {"task_time_s", r.taskTimeS},
                          {"penalty", r.penalty},
-                         {"penalty_kind", r.penaltyKind}};
+                         {"penalty_kind", scenario::toString(r.penaltyKind)}};
   // The formula's own accuracy measure, by its name (it is also the penalty).
-  if (r.formula == "fls" && r.penaltyKind == "area_deviation_percent")
+  const bool fls = r.formula == scenario::Formula::kFls;
+  if (fls && r.penaltyKind == scenario::Penalty::kAreaDeviationPercent)
     formula["area_deviation_percent"] = r.penalty;
-  if (r.formula == "fls" && r.penaltyKind == "pegs_dropped" && r.objects)
+  if (fls && r.penaltyKind == scenario::Penalty::kPegsDropped && r.objects)
     formula["pegs_lost"] = r.objects->lost;
   nlohmann::json j{
       {"schema", "trocar.report/1"},
@@ -498,16 +501,17 @@ std::string toHtml(const ScoreReport& r) {
     << ", scored with build " << xmlEscape(r.scoredWith) << "</small></p>";
   h << "<p class=\"" << (r.passed ? "pass" : "fail") << "\"><strong>" << (r.passed ? "Passed" : "Not passed")
     << "</strong>: score " << fmt(r.score) << " (pass mark " << fmt(r.passScore) << ", "
-    << xmlEscape(r.formula) << "), task time " << fmt(r.taskTimeS, 1) << " s"
+    << scenario::toString(r.formula) << "), task time " << fmt(r.taskTimeS, 1) << " s"
     << (r.criticalError ? ", critical error" : "") << "</p>";
-  if (r.formula == "fls" && r.penaltyKind == "area_deviation_percent") {
+  if (r.formula == scenario::Formula::kFls && r.penaltyKind == scenario::Penalty::kAreaDeviationPercent) {
     h << "<p>Accuracy: the piece cut out differs in area from the marked circle by " << fmt(r.penalty, 1)
       << "&nbsp;% (the FLS penalty; 100&nbsp;% when nothing was cut out)</p>";
   }
   if (r.objects) {
     h << "<p>Objects: " << r.objects->placed << " placed, " << r.objects->dropped << " dropped, "
       << r.objects->lost << " lost"
-      << (r.penaltyKind == "pegs_dropped" ? " (the FLS penalty counts the lost)" : "") << "</p>";
+      << (r.penaltyKind == scenario::Penalty::kPegsDropped ? " (the FLS penalty counts the lost)" : "")
+      << "</p>";
   }
   h << "<h2>Steps</h2><table><tr><th>step</th><th>state</th><th>done at</th></tr>";
   for (const auto& s : r.steps) {

@@ -55,7 +55,7 @@ struct Notices {
   std::vector<std::string> at(const scenario::ScenarioDesc& scenario, const scoring::Scorer& scorer,
                               double t) const {
     std::vector<std::pair<double, std::string>> all = recent;
-    const bool penalised = scenario.scoring.formula != "fls" || scenario.scoring.penalty == "errors";
+    const bool penalised = scenario.scoring.errorPenaltiesApply();
     for (const scoring::ErrorOccurrence& e : scorer.checklist().errors()) {
       char text[256];
       if (penalised && e.penalty > 0.0) {

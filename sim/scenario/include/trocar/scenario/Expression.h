@@ -19,13 +19,56 @@
 
 namespace trocar::scenario {
 
+// The functions a condition may call, resolved from their names once, when parsed (kUnknown:
+// no such function; the validator says so).
+enum class Function : uint8_t {
+  kUnknown,
+  kGrasped,
+  kContact,
+  kCut,
+  kDetached,
+  kClips,
+  kPlaced,
+  kDropped,
+  kOutside,
+  kDamage,
+  kBleeding,
+  kBloodLoss,
+  kOutOfView,
+  kDone,
+  kTime,
+  kNot,
+  kCount,
+  kWithin,
+  kAll,
+  kAny,
+};
+enum class Operator : uint8_t { kGreaterOrEqual, kLessOrEqual, kEqual, kNotEqual, kGreater, kLess };
+
+// What an argument may be.
+enum class ArgKind : uint8_t { kHand, kTissue, kRegion, kObject, kZone, kStep, kExpr, kNumber };
+
+// The one table of functions: name, and the arguments each takes (the validator checks calls
+// against it; scoring evaluates each Function).
+struct FunctionInfo {
+  Function function = Function::kUnknown;
+  std::string_view name;
+  std::vector<std::vector<ArgKind>> args;  // allowed kinds per argument position
+  bool variadic = false;                   // all/any: any number of conditions
+  size_t optionalFrom = 99;                // arguments from here on may be left out
+};
+const std::vector<FunctionInfo>& functionTable();
+const FunctionInfo* findFunction(std::string_view name);  // null: no such function
+
 struct Expr {
   enum class Kind : uint8_t { kNumber, kName, kCall, kCompare };
   Kind kind = Kind::kName;
-  std::string text;        // kName / kCall: the name; kCompare: the operator
-  double number = 0.0;     // kNumber
-  std::vector<Expr> args;  // kCall: arguments; kCompare: the two sides
-  uint32_t offset = 0;     // byte offset of this node in the expression text
+  Function function = Function::kUnknown;   // kCall
+  Operator op = Operator::kGreaterOrEqual;  // kCompare
+  std::string text;                         // kName / kCall: the name; kCompare: the operator
+  double number = 0.0;                      // kNumber
+  std::vector<Expr> args;                   // kCall: arguments; kCompare: the two sides
+  uint32_t offset = 0;                      // byte offset of this node in the expression text
 };
 
 // Parses `text`. On error, Error::where.byteOffset holds the offset into `text`.

@@ -107,14 +107,23 @@ struct OsatsThresholds {
   double expertLdlj = -8.0, noviceLdlj = -16.0;
 };
 
+// How a run is scored (`scoring.formula`): weighted checklist steps less error penalties, or
+// the FLS formula (cutoff - time - penalty).
+enum class Formula : uint8_t { kChecklist, kFls };
+// The FLS formula's penalty (`scoring.penalty`): the sum of error-rule penalties, the pattern
+// cut's area deviation (100 |A_cut - A_circle| / A_circle for the first marked circle), or the
+// pegs lost out of the laparoscope's view (outside every zone in an open view) x penalty_per_item.
+enum class Penalty : uint8_t { kErrors, kAreaDeviationPercent, kPegsDropped };
+const char* toString(Formula formula);  // "checklist", "fls": as scenarios and reports write them
+const char* toString(Penalty penalty);  // "errors", "area_deviation_percent", "pegs_dropped"
+
 struct ScoringDesc {
-  std::string formula = "checklist";  // "fls" or "checklist"
-  double cutoffS = 300.0;             // fls: time budget
-  // fls penalty: "errors" (sum of error-rule penalties, the default), "area_deviation_percent"
-  // (pattern cutting: 100 |A_cut - A_circle| / A_circle for the first marked circle) or
-  // "pegs_dropped" (pegs lost out of the laparoscope's view, or outside every zone in an
-  // open view, x penalty_per_item).
-  std::string penalty = "errors";
+  Formula formula = Formula::kChecklist;
+  double cutoffS = 300.0;  // fls: time budget
+  Penalty penalty = Penalty::kErrors;
+  // Whether error rules' penalties count: always under the checklist formula; under FLS only
+  // with Penalty::kErrors (else the formula's own measure is the penalty).
+  bool errorPenaltiesApply() const { return formula == Formula::kChecklist || penalty == Penalty::kErrors; }
   double penaltyPerItem = 10.0;
   double passScore = 0.0;
   std::optional<double> referenceScore;  // normalise against this when set

@@ -59,7 +59,7 @@ struct ScoreReport {
   // The recording file's digest ("blake2b-256:<hex>"), set by whoever writes the report beside
   // a finished recording (`trocar run`, `trocar replay`); `trocar verify` checks it.
   std::string recordingDigest;
-  std::string formula;
+  scenario::Formula formula = scenario::Formula::kChecklist;
   double taskTimeS = 0.0;
   double penalty = 0.0;
   double score = 0.0;
@@ -82,7 +82,7 @@ struct ScoreReport {
   };
   std::optional<ObjectCounts> objects;
   double bloodLossMl = 0.0;  // from cut vessels (physics::World::bloodLossMl)
-  std::string penaltyKind;   // errors, area_deviation_percent or pegs_dropped
+  scenario::Penalty penaltyKind = scenario::Penalty::kErrors;  // what `penalty` measures
   // How the cuts followed each marked line (physics::World::markingCutAccuracy), in the
   // scenario's order; FLS pattern cutting asks for within 2 mm.
   struct CutAccuracy {
