@@ -64,11 +64,28 @@ Result<void> readKey(const std::filesystem::path& file, const char* prefix, unsi
   return {};
 }
 
+std::string digestOf(const std::vector<uint8_t>& bytes) {
+  std::array<unsigned char, 32> digest{};
+  crypto_generichash(digest.data(), digest.size(), bytes.data(), bytes.size(), nullptr, 0);
+  return kDigestPrefix + hex(digest.data(), digest.size());
+}
+
+// A file read once: its bytes and their digest.
+struct Read {
+  std::vector<uint8_t> bytes;
+  std::string digest;
+};
+Result<Read> readDigested(const std::filesystem::path& file) {
+  auto bytes = readFileBytes(file);
+  if (!bytes.ok()) return bytes.error();
+  Read r{std::move(bytes).value(), {}};
+  r.digest = digestOf(r.bytes);
+  return r;
+}
+
 // The recording digest a JSON report names, if it is one that does.
-std::optional<std::string> namedDigest(const std::filesystem::path& report) {
-  auto text = readFileText(report);
-  if (!text.ok()) return std::nullopt;
-  auto j = nlohmann::json::parse(text.value(), nullptr, false);
+std::optional<std::string> namedDigest(const std::vector<uint8_t>& report) {
+  auto j = nlohmann::json::parse(report.begin(), report.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("recording_digest") ||
       !j["recording_digest"].is_string())
     return std::nullopt;
@@ -79,11 +96,9 @@ std::optional<std::string> namedDigest(const std::filesystem::path& report) {
 
 Result<std::string> fileDigest(const std::filesystem::path& file) {
   TROCAR_TRY(ready());
-  auto bytes = readFileBytes(file);
-  if (!bytes.ok()) return bytes.error();
-  std::array<unsigned char, 32> digest{};
-  crypto_generichash(digest.data(), digest.size(), bytes.value().data(), bytes.value().size(), nullptr, 0);
-  return kDigestPrefix + hex(digest.data(), digest.size());
+  auto read = readDigested(file);
+  if (!read.ok()) return read.error();
+  return read.value().digest;
 }
 
 Result<void> writeNewKey(const std::filesystem::path& name) {
@@ -114,11 +129,11 @@ Result<void> signResult(const std::filesystem::path& secretKey, const std::files
   TROCAR_TRY(readKey(secretKey, kSecretPrefix, sk.data(), sk.size()));
   std::array<unsigned char, crypto_sign_PUBLICKEYBYTES> pk{};
   crypto_sign_ed25519_sk_to_pk(pk.data(), sk.data());
-  auto reportDigest = fileDigest(report);
-  if (!reportDigest.ok()) return reportDigest.error();
+  auto reportRead = readDigested(report);
+  if (!reportRead.ok()) return reportRead.error();
   auto recordingDigest = fileDigest(recording);
   if (!recordingDigest.ok()) return recordingDigest.error();
-  const auto named = namedDigest(report);
+  const auto named = namedDigest(reportRead.value().bytes);
   if (!named || *named != recordingDigest.value()) {
     SourceLocation where;
     where.file = report.string();
@@ -131,7 +146,7 @@ Result<void> signResult(const std::filesystem::path& secretKey, const std::files
   std::ostringstream body;
   body << "trocar-signature 1\n"
        << "key " << kKeyPrefix << hex(pk.data(), pk.size()) << "\n"
-       << "report " << report.filename().string() << " " << reportDigest.value() << "\n"
+       << "report " << report.filename().string() << " " << reportRead.value().digest << "\n"
        << "recording " << recording.filename().string() << " " << recordingDigest.value() << "\n";
   const std::string text = body.str();
   std::array<unsigned char, crypto_sign_BYTES> sig{};
@@ -181,11 +196,11 @@ Result<Verification> verifyResult(const std::filesystem::path& signature, std::f
 
   Verification v;
   v.signer = key.value();
-  auto reportNow = fileDigest(report);
+  auto reportNow = readDigested(report);
   if (!reportNow.ok()) return reportNow.error();
   auto recordingNow = fileDigest(recording);
   if (!recordingNow.ok()) return recordingNow.error();
-  if (reportNow.value() != reportDigest.value()) {
+  if (reportNow.value().digest != reportDigest.value()) {
     v.problem = "the report " + report.string() + " changed since it was signed";
     return v;
   }
@@ -207,7 +222,7 @@ Result<Verification> verifyResult(const std::filesystem::path& signature, std::f
       return v;
     }
   }
-  const auto named = namedDigest(report);
+  const auto named = namedDigest(reportNow.value().bytes);
   if (!named || *named != recordingNow.value()) {
     v.problem = "the report does not name this recording's digest";
     return v;

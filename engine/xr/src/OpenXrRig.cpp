@@ -144,13 +144,15 @@ struct OpenXrRig::State {
   std::unique_ptr<render::ExternalTarget> panelTarget;
   bool panelAcquired = false;
   std::optional<Pose> panelPose;
+  Vec2 panelSize{0.0f};
+  static constexpr uint32_t kPanelWidth = 640, kPanelHeight = 480;
   // Depth for each eye (XR_KHR_composition_layer_depth, where offered): the runtime reprojects
-  // with it and keeps quad layers behind what is nearer. Its own swapchain, two layers, D32.
+  // with it and keeps quad layers behind what is nearer. Its own swapchain, two layers, D32,
+  // in the depth range the frames ask the eyes' projections to use.
   bool depthExtension = false;
   XrSwapchain depthSwapchain = XR_NULL_HANDLE;
   bool depthAcquired = false;
-  Vec2 panelSize{0.0f};
-  static constexpr uint32_t kPanelWidth = 640, kPanelHeight = 480;
+  static constexpr float kNearM = 0.02f, kFarM = 30.0f;
 
   XrActionSet actionSet = XR_NULL_HANDLE;
   XrAction gripPose = XR_NULL_HANDLE, aimPose = XR_NULL_HANDLE, trigger = XR_NULL_HANDLE,
@@ -350,22 +352,33 @@ struct OpenXrRig::State {
     return images;
   }
 
+  // The next image of `chain`, acquired and waited for; `what` names the swapchain in errors.
+  static Result<uint32_t> acquireImage(XrSwapchain chain, bool& acquired, const char* what) {
+    uint32_t index = 0;
+    XrSwapchainImageAcquireInfo acquire{XR_TYPE_SWAPCHAIN_IMAGE_ACQUIRE_INFO};
+    if (XrResult r = xrAcquireSwapchainImage(chain, &acquire, &index); XR_FAILED(r))
+      return xrError(r, std::string("xrAcquireSwapchainImage") + what);
+    acquired = true;
+    XrSwapchainImageWaitInfo wait{XR_TYPE_SWAPCHAIN_IMAGE_WAIT_INFO};
+    wait.timeout = XR_INFINITE_DURATION;
+    if (XrResult r = xrWaitSwapchainImage(chain, &wait); XR_FAILED(r))
+      return xrError(r, std::string("xrWaitSwapchainImage") + what);
+    return index;
+  }
+  // Hands an acquired image back (nothing when none is held).
+  static Result<void> releaseImage(XrSwapchain chain, bool& acquired, const char* what) {
+    if (!acquired) return {};
+    acquired = false;
+    XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
+    if (XrResult r = xrReleaseSwapchainImage(chain, &release); XR_FAILED(r))
+      return xrError(r, std::string("xrReleaseSwapchainImage") + what);
+    return {};
+  }
+
   void destroySession() {
-    if (imageAcquired) {
-      XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
-      xrReleaseSwapchainImage(swapchain, &release);
-      imageAcquired = false;
-    }
-    if (panelAcquired) {
-      XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
-      xrReleaseSwapchainImage(panelSwapchain, &release);
-      panelAcquired = false;
-    }
-    if (depthAcquired) {
-      XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
-      xrReleaseSwapchainImage(depthSwapchain, &release);
-      depthAcquired = false;
-    }
+    (void)releaseImage(swapchain, imageAcquired, "");
+    (void)releaseImage(panelSwapchain, panelAcquired, " (panel)");
+    (void)releaseImage(depthSwapchain, depthAcquired, " (depth)");
     if (ctx) ctx->waitIdle();
     target.reset();
     panelTarget.reset();
@@ -803,35 +816,22 @@ Result<RigFrame> OpenXrRig::beginFrame() {
     s.primarySince.reset();
   }
 
+  frame.nearM = State::kNearM;
+  frame.farM = State::kFarM;
   if (frame.shouldRender) {
-    uint32_t index = 0;
-    XrSwapchainImageAcquireInfo acquire{XR_TYPE_SWAPCHAIN_IMAGE_ACQUIRE_INFO};
-    if (XrResult r = xrAcquireSwapchainImage(s.swapchain, &acquire, &index); XR_FAILED(r)) {
-      return xrError(r, "xrAcquireSwapchainImage");
-    }
-    s.imageAcquired = true;
-    XrSwapchainImageWaitInfo waitImage{XR_TYPE_SWAPCHAIN_IMAGE_WAIT_INFO};
-    waitImage.timeout = XR_INFINITE_DURATION;
-    if (XrResult r = xrWaitSwapchainImage(s.swapchain, &waitImage); XR_FAILED(r)) {
-      return xrError(r, "xrWaitSwapchainImage");
-    }
+    auto index = State::acquireImage(s.swapchain, s.imageAcquired, "");
+    if (!index) return index.error();
     uint32_t depthIndex = 0;
     if (s.depthSwapchain) {
-      if (XrResult r = xrAcquireSwapchainImage(s.depthSwapchain, &acquire, &depthIndex); XR_FAILED(r))
-        return xrError(r, "xrAcquireSwapchainImage (depth)");
-      s.depthAcquired = true;
-      if (XrResult r = xrWaitSwapchainImage(s.depthSwapchain, &waitImage); XR_FAILED(r))
-        return xrError(r, "xrWaitSwapchainImage (depth)");
+      auto depth = State::acquireImage(s.depthSwapchain, s.depthAcquired, " (depth)");
+      if (!depth) return depth.error();
+      depthIndex = depth.value();
     }
-    s.target->setImageIndex(index, depthIndex);
+    s.target->setImageIndex(index.value(), depthIndex);
     if (s.panelTarget) {
-      uint32_t panelIndex = 0;
-      if (XrResult r = xrAcquireSwapchainImage(s.panelSwapchain, &acquire, &panelIndex); XR_FAILED(r))
-        return xrError(r, "xrAcquireSwapchainImage (panel)");
-      s.panelAcquired = true;
-      if (XrResult r = xrWaitSwapchainImage(s.panelSwapchain, &waitImage); XR_FAILED(r))
-        return xrError(r, "xrWaitSwapchainImage (panel)");
-      s.panelTarget->setImageIndex(panelIndex);
+      auto panel = State::acquireImage(s.panelSwapchain, s.panelAcquired, " (panel)");
+      if (!panel) return panel.error();
+      s.panelTarget->setImageIndex(panel.value());
     }
   }
   s.panelPose.reset();  // said again each frame it is drawn
@@ -863,15 +863,9 @@ Result<void> OpenXrRig::endFrame() {
   end.displayTime = s.frameState.predictedDisplayTime;
   end.environmentBlendMode = s.blendMode;
   if (s.imageAcquired) {
-    XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
-    if (XrResult r = xrReleaseSwapchainImage(s.swapchain, &release); XR_FAILED(r)) {
-      return xrError(r, "xrReleaseSwapchainImage");
-    }
-    s.imageAcquired = false;
+    TROCAR_TRY(State::releaseImage(s.swapchain, s.imageAcquired, ""));
     if (s.depthAcquired) {
-      if (XrResult r = xrReleaseSwapchainImage(s.depthSwapchain, &release); XR_FAILED(r))
-        return xrError(r, "xrReleaseSwapchainImage (depth)");
-      s.depthAcquired = false;
+      TROCAR_TRY(State::releaseImage(s.depthSwapchain, s.depthAcquired, " (depth)"));
       for (uint32_t e = 0; e < 2; ++e) {  // the depth the renderer wrote: 0 at near, 1 at far
         depths[e].subImage.swapchain = s.depthSwapchain;
         depths[e].subImage.imageRect = {{0, 0},
@@ -879,8 +873,8 @@ Result<void> OpenXrRig::endFrame() {
         depths[e].subImage.imageArrayIndex = e;
         depths[e].minDepth = 0.0f;
         depths[e].maxDepth = 1.0f;
-        depths[e].nearZ = RigFrame{}.nearM;
-        depths[e].farZ = RigFrame{}.farM;
+        depths[e].nearZ = State::kNearM;
+        depths[e].farZ = State::kFarM;
         views[e].next = &depths[e];
       }
     }
@@ -898,10 +892,7 @@ Result<void> OpenXrRig::endFrame() {
     end.layers = layers;
   }
   if (s.panelAcquired) {
-    XrSwapchainImageReleaseInfo release{XR_TYPE_SWAPCHAIN_IMAGE_RELEASE_INFO};
-    if (XrResult r = xrReleaseSwapchainImage(s.panelSwapchain, &release); XR_FAILED(r))
-      return xrError(r, "xrReleaseSwapchainImage (panel)");
-    s.panelAcquired = false;
+    TROCAR_TRY(State::releaseImage(s.panelSwapchain, s.panelAcquired, " (panel)"));
     if (s.panelPose && end.layerCount == 1) {  // over the scene, blended where the panel is clear
       quad.layerFlags = XR_COMPOSITION_LAYER_BLEND_TEXTURE_SOURCE_ALPHA_BIT;
       quad.space = s.appSpace;

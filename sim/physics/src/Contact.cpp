@@ -651,11 +651,16 @@ void findContacts(ContactSurface& s, const btSoftBody& body, uint32_t tissue, st
     const btVector3& p2 = s.x[tri[2]];
     const btVector3 tlo = minOf(minOf(p0, p1), p2), thi = maxOf(maxOf(p0, p1), p2);
     if (!overlaps(lo, hi, tlo, thi)) continue;
-    const btVector3 centre = (p0 + p1 + p2) / 3;
-    const btScalar radius =
-        std::sqrt(std::max({(p0 - centre).length2(), (p1 - centre).length2(), (p2 - centre).length2()}));
+    btVector3 centre(0, 0, 0);
+    btScalar radius = -1;  // the triangle's bounding sphere, once a capsule's box meets it
     for (size_t c = 0; c < now.size(); ++c) {
-      if (!overlaps(boxes[c].first, boxes[c].second, tlo, thi) || !nearAxis(c, centre, radius)) continue;
+      if (!overlaps(boxes[c].first, boxes[c].second, tlo, thi)) continue;
+      if (radius < 0) {
+        centre = (p0 + p1 + p2) / 3;
+        radius =
+            std::sqrt(std::max({(p0 - centre).length2(), (p1 - centre).length2(), (p2 - centre).length2()}));
+      }
+      if (!nearAxis(c, centre, radius)) continue;
       touchTriangle(s, tissue, static_cast<uint32_t>(c), ti, now[c], prev[c], senseMargin, memory, out);
     }
   }
