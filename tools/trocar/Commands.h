@@ -33,6 +33,10 @@ Runner addRunCommand(CLI::App& app);
 Runner addRecordCommand(CLI::App& app);
 // Adds `sign [--new-key NAME | --key K REPORT RECORDING [--out F]]` (Signing.cpp).
 Runner addSignCommand(CLI::App& app);
+// Adds `calibrate SCENARIO --experts A.trec... [--novices ...] [--policy P] [--out F]` (Calibrate.cpp).
+Runner addCalibrateCommand(CLI::App& app);
+// The cores this process may run on (Replay.cpp): the default for --jobs.
+unsigned availableCores();
 // Adds `verify SIGNATURE [--report] [--recording] [--key]` (Signing.cpp).
 Runner addVerifyCommand(CLI::App& app);
 

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("run"), run});
   auto record = trocar::cli::addRecordCommand(app);
   commands.push_back({app.get_subcommand("record"), record});
+  auto calibrate = trocar::cli::addCalibrateCommand(app);
+  commands.push_back({app.get_subcommand("calibrate"), calibrate});
   auto sign = trocar::cli::addSignCommand(app);
   commands.push_back({app.get_subcommand("sign"), sign});
   auto verify = trocar::cli::addVerifyCommand(app);

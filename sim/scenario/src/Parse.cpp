@@ -5,6 +5,7 @@
 #include <trocar/scenario/Scenario.h>
 
 #include "TetMeshFiles.h"
+#include "YamlContext.h"
 
 #include <trocar/assets/MeshCache.h>
 
@@ -23,159 +24,9 @@ namespace {
 using physics::NodeSelector;
 namespace fs = std::filesystem;
 
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// "did you mean 'x'?" for the closest candidate within 2 edits (or a third of the length).
-std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t bestDistance = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    size_t d = editDistance(word, c);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best.empty() ? std::string() : "did you mean '" + best + "'?";
-}
-
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
-class Ctx {
- public:
-  Ctx(fs::path file, std::vector<Error>& errors) : mFile(std::move(file)), mErrors(errors) {}
-
-  const fs::path& file() const { return mFile; }
-  size_t errorCount() const { return mErrors.size(); }
-
-  SourceLocation at(const YAML::Node& n, uint32_t extraColumns = 0) const {
-    SourceLocation where;
-    where.file = mFile.string();
-    YAML::Mark m = n.Mark();
-    if (m.line >= 0) {
-      where.line = static_cast<uint32_t>(m.line) + 1;
-      where.column = static_cast<uint32_t>(m.column) + 1 + extraColumns;
-    }
-    return where;
-  }
-
-  void error(const SourceLocation& where, std::string what, std::string hint = {}) {
-    mErrors.push_back(makeError(ErrorCode::kInvalidInput, std::move(what), where, std::move(hint)));
-  }
-  void error(const YAML::Node& n, std::string what, std::string hint = {}) {
-    error(at(n), std::move(what), std::move(hint));
-  }
-
-  bool isMap(const YAML::Node& n, const std::string& what) {
-    if (n.IsMap()) return true;
-    error(n, what + " must be a mapping (key: value lines)", "indent its keys under it");
-    return false;
-  }
-
-  bool isList(const YAML::Node& n, const std::string& what) {
-    if (n.IsSequence()) return true;
-    error(n, what + " must be a list", "write items as '- ...' lines or [a, b]");
-    return false;
-  }
-
-  // Reports keys of `map` that are not in `allowed`, with a suggestion.
-  void checkKeys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first, "keys of " + what + " must be plain words");
-        continue;
-      }
-      const std::string& key = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string hint = didYouMean(key, allowed);
-      error(it->first, "unknown key '" + key + "' in " + what,
-            hint.empty() ? "known keys: " + join(allowed) : hint);
-    }
-  }
-
-  std::optional<std::string> text(const YAML::Node& n, const std::string& what) {
-    if (n.IsScalar()) return n.Scalar();
-    error(n, what + " must be text", "write it on the same line after the colon");
-    return std::nullopt;
-  }
-
-  std::optional<double> number(const YAML::Node& n, const std::string& what, double min, double max,
-                               const std::string& unitHint = {}) {
-    if (!n.IsScalar()) {
-      error(n, what + " must be a number");
-      return std::nullopt;
-    }
-    const std::string& s = n.Scalar();
-    char* end = nullptr;
-    double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) {
-      error(n, what + " must be a number, not '" + s + "'", unitHint);
-      return std::nullopt;
-    }
-    if (v < min || v > max) {
-      error(n, what + " is " + s + ", outside [" + fmt(min) + ", " + fmt(max) + "]", unitHint);
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& what) {
-    if (n.IsScalar()) {
-      const std::string& s = n.Scalar();
-      if (s == "true" || s == "yes") return true;
-      if (s == "false" || s == "no") return false;
-    }
-    error(n, what + " must be true or false");
-    return std::nullopt;
-  }
-
-  template <int N>
-  std::optional<glm::vec<N, float>> vec(const YAML::Node& n, const std::string& what, double limit = 100.0) {
-    if (!n.IsSequence() || n.size() != static_cast<size_t>(N)) {
-      error(n, what + " must be a list of " + std::to_string(N) + " numbers",
-            N == 3 ? "e.g. [0, 1.1, -0.3] (metres)" : "e.g. [0.1, 0.1]");
-      return std::nullopt;
-    }
-    glm::vec<N, float> out(0.0f);
-    bool ok = true;
-    for (int i = 0; i < N; ++i) {
-      auto v = number(n[static_cast<size_t>(i)], what + "[" + std::to_string(i) + "]", -limit, limit);
-      if (v)
-        out[i] = static_cast<float>(*v);
-      else
-        ok = false;
-    }
-    if (!ok) return std::nullopt;
-    return out;
-  }
-
-  static std::string fmt(double v) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "%g", v);
-    return buffer;
-  }
-
- private:
-  fs::path mFile;
-  std::vector<Error>& mErrors;
-};
+using detail::Ctx;
+using detail::didYouMean;
+using detail::join;
 
 bool isId(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -850,7 +701,7 @@ std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& n
 // ---- The whole file ---------------------------------------------------------------------
 
 void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vector<fs::path>& referenced,
-                   std::set<std::string>& broken) {
+                   std::set<std::string>& broken, const LoadOptions& options) {
   if (!root.IsMap()) {
     ctx.error(root, "a scenario file must be a YAML mapping starting with 'trocar: 1'",
               "see scenarios/FORMAT.md");
@@ -1233,8 +1084,33 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
   if (const YAML::Node s = root["scoring"]; s && ctx.isMap(s, "scoring")) {
     ctx.checkKeys(s,
                   {"formula", "cutoff_s", "penalty", "penalty_per_item", "pass_score", "reference_score",
-                   "reference_path_m", "force_limit_n", "osats"},
+                   "reference_path_m", "force_limit_n", "osats", "benchmark", "benchmark_required"},
                   "scoring");
+    if (const YAML::Node b = s["benchmark"]; b && options.readBenchmark) {
+      if (auto name = ctx.text(b, "scoring.benchmark")) {
+        const fs::path path = ctx.file().parent_path() / *name;
+        std::error_code ec;
+        if (!fs::exists(path, ec)) {
+          ctx.error(b, "cannot find the benchmark file '" + path.string() + "'",
+                    "make it with: trocar calibrate SCENARIO --experts RECORDING...");
+        } else {
+          // The benchmark's own errors say their place in its file.
+          BenchmarkLoad loaded = loadBenchmarkFile(path);
+          for (const Error& e : loaded.errors) ctx.error(e.where, e.message, e.hint);
+          if (loaded.benchmark && !out.id.empty() && loaded.benchmark->scenarioId != out.id) {
+            ctx.error(b, "the benchmark '" + *name + "' is for scenario '" + loaded.benchmark->scenarioId + "'",
+                      "calibrate this scenario: trocar calibrate SCENARIO --experts RECORDING...");
+          } else if (loaded.benchmark) {
+            out.scoring.benchmark = std::move(loaded.benchmark);
+          }
+        }
+      }
+    }
+    if (const YAML::Node r = s["benchmark_required"]) {
+      out.scoring.benchmarkRequired = ctx.boolean(r, "scoring.benchmark_required").value_or(false);
+      if (out.scoring.benchmarkRequired && !s["benchmark"])
+        ctx.error(r, "benchmark_required needs a benchmark", "add benchmark: benchmark.yaml (trocar calibrate makes it)");
+    }
     if (const YAML::Node x = s["penalty_per_item"])
       out.scoring.penaltyPerItem = ctx.number(x, "penalty_per_item", 0, 1e6).value_or(10);
     if (const YAML::Node x = s["reference_path_m"])
@@ -1243,7 +1119,7 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     if (const YAML::Node x = s["force_limit_n"])
       out.scoring.forceLimitN = ctx.number(x, "force_limit_n", 0.01, 1e4, "newtons");
     if (const YAML::Node o = s["osats"]; o && ctx.isMap(o, "scoring.osats")) {
-      ctx.checkKeys(o, {"peak_force_n", "idle_fraction", "ldlj"}, "scoring.osats");
+      ctx.checkKeys(o, {"tissue_force_ratio", "task_ratio", "ldlj"}, "scoring.osats");
       auto pair = [&](const char* key, double& expert, double& novice, double lo, double hi) {
         const YAML::Node v = o[key];
         if (!v) return;
@@ -1257,8 +1133,9 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
         if (expert == novice)
           ctx.error(v, std::string("scoring.osats.") + key + ": expert and novice must differ");
       };
-      pair("peak_force_n", out.scoring.osats.expertPeakForceN, out.scoring.osats.novicePeakForceN, 0, 1e4);
-      pair("idle_fraction", out.scoring.osats.expertIdleFraction, out.scoring.osats.noviceIdleFraction, 0, 1);
+      pair("tissue_force_ratio", out.scoring.osats.expertTissueForceRatio, out.scoring.osats.noviceTissueForceRatio,
+           0, 100);
+      pair("task_ratio", out.scoring.osats.expertTaskRatio, out.scoring.osats.noviceTaskRatio, 0.01, 100);
       pair("ldlj", out.scoring.osats.expertLdlj, out.scoring.osats.noviceLdlj, -100, 0);
     }
     if (const YAML::Node f = s["formula"]) {
@@ -1345,7 +1222,7 @@ void hashYaml(StateHasher& h, const YAML::Node& node) {
 
 }  // namespace
 
-LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
+LoadResult loadScenarioText(std::string_view text, const fs::path& file, const LoadOptions& options) {
   LoadResult result;
   Ctx ctx(file, result.errors);
   SourceLocation top;
@@ -1378,7 +1255,7 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
   std::vector<fs::path> referenced;
   std::set<std::string> broken;
   try {
-    parseDocument(ctx, root, desc, referenced, broken);
+    parseDocument(ctx, root, desc, referenced, broken, options);
   } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed node accesses
     SourceLocation where = top;
     if (e.mark.line >= 0) {
@@ -1434,11 +1311,20 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file) {
     scoring.addString(section);
     hashYaml(scoring, root[section]);
   }
-  for (const auto& path : referenced) {
-    for (StateHasher* each : {&h, &bytes}) each->addString(path.filename().string());
-    auto content = readFileBytes(path);
-    if (!content.ok()) continue;
-    for (StateHasher* each : {&h, &bytes}) each->addSpan(std::span<const uint8_t>(content.value()));
+  // The benchmark scores the run, so what scores with it (policy, thresholds, the experts'
+  // means) counts in the scoring hash: recalibrating to other numbers re-scores recordings
+  // (it cannot make them diverge); its provenance (sources, dates) does not, so a benchmark
+  // may list the digests of recordings made under it. The whole-file hash of format 1
+  // takes its bytes.
+  if (const std::optional<Benchmark>& b = desc.scoring.benchmark) {
+    scoring.addString(toString(b->policy));
+    for (const MetricBenchmark& m : b->metrics) {
+      scoring.addString(m.name);
+      scoring.add(m.threshold);
+      scoring.add(m.mean);
+    }
+    bytes.addString(b->file.filename().string());
+    if (auto content = readFileBytes(b->file); content.ok()) bytes.addSpan(std::span<const uint8_t>(content.value()));
   }
   desc.contentHash = h.digest();
   desc.scoringHash = scoring.digest();
@@ -1464,7 +1350,7 @@ const char* toString(Penalty penalty) {
   return "?";
 }
 
-LoadResult loadScenarioFile(const fs::path& file) {
+LoadResult loadScenarioFile(const fs::path& file, const LoadOptions& options) {
   constexpr uintmax_t kMaxBytes = 4u << 20;  // scenarios are text; meshes live in their own files
   std::error_code ec;
   auto size = fs::file_size(file, ec);
@@ -1484,7 +1370,7 @@ LoadResult loadScenarioFile(const fs::path& file) {
     r.errors.push_back(text.error());
     return r;
   }
-  return loadScenarioText(text.value(), file);
+  return loadScenarioText(text.value(), file, options);
 }
 
 }  // namespace trocar::scenario

@@ -1,12 +1,14 @@
 #include <trocar/core/File.h>
 #include <trocar/core/Hash.h>
 #include <trocar/core/Version.h>
+#include <trocar/scoring/Calibration.h>
 #include <trocar/scoring/Formula.h>
 #include <trocar/scoring/Report.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -37,6 +39,16 @@ struct Scorer::Impl {
   std::vector<double> plotTime;
   std::array<std::vector<double>, 2> plotSpeed, plotForce;
   feedback::FeedbackMapper feedback;
+  std::vector<float> damageForceN;  // per tissue
+  // Hesitations: stretches of at least kHesitationS in which no instrument tip moved
+  // kHesitationM from where the stretch began, before the checklist was complete.
+  static constexpr double kHesitationS = 2.0;
+  static constexpr float kHesitationM = 0.005f;
+  std::array<Vec3, 2> stillFrom{};
+  double stillSince = 0.0;
+  bool stillCounts = false;  // the checklist was incomplete when the stretch began
+  uint32_t hesitations = 0;
+  double hesitationS = 0.0;
 
   static std::vector<float> damageForces(const scenario::ScenarioDesc& s) {
     std::vector<float> out;
@@ -56,10 +68,13 @@ struct Scorer::Impl {
         motion{MotionRecorder(settingsFor(s)), MotionRecorder(settingsFor(s))},
         dt(1.0 / s.tickHz),
         plotEvery(std::max<Tick>(1, s.tickHz / 20)),
-        feedback(s.feedback, damageForces(s), s.tickHz) {
+        feedback(s.feedback, damageForces(s), s.tickHz),
+        damageForceN(damageForces(s)) {
     for (const auto& step : s.checklist) weights.push_back(step.weight);
     hasObjects = !s.objects.empty();
   }
+
+  void closeStillStretch();  // counts the stretch that ends now, if it was a hesitation
 
   static MetricSettings settingsFor(const scenario::ScenarioDesc& s) {
     MetricSettings m;
@@ -115,12 +130,18 @@ void Scorer::onTick(const session::TickRecord& r) {
   }
   const bool plot = r.tick % s.plotEvery == 0;
   if (plot) s.plotTime.push_back(s.now);
+  bool moved = false;
   for (size_t h = 0; h < 2; ++h) {
     const physics::InstrumentState& st = r.world->instrument(static_cast<physics::Hand>(h));
     s.present[h] = st.present;
     if (!st.present) continue;
     float force = glm::length(st.couplingForce);
-    s.motion[h].add({st.tipPose.position, force, st.inContact, s.outOfView[h]});
+    float ratio = -1.0f;
+    if (st.touchedTissue.valid() && st.touchedTissue.index < s.damageForceN.size() &&
+        s.damageForceN[st.touchedTissue.index] > 0.0f)
+      ratio = force / s.damageForceN[st.touchedTissue.index];
+    s.motion[h].add({st.tipPose.position, force, st.inContact, s.outOfView[h], ratio});
+    moved = moved || glm::length(st.tipPose.position - s.stillFrom[h]) > Impl::kHesitationM;
     if (plot) {
       double speed = s.plotSpeed[h].empty()
                          ? 0.0
@@ -131,6 +152,20 @@ void Scorer::onTick(const session::TickRecord& r) {
       s.lastPlotTip[h] = st.tipPose.position;
     }
   }
+  if (moved) {
+    s.closeStillStretch();
+    for (size_t h = 0; h < 2; ++h) s.stillFrom[h] = r.world->instrument(static_cast<physics::Hand>(h)).tipPose.position;
+    s.stillSince = s.now;
+    s.stillCounts = !s.engine.complete();
+  }
+}
+
+void Scorer::Impl::closeStillStretch() {
+  if (stillCounts && now - stillSince >= kHesitationS) {
+    ++hesitations;
+    hesitationS += now - stillSince;
+  }
+  stillCounts = false;
 }
 
 namespace {
@@ -139,6 +174,65 @@ namespace {
 double scale(double value, double expert, double novice) {
   double t = (value - expert) / (novice - expert);
   return std::clamp(5.0 - 4.0 * t, 1.0, 5.0);
+}
+
+
+// OSATS-style domains from the run's metrics (how, and why these metrics: REPORT.md).
+OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<double>& weights, const ScoreReport& r) {
+  const scenario::OsatsThresholds& th = scoring.osats;
+  OsatsDomains d;
+  // Progress: the checklist weight done, and the part of it done in order.
+  double total = 0.0, done = 0.0, inOrder = 0.0;
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    total += weights[i];
+    if (r.steps[i].state == StepState::kDone) inOrder += weights[i];
+    if (r.steps[i].state == StepState::kDone || r.steps[i].state == StepState::kDoneOutOfOrder) done += weights[i];
+  }
+  const double progress = total > 0.0 ? done / total : 0.0;
+  const MotionMetrics& left = r.instruments[0];
+  const MotionMetrics& right = r.instruments[1];
+  // Respect for tissue: force on each tissue against its own damage threshold, less for each
+  // damage event and each object dropped outside its zones.
+  const double ratio = std::max(left.tissueForceRatioP95, right.tissueForceRatioP95);
+  const double tissueContact = left.tissueContactS + right.tissueContactS;
+  double respect = tissueContact > 0.0 ? scale(ratio, th.expertTissueForceRatio, th.noviceTissueForceRatio) : 5.0;
+  respect -= 0.5 * static_cast<double>(r.damageEvents) + 0.5 * (r.objects ? r.objects->dropped : 0u);
+  d.respectForTissue = std::clamp(respect, 1.0, 5.0);
+  // Time and motion: time and tool-tip path per unit of progress, over the experts' (the
+  // benchmark's means; the path also from reference_path_m). Nothing done scores 1.
+  const scenario::Benchmark* benchmark = scoring.benchmark ? &*scoring.benchmark : nullptr;
+  const scenario::MetricBenchmark* refTime = benchmark ? benchmark->find("task_time_s") : nullptr;
+  const scenario::MetricBenchmark* refPath = benchmark ? benchmark->find("path_length_m") : nullptr;
+  const std::optional<double> pathM =
+      refPath && refPath->mean > 0.0 ? std::optional<double>(refPath->mean) : scoring.referencePathM;
+  std::vector<double> parts;
+  if (progress > 0.0 && refTime && refTime->mean > 0.0)
+    parts.push_back(scale(r.taskTimeS / progress / refTime->mean, th.expertTaskRatio, th.noviceTaskRatio));
+  if (progress > 0.0 && pathM && *pathM > 0.0) {
+    parts.push_back(scale((left.pathLengthM + right.pathLengthM) / progress / *pathM, th.expertTaskRatio,
+                          th.noviceTaskRatio));
+  }
+  if (progress <= 0.0) {
+    d.timeAndMotion = 1.0;
+  } else if (!parts.empty()) {
+    d.timeAndMotion = std::accumulate(parts.begin(), parts.end(), 0.0) / static_cast<double>(parts.size());
+  } else {
+    // No reference to measure against: the share of the run without hesitation, scaled by progress.
+    const double still = r.taskTimeS > 0.0 ? std::min(1.0, r.hesitationS / r.taskTimeS) : 1.0;
+    d.timeAndMotion = 1.0 + 4.0 * progress * (1.0 - still);
+  }
+  // Instrument handling: smoothness of each movement segment (both tools, weighted by time).
+  const double segmentTime = left.segmentTimeS + right.segmentTimeS;
+  d.instrumentHandling =
+      segmentTime > 0.0
+          ? scale((left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / segmentTime,
+                  th.expertLdlj, th.noviceLdlj)
+          : 1.0;
+  // Flow: the share of the checklist done in order, less half a point per interruption (a
+  // hesitation, or an object dropped that has to be gone back for).
+  const double interruptions = r.hesitations + (r.objects ? r.objects->dropped : 0u);
+  d.flow = std::clamp(1.0 + 4.0 * (total > 0.0 ? inOrder / total : 0.0) - 0.5 * interruptions, 1.0, 5.0);
+  return d;
 }
 
 }  // namespace
@@ -234,32 +328,22 @@ ScoreReport Scorer::report(const physics::World& world) const {
         (r.instruments[0].pathLengthM + r.instruments[1].pathLengthM) / *s.scoring.referencePathM;
   }
   r.damageEvents = s.damageEvents;
+  r.hesitations = s.hesitations;
+  r.hesitationS = s.hesitationS;
+  if (s.stillCounts && s.now - s.stillSince >= Impl::kHesitationS) {  // the stretch still open
+    ++r.hesitations;
+    r.hesitationS += s.now - s.stillSince;
+  }
   if (s.hasObjects) r.objects = ScoreReport::ObjectCounts{s.placed, s.dropped, s.dropsOutside};
-  // OSATS-style domains, with the scenario's thresholds (defaults in REPORT.md).
-  const scenario::OsatsThresholds& th = s.scoring.osats;
-  double peakForce = std::max(r.instruments[0].peakForceN, r.instruments[1].peakForceN);
-  r.osats.respectForTissue = std::clamp(
-      scale(peakForce, th.expertPeakForceN, th.novicePeakForceN) - 0.5 * static_cast<double>(r.damageEvents),
-      1.0, 5.0);
-  double duration = std::max({r.instruments[0].durationS, r.instruments[1].durationS, 1e-9});
-  double idle = 0.0;
-  int used = 0;
-  for (size_t h = 0; h < 2; ++h) {
-    if (!s.present[h]) continue;
-    idle += r.instruments[h].idleTimeS / duration;
-    ++used;
+  r.hasTissues = world.tissueCount() > 0;
+  r.osats = domains(s.scoring, s.weights, r);
+  if (s.scoring.benchmark) {
+    r.benchmark = judge(*s.scoring.benchmark, r);
+    r.benchmarkFile = s.scoring.benchmark->file.filename().string();
+    r.benchmarkPolicy = s.scoring.benchmark->policy;
+    r.benchmarkRequired = s.scoring.benchmarkRequired;
+    if (r.benchmarkRequired && !r.benchmarkMet()) r.passed = false;
   }
-  r.osats.timeAndMotion = used ? scale(idle / used, th.expertIdleFraction, th.noviceIdleFraction) : 1.0;
-  double ldlj = -1e9;
-  for (size_t h = 0; h < 2; ++h) {
-    if (s.present[h] && r.instruments[h].logDimensionlessJerk != 0.0)
-      ldlj = std::max(ldlj, r.instruments[h].logDimensionlessJerk);
-  }
-  r.osats.instrumentHandling = ldlj > -1e9 ? scale(ldlj, th.expertLdlj, th.noviceLdlj) : 1.0;
-  double flow = 5.0;
-  for (const auto& st : r.steps)
-    flow -= st.state == StepState::kDoneOutOfOrder || st.state == StepState::kFailed ? 1.0 : 0.0;
-  r.osats.flow = std::clamp(flow, 1.0, 5.0);
   r.finalStateHash = hashToHex(world.stateHash());
   r.plotTime = s.plotTime;
   r.plotSpeed = s.plotSpeed;
@@ -279,6 +363,11 @@ nlohmann::json metricsJson(const MotionMetrics& m) {
           {"movements", m.movements},
           {"idle_time_s", m.idleTimeS},
           {"log_dimensionless_jerk", m.logDimensionlessJerk},
+          {"segments", m.segments},
+          {"segment_ldlj", m.segmentLdlj},
+          {"tissue_contact_s", m.tissueContactS},
+          {"peak_tissue_force_ratio", m.peakTissueForceRatio},
+          {"tissue_force_ratio_p95", m.tissueForceRatioP95},
           {"mean_force_n", m.meanForceN},
           {"peak_force_n", m.peakForceN},
           {"time_above_force_limit_s", m.timeAboveForceLimitS},
@@ -406,6 +495,8 @@ std::string toJson(const ScoreReport& r) {
                          {"bimanual_ratio", r.bimanualRatio},     {"damage_events", r.damageEvents},
                          {"blood_loss_ml", r.bloodLossMl},        {"cut_accuracy", cutAccuracy}};
   if (r.economyOfMotion) metrics["economy_of_motion"] = *r.economyOfMotion;
+  metrics["hesitations"] = r.hesitations;
+  metrics["hesitation_s"] = r.hesitationS;
   if (r.objects) {
     metrics["objects"] = {
         {"placed", r.objects->placed}, {"dropped", r.objects->dropped}, {"lost", r.objects->lost}};
@@ -452,6 +543,21 @@ std::string toJson(const ScoreReport& r) {
         {"flow", r.osats.flow}}},
       {"feedback", feedbackJson(r.feedback)},
       {"final_state_hash", r.finalStateHash}};
+  if (!r.benchmarkFile.empty()) {
+    nlohmann::json metricsAgainst = nlohmann::json::array();
+    for (const BenchmarkVerdict& v : r.benchmark) {
+      metricsAgainst.push_back({{"name", v.name},
+                                {"value", v.value ? nlohmann::json(*v.value) : nlohmann::json(nullptr)},
+                                {"threshold", v.threshold},
+                                {"better", scenario::toString(v.better)},
+                                {"met", v.met}});
+    }
+    j["benchmark"] = {{"file", r.benchmarkFile},
+                      {"policy", scenario::toString(r.benchmarkPolicy)},
+                      {"required", r.benchmarkRequired},
+                      {"all_met", r.benchmarkMet()},
+                      {"metrics", metricsAgainst}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -599,6 +705,23 @@ std::string toHtml(const ScoreReport& r) {
   if (r.bloodLossMl > 0.0) {
     h << "<h2>Bleeding</h2><p>" << fmt(r.bloodLossMl, 1)
       << " ml of blood lost from vessels cut where no clip closed them.</p>";
+  }
+  if (!r.benchmarkFile.empty()) {
+    size_t met = 0;
+    for (const BenchmarkVerdict& v : r.benchmark) met += v.met ? 1 : 0;
+    h << "<h2>Against the expert benchmark</h2><p>" << met << " of " << r.benchmark.size() << " metrics met ("
+      << scenario::toString(r.benchmarkPolicy) << " thresholds from " << xmlEscape(r.benchmarkFile) << ")"
+      << (r.benchmarkRequired ? "; passing needs every one met" : "")
+      << "</p><table><tr><th>metric</th><th>this run</th><th>threshold</th><th></th></tr>";
+    for (const BenchmarkVerdict& v : r.benchmark) {
+      const scenario::MetricInfo* info = scenario::metricInfo(v.name);
+      const std::string unit = info && *info->unit ? std::string("&nbsp;") + info->unit : std::string();
+      h << "<tr><td title=\"" << xmlEscape(info ? info->meaning : "") << "\">" << xmlEscape(v.name) << "</td><td>"
+        << (v.value ? fmt(*v.value, 2) + unit : std::string("not measured")) << "</td><td>"
+        << (v.better == scenario::Better::kLower ? "&le; " : "&ge; ") << fmt(v.threshold, 2) << unit
+        << "</td><td class=\"" << (v.met ? "pass\">met" : "fail\">not met") << "</td></tr>";
+    }
+    h << "</table>";
   }
   h << "<h2>OSATS-style domains (1-5)</h2><table>";
   h << "<tr><td>respect for tissue</td><td>" << fmt(r.osats.respectForTissue, 1) << "</td></tr>"

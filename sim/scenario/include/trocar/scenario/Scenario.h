@@ -10,6 +10,7 @@
 #include <trocar/core/Result.h>
 #include <trocar/feedback/Feedback.h>
 #include <trocar/physics/Types.h>
+#include <trocar/scenario/Benchmark.h>
 #include <trocar/scenario/Expression.h>
 #include <trocar/session/Session.h>
 
@@ -101,10 +102,15 @@ struct ErrorRule {
 };
 
 struct OsatsThresholds {
-  // Each domain scores 5 at the expert value and 1 at the novice value, linear between.
-  double expertPeakForceN = 1.0, novicePeakForceN = 5.0;
-  double expertIdleFraction = 0.1, noviceIdleFraction = 0.6;
-  double expertLdlj = -8.0, noviceLdlj = -16.0;
+  // Each domain scores 5 at the expert value and 1 at the novice value, linear between
+  // (sim/scoring/REPORT.md says how each domain is made).
+  // 95th percentile of force on a touched tissue over that tissue's damage_force_n.
+  double expertTissueForceRatio = 0.5, noviceTissueForceRatio = 1.0;
+  // Time (and path) per unit of checklist progress over the benchmark experts' (or the
+  // scenario's reference_path_m).
+  double expertTaskRatio = 1.0, noviceTaskRatio = 3.0;
+  // Movement segments' log dimensionless jerk.
+  double expertLdlj = -10.0, noviceLdlj = -14.0;
 };
 
 // How a run is scored (`scoring.formula`): weighted checklist steps less error penalties, or
@@ -130,6 +136,10 @@ struct ScoringDesc {
   std::optional<double> referencePathM;  // economy of motion = path length / this
   std::optional<double> forceLimitN;     // default: the lowest tissue damage_force_n
   OsatsThresholds osats;
+  // How good is good (`scoring.benchmark`, a file `trocar calibrate` writes), and whether a
+  // run passes only when it meets every metric of it (`benchmark_required`: no compensation).
+  std::optional<Benchmark> benchmark;
+  bool benchmarkRequired = false;
 };
 
 struct ScenarioDesc {
@@ -167,9 +177,14 @@ struct LoadResult {
 
 // Reads and validates a scenario file, including building its world once (so a region that
 // selects no node or a tetrahedron that is inverted is reported at its place in the file).
-LoadResult loadScenarioFile(const std::filesystem::path& file);
+struct LoadOptions {
+  // false: leave out `scoring.benchmark` (trocar calibrate, which makes it, need not find it)
+  bool readBenchmark = true;
+};
+LoadResult loadScenarioFile(const std::filesystem::path& file, const LoadOptions& options = {});
 // The same from text; `file` names it in errors and anchors relative paths.
-LoadResult loadScenarioText(std::string_view text, const std::filesystem::path& file);
+LoadResult loadScenarioText(std::string_view text, const std::filesystem::path& file,
+                            const LoadOptions& options = {});
 
 // Builds the session a scenario describes: world settings, tissues, regions, objects,
 // zones and instruments. Fails only on geometry errors (which validation already reports).

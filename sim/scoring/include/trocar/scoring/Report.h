@@ -14,6 +14,7 @@
 #include <trocar/scoring/Checklist.h>
 #include <trocar/scoring/Metrics.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <optional>
@@ -48,6 +49,16 @@ struct ErrorGroup {
   double penalty = 0.0;
 };
 
+// One benchmark metric against a run: its value (none when the run did not measure it, which
+// counts as not met), the threshold and whether it was met.
+struct BenchmarkVerdict {
+  std::string name;
+  std::optional<double> value;
+  double threshold = 0.0;
+  scenario::Better better = scenario::Better::kLower;
+  bool met = false;
+};
+
 struct ScoreReport {
   RunInfo run;
   std::string scoredWith;  // the build that scored it
@@ -75,6 +86,10 @@ struct ScoreReport {
   double bimanualRatio = 0.0;                  // left path / right path (0 if right is 0)
   std::optional<double> economyOfMotion;       // total path / the scenario's reference path, if it has one
   uint32_t damageEvents = 0;                   // tissue damage events (tear-outs included)
+  // Stretches of 2 s or more in which no instrument tip moved 5 mm, before the checklist was
+  // complete: how many, and their total length.
+  uint32_t hesitations = 0;
+  double hesitationS = 0.0;
   // Objects (pegs) where the scenario has any: placed in a zone, come to rest outside every
   // zone, and of those the ones lost (out of the laparoscope's view, or in an open view).
   struct ObjectCounts {
@@ -92,6 +107,16 @@ struct ScoreReport {
   };
   std::vector<CutAccuracy> cutAccuracy;
   OsatsDomains osats;
+  bool hasTissues = false;  // the scenario has tissues (tissue force and damage are measured)
+  // Against the scenario's benchmark, where it has one (Calibration.h); with
+  // `benchmark_required`, `passed` needs every metric met.
+  std::vector<BenchmarkVerdict> benchmark;
+  std::string benchmarkFile;  // as the scenario names it; empty without a benchmark
+  scenario::ThresholdPolicy benchmarkPolicy = scenario::ThresholdPolicy::kExpertMean;
+  bool benchmarkRequired = false;
+  bool benchmarkMet() const {
+    return std::all_of(benchmark.begin(), benchmark.end(), [](const BenchmarkVerdict& v) { return v.met; });
+  }
   std::string finalStateHash;  // hex
   // Plot series (sampled at 20 Hz): time, tip speed per hand, force per hand.
   std::vector<double> plotTime;
