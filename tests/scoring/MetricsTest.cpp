@@ -76,6 +76,47 @@ TEST(Metrics, SmoothnessOfAMinimumJerkReach) {
   EXPECT_LT(jerky.logDimensionlessJerk, smooth.logDimensionlessJerk - 5.0);
 }
 
+// The issue with one LDLJ over a whole session: a pause between two smooth reaches makes the
+// session's jerk integral and duration unrelated to how smoothly each reach was made. Per
+// movement segment, two minimum-jerk reaches with a second's pause between score as one
+// reach does; the segment boundary (speed below 5 mm/s) trims each reach's slow ends, which
+// removes jerk, so the value lies between the whole reach's -5.32 and -4.5. A stepwise path
+// with a 2 mm, 10 Hz tremor across it is far jerkier per segment.
+TEST(Metrics, SmoothnessPerMovementSegmentIgnoresPausesBetweenMovements) {
+  auto minimumJerk = [](double s) { return 10 * std::pow(s, 3) - 15 * std::pow(s, 4) + 6 * std::pow(s, 5); };
+  auto one = sampled(1.0, [&](double t) { return Vec3(static_cast<float>(0.1 * minimumJerk(t)), 0.0f, 0.0f); });
+  auto twoWithPause = sampled(3.0, [&](double t) {
+    const double x = t < 1.0 ? minimumJerk(t) : t < 2.0 ? 1.0 : 1.0 - minimumJerk(t - 2.0);
+    return Vec3(static_cast<float>(0.1 * x), 0.0f, 0.0f);
+  });
+  EXPECT_EQ(one.segments, 1u);
+  EXPECT_EQ(twoWithPause.segments, 2u);
+  EXPECT_GT(one.segmentLdlj, -std::log(720.0 / (1.875 * 1.875)));
+  EXPECT_LT(one.segmentLdlj, -4.5);
+  EXPECT_NEAR(twoWithPause.segmentLdlj, one.segmentLdlj, 0.05);
+  EXPECT_NEAR(twoWithPause.segmentTimeS, 2.0 * one.segmentTimeS, 0.011);
+  // One LDLJ over the session says the pause made the motion jerkier.
+  EXPECT_LT(twoWithPause.logDimensionlessJerk, one.logDimensionlessJerk - 1.0);
+  auto tremor = sampled(1.0, [&](double t) {
+    return Vec3(static_cast<float>(0.1 * minimumJerk(t)), static_cast<float>(0.002 * std::sin(2 * kPi * 10 * t)), 0.0f);
+  });
+  EXPECT_GE(tremor.segments, 1u);
+  EXPECT_LT(tremor.segmentLdlj, one.segmentLdlj - 2.0);
+}
+
+// Force on a touched tissue over its damage threshold: the peak, and the 95th percentile
+// over the ticks a tissue is touched (samples touching nothing, ratio < 0, do not count).
+TEST(Metrics, TissueForceAgainstItsOwnThreshold) {
+  MotionRecorder r;
+  for (int i = 1; i <= 100; ++i) r.add({Vec3(0.0f), 1.0f, true, false, static_cast<float>(i) / 100.0f});
+  for (int i = 0; i < 50; ++i) r.add({Vec3(0.0f), 9.0f, true, false, -1.0f});
+  auto m = r.compute();
+  EXPECT_NEAR(m.tissueContactS, 100 * 0.002, 1e-12);
+  EXPECT_FLOAT_EQ(static_cast<float>(m.peakTissueForceRatio), 1.0f);
+  // 100 values 0.01..1.00: the one at index (100 - 1) * 95 / 100 = 94 of the sorted list is 0.95.
+  EXPECT_FLOAT_EQ(static_cast<float>(m.tissueForceRatioP95), 0.95f);
+}
+
 TEST(Metrics, ForceAndViewTimes) {
   MetricSettings s;
   s.forceLimitN = 3.0;

@@ -1326,6 +1326,12 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
     bytes.addString(b->file.filename().string());
     if (auto content = readFileBytes(b->file); content.ok()) bytes.addSpan(std::span<const uint8_t>(content.value()));
   }
+  for (const auto& path : referenced) {
+    for (StateHasher* each : {&h, &bytes}) each->addString(path.filename().string());
+    auto content = readFileBytes(path);
+    if (!content.ok()) continue;
+    for (StateHasher* each : {&h, &bytes}) each->addSpan(std::span<const uint8_t>(content.value()));
+  }
   desc.contentHash = h.digest();
   desc.scoringHash = scoring.digest();
   desc.fileHash = bytes.digest();
