@@ -94,7 +94,9 @@ TEST(Calibration, AMalformedBenchmarkSaysWhereAndWhat) {
     EXPECT_FALSE(loaded.benchmark);
     EXPECT_NE(loaded.errors[0].message.find(what), std::string::npos) << loaded.errors[0].toString();
     EXPECT_EQ(loaded.errors[0].where.file, (dir / "b.yaml").string());
-    if (line > 0) EXPECT_EQ(loaded.errors[0].where.line, line) << loaded.errors[0].toString();
+    if (line > 0) {
+      EXPECT_EQ(loaded.errors[0].where.line, line) << loaded.errors[0].toString();
+    }
     EXPECT_GT(loaded.errors[0].where.line, 0u);
   };
   auto lineOf = [&](const std::string& needle) {
