@@ -2,6 +2,7 @@
 #include <trocar/test/TestSupport.h>
 
 #include <trocar/core/File.h>
+#include <trocar/scenario/Benchmark.h>
 #include <trocar/render/Image.h>
 
 #include <gtest/gtest.h>
@@ -395,6 +396,52 @@ TEST(Cli, AChangedPassMarkReScoresAReferenceRecording) {
       trocar("replay --scenario '" + (dir / "scenario.yaml").string() + "' '" + recording + "'"));
   EXPECT_EQ(refused.exitCode, 2);
   EXPECT_NE(refused.err.find("simulates differently"), std::string::npos) << refused.err;
+}
+
+// Calibrate from the peg transfer's reference recordings (expert twice: n = 2, SD 0; the
+// novice as the novices): each metric's mean is the expert report's value, the threshold
+// under expert_mean is that mean, the novice's 68.4 s misses the 40.4 s threshold
+// (separates), and the file loads as the scenario's benchmark. A recording of another
+// scenario is refused and nothing is written.
+TEST(Cli, CalibrateWritesABenchmarkFromExpertRecordings) {
+  test::TempDir dir;
+  const std::string source = TROCAR_SOURCE_DIR "/scenarios/fls-peg-transfer/";
+  const std::string expert = source + "recordings/expert.trec", novice = source + "recordings/novice.trec";
+  const std::string out = (dir / "benchmark.yaml").string();
+  auto r = test::runCommand(trocar("calibrate '" + source + "scenario.yaml' --experts '" + expert + "' '" + expert +
+                                   "' --novices '" + novice + "' --out '" + out + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("expert_mean thresholds from 2 experts"), std::string::npos) << r.out;
+  auto loaded = scenario::loadBenchmarkFile(out);
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].toString();
+  const scenario::Benchmark& b = *loaded.benchmark;
+  EXPECT_EQ(b.scenarioId, "fls-peg-transfer");
+  EXPECT_EQ(b.policy, scenario::ThresholdPolicy::kExpertMean);
+  ASSERT_EQ(b.experts.size(), 2u);
+  EXPECT_EQ(b.experts[0].digest.rfind("blake2b-256:", 0), 0u);
+  auto expected = nlohmann::json::parse(readFileText(source + "recordings/expert.expected.json").value());
+  auto noviceExpected = nlohmann::json::parse(readFileText(source + "recordings/novice.expected.json").value());
+  const scenario::MetricBenchmark* time = b.find("task_time_s");
+  ASSERT_NE(time, nullptr);
+  EXPECT_EQ(time->n, 2u);
+  EXPECT_NEAR(time->mean, expected["formula"]["task_time_s"].get<double>(), 1e-6);
+  EXPECT_DOUBLE_EQ(time->sd, 0.0);
+  EXPECT_DOUBLE_EQ(time->threshold, time->mean);
+  EXPECT_NEAR(time->noviceMean, noviceExpected["formula"]["task_time_s"].get<double>(), 1e-6);
+  EXPECT_TRUE(time->separates);
+  const scenario::MetricBenchmark* dropped = b.find("pegs_dropped");
+  ASSERT_NE(dropped, nullptr);
+  EXPECT_DOUBLE_EQ(dropped->threshold, 0.0);
+  EXPECT_DOUBLE_EQ(dropped->noviceMean, noviceExpected["metrics"]["objects"]["dropped"].get<double>());
+  EXPECT_EQ(b.find("cut_mean_mm"), nullptr);  // no marked line in peg transfer
+
+  test::writeText(dir / "benchmark.yaml", "untouched");
+  const std::string other = TROCAR_SOURCE_DIR "/scenarios/lap-cholecystectomy/recordings/expert.trec";
+  auto refused = test::runCommand(
+      trocar("calibrate '" + source + "scenario.yaml' --experts '" + other + "' --out '" + out + "'"));
+  EXPECT_EQ(refused.exitCode, 2);
+  EXPECT_NE(refused.err.find("nothing was written"), std::string::npos) << refused.err;
+  EXPECT_EQ(readFileText(out).value(), "untouched");
 }
 
 // Sign and verify: a key pair, a report and its recording signed; verified as they are, and
