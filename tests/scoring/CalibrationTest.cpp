@@ -43,8 +43,10 @@ TEST(Calibration, ThresholdsUnderEachPolicy) {
   const MetricStats s = expertStats({10, 12, 14, 11, 13, 40});
   const std::vector<double> cohort{10, 12, 14, 11, 13, 40, 20, 30};
   EXPECT_DOUBLE_EQ(thresholdFor(ThresholdPolicy::kExpertMean, Better::kLower, s, cohort), 12.0);
-  EXPECT_NEAR(thresholdFor(ThresholdPolicy::kMeanPlusSd, Better::kLower, s, cohort), 12.0 + std::sqrt(2.5), 1e-12);
-  EXPECT_NEAR(thresholdFor(ThresholdPolicy::kMeanPlusSd, Better::kHigher, s, cohort), 12.0 - std::sqrt(2.5), 1e-12);
+  EXPECT_NEAR(thresholdFor(ThresholdPolicy::kMeanPlusSd, Better::kLower, s, cohort), 12.0 + std::sqrt(2.5),
+              1e-12);
+  EXPECT_NEAR(thresholdFor(ThresholdPolicy::kMeanPlusSd, Better::kHigher, s, cohort), 12.0 - std::sqrt(2.5),
+              1e-12);
   EXPECT_NEAR(thresholdFor(ThresholdPolicy::kBestQuartile, Better::kLower, s, cohort), 11.75, 1e-12);
   EXPECT_NEAR(thresholdFor(ThresholdPolicy::kBestQuartile, Better::kHigher, s, cohort), 22.5, 1e-12);
 }
@@ -101,14 +103,16 @@ TEST(Calibration, AMalformedBenchmarkSaysWhereAndWhat) {
   };
   auto lineOf = [&](const std::string& needle) {
     const size_t at = text.find(needle);
-    return static_cast<uint32_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1);
+    return static_cast<uint32_t>(
+        std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1);
   };
   auto replaced = [&](const std::string& from, const std::string& to) {
     std::string t = text;
     t.replace(t.find(from), from.size(), to);
     return t;
   };
-  expectError(replaced("  task_time_s:", "  task_tme_s:"), "unknown metric 'task_tme_s'", lineOf("  task_time_s:"));
+  expectError(replaced("  task_time_s:", "  task_tme_s:"), "unknown metric 'task_tme_s'",
+              lineOf("  task_time_s:"));
   expectError(replaced("{better: lower", "{better: higher"), "better is lower", lineOf("  task_time_s:"));
   expectError(replaced("trocar.benchmark/1", "trocar.benchmark/9"), "is not trocar.benchmark/1",
               lineOf("format:"));
@@ -164,7 +168,8 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
   test::TempDir dir;
   ASSERT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(twoMetrics(0.5))).ok());
   const auto file = dir / "scenario.yaml";
-  ScoreReport shown = runWith("scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n", file);
+  ScoreReport shown =
+      runWith("scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n", file);
   ASSERT_EQ(shown.benchmark.size(), 2u);
   EXPECT_EQ(shown.benchmark[0].name, "task_time_s");
   ASSERT_TRUE(shown.benchmark[0].value);
@@ -183,13 +188,15 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
 
   // Required (no compensation): the same run, above the pass mark, does not pass.
   ScoreReport required = runWith(
-      "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml, benchmark_required: true}\n", file);
+      "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml, benchmark_required: true}\n",
+      file);
   EXPECT_NEAR(required.score, 200.0 / 3.0, 1e-9);
   EXPECT_FALSE(required.passed);
   // With a threshold the run meets, it passes.
   ASSERT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(twoMetrics(10.0))).ok());
   ScoreReport met = runWith(
-      "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml, benchmark_required: true}\n", file);
+      "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml, benchmark_required: true}\n",
+      file);
   EXPECT_TRUE(met.benchmarkMet());
   EXPECT_TRUE(met.passed);
 }
@@ -204,7 +211,8 @@ TEST(Calibration, TheBenchmarkCountsInTheScoringHashOnly) {
     EXPECT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(b)).ok());
     auto loaded = scenario::loadScenarioText(yaml, dir / "scenario.yaml");
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
-    return loaded.ok() ? std::pair{loaded.scenario->contentHash, loaded.scenario->scoringHash} : std::pair<Hash64, Hash64>{};
+    return loaded.ok() ? std::pair{loaded.scenario->contentHash, loaded.scenario->scoringHash}
+                       : std::pair<Hash64, Hash64>{};
   };
   const auto first = hashes(twoMetrics(0.5));
   const auto recalibrated = hashes(twoMetrics(0.6));
@@ -243,8 +251,8 @@ TEST(Calibration, AScenarioSaysWhereItsBenchmarkIsMissingOrWrong) {
 TEST(Calibration, ARunThatDoesNothingScoresLowOnTheDomains) {
   test::TempDir dir;
   ASSERT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(twoMetrics(0.5))).ok());
-  ScoreReport r =
-      runWith("scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n", dir / "s.yaml", true);
+  ScoreReport r = runWith("scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n",
+                          dir / "s.yaml", true);
   EXPECT_DOUBLE_EQ(r.score, 0.0);
   EXPECT_DOUBLE_EQ(r.osats.timeAndMotion, 1.0);
   EXPECT_DOUBLE_EQ(r.osats.flow, 1.0);

@@ -84,7 +84,8 @@ TEST(Metrics, SmoothnessOfAMinimumJerkReach) {
 // with a 2 mm, 10 Hz tremor across it is far jerkier per segment.
 TEST(Metrics, SmoothnessPerMovementSegmentIgnoresPausesBetweenMovements) {
   auto minimumJerk = [](double s) { return 10 * std::pow(s, 3) - 15 * std::pow(s, 4) + 6 * std::pow(s, 5); };
-  auto one = sampled(1.0, [&](double t) { return Vec3(static_cast<float>(0.1 * minimumJerk(t)), 0.0f, 0.0f); });
+  auto one =
+      sampled(1.0, [&](double t) { return Vec3(static_cast<float>(0.1 * minimumJerk(t)), 0.0f, 0.0f); });
   auto twoWithPause = sampled(3.0, [&](double t) {
     const double x = t < 1.0 ? minimumJerk(t) : t < 2.0 ? 1.0 : 1.0 - minimumJerk(t - 2.0);
     return Vec3(static_cast<float>(0.1 * x), 0.0f, 0.0f);
@@ -98,7 +99,8 @@ TEST(Metrics, SmoothnessPerMovementSegmentIgnoresPausesBetweenMovements) {
   // One LDLJ over the session says the pause made the motion jerkier.
   EXPECT_LT(twoWithPause.logDimensionlessJerk, one.logDimensionlessJerk - 1.0);
   auto tremor = sampled(1.0, [&](double t) {
-    return Vec3(static_cast<float>(0.1 * minimumJerk(t)), static_cast<float>(0.002 * std::sin(2 * kPi * 10 * t)), 0.0f);
+    return Vec3(static_cast<float>(0.1 * minimumJerk(t)),
+                static_cast<float>(0.002 * std::sin(2 * kPi * 10 * t)), 0.0f);
   });
   EXPECT_GE(tremor.segments, 1u);
   EXPECT_LT(tremor.segmentLdlj, one.segmentLdlj - 2.0);

@@ -408,8 +408,8 @@ TEST(Cli, CalibrateWritesABenchmarkFromExpertRecordings) {
   const std::string source = TROCAR_SOURCE_DIR "/scenarios/fls-peg-transfer/";
   const std::string expert = source + "recordings/expert.trec", novice = source + "recordings/novice.trec";
   const std::string out = (dir / "benchmark.yaml").string();
-  auto r = test::runCommand(trocar("calibrate '" + source + "scenario.yaml' --experts '" + expert + "' '" + expert +
-                                   "' --novices '" + novice + "' --out '" + out + "'"));
+  auto r = test::runCommand(trocar("calibrate '" + source + "scenario.yaml' --experts '" + expert + "' '" +
+                                   expert + "' --novices '" + novice + "' --out '" + out + "'"));
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("expert_mean thresholds from 2 experts"), std::string::npos) << r.out;
   auto loaded = scenario::loadBenchmarkFile(out);
@@ -420,7 +420,8 @@ TEST(Cli, CalibrateWritesABenchmarkFromExpertRecordings) {
   ASSERT_EQ(b.experts.size(), 2u);
   EXPECT_EQ(b.experts[0].digest.rfind("blake2b-256:", 0), 0u);
   auto expected = nlohmann::json::parse(readFileText(source + "recordings/expert.expected.json").value());
-  auto noviceExpected = nlohmann::json::parse(readFileText(source + "recordings/novice.expected.json").value());
+  auto noviceExpected =
+      nlohmann::json::parse(readFileText(source + "recordings/novice.expected.json").value());
   const scenario::MetricBenchmark* time = b.find("task_time_s");
   ASSERT_NE(time, nullptr);
   EXPECT_EQ(time->n, 2u);

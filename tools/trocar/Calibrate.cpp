@@ -44,17 +44,20 @@ Result<std::vector<scoring::ScoreReport>> reportsOf(const std::vector<std::strin
         results[i].error = contents.error();
         continue;
       }
-      results[i] = replay::replayRecording(contents.value(), scenario, files[i], replay::ReplayOptions{force});
+      results[i] =
+          replay::replayRecording(contents.value(), scenario, files[i], replay::ReplayOptions{force});
       if (!results[i].error && contents.value().header.scenarioId != scenario.id) {
         results[i].report.reset();
-        results[i].error = makeError(ErrorCode::kInvalidInput,
-                                     files[i] + " is a recording of '" + contents.value().header.scenarioId + "'",
-                                     {}, "calibrate each scenario with its own recordings");
+        results[i].error =
+            makeError(ErrorCode::kInvalidInput,
+                      files[i] + " is a recording of '" + contents.value().header.scenarioId + "'", {},
+                      "calibrate each scenario with its own recordings");
       }
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned j = 1; j < std::min<unsigned>(jobs, static_cast<unsigned>(files.size())); ++j) pool.emplace_back(worker);
+  for (unsigned j = 1; j < std::min<unsigned>(jobs, static_cast<unsigned>(files.size())); ++j)
+    pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
   std::vector<scoring::ScoreReport> reports;
@@ -92,7 +95,8 @@ Runner addCalibrateCommand(CLI::App& app) {
   auto o = std::make_shared<Options>();
   cmd->add_option("SCENARIO", o->scenario, "Scenario file, or a reference scenario's id")->required();
   cmd->add_option("--experts", o->experts, "Expert recordings (.trec)")->required();
-  cmd->add_option("--novices", o->novices, "Novice recordings: the file says whether each metric separates them");
+  cmd->add_option("--novices", o->novices,
+                  "Novice recordings: the file says whether each metric separates them");
   cmd->add_option("--policy", o->policy,
                   "Threshold: expert_mean (FLS, proficiency-based progression), mean_plus_sd (one SD "
                   "towards the lenient side), best_quartile (the best 25% of experts and novices together)")
@@ -118,9 +122,10 @@ Runner addCalibrateCommand(CLI::App& app) {
                                 : Result<std::vector<scoring::ScoreReport>>(experts.error());
     auto expertSources = sourcesOf(o->experts);
     auto noviceSources = sourcesOf(o->novices);
-    for (const Error* e : {experts.ok() ? nullptr : &experts.error(), novices.ok() ? nullptr : &novices.error(),
-                           expertSources.ok() ? nullptr : &expertSources.error(),
-                           noviceSources.ok() ? nullptr : &noviceSources.error()}) {
+    for (const Error* e :
+         {experts.ok() ? nullptr : &experts.error(), novices.ok() ? nullptr : &novices.error(),
+          expertSources.ok() ? nullptr : &expertSources.error(),
+          noviceSources.ok() ? nullptr : &noviceSources.error()}) {
       if (!e) continue;
       std::fprintf(stderr, "%s\n  nothing was written\n", e->toString().c_str());
       return 2;
@@ -133,7 +138,8 @@ Runner addCalibrateCommand(CLI::App& app) {
     b.createdAt = utcNow();
     b.experts = expertSources.value();
     b.novices = noviceSources.value();
-    const std::filesystem::path out = o->out.empty() ? path.parent_path() / "benchmark.yaml" : std::filesystem::path(o->out);
+    const std::filesystem::path out =
+        o->out.empty() ? path.parent_path() / "benchmark.yaml" : std::filesystem::path(o->out);
     if (auto written = writeFileAtomic(out, scenario::toYaml(b)); !written.ok()) {
       std::fprintf(stderr, "%s\n", written.error().toString().c_str());
       return 2;
@@ -144,8 +150,8 @@ Runner addCalibrateCommand(CLI::App& app) {
     std::printf("  %-24s %7s %12s %10s %12s %12s\n", "metric", "better", "expert mean", "SD", "threshold",
                 o->novices.empty() ? "" : "novice mean");
     for (const auto& m : b.metrics) {
-      std::printf("  %-24s %7s %12.4g %10.3g %12.4g", m.name.c_str(), scenario::toString(m.better), m.mean, m.sd,
-                  m.threshold);
+      std::printf("  %-24s %7s %12.4g %10.3g %12.4g", m.name.c_str(), scenario::toString(m.better), m.mean,
+                  m.sd, m.threshold);
       if (m.noviceN > 0) std::printf(" %12.4g%s", m.noviceMean, m.separates ? "" : "  (does not separate)");
       std::printf("\n");
     }

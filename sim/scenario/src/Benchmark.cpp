@@ -53,7 +53,8 @@ const char* toString(ThresholdPolicy policy) {
 }
 
 std::optional<ThresholdPolicy> policyNamed(const std::string& name) {
-  for (ThresholdPolicy p : {ThresholdPolicy::kExpertMean, ThresholdPolicy::kMeanPlusSd, ThresholdPolicy::kBestQuartile})
+  for (ThresholdPolicy p :
+       {ThresholdPolicy::kExpertMean, ThresholdPolicy::kMeanPlusSd, ThresholdPolicy::kBestQuartile})
     if (name == toString(p)) return p;
   return std::nullopt;
 }
@@ -108,14 +109,16 @@ std::string toYaml(const Benchmark& b) {
     << "outlier_rule: " << quoted(outlierRuleText()) << "\n";
   auto sources = [&](const char* key, const std::vector<BenchmarkSource>& list) {
     y << key << ":" << (list.empty() ? " []\n" : "\n");
-    for (const auto& s : list) y << "  - {file: " << quoted(s.file) << ", digest: " << quoted(s.digest) << "}\n";
+    for (const auto& s : list)
+      y << "  - {file: " << quoted(s.file) << ", digest: " << quoted(s.digest) << "}\n";
   };
   sources("experts", b.experts);
   sources("novices", b.novices);
   y << "metrics:\n";
   for (const auto& m : b.metrics) {
-    y << "  " << m.name << ": {better: " << toString(m.better) << ", n: " << m.n << ", excluded: " << m.excluded
-      << ", mean: " << number(m.mean) << ", sd: " << number(m.sd) << ", threshold: " << number(m.threshold);
+    y << "  " << m.name << ": {better: " << toString(m.better) << ", n: " << m.n
+      << ", excluded: " << m.excluded << ", mean: " << number(m.mean) << ", sd: " << number(m.sd)
+      << ", threshold: " << number(m.threshold);
     if (m.noviceN > 0) {
       y << ", novice_n: " << m.noviceN << ", novice_mean: " << number(m.noviceMean)
         << ", separates: " << (m.separates ? "true" : "false");
@@ -163,12 +166,14 @@ BenchmarkLoad loadBenchmarkFile(const fs::path& file) {
   b.file = file;
   try {
     ctx.checkKeys(root,
-                  {"format", "scenario", "content_hash", "created_with", "created_at", "policy", "outlier_rule",
-                   "experts", "novices", "metrics"},
+                  {"format", "scenario", "content_hash", "created_with", "created_at", "policy",
+                   "outlier_rule", "experts", "novices", "metrics"},
                   "a benchmark");
     auto required = [&](const char* key) {
       YAML::Node n = root[key];
-      if (!n) ctx.error(top, std::string("the benchmark has no '") + key + "'", "regenerate it with trocar calibrate");
+      if (!n)
+        ctx.error(top, std::string("the benchmark has no '") + key + "'",
+                  "regenerate it with trocar calibrate");
       return n;
     };
     if (YAML::Node f = required("format")) {
@@ -177,8 +182,9 @@ BenchmarkLoad loadBenchmarkFile(const fs::path& file) {
         ctx.error(f, "format '" + *format + "' is not " + kFormat, "recalibrate with this build of trocar");
     }
     if (YAML::Node s = required("scenario")) b.scenarioId = ctx.text(s, "scenario").value_or("");
-    for (auto [key, field] : {std::pair{"content_hash", &b.contentHash}, std::pair{"created_with", &b.createdWith},
-                              std::pair{"created_at", &b.createdAt}}) {
+    for (auto [key, field] :
+         {std::pair{"content_hash", &b.contentHash}, std::pair{"created_with", &b.createdWith},
+          std::pair{"created_at", &b.createdAt}}) {
       if (YAML::Node n = root[key]) *field = ctx.text(n, key).value_or("");
     }
     if (YAML::Node p = required("policy")) {
@@ -211,14 +217,16 @@ BenchmarkLoad loadBenchmarkFile(const fs::path& file) {
         const MetricInfo* info = metricInfo(name);
         if (!info) {
           std::string hint = didYouMean(name, known);
-          ctx.error(it->first, "unknown metric '" + name + "'", hint.empty() ? "known: " + detail::join(known) : hint);
+          ctx.error(it->first, "unknown metric '" + name + "'",
+                    hint.empty() ? "known: " + detail::join(known) : hint);
           continue;
         }
         const YAML::Node m = it->second;
         const std::string what = "metric " + name;
         if (!ctx.isMap(m, what)) continue;
-        ctx.checkKeys(m, {"better", "n", "excluded", "mean", "sd", "threshold", "novice_n", "novice_mean", "separates"},
-                      what);
+        ctx.checkKeys(
+            m, {"better", "n", "excluded", "mean", "sd", "threshold", "novice_n", "novice_mean", "separates"},
+            what);
         MetricBenchmark mb;
         mb.name = name;
         mb.better = info->better;

@@ -1098,7 +1098,8 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
           BenchmarkLoad loaded = loadBenchmarkFile(path);
           for (const Error& e : loaded.errors) ctx.error(e.where, e.message, e.hint);
           if (loaded.benchmark && !out.id.empty() && loaded.benchmark->scenarioId != out.id) {
-            ctx.error(b, "the benchmark '" + *name + "' is for scenario '" + loaded.benchmark->scenarioId + "'",
+            ctx.error(b,
+                      "the benchmark '" + *name + "' is for scenario '" + loaded.benchmark->scenarioId + "'",
                       "calibrate this scenario: trocar calibrate SCENARIO --experts RECORDING...");
           } else if (loaded.benchmark) {
             out.scoring.benchmark = std::move(loaded.benchmark);
@@ -1109,7 +1110,8 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     if (const YAML::Node r = s["benchmark_required"]) {
       out.scoring.benchmarkRequired = ctx.boolean(r, "scoring.benchmark_required").value_or(false);
       if (out.scoring.benchmarkRequired && !s["benchmark"])
-        ctx.error(r, "benchmark_required needs a benchmark", "add benchmark: benchmark.yaml (trocar calibrate makes it)");
+        ctx.error(r, "benchmark_required needs a benchmark",
+                  "add benchmark: benchmark.yaml (trocar calibrate makes it)");
     }
     if (const YAML::Node x = s["penalty_per_item"])
       out.scoring.penaltyPerItem = ctx.number(x, "penalty_per_item", 0, 1e6).value_or(10);
@@ -1133,8 +1135,8 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
         if (expert == novice)
           ctx.error(v, std::string("scoring.osats.") + key + ": expert and novice must differ");
       };
-      pair("tissue_force_ratio", out.scoring.osats.expertTissueForceRatio, out.scoring.osats.noviceTissueForceRatio,
-           0, 100);
+      pair("tissue_force_ratio", out.scoring.osats.expertTissueForceRatio,
+           out.scoring.osats.noviceTissueForceRatio, 0, 100);
       pair("task_ratio", out.scoring.osats.expertTaskRatio, out.scoring.osats.noviceTaskRatio, 0.01, 100);
       pair("ldlj", out.scoring.osats.expertLdlj, out.scoring.osats.noviceLdlj, -100, 0);
     }
@@ -1324,7 +1326,8 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
       scoring.add(m.mean);
     }
     bytes.addString(b->file.filename().string());
-    if (auto content = readFileBytes(b->file); content.ok()) bytes.addSpan(std::span<const uint8_t>(content.value()));
+    if (auto content = readFileBytes(b->file); content.ok())
+      bytes.addSpan(std::span<const uint8_t>(content.value()));
   }
   for (const auto& path : referenced) {
     for (StateHasher* each : {&h, &bytes}) each->addString(path.filename().string());

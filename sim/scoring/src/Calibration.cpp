@@ -19,7 +19,8 @@ std::vector<MetricValue> benchmarkMetrics(const ScoreReport& r) {
   add("path_length_m", left.pathLengthM + right.pathLengthM);
   add("movements", static_cast<double>(left.movements + right.movements));
   if (const double t = left.segmentTimeS + right.segmentTimeS; t > 0.0)
-    add("smoothness_ldlj", (left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / t);
+    add("smoothness_ldlj",
+        (left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / t);
   add("hesitation_s", r.hesitationS);
   add("errors", static_cast<double>(r.errors.size()));
   if (r.hasTissues) {
@@ -76,14 +77,15 @@ double thresholdFor(ThresholdPolicy policy, Better better, const MetricStats& ex
                     const std::vector<double>& cohort) {
   switch (policy) {
     case ThresholdPolicy::kExpertMean: return experts.mean;
-    case ThresholdPolicy::kMeanPlusSd: return better == Better::kLower ? experts.mean + experts.sd : experts.mean - experts.sd;
+    case ThresholdPolicy::kMeanPlusSd:
+      return better == Better::kLower ? experts.mean + experts.sd : experts.mean - experts.sd;
     case ThresholdPolicy::kBestQuartile: return quantile(cohort, better == Better::kLower ? 0.25 : 0.75);
   }
   return experts.mean;
 }
 
-scenario::Benchmark calibrate(const std::vector<ScoreReport>& experts, const std::vector<ScoreReport>& novices,
-                              ThresholdPolicy policy) {
+scenario::Benchmark calibrate(const std::vector<ScoreReport>& experts,
+                              const std::vector<ScoreReport>& novices, ThresholdPolicy policy) {
   scenario::Benchmark b;
   b.policy = policy;
   if (!experts.empty()) {
@@ -115,7 +117,8 @@ scenario::Benchmark calibrate(const std::vector<ScoreReport>& experts, const std
     m.threshold = thresholdFor(policy, info.better, stats, cohort);
     if (!noviceValues.empty()) {
       m.noviceN = static_cast<uint32_t>(noviceValues.size());
-      m.noviceMean = std::accumulate(noviceValues.begin(), noviceValues.end(), 0.0) / static_cast<double>(noviceValues.size());
+      m.noviceMean = std::accumulate(noviceValues.begin(), noviceValues.end(), 0.0) /
+                     static_cast<double>(noviceValues.size());
       m.separates = !m.met(m.noviceMean);
     }
     b.metrics.push_back(std::move(m));

@@ -102,7 +102,8 @@ void MotionRecorder::segmentSmoothness(MotionMetrics& m) const {
     }
     size_t end = i;
     double peak = 0.0;
-    while (end < v.size() && glm::length(v[end]) >= mSettings.idleSpeed) peak = std::max(peak, glm::length(v[end++]));
+    while (end < v.size() && glm::length(v[end]) >= mSettings.idleSpeed)
+      peak = std::max(peak, glm::length(v[end++]));
     const double duration = static_cast<double>(end - i) * step;
     if (peak >= mSettings.movementSpeed && duration >= 0.1) {
       // Jerk from the third difference of the path inside the segment.

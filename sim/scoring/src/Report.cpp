@@ -154,7 +154,8 @@ void Scorer::onTick(const session::TickRecord& r) {
   }
   if (moved) {
     s.closeStillStretch();
-    for (size_t h = 0; h < 2; ++h) s.stillFrom[h] = r.world->instrument(static_cast<physics::Hand>(h)).tipPose.position;
+    for (size_t h = 0; h < 2; ++h)
+      s.stillFrom[h] = r.world->instrument(static_cast<physics::Hand>(h)).tipPose.position;
     s.stillSince = s.now;
     s.stillCounts = !s.engine.complete();
   }
@@ -176,9 +177,9 @@ double scale(double value, double expert, double novice) {
   return std::clamp(5.0 - 4.0 * t, 1.0, 5.0);
 }
 
-
 // OSATS-style domains from the run's metrics (how, and why these metrics: REPORT.md).
-OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<double>& weights, const ScoreReport& r) {
+OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<double>& weights,
+                     const ScoreReport& r) {
   const scenario::OsatsThresholds& th = scoring.osats;
   OsatsDomains d;
   // Progress: the checklist weight done, and the part of it done in order.
@@ -186,7 +187,8 @@ OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<dou
   for (size_t i = 0; i < r.steps.size(); ++i) {
     total += weights[i];
     if (r.steps[i].state == StepState::kDone) inOrder += weights[i];
-    if (r.steps[i].state == StepState::kDone || r.steps[i].state == StepState::kDoneOutOfOrder) done += weights[i];
+    if (r.steps[i].state == StepState::kDone || r.steps[i].state == StepState::kDoneOutOfOrder)
+      done += weights[i];
   }
   const double progress = total > 0.0 ? done / total : 0.0;
   const MotionMetrics& left = r.instruments[0];
@@ -195,7 +197,8 @@ OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<dou
   // damage event and each object dropped outside its zones.
   const double ratio = std::max(left.tissueForceRatioP95, right.tissueForceRatioP95);
   const double tissueContact = left.tissueContactS + right.tissueContactS;
-  double respect = tissueContact > 0.0 ? scale(ratio, th.expertTissueForceRatio, th.noviceTissueForceRatio) : 5.0;
+  double respect =
+      tissueContact > 0.0 ? scale(ratio, th.expertTissueForceRatio, th.noviceTissueForceRatio) : 5.0;
   respect -= 0.5 * static_cast<double>(r.damageEvents) + 0.5 * (r.objects ? r.objects->dropped : 0u);
   d.respectForTissue = std::clamp(respect, 1.0, 5.0);
   // Time and motion: time and tool-tip path per unit of progress, over the experts' (the
@@ -225,8 +228,9 @@ OsatsDomains domains(const scenario::ScoringDesc& scoring, const std::vector<dou
   const double segmentTime = left.segmentTimeS + right.segmentTimeS;
   d.instrumentHandling =
       segmentTime > 0.0
-          ? scale((left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / segmentTime,
-                  th.expertLdlj, th.noviceLdlj)
+          ? scale(
+                (left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / segmentTime,
+                th.expertLdlj, th.noviceLdlj)
           : 1.0;
   // Flow: the share of the checklist done in order, less half a point per interruption (a
   // hesitation, or an object dropped that has to be gone back for).
@@ -687,7 +691,11 @@ std::string toHtml(const ScoreReport& r) {
   row("movements", r.instruments[0].movements, r.instruments[1].movements, 0);
   row("idle time (s)", r.instruments[0].idleTimeS, r.instruments[1].idleTimeS, 1);
   row("peak force (N)", r.instruments[0].peakForceN, r.instruments[1].peakForceN, 2);
-  row("smoothness (LDLJ)", r.instruments[0].logDimensionlessJerk, r.instruments[1].logDimensionlessJerk, 1);
+  row("smoothness per movement (LDLJ)", r.instruments[0].segmentLdlj, r.instruments[1].segmentLdlj, 1);
+  if (r.hasTissues) {
+    row("tissue force / its limit (95th pct)", r.instruments[0].tissueForceRatioP95,
+        r.instruments[1].tissueForceRatioP95, 2);
+  }
   h << "</table>";
   if (!r.cutAccuracy.empty()) {
     h << "<h2>Cut accuracy</h2><table><tr><th>marked line</th><th>cut</th><th>mean distance</th>"
@@ -716,8 +724,8 @@ std::string toHtml(const ScoreReport& r) {
     for (const BenchmarkVerdict& v : r.benchmark) {
       const scenario::MetricInfo* info = scenario::metricInfo(v.name);
       const std::string unit = info && *info->unit ? std::string("&nbsp;") + info->unit : std::string();
-      h << "<tr><td title=\"" << xmlEscape(info ? info->meaning : "") << "\">" << xmlEscape(v.name) << "</td><td>"
-        << (v.value ? fmt(*v.value, 2) + unit : std::string("not measured")) << "</td><td>"
+      h << "<tr><td title=\"" << xmlEscape(info ? info->meaning : "") << "\">" << xmlEscape(v.name)
+        << "</td><td>" << (v.value ? fmt(*v.value, 2) + unit : std::string("not measured")) << "</td><td>"
         << (v.better == scenario::Better::kLower ? "&le; " : "&ge; ") << fmt(v.threshold, 2) << unit
         << "</td><td class=\"" << (v.met ? "pass\">met" : "fail\">not met") << "</td></tr>";
     }

@@ -36,8 +36,8 @@ double thresholdFor(scenario::ThresholdPolicy policy, scenario::Better better, c
 
 // A benchmark from expert (and optionally novice) reports of one scenario. Sources, build and
 // date are left for the caller to fill in.
-scenario::Benchmark calibrate(const std::vector<ScoreReport>& experts, const std::vector<ScoreReport>& novices,
-                              scenario::ThresholdPolicy policy);
+scenario::Benchmark calibrate(const std::vector<ScoreReport>& experts,
+                              const std::vector<ScoreReport>& novices, scenario::ThresholdPolicy policy);
 
 // Each benchmark metric against this run (ScoreReport::benchmark).
 std::vector<BenchmarkVerdict> judge(const scenario::Benchmark& benchmark, const ScoreReport& report);

@@ -53,15 +53,15 @@ struct MotionMetrics {
   uint32_t movements = 0;
   double idleTimeS = 0.0;
   double logDimensionlessJerk = 0.0;
-  uint32_t segments = 0;        // movement segments (see smoothness above)
-  double segmentLdlj = 0.0;     // their duration-weighted mean LDLJ; 0 when there are none
-  double segmentTimeS = 0.0;    // their total duration
+  uint32_t segments = 0;      // movement segments (see smoothness above)
+  double segmentLdlj = 0.0;   // their duration-weighted mean LDLJ; 0 when there are none
+  double segmentTimeS = 0.0;  // their total duration
   double meanForceN = 0.0, peakForceN = 0.0;
   double timeAboveForceLimitS = 0.0;
   double outOfViewS = 0.0;
-  double tissueContactS = 0.0;          // time touching a tissue
-  double peakTissueForceRatio = 0.0;    // 0 when no tissue was touched
-  double tissueForceRatioP95 = 0.0;     // 95th percentile while touching a tissue
+  double tissueContactS = 0.0;        // time touching a tissue
+  double peakTissueForceRatio = 0.0;  // 0 when no tissue was touched
+  double tissueForceRatioP95 = 0.0;   // 95th percentile while touching a tissue
 };
 
 class MotionRecorder {

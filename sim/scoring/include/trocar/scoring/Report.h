@@ -23,13 +23,14 @@
 
 namespace trocar::scoring {
 
-// OSATS-style domains on 1..5 (5 best), from metrics. Thresholds: the "expert" value scores
-// 5, the "novice" value 1, linear in between, clamped.
+// OSATS-style domains on 1..5 (5 best), from metrics that separate the reference experts
+// from the novices (sim/scoring/REPORT.md). Thresholds: the "expert" value scores 5, the
+// "novice" value 1, linear in between, clamped.
 struct OsatsDomains {
-  double respectForTissue = 0.0;    // from peak force and damage events
-  double timeAndMotion = 0.0;       // from idle fraction and path length per second of task
-  double instrumentHandling = 0.0;  // from smoothness (LDLJ)
-  double flow = 0.0;                // from out-of-order steps and long pauses
+  double respectForTissue = 0.0;    // tissue force against each tissue's threshold, damage, drops
+  double timeAndMotion = 0.0;       // time and path per unit of progress, against the experts'
+  double instrumentHandling = 0.0;  // smoothness (LDLJ) per movement segment
+  double flow = 0.0;                // steps done in order, less hesitations and drops
 };
 
 // Who ran an attempt, when, and with which build (a recording's header says; Scorer::setRun).
