@@ -4,6 +4,8 @@
 #include <trocar/scoring/Calibration.h>
 #include <trocar/test/TestSupport.h>
 
+#include "MembraneRun.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -122,39 +124,10 @@ TEST(Calibration, AMalformedBenchmarkSaysWhereAndWhat) {
   expectError(replaced("metrics:", "metrics: [\n"), "not valid YAML", 0);
 }
 
-// The report test's scenario (two of three equal steps done in 1.2 s: 66.7 >= 60) with a
+// The membrane run (two of three equal steps done by 0.8 s: 66.7 >= 60) for 3 s, with a
 // benchmark of two metrics: the score (>= 50: met) and the task time (<= 0.5 s: not met).
-const char* kScenario = R"yaml(trocar: 1
-id: report-test
-title: Grasp the membrane
-tissues:
-  - id: membrane
-    generate: {cloth: {size: [0.1, 0.1], cells: [16, 16], position: [0, 0.1, 0]}}
-    fixed: border
-instruments: {left: grasper}
-checklist:
-  - {id: grasp, title: Grasp the membrane, done_when: "grasped(left, membrane)"}
-  - {id: lift, title: Lift it, done_when: "all(grasped(left, membrane), time() > 0.8)", after: grasp}
-  - {id: never, title: Clip it, done_when: "clips(membrane) >= 1"}
-)yaml";
-
 ScoreReport runWith(const std::string& scoring, const std::filesystem::path& file, bool idle = false) {
-  auto loaded = scenario::loadScenarioText(std::string(kScenario) + scoring, file);
-  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
-  if (!loaded.ok()) return {};
-  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
-  Scorer scorer(*loaded.scenario, session->world());
-  session->addListener(&scorer);
-  Quat down = glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0));
-  for (int t = 0; t < 1500; ++t) {
-    physics::InputFrame in;
-    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
-    Vec3 tip(-0.02f, idle ? 0.15f : y, 0.0f);
-    in.hands[0].pose = {tip + down * Vec3(0.0f, 0.0f, 0.36f), down};
-    in.hands[0].trigger = !idle && t >= 100 ? 1.0f : 0.0f;
-    session->step(in);
-  }
-  return scorer.report(session->world());
+  return runMembrane(scoring, file, 1500, idle);
 }
 
 scenario::Benchmark twoMetrics(double taskTimeThreshold) {
@@ -205,8 +178,8 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
 // (dates, builds) changes neither.
 TEST(Calibration, TheBenchmarkCountsInTheScoringHashOnly) {
   test::TempDir dir;
-  const std::string yaml =
-      std::string(kScenario) + "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n";
+  const std::string yaml = std::string(kMembraneScenario) +
+                           "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n";
   auto hashes = [&](const scenario::Benchmark& b) {
     EXPECT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(b)).ok());
     auto loaded = scenario::loadScenarioText(yaml, dir / "scenario.yaml");
@@ -227,7 +200,7 @@ TEST(Calibration, TheBenchmarkCountsInTheScoringHashOnly) {
 TEST(Calibration, AScenarioSaysWhereItsBenchmarkIsMissingOrWrong) {
   test::TempDir dir;
   auto errorsOf = [&](const std::string& scoring) {
-    return scenario::loadScenarioText(std::string(kScenario) + scoring, dir / "scenario.yaml").errors;
+    return scenario::loadScenarioText(std::string(kMembraneScenario) + scoring, dir / "scenario.yaml").errors;
   };
   auto missing = errorsOf("scoring: {formula: checklist, pass_score: 60, benchmark: nowhere.yaml}\n");
   ASSERT_FALSE(missing.empty());

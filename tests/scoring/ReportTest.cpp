@@ -6,43 +6,17 @@
 #include <trocar/scoring/Report.h>
 #include <trocar/test/TestSupport.h>
 
+#include "MembraneRun.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace trocar::scoring {
 namespace {
 
-const char* kScenario = R"yaml(trocar: 1
-id: report-test
-title: Grasp the membrane
-tissues:
-  - id: membrane
-    generate: {cloth: {size: [0.1, 0.1], cells: [16, 16], position: [0, 0.1, 0]}}
-    fixed: border
-instruments: {left: grasper}
-checklist:
-  - {id: grasp, title: Grasp the membrane, done_when: "grasped(left, membrane)"}
-  - {id: lift, title: Lift it, done_when: "all(grasped(left, membrane), time() > 0.8)", after: grasp}
-  - {id: never, title: Clip it, done_when: "clips(membrane) >= 1"}
-scoring: {formula: checklist, pass_score: 60}
-)yaml";
-
 ScoreReport run() {
-  auto loaded = scenario::loadScenarioText(kScenario, "report-test.yaml");
-  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
-  auto session = std::move(scenario::buildSession(*loaded.scenario)).value();
-  Scorer scorer(*loaded.scenario, session->world(), "test-recording");
-  session->addListener(&scorer);
-  Quat down = glm::angleAxis(-kPi / 2.0f, Vec3(1, 0, 0));
-  for (int t = 0; t < 600; ++t) {
-    physics::InputFrame in;
-    float y = t < 200 ? 0.09f : 0.09f + 0.02f * std::min(1.0f, static_cast<float>(t - 200) / 200.0f);
-    Vec3 tip(-0.02f, y, 0.0f);
-    in.hands[0].pose = {tip + down * Vec3(0.0f, 0.0f, 0.36f), down};
-    in.hands[0].trigger = t >= 100 ? 1.0f : 0.0f;
-    session->step(in);
-  }
-  return scorer.report(session->world());
+  return runMembrane("scoring: {formula: checklist, pass_score: 60}\n", "report-test.yaml", 600, false,
+                     "test-recording");
 }
 
 TEST(Report, JsonFollowsTheSchema) {

@@ -22,15 +22,6 @@
 namespace trocar::cli {
 namespace {
 
-std::string utcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 // Replays each recording against the scenario; the first failure, if any, as an error.
 Result<std::vector<scoring::ScoreReport>> reportsOf(const std::vector<std::string>& files,
                                                     const scenario::ScenarioDesc& scenario, bool force,
@@ -135,7 +126,7 @@ Runner addCalibrateCommand(CLI::App& app) {
     b.scenarioId = desc.id;
     b.contentHash = hashToHex(desc.contentHash);
     b.createdWith = buildId();
-    b.createdAt = utcNow();
+    b.createdAt = scoring::isoTime(static_cast<int64_t>(std::time(nullptr)));
     b.experts = expertSources.value();
     b.novices = noviceSources.value();
     const std::filesystem::path out =

@@ -378,16 +378,6 @@ nlohmann::json metricsJson(const MotionMetrics& m) {
           {"out_of_view_s", m.outOfViewS}};
 }
 
-// UTC, to the second: 2026-12-05T10:02:13Z.
-std::string isoTime(int64_t unixSeconds) {
-  const std::time_t t = static_cast<std::time_t>(unixSeconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 std::string xmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -455,6 +445,15 @@ nlohmann::json feedbackJson(const feedback::FeedbackSummary& f) {
           {"peak_amplitude", hands(f.peakAmplitude)},
           {"excessive_force_seconds", hands(f.excessiveForceSeconds)},
           {"sound_cues", sounds}};
+}
+
+std::string isoTime(int64_t unixSeconds) {
+  const std::time_t t = static_cast<std::time_t>(unixSeconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 std::string toJson(const ScoreReport& r) {

@@ -143,6 +143,9 @@ class Scorer : public session::SessionListener {
   std::unique_ptr<Impl> mImpl;
 };
 
+// UTC to the second as reports write it: 2026-12-05T10:02:13Z.
+std::string isoTime(int64_t unixSeconds);
+
 std::string toJson(const ScoreReport& report);
 std::string toJUnit(const ScoreReport& report);
 std::string toHtml(const ScoreReport& report);
