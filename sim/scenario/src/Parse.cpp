@@ -1172,8 +1172,10 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     }
     if (const YAML::Node r = s["reference_score"])
       out.scoring.referenceScore = ctx.number(r, "reference_score", 1e-6, 1e9);
-    if (const YAML::Node p = s["pass_score"])
+    if (const YAML::Node p = s["pass_score"]) {
       out.scoring.passScore = ctx.number(p, "pass_score", -1e9, 1e9).value_or(0);
+      out.scoring.passScoreWhere = ctx.at(p);
+    }
     else
       ctx.error(s, "scoring has no pass_score", "every scenario states its pass mark, e.g. pass_score: 120");
   } else if (!s) {
