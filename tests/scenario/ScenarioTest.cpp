@@ -575,5 +575,36 @@ TEST(Scenario, CollidesWithNamesTissuesAboveIt) {
               21);
 }
 
+// The YAML traps instructors fell into, each said in plain words with one hint (the issue's
+// wording: "quote this value: it contains a comma", "write all(A, B) for A and B").
+TEST(Scenario, YamlTrapsAreSaidInPlainWords) {
+  // An unquoted comma inside a one-line {...}: `circle)` (column 39) became a key with no value.
+  auto titled = load(replaced(kMinimal, "{id: cut-circle,", "{id: cut-circle, title: Cut (the, circle),"));
+  expectError(titled, "'circle)' reads as a key with no value: a comma inside {...} ends a value", 14, 39);
+  EXPECT_NE(titled.errors[0].hint.find("quote the value"), std::string::npos);
+  // A colon in a title: yaml-cpp stops at the second colon (column 14).
+  auto colon = load(replaced(kMinimal, "title: Minimal", "title: Step 1: cut"));
+  expectError(colon, "not valid YAML: illegal map value", 3, 14);
+  EXPECT_NE(colon.errors[0].hint.find("must be quoted"), std::string::npos);
+  // A bad indent.
+  auto indent = load(replaced(kMinimal, "    fixed: corners", "   fixed: corners"));
+  ASSERT_EQ(indent.errors.size(), 1u);
+  EXPECT_NE(indent.errors[0].hint.find("indentation"), std::string::npos) << indent.errors[0].toString();
+  // `A and B`, `A or B`: the condition's text starts at column 34, `and` 31 characters in.
+  auto both = load(replaced(kMinimal, "\"detached(gauze, inside-circle)\"",
+                            "\"detached(gauze, inside-circle) and time() > 1\""));
+  expectError(both, "done_when of step 'cut-circle': 'and' joins conditions only as a function", 14, 65);
+  EXPECT_EQ(both.errors[0].hint, "write all(A, B) for A and B");
+  auto either = load(replaced(kMinimal, "\"detached(gauze, inside-circle)\"",
+                              "\"detached(gauze, inside-circle) or time() > 1\""));
+  ASSERT_EQ(either.errors.size(), 1u);
+  EXPECT_EQ(either.errors[0].hint, "write any(A, B) for A or B");
+  // A name that starts with the word is still a name: `orbit` is not `or`.
+  auto name = load(replaced(kMinimal, "\"detached(gauze, inside-circle)\"",
+                            "\"detached(gauze, inside-circle) orbit\""));
+  ASSERT_EQ(name.errors.size(), 1u);
+  EXPECT_NE(name.errors[0].message.find("unexpected 'o'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace trocar::scenario

@@ -18,8 +18,22 @@ class Parser {
     auto e = compare(0);
     if (!e.ok()) return e;
     skipSpace();
-    if (mPos != mText.size())
+    if (mPos != mText.size()) {
+      // The words people write for logic: `A and B`, `A or B`, `not A`.
+      const std::string_view rest = mText.substr(mPos);
+      for (auto [word, hint] : {std::pair{std::string_view("and"), "write all(A, B) for A and B"},
+                                std::pair{std::string_view("or"), "write any(A, B) for A or B"},
+                                std::pair{std::string_view("&&"), "write all(A, B) for A and B"},
+                                std::pair{std::string_view("||"), "write any(A, B) for A or B"}}) {
+        if (rest.substr(0, word.size()) == word &&
+            (rest.size() == word.size() || !isNameChar(rest[word.size()]) || word[0] == '&' || word[0] == '|')) {
+          Error joined = fail("'" + std::string(word) + "' joins conditions only as a function");
+          joined.hint = hint;
+          return joined;
+        }
+      }
       return fail("unexpected '" + std::string(1, mText[mPos]) + "' after the expression");
+    }
     return e;
   }
 

@@ -1251,7 +1251,7 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
       where.line = static_cast<uint32_t>(e.mark.line) + 1;
       where.column = static_cast<uint32_t>(e.mark.column) + 1;
     }
-    ctx.error(where, "not valid YAML: " + e.msg, "check indentation, colons and brackets near here");
+    ctx.error(where, "not valid YAML: " + e.msg, detail::yamlSyntaxHint(e.msg));
     return result;
   }
   ScenarioDesc desc;

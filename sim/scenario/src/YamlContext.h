@@ -103,6 +103,13 @@ class Ctx {
       const std::string& key = it->first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string hint = didYouMean(key, allowed);
+      // `{title: Clip (left, nose)}`: the comma ended the value and `nose)` became a key
+      // with no value. Say what happened rather than that the key is unknown.
+      if (hint.empty() && it->second.IsNull() && map.Style() == YAML::EmitterStyle::Flow) {
+        error(it->first, "'" + key + "' reads as a key with no value: a comma inside {...} ends a value",
+              "quote the value before it when it contains a comma, e.g. title: \"Clip (left, nose)\"");
+        continue;
+      }
       error(it->first, "unknown key '" + key + "' in " + what,
             hint.empty() ? "known keys: " + join(allowed) : hint);
     }
@@ -174,5 +181,20 @@ class Ctx {
   fs::path mFile;
   std::vector<Error>& mErrors;
 };
+
+// A hint in plain words for yaml-cpp's syntax messages about the usual traps.
+inline std::string yamlSyntaxHint(const std::string& message) {
+  if (message.find("illegal map value") != std::string::npos)
+    return "a value that contains ': ' must be quoted, e.g. title: \"Step 1: retract\"";
+  if (message.find("end of map not found") != std::string::npos ||
+      message.find("end of sequence not found") != std::string::npos)
+    return "check this line's indentation against the lines above (spaces only, the same depth for keys of one "
+           "item), and that every { or [ closes";
+  if (message.find("end of map flow not found") != std::string::npos ||
+      message.find("end of sequence flow not found") != std::string::npos)
+    return "a { or [ opened above does not close: close it on the same item, or quote a value that contains "
+           "{, }, [ or ]";
+  return "check indentation, colons and brackets near here";
+}
 
 }  // namespace trocar::scenario::detail
