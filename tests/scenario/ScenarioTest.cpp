@@ -171,8 +171,14 @@ TEST(Scenario, MissingTetMeshFile) {
       "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: corners\n",
       "    tetmesh: {file: liver.node}\n"));
   ASSERT_FALSE(r.errors.empty());
+  // Placed where the scenario names it (line 6, the value after "    tetmesh: {file: " at column 21), naming the file.
   EXPECT_NE(r.errors[0].message.find("No such file"), std::string::npos) << r.errors[0].toString();
-  EXPECT_NE(r.errors[0].where.file.find("liver.node"), std::string::npos);
+  EXPECT_NE(r.errors[0].message.find("cannot read '"), std::string::npos) << r.errors[0].toString();
+  EXPECT_NE(r.errors[0].message.find("liver.node'"), std::string::npos) << r.errors[0].toString();
+  EXPECT_EQ(r.errors[0].where.file, "test.yaml");
+  EXPECT_EQ(r.errors[0].where.line, 6u);
+  EXPECT_EQ(r.errors[0].where.column, 21u);
+  EXPECT_EQ(r.errors[0].hint.find("check the path"), std::string::npos) << "its own hint, once";
 }
 
 TEST(Scenario, EveryErrorInOneRunInFileOrder) {

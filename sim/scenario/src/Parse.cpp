@@ -28,6 +28,20 @@ using detail::Ctx;
 using detail::didYouMean;
 using detail::join;
 
+// An error reading a file the scenario refers to (`at`: where the scenario names it). One that
+// could not be opened is placed there, naming the file; one inside the file keeps its own
+// file:line:column and says where the scenario refers to it. Its hint is said once.
+void referencedFileError(Ctx& ctx, const YAML::Node& at, const fs::path& file, const Error& e) {
+  if (e.where.line == 0 && !e.where.byteOffset) {
+    ctx.error(ctx.at(at), "cannot read '" + (e.where.file.empty() ? file.string() : e.where.file) + "': " + e.message,
+              e.hint.empty() || e.hint == "check the path"
+                  ? "the path is relative to the scenario's folder; check it and that the file exists"
+                  : e.hint);
+    return;
+  }
+  ctx.error(e.where, e.message + " (in the file " + ctx.at(at).toString() + " refers to)", e.hint);
+}
+
 bool isId(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
@@ -310,9 +324,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
         const bool gmsh = resolved.extension() == ".msh";
         auto mesh = gmsh ? readGmsh(resolved, scale, pos) : readTetGen(resolved, scale, pos);
         if (!mesh.ok()) {
-          Error e = mesh.error();
-          if (e.where.file.empty()) e.where = ctx.at(tet["file"]);
-          ctx.error(e.where, e.message, e.hint);
+          referencedFileError(ctx, tet["file"], resolved, mesh.error());
         } else {
           t.settings.tetMesh = std::move(mesh).value();
           // A detailed surface embedded in the tets: both files, or neither.
@@ -382,7 +394,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
         fs::path resolved = ctx.file().parent_path() / *path;
         auto imported = assets::importMeshCached(resolved, options, budget, dataDirectories().cache);
         if (!imported.ok()) {
-          ctx.error(ctx.at(m["file"]), imported.error().toString(), imported.error().hint);
+          referencedFileError(ctx, m["file"], resolved, imported.error());
         } else if (!imported.value().closed()) {
           ctx.error(m["file"],
                     "mesh '" + *path + "' is not a closed surface (" +
