@@ -1,6 +1,7 @@
 // Bots: a timeline file is a timeline bot; controller files are checked key by key; the
 // pattern-cutting controller is deterministic, takes the time its parameters say, and its
 // first snip cuts on the marked line.
+#include <trocar/instruments/Instrument.h>
 #include <trocar/replay/Bot.h>
 
 #include <gtest/gtest.h>
@@ -163,6 +164,55 @@ TEST(Bot, PatternCuttingCutsOnTheLineAndIsDeterministic) {
     }
   }
   EXPECT_EQ(a.hash, b.hash);
+}
+
+// A keyframe may say where the tool tip goes: the hand pose follows from the instrument and
+// its port, so the simulator's own hand-to-tip mapping puts the tip exactly there.
+TEST(Bot, KeyframesGiveWhereTheToolTipGoes) {
+  auto desc = patternCutting();
+  const Vec3 tip(0.01f, 1.02f, -0.46f);
+  auto bot = parseBot("keyframes:\n  - {t: 0, left: {tip: [0.01, 1.02, -0.46]}}\n", "tip.yaml", desc);
+  ASSERT_TRUE(bot.ok()) << bot.error().toString();
+  auto session = std::move(scenario::buildSession(desc)).value();
+  const physics::InputFrame f = bot.value()->next(*session);
+  const instruments::Port port{"left", Vec3(-0.08f, 1.15f, -0.35f)};
+  const Pose reached =
+      instruments::tipTargetFromHand(f.hands[0].pose, instruments::defaultSpec(instruments::InstrumentKind::kGrasper), &port);
+  EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-5f);
+  // Without a scenario there is no instrument to work it out from; tip and position together
+  // say two things.
+  auto alone = parseTimeline("keyframes:\n  - {t: 0, left: {tip: [0, 1, 0]}}\n", "alone.yaml");
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.error().message.find("needs the scenario"), std::string::npos);
+  EXPECT_EQ(alone.error().where.line, 2u);
+  auto both = parseBot("keyframes:\n  - {t: 0, left: {tip: [0, 1, 0], position: [0, 1, 0]}}\n", "both.yaml", desc);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("leave out position"), std::string::npos);
+  auto nowhere = parseBot("keyframes:\n  - {t: 0, left: {aim: {region: liver}}}\n", "nowhere.yaml", desc);
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_NE(nowhere.error().message.find("no region 'liver'"), std::string::npos);
+}
+
+// Aimed at a region, the grasper holds it on the first try: it comes down over the circle's
+// middle where the sagging gauze has settled (1 cm above it, then 1 mm into the sheet, as
+// BOTS.md says to grasp a sheet), closes, and is grasping the gauze.
+TEST(Bot, AGrasperAimedAtARegionGraspsItFirstTime) {
+  auto desc = patternCutting();
+  auto bot = parseBot(R"(keyframes:
+  - {t: 0, left: {aim: {region: inside-circle, offset_mm: [0, 10, 0]}, trigger: 0}}
+  - {t: 1, left: {aim: {region: inside-circle, offset_mm: [0, -1, 0]}, trigger: 0}}
+  - {t: 1.5, left: {trigger: 1}}
+)",
+                      "aim.yaml", desc);
+  ASSERT_TRUE(bot.ok()) << bot.error().toString();
+  auto session = std::move(scenario::buildSession(desc)).value();
+  bool grasped = false;
+  for (int i = 0; i < 1000; ++i) {
+    session->step(bot.value()->next(*session));
+    grasped = grasped || session->world().instrument(physics::Hand::kLeft).grasping;
+  }
+  EXPECT_TRUE(grasped);
+  EXPECT_TRUE(session->world().instrument(physics::Hand::kLeft).grasping);
 }
 
 }  // namespace

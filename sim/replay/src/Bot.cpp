@@ -35,7 +35,7 @@ Result<std::unique_ptr<Bot>> parseBot(const std::string& text, const std::string
     root = YAML::Node();  // the timeline parser reports the YAML error with its position
   }
   if (!root.IsMap() || !root["controller"]) {
-    auto timeline = parseTimeline(text, name);
+    auto timeline = parseTimeline(text, name, &scenario);
     if (!timeline.ok()) return timeline.error();
     return makeTimelineBot(std::move(timeline).value());
   }

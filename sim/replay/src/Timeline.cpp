@@ -1,6 +1,8 @@
 #include <trocar/core/File.h>
 #include <trocar/replay/Timeline.h>
 
+#include "bots/Controller.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -62,7 +64,10 @@ physics::InputFrame Timeline::sample(double t) const {
   return f;
 }
 
-Result<Timeline> parseTimeline(const std::string& text, const std::string& name) {
+Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
+                               const scenario::ScenarioDesc* scenario) {
+  // The scenario's world settled, built the first time a keyframe aims at a region.
+  std::unique_ptr<session::Session> atRest;
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -125,6 +130,14 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name)
             if (!v || *v < 0.0 || *v > 1.0)
               return at(name, it->second, f + " must be a number in [0, 1]", "0 is released, 1 squeezed");
             (f == "trigger" ? in.trigger : in.grip) = static_cast<float>(*v);
+          } else if (f == "tip" || f == "aim") {
+            // Where the tool tip goes; the hand pose that puts it there is worked out below,
+            // once the keyframe's instrument is known.
+            if (!scenario) {
+              return at(name, it->first, f + " needs the scenario the timeline is played in",
+                        "use it through trocar record SCENARIO --bot FILE");
+            }
+            continue;
           } else if (f == "instrument") {
             auto v = number(it->second);
             if (!v || *v < 0.0 || *v > 127.0 || *v != std::floor(*v))
@@ -133,8 +146,64 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name)
             in.instrument = static_cast<uint8_t>(*v);
           } else {
             return at(name, it->first, "unknown key '" + f + "' for a hand",
-                      "use position, rotation_deg, trigger, grip, instrument");
+                      "use position (the hand) or tip / aim (the tool tip), rotation_deg, trigger, grip, instrument");
           }
+        }
+        if (const YAML::Node tipNode = hn["tip"] ? hn["tip"] : hn["aim"]) {
+          if (hn["tip"] && hn["aim"]) return at(name, hn["aim"], "a hand has tip or aim, not both", "keep one");
+          if (hn["position"] || hn["rotation_deg"]) {
+            return at(name, tipNode, "tip and aim set the hand's pose: leave out position and rotation_deg",
+                      "give the hand's position, or where the tool tip goes, not both");
+          }
+          std::optional<Vec3> tip;
+          if (hn["tip"]) {
+            tip = vec3(tipNode);
+            if (!tip) return at(name, tipNode, "tip must be [x, y, z] in metres", "e.g. tip: [0, 1.0, -0.45]");
+          } else {
+            if (!tipNode.IsMap() || !tipNode["region"] || !tipNode["region"].IsScalar()) {
+              return at(name, tipNode, "aim must be {region: R} or {region: R, offset_mm: [x, y, z]}",
+                        "the tip goes to the middle of the region's nodes at rest, moved by offset_mm");
+            }
+            const std::string region = tipNode["region"].Scalar();
+            const scenario::RegionDesc* desc = nullptr;
+            for (const auto& r : scenario->regions)
+              if (r.id == region) desc = &r;
+            if (!desc) return at(name, tipNode["region"], "no region '" + region + "' in the scenario", "");
+            Vec3 offset(0.0f);
+            if (const YAML::Node o = tipNode["offset_mm"]) {
+              auto v = vec3(o);
+              if (!v) return at(name, o, "offset_mm must be [x, y, z] in millimetres", "e.g. offset_mm: [0, 5, 0]");
+              offset = *v * 0.001f;
+            }
+            if (!atRest) {
+              // Settled for a second with no hands, as the trainee first sees it (a sheet
+              // pinned at its corners has sagged by then).
+              auto built = scenario::buildSession(*scenario);
+              if (!built.ok()) return built.error();
+              atRest = std::move(built).value();
+              physics::InputFrame none;
+              for (auto& hand : none.hands) hand.tracked = false;
+              for (uint32_t tick = 0; tick < scenario->tickHz; ++tick) atRest->step(none);
+            }
+            const physics::World& world = atRest->world();
+            const auto tissue = world.findTissue(desc->tissue);
+            const auto index = tissue ? world.findRegion(*tissue, region) : std::nullopt;
+            const auto nodes = index ? world.regionNodes(*tissue, *index) : std::span<const uint32_t>();
+            if (nodes.empty()) return at(name, tipNode["region"], "region '" + region + "' has no nodes", "");
+            Vec3 sum(0.0f);
+            for (uint32_t n : nodes) sum += world.nodePosition(*tissue, n);
+            tip = sum / static_cast<float>(nodes.size()) + offset;
+          }
+          const auto hand = static_cast<instruments::Hand>(h);
+          const auto setup = scenario->instruments.find(hand);
+          if (setup == scenario->instruments.end())
+            return at(name, tipNode, std::string("scenario has no ") + handName + " instrument", "");
+          std::vector<instruments::InstrumentKind> tray{setup->second.kind};
+          tray.insert(tray.end(), setup->second.exchange.begin(), setup->second.exchange.end());
+          const instruments::InstrumentKind kind = tray[std::min<size_t>(in.instrument, tray.size() - 1)];
+          auto rig = bots::handRig(*scenario, hand, kind, name);
+          if (!rig.ok()) return rig.error();
+          in.pose = bots::handForTip(rig.value(), *tip, Vec3(0.0f));
         }
         in.tracked = true;
         last[h] = in;
@@ -160,10 +229,10 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name)
   return tl;
 }
 
-Result<Timeline> loadTimeline(const std::filesystem::path& file) {
+Result<Timeline> loadTimeline(const std::filesystem::path& file, const scenario::ScenarioDesc* scenario) {
   auto text = readFileText(file);
   if (!text.ok()) return text.error();
-  return parseTimeline(text.value(), file.string());
+  return parseTimeline(text.value(), file.string(), scenario);
 }
 
 }  // namespace trocar::replay

@@ -10,9 +10,17 @@
 // keyframe everything holds. A hand absent from a keyframe keeps its previous values; a
 // hand absent from every keyframe is untracked. Times must increase. `instrument: N` picks
 // the hand's N-th instrument (scenario `exchange:`) from that keyframe on.
+//
+// Instead of the hand's pose, a hand may say where its tool tip goes (the hand pose follows
+// from the instrument's shaft length and the hand's port, as the scenario sets them up):
+//     - {t: 2, right: {tip: [0.01, 1.0, -0.47], trigger: 0}}
+//     - {t: 3, left: {aim: {region: fundus, offset_mm: [0, 2, 0]}, trigger: 1}}
+// `aim` puts the tip at the middle of the region's nodes as they lie once the scenario has
+// settled for a second with no hands (as the trainee first sees it), moved by offset_mm.
 
 #include <trocar/core/Result.h>
 #include <trocar/physics/Types.h>
+#include <trocar/scenario/Scenario.h>
 
 #include <array>
 #include <filesystem>
@@ -33,7 +41,10 @@ struct Timeline {
   physics::InputFrame sample(double t) const;
 };
 
-Result<Timeline> loadTimeline(const std::filesystem::path& file);
-Result<Timeline> parseTimeline(const std::string& text, const std::string& name);
+// With the scenario the timeline is played in, a hand may give where its tool tip goes
+// instead of the hand's pose (`tip`, `aim`); without it, those are errors.
+Result<Timeline> loadTimeline(const std::filesystem::path& file, const scenario::ScenarioDesc* scenario = nullptr);
+Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
+                               const scenario::ScenarioDesc* scenario = nullptr);
 
 }  // namespace trocar::replay
