@@ -176,8 +176,8 @@ TEST(Bot, KeyframesGiveWhereTheToolTipGoes) {
   auto session = std::move(scenario::buildSession(desc)).value();
   const physics::InputFrame f = bot.value()->next(*session);
   const instruments::Port port{"left", Vec3(-0.08f, 1.15f, -0.35f)};
-  const Pose reached =
-      instruments::tipTargetFromHand(f.hands[0].pose, instruments::defaultSpec(instruments::InstrumentKind::kGrasper), &port);
+  const Pose reached = instruments::tipTargetFromHand(
+      f.hands[0].pose, instruments::defaultSpec(instruments::InstrumentKind::kGrasper), &port);
   EXPECT_NEAR(glm::length(reached.position - tip), 0.0f, 1e-5f);
   // Without a scenario there is no instrument to work it out from; tip and position together
   // say two things.
@@ -185,7 +185,8 @@ TEST(Bot, KeyframesGiveWhereTheToolTipGoes) {
   ASSERT_FALSE(alone.ok());
   EXPECT_NE(alone.error().message.find("needs the scenario"), std::string::npos);
   EXPECT_EQ(alone.error().where.line, 2u);
-  auto both = parseBot("keyframes:\n  - {t: 0, left: {tip: [0, 1, 0], position: [0, 1, 0]}}\n", "both.yaml", desc);
+  auto both =
+      parseBot("keyframes:\n  - {t: 0, left: {tip: [0, 1, 0], position: [0, 1, 0]}}\n", "both.yaml", desc);
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.error().message.find("leave out position"), std::string::npos);
   auto nowhere = parseBot("keyframes:\n  - {t: 0, left: {aim: {region: liver}}}\n", "nowhere.yaml", desc);

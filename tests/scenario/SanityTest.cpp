@@ -84,7 +84,8 @@ TEST(Sanity, ExplainMeasuresEachTissueAndRegion) {
 
 TEST(Sanity, TheReferenceScenariosHaveNoWarnings) {
   for (const char* id : {"fls-peg-transfer", "fls-pattern-cutting", "lap-cholecystectomy"}) {
-    auto loaded = loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios" / id / "scenario.yaml");
+    auto loaded =
+        loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios" / id / "scenario.yaml");
     ASSERT_TRUE(loaded.ok()) << id;
     const Sanity sanity = checkSanity(*loaded.scenario);
     EXPECT_TRUE(sanity.warnings.empty()) << id << ": " << sanity.warnings[0].toString();

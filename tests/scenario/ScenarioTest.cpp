@@ -171,7 +171,8 @@ TEST(Scenario, MissingTetMeshFile) {
       "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: corners\n",
       "    tetmesh: {file: liver.node}\n"));
   ASSERT_FALSE(r.errors.empty());
-  // Placed where the scenario names it (line 6, the value after "    tetmesh: {file: " at column 21), naming the file.
+  // Placed where the scenario names it (line 6, the value after "    tetmesh: {file: " at column 21), naming
+  // the file.
   EXPECT_NE(r.errors[0].message.find("No such file"), std::string::npos) << r.errors[0].toString();
   EXPECT_NE(r.errors[0].message.find("cannot read '"), std::string::npos) << r.errors[0].toString();
   EXPECT_NE(r.errors[0].message.find("liver.node'"), std::string::npos) << r.errors[0].toString();
@@ -606,8 +607,8 @@ TEST(Scenario, YamlTrapsAreSaidInPlainWords) {
   ASSERT_EQ(either.errors.size(), 1u);
   EXPECT_EQ(either.errors[0].hint, "write any(A, B) for A or B");
   // A name that starts with the word is still a name: `orbit` is not `or`.
-  auto name = load(replaced(kMinimal, "\"detached(gauze, inside-circle)\"",
-                            "\"detached(gauze, inside-circle) orbit\""));
+  auto name = load(
+      replaced(kMinimal, "\"detached(gauze, inside-circle)\"", "\"detached(gauze, inside-circle) orbit\""));
   ASSERT_EQ(name.errors.size(), 1u);
   EXPECT_NE(name.errors[0].message.find("unexpected 'o'"), std::string::npos);
 }

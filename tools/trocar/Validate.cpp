@@ -25,8 +25,9 @@ Runner addValidateCommand(CLI::App& app) {
   auto options = std::make_shared<Options>();
   cmd->add_option("SCENARIO", options->files, "Scenario files (YAML)")->required();
   cmd->add_flag("--json", options->json, "Print a JSON list, one entry per file");
-  cmd->add_flag("--explain", options->explain,
-                "Also print each tissue's bounds, node spacing and pinned nodes, and what each region selects");
+  cmd->add_flag(
+      "--explain", options->explain,
+      "Also print each tissue's bounds, node spacing and pinned nodes, and what each region selects");
   return [options]() -> int {
     bool allValid = true;
     nlohmann::json out = nlohmann::json::array();
@@ -68,15 +69,18 @@ Runner addValidateCommand(CLI::App& app) {
                                         {"mass_kg", t.massKg}});
             if (!options->json) {
               const glm::dvec3 lo(t.lo), hi(t.hi), size = (hi - lo) * 1000.0;
-              std::printf("tissue %s: %zu nodes (%zu pinned), %.1f x %.1f x %.1f mm from (%.3f, %.3f, %.3f) to "
-                          "(%.3f, %.3f, %.3f) m, node spacing %.1f mm, %g kg\n",
-                          t.id.c_str(), t.nodes, t.pinned, size.x, size.y, size.z, lo.x, lo.y, lo.z, hi.x, hi.y,
-                          hi.z, static_cast<double>(t.spacingM) * 1000.0, static_cast<double>(t.massKg));
+              std::printf(
+                  "tissue %s: %zu nodes (%zu pinned), %.1f x %.1f x %.1f mm from (%.3f, %.3f, %.3f) to "
+                  "(%.3f, %.3f, %.3f) m, node spacing %.1f mm, %g kg\n",
+                  t.id.c_str(), t.nodes, t.pinned, size.x, size.y, size.z, lo.x, lo.y, lo.z, hi.x, hi.y, hi.z,
+                  static_cast<double>(t.spacingM) * 1000.0, static_cast<double>(t.massKg));
             }
           }
           for (const auto& g : sanity.regions) {
-            entry["regions"].push_back(
-                {{"id", g.id}, {"tissue", g.tissue}, {"nodes", g.nodes}, {"bounds_m", {vec(g.lo), vec(g.hi)}}});
+            entry["regions"].push_back({{"id", g.id},
+                                        {"tissue", g.tissue},
+                                        {"nodes", g.nodes},
+                                        {"bounds_m", {vec(g.lo), vec(g.hi)}}});
             if (!options->json) {
               const glm::dvec3 lo(g.lo), hi(g.hi);
               std::printf("region %s on %s: %zu node(s) from (%.3f, %.3f, %.3f) to (%.3f, %.3f, %.3f) m\n",
@@ -90,7 +94,9 @@ Runner addValidateCommand(CLI::App& app) {
         if (!options->json) {
           std::printf("ok: %s (%s: %zu tissue(s), %zu object(s), %zu checklist step(s)%s)\n", file.c_str(),
                       s.id.c_str(), s.tissues.size(), s.objects.size(), s.checklist.size(),
-                      sanity.warnings.empty() ? "" : (", " + std::to_string(sanity.warnings.size()) + " warning(s)").c_str());
+                      sanity.warnings.empty()
+                          ? ""
+                          : (", " + std::to_string(sanity.warnings.size()) + " warning(s)").c_str());
         }
       } else if (!options->json) {
         std::printf("invalid: %s (%zu error(s))\n", file.c_str(), r.errors.size());

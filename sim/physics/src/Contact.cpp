@@ -1,6 +1,7 @@
 #include "Contact.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace trocar::physics::detail {
@@ -307,7 +308,9 @@ std::span<const uint32_t> nearWhere(ContactSurface& s, const btSoftBody& body, b
     }
     return {s.all.data(), count};
   }
-  s.scratch.clear();
+  const ContactSurface::Patch* only = nullptr;  // the one patch reached, while it is one
+  size_t reached = 0;
+  const size_t count = vertices ? s.vertexCount() : s.triangles.size();
   for (auto& patch : s.patches) {
     if (!reaches(patch)) continue;
     if (patch.anchoredAt != s.refreshes) {  // first reached this refresh
@@ -318,12 +321,20 @@ std::span<const uint32_t> nearWhere(ContactSurface& s, const btSoftBody& body, b
       }
       anchorPatch(s, patch, body);  // its bounds exact again
     }
-    const auto& items = vertices ? patch.vertices : patch.triangles;
-    s.scratch.insert(s.scratch.end(), items.begin(), items.end());
+    if (reached++ == 0) {
+      only = &patch;
+      s.bits.assign((count + 63) / 64, 0);
+    }
+    for (uint32_t i : vertices ? patch.vertices : patch.triangles) s.bits[i / 64] |= uint64_t{1} << (i % 64);
   }
-  // Ascending, as a whole scan would visit them; vertices shared by patches once.
-  std::sort(s.scratch.begin(), s.scratch.end());
-  s.scratch.erase(std::unique(s.scratch.begin(), s.scratch.end()), s.scratch.end());
+  // Ascending, as a whole scan would visit them; vertices shared by patches once. One
+  // patch's own list already is.
+  if (reached == 1) return vertices ? only->vertices : only->triangles;
+  s.scratch.clear();
+  for (size_t w = 0; w < s.bits.size() && reached > 0; ++w) {
+    for (uint64_t word = s.bits[w]; word != 0; word &= word - 1)
+      s.scratch.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
+  }
   return s.scratch;
 }
 

@@ -72,6 +72,7 @@ struct ContactSurface {
   std::vector<uint32_t> fresh;  // per vertex: the refresh its position belongs to
   uint32_t refreshes = 0;
   std::vector<uint32_t> scratch, all;  // near()'s answer; every triangle (unpatched surfaces)
+  std::vector<uint64_t> bits;          // near()'s: which items the patches reached hold
 
   size_t vertexCount() const { return nodes.size() / arity; }
 };

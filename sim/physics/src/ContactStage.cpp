@@ -2,6 +2,8 @@
 // surfaces (Contact.h), solved position-based through the surface weights after Bullet's step.
 #include "WorldImpl.h"
 
+#include <bit>
+
 namespace trocar::physics {
 
 void World::Impl::resolveContacts() {
@@ -278,9 +280,33 @@ void World::Impl::separateRigids(std::vector<btVector3>& shifts) {
 }
 
 World::Impl::Local World::Impl::localRegion(uint32_t ti) const {
-  const btSoftBody& body = *tissues[ti].body;
+  const Tissue& t = tissues[ti];
+  const btSoftBody& body = *t.body;
+  const btSoftBody::Node* first = body.m_nodes.size() > 0 ? &body.m_nodes[0] : nullptr;
+  Tissue::NodeLinks& adj = t.nodeLinks;
+  if (adj.body != &body || adj.nodeCount != body.m_nodes.size() || adj.linkCount != body.m_links.size() ||
+      adj.version != t.topologyVersion) {
+    const auto nodes = static_cast<size_t>(body.m_nodes.size());
+    adj.linkStart.assign(nodes + 1, 0);
+    for (int i = 0; i < body.m_links.size(); ++i) {
+      for (const btSoftBody::Node* n : body.m_links[i].m_n)
+        ++adj.linkStart[static_cast<size_t>(n - first) + 1];
+    }
+    for (size_t i = 0; i < nodes; ++i) adj.linkStart[i + 1] += adj.linkStart[i];
+    adj.linkIndex.assign(adj.linkStart.back(), 0);
+    std::vector<uint32_t> filled(adj.linkStart.begin(), adj.linkStart.end() - 1);
+    for (int i = 0; i < body.m_links.size(); ++i) {
+      for (const btSoftBody::Node* n : body.m_links[i].m_n)
+        adj.linkIndex[filled[static_cast<size_t>(n - first)]++] = static_cast<uint32_t>(i);
+    }
+    adj.body = &body;
+    adj.nodeCount = body.m_nodes.size();
+    adj.linkCount = body.m_links.size();
+    adj.version = t.topologyVersion;
+  }
   btVector3 lo(1e30f, 1e30f, 1e30f), hi(-1e30f, -1e30f, -1e30f);
-  std::vector<uint8_t> mark(static_cast<size_t>(body.m_nodes.size()), 0);
+  std::vector<uint8_t>& mark = adj.nodeMark;
+  mark.assign(static_cast<size_t>(body.m_nodes.size()), 0);
   auto add = [&](const detail::SurfacePoint& p) {
     const btVector3 x = p.position(body);
     lo.setMin(x);
@@ -309,19 +335,22 @@ World::Impl::Local World::Impl::localRegion(uint32_t ti) const {
   lo -= pad;
   hi += pad;
   Local out;
+  // The links of the local nodes, ascending (as a scan of every link would find them).
+  std::vector<uint64_t>& bits = adj.linkBits;
+  bits.assign((static_cast<size_t>(body.m_links.size()) + 63) / 64, 0);
   for (int i = 0; i < body.m_nodes.size(); ++i) {
     const btVector3& x = body.m_nodes[i].m_x;
     if (mark[static_cast<size_t>(i)] || (x.x() >= lo.x() && x.y() >= lo.y() && x.z() >= lo.z() &&
                                          x.x() <= hi.x() && x.y() <= hi.y() && x.z() <= hi.z())) {
-      mark[static_cast<size_t>(i)] = 1;
       out.nodes.push_back(i);
+      const auto node = static_cast<size_t>(i);
+      for (uint32_t k = adj.linkStart[node]; k < adj.linkStart[node + 1]; ++k)
+        bits[adj.linkIndex[k] / 64] |= uint64_t{1} << (adj.linkIndex[k] % 64);
     }
   }
-  const btSoftBody::Node* first = &body.m_nodes[0];
-  for (int i = 0; i < body.m_links.size(); ++i) {
-    const btSoftBody::Link& l = body.m_links[i];
-    if (mark[static_cast<size_t>(l.m_n[0] - first)] || mark[static_cast<size_t>(l.m_n[1] - first)])
-      out.links.push_back(i);
+  for (size_t w = 0; w < bits.size(); ++w) {
+    for (uint64_t word = bits[w]; word != 0; word &= word - 1)
+      out.links.push_back(static_cast<int>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
   }
   return out;
 }

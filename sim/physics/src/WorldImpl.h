@@ -104,6 +104,18 @@ struct World::Impl {
     std::vector<std::array<uint32_t, 2>> tearEdges;
     std::vector<float> tearLimits;
     uint32_t tearEdgesVersion = 0xFFFFFFFFu;
+    // The contact stage's: each node's Bullet links (CSR: node i's are linkIndex[linkStart[i]
+    // .. linkStart[i + 1]]), for the body, sizes and topology they were taken from; and the
+    // per-tick marks (nodes, links) it reuses.
+    struct NodeLinks {
+      std::vector<uint32_t> linkStart, linkIndex;
+      const btSoftBody* body = nullptr;
+      int nodeCount = -1, linkCount = -1;
+      uint32_t version = 0xFFFFFFFFu;
+      std::vector<uint8_t> nodeMark;
+      std::vector<uint64_t> linkBits;
+    };
+    mutable NodeLinks nodeLinks;
     bool hasFixed = false;
     std::vector<uint32_t> reportedDetached;  // smallest node of each piece already reported
     std::vector<btVector3> goodX, goodV;     // last state that passed the stability guard

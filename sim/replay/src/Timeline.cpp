@@ -146,11 +146,13 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
             in.instrument = static_cast<uint8_t>(*v);
           } else {
             return at(name, it->first, "unknown key '" + f + "' for a hand",
-                      "use position (the hand) or tip / aim (the tool tip), rotation_deg, trigger, grip, instrument");
+                      "use position (the hand) or tip / aim (the tool tip), rotation_deg, trigger, grip, "
+                      "instrument");
           }
         }
         if (const YAML::Node tipNode = hn["tip"] ? hn["tip"] : hn["aim"]) {
-          if (hn["tip"] && hn["aim"]) return at(name, hn["aim"], "a hand has tip or aim, not both", "keep one");
+          if (hn["tip"] && hn["aim"])
+            return at(name, hn["aim"], "a hand has tip or aim, not both", "keep one");
           if (hn["position"] || hn["rotation_deg"]) {
             return at(name, tipNode, "tip and aim set the hand's pose: leave out position and rotation_deg",
                       "give the hand's position, or where the tool tip goes, not both");
@@ -158,7 +160,8 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
           std::optional<Vec3> tip;
           if (hn["tip"]) {
             tip = vec3(tipNode);
-            if (!tip) return at(name, tipNode, "tip must be [x, y, z] in metres", "e.g. tip: [0, 1.0, -0.45]");
+            if (!tip)
+              return at(name, tipNode, "tip must be [x, y, z] in metres", "e.g. tip: [0, 1.0, -0.45]");
           } else {
             if (!tipNode.IsMap() || !tipNode["region"] || !tipNode["region"].IsScalar()) {
               return at(name, tipNode, "aim must be {region: R} or {region: R, offset_mm: [x, y, z]}",
@@ -172,7 +175,8 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
             Vec3 offset(0.0f);
             if (const YAML::Node o = tipNode["offset_mm"]) {
               auto v = vec3(o);
-              if (!v) return at(name, o, "offset_mm must be [x, y, z] in millimetres", "e.g. offset_mm: [0, 5, 0]");
+              if (!v)
+                return at(name, o, "offset_mm must be [x, y, z] in millimetres", "e.g. offset_mm: [0, 5, 0]");
               offset = *v * 0.001f;
             }
             if (!atRest) {

@@ -26,7 +26,8 @@ class Parser {
                                 std::pair{std::string_view("&&"), "write all(A, B) for A and B"},
                                 std::pair{std::string_view("||"), "write any(A, B) for A or B"}}) {
         if (rest.substr(0, word.size()) == word &&
-            (rest.size() == word.size() || !isNameChar(rest[word.size()]) || word[0] == '&' || word[0] == '|')) {
+            (rest.size() == word.size() || !isNameChar(rest[word.size()]) || word[0] == '&' ||
+             word[0] == '|')) {
           Error joined = fail("'" + std::string(word) + "' joins conditions only as a function");
           joined.hint = hint;
           return joined;

@@ -33,7 +33,8 @@ using detail::join;
 // file:line:column and says where the scenario refers to it. Its hint is said once.
 void referencedFileError(Ctx& ctx, const YAML::Node& at, const fs::path& file, const Error& e) {
   if (e.where.line == 0 && !e.where.byteOffset) {
-    ctx.error(ctx.at(at), "cannot read '" + (e.where.file.empty() ? file.string() : e.where.file) + "': " + e.message,
+    ctx.error(ctx.at(at),
+              "cannot read '" + (e.where.file.empty() ? file.string() : e.where.file) + "': " + e.message,
               e.hint.empty() || e.hint == "check the path"
                   ? "the path is relative to the scenario's folder; check it and that the file exists"
                   : e.hint);
@@ -1187,8 +1188,7 @@ void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vec
     if (const YAML::Node p = s["pass_score"]) {
       out.scoring.passScore = ctx.number(p, "pass_score", -1e9, 1e9).value_or(0);
       out.scoring.passScoreWhere = ctx.at(p);
-    }
-    else
+    } else
       ctx.error(s, "scoring has no pass_score", "every scenario states its pass mark, e.g. pass_score: 120");
   } else if (!s) {
     ctx.error(top, "missing 'scoring'", "scoring: {formula: checklist, pass_score: 80}");

@@ -85,13 +85,15 @@ Sanity checkSanity(const ScenarioDesc& s) {
              "add fixed: where it is attached (e.g. fixed: border, or a box); ignore if an object holds it");
       }
       if (e.massKg > 3.0f) {
-        warn(t.where, "tissue '" + e.id + "' weighs " + number(e.massKg) + " kg: more than any organ in the field",
+        warn(t.where,
+             "tissue '" + e.id + "' weighs " + number(e.massKg) + " kg: more than any organ in the field",
              "mass_kg is kilograms (an adult liver is about 1.5 kg): 5 g is 0.005");
       }
       if (t.settings.material.damageForceN > 50.0f || t.settings.material.tearForceN > 100.0f) {
         warn(t.where,
-             "tissue '" + e.id + "' is damaged at " + number(t.settings.material.damageForceN) + " N and torn at " +
-                 number(t.settings.material.tearForceN) + " N: far above what tissue stands",
+             "tissue '" + e.id + "' is damaged at " + number(t.settings.material.damageForceN) +
+                 " N and torn at " + number(t.settings.material.tearForceN) +
+                 " N: far above what tissue stands",
              "tissue is damaged at a few newtons (0.5-20 N) and grasps tear out at up to about 50 N");
       }
       out.tissues.push_back(e);
@@ -116,15 +118,16 @@ Sanity checkSanity(const ScenarioDesc& s) {
         for (const auto& t : out.tissues)
           if (t.id == r.tissue) pitch = t.spacingM;
         warn(r.where,
-             "region '" + r.id + "' selects a single node of '" + r.tissue + "': it is smaller than the node spacing (" +
-                 mm(pitch) + ")",
+             "region '" + r.id + "' selects a single node of '" + r.tissue +
+                 "': it is smaller than the node spacing (" + mm(pitch) + ")",
              "make it at least as large as the spacing, or give the tissue finer cells");
       }
       out.regions.push_back(e);
     }
   }
   for (const ObjectDesc& o : s.objects) {
-    const float across = 2.0f * std::max({o.settings.halfExtents.x, o.settings.halfExtents.y, o.settings.halfExtents.z});
+    const float across =
+        2.0f * std::max({o.settings.halfExtents.x, o.settings.halfExtents.y, o.settings.halfExtents.z});
     if (across > 1.0f) {
       warn(o.where, "object '" + o.settings.name + "' is " + mm(across) + " across",
            "lengths are metres: was it written in centimetres or millimetres?");
@@ -141,7 +144,8 @@ Sanity checkSanity(const ScenarioDesc& s) {
     tray.insert(tray.end(), setup.exchange.begin(), setup.exchange.end());
     for (auto kind : tray) {
       clips = clips || kind == instruments::InstrumentKind::kClipApplier;
-      cuts = cuts || kind == instruments::InstrumentKind::kScissors || kind == instruments::InstrumentKind::kScalpel;
+      cuts = cuts || kind == instruments::InstrumentKind::kScissors ||
+             kind == instruments::InstrumentKind::kScalpel;
       grasps = grasps || kind == instruments::InstrumentKind::kGrasper;
     }
   }
@@ -161,8 +165,10 @@ Sanity checkSanity(const ScenarioDesc& s) {
     if (needCut && !cuts) say("a cut", "scissors or scalpel");
     if (needGrasp && !grasps) say("a grasp", "grasper");
   };
-  for (const ChecklistStep& step : s.checklist) checkCondition(step.doneWhen, step.where, "step '" + step.id + "'");
-  for (const ErrorRule& rule : s.errors) checkCondition(rule.when, rule.where, "error rule '" + rule.id + "'");
+  for (const ChecklistStep& step : s.checklist)
+    checkCondition(step.doneWhen, step.where, "step '" + step.id + "'");
+  for (const ErrorRule& rule : s.errors)
+    checkCondition(rule.when, rule.where, "error rule '" + rule.id + "'");
   // The pass mark against the most the formula gives.
   double most = 100.0;
   if (s.scoring.formula == Formula::kFls) {
@@ -171,10 +177,11 @@ Sanity checkSanity(const ScenarioDesc& s) {
   }
   if (s.scoring.passScore > most) {
     warn(s.scoring.passScoreWhere,
-         "pass_score " + number(s.scoring.passScore) + " cannot be reached: the " + toString(s.scoring.formula) +
-             " formula scores at most " + number(most),
-         s.scoring.formula == Formula::kChecklist ? "the checklist formula scores 0-100 (% of step weight done)"
-                                                  : "fls scores cutoff_s - time - penalty (x 100 / reference_score)");
+         "pass_score " + number(s.scoring.passScore) + " cannot be reached: the " +
+             toString(s.scoring.formula) + " formula scores at most " + number(most),
+         s.scoring.formula == Formula::kChecklist
+             ? "the checklist formula scores 0-100 (% of step weight done)"
+             : "fls scores cutoff_s - time - penalty (x 100 / reference_score)");
   }
   std::stable_sort(out.warnings.begin(), out.warnings.end(), [](const Error& a, const Error& b) {
     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);

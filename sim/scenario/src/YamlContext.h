@@ -188,7 +188,8 @@ inline std::string yamlSyntaxHint(const std::string& message) {
     return "a value that contains ': ' must be quoted, e.g. title: \"Step 1: retract\"";
   if (message.find("end of map not found") != std::string::npos ||
       message.find("end of sequence not found") != std::string::npos)
-    return "check this line's indentation against the lines above (spaces only, the same depth for keys of one "
+    return "check this line's indentation against the lines above (spaces only, the same depth for keys of "
+           "one "
            "item), and that every { or [ closes";
   if (message.find("end of map flow not found") != std::string::npos ||
       message.find("end of sequence flow not found") != std::string::npos)

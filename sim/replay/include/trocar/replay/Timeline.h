@@ -43,7 +43,8 @@ struct Timeline {
 
 // With the scenario the timeline is played in, a hand may give where its tool tip goes
 // instead of the hand's pose (`tip`, `aim`); without it, those are errors.
-Result<Timeline> loadTimeline(const std::filesystem::path& file, const scenario::ScenarioDesc* scenario = nullptr);
+Result<Timeline> loadTimeline(const std::filesystem::path& file,
+                              const scenario::ScenarioDesc* scenario = nullptr);
 Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
                                const scenario::ScenarioDesc* scenario = nullptr);
 

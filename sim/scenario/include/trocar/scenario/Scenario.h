@@ -132,7 +132,7 @@ struct ScoringDesc {
   bool errorPenaltiesApply() const { return formula == Formula::kChecklist || penalty == Penalty::kErrors; }
   double penaltyPerItem = 10.0;
   double passScore = 0.0;
-  SourceLocation passScoreWhere;  // its place in the file (sanity warnings)
+  SourceLocation passScoreWhere;         // its place in the file (sanity warnings)
   std::optional<double> referenceScore;  // normalise against this when set
   std::optional<double> referencePathM;  // economy of motion = path length / this
   std::optional<double> forceLimitN;     // default: the lowest tissue damage_force_n
