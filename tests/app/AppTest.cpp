@@ -158,6 +158,24 @@ TEST(LiveSession, RestartFinishesTheAttemptAndRecordsBoth) {
   }
 }
 
+// The debrief names what to work on: of the expert benchmark's metrics, how many were met and
+// the ones that were not, with the experts' threshold.
+TEST(Debrief, SaysWhichBenchmarkMetricsWereNotMet) {
+  scoring::ScoreReport r;
+  r.taskTimeS = 68.44;
+  r.benchmark = {{"task_time_s", 68.44, 44.27, scenario::Better::kLower, false},
+                 {"pegs_dropped", 0.0, 0.0, scenario::Better::kLower, true},
+                 {"smoothness_ldlj", std::nullopt, -11.6, scenario::Better::kHigher, false}};
+  r.benchmarkRequired = true;
+  const std::vector<std::string> lines = debriefLines(r, false);
+  auto has = [&](const std::string& text) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l == text; });
+  };
+  EXPECT_TRUE(has("Expert benchmark: 1 of 3 met (all are needed to pass)"));
+  EXPECT_TRUE(has("  not met: task time 68.44 s (experts: <= 44.27 s)"));
+  EXPECT_TRUE(has("  not met: smoothness (LDLJ), not measured (experts: >= -11.60)"));
+}
+
 // A hand that jumps to each display frame's pose would yank its instrument; the ramp takes it
 // there in a straight line over the ticks the frame before took (8 at 60 Hz against 500 Hz):
 // 1/8 of the way a tick. A jump over 5 cm (tools reset) or an untracked hand goes at once;

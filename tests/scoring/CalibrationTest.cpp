@@ -145,8 +145,9 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
       runWith("scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml}\n", file);
   ASSERT_EQ(shown.benchmark.size(), 2u);
   EXPECT_EQ(shown.benchmark[0].name, "task_time_s");
-  ASSERT_TRUE(shown.benchmark[0].value);
-  EXPECT_GT(*shown.benchmark[0].value, 0.5);  // not complete: the run's length, 3 s
+  // The clip step was never done: a task time says nothing of a task not finished (it would
+  // meet the threshold by stopping early), so it is not measured, and not met.
+  EXPECT_FALSE(shown.benchmark[0].value);
   EXPECT_FALSE(shown.benchmark[0].met);
   EXPECT_TRUE(shown.benchmark[1].met);  // 66.7 >= 50
   EXPECT_FALSE(shown.benchmarkMet());
@@ -156,6 +157,7 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
   EXPECT_EQ(j["benchmark"]["policy"], "mean_plus_sd");
   EXPECT_EQ(j["benchmark"]["all_met"], false);
   EXPECT_EQ(j["benchmark"]["metrics"][0]["met"], false);
+  EXPECT_TRUE(j["benchmark"]["metrics"][0]["value"].is_null());
   EXPECT_EQ(j["benchmark"]["metrics"][1]["better"], "higher");
   EXPECT_NE(toHtml(shown).find("1 of 2 metrics met"), std::string::npos);
 
@@ -165,8 +167,10 @@ TEST(Calibration, ARunIsJudgedAgainstEachMetricAndMayHaveToMeetThemAll) {
       file);
   EXPECT_NEAR(required.score, 200.0 / 3.0, 1e-9);
   EXPECT_FALSE(required.passed);
-  // With a threshold the run meets, it passes.
-  ASSERT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(twoMetrics(10.0))).ok());
+  // Against metrics the run meets (no errors, score >= 50), it passes.
+  scenario::Benchmark meetable = twoMetrics(0.5);
+  meetable.metrics[0] = {"errors", scenario::Better::kLower, 2, 0, 0.0, 0.0, 0.0};
+  ASSERT_TRUE(writeFileAtomic(dir / "benchmark.yaml", scenario::toYaml(meetable)).ok());
   ScoreReport met = runWith(
       "scoring: {formula: checklist, pass_score: 60, benchmark: benchmark.yaml, benchmark_required: true}\n",
       file);

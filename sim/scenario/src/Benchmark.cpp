@@ -66,20 +66,25 @@ const char* outlierRuleText() {
 
 std::span<const MetricInfo> benchmarkMetricTable() {
   static const MetricInfo kTable[] = {
-      {"task_time_s", Better::kLower, "s", "when the last step was done (the run's length if not all were)"},
-      {"score", Better::kHigher, "", "the formula's score"},
-      {"path_length_m", Better::kLower, "m", "both tool tips' travel"},
-      {"movements", Better::kLower, "", "both tools' movements"},
-      {"smoothness_ldlj", Better::kHigher, "", "movement segments' mean log dimensionless jerk, both tools"},
-      {"hesitation_s", Better::kLower, "s", "time with no tool moving 5 mm for 2 s or more, task unfinished"},
-      {"errors", Better::kLower, "", "error rule occurrences"},
-      {"tissue_force_ratio_p95", Better::kLower, "",
+      {"task_time_s", Better::kLower, "s", "task time",
+       "when the last step was done (the run's length if not all were)"},
+      {"score", Better::kHigher, "", "score", "the formula's score"},
+      {"path_length_m", Better::kLower, "m", "tool path", "both tool tips' travel"},
+      {"movements", Better::kLower, "", "movements", "both tools' movements"},
+      {"smoothness_ldlj", Better::kHigher, "", "smoothness (LDLJ)",
+       "movement segments' mean log dimensionless jerk, both tools"},
+      {"hesitation_s", Better::kLower, "s", "hesitation",
+       "time with no tool moving 5 mm for 2 s or more, task unfinished"},
+      {"errors", Better::kLower, "", "errors", "error rule occurrences"},
+      {"tissue_force_ratio_p95", Better::kLower, "", "force on tissue / its limit",
        "95th percentile of force on a touched tissue over its damage threshold"},
-      {"damage_events", Better::kLower, "", "tissue damage events"},
-      {"pegs_dropped", Better::kLower, "", "pegs come to rest outside every zone"},
-      {"area_deviation_percent", Better::kLower, "%", "cut-out area against the marked circle's"},
-      {"cut_mean_mm", Better::kLower, "mm", "mean distance of the cut from the first marked line"},
-      {"cut_fraction", Better::kHigher, "", "fraction of the first marked line cut"},
+      {"damage_events", Better::kLower, "", "tissue damage", "tissue damage events"},
+      {"pegs_dropped", Better::kLower, "", "pegs dropped", "pegs come to rest outside every zone"},
+      {"area_deviation_percent", Better::kLower, "%", "area deviation",
+       "cut-out area against the marked circle's"},
+      {"cut_mean_mm", Better::kLower, "mm", "distance of the cut from the line",
+       "mean distance of the cut from the first marked line"},
+      {"cut_fraction", Better::kHigher, "", "share of the line cut", "fraction of the first marked line cut"},
   };
   return kTable;
 }

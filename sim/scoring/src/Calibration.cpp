@@ -14,10 +14,17 @@ std::vector<MetricValue> benchmarkMetrics(const ScoreReport& r) {
   const MotionMetrics& right = r.instruments[1];
   std::vector<MetricValue> out;
   auto add = [&](const char* name, double value) { out.push_back({name, value}); };
-  add("task_time_s", r.taskTimeS);
+  // Time, path and movements say how efficiently the task was done: only a run that did it
+  // all measures them (one that stopped early would meet them by doing little).
+  const bool complete = std::all_of(r.steps.begin(), r.steps.end(), [](const StepStatus& s) {
+    return s.state == StepState::kDone || s.state == StepState::kDoneOutOfOrder;
+  });
+  if (complete) add("task_time_s", r.taskTimeS);
   add("score", r.score);
-  add("path_length_m", left.pathLengthM + right.pathLengthM);
-  add("movements", static_cast<double>(left.movements + right.movements));
+  if (complete) {
+    add("path_length_m", left.pathLengthM + right.pathLengthM);
+    add("movements", static_cast<double>(left.movements + right.movements));
+  }
   if (const double t = left.segmentTimeS + right.segmentTimeS; t > 0.0)
     add("smoothness_ldlj",
         (left.segmentLdlj * left.segmentTimeS + right.segmentLdlj * right.segmentTimeS) / t);

@@ -723,8 +723,9 @@ std::string toHtml(const ScoreReport& r) {
     for (const BenchmarkVerdict& v : r.benchmark) {
       const scenario::MetricInfo* info = scenario::metricInfo(v.name);
       const std::string unit = info && *info->unit ? std::string("&nbsp;") + info->unit : std::string();
-      h << "<tr><td title=\"" << xmlEscape(info ? info->meaning : "") << "\">" << xmlEscape(v.name)
-        << "</td><td>" << (v.value ? fmt(*v.value, 2) + unit : std::string("not measured")) << "</td><td>"
+      h << "<tr><td title=\"" << xmlEscape(info ? info->meaning : "") << "\">"
+        << xmlEscape(info ? info->label : v.name) << "</td><td>"
+        << (v.value ? fmt(*v.value, 2) + unit : std::string("not measured")) << "</td><td>"
         << (v.better == scenario::Better::kLower ? "&le; " : "&ge; ") << fmt(v.threshold, 2) << unit
         << "</td><td class=\"" << (v.met ? "pass\">met" : "fail\">not met") << "</td></tr>";
     }

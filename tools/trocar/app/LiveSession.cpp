@@ -88,43 +88,6 @@ ui::PanelState panelFor(const scenario::ScenarioDesc& scenario, const scoring::S
   return p;
 }
 
-// How an attempt went, for the debrief: how it ended and when, the errors grouped (how often,
-// first when), and the measures a trainee can act on.
-std::vector<std::string> debriefLines(const scoring::ScoreReport& r, bool ranOut) {
-  std::vector<std::string> lines;
-  bool complete = true;
-  for (const auto& s : r.steps)
-    complete =
-        complete && (s.state == scoring::StepState::kDone || s.state == scoring::StepState::kDoneOutOfOrder);
-  const char* how = complete          ? "task done"
-                    : r.criticalError ? "a critical error ended it"
-                    : ranOut          ? "time is up"
-                                      : "ended early";
-  lines.push_back("Time " + ui::formatClock(r.taskTimeS) + " (" + how + ")");
-  for (const auto& g : r.errorGroups) {
-    lines.push_back("Error: " + g.title + (g.count > 1 ? " x" + std::to_string(g.count) : std::string()) +
-                    " (first at " + ui::formatClock(g.firstS) + ")");
-  }
-  if (r.errorGroups.empty()) lines.push_back("No errors");
-  char text[256];
-  std::snprintf(text, sizeof(text), "Path: left %.2f m, right %.2f m   Peak force: left %.1f N, right %.1f N",
-                r.instruments[0].pathLengthM, r.instruments[1].pathLengthM, r.instruments[0].peakForceN,
-                r.instruments[1].peakForceN);
-  lines.push_back(text);
-  for (const auto& a : r.cutAccuracy) {
-    if (a.points == 0) continue;
-    std::snprintf(text, sizeof(text),
-                  "Cut along '%s': %.0f%% of it, %.1f mm from it on average (%.1f at most)",
-                  a.marking.c_str(), 100.0 * a.fractionCut, a.meanMm, a.maxMm);
-    lines.push_back(text);
-  }
-  if (r.bloodLossMl > 0.0) {
-    std::snprintf(text, sizeof(text), "Blood lost: %.1f ml", r.bloodLossMl);
-    lines.push_back(text);
-  }
-  return lines;
-}
-
 // Everything a run owns in the simulation: the session, its recorder and its scorer.
 struct Core {
   std::unique_ptr<session::Session> session;
@@ -530,6 +493,70 @@ void writeScreenshot(Display& d, xr::Rig& rig, const render::FrameScene& scene,
 }
 
 }  // namespace
+
+// How an attempt went, for the debrief: how it ended and when, the errors grouped (how often,
+// first when), and the measures a trainee can act on: path, force, cut accuracy, bleeding, the
+// expert benchmark's metrics not met (the panel shows the OSATS-style domains above it).
+std::vector<std::string> debriefLines(const scoring::ScoreReport& r, bool ranOut) {
+  std::vector<std::string> lines;
+  bool complete = true;
+  for (const auto& s : r.steps)
+    complete =
+        complete && (s.state == scoring::StepState::kDone || s.state == scoring::StepState::kDoneOutOfOrder);
+  const char* how = complete          ? "task done"
+                    : r.criticalError ? "a critical error ended it"
+                    : ranOut          ? "time is up"
+                                      : "ended early";
+  lines.push_back("Time " + ui::formatClock(r.taskTimeS) + " (" + how + ")");
+  for (const auto& g : r.errorGroups) {
+    lines.push_back("Error: " + g.title + (g.count > 1 ? " x" + std::to_string(g.count) : std::string()) +
+                    " (first at " + ui::formatClock(g.firstS) + ")");
+  }
+  if (r.errorGroups.empty()) lines.push_back("No errors");
+  char text[256];
+  std::snprintf(text, sizeof(text), "Path: left %.2f m, right %.2f m   Peak force: left %.1f N, right %.1f N",
+                r.instruments[0].pathLengthM, r.instruments[1].pathLengthM, r.instruments[0].peakForceN,
+                r.instruments[1].peakForceN);
+  lines.push_back(text);
+  for (const auto& a : r.cutAccuracy) {
+    if (a.points == 0) continue;
+    std::snprintf(text, sizeof(text),
+                  "Cut along '%s': %.0f%% of it, %.1f mm from it on average (%.1f at most)",
+                  a.marking.c_str(), 100.0 * a.fractionCut, a.meanMm, a.maxMm);
+    lines.push_back(text);
+  }
+  if (r.bloodLossMl > 0.0) {
+    std::snprintf(text, sizeof(text), "Blood lost: %.1f ml", r.bloodLossMl);
+    lines.push_back(text);
+  }
+  // Against the experts: how many of the benchmark's metrics were met, and the first few that
+  // were not, with what it takes (the trainee's next target).
+  if (!r.benchmark.empty()) {
+    size_t met = 0;
+    for (const auto& v : r.benchmark) met += v.met ? 1 : 0;
+    std::snprintf(text, sizeof(text), "Expert benchmark: %zu of %zu met%s", met, r.benchmark.size(),
+                  r.benchmarkRequired && met < r.benchmark.size() ? " (all are needed to pass)" : "");
+    lines.push_back(text);
+    size_t shown = 0;
+    for (const auto& v : r.benchmark) {
+      if (v.met || shown == 4) continue;
+      const scenario::MetricInfo* info = scenario::metricInfo(v.name);
+      const std::string unit = info && *info->unit ? std::string(" ") + info->unit : std::string();
+      const char* what = info ? info->label : v.name.c_str();
+      const char* needs = v.better == scenario::Better::kLower ? "<=" : ">=";
+      if (v.value) {
+        std::snprintf(text, sizeof(text), "  not met: %s %.2f%s (experts: %s %.2f%s)", what, *v.value,
+                      unit.c_str(), needs, v.threshold, unit.c_str());
+      } else {
+        std::snprintf(text, sizeof(text), "  not met: %s, not measured (experts: %s %.2f%s)", what, needs,
+                      v.threshold, unit.c_str());
+      }
+      lines.push_back(text);
+      ++shown;
+    }
+  }
+  return lines;
+}
 
 InstrumentPicker::InstrumentPicker(const scenario::ScenarioDesc& s) {
   for (const auto& [hand, setup] : s.instruments)

@@ -65,6 +65,9 @@ Result<LiveOutcome> runLive(const scenario::ScenarioDesc& scenario, xr::Rig& rig
 Result<LiveOutcome> runHeadless(const scenario::ScenarioDesc& scenario, replay::Bot& bot,
                                 const LiveSettings& settings, bool realtime, const std::atomic<bool>& stop);
 
+// What the debrief says of an attempt (`ranOut`: its time limit ended it), line by line.
+std::vector<std::string> debriefLines(const scoring::ScoreReport& report, bool ranOut);
+
 // Blends two snapshots of the same world (a at time ta, b later): node positions of tissues
 // whose topology did not change, rigid, clip and instrument poses. Otherwise `out` = b.
 // What a rig frame's hands ask of the simulation: poses, triggers, buttons (the instrument

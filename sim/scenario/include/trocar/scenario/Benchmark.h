@@ -31,12 +31,13 @@ const char* toString(ThresholdPolicy policy);  // "expert_mean", "mean_plus_sd",
 std::optional<ThresholdPolicy> policyNamed(const std::string& name);
 
 // The metrics a benchmark can hold, in the order reports list them: name, which way is
-// better, unit, meaning (the values come from a score report: scoring::benchmarkMetrics).
+// better, unit, label, meaning (the values come from a score report: scoring::benchmarkMetrics).
 struct MetricInfo {
   const char* name;
   Better better;
   const char* unit;
-  const char* meaning;
+  const char* label;    // a few words, for a trainee's debrief
+  const char* meaning;  // what it measures
 };
 std::span<const MetricInfo> benchmarkMetricTable();
 const MetricInfo* metricInfo(const std::string& name);  // null when unknown
