@@ -74,10 +74,10 @@ Sanity checkSanity(const ScenarioDesc& s) {
       const Vec3 size = e.hi - e.lo;
       const float across = std::max({size.x, size.y, size.z});
       if (across > 1.0f) {
-        warn(t.where, "tissue '" + e.id + "' is " + mm(across) + " across: no operating table holds it",
+        warn(t.where, "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) + " across: no operating table holds it",
              "lengths are metres: was it written in centimetres or millimetres? (a liver is about 0.2 m)");
       } else if (across < 0.001f) {
-        warn(t.where, "tissue '" + e.id + "' is " + mm(across) + " across: smaller than any organ",
+        warn(t.where, "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) + " across: smaller than any organ",
              "lengths are metres: 5 mm is 0.005");
       }
       if (e.pinned == 0) {
@@ -86,13 +86,13 @@ Sanity checkSanity(const ScenarioDesc& s) {
       }
       if (e.massKg > 3.0f) {
         warn(t.where,
-             "tissue '" + e.id + "' weighs " + number(e.massKg) + " kg: more than any organ in the field",
+             "tissue '" + e.id + "' weighs " + number(static_cast<double>(e.massKg)) + " kg: more than any organ in the field",
              "mass_kg is kilograms (an adult liver is about 1.5 kg): 5 g is 0.005");
       }
       if (t.settings.material.damageForceN > 50.0f || t.settings.material.tearForceN > 100.0f) {
         warn(t.where,
-             "tissue '" + e.id + "' is damaged at " + number(t.settings.material.damageForceN) +
-                 " N and torn at " + number(t.settings.material.tearForceN) +
+             "tissue '" + e.id + "' is damaged at " + number(static_cast<double>(t.settings.material.damageForceN)) +
+                 " N and torn at " + number(static_cast<double>(t.settings.material.tearForceN)) +
                  " N: far above what tissue stands",
              "tissue is damaged at a few newtons (0.5-20 N) and grasps tear out at up to about 50 N");
       }
@@ -119,7 +119,7 @@ Sanity checkSanity(const ScenarioDesc& s) {
           if (t.id == r.tissue) pitch = t.spacingM;
         warn(r.where,
              "region '" + r.id + "' selects a single node of '" + r.tissue +
-                 "': it is smaller than the node spacing (" + mm(pitch) + ")",
+                 "': it is smaller than the node spacing (" + mm(static_cast<double>(pitch)) + ")",
              "make it at least as large as the spacing, or give the tissue finer cells");
       }
       out.regions.push_back(e);
@@ -129,11 +129,11 @@ Sanity checkSanity(const ScenarioDesc& s) {
     const float across =
         2.0f * std::max({o.settings.halfExtents.x, o.settings.halfExtents.y, o.settings.halfExtents.z});
     if (across > 1.0f) {
-      warn(o.where, "object '" + o.settings.name + "' is " + mm(across) + " across",
+      warn(o.where, "object '" + o.settings.name + "' is " + mm(static_cast<double>(across)) + " across",
            "lengths are metres: was it written in centimetres or millimetres?");
     }
     if (o.settings.massKg > 2.0f) {
-      warn(o.where, "object '" + o.settings.name + "' weighs " + number(o.settings.massKg) + " kg",
+      warn(o.where, "object '" + o.settings.name + "' weighs " + number(static_cast<double>(o.settings.massKg)) + " kg",
            "mass_kg is kilograms: a 2 g peg is 0.002");
     }
   }
