@@ -74,11 +74,15 @@ Sanity checkSanity(const ScenarioDesc& s) {
       const Vec3 size = e.hi - e.lo;
       const float across = std::max({size.x, size.y, size.z});
       if (across > 1.0f) {
-        warn(t.where, "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) + " across: no operating table holds it",
+        warn(t.where,
+             "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) +
+                 " across: no operating table holds it",
              "lengths are metres: was it written in centimetres or millimetres? (a liver is about 0.2 m)");
       } else if (across < 0.001f) {
-        warn(t.where, "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) + " across: smaller than any organ",
-             "lengths are metres: 5 mm is 0.005");
+        warn(
+            t.where,
+            "tissue '" + e.id + "' is " + mm(static_cast<double>(across)) + " across: smaller than any organ",
+            "lengths are metres: 5 mm is 0.005");
       }
       if (e.pinned == 0) {
         warn(t.where, "tissue '" + e.id + "' is pinned nowhere: it falls away unless something holds it",
@@ -86,13 +90,15 @@ Sanity checkSanity(const ScenarioDesc& s) {
       }
       if (e.massKg > 3.0f) {
         warn(t.where,
-             "tissue '" + e.id + "' weighs " + number(static_cast<double>(e.massKg)) + " kg: more than any organ in the field",
+             "tissue '" + e.id + "' weighs " + number(static_cast<double>(e.massKg)) +
+                 " kg: more than any organ in the field",
              "mass_kg is kilograms (an adult liver is about 1.5 kg): 5 g is 0.005");
       }
       if (t.settings.material.damageForceN > 50.0f || t.settings.material.tearForceN > 100.0f) {
         warn(t.where,
-             "tissue '" + e.id + "' is damaged at " + number(static_cast<double>(t.settings.material.damageForceN)) +
-                 " N and torn at " + number(static_cast<double>(t.settings.material.tearForceN)) +
+             "tissue '" + e.id + "' is damaged at " +
+                 number(static_cast<double>(t.settings.material.damageForceN)) + " N and torn at " +
+                 number(static_cast<double>(t.settings.material.tearForceN)) +
                  " N: far above what tissue stands",
              "tissue is damaged at a few newtons (0.5-20 N) and grasps tear out at up to about 50 N");
       }
@@ -133,8 +139,10 @@ Sanity checkSanity(const ScenarioDesc& s) {
            "lengths are metres: was it written in centimetres or millimetres?");
     }
     if (o.settings.massKg > 2.0f) {
-      warn(o.where, "object '" + o.settings.name + "' weighs " + number(static_cast<double>(o.settings.massKg)) + " kg",
-           "mass_kg is kilograms: a 2 g peg is 0.002");
+      warn(
+          o.where,
+          "object '" + o.settings.name + "' weighs " + number(static_cast<double>(o.settings.massKg)) + " kg",
+          "mass_kg is kilograms: a 2 g peg is 0.002");
     }
   }
   // What the scenario's instruments can do, over both hands' trays.
