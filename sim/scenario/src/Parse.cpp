@@ -713,497 +713,559 @@ std::optional<Expr> parseCondition(Ctx& ctx, const YAML::Node& n, const Names& n
 
 // ---- The whole file ---------------------------------------------------------------------
 
-void parseDocument(Ctx& ctx, const YAML::Node& root, ScenarioDesc& out, std::vector<fs::path>& referenced,
-                   std::set<std::string>& broken, const LoadOptions& options) {
-  if (!root.IsMap()) {
-    ctx.error(root, "a scenario file must be a YAML mapping starting with 'trocar: 1'",
-              "see scenarios/FORMAT.md");
-    return;
-  }
-  ctx.checkKeys(root, {"trocar",  "id",           "title",   "description", "author",    "version",
-                       "tick_hz", "time_limit_s", "view",    "camera",      "ports",     "instruments",
-                       "tissues", "regions",      "objects", "zones",       "checklist", "errors",
-                       "scoring", "feedback",     "head",    "table_height"},
-                "the scenario");
-  SourceLocation top;
-  top.file = ctx.file().string();
-  top.line = 1;
-  top.column = 1;
-  if (const YAML::Node v = root["trocar"]) {
-    if (auto n = ctx.number(v, "trocar (the schema version)", 0, 1e9); n && *n != kSchemaVersion) {
-      ctx.error(v, "schema version " + Ctx::fmt(*n) + " is not supported by this build (it reads 1)",
-                "upgrade Trocar or write the scenario for schema 1");
+// Stage 2 of loading (Document.h): the YAML's data -> ScenarioDesc, section by section, every
+// error at its place. Sections read in this order, each seeing the names those before defined.
+class SectionReader {
+ public:
+  SectionReader(Ctx& context, ScenarioDesc& scenario, std::vector<fs::path>& files,
+                std::set<std::string>& failed, const LoadOptions& loadOptions)
+      : ctx(context), out(scenario), referenced(files), broken(failed), options(loadOptions) {}
+
+  void read(const YAML::Node& root) {
+    if (!root.IsMap()) {
+      ctx.error(root, "a scenario file must be a YAML mapping starting with 'trocar: 1'",
+                "see scenarios/FORMAT.md");
+      return;
     }
-  } else {
-    ctx.error(top, "missing 'trocar: 1' (the schema version)", "put 'trocar: 1' on the first line");
+    ctx.checkKeys(root, {"trocar",  "id",           "title",   "description", "author",    "version",
+                         "tick_hz", "time_limit_s", "view",    "camera",      "ports",     "instruments",
+                         "tissues", "regions",      "objects", "zones",       "checklist", "errors",
+                         "scoring", "feedback",     "head",    "table_height"},
+                  "the scenario");
+    top.file = ctx.file().string();
+    top.line = 1;
+    top.column = 1;
+    readHeader(root);
+    readScene(root);
+    readTissues(root);
+    readRegions(root);
+    readObjects(root);
+    readZones(root);
+    readChecklist(root);
+    readErrorRules(root);
+    readScoring(root);
+    readViewer(root);
   }
-  if (const YAML::Node v = root["id"]) {
-    if (auto id = ctx.text(v, "id")) {
-      if (isId(*id))
-        out.id = *id;
-      else
-        ctx.error(v, "scenario id '" + *id + "' is not a valid id", "lower case letters, digits and '-'");
+
+ private:
+  // The schema version, id, title and descriptive text, rate and time limit.
+  void readHeader(const YAML::Node& root) {
+    if (const YAML::Node v = root["trocar"]) {
+      if (auto n = ctx.number(v, "trocar (the schema version)", 0, 1e9); n && *n != kSchemaVersion) {
+        ctx.error(v, "schema version " + Ctx::fmt(*n) + " is not supported by this build (it reads 1)",
+                  "upgrade Trocar or write the scenario for schema 1");
+      }
+    } else {
+      ctx.error(top, "missing 'trocar: 1' (the schema version)", "put 'trocar: 1' on the first line");
     }
-  } else {
-    ctx.error(top, "missing 'id'", "give the scenario an id, e.g. id: fls-pattern-cutting");
-  }
-  if (const YAML::Node v = root["title"])
-    out.title = ctx.text(v, "title").value_or("");
-  else
-    ctx.error(top, "missing 'title'", "give the scenario a title the trainee sees");
-  for (auto [key, field] : {std::pair{"description", &out.description}, std::pair{"author", &out.author},
-                            std::pair{"version", &out.version}}) {
-    if (const YAML::Node v = root[key]) *field = ctx.text(v, key).value_or("");
-  }
-  if (const YAML::Node v = root["tick_hz"]) {
-    if (auto n = ctx.number(v, "tick_hz", kMinTickHz, kMaxTickHz,
-                            "the simulation rate: 50 to 1000 Hz (500 is the default)")) {
-      out.tickHz = static_cast<uint32_t>(*n);
+    if (const YAML::Node v = root["id"]) {
+      if (auto id = ctx.text(v, "id")) {
+        if (isId(*id))
+          out.id = *id;
+        else
+          ctx.error(v, "scenario id '" + *id + "' is not a valid id", "lower case letters, digits and '-'");
+      }
+    } else {
+      ctx.error(top, "missing 'id'", "give the scenario an id, e.g. id: fls-pattern-cutting");
     }
-  }
-  if (const YAML::Node v = root["time_limit_s"])
-    out.timeLimitS = ctx.number(v, "time_limit_s", 1, 36000, "seconds").value_or(600);
-  if (const YAML::Node v = root["view"]) {
-    auto view = ctx.text(v, "view");
-    if (view == "laparoscopic")
-      out.view = ViewKind::kLaparoscopic;
-    else if (view == "open")
-      out.view = ViewKind::kOpen;
-    else if (view)
-      ctx.error(v, "view must be open or laparoscopic, not '" + *view + "'",
-                didYouMean(*view, {"open", "laparoscopic"}));
-  }
-  if (const YAML::Node cam = root["camera"]; cam && ctx.isMap(cam, "camera")) {
-    ctx.checkKeys(cam, {"position", "look_at", "fov_deg", "lens_deg"}, "camera");
-    physics::WorldSettings::Camera c;
-    auto pos = ctx.vec<3>(cam["position"], "camera position");
-    auto look = ctx.vec<3>(cam["look_at"], "camera look_at");
-    if (const YAML::Node f = cam["fov_deg"])
-      c.verticalFovRad =
-          glm::radians(static_cast<float>(ctx.number(f, "camera fov_deg", 10, 170).value_or(70)));
-    if (const YAML::Node l = cam["lens_deg"])  // a 0 or 30 degree laparoscope (45 and 70 exist too)
-      c.lensAngleRad = glm::radians(static_cast<float>(ctx.number(l, "camera lens_deg", 0, 70).value_or(0)));
-    if (pos && look) {
-      Vec3 forward = *look - *pos;
-      if (glm::length(forward) < 1e-6f) {
-        ctx.error(cam, "camera position and look_at coincide");
-      } else {
-        // -Z looks at the target, +Y stays as close to up as the direction allows.
-        Mat4 view = glm::lookAt(*pos, *look,
-                                std::abs(glm::normalize(forward).y) > 0.99f ? Vec3(0, 0, -1) : Vec3(0, 1, 0));
-        Mat4 world = glm::inverse(view);
-        c.pose = {*pos, glm::quat_cast(Mat3(world))};
-        out.camera = c;
+    if (const YAML::Node v = root["title"])
+      out.title = ctx.text(v, "title").value_or("");
+    else
+      ctx.error(top, "missing 'title'", "give the scenario a title the trainee sees");
+    for (auto [key, field] : {std::pair{"description", &out.description}, std::pair{"author", &out.author},
+                              std::pair{"version", &out.version}}) {
+      if (const YAML::Node v = root[key]) *field = ctx.text(v, key).value_or("");
+    }
+    if (const YAML::Node v = root["tick_hz"]) {
+      if (auto n = ctx.number(v, "tick_hz", kMinTickHz, kMaxTickHz,
+                              "the simulation rate: 50 to 1000 Hz (500 is the default)")) {
+        out.tickHz = static_cast<uint32_t>(*n);
       }
     }
+    if (const YAML::Node v = root["time_limit_s"])
+      out.timeLimitS = ctx.number(v, "time_limit_s", 1, 36000, "seconds").value_or(600);
   }
-  if (out.view == ViewKind::kLaparoscopic && !out.camera) {
-    ctx.error(top, "a laparoscopic scenario needs a camera",
-              "camera: {position: [0, 1.25, -0.2], look_at: [0, 1.0, -0.45]}");
-  }
-  std::set<std::string> portIds;
-  if (const YAML::Node ports = root["ports"]; ports && ctx.isList(ports, "ports")) {
-    for (const auto& p : ports) {
-      if (!ctx.isMap(p, "a port")) continue;
-      ctx.checkKeys(p, {"id", "position"}, "a port");
-      auto id = readId(ctx, p, "port", portIds);
-      auto pos = ctx.vec<3>(p["position"], "port position");
-      if (id && pos) out.ports.push_back({*id, *pos});
+
+  // The view, the laparoscope, ports and instruments.
+  void readScene(const YAML::Node& root) {
+    if (const YAML::Node v = root["view"]) {
+      auto view = ctx.text(v, "view");
+      if (view == "laparoscopic")
+        out.view = ViewKind::kLaparoscopic;
+      else if (view == "open")
+        out.view = ViewKind::kOpen;
+      else if (view)
+        ctx.error(v, "view must be open or laparoscopic, not '" + *view + "'",
+                  didYouMean(*view, {"open", "laparoscopic"}));
     }
-  }
-  if (const YAML::Node inst = root["instruments"]; inst && ctx.isMap(inst, "instruments")) {
-    ctx.checkKeys(inst, {"left", "right"}, "instruments");
-    std::vector<std::string> kinds = {"grasper", "scissors", "scalpel", "clip_applier"};
-    for (auto hand : {instruments::Hand::kLeft, instruments::Hand::kRight}) {
-      const YAML::Node h = inst[instruments::toString(hand)];
-      if (!h) continue;
-      HandSetup setup;
-      YAML::Node kindNode = h;
-      if (h.IsMap()) {
-        ctx.checkKeys(h, {"kind", "port", "exchange"},
-                      std::string("instruments.") + instruments::toString(hand));
-        kindNode.reset(h["kind"]);
-        if (const YAML::Node ex = h["exchange"]; ex && ctx.isList(ex, "exchange")) {
-          for (const auto& e : ex) {
-            auto name = ctx.text(e, "instrument");
-            if (!name) continue;
-            auto k = instruments::instrumentKindFromString(*name);
-            if (!k) {
-              std::string hint = didYouMean(*name, kinds);
-              ctx.error(e, "unknown instrument '" + *name + "'",
-                        hint.empty() ? "known: " + join(kinds) : hint);
-              continue;
+    if (const YAML::Node cam = root["camera"]; cam && ctx.isMap(cam, "camera")) {
+      ctx.checkKeys(cam, {"position", "look_at", "fov_deg", "lens_deg"}, "camera");
+      physics::WorldSettings::Camera c;
+      auto pos = ctx.vec<3>(cam["position"], "camera position");
+      auto look = ctx.vec<3>(cam["look_at"], "camera look_at");
+      if (const YAML::Node f = cam["fov_deg"])
+        c.verticalFovRad =
+            glm::radians(static_cast<float>(ctx.number(f, "camera fov_deg", 10, 170).value_or(70)));
+      if (const YAML::Node l = cam["lens_deg"])  // a 0 or 30 degree laparoscope (45 and 70 exist too)
+        c.lensAngleRad =
+            glm::radians(static_cast<float>(ctx.number(l, "camera lens_deg", 0, 70).value_or(0)));
+      if (pos && look) {
+        Vec3 forward = *look - *pos;
+        if (glm::length(forward) < 1e-6f) {
+          ctx.error(cam, "camera position and look_at coincide");
+        } else {
+          // -Z looks at the target, +Y stays as close to up as the direction allows.
+          Mat4 view = glm::lookAt(
+              *pos, *look, std::abs(glm::normalize(forward).y) > 0.99f ? Vec3(0, 0, -1) : Vec3(0, 1, 0));
+          Mat4 world = glm::inverse(view);
+          c.pose = {*pos, glm::quat_cast(Mat3(world))};
+          out.camera = c;
+        }
+      }
+    }
+    if (out.view == ViewKind::kLaparoscopic && !out.camera) {
+      ctx.error(top, "a laparoscopic scenario needs a camera",
+                "camera: {position: [0, 1.25, -0.2], look_at: [0, 1.0, -0.45]}");
+    }
+    if (const YAML::Node ports = root["ports"]; ports && ctx.isList(ports, "ports")) {
+      for (const auto& p : ports) {
+        if (!ctx.isMap(p, "a port")) continue;
+        ctx.checkKeys(p, {"id", "position"}, "a port");
+        auto id = readId(ctx, p, "port", portIds);
+        auto pos = ctx.vec<3>(p["position"], "port position");
+        if (id && pos) out.ports.push_back({*id, *pos});
+      }
+    }
+    if (const YAML::Node inst = root["instruments"]; inst && ctx.isMap(inst, "instruments")) {
+      ctx.checkKeys(inst, {"left", "right"}, "instruments");
+      std::vector<std::string> kinds = {"grasper", "scissors", "scalpel", "clip_applier"};
+      for (auto hand : {instruments::Hand::kLeft, instruments::Hand::kRight}) {
+        const YAML::Node h = inst[instruments::toString(hand)];
+        if (!h) continue;
+        HandSetup setup;
+        YAML::Node kindNode = h;
+        if (h.IsMap()) {
+          ctx.checkKeys(h, {"kind", "port", "exchange"},
+                        std::string("instruments.") + instruments::toString(hand));
+          kindNode.reset(h["kind"]);
+          if (const YAML::Node ex = h["exchange"]; ex && ctx.isList(ex, "exchange")) {
+            for (const auto& e : ex) {
+              auto name = ctx.text(e, "instrument");
+              if (!name) continue;
+              auto k = instruments::instrumentKindFromString(*name);
+              if (!k) {
+                std::string hint = didYouMean(*name, kinds);
+                ctx.error(e, "unknown instrument '" + *name + "'",
+                          hint.empty() ? "known: " + join(kinds) : hint);
+                continue;
+              }
+              setup.exchange.push_back(*k);
             }
-            setup.exchange.push_back(*k);
+          }
+          if (const YAML::Node port = h["port"]) {
+            setup.port = ctx.text(port, "port").value_or("");
+            if (!portIds.count(setup.port)) {
+              std::string hint = portIds.empty() ? "define it under 'ports:'"
+                                                 : didYouMean(setup.port, {portIds.begin(), portIds.end()});
+              ctx.error(port, "unknown port '" + setup.port + "'",
+                        hint.empty() ? "known ports: " + join({portIds.begin(), portIds.end()}) : hint);
+            }
           }
         }
-        if (const YAML::Node port = h["port"]) {
-          setup.port = ctx.text(port, "port").value_or("");
-          if (!portIds.count(setup.port)) {
-            std::string hint = portIds.empty() ? "define it under 'ports:'"
-                                               : didYouMean(setup.port, {portIds.begin(), portIds.end()});
-            ctx.error(port, "unknown port '" + setup.port + "'",
-                      hint.empty() ? "known ports: " + join({portIds.begin(), portIds.end()}) : hint);
-          }
+        auto kind = ctx.text(kindNode, "instrument");
+        if (!kind) continue;
+        auto k = instruments::instrumentKindFromString(*kind);
+        if (!k) {
+          std::string hint = didYouMean(*kind, kinds);
+          ctx.error(kindNode, "unknown instrument '" + *kind + "'",
+                    hint.empty() ? "known: " + join(kinds) : hint);
+          continue;
         }
+        setup.kind = *k;
+        if (out.view == ViewKind::kLaparoscopic && setup.port.empty()) {
+          ctx.error(h,
+                    std::string("the ") + instruments::toString(hand) +
+                        " instrument needs a port in a laparoscopic scenario",
+                    "write {kind: " + *kind + ", port: <port id>}");
+        }
+        out.instruments[hand] = setup;
       }
-      auto kind = ctx.text(kindNode, "instrument");
-      if (!kind) continue;
-      auto k = instruments::instrumentKindFromString(*kind);
-      if (!k) {
-        std::string hint = didYouMean(*kind, kinds);
-        ctx.error(kindNode, "unknown instrument '" + *kind + "'",
-                  hint.empty() ? "known: " + join(kinds) : hint);
-        continue;
-      }
-      setup.kind = *k;
-      if (out.view == ViewKind::kLaparoscopic && setup.port.empty()) {
-        ctx.error(h,
-                  std::string("the ") + instruments::toString(hand) +
-                      " instrument needs a port in a laparoscopic scenario",
-                  "write {kind: " + *kind + ", port: <port id>}");
-      }
-      out.instruments[hand] = setup;
     }
   }
-  std::set<std::string> tissueIds;
+
+  // Tissues (with their markings and mesh groups).
+  void readTissues(const YAML::Node& root) {
+    if (const YAML::Node tissues = root["tissues"]; tissues && ctx.isList(tissues, "tissues")) {
+      for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken, groups);
+    }
+    names.tissues = tissueIds;
+    for (const TissueDesc& t : out.tissues) {
+      if (t.settings.vessel) names.vessels.insert(t.settings.name);
+    }
+  }
+
+  // Regions: what a tissue's nodes a condition can name.
+  void readRegions(const YAML::Node& root) {
+    if (const YAML::Node regions = root["regions"]; regions && ctx.isList(regions, "regions")) {
+      for (const auto& r : regions) {
+        if (!ctx.isMap(r, "a region")) continue;
+        ctx.checkKeys(r, {"id", "tissue", "marking", "group", "sphere", "box", "nodes"}, "a region");
+        auto id = readId(ctx, r, "region", regionIds);
+        RegionDesc desc;
+        desc.where = ctx.at(r);
+        desc.id = id.value_or("?");
+        const YAML::Node tn = r["tissue"];
+        if (!tn) {
+          ctx.error(r, "region '" + desc.id + "' names no tissue", "add 'tissue: <tissue id>'");
+          continue;
+        }
+        desc.tissue = ctx.text(tn, "region tissue").value_or("");
+        if (!tissueIds.count(desc.tissue)) {
+          ctx.error(tn, "unknown tissue '" + desc.tissue + "'",
+                    didYouMean(desc.tissue, {tissueIds.begin(), tissueIds.end()}));
+          continue;
+        }
+        std::optional<NodeSelector> selector;
+        if (const YAML::Node m = r["marking"]) {
+          auto markId = ctx.text(m, "marking").value_or("");
+          auto& tissueMarks = markings[desc.tissue];
+          auto found = tissueMarks.find(markId);
+          if (found == tissueMarks.end()) {
+            std::vector<std::string> known;
+            for (const auto& [k, v] : tissueMarks) known.push_back(k);
+            ctx.error(m, "tissue '" + desc.tissue + "' has no marking '" + markId + "'",
+                      didYouMean(markId, known));
+            continue;
+          }
+          // The pattern-cutting circle on cloth selects in the cloth's own coordinates, exactly;
+          // every other marking by its line as laid on the surface.
+          const bool clothCircle = found->second.circle && !found->second.center3d;
+          selector = clothCircle ? NodeSelector::circle(found->second.center, found->second.radius)
+                                 : NodeSelector::markingOf(found->second.index);
+        } else if (const YAML::Node g = r["group"]) {
+          auto name = ctx.text(g, "group").value_or("");
+          auto& tissueGroups = groups[desc.tissue];
+          auto found = tissueGroups.find(name);
+          if (found == tissueGroups.end()) {
+            std::vector<std::string> known;
+            for (const auto& [k, v] : tissueGroups) known.push_back(k);
+            std::string hint = didYouMean(name, known);
+            ctx.error(g, "tissue '" + desc.tissue + "' has no mesh group '" + name + "'",
+                      hint.empty()
+                          ? (known.empty() ? "only mesh tissues have groups" : "groups: " + join(known))
+                          : hint);
+            continue;
+          }
+          selector = NodeSelector::nodes(found->second);
+        } else {
+          selector = parseSelector(ctx, r, "region '" + desc.id + "'", false);
+        }
+        if (!selector || !id) continue;
+        desc.selector = *selector;
+        for (auto& t : out.tissues) {
+          if (t.settings.name == desc.tissue) t.settings.regions.push_back({desc.id, desc.selector});
+        }
+        out.regions.push_back(std::move(desc));
+      }
+    }
+    names.regions = regionIds;
+  }
+
+  // Rigid objects.
+  void readObjects(const YAML::Node& root) {
+    if (const YAML::Node objects = root["objects"]; objects && ctx.isList(objects, "objects")) {
+      for (const auto& o : objects) {
+        if (!ctx.isMap(o, "an object")) continue;
+        ctx.checkKeys(o, {"id", "shape", "size", "mass_kg", "friction", "position", "rotation_deg"},
+                      "an object");
+        auto id = readId(ctx, o, "object", objectIds);
+        ObjectDesc desc;
+        desc.where = ctx.at(o);
+        desc.settings.name = id.value_or("?");
+        auto shape = o["shape"] ? ctx.text(o["shape"], "shape") : std::optional<std::string>("box");
+        if (shape == "box")
+          desc.settings.shape = physics::RigidShape::kBox;
+        else if (shape == "sphere")
+          desc.settings.shape = physics::RigidShape::kSphere;
+        else if (shape == "cylinder")
+          desc.settings.shape = physics::RigidShape::kCylinder;
+        else if (shape)
+          ctx.error(o["shape"], "unknown shape '" + *shape + "'",
+                    didYouMean(*shape, {"box", "sphere", "cylinder"}));
+        // size: box [x, y, z]; cylinder [diameter, height]... all as full extents [x, y, z].
+        if (auto size = ctx.vec<3>(o["size"], "object size")) {
+          if (glm::any(glm::lessThanEqual(*size, Vec3(0.0f))))
+            ctx.error(o["size"], "object size must be positive", "metres");
+          else
+            desc.settings.halfExtents = *size * 0.5f;
+        }
+        if (const YAML::Node m = o["mass_kg"])
+          desc.settings.massKg =
+              static_cast<float>(ctx.number(m, "mass_kg", 0, 1000, "0 makes it static").value_or(0));
+        if (const YAML::Node f = o["friction"])
+          desc.settings.friction = static_cast<float>(ctx.number(f, "friction", 0, 2).value_or(0.6));
+        if (const YAML::Node p = o["position"])
+          desc.settings.pose.position = ctx.vec<3>(p, "object position").value_or(Vec3(0.0f));
+        if (const YAML::Node r = o["rotation_deg"])
+          desc.settings.pose.orientation =
+              rotationFromDegrees(ctx.vec<3>(r, "rotation_deg", 360).value_or(Vec3(0.0f)));
+        out.objects.push_back(std::move(desc));
+      }
+    }
+    names.objects = objectIds;
+  }
+
+  // Target zones.
+  void readZones(const YAML::Node& root) {
+    if (const YAML::Node zones = root["zones"]; zones && ctx.isList(zones, "zones")) {
+      for (const auto& z : zones) {
+        if (!ctx.isMap(z, "a zone")) continue;
+        ctx.checkKeys(z, {"id", "center", "size"}, "a zone");
+        auto id = readId(ctx, z, "zone", zoneIds);
+        auto c = ctx.vec<3>(z["center"], "zone center");
+        auto s = ctx.vec<3>(z["size"], "zone size");
+        if (id && c && s) out.zones.push_back({*id, *c, glm::abs(*s) * 0.5f});
+      }
+    }
+    names.zones = zoneIds;
+  }
+
+  // Checklist: ids first (conditions may refer to any step), then conditions and order.
+  void readChecklist(const YAML::Node& root) {
+    const YAML::Node checklist = root["checklist"];
+    if (checklist && ctx.isList(checklist, "checklist")) {
+      for (const auto& s : checklist) {
+        if (s.IsMap() && s["id"] && s["id"].IsScalar()) names.steps.insert(s["id"].Scalar());
+      }
+      for (const auto& s : checklist) {
+        if (!ctx.isMap(s, "a checklist step")) continue;
+        ctx.checkKeys(s, {"id", "title", "prompt", "done_when", "after", "time_limit_s", "weight"},
+                      "a checklist step");
+        auto id = readId(ctx, s, "checklist step", stepIds);
+        ChecklistStep step;
+        step.where = ctx.at(s);
+        step.id = id.value_or("?");
+        step.title = s["title"] ? ctx.text(s["title"], "title").value_or("") : step.id;
+        if (const YAML::Node p = s["prompt"]) step.prompt = ctx.text(p, "prompt").value_or("");
+        if (const YAML::Node w = s["weight"]) step.weight = ctx.number(w, "weight", 0, 1000).value_or(1);
+        if (const YAML::Node t = s["time_limit_s"])
+          step.timeLimitS = ctx.number(t, "time_limit_s", 0.1, 36000, "seconds");
+        if (const YAML::Node d = s["done_when"]) {
+          step.doneWhenText = d.IsScalar() ? d.Scalar() : "";
+          if (auto e = parseCondition(ctx, d, names, "done_when of step '" + step.id + "'"))
+            step.doneWhen = *e;
+        } else {
+          ctx.error(s, "checklist step '" + step.id + "' has no done_when",
+                    "say when it is done, e.g. done_when: detached(gauze, inside-circle)");
+        }
+        if (const YAML::Node a = s["after"]) {
+          std::vector<YAML::Node> items;
+          if (a.IsScalar())
+            items.push_back(a);
+          else if (ctx.isList(a, "after"))
+            for (const auto& x : a) items.push_back(x);
+          for (const YAML::Node& x : items) {
+            auto ref = ctx.text(x, "after");
+            if (!ref) continue;
+            if (!names.steps.count(*ref)) {
+              ctx.error(x, "step '" + step.id + "' comes after unknown step '" + *ref + "'",
+                        didYouMean(*ref, {names.steps.begin(), names.steps.end()}));
+            } else {
+              step.after.push_back(*ref);
+            }
+          }
+        }
+        out.checklist.push_back(std::move(step));
+      }
+      // Ordering cycles: depth-first search over 'after'.
+      std::map<std::string, const ChecklistStep*> byId;
+      for (const auto& s : out.checklist) byId[s.id] = &s;
+      std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
+      std::set<std::string> reported;
+      std::function<bool(const std::string&, std::vector<std::string>&)> visit =
+          [&](const std::string& id, std::vector<std::string>& path) {
+            state[id] = 1;
+            path.push_back(id);
+            for (const auto& next : byId[id]->after) {
+              if (!byId.count(next)) continue;
+              if (state[next] == 1) {
+                auto start = std::find(path.begin(), path.end(), next);
+                std::string cycle;
+                for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+                cycle += next;
+                if (reported.insert(next).second) {
+                  ctx.error(byId[next]->where, "checklist steps wait for each other in a cycle: " + cycle,
+                            "remove one of these 'after' entries");
+                }
+                return true;
+              }
+              if (state[next] == 0 && visit(next, path)) return true;
+            }
+            path.pop_back();
+            state[id] = 2;
+            return false;
+          };
+      for (const auto& s : out.checklist) {
+        std::vector<std::string> path;
+        if (state[s.id] == 0) visit(s.id, path);
+      }
+    }
+  }
+
+  // Error rules.
+  void readErrorRules(const YAML::Node& root) {
+    if (const YAML::Node errs = root["errors"]; errs && ctx.isList(errs, "errors")) {
+      std::set<std::string> errIds;
+      for (const auto& e : errs) {
+        if (!ctx.isMap(e, "an error rule")) continue;
+        ctx.checkKeys(e, {"id", "title", "when", "penalty", "critical"}, "an error rule");
+        auto id = readId(ctx, e, "error rule", errIds);
+        ErrorRule rule;
+        rule.where = ctx.at(e);
+        rule.id = id.value_or("?");
+        rule.title = e["title"] ? ctx.text(e["title"], "title").value_or("") : rule.id;
+        if (const YAML::Node p = e["penalty"]) rule.penalty = ctx.number(p, "penalty", 0, 1e6).value_or(0);
+        if (const YAML::Node c = e["critical"]) rule.critical = ctx.boolean(c, "critical").value_or(false);
+        if (const YAML::Node w = e["when"]) {
+          rule.whenText = w.IsScalar() ? w.Scalar() : "";
+          if (auto x = parseCondition(ctx, w, names, "when of error '" + rule.id + "'")) rule.when = *x;
+        } else {
+          ctx.error(e, "error rule '" + rule.id + "' has no 'when'", "e.g. when: damage(liver)");
+        }
+        out.errors.push_back(std::move(rule));
+      }
+    }
+  }
+
+  // Scoring (and its benchmark file).
+  void readScoring(const YAML::Node& root) {
+    if (const YAML::Node s = root["scoring"]; s && ctx.isMap(s, "scoring")) {
+      ctx.checkKeys(s,
+                    {"formula", "cutoff_s", "penalty", "penalty_per_item", "pass_score", "reference_score",
+                     "reference_path_m", "force_limit_n", "osats", "benchmark", "benchmark_required"},
+                    "scoring");
+      if (const YAML::Node b = s["benchmark"]; b && options.readBenchmark) {
+        if (auto name = ctx.text(b, "scoring.benchmark")) {
+          const fs::path path = ctx.file().parent_path() / *name;
+          std::error_code ec;
+          if (!fs::exists(path, ec)) {
+            ctx.error(b, "cannot find the benchmark file '" + path.string() + "'",
+                      "make it with: trocar calibrate SCENARIO --experts RECORDING...");
+          } else {
+            // The benchmark's own errors say their place in its file.
+            BenchmarkLoad loaded = loadBenchmarkFile(path);
+            for (const Error& e : loaded.errors) ctx.error(e.where, e.message, e.hint);
+            if (loaded.benchmark && !out.id.empty() && loaded.benchmark->scenarioId != out.id) {
+              ctx.error(
+                  b, "the benchmark '" + *name + "' is for scenario '" + loaded.benchmark->scenarioId + "'",
+                  "calibrate this scenario: trocar calibrate SCENARIO --experts RECORDING...");
+            } else if (loaded.benchmark) {
+              out.scoring.benchmark = std::move(loaded.benchmark);
+            }
+          }
+        }
+      }
+      if (const YAML::Node r = s["benchmark_required"]) {
+        out.scoring.benchmarkRequired = ctx.boolean(r, "scoring.benchmark_required").value_or(false);
+        if (out.scoring.benchmarkRequired && !s["benchmark"])
+          ctx.error(r, "benchmark_required needs a benchmark",
+                    "add benchmark: benchmark.yaml (trocar calibrate makes it)");
+      }
+      if (const YAML::Node x = s["penalty_per_item"])
+        out.scoring.penaltyPerItem = ctx.number(x, "penalty_per_item", 0, 1e6).value_or(10);
+      if (const YAML::Node x = s["reference_path_m"])
+        out.scoring.referencePathM =
+            ctx.number(x, "reference_path_m", 1e-4, 1e4, "metres of tool-tip travel an expert needs");
+      if (const YAML::Node x = s["force_limit_n"])
+        out.scoring.forceLimitN = ctx.number(x, "force_limit_n", 0.01, 1e4, "newtons");
+      if (const YAML::Node o = s["osats"]; o && ctx.isMap(o, "scoring.osats")) {
+        ctx.checkKeys(o, {"tissue_force_ratio", "task_ratio", "ldlj"}, "scoring.osats");
+        auto pair = [&](const char* key, double& expert, double& novice, double lo, double hi) {
+          const YAML::Node v = o[key];
+          if (!v) return;
+          if (!v.IsMap()) {
+            ctx.error(v, std::string("scoring.osats.") + key + " must be {expert: x, novice: y}");
+            return;
+          }
+          ctx.checkKeys(v, {"expert", "novice"}, std::string("scoring.osats.") + key);
+          if (const YAML::Node e = v["expert"]) expert = ctx.number(e, "expert", lo, hi).value_or(expert);
+          if (const YAML::Node n = v["novice"]) novice = ctx.number(n, "novice", lo, hi).value_or(novice);
+          if (expert == novice)
+            ctx.error(v, std::string("scoring.osats.") + key + ": expert and novice must differ");
+        };
+        pair("tissue_force_ratio", out.scoring.osats.expertTissueForceRatio,
+             out.scoring.osats.noviceTissueForceRatio, 0, 100);
+        pair("task_ratio", out.scoring.osats.expertTaskRatio, out.scoring.osats.noviceTaskRatio, 0.01, 100);
+        pair("ldlj", out.scoring.osats.expertLdlj, out.scoring.osats.noviceLdlj, -100, 0);
+      }
+      if (const YAML::Node f = s["formula"]) {
+        auto formula = ctx.text(f, "formula");
+        bool known = false;
+        for (Formula each : {Formula::kChecklist, Formula::kFls}) {
+          if (formula && *formula == toString(each)) {
+            out.scoring.formula = each;
+            known = true;
+          }
+        }
+        if (formula && !known)
+          ctx.error(f, "unknown formula '" + *formula + "'", didYouMean(*formula, {"fls", "checklist"}));
+      }
+      if (const YAML::Node c = s["cutoff_s"])
+        out.scoring.cutoffS = ctx.number(c, "cutoff_s", 1, 36000, "seconds").value_or(300);
+      if (const YAML::Node p = s["penalty"]) {
+        auto penalty = ctx.text(p, "penalty").value_or("");
+        std::vector<std::string> known;
+        bool found = false;
+        for (Penalty each : {Penalty::kErrors, Penalty::kAreaDeviationPercent, Penalty::kPegsDropped}) {
+          known.emplace_back(toString(each));
+          if (penalty == toString(each)) {
+            out.scoring.penalty = each;
+            found = true;
+          }
+        }
+        if (!found) {
+          std::string hint = didYouMean(penalty, known);
+          ctx.error(p, "unknown penalty '" + penalty + "'", hint.empty() ? "known: " + join(known) : hint);
+        }
+      }
+      if (const YAML::Node r = s["reference_score"])
+        out.scoring.referenceScore = ctx.number(r, "reference_score", 1e-6, 1e9);
+      if (const YAML::Node p = s["pass_score"]) {
+        out.scoring.passScore = ctx.number(p, "pass_score", -1e9, 1e9).value_or(0);
+        out.scoring.passScoreWhere = ctx.at(p);
+      } else
+        ctx.error(s, "scoring has no pass_score",
+                  "every scenario states its pass mark, e.g. pass_score: 120");
+    } else if (!s) {
+      ctx.error(top, "missing 'scoring'", "scoring: {formula: checklist, pass_score: 80}");
+    }
+  }
+
+  // Feedback, the trainee's head and the table.
+  void readViewer(const YAML::Node& root) {
+    if (const YAML::Node f = root["feedback"]; f && ctx.isMap(f, "feedback")) {
+      ctx.checkKeys(f, {"haptics", "sounds", "visuals"}, "feedback");
+      parseFeedback(ctx, f, out.feedback);
+    }
+    if (const YAML::Node h = root["head"]; h && ctx.isMap(h, "head")) {
+      ctx.checkKeys(h, {"position"}, "head");
+      if (auto p = ctx.vec<3>(h["position"], "head position")) out.head.position = *p;
+    }
+    if (const YAML::Node t = root["table_height"])
+      out.tableHeight = static_cast<float>(ctx.number(t, "table_height", 0.3, 1.5, "metres").value_or(0.9));
+  }
+
+  Ctx& ctx;
+  ScenarioDesc& out;
+  std::vector<fs::path>& referenced;
+  std::set<std::string>& broken;
+  const LoadOptions& options;
+  SourceLocation top;
+  std::set<std::string> portIds, tissueIds, regionIds, objectIds, zoneIds, stepIds;
   std::map<std::string, std::map<std::string, MarkingDesc>> markings;
   std::map<std::string, std::map<std::string, std::vector<uint32_t>>> groups;  // tissue -> group -> nodes
-  if (const YAML::Node tissues = root["tissues"]; tissues && ctx.isList(tissues, "tissues")) {
-    for (const auto& t : tissues) parseTissue(ctx, t, out, tissueIds, markings, referenced, broken, groups);
-  }
-  Names names;
-  names.tissues = tissueIds;
-  for (const TissueDesc& t : out.tissues) {
-    if (t.settings.vessel) names.vessels.insert(t.settings.name);
-  }
-  std::set<std::string> regionIds;
-  if (const YAML::Node regions = root["regions"]; regions && ctx.isList(regions, "regions")) {
-    for (const auto& r : regions) {
-      if (!ctx.isMap(r, "a region")) continue;
-      ctx.checkKeys(r, {"id", "tissue", "marking", "group", "sphere", "box", "nodes"}, "a region");
-      auto id = readId(ctx, r, "region", regionIds);
-      RegionDesc desc;
-      desc.where = ctx.at(r);
-      desc.id = id.value_or("?");
-      const YAML::Node tn = r["tissue"];
-      if (!tn) {
-        ctx.error(r, "region '" + desc.id + "' names no tissue", "add 'tissue: <tissue id>'");
-        continue;
-      }
-      desc.tissue = ctx.text(tn, "region tissue").value_or("");
-      if (!tissueIds.count(desc.tissue)) {
-        ctx.error(tn, "unknown tissue '" + desc.tissue + "'",
-                  didYouMean(desc.tissue, {tissueIds.begin(), tissueIds.end()}));
-        continue;
-      }
-      std::optional<NodeSelector> selector;
-      if (const YAML::Node m = r["marking"]) {
-        auto markId = ctx.text(m, "marking").value_or("");
-        auto& tissueMarks = markings[desc.tissue];
-        auto found = tissueMarks.find(markId);
-        if (found == tissueMarks.end()) {
-          std::vector<std::string> known;
-          for (const auto& [k, v] : tissueMarks) known.push_back(k);
-          ctx.error(m, "tissue '" + desc.tissue + "' has no marking '" + markId + "'",
-                    didYouMean(markId, known));
-          continue;
-        }
-        // The pattern-cutting circle on cloth selects in the cloth's own coordinates, exactly;
-        // every other marking by its line as laid on the surface.
-        const bool clothCircle = found->second.circle && !found->second.center3d;
-        selector = clothCircle ? NodeSelector::circle(found->second.center, found->second.radius)
-                               : NodeSelector::markingOf(found->second.index);
-      } else if (const YAML::Node g = r["group"]) {
-        auto name = ctx.text(g, "group").value_or("");
-        auto& tissueGroups = groups[desc.tissue];
-        auto found = tissueGroups.find(name);
-        if (found == tissueGroups.end()) {
-          std::vector<std::string> known;
-          for (const auto& [k, v] : tissueGroups) known.push_back(k);
-          std::string hint = didYouMean(name, known);
-          ctx.error(g, "tissue '" + desc.tissue + "' has no mesh group '" + name + "'",
-                    hint.empty()
-                        ? (known.empty() ? "only mesh tissues have groups" : "groups: " + join(known))
-                        : hint);
-          continue;
-        }
-        selector = NodeSelector::nodes(found->second);
-      } else {
-        selector = parseSelector(ctx, r, "region '" + desc.id + "'", false);
-      }
-      if (!selector || !id) continue;
-      desc.selector = *selector;
-      for (auto& t : out.tissues) {
-        if (t.settings.name == desc.tissue) t.settings.regions.push_back({desc.id, desc.selector});
-      }
-      out.regions.push_back(std::move(desc));
-    }
-  }
-  names.regions = regionIds;
-  std::set<std::string> objectIds;
-  if (const YAML::Node objects = root["objects"]; objects && ctx.isList(objects, "objects")) {
-    for (const auto& o : objects) {
-      if (!ctx.isMap(o, "an object")) continue;
-      ctx.checkKeys(o, {"id", "shape", "size", "mass_kg", "friction", "position", "rotation_deg"},
-                    "an object");
-      auto id = readId(ctx, o, "object", objectIds);
-      ObjectDesc desc;
-      desc.where = ctx.at(o);
-      desc.settings.name = id.value_or("?");
-      auto shape = o["shape"] ? ctx.text(o["shape"], "shape") : std::optional<std::string>("box");
-      if (shape == "box")
-        desc.settings.shape = physics::RigidShape::kBox;
-      else if (shape == "sphere")
-        desc.settings.shape = physics::RigidShape::kSphere;
-      else if (shape == "cylinder")
-        desc.settings.shape = physics::RigidShape::kCylinder;
-      else if (shape)
-        ctx.error(o["shape"], "unknown shape '" + *shape + "'",
-                  didYouMean(*shape, {"box", "sphere", "cylinder"}));
-      // size: box [x, y, z]; cylinder [diameter, height]... all as full extents [x, y, z].
-      if (auto size = ctx.vec<3>(o["size"], "object size")) {
-        if (glm::any(glm::lessThanEqual(*size, Vec3(0.0f))))
-          ctx.error(o["size"], "object size must be positive", "metres");
-        else
-          desc.settings.halfExtents = *size * 0.5f;
-      }
-      if (const YAML::Node m = o["mass_kg"])
-        desc.settings.massKg =
-            static_cast<float>(ctx.number(m, "mass_kg", 0, 1000, "0 makes it static").value_or(0));
-      if (const YAML::Node f = o["friction"])
-        desc.settings.friction = static_cast<float>(ctx.number(f, "friction", 0, 2).value_or(0.6));
-      if (const YAML::Node p = o["position"])
-        desc.settings.pose.position = ctx.vec<3>(p, "object position").value_or(Vec3(0.0f));
-      if (const YAML::Node r = o["rotation_deg"])
-        desc.settings.pose.orientation =
-            rotationFromDegrees(ctx.vec<3>(r, "rotation_deg", 360).value_or(Vec3(0.0f)));
-      out.objects.push_back(std::move(desc));
-    }
-  }
-  names.objects = objectIds;
-  std::set<std::string> zoneIds;
-  if (const YAML::Node zones = root["zones"]; zones && ctx.isList(zones, "zones")) {
-    for (const auto& z : zones) {
-      if (!ctx.isMap(z, "a zone")) continue;
-      ctx.checkKeys(z, {"id", "center", "size"}, "a zone");
-      auto id = readId(ctx, z, "zone", zoneIds);
-      auto c = ctx.vec<3>(z["center"], "zone center");
-      auto s = ctx.vec<3>(z["size"], "zone size");
-      if (id && c && s) out.zones.push_back({*id, *c, glm::abs(*s) * 0.5f});
-    }
-  }
-  names.zones = zoneIds;
-  // Checklist: ids first (conditions may refer to any step), then conditions and order.
-  std::set<std::string> stepIds;
-  const YAML::Node checklist = root["checklist"];
-  if (checklist && ctx.isList(checklist, "checklist")) {
-    for (const auto& s : checklist) {
-      if (s.IsMap() && s["id"] && s["id"].IsScalar()) names.steps.insert(s["id"].Scalar());
-    }
-    for (const auto& s : checklist) {
-      if (!ctx.isMap(s, "a checklist step")) continue;
-      ctx.checkKeys(s, {"id", "title", "prompt", "done_when", "after", "time_limit_s", "weight"},
-                    "a checklist step");
-      auto id = readId(ctx, s, "checklist step", stepIds);
-      ChecklistStep step;
-      step.where = ctx.at(s);
-      step.id = id.value_or("?");
-      step.title = s["title"] ? ctx.text(s["title"], "title").value_or("") : step.id;
-      if (const YAML::Node p = s["prompt"]) step.prompt = ctx.text(p, "prompt").value_or("");
-      if (const YAML::Node w = s["weight"]) step.weight = ctx.number(w, "weight", 0, 1000).value_or(1);
-      if (const YAML::Node t = s["time_limit_s"])
-        step.timeLimitS = ctx.number(t, "time_limit_s", 0.1, 36000, "seconds");
-      if (const YAML::Node d = s["done_when"]) {
-        step.doneWhenText = d.IsScalar() ? d.Scalar() : "";
-        if (auto e = parseCondition(ctx, d, names, "done_when of step '" + step.id + "'")) step.doneWhen = *e;
-      } else {
-        ctx.error(s, "checklist step '" + step.id + "' has no done_when",
-                  "say when it is done, e.g. done_when: detached(gauze, inside-circle)");
-      }
-      if (const YAML::Node a = s["after"]) {
-        std::vector<YAML::Node> items;
-        if (a.IsScalar())
-          items.push_back(a);
-        else if (ctx.isList(a, "after"))
-          for (const auto& x : a) items.push_back(x);
-        for (const YAML::Node& x : items) {
-          auto ref = ctx.text(x, "after");
-          if (!ref) continue;
-          if (!names.steps.count(*ref)) {
-            ctx.error(x, "step '" + step.id + "' comes after unknown step '" + *ref + "'",
-                      didYouMean(*ref, {names.steps.begin(), names.steps.end()}));
-          } else {
-            step.after.push_back(*ref);
-          }
-        }
-      }
-      out.checklist.push_back(std::move(step));
-    }
-    // Ordering cycles: depth-first search over 'after'.
-    std::map<std::string, const ChecklistStep*> byId;
-    for (const auto& s : out.checklist) byId[s.id] = &s;
-    std::map<std::string, int> state;  // 0 new, 1 on the path, 2 done
-    std::set<std::string> reported;
-    std::function<bool(const std::string&, std::vector<std::string>&)> visit =
-        [&](const std::string& id, std::vector<std::string>& path) {
-          state[id] = 1;
-          path.push_back(id);
-          for (const auto& next : byId[id]->after) {
-            if (!byId.count(next)) continue;
-            if (state[next] == 1) {
-              auto start = std::find(path.begin(), path.end(), next);
-              std::string cycle;
-              for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
-              cycle += next;
-              if (reported.insert(next).second) {
-                ctx.error(byId[next]->where, "checklist steps wait for each other in a cycle: " + cycle,
-                          "remove one of these 'after' entries");
-              }
-              return true;
-            }
-            if (state[next] == 0 && visit(next, path)) return true;
-          }
-          path.pop_back();
-          state[id] = 2;
-          return false;
-        };
-    for (const auto& s : out.checklist) {
-      std::vector<std::string> path;
-      if (state[s.id] == 0) visit(s.id, path);
-    }
-  }
-  if (const YAML::Node errs = root["errors"]; errs && ctx.isList(errs, "errors")) {
-    std::set<std::string> errIds;
-    for (const auto& e : errs) {
-      if (!ctx.isMap(e, "an error rule")) continue;
-      ctx.checkKeys(e, {"id", "title", "when", "penalty", "critical"}, "an error rule");
-      auto id = readId(ctx, e, "error rule", errIds);
-      ErrorRule rule;
-      rule.where = ctx.at(e);
-      rule.id = id.value_or("?");
-      rule.title = e["title"] ? ctx.text(e["title"], "title").value_or("") : rule.id;
-      if (const YAML::Node p = e["penalty"]) rule.penalty = ctx.number(p, "penalty", 0, 1e6).value_or(0);
-      if (const YAML::Node c = e["critical"]) rule.critical = ctx.boolean(c, "critical").value_or(false);
-      if (const YAML::Node w = e["when"]) {
-        rule.whenText = w.IsScalar() ? w.Scalar() : "";
-        if (auto x = parseCondition(ctx, w, names, "when of error '" + rule.id + "'")) rule.when = *x;
-      } else {
-        ctx.error(e, "error rule '" + rule.id + "' has no 'when'", "e.g. when: damage(liver)");
-      }
-      out.errors.push_back(std::move(rule));
-    }
-  }
-  if (const YAML::Node s = root["scoring"]; s && ctx.isMap(s, "scoring")) {
-    ctx.checkKeys(s,
-                  {"formula", "cutoff_s", "penalty", "penalty_per_item", "pass_score", "reference_score",
-                   "reference_path_m", "force_limit_n", "osats", "benchmark", "benchmark_required"},
-                  "scoring");
-    if (const YAML::Node b = s["benchmark"]; b && options.readBenchmark) {
-      if (auto name = ctx.text(b, "scoring.benchmark")) {
-        const fs::path path = ctx.file().parent_path() / *name;
-        std::error_code ec;
-        if (!fs::exists(path, ec)) {
-          ctx.error(b, "cannot find the benchmark file '" + path.string() + "'",
-                    "make it with: trocar calibrate SCENARIO --experts RECORDING...");
-        } else {
-          // The benchmark's own errors say their place in its file.
-          BenchmarkLoad loaded = loadBenchmarkFile(path);
-          for (const Error& e : loaded.errors) ctx.error(e.where, e.message, e.hint);
-          if (loaded.benchmark && !out.id.empty() && loaded.benchmark->scenarioId != out.id) {
-            ctx.error(b,
-                      "the benchmark '" + *name + "' is for scenario '" + loaded.benchmark->scenarioId + "'",
-                      "calibrate this scenario: trocar calibrate SCENARIO --experts RECORDING...");
-          } else if (loaded.benchmark) {
-            out.scoring.benchmark = std::move(loaded.benchmark);
-          }
-        }
-      }
-    }
-    if (const YAML::Node r = s["benchmark_required"]) {
-      out.scoring.benchmarkRequired = ctx.boolean(r, "scoring.benchmark_required").value_or(false);
-      if (out.scoring.benchmarkRequired && !s["benchmark"])
-        ctx.error(r, "benchmark_required needs a benchmark",
-                  "add benchmark: benchmark.yaml (trocar calibrate makes it)");
-    }
-    if (const YAML::Node x = s["penalty_per_item"])
-      out.scoring.penaltyPerItem = ctx.number(x, "penalty_per_item", 0, 1e6).value_or(10);
-    if (const YAML::Node x = s["reference_path_m"])
-      out.scoring.referencePathM =
-          ctx.number(x, "reference_path_m", 1e-4, 1e4, "metres of tool-tip travel an expert needs");
-    if (const YAML::Node x = s["force_limit_n"])
-      out.scoring.forceLimitN = ctx.number(x, "force_limit_n", 0.01, 1e4, "newtons");
-    if (const YAML::Node o = s["osats"]; o && ctx.isMap(o, "scoring.osats")) {
-      ctx.checkKeys(o, {"tissue_force_ratio", "task_ratio", "ldlj"}, "scoring.osats");
-      auto pair = [&](const char* key, double& expert, double& novice, double lo, double hi) {
-        const YAML::Node v = o[key];
-        if (!v) return;
-        if (!v.IsMap()) {
-          ctx.error(v, std::string("scoring.osats.") + key + " must be {expert: x, novice: y}");
-          return;
-        }
-        ctx.checkKeys(v, {"expert", "novice"}, std::string("scoring.osats.") + key);
-        if (const YAML::Node e = v["expert"]) expert = ctx.number(e, "expert", lo, hi).value_or(expert);
-        if (const YAML::Node n = v["novice"]) novice = ctx.number(n, "novice", lo, hi).value_or(novice);
-        if (expert == novice)
-          ctx.error(v, std::string("scoring.osats.") + key + ": expert and novice must differ");
-      };
-      pair("tissue_force_ratio", out.scoring.osats.expertTissueForceRatio,
-           out.scoring.osats.noviceTissueForceRatio, 0, 100);
-      pair("task_ratio", out.scoring.osats.expertTaskRatio, out.scoring.osats.noviceTaskRatio, 0.01, 100);
-      pair("ldlj", out.scoring.osats.expertLdlj, out.scoring.osats.noviceLdlj, -100, 0);
-    }
-    if (const YAML::Node f = s["formula"]) {
-      auto formula = ctx.text(f, "formula");
-      bool known = false;
-      for (Formula each : {Formula::kChecklist, Formula::kFls}) {
-        if (formula && *formula == toString(each)) {
-          out.scoring.formula = each;
-          known = true;
-        }
-      }
-      if (formula && !known)
-        ctx.error(f, "unknown formula '" + *formula + "'", didYouMean(*formula, {"fls", "checklist"}));
-    }
-    if (const YAML::Node c = s["cutoff_s"])
-      out.scoring.cutoffS = ctx.number(c, "cutoff_s", 1, 36000, "seconds").value_or(300);
-    if (const YAML::Node p = s["penalty"]) {
-      auto penalty = ctx.text(p, "penalty").value_or("");
-      std::vector<std::string> known;
-      bool found = false;
-      for (Penalty each : {Penalty::kErrors, Penalty::kAreaDeviationPercent, Penalty::kPegsDropped}) {
-        known.emplace_back(toString(each));
-        if (penalty == toString(each)) {
-          out.scoring.penalty = each;
-          found = true;
-        }
-      }
-      if (!found) {
-        std::string hint = didYouMean(penalty, known);
-        ctx.error(p, "unknown penalty '" + penalty + "'", hint.empty() ? "known: " + join(known) : hint);
-      }
-    }
-    if (const YAML::Node r = s["reference_score"])
-      out.scoring.referenceScore = ctx.number(r, "reference_score", 1e-6, 1e9);
-    if (const YAML::Node p = s["pass_score"]) {
-      out.scoring.passScore = ctx.number(p, "pass_score", -1e9, 1e9).value_or(0);
-      out.scoring.passScoreWhere = ctx.at(p);
-    } else
-      ctx.error(s, "scoring has no pass_score", "every scenario states its pass mark, e.g. pass_score: 120");
-  } else if (!s) {
-    ctx.error(top, "missing 'scoring'", "scoring: {formula: checklist, pass_score: 80}");
-  }
-  if (const YAML::Node f = root["feedback"]; f && ctx.isMap(f, "feedback")) {
-    ctx.checkKeys(f, {"haptics", "sounds", "visuals"}, "feedback");
-    parseFeedback(ctx, f, out.feedback);
-  }
-  if (const YAML::Node h = root["head"]; h && ctx.isMap(h, "head")) {
-    ctx.checkKeys(h, {"position"}, "head");
-    if (auto p = ctx.vec<3>(h["position"], "head position")) out.head.position = *p;
-  }
-  if (const YAML::Node t = root["table_height"])
-    out.tableHeight = static_cast<float>(ctx.number(t, "table_height", 0.3, 1.5, "metres").value_or(0.9));
-}
+  Names names;                                                                 // what conditions may name
+};
 
 }  // namespace
 
@@ -1271,7 +1333,7 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
   std::vector<fs::path> referenced;
   std::set<std::string> broken;
   try {
-    parseDocument(ctx, root, desc, referenced, broken, options);
+    SectionReader(ctx, desc, referenced, broken, options).read(root);
   } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed node accesses
     SourceLocation where = top;
     if (e.mark.line >= 0) {
