@@ -16,10 +16,15 @@ using physics::Hand;
 const char* kScenario = R"yaml(trocar: 1
 id: checklist-test
 title: Checklist test
+instruments: {left: grasper, right: grasper}
 tissues:
   - id: duct
     generate: {tube: {radius: 0.003, length: 0.06, segments: [8, 12], position: [0, 1, 0]}}
     fixed: {box: {center: [-0.03, 1, 0], size: [0.004, 0.02, 0.02]}}
+  - id: pad
+    generate: {box: {size: [0.04, 0.01, 0.04], cells: [4, 1, 4], position: [0.3, 1, 0]}}
+    material: {mass_kg: 0.05, stretch: 0.6, volume: 0.5}
+    fixed: {box: {center: [0.3, 0.995, 0], size: [0.05, 0.002, 0.05]}}
 regions:
   - {id: proximal, tissue: duct, box: {center: [-0.01, 1, 0], size: [0.012, 0.02, 0.02]}}
 objects:
@@ -35,6 +40,9 @@ checklist:
   - {id: quick, title: Grasp within a second, done_when: "within(1, grasped(left, duct))"}
   - {id: regrasp, title: Grasp twice, done_when: "count(grasped(left, duct)) >= 2"}
   - {id: pegs, title: Two pegs on target, done_when: "placed(peg-*, target) >= 2"}
+  - {id: hold, title: Hold the duct for a second, done_when: "held(1, grasped(left, duct))"}
+  - {id: press, title: Press on the pad, done_when: "force(pad) > 0.5"}
+  - {id: press-duct, title: Press on the duct, done_when: "force(duct) > 0.05"}
 errors:
   - {id: rough, title: Damaged the duct, when: damage(duct), penalty: 5}
   - {id: early-cut, title: Cut before clipping, when: "all(cut(duct), not(done(clip)))", critical: true}
@@ -182,6 +190,46 @@ TEST(Checklist, CountCountsRisingEdges) {
   f.at(0.4, {grasp(Hand::kLeft, 0)});
   EXPECT_EQ(f.step("regrasp").state, StepState::kDone);
   EXPECT_EQ(f.step("grasp").state, StepState::kDone) << "unordered steps complete in any order";
+}
+
+TEST(Checklist, HeldNeedsTheConditionWithoutABreak) {
+  Fixture f;
+  f.at(0.1, {grasp(Hand::kLeft, 0)});
+  f.at(0.9, {});
+  f.at(1.0, {release(Hand::kLeft)});  // 0.9 s: not long enough
+  f.at(1.2, {grasp(Hand::kLeft, 0)});
+  f.at(2.1, {});
+  EXPECT_NE(f.step("hold").state, StepState::kDone) << "0.9 s since the grasp began again";
+  f.at(2.2, {});
+  EXPECT_EQ(f.step("hold").state, StepState::kDone);
+}
+
+// force(target) reads the instruments as the world has them: nothing touches the pad at
+// first; the left grasper pushed 8 mm into its top (open surgery: the tip is the shaft's length
+// along the hand's -Z, here straight down) presses on it with over 0.5 N (ContactTest: 1 to
+// 3.2 N for such a press), and on the duct, which it does not touch, with none.
+TEST(Checklist, ForceIsWhatATouchingInstrumentPushesWith) {
+  Fixture f;
+  const float shaft = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftLength;
+  const Quat down = glm::angleAxis(-glm::half_pi<float>(), Vec3(1, 0, 0));
+  f.input.hands[0].pose = {Vec3(0.3f, 1.03f + shaft, 0.0f), down};
+  f.input.hands[1].pose = {Vec3(0.5f, 1.3f, 0.2f), down};
+  Tick t = 0;
+  auto run = [&](double seconds) {
+    for (; static_cast<double>(t) < seconds * 500.0; ++t) {
+      f.session->step(f.input);
+      f.at(static_cast<double>(t + 1) / 500.0, {});
+    }
+  };
+  run(0.4);
+  EXPECT_NE(f.step("press").state, StepState::kDone) << "the tool is 2.5 cm above the pad";
+  for (int i = 1; i <= 100; ++i) {  // down to 8 mm below the top in 0.2 s
+    f.input.hands[0].pose.position.y = 1.03f + shaft - 0.033f * static_cast<float>(i) / 100.0f;
+    run(0.4 + 0.002 * i);
+  }
+  run(1.2);
+  EXPECT_EQ(f.step("press").state, StepState::kDone);
+  EXPECT_NE(f.step("press-duct").state, StepState::kDone);
 }
 
 TEST(Checklist, ObjectPatternsCountEveryMatch) {

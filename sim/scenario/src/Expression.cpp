@@ -172,6 +172,8 @@ const std::vector<FunctionInfo>& functionTable() {
       {F::kNot, "not", {{K::kExpr}}},
       {F::kCount, "count", {{K::kExpr}}},
       {F::kWithin, "within", {{K::kNumber}, {K::kExpr}}},
+      {F::kHeld, "held", {{K::kNumber}, {K::kExpr}}},
+      {F::kForce, "force", {{K::kTissue, K::kRegion, K::kObject}}},
       {F::kAll, "all", {{K::kExpr}}, true},
       {F::kAny, "any", {{K::kExpr}}, true},
   };

@@ -55,6 +55,7 @@ struct ChecklistEngine::Impl {
   struct EdgeState {
     bool previous = false;
     double count = 0.0;
+    double trueSince = 0.0;  // when the condition last became true
   };
 
   std::vector<scenario::ChecklistStep> checklist;
@@ -197,6 +198,23 @@ struct ChecklistEngine::Impl {
         double limit = eval(e.args[0], since);
         double start = since.value_or(0.0);
         return eval(e.args[1], since) != 0.0 && now - start <= limit;
+      }
+      case Function::kHeld: {
+        EdgeState& s = edges[&e];
+        const bool value = eval(e.args[1], since) != 0.0;
+        if (value && !s.previous) s.trueSince = now;
+        s.previous = value;
+        return value && now - s.trueSince >= eval(e.args[0], since);
+      }
+      case Function::kForce: {
+        const Target t = arg(0);
+        double most = 0.0;
+        for (int hand = 0; world && hand < physics::kHandCount; ++hand) {
+          if (!handTouches(hand, t) && !handHolds(hand, t)) continue;
+          const physics::InstrumentState& s = world->instrument(static_cast<physics::Hand>(hand));
+          most = std::max(most, static_cast<double>(glm::length(s.couplingForce)));
+        }
+        return most;
       }
       case Function::kTime: return now;
       case Function::kDone: {

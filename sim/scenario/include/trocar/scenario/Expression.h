@@ -40,6 +40,8 @@ enum class Function : uint8_t {
   kNot,
   kCount,
   kWithin,
+  kHeld,
+  kForce,
   kAll,
   kAny,
 };

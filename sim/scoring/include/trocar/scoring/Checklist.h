@@ -18,7 +18,10 @@
 //   done(step)              1 once the step is done
 //   time()                  seconds since the start
 //   all(...), any(...), not(c), count(c) (times c became true), within(s, c) (c true no later
-//   than s seconds after the step became active; for error rules, after the start)
+//   than s seconds after the step became active; for error rules, after the start),
+//   held(s, c) (1 once c has been true without a break for s seconds)
+//   force(target)           newtons: the larger coupling force of the instruments touching or
+//                           holding the tissue/region/object now (0 when none does)
 //   a >= b, a <= b, a == b, a != b, a > b, a < b
 
 #include <trocar/scenario/Scenario.h>
