@@ -159,8 +159,8 @@ TEST(Document, ValuesMadeInMemoryAreQuotedWhereYamlWouldMisreadThem) {
 TEST(Document, SetKeepsTheEntrysPlaceAndComments) {
   DocumentLoad r = readDocument("a: 1  # one\nb: 2\n", "s.yaml");
   ASSERT_TRUE(r.document);
-  r.document->root.set("a", YamlNode::number(3));
-  r.document->root.set("c", YamlNode::number(4));
+  r.document->root.set("a", YamlNode::number(3.0));
+  r.document->root.set("c", YamlNode::number(4.0));
   EXPECT_TRUE(r.document->root.erase("b"));
   EXPECT_EQ(writeDocument(*r.document), "a: 3  # one\nc: 4\n");
 }

@@ -455,6 +455,13 @@ YamlNode YamlNode::number(double value) {
   return scalar(formatFloat(value));
 }
 
+YamlNode YamlNode::number(float value) {
+  if (value == 0.0f) return scalar("0");
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  return scalar(std::string(buf, r.ptr));
+}
+
 YamlNode YamlNode::vector(const Vec3& v) {
   YamlNode n = sequence(true);
   for (int i = 0; i < 3; ++i) {

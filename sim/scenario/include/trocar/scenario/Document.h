@@ -54,6 +54,7 @@ struct YamlNode {
 
   static YamlNode scalar(std::string text);
   static YamlNode number(double value);   // shortest text that reads back as the same double
+  static YamlNode number(float value);    // ... as the same float
   static YamlNode vector(const Vec3& v);  // [x, y, z], flow
   static YamlNode vector(const Vec2& v);
   static YamlNode sequence(bool flow = false);
