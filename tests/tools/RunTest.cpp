@@ -3,6 +3,7 @@
 // desktop window under Xvfb with a screenshot, without any runtime, and interrupted by SIGINT.
 #include <trocar/render/Image.h>
 #include <trocar/replay/Recording.h>
+#include <trocar/scenario/Scenario.h>
 #include <trocar/test/TestSupport.h>
 
 #include <nlohmann/json.hpp>
@@ -458,6 +459,67 @@ TEST(Run, AHeadsetTraineeEndsRestartsAndQuitsByItsButtons) {
   const auto [text, cyan] = panelText(panel.value(), 0, panel.value().width, 0, panel.value().height);
   EXPECT_GT(text, 1000u) << "the debrief's text";
   EXPECT_GT(cyan, 100u) << "Hold A or X: a new attempt   Hold Menu: quit";
+}
+
+// The scenario editor driven as an instructor drives it, under Xvfb: a new file starts from
+// the starter scenario (a 10 cm gauze pinned at its corners, centred at (0, 0.95, -0.45));
+// 2 picks the Region mode, a click where the window says the field's centre is drawn makes a
+// region on the gauze there, Ctrl+S saves, Esc quits. The region is at the gauze's centre as it
+// lies at rest (y = 0.95: where the clicked part of the sagging gauze rests) and the file
+// loads; the picture shows the new region's overlay (cyan: it is selected) where the window
+// drew its label.
+TEST(Author, AClickInTheWindowMakesARegionThatIsSaved) {
+  if (std::system("command -v xdotool > /dev/null") != 0)
+    GTEST_SKIP() << "xdotool is not installed (tools/setup.sh)";
+  test::TempDir dir;
+  const std::string file = (dir / "new.yaml").string();
+  const std::string out = (dir / "out.txt").string();
+  const std::string shot = std::getenv("TROCAR_KEEP_SHOT") ? std::string(std::getenv("TROCAR_KEEP_SHOT"))
+                                                           : (dir / "author.png").string();
+  const std::string find = "timeout 60 xdotool search --sync --name 'Trocar author' windowfocus --sync ";
+  const std::string where =
+      "\\$(sed -n 's/.*field centre at (\\\\([0-9]*\\\\), \\\\([0-9]*\\\\)) px.*/\\\\1 \\\\2/p' '" + out +
+      "')";
+  auto r = test::runCommand(
+      "TROCAR_LOG_LEVEL=info xvfb-run -a -s '-screen 0 1280x720x24' sh -c \"timeout 120 " +
+      trocar("author '" + file + "' --validation --screenshot '" + shot + "'") + " > '" + out +
+      "' 2>&1 & pid=\\$!; for i in \\$(seq 600); do grep -q 'field centre at' '" + out +
+      "' && break; sleep 0.05; done; " + find + "keydown 2 sleep 0.2 keyup 2; sleep 0.3; " + find +
+      "mousemove " + where + " sleep 0.3 click 1; for i in \\$(seq 600); do grep -q 'added region' '" + out +
+      "' && break; sleep 0.05; done; " + find +
+      "keydown ctrl keydown s sleep 0.2 keyup s keyup ctrl; for i in \\$(seq 600); do grep -q 'saved' '" +
+      out + "' && break; sleep 0.05; done; sleep 0.3; " + find +
+      "keydown Escape sleep 0.2 keyup Escape; wait \\$pid\"");
+  const std::string said = readAll(dir / "out.txt");
+  ASSERT_EQ(r.exitCode, 0) << said << r.err;
+  EXPECT_NE(said.find("added region gauze-region-1"), std::string::npos) << said;
+  EXPECT_EQ(said.find("VUID"), std::string::npos) << said;
+  auto loaded = scenario::loadScenarioFile(file);
+  ASSERT_TRUE(loaded.ok()) << said << (loaded.errors.empty() ? "" : loaded.errors[0].toString());
+  ASSERT_EQ(loaded.scenario->regions.size(), 1u) << readAll(file);
+  const physics::NodeSelector& s = loaded.scenario->regions[0].selector;
+  EXPECT_EQ(loaded.scenario->regions[0].tissue, "gauze");
+  EXPECT_EQ(s.kind, physics::NodeSelector::Kind::kSphere);
+  EXPECT_NEAR(s.center.x, 0.0f, 0.005f) << readAll(file);
+  EXPECT_NEAR(s.center.y, 0.95f, 1e-4f) << readAll(file);
+  EXPECT_NEAR(s.center.z, -0.45f, 0.005f) << readAll(file);
+  // Cyan overlay pixels round where the region's label was drawn (the sphere's outline).
+  auto img = render::readPng(shot);
+  ASSERT_TRUE(img.ok()) << img.error().toString();
+  const size_t at = said.rfind("region gauze-region-1 at (");
+  ASSERT_NE(at, std::string::npos) << said;
+  int x = 0, y = 0;
+  ASSERT_EQ(std::sscanf(said.c_str() + at, "region gauze-region-1 at (%d, %d) px", &x, &y), 2);
+  int cyan = 0;
+  for (int py = std::max(0, y - 30); py < std::min<int>(static_cast<int>(img.value().height), y + 30); ++py) {
+    for (int px = std::max(0, x - 30); px < std::min<int>(static_cast<int>(img.value().width), x + 30);
+         ++px) {
+      const uint8_t* p =
+          &img.value().pixels[(static_cast<size_t>(py) * img.value().width + static_cast<size_t>(px)) * 4];
+      cyan += p[0] < 80 && p[1] > 200 && p[2] > 200;
+    }
+  }
+  EXPECT_GT(cyan, 20) << "the region's outline round (" << x << ", " << y << ")";
 }
 
 }  // namespace

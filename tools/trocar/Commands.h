@@ -35,6 +35,8 @@ Runner addRecordCommand(CLI::App& app);
 Runner addSignCommand(CLI::App& app);
 // Adds `calibrate SCENARIO --experts A.trec... [--novices ...] [--policy P] [--out F]` (Calibrate.cpp).
 Runner addCalibrateCommand(CLI::App& app);
+// Adds `author [SCENARIO] [--select] [--screenshot] [--frames] [--save-as]` (Author.cpp).
+Runner addAuthorCommand(CLI::App& app);
 // The cores this process may run on (Replay.cpp): the default for --jobs.
 unsigned availableCores();
 // Adds `verify SIGNATURE [--report] [--recording] [--key]` (Signing.cpp).

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("sign"), sign});
   auto verify = trocar::cli::addVerifyCommand(app);
   commands.push_back({app.get_subcommand("verify"), verify});
+  auto author = trocar::cli::addAuthorCommand(app);
+  commands.push_back({app.get_subcommand("author"), author});
 
   try {
     app.parse(argc, argv);

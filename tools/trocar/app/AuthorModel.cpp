@@ -4,6 +4,7 @@
 #include <trocar/core/Log.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -308,14 +309,42 @@ Vec3 AuthorModel::fieldCenter() const {
   return sum / static_cast<float>(n);
 }
 
+Vec3 AuthorModel::restToNow(const std::string& tissue, const Vec3& rest) const {
+  const physics::World* w = world();
+  if (!w) return rest;
+  const auto id = w->findTissue(tissue);
+  if (!id || id->index >= mSnapshot.tissues.size()) return rest;
+  const physics::TissueSnapshot& t = mSnapshot.tissues[id->index];
+  // The four nearest nodes at rest, weighted by inverse distance.
+  std::array<std::pair<float, uint32_t>, 4> nearest;
+  nearest.fill({1e30f, 0});
+  for (uint32_t i = 0; i < t.restPositions.size() && i < t.positions.size(); ++i) {
+    const float dd = glm::dot(t.restPositions[i] - rest, t.restPositions[i] - rest);
+    if (dd >= nearest.back().first) continue;
+    nearest.back() = {dd, i};
+    std::sort(nearest.begin(), nearest.end());
+  }
+  Vec3 moved(0.0f);
+  float total = 0.0f;
+  for (const auto& [dd, i] : nearest) {
+    if (dd >= 1e30f) continue;
+    const float wgt = 1.0f / (std::sqrt(dd) + 1e-4f);
+    moved += wgt * (t.positions[i] - t.restPositions[i]);
+    total += wgt;
+  }
+  return total > 0.0f ? rest + moved / total : rest;
+}
+
 std::optional<SurfaceHit> AuthorModel::pick(const Vec3& origin, const Vec3& direction) const {
   const Vec3 d = glm::normalize(direction);
   std::optional<SurfaceHit> best;
-  auto consider = [&](float t, const Vec3& normal, const std::string& tissue, const std::string& object) {
+  auto consider = [&](float t, const Vec3& normal, const std::string& tissue, const std::string& object,
+                      std::optional<Vec3> rest = std::nullopt) {
     if (best && t >= best->distance) return;
     SurfaceHit h;
     h.distance = t;
     h.point = origin + d * t;
+    h.rest = rest.value_or(h.point);
     h.normal = glm::dot(normal, d) > 0.0f ? -normal : normal;
     h.tissue = tissue;
     h.object = object;
@@ -329,7 +358,9 @@ std::optional<SurfaceHit> AuthorModel::pick(const Vec3& origin, const Vec3& dire
     std::vector<Vec3> embedded;  // a pack's detailed surface where the tets are now
     const std::vector<uint32_t>* indices = &t.indices;
     const std::vector<Vec3>* points = &t.positions;
-    if (!t.embedded.indices.empty()) {
+    const std::vector<Vec3>* rests = &t.restPositions;
+    if (!t.embedded.indices.empty() && t.embeddedRest.size() == t.embedded.nodes.size()) {
+      rests = &t.embeddedRest;
       embedded.resize(t.embedded.nodes.size());
       for (size_t v = 0; v < embedded.size(); ++v) {
         Vec3 p(0.0f);
@@ -343,8 +374,20 @@ std::optional<SurfaceHit> AuthorModel::pick(const Vec3& origin, const Vec3& dire
       const Vec3& a = (*points)[(*indices)[f]];
       const Vec3& b = (*points)[(*indices)[f + 1]];
       const Vec3& c = (*points)[(*indices)[f + 2]];
-      if (auto hit = rayTriangle(origin, d, a, b, c))
-        consider(*hit, glm::normalize(glm::cross(b - a, c - a)), name, {});
+      if (auto hit = rayTriangle(origin, d, a, b, c)) {
+        // The same point at rest: the hit's barycentric weights on the triangle at rest.
+        const Vec3 p = origin + d * *hit;
+        const Vec3 n = glm::cross(b - a, c - a);
+        const float area = glm::dot(n, n);
+        std::optional<Vec3> rest;
+        if (area > 0.0f && rests->size() == points->size()) {
+          const float wa = glm::dot(glm::cross(c - b, p - b), n) / area;
+          const float wb = glm::dot(glm::cross(a - c, p - c), n) / area;
+          rest = wa * (*rests)[(*indices)[f]] + wb * (*rests)[(*indices)[f + 1]] +
+                 (1.0f - wa - wb) * (*rests)[(*indices)[f + 2]];
+        }
+        consider(*hit, glm::normalize(n), name, {}, rest);
+      }
     }
   }
   for (size_t i = 0; i < mSnapshot.rigids.size() && i < mScenario->objects.size(); ++i) {

@@ -52,7 +52,10 @@ const char* templateName(ConditionTemplate::Kind kind);
 
 // What a click on the scene met.
 struct SurfaceHit {
-  Vec3 point{0.0f};
+  Vec3 point{0.0f};  // where it is drawn now (the settled scene)
+  // The same point of the tissue at rest: regions, markings and fixed selections choose nodes
+  // by their rest positions, so what is clicked is placed there (objects, table: the point).
+  Vec3 rest{0.0f};
   Vec3 normal{0.0f, 1.0f, 0.0f};
   float distance = 0.0f;  // along the ray, m
   std::string tissue;     // the tissue met, or
@@ -122,8 +125,10 @@ class AuthorModel {
   // Writes text() to `file` (default: the file opened), atomically.
   Result<void> save(const std::filesystem::path& file = {});
 
-  // Where things are: the middle of the tissues at rest, the tissue a region selects from.
+  // Where things are: the middle of the tissues at rest.
   Vec3 fieldCenter() const;
+  // Where a point of a tissue at rest is drawn now (moved as its nearest nodes moved).
+  Vec3 restToNow(const std::string& tissue, const Vec3& rest) const;
   // A free id in a section: prefix-1, prefix-2, ...
   std::string freeId(const std::string& section, const std::string& prefix) const;
 
@@ -154,6 +159,8 @@ struct AuthorSettings {
   int width = 1280;
   int height = 720;
   std::filesystem::path trocar;  // this program, for Try and Record reference
+  std::string select;            // SECTION/ID selected at the start
+  int frames = 0;                // close after this many frames (0: when the user quits)
 };
 
 // Opens the editor window on `model` until it is closed (Esc twice or the window's close).
