@@ -510,6 +510,12 @@ TEST(Author, AClickInTheWindowMakesARegionThatIsSaved) {
   ASSERT_NE(at, std::string::npos) << said;
   int x = 0, y = 0;
   ASSERT_EQ(std::sscanf(said.c_str() + at, "region gauze-region-1 at (%d, %d) px", &x, &y), 2);
+  // Drawn where it was clicked: the click's point of the surface and the overlay coincide.
+  int cx = 0, cy = 0;
+  const size_t click = said.find("field centre at (");
+  ASSERT_NE(click, std::string::npos) << said;
+  ASSERT_EQ(std::sscanf(said.c_str() + click, "field centre at (%d, %d) px", &cx, &cy), 2);
+  EXPECT_LE(std::abs(x - cx) + std::abs(y - cy), 4) << "clicked at (" << cx << ", " << cy << ")";
   int cyan = 0;
   for (int py = std::max(0, y - 30); py < std::min<int>(static_cast<int>(img.value().height), y + 30); ++py) {
     for (int px = std::max(0, x - 30); px < std::min<int>(static_cast<int>(img.value().width), x + 30);

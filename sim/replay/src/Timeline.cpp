@@ -196,7 +196,21 @@ Result<Timeline> parseTimeline(const std::string& text, const std::string& name,
             if (nodes.empty()) return at(name, tipNode["region"], "region '" + region + "' has no nodes", "");
             Vec3 sum(0.0f);
             for (uint32_t n : nodes) sum += world.nodePosition(*tissue, n);
-            tip = sum / static_cast<float>(nodes.size()) + offset;
+            const Vec3 middle = sum / static_cast<float>(nodes.size());
+            // On the drawn surface: where the tool, coming in as it does (down in open surgery,
+            // from its port through a laparoscope's), first meets the tissue on its way to the
+            // nodes' middle (inside an anatomy pack's detailed surface, or off a curved sheet).
+            Vec3 approach(0.0f, -1.0f, 0.0f);
+            if (const auto s = scenario->instruments.find(static_cast<instruments::Hand>(h));
+                s != scenario->instruments.end() && !s->second.port.empty()) {
+              for (const auto& p : scenario->ports) {
+                if (p.id == s->second.port && glm::length(middle - p.position) > 1e-4f)
+                  approach = glm::normalize(middle - p.position);
+              }
+            }
+            constexpr float kBackM = 0.05f;  // the ray starts this far back along the approach
+            const auto hit = world.castRay(middle - approach * kBackM, approach, 2.0f * kBackM, *tissue);
+            tip = (hit ? hit->position : middle) + offset;
           }
           const auto hand = static_cast<instruments::Hand>(h);
           const auto setup = scenario->instruments.find(hand);

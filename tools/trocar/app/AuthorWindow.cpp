@@ -7,7 +7,8 @@
 // object) and a left drag moves a selected region, zone or fixed box over the surface. In the
 // add modes a left click adds one where it lands; Line adds points, Enter ends the line.
 // Keys: 1-6 the modes (Select, Region, Zone, Fixed box, Circle mark, Line mark), Ctrl+S save,
-// Ctrl+Z undo, Ctrl+Y redo, [ and ] shrink and grow, Delete removes, F5 tries the scenario,
+// Ctrl+Z undo, Ctrl+Y redo, [ and ] shrink and grow, Delete removes, F5 tries the scenario, F6
+// records a reference attempt,
 // Esc quits (twice with unsaved changes).
 
 #include "AuthorModel.h"
@@ -348,6 +349,7 @@ class Editor {
                            : Result<void>(makeError(ErrorCode::kInvalidInput, "nothing to redo")),
              "redone");
     if (pressed(GLFW_KEY_F5)) tryIt(false);
+    if (pressed(GLFW_KEY_F6)) tryIt(true);
     for (int m = 0; m < 6; ++m) {  // 1..6: the modes, as the panel lists them
       if (!io.KeyCtrl && pressed(GLFW_KEY_1 + m)) {
         mMode = static_cast<Mode>(m);

@@ -15,8 +15,10 @@
 // from the instrument's shaft length and the hand's port, as the scenario sets them up):
 //     - {t: 2, right: {tip: [0.01, 1.0, -0.47], trigger: 0}}
 //     - {t: 3, left: {aim: {region: fundus, offset_mm: [0, 2, 0]}, trigger: 1}}
-// `aim` puts the tip at the middle of the region's nodes as they lie once the scenario has
-// settled for a second with no hands (as the trainee first sees it), moved by offset_mm.
+// `aim` puts the tip on the region's drawn surface: where the tool, coming in as it does (down
+// in open surgery, from its port through a laparoscope's), first meets the tissue on its way
+// to the middle of the region's nodes as they lie once the scenario has settled for a second
+// with no hands (as the trainee first sees it), moved by offset_mm.
 
 #include <trocar/core/Result.h>
 #include <trocar/physics/Types.h>
