@@ -578,14 +578,21 @@ Result<void> AuthorModel::moveFixedBox(const std::string& tissue, size_t index, 
   });
 }
 
-Result<std::string> AuthorModel::addMarkingCircle(const std::string& tissue, const Vec3& center,
-                                                  float radiusM) {
+Result<std::string> AuthorModel::addMarking(const std::string& tissue, const std::string& prefix,
+                                            const std::function<YamlNode(const PointWriter&)>& make) {
   if (!mScenario) return makeError(ErrorCode::kInvalidInput, "the scenario does not compile yet");
   const scenario::TissueDesc* t = nullptr;
   for (const auto& each : mScenario->tissues) {
     if (each.settings.name == tissue) t = &each;
   }
   if (!t) return makeError(ErrorCode::kNotFound, "there is no tissue '" + tissue + "'");
+  // Points as the format has them: on cloth [x, z] in the cloth's own plane, else [x, y, z].
+  const PointWriter point = [t](const Vec3& p) {
+    if (t->settings.kind != physics::TissueKind::kCloth) return place(p);
+    const Pose& pose = t->settings.cloth.pose;
+    const Vec3 local = glm::inverse(pose.orientation) * (p - pose.position);
+    return YamlNode::vector(Vec2(tidy(local.x), tidy(local.z)));
+  };
   std::string id;
   TROCAR_TRY(change([&](Document& doc) -> Result<void> {
     auto found = findItem(doc, "tissues", tissue);
@@ -594,64 +601,43 @@ Result<std::string> AuthorModel::addMarkingCircle(const std::string& tissue, con
     YamlNode* marks = item->get("markings");
     if (!marks || !marks->isSequence()) marks = &item->set("markings", YamlNode::sequence());
     for (int n = 1; id.empty(); ++n) {
-      if (marks->indexOfId("circle-" + std::to_string(n)) < 0) id = "circle-" + std::to_string(n);
+      if (marks->indexOfId(prefix + "-" + std::to_string(n)) < 0) id = prefix + "-" + std::to_string(n);
     }
-    YamlNode circle = YamlNode::map(true);
-    if (t->settings.kind == physics::TissueKind::kCloth) {  // in the cloth's own X-Z plane
-      const Pose& pose = t->settings.cloth.pose;
-      const Vec3 local = glm::inverse(pose.orientation) * (center - pose.position);
-      circle.set("center", YamlNode::vector(Vec2(tidy(local.x), tidy(local.z))));
-    } else {
-      circle.set("center", place(center));
-    }
-    circle.set("radius", length(radiusM));
-    YamlNode mark = YamlNode::map(true);
-    mark.set("id", YamlNode::scalar(id));
-    mark.set("circle", std::move(circle));
+    YamlNode mark = make(point);
+    YamlNode::Entry first;
+    first.key = "id";
+    first.value = YamlNode::scalar(id);
+    mark.entries.insert(mark.entries.begin(), std::move(first));
     marks->items.push_back(std::move(mark));
     return {};
   }));
   return id;
 }
 
+Result<std::string> AuthorModel::addMarkingCircle(const std::string& tissue, const Vec3& center,
+                                                  float radiusM) {
+  return addMarking(tissue, "circle", [&](const PointWriter& point) {
+    YamlNode circle = YamlNode::map(true);
+    circle.set("center", point(center));
+    circle.set("radius", length(radiusM));
+    YamlNode mark = YamlNode::map(true);
+    mark.set("circle", std::move(circle));
+    return mark;
+  });
+}
+
 Result<std::string> AuthorModel::addMarkingLine(const std::string& tissue, const std::vector<Vec3>& points,
                                                 bool closed) {
   if (points.size() < 2)
     return makeError(ErrorCode::kInvalidInput, "a marking line needs two points or more");
-  if (!mScenario) return makeError(ErrorCode::kInvalidInput, "the scenario does not compile yet");
-  const scenario::TissueDesc* t = nullptr;
-  for (const auto& each : mScenario->tissues) {
-    if (each.settings.name == tissue) t = &each;
-  }
-  if (!t) return makeError(ErrorCode::kNotFound, "there is no tissue '" + tissue + "'");
-  std::string id;
-  TROCAR_TRY(change([&](Document& doc) -> Result<void> {
-    auto found = findItem(doc, "tissues", tissue);
-    if (!found) return found.error();
-    YamlNode* item = found.value();
-    YamlNode* marks = item->get("markings");
-    if (!marks || !marks->isSequence()) marks = &item->set("markings", YamlNode::sequence());
-    for (int n = 1; id.empty(); ++n) {
-      if (marks->indexOfId("line-" + std::to_string(n)) < 0) id = "line-" + std::to_string(n);
-    }
+  return addMarking(tissue, "line", [&](const PointWriter& point) {
     YamlNode line = YamlNode::sequence(true);
-    for (const Vec3& p : points) {
-      if (t->settings.kind == physics::TissueKind::kCloth) {
-        const Pose& pose = t->settings.cloth.pose;
-        const Vec3 local = glm::inverse(pose.orientation) * (p - pose.position);
-        line.items.push_back(YamlNode::vector(Vec2(tidy(local.x), tidy(local.z))));
-      } else {
-        line.items.push_back(place(p));
-      }
-    }
+    for (const Vec3& p : points) line.items.push_back(point(p));
     YamlNode mark = YamlNode::map(true);
-    mark.set("id", YamlNode::scalar(id));
     mark.set("polyline", std::move(line));
     if (closed) mark.set("closed", YamlNode::scalar("true"));
-    marks->items.push_back(std::move(mark));
-    return {};
-  }));
-  return id;
+    return mark;
+  });
 }
 
 Result<std::string> AuthorModel::addStep(const ConditionTemplate& t, std::string id, std::string title) {

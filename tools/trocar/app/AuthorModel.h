@@ -138,6 +138,10 @@ class AuthorModel {
   Result<void> change(const std::function<Result<void>(scenario::Document&)>& edit);
   void adopt(const std::string& text);  // read, compile, rebuild the world
   scenario::YamlNode& section(scenario::Document& doc, const std::string& name) const;
+  // A marking `make` builds (its points written by the writer given), with a fresh id.
+  using PointWriter = std::function<scenario::YamlNode(const Vec3&)>;
+  Result<std::string> addMarking(const std::string& tissue, const std::string& prefix,
+                                 const std::function<scenario::YamlNode(const PointWriter&)>& make);
 
   std::filesystem::path mFile;
   scenario::Document mDocument;

@@ -13,6 +13,7 @@
 
 #include "AuthorModel.h"
 #include "ScenePresenter.h"
+#include "ToolWindow.h"
 
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
@@ -952,35 +953,20 @@ class Editor {
 
 Result<void> runAuthorWindow(AuthorModel& model, const AuthorSettings& settings,
                              const std::atomic<bool>& stop) {
-  if (!glfwInit()) {
-    return makeError(
-        ErrorCode::kUnavailable, "no display for the editor (GLFW could not connect)",
-        "set DISPLAY or run under xvfb-run; `trocar validate --explain` checks a scenario without one");
-  }
-  struct GlfwTerminate {
-    ~GlfwTerminate() { glfwTerminate(); }
-  } glfwGuard;
-  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
-  const std::string title = "Trocar author - " + model.file().filename().string();
-  GLFWwindow* window = glfwCreateWindow(settings.width, settings.height, title.c_str(), nullptr, nullptr);
-  if (!window) return makeError(ErrorCode::kUnavailable, "GLFW could not open a window");
-  struct WindowGuard {
-    GLFWwindow* w;
-    ~WindowGuard() { glfwDestroyWindow(w); }
-  } windowGuard{window};
-
-  render::ContextSettings cs;
-  cs.validation = settings.validation;
-  cs.gpuName = settings.gpu;
-  for (const std::string& e : render::windowInstanceExtensions()) cs.instanceExtensions.push_back(e);
-  cs.presentation = true;
-  auto ctx = render::Context::create(cs);
-  if (!ctx) return ctx.error();
-  auto renderer = render::Renderer::create(*ctx.value());
-  if (!renderer) return renderer.error();
-  render::Renderer& r = *renderer.value();
-  auto target = render::WindowTarget::create(*ctx.value(), window, render::WindowSettings{});
-  if (!target) return target.error();
+  ToolWindow::Settings tw;
+  tw.title = "Trocar author - " + model.file().filename().string();
+  tw.width = settings.width;
+  tw.height = settings.height;
+  tw.validation = settings.validation;
+  tw.gpu = settings.gpu;
+  tw.noDisplay = "no display for the editor";
+  tw.noDisplayHint =
+      "set DISPLAY or run under xvfb-run; `trocar validate --explain` checks a scenario without one";
+  auto opened = ToolWindow::open(tw);
+  if (!opened) return opened.error();
+  ToolWindow& tool = *opened.value();
+  GLFWwindow* window = tool.window();
+  render::Renderer& r = tool.renderer();
 
   Editor editor(model, settings);
   std::unique_ptr<ScenePresenter> presenter;
@@ -1030,7 +1016,7 @@ Result<void> runAuthorWindow(AuthorModel& model, const AuthorSettings& settings,
     // The camera follows the aspect before the UI has run once.
     if (frame == 0)
       scene.views[0] = monoView(Pose{}, kFovRad, static_cast<float>(width) / static_cast<float>(height));
-    if (auto drawn = r.drawFrame(*target.value(), scene); !drawn) {
+    if (auto drawn = r.drawFrame(tool.target(), scene); !drawn) {
       outcome = drawn.error();
       break;
     }
@@ -1040,22 +1026,12 @@ Result<void> runAuthorWindow(AuthorModel& model, const AuthorSettings& settings,
   }
   if (!settings.screenshot.empty() && outcome) {  // the last frame again, offscreen, with its overlay
     scene.views[0] = editor.view();
-    render::OffscreenSettings os;
-    os.width = target.value()->extent().width;
-    os.height = target.value()->extent().height;
-    os.format = target.value()->format();
-    auto shot = render::OffscreenTarget::create(*ctx.value(), os);
-    auto drawn = shot ? r.drawFrame(*shot.value(), scene) : Result<render::FrameStats>(shot.error());
-    auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
-    auto written =
-        pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
-    if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
+    if (auto shot = tool.screenshot(scene, settings.screenshot); !shot)
+      TROCAR_LOG_ERROR("screenshot: %s", shot.error().toString().c_str());
   }
   r.finish();
   if (platformReady) ImGui_ImplGlfw_Shutdown();
   presenter.reset();
-  target.value().reset();
-  renderer.value().reset();
   return outcome;
 }
 

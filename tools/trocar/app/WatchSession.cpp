@@ -5,6 +5,7 @@
 #include "LiveSession.h"
 #include "ScenePresenter.h"
 #include "Snapshots.h"
+#include "ToolWindow.h"
 
 #include <trocar/core/Log.h>
 #include <trocar/render/Image.h>
@@ -212,40 +213,25 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
     }
   } joinAnalyser{analysis, analyser};
 
-  if (!glfwInit()) {
-    return makeError(
-        ErrorCode::kUnavailable, "no display to watch a recording in (GLFW could not connect)",
-        "set DISPLAY or run under xvfb-run; `trocar replay --snapshots DIR` draws pictures without one");
-  }
-  struct GlfwTerminate {
-    ~GlfwTerminate() { glfwTerminate(); }
-  } glfwGuard;
-  glfwWindowHint(GLFW_CLIENT_API, GLFW_NO_API);
-  const std::string title = "Trocar - watching " + std::filesystem::path(name).filename().string();
-  GLFWwindow* window = glfwCreateWindow(settings.width, settings.height, title.c_str(), nullptr, nullptr);
-  if (!window) return makeError(ErrorCode::kUnavailable, "GLFW could not open a window");
-  struct WindowGuard {
-    GLFWwindow* w;
-    ~WindowGuard() { glfwDestroyWindow(w); }
-  } windowGuard{window};
+  ToolWindow::Settings tw;
+  tw.title = "Trocar - watching " + std::filesystem::path(name).filename().string();
+  tw.width = settings.width;
+  tw.height = settings.height;
+  tw.validation = settings.validation;
+  tw.gpu = settings.gpu;
+  tw.noDisplay = "no display to watch a recording in";
+  tw.noDisplayHint =
+      "set DISPLAY or run under xvfb-run; `trocar replay --snapshots DIR` draws pictures without one";
+  auto opened = ToolWindow::open(tw);
+  if (!opened) return opened.error();
+  ToolWindow& tool = *opened.value();
+  GLFWwindow* window = tool.window();
   Keys keys;
   glfwSetWindowUserPointer(window, &keys);
   glfwSetKeyCallback(window, onKey);
   glfwSetScrollCallback(window, onScroll);
   glfwSetMouseButtonCallback(window, onButton);
-
-  render::ContextSettings cs;
-  cs.validation = settings.validation;
-  cs.gpuName = settings.gpu;
-  for (const std::string& e : render::windowInstanceExtensions()) cs.instanceExtensions.push_back(e);
-  cs.presentation = true;
-  auto ctx = render::Context::create(cs);
-  if (!ctx) return ctx.error();
-  auto renderer = render::Renderer::create(*ctx.value());
-  if (!renderer) return renderer.error();
-  render::Renderer& r = *renderer.value();
-  auto target = render::WindowTarget::create(*ctx.value(), window, render::WindowSettings{});
-  if (!target) return target.error();
+  render::Renderer& r = tool.renderer();
   auto presenter = ScenePresenter::create(r, scenario);
   if (!presenter) return presenter.error();
   std::unique_ptr<SnapshotWriter> pictures;  // made on the first S
@@ -507,28 +493,18 @@ Result<void> watchRecording(const scenario::ScenarioDesc& scenario,
     }
     overlay.deltaSeconds = static_cast<float>(std::max(frameS, 1e-3));
     scene.ui = &overlay;
-    if (auto drawn = r.drawFrame(*target.value(), scene); !drawn) {
+    if (auto drawn = r.drawFrame(tool.target(), scene); !drawn) {
       outcome = drawn.error();
       break;
     }
   }
   if (!settings.screenshot.empty() && outcome) {  // the last frame again, offscreen, with its overlay
-    render::OffscreenSettings os;
-    os.width = target.value()->extent().width;
-    os.height = target.value()->extent().height;
-    os.format = target.value()->format();
-    auto shot = render::OffscreenTarget::create(*ctx.value(), os);
-    auto drawn = shot ? r.drawFrame(*shot.value(), scene) : Result<render::FrameStats>(shot.error());
-    auto pixels = drawn ? shot.value()->readPixels(0) : Result<render::ImageRgba8>(drawn.error());
-    auto written =
-        pixels ? render::writePng(settings.screenshot, pixels.value()) : Result<void>(pixels.error());
-    if (!written) TROCAR_LOG_ERROR("screenshot: %s", written.error().toString().c_str());
+    if (auto shot = tool.screenshot(scene, settings.screenshot); !shot)
+      TROCAR_LOG_ERROR("screenshot: %s", shot.error().toString().c_str());
   }
   r.finish();
   pictures.reset();
   presenter.value().reset();
-  target.value().reset();
-  renderer.value().reset();
   return outcome;
 }
 
