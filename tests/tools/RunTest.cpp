@@ -484,8 +484,10 @@ TEST(Author, AClickInTheWindowMakesARegionThatIsSaved) {
       "TROCAR_LOG_LEVEL=info xvfb-run -a -s '-screen 0 1280x720x24' sh -c \"timeout 120 " +
       trocar("author '" + file + "' --validation --screenshot '" + shot + "'") + " > '" + out +
       "' 2>&1 & pid=\\$!; for i in \\$(seq 600); do grep -q 'field centre at' '" + out +
-      "' && break; sleep 0.05; done; " + find + "keydown 2 sleep 0.2 keyup 2; sleep 0.3; " + find +
-      "mousemove " + where + " sleep 0.3 click 1; for i in \\$(seq 600); do grep -q 'added region' '" + out +
+      "' && break; sleep 0.05; done; " + find +
+      "keydown 2 sleep 0.2 keyup 2; for i in \\$(seq 600); do grep -q 'mode Region' '" + out +
+      "' && break; sleep 0.05; done; " + find + "mousemove " + where +
+      " sleep 0.3 click 1; for i in \\$(seq 600); do grep -q 'added region' '" + out +
       "' && break; sleep 0.05; done; " + find +
       "keydown ctrl keydown s sleep 0.2 keyup s keyup ctrl; for i in \\$(seq 600); do grep -q 'saved' '" +
       out + "' && break; sleep 0.05; done; sleep 0.3; " + find +

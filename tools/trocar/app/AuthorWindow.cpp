@@ -55,6 +55,17 @@ constexpr float kFovRad = 0.9f;
 enum class Mode : int { kSelect, kRegion, kZone, kFixed, kCircle, kLine };
 constexpr const char* kModeNames[] = {"Select", "Region", "Zone", "Fixed box", "Circle mark", "Line mark"};
 
+// Key presses since the editor last looked (the window's key callback; ImGui's backend calls
+// it on as the callback installed before it).
+struct KeyPress {
+  int key = 0;
+  int mods = 0;
+};
+std::vector<KeyPress> gKeyPresses;
+void onKey(GLFWwindow* /*window*/, int key, int /*scancode*/, int action, int mods) {
+  if (action == GLFW_PRESS || action == GLFW_REPEAT) gKeyPresses.push_back({key, mods});
+}
+
 struct FreeCamera {
   Vec3 target{0.0f};
   float yaw = 0.0f, pitch = 0.6f, distance = 0.4f;
@@ -336,40 +347,45 @@ class Editor {
     TROCAR_LOG_INFO("author: %s", mStatus.c_str());
   }
 
+  // Keys come from the window's own callback as presses (each seen once, even when pressed
+  // and let go between two frames of a slow machine: ImGui 1.86 polls key state per frame).
   void handleKeys() {
     const ImGuiIO& io = ImGui::GetIO();
+    std::vector<KeyPress> presses = std::move(gKeyPresses);
+    gKeyPresses.clear();
     if (io.WantTextInput) return;
-    auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
-    if (io.KeyCtrl && pressed(GLFW_KEY_S)) save();
-    if (io.KeyCtrl && pressed(GLFW_KEY_Z))
-      report(mModel.undo() ? Result<void>{}
-                           : Result<void>(makeError(ErrorCode::kInvalidInput, "nothing to undo")),
-             "undone");
-    if (io.KeyCtrl && pressed(GLFW_KEY_Y))
-      report(mModel.redo() ? Result<void>{}
-                           : Result<void>(makeError(ErrorCode::kInvalidInput, "nothing to redo")),
-             "redone");
-    if (pressed(GLFW_KEY_F5)) tryIt(false);
-    if (pressed(GLFW_KEY_F6)) tryIt(true);
-    for (int m = 0; m < 6; ++m) {  // 1..6: the modes, as the panel lists them
-      if (!io.KeyCtrl && pressed(GLFW_KEY_1 + m)) {
-        mMode = static_cast<Mode>(m);
+    for (const KeyPress& k : presses) {
+      const bool ctrl = (k.mods & GLFW_MOD_CONTROL) != 0;
+      if (ctrl && k.key == GLFW_KEY_S) save();
+      if (ctrl && k.key == GLFW_KEY_Z)
+        report(mModel.undo() ? Result<void>{}
+                             : Result<void>(makeError(ErrorCode::kInvalidInput, "nothing to undo")),
+               "undone");
+      if (ctrl && k.key == GLFW_KEY_Y)
+        report(mModel.redo() ? Result<void>{}
+                             : Result<void>(makeError(ErrorCode::kInvalidInput, "nothing to redo")),
+               "redone");
+      if (k.key == GLFW_KEY_F5) tryIt(false);
+      if (k.key == GLFW_KEY_F6) tryIt(true);
+      if (!ctrl && k.key >= GLFW_KEY_1 && k.key <= GLFW_KEY_6) {  // the modes, as the panel lists them
+        mMode = static_cast<Mode>(k.key - GLFW_KEY_1);
         mLine.clear();
+        TROCAR_LOG_INFO("author: mode %s", kModeNames[k.key - GLFW_KEY_1]);
       }
-    }
-    if (pressed(GLFW_KEY_LEFT_BRACKET)) resizeSelected(0.8f);
-    if (pressed(GLFW_KEY_RIGHT_BRACKET)) resizeSelected(1.25f);
-    if (pressed(GLFW_KEY_DELETE)) removeSelected();
-    if (pressed(GLFW_KEY_ENTER) && mMode == Mode::kLine) finishLine();
-    if (pressed(GLFW_KEY_ESCAPE)) {
-      if (!mLine.empty()) {
-        mLine.clear();
-      } else if (mModel.dirty() && !mQuitAsked) {
-        mQuitAsked = true;
-        mStatus = "Unsaved changes: Esc again quits without saving, Ctrl+S saves";
-        mStatusBad = true;
-      } else {
-        mQuit = true;
+      if (k.key == GLFW_KEY_LEFT_BRACKET) resizeSelected(0.8f);
+      if (k.key == GLFW_KEY_RIGHT_BRACKET) resizeSelected(1.25f);
+      if (k.key == GLFW_KEY_DELETE) removeSelected();
+      if (k.key == GLFW_KEY_ENTER && mMode == Mode::kLine) finishLine();
+      if (k.key == GLFW_KEY_ESCAPE) {
+        if (!mLine.empty()) {
+          mLine.clear();
+        } else if (mModel.dirty() && !mQuitAsked) {
+          mQuitAsked = true;
+          mStatus = "Unsaved changes: Esc again quits without saving, Ctrl+S saves";
+          mStatusBad = true;
+        } else {
+          mQuit = true;
+        }
       }
     }
   }
@@ -967,6 +983,8 @@ Result<void> runAuthorWindow(AuthorModel& model, const AuthorSettings& settings,
   ToolWindow& tool = *opened.value();
   GLFWwindow* window = tool.window();
   render::Renderer& r = tool.renderer();
+  gKeyPresses.clear();
+  glfwSetKeyCallback(window, onKey);  // before ImGui's backend, which calls it on
 
   Editor editor(model, settings);
   std::unique_ptr<ScenePresenter> presenter;
