@@ -10,6 +10,7 @@ layout(set = 0, binding = 0) uniform Frame {
   vec4 lightDir;
   vec4 lightColor;
   vec4 ambient;
+  vec4 scope;  // a laparoscope's lamp: intensity, reference distance (m), vignette
 } frame;
 
 layout(set = 1, binding = 0) uniform sampler2D screenTexture;
@@ -46,7 +47,7 @@ const uint kPlastic = 2u;
 const uint kMetal = 3u;
 const uint kScreen = 4u;
 
-const vec3 kCutEdgeColor = vec3(0.30, 0.02, 0.02);
+const vec3 kCutInside = vec3(0.85, 0.42, 0.38);  // a cut face: the tissue's colour, darker and redder
 const vec3 kInkColor = vec3(0.02, 0.03, 0.10);
 
 // One light's diffuse + specular. wrap lets light reach past the terminator.
@@ -62,6 +63,32 @@ vec3 shade(vec3 base, vec3 n, vec3 v, vec3 l, vec3 radiance, float roughness, fl
   vec3 specColor = metal ? base : vec3(0.04 + 0.5 * (1.0 - roughness) * 0.1);
   vec3 diffuseColor = metal ? base * 0.15 : base;
   return radiance * (diffuseColor * diffuse + specColor * broad + vec3(wet));
+}
+
+// Value noise in 3D (smooth, 0..1), from a hash of the lattice corners.
+float hash3(vec3 p) {
+  p = fract(p * 0.3183099 + vec3(0.71, 0.113, 0.419));
+  p *= 17.0;
+  return fract(p.x * p.y * p.z * (p.x + p.y + p.z));
+}
+float noise3(vec3 p) {
+  vec3 i = floor(p);
+  vec3 f = fract(p);
+  vec3 u = f * f * (3.0 - 2.0 * f);
+  return mix(mix(mix(hash3(i), hash3(i + vec3(1, 0, 0)), u.x), mix(hash3(i + vec3(0, 1, 0)), hash3(i + vec3(1, 1, 0)), u.x), u.y),
+             mix(mix(hash3(i + vec3(0, 0, 1)), hash3(i + vec3(1, 0, 1)), u.x), mix(hash3(i + vec3(0, 1, 1)), hash3(i + vec3(1, 1, 1)), u.x), u.y),
+             u.z);
+}
+
+// Living tissue is not one flat colour: mottling a few millimetres across and fine vessels
+// (thin dark-red lines where a ridged noise crosses zero), fixed to the tissue's rest position
+// so they move with it. `p` in metres.
+vec3 tissueDetail(vec3 base, vec3 p) {
+  float mottle = noise3(p * 180.0) * 0.6 + noise3(p * 520.0) * 0.4;
+  vec3 c = base * (0.84 + 0.3 * mottle);
+  float ridge = abs(noise3(p * 90.0 + vec3(3.1)) - 0.5) + 0.35 * abs(noise3(p * 260.0) - 0.5);
+  float vessel = 1.0 - smoothstep(0.008, 0.03, ridge);
+  return mix(c, c * vec3(0.6, 0.3, 0.3), 0.35 * vessel);
 }
 
 // Distance (m) from a rest position to the draw's ink lines, or `reach` if none is nearer.
@@ -105,8 +132,11 @@ void main() {
     float weave = 0.5 + 0.5 * sin(p.x * 6.2831853) * sin(p.y * 6.2831853);
     base *= 0.86 + 0.14 * weave;
   }
+  if (shading == kTissue) base = tissueDetail(base, dot(inRest, inRest) > 0.0 ? inRest : inWorld);
   base = mix(base, draw.damage.rgb, clamp(inStress, 0.0, 1.0) * draw.damage.w);
-  base = mix(base, kCutEdgeColor, clamp(inCut, 0.0, 1.0));
+  // A cut shows the material's inside: fabric its threads, tissue its darker parenchyma.
+  vec3 inner = shading == kFabric ? base * 0.82 : base * kCutInside;
+  base = mix(base, inner, clamp(inCut, 0.0, 1.0));
   // A pixel's footprint in rest metres, for an antialiased edge (taken where every pixel of
   // the draw still runs).
   float footprint = length(fwidth(inRest));
@@ -125,5 +155,17 @@ void main() {
   vec3 color = frame.ambient.rgb * base;
   color += shade(base, n, v, normalize(frame.lightDir.xyz), frame.lightColor.rgb, roughness, wetness, wrap, metal);
   color += shade(base, n, v, v, vec3(frame.lightColor.w), roughness, wetness, wrap, metal);  // headlight
+  if (frame.scope.x > 0.0) {
+    // The scope's lamp at the lens: inverse-square falloff, full at the reference distance
+    // (at most 4x closer than half of it), and the optics' vignette towards the corners.
+    float d = distance(frame.eye[gl_ViewIndex].xyz, inWorld);
+    float falloff = min(frame.scope.y * frame.scope.y / max(d * d, 1e-8), 4.0);
+    color += shade(base, n, v, v, vec3(frame.scope.x * falloff), roughness, wetness, wrap, metal);
+    // Where in the picture (-1..1): from the world position, not gl_FragCoord (lavapipe's
+    // multiview shades the second view wrongly when a shader reads gl_FragCoord).
+    vec4 clip = frame.viewProj[gl_ViewIndex] * vec4(inWorld, 1.0);
+    vec2 q = clip.xy / clip.w;
+    color *= 1.0 - frame.scope.z * 0.5 * dot(q, q);
+  }
   outColor = vec4(color, 1.0);
 }

@@ -232,14 +232,67 @@ TEST_F(SceneTest, LaparoscopicMonitorShowsTheEndoscopeView) {
   EXPECT_GT(luminance(withScope, screen), 120.0f);
   // ... and the endoscope's own picture, rendered directly, agrees at its centre.
   FrameScene direct = scene;
-  direct.views[0] = scene.endoscope->camera;
-  direct.endoscope.reset();
-  direct.clearColor = scene.endoscope->clearColor;
-  std::erase_if(direct.draws, [](const DrawItem& d) { return !(d.visibility & kInEndoscope); });
+  app::ScenePresenter::showEndoscopeOnly(direct);  // its camera, its lamp, its items
   const ImageRgba8 scopeView = render(direct, scene.endoscope->width, scene.endoscope->height);
   const float scopeCentre =
       luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
   EXPECT_NEAR(luminance(withScope, screen), scopeCentre, 25.0f);
+}
+
+// A wall facing the camera `distance` m ahead, lit by nothing but `scene`'s lights.
+FrameScene wallAhead(MeshId wall, float distance) {
+  FrameScene scene;
+  scene.views[0] = viewFromPose(Pose{Vec3(0.0f), Quat(1, 0, 0, 0)}, perspective(0.8f, 1.0f, 0.01f, 5.0f));
+  scene.lightColor = Vec3(0.0f);
+  scene.headlight = 0.0f;
+  scene.ambient = Vec3(0.0f);
+  Material m;
+  m.color = Vec3(0.5f);
+  m.roughness = 1.0f;
+  m.shading = Shading::kPlastic;
+  scene.draws.push_back({wall, glm::translate(Mat4(1.0f), Vec3(0.0f, 0.0f, -distance)), m});
+  return scene;
+}
+
+float linear(uint8_t srgb) {
+  const float c = static_cast<float>(srgb) / 255.0f;
+  return c <= 0.04045f ? c / 12.92f : std::pow((c + 0.055f) / 1.055f, 2.4f);
+}
+
+// The laparoscope's lamp (render::ScopeLight) falls off with the square of the distance: a
+// wall twice as far is a quarter as bright at the picture's centre (linear light: the 8-bit
+// sRGB values decoded); closer than half the reference distance it stops growing (4x). The
+// vignette darkens the corners of a uniformly lit wall to 1 - vignette x r^2 of the centre
+// (r = 1 at the corners' pixel centres, less half a pixel).
+TEST_F(SceneTest, TheScopesLampFallsOffWithTheSquareOfTheDistance) {
+  const MeshId wall = mRenderer->createMesh(makeQuad(4.0f, 4.0f)).value();
+  constexpr uint32_t kSize = 64;
+  auto centre = [&](float distance, ScopeLight light) {
+    FrameScene scene = wallAhead(wall, distance);
+    scene.scopeLight = light;
+    const ImageRgba8 img = render(scene, kSize, kSize);
+    return linear(img.at(kSize / 2, kSize / 2, 1));
+  };
+  const ScopeLight lamp{0.9f, 0.1f, 0.0f};
+  const float near = centre(0.1f, lamp), far = centre(0.2f, lamp), farther = centre(0.4f, lamp);
+  EXPECT_GT(near, 0.3f) << "lit at the reference distance";
+  EXPECT_NEAR(far / near, 0.25f, 0.01f);
+  EXPECT_NEAR(farther / near, 0.0625f, 0.006f);
+  EXPECT_NEAR(centre(0.02f, ScopeLight{0.1f, 0.1f, 0.0f}) / centre(0.1f, ScopeLight{0.1f, 0.1f, 0.0f}), 4.0f,
+              0.15f)
+      << "no more than 4x closer than half the reference distance";
+  EXPECT_EQ(centre(0.1f, ScopeLight{}), 0.0f) << "no lamp, no light";
+
+  // The vignette on a wall lit evenly (ambient only; the lamp on but negligible).
+  FrameScene even = wallAhead(wall, 0.5f);
+  even.ambient = Vec3(1.0f);
+  even.scopeLight = ScopeLight{1e-6f, 0.1f, 0.5f};
+  const ImageRgba8 img = render(even, kSize, kSize);
+  const float middle = linear(img.at(kSize / 2, kSize / 2, 1));
+  const float corner = linear(img.at(0, 0, 1));
+  const float r = 1.0f - 1.0f / kSize;  // the corner pixel's centre
+  EXPECT_NEAR(middle, 0.5f, 0.01f);
+  EXPECT_NEAR(corner / middle, 1.0f - 0.5f * r * r, 0.02f);
 }
 
 // Where a rest point of a tissue's drawn surface is now: in the surface triangle that holds it

@@ -61,6 +61,7 @@ struct FrameUniforms {
   Vec4 lightDir;
   Vec4 lightColor;  // w: headlight
   Vec4 ambient;
+  Vec4 scope;  // the scope's lamp: intensity, reference distance (m), vignette
 };
 constexpr VkDeviceSize kUniformStride = 256;  // >= any device's minUniformBufferOffsetAlignment
 static_assert(sizeof(FrameUniforms) <= kUniformStride);
@@ -822,7 +823,19 @@ FrameUniforms uniformsFor(const FrameScene& scene, const View& left, const View&
   u.lightDir = Vec4(glm::normalize(scene.lightDirection), 0.0f);
   u.lightColor = Vec4(scene.lightColor, scene.headlight);
   u.ambient = Vec4(scene.ambient, 0.0f);
+  u.scope = Vec4(scene.scopeLight.intensity, scene.scopeLight.referenceM, scene.scopeLight.vignette, 0.0f);
   return u;
+}
+
+// The endoscope's own pass: lit by its lamp, with what of the room's light gets in.
+FrameScene endoscopeLighting(const FrameScene& scene) {
+  FrameScene lit;
+  lit.lightDirection = scene.lightDirection;
+  lit.lightColor = scene.lightColor * scene.endoscope->roomLight;
+  lit.ambient = scene.ambient;
+  lit.headlight = 0.0f;
+  lit.scopeLight = scene.endoscope->light;
+  return lit;
 }
 
 }  // namespace
@@ -1002,7 +1015,8 @@ Result<FrameStats> Renderer::drawFrame(RenderTarget& target, const FrameScene& s
   std::memcpy(slot.uniforms.mapped, &main, sizeof(main));
   s.packInk(slot, scene.ink);
   if (scene.endoscope) {
-    FrameUniforms scope = uniformsFor(scene, scene.endoscope->camera, scene.endoscope->camera);
+    FrameUniforms scope =
+        uniformsFor(endoscopeLighting(scene), scene.endoscope->camera, scene.endoscope->camera);
     std::memcpy(static_cast<uint8_t*>(slot.uniforms.mapped) + kUniformStride, &scope, sizeof(scope));
   }
 

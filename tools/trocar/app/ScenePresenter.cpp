@@ -1,5 +1,7 @@
 #include "ScenePresenter.h"
 
+#include "DesktopRig.h"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -58,6 +60,17 @@ Material plastic(Vec3 srgb, float roughness = 0.5f) {
   m.roughness = roughness;
   m.shading = Shading::kPlastic;
   return m;
+}
+
+// Wet tissue seen from inside the body (the cavity's walls and floor).
+Material lining(Vec3 srgb, float wetness) {
+  Material mat;
+  mat.color = render::srgbToLinear(srgb);
+  mat.roughness = 0.45f;
+  mat.wetness = wetness;
+  mat.wrap = 0.3f;
+  mat.shading = Shading::kTissue;
+  return mat;
 }
 
 Material metal(Vec3 srgb, float roughness = 0.25f) {
@@ -165,6 +178,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   wants.push_back({&m.port, render::makeCylinder(0.006f, 0.012f, 16)});
   wants.push_back({&m.ghost, render::makeSphere(0.0025f, 12)});
   wants.push_back({&m.disc, render::makeCylinder(1.0f, 1.0f, 20)});  // unit, flattened to a spot
+  wants.push_back({&m.cavity, render::makeSphere(1.0f, 48)});        // unit, scaled round the field
   for (Want& w : wants) {
     auto id = mesh(w.data);
     if (!id) return id.error();
@@ -173,10 +187,39 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
 
   const float table = scenario.tableHeight;
   p->mGhostHand = scenario.feedback.ghostHand;
-  p->mStatic.push_back({m.floor, translate({0.0f, -0.005f, 0.0f}), plastic({0.28f, 0.28f, 0.30f}, 0.9f)});
+  // A laparoscopic procedure on tissue (not a box trainer's task on a gauze or pegs) is seen
+  // inside an abdomen: the laparoscope sees the cavity's lining, not the room.
+  const bool laparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
+  const bool abdomen = laparoscopic && std::any_of(scenario.tissues.begin(), scenario.tissues.end(),
+                                                   [](const scenario::TissueDesc& t) {
+                                                     return t.settings.kind != physics::TissueKind::kCloth;
+                                                   });
+  const uint32_t room = abdomen ? render::kInMainView : render::kInAllViews;
+  p->mStatic.push_back(
+      {m.floor, translate({0.0f, -0.005f, 0.0f}), plastic({0.28f, 0.28f, 0.30f}, 0.9f), room});
   const physics::WorldSettings::Table tableBox = scenario::tableBox(scenario);  // as in the physics
   p->mStatic.push_back({m.table, translate(tableBox.center) * scale(2.0f * tableBox.halfExtents),
-                        plastic({0.40f, 0.42f, 0.45f}, 0.7f)});
+                        plastic({0.40f, 0.42f, 0.45f}, 0.7f), room});
+  if (abdomen) {
+    // The posterior wall where the table top is (organs rest on it) and a dome of peritoneum
+    // round the field, the laparoscope and the ports (the instruments enter through it).
+    Vec3 centre = fieldCenter(scenario);
+    centre.y = table;
+    std::vector<Vec3> inside{scenario.camera->pose.position};
+    for (const instruments::Port& port : scenario.ports) inside.push_back(port.position);
+    Vec3 radii(0.2f, 0.12f, 0.2f);
+    for (const Vec3& v : inside) {
+      radii.x = std::max(radii.x, std::abs(v.x - centre.x) * 1.6f + 0.04f);
+      radii.z = std::max(radii.z, std::abs(v.z - centre.z) * 1.6f + 0.04f);
+      radii.y = std::max(radii.y, (v.y - table) * 1.25f + 0.03f);
+    }
+    p->mStatic.push_back(
+        {m.table,
+         translate({centre.x, table - 0.005f, centre.z}) * scale({2.0f * radii.x, 0.01f, 2.0f * radii.z}),
+         lining({0.80f, 0.46f, 0.40f}, 0.7f), render::kInEndoscope});
+    p->mStatic.push_back({m.cavity, translate(centre) * scale(radii), lining({0.86f, 0.56f, 0.50f}, 0.6f),
+                          render::kInEndoscope});
+  }
 
   for (const physics::TargetZoneSettings& z : scenario.zones) {
     const Vec3 c(z.center.x, z.center.y - z.halfExtents.y + 0.0008f, z.center.z);
@@ -185,7 +228,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
                           plastic({0.25f, 0.65f, 0.35f}, 0.8f)});
   }
 
-  p->mLaparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
+  p->mLaparoscopic = laparoscopic;
   if (p->mLaparoscopic) {
     const auto& cam = *scenario.camera;
     render::Endoscope scope;
@@ -194,6 +237,9 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
         render::perspective(cam.verticalFovRad, cam.aspect, cam.nearM, std::max(cam.farM, cam.nearM * 2.0f)));
     scope.width = 640;
     scope.height = static_cast<uint32_t>(std::lround(640.0f / cam.aspect));
+    // The camera's exposure is set for the field: the lamp gives its full light at the
+    // distance from the lens to the middle of what is there to touch.
+    scope.light.referenceM = std::max(0.05f, glm::distance(cam.pose.position, fieldCenter(scenario)));
     p->mEndoscope = scope;
     // The shadow light: at the scope, 5 cm above its lens (a box trainer's lamp; a lens's own
     // coaxial light would hide every shadow behind what casts it). A tip's shadow falls below
@@ -518,9 +564,14 @@ void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
   if (!scene.endoscope) return;
   scene.views[0] = scene.endoscope->camera;
   scene.clearColor = scene.endoscope->clearColor;
+  // Lit as the endoscope's pass is: its lamp, and what of the room's light gets in.
+  scene.lightColor *= scene.endoscope->roomLight;
+  scene.headlight = 0.0f;
+  scene.scopeLight = scene.endoscope->light;
   scene.endoscope.reset();
   std::erase_if(scene.draws,
                 [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });
+  for (render::DrawItem& d : scene.draws) d.visibility |= render::kInMainView;  // now the main view's
 }
 
 void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::FrameScene& out) {

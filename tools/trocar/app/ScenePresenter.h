@@ -87,7 +87,7 @@ class ScenePresenter {
   };
   struct Meshes {
     render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip,
-        zone, port, ghost, disc;
+        zone, port, ghost, disc, cavity;
   };
 
   ScenePresenter() = default;

@@ -119,11 +119,25 @@ Mat4 projectionFromFov(const Fov& fov, float nearM, float farM);
 Mat4 perspective(float verticalFovRad, float aspect, float nearM, float farM);
 View viewFromPose(const Pose& eyePose, const Mat4& projection);  // camera looks down its -Z
 
+// A laparoscope's lamp: a light at the lens that falls off with the square of the distance
+// (`intensity` at `referenceM`, intensity x (referenceM / d)^2 at d, at most 4 x intensity
+// closer than referenceM / 2), and the darkening towards the picture's edge a scope's optics
+// give: light x (1 - vignette x r^2), r = 0 at the picture's centre and 1 at its corners.
+struct ScopeLight {
+  float intensity = 0.0f;  // 0: none
+  float referenceM = 0.08f;
+  float vignette = 0.0f;
+};
+
 struct Endoscope {
   View camera;
   uint32_t width = 640;
   uint32_t height = 480;
   Vec4 clearColor{0.10f, 0.04f, 0.03f, 1.0f};  // the body cavity's dark red
+  // Inside the body the scope's lamp lights the field; of the room's key light and headlight
+  // only `roomLight` of the key light gets in (light through the trocars and the wall).
+  ScopeLight light{2.0f, 0.08f, 0.5f};
+  float roomLight = 0.3f;
 };
 
 // An ImGui panel. `build` issues ImGui calls (between NewFrame and Render, on the render
@@ -143,7 +157,8 @@ struct FrameScene {
   Vec3 lightDirection{0.3f, 1.0f, 0.4f};  // towards the key light
   Vec3 lightColor{1.0f, 0.97f, 0.92f};
   Vec3 ambient{0.10f, 0.11f, 0.13f};
-  float headlight = 0.35f;  // light from the viewer (the endoscope's lamp, the trainee's headlamp)
+  float headlight = 0.35f;  // light from the viewer (the trainee's headlamp), the same at any distance
+  ScopeLight scopeLight;    // a laparoscope's lamp at the viewer (the endoscope's picture)
   Vec4 clearColor{0.20f, 0.22f, 0.25f, 1.0f};
   std::vector<DrawItem> draws;
   std::vector<DynamicMeshUpdate> updates;  // applied before drawing
