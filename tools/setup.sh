@@ -14,7 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev libsodium-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
   libinsighttoolkit5-dev libgdcm-dev zlib1g-dev
-  mricron-data python3-pydicom invesalius-examples  # test data (tests/assets): real MRI, atlases, CT; never copied into the repo
+  mricron-data python3-pydicom invesalius-examples libcgal-demo  # test data (tests/assets): real MRI, atlases, CT, a segmented liver; never copied into the repo
 )
 
 # The asan preset builds with clang and links libFuzzer into its fuzz targets (tools/fuzz.sh).

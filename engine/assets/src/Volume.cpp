@@ -413,6 +413,8 @@ Result<Volume> readVolumeHere(const std::filesystem::path& path) {
   }
   if (std::filesystem::is_directory(status)) return readDicomSeries(path);
   if (path.extension() == ".inv3") return readInvesalius(path, nullptr);
+  const std::string file = path.filename().string();
+  if (file.ends_with(".inr") || file.ends_with(".inr.gz")) return readInrimage(path);
   using Image = itk::Image<float, 3>;
   auto reader = itk::ImageFileReader<Image>::New();
   reader->SetFileName(path.string());
@@ -451,9 +453,9 @@ Result<Volume> readVolumeHere(const std::filesystem::path& path) {
     const bool unknown = what.find("Could not create IO object") != std::string::npos;
     return makeError(unknown ? ErrorCode::kUnsupported : ErrorCode::kInvalidInput,
                      path.string() + ": " + (unknown ? "not a volume format Trocar reads" : what),
-                     unknown
-                         ? "NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr, .seg.nrrd) or MetaImage (.mha, .mhd)"
-                         : "check the file is whole (a truncated .gz or raw file fails here)");
+                     unknown ? "NIfTI (.nii, .nii.gz), NRRD (.nrrd, .nhdr, .seg.nrrd), MetaImage (.mha, "
+                               ".mhd) or INRIMAGE (.inr)"
+                             : "check the file is whole (a truncated .gz or raw file fails here)");
   }
   if (said.str().find("not read completely") != std::string::npos ||
       said.str().find("ideal =") != std::string::npos) {

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trocar::assets {
@@ -63,13 +64,18 @@ std::string labelText(int key);
 glm::dmat4 lpsToStage();
 
 // NIfTI-1/2 (.nii, .nii.gz), NRRD (.nrrd, .nhdr, 3D Slicer's .seg.nrrd), MetaImage
-// (.mha, .mhd), an InVesalius project (.inv3), or a folder holding one DICOM series (slices sorted by
-// position along the slice normal; a missing slice, uneven spacing, gantry tilt, several series or a
-// burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied);
-// errors name the file and what is wrong with it. ITK reads in a child process
-// (core/Isolate.h): it aborts on some malformed headers; a read that has not finished after
-// `timeoutS` is stopped.
+// (.mha, .mhd), INRIMAGE (.inr, .inr.gz), an InVesalius project (.inv3), or a folder holding one DICOM series
+// (slices sorted by position along the slice normal; a missing slice, uneven spacing, gantry tilt, several
+// series or a burned-in annotation flag are errors). A 3D scalar image (CT in HU: rescale applied); errors
+// name the file and what is wrong with it. ITK reads in a child process (core/Isolate.h): it aborts on some
+// malformed headers; a read that has not finished after `timeoutS` is stopped.
 Result<Volume> readVolume(const std::filesystem::path& path, double timeoutS = 600.0);
+
+// INRIA's INRIMAGE-4 (.inr, .inr.gz; CGAL's label volumes): a text header, then raw voxels.
+// It carries no orientation: its axes are taken as LPS. readVolume reads it too (by name);
+// parseInrimage reads the bytes of one (errors at their byte offset in `name`).
+Result<Volume> readInrimage(const std::filesystem::path& path);
+Result<Volume> parseInrimage(std::string_view bytes, const std::string& name);
 
 // xxHash64 of the voxel values as read (float, i fastest): the pixel data's fingerprint in
 // a provenance record.
