@@ -3,6 +3,7 @@
 // while the other works, the wheel moves a tool along its shaft through its port, and a
 // person can pass a peg from one grasper to the other in mid-air in FLS peg transfer.
 #include "DesktopPerson.h"
+#include "DesktopRig.h"
 
 #include <trocar/physics/Snapshot.h>
 #include <trocar/scoring/Report.h>
@@ -31,6 +32,28 @@ DesktopEvents mouse(float dx, float dy) {
   DesktopEvents e;
   e.mouseDelta = {dx, dy};
   return e;
+}
+
+// A large organ round the field's middle (a 20 cm block, as an imported head is): the tools
+// start 2 cm above its top, not inside it; over a flat gauze they start 2 cm above it as before.
+TEST(DesktopControls, TheToolsStartOutsideTheTissue) {
+  auto loaded = scenario::loadScenarioText(R"(trocar: 1
+id: big
+title: Big
+instruments: {left: grasper, right: scalpel}
+tissues:
+  - id: head
+    generate: {box: {size: [0.2, 0.16, 0.2], cells: [4, 3, 4], position: [0, 1.0, -0.45]}}
+    fixed: {box: {center: [0, 0.92, -0.45], size: [0.22, 0.004, 0.22]}}
+scoring: {formula: checklist, pass_score: 0}
+)",
+                                           "big.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].toString();
+  DesktopControls c(*loaded.scenario);
+  for (int hand = 0; hand < 2; ++hand) EXPECT_NEAR(c.tip(hand).y, 1.08f + 0.001f + 0.02f, 1e-4f) << hand;
+  const scenario::ScenarioDesc peg = pegTransfer();
+  DesktopControls flat(peg);
+  EXPECT_NEAR(flat.tip(0).y, fieldCenter(peg).y + 0.02f, 1e-5f);
 }
 
 // 100 px of mouse moves the active tip 3 cm across the view (0.3 mm a pixel); the other hand

@@ -73,6 +73,12 @@ Result<void> writePreview(const assets::AnatomyPack& pack, const std::filesystem
 // file goes in: only the structures' own names.
 Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::filesystem::path& out) {
   const glm::vec3 at = assets::packPosition(pack);
+  // The trainee looks at the anatomy's front: the patient lies supine (anterior up, feet
+  // towards +Z), so from above and beyond the top of the head, 45 cm up and 25 cm back; not
+  // at the scan's cut end.
+  char viewer[160];
+  std::snprintf(viewer, sizeof viewer, "head: {position: [%.4f, %.4f, %.4f]}\n", static_cast<double>(at.x),
+                static_cast<double>(at.y + 0.45f), static_cast<double>(at.z - 0.25f));
   auto quoted = [](const std::string& text) {
     std::string q = "\"";
     for (char c : text) {
@@ -85,8 +91,8 @@ Result<void> writeStarterScenario(const assets::AnatomyPack& pack, const std::fi
       "# A starter scenario for an imported anatomy pack (trocar import volume --scenario):\n"
       "# touch each outer structure without damaging any. Edit it into a procedure\n"
       "# (scenarios/FORMAT.md); bots/examine.yaml plays it headless.\n"
-      "trocar: 1\nid: imported-anatomy\ntitle: Examine the imported anatomy\nview: open\n"
-      "instruments: {left: grasper, right: scalpel}\ntissues:\n" +
+      "trocar: 1\nid: imported-anatomy\ntitle: Examine the imported anatomy\nview: open\n" +
+      std::string(viewer) + "instruments: {left: grasper, right: scalpel}\ntissues:\n" +
       assets::packTissues(pack, "") + "checklist:\n";
   std::string errors = "errors:\n";
   std::string keys =

@@ -31,6 +31,23 @@ Pose OrbitCamera::pose() const {
 
 DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScenario(&scenario) {
   mCenter = fieldCenter(scenario);
+  for (const scenario::TissueDesc& t : scenario.tissues) {
+    Vec3 lo(1e30f), hi(-1e30f);
+    auto add = [&](const Vec3& p) {
+      lo = glm::min(lo, p);
+      hi = glm::max(hi, p);
+    };
+    for (const Vec3& p : t.settings.tetMesh.nodes) add(p);
+    for (const Vec3& p : t.settings.surface.vertices) add(p);
+    if (t.settings.kind == physics::TissueKind::kCloth) {  // a sheet: its plane, a millimetre thick
+      const Pose& pose = t.settings.cloth.pose;
+      for (float sx : {-0.5f, 0.5f}) {
+        for (float sz : {-0.5f, 0.5f})
+          add(pose.transformPoint(Vec3(sx * t.settings.cloth.size.x, 0.0f, sz * t.settings.cloth.size.y)));
+      }
+    }
+    if (lo.x <= hi.x) mTissueBoxes.emplace_back(lo - Vec3(0.001f), hi + Vec3(0.001f));
+  }
   // Open views start where the scenario puts the trainee's head, looking at the field.
   mOrbit = OrbitCamera::lookingFrom(mCenter, scenario.head.position);
   mLaparoscopic = scenario.view == scenario::ViewKind::kLaparoscopic && scenario.camera.has_value();
@@ -65,6 +82,19 @@ std::optional<Pose> DesktopControls::scope() const {
 void DesktopControls::reset() {
   mTips[0] = mCenter + Vec3(-0.03f, 0.02f, 0.0f);
   mTips[1] = mCenter + Vec3(0.03f, 0.02f, 0.0f);
+  // Never inside what can be touched: a tip that would start within a tissue's box at rest
+  // (a head 20 cm across round the field's middle) starts 2 cm above that box.
+  for (Vec3& tip : mTips) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const auto& [lo, hi] : mTissueBoxes) {
+        if (glm::all(glm::greaterThanEqual(tip, lo)) && glm::all(glm::lessThanEqual(tip, hi))) {
+          tip.y = hi.y + 0.02f;
+          moved = true;
+        }
+      }
+    }
+  }
   mLocked = {};
   mButton = {};
   mRoll = {};

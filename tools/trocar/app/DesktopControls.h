@@ -121,7 +121,8 @@ class DesktopControls {
 
  private:
   const scenario::ScenarioDesc* mScenario;
-  Vec3 mCenter{0.0f};  // the field's middle: the tools start above it
+  Vec3 mCenter{0.0f};                               // the field's middle: the tools start above it
+  std::vector<std::pair<Vec3, Vec3>> mTissueBoxes;  // each tissue's box at rest: the tools start outside them
   std::array<Vec3, 2> mTips{};
   std::array<bool, 2> mLocked{};
   std::array<float, 2> mRoll{};
