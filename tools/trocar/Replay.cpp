@@ -51,7 +51,7 @@ Result<scenario::ScenarioDesc> scenarioFor(const replay::RecordingContents& rec,
 }
 
 Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool force,
-                  const std::string& snapshots) {
+                  const std::string& snapshots, uint32_t width, uint32_t height) {
   Outcome o;
   o.file = file;
   auto contents = replay::readRecording(file);
@@ -69,6 +69,8 @@ Outcome replayOne(const std::string& file, const std::string& scenarioPath, bool
     app::SnapshotSettings ss;
     ss.dir = snapshots;
     ss.prefix = std::filesystem::path(file).stem().string();
+    ss.width = width;
+    ss.height = height;
     auto writer = app::SnapshotWriter::create(scenario.value(), ss);
     if (!writer.ok()) {
       o.result.error = writer.error();
@@ -177,7 +179,7 @@ Runner addReplayCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
   struct Options {
     std::vector<std::string> files;
-    std::string scenario, report, html, junit, snapshots, screenshot;
+    std::string scenario, report, html, junit, snapshots, screenshot, snapshotSize = "1280x720";
     unsigned jobs = 0;  // 0: the cores this process may use
     bool json = false, force = false, watch = false;
     double at = 0.0;
@@ -190,6 +192,15 @@ Runner addReplayCommand(CLI::App& app) {
   cmd->add_option("--junit", o->junit, "Write the JUnit XML report here");
   cmd->add_option("--snapshots", o->snapshots,
                   "Write a PNG of what the trainee saw at every checkpoint (1 s) into this folder");
+  cmd->add_option("--snapshot-size", o->snapshotSize, "Snapshot size in pixels, WxH (default 1280x720)")
+      ->check([](const std::string& v) {
+        unsigned w = 0, h = 0;
+        char x = 0;
+        return std::sscanf(v.c_str(), "%u%c%u", &w, &x, &h) == 3 && (x == 'x' || x == 'X') && w >= 16 &&
+                       h >= 16 && w <= 8192 && h <= 8192
+                   ? std::string()
+                   : std::string("give WxH, 16 to 8192 each: 1280x720");
+      });
   cmd->add_option("--jobs", o->jobs,
                   "Recordings replayed in parallel (default: the cores available; 1 with --snapshots)")
       ->check(CLI::Range(1u, 64u));
@@ -203,6 +214,9 @@ Runner addReplayCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--screenshot", o->screenshot, "With --watch: the window's last frame as PNG, on quitting");
   return [o]() -> int {
+    unsigned shotWidth = 1280, shotHeight = 720;
+    char x = 0;
+    std::sscanf(o->snapshotSize.c_str(), "%u%c%u", &shotWidth, &x, &shotHeight);  // checked when parsed
     if (o->watch) {
       if (o->files.size() != 1) {
         std::fprintf(stderr, "error: --watch plays one recording; %zu were given\n", o->files.size());
@@ -215,7 +229,7 @@ Runner addReplayCommand(CLI::App& app) {
     const bool progress = ::isatty(STDERR_FILENO) && !o->json;
     auto worker = [&] {
       for (size_t i = next++; i < o->files.size(); i = next++) {
-        outcomes[i] = replayOne(o->files[i], o->scenario, o->force, o->snapshots);
+        outcomes[i] = replayOne(o->files[i], o->scenario, o->force, o->snapshots, shotWidth, shotHeight);
         size_t d = ++done;
         if (progress) std::fprintf(stderr, "\rreplaying %zu/%zu", d, o->files.size());
       }

@@ -15,9 +15,9 @@ namespace trocar::app {
 
 struct SnapshotSettings {
   std::filesystem::path dir;
-  std::string prefix;  // file names: <prefix>-<tick>.png
-  uint32_t width = 640;
-  uint32_t height = 480;
+  std::string prefix;     // file names: <prefix>-<tick>.png
+  uint32_t width = 1280;  // laparoscopic: the endoscope's picture this wide, its own aspect
+  uint32_t height = 720;
 };
 
 // A SessionListener that writes one PNG per checkpoint tick. Errors (a full disk) are kept,
