@@ -79,6 +79,52 @@ Material metal(Vec3 srgb, float roughness = 0.25f) {
   return m;
 }
 
+// One jaw or blade as the instrument has it: a bar from the hinge (z = 0) to the tip
+// (z = -length), tapering in width and thickness, its centre line curving sideways by `curve`
+// at the tip (Maryland jaws, Metzenbaum blades). Its gripping face is y = 0; the bar lies on
+// +y (the upper jaw) or -y (`lower`). Flat-shaded, counter-clockwise seen from outside.
+render::MeshData makeJaw(float length, Vec2 width, Vec2 thickness, float curve, bool lower) {
+  constexpr int kSegments = 8;
+  render::MeshData m;
+  auto quad = [&](Vec3 a, Vec3 b, Vec3 c, Vec3 d, const Vec3& outward) {
+    Vec3 n = glm::cross(b - a, c - a);
+    if (glm::length(n) < 1e-12f) n = outward;
+    n = glm::normalize(n);
+    if (glm::dot(n, outward) < 0.0f) {  // wound the other way: keep it counter-clockwise outside
+      std::swap(b, d);
+      n = -n;
+    }
+    const auto base = static_cast<uint32_t>(m.positions.size());
+    for (const Vec3& p : {a, b, c, d}) {
+      m.positions.push_back(p);
+      m.normals.push_back(n);
+    }
+    m.indices.insert(m.indices.end(), {base, base + 1, base + 2, base, base + 2, base + 3});
+  };
+  const float side = lower ? -1.0f : 1.0f;
+  // Corners of the cross-section at t (0 hinge .. 1 tip): [inner-left, inner-right, outer-right, outer-left].
+  auto section = [&](float t) {
+    const float z = -t * length, x = curve * t * t;
+    const float w = 0.5f * glm::mix(width.x, width.y, t), h = side * glm::mix(thickness.x, thickness.y, t);
+    return std::array<Vec3, 4>{Vec3(x - w, 0.0f, z), Vec3(x + w, 0.0f, z), Vec3(x + w, h, z),
+                               Vec3(x - w, h, z)};
+  };
+  for (int i = 0; i < kSegments; ++i) {
+    const auto a = section(static_cast<float>(i) / kSegments),
+               b = section(static_cast<float>(i + 1) / kSegments);
+    const Vec3 middle = (a[0] + a[2] + b[0] + b[2]) * 0.25f;
+    for (int k = 0; k < 4; ++k) {
+      const int l = (k + 1) % 4;
+      const Vec3 faceMiddle = (a[k] + a[l] + b[k] + b[l]) * 0.25f;
+      quad(a[k], a[l], b[l], b[k], faceMiddle - middle);
+    }
+  }
+  const auto hingeEnd = section(0.0f), tipEnd = section(1.0f);
+  quad(hingeEnd[0], hingeEnd[1], hingeEnd[2], hingeEnd[3], Vec3(0.0f, 0.0f, 1.0f));
+  quad(tipEnd[0], tipEnd[1], tipEnd[2], tipEnd[3], Vec3(0.0f, 0.0f, -1.0f));
+  return m;
+}
+
 Vec3 handleColor(instruments::InstrumentKind kind) {
   switch (kind) {
     case instruments::InstrumentKind::kGrasper: return {0.15f, 0.35f, 0.75f};
@@ -179,6 +225,22 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   wants.push_back({&m.ghost, render::makeSphere(0.0025f, 12)});
   wants.push_back({&m.disc, render::makeCylinder(1.0f, 1.0f, 20)});  // unit, flattened to a spot
   wants.push_back({&m.cavity, render::makeSphere(1.0f, 48)});        // unit, scaled round the field
+  wants.push_back({&m.collar, render::makeCylinder(1.0f, 1.0f, 16)});
+  // The instruments' working ends at their real sizes (5 mm instruments, 15 mm jaws): a
+  // Maryland dissector's curved, tapering jaws; curved Metzenbaum scissors' thin blades; a clip
+  // applier's broad straight jaws.
+  {
+    const instruments::InstrumentSpec g = instruments::defaultSpec(instruments::InstrumentKind::kGrasper);
+    const float r = g.shaftRadius, length = g.jawLength;
+    for (size_t lower = 0; lower < 2; ++lower) {
+      wants.push_back({&m.maryland[lower],
+                       makeJaw(length, {1.7f * r, 0.7f * r}, {1.0f * r, 0.55f * r}, 0.003f, lower == 1)});
+      wants.push_back({&m.metzenbaum[lower],
+                       makeJaw(length, {1.1f * r, 0.35f * r}, {0.55f * r, 0.3f * r}, 0.0025f, lower == 1)});
+      wants.push_back(
+          {&m.clipJaw[lower], makeJaw(length, {2.0f * r, 1.6f * r}, {0.9f * r, 0.7f * r}, 0.0f, lower == 1)});
+    }
+  }
   for (Want& w : wants) {
     auto id = mesh(w.data);
     if (!id) return id.error();
@@ -418,15 +480,19 @@ void ScenePresenter::addInstrument(const physics::InstrumentSnapshot& tool,
                      steel});
     return;
   }
-  // Two jaws hinged at `hinge` behind the tip, opening symmetrically in the Y-Z plane.
-  const float thickness = tool.kind == instruments::InstrumentKind::kScissors ? 0.7f * r : r;
-  const float width = tool.kind == instruments::InstrumentKind::kScissors ? 0.8f * r : 1.6f * r;
+  // A steel collar where the jaws leave the insulated shaft.
+  draws.push_back({mMeshes.collar,
+                   frame * translate({0.0f, 0.0f, hinge - 0.0005f}) * rotateX(0.5f * kPi) *
+                       scale({1.02f * r, 0.004f, 1.02f * r}),
+                   steel});
+  // Two jaws hinged `hinge` behind the tip, opening symmetrically in the Y-Z plane.
+  const auto& jaws = tool.kind == instruments::InstrumentKind::kScissors      ? mMeshes.metzenbaum
+                     : tool.kind == instruments::InstrumentKind::kClipApplier ? mMeshes.clipJaw
+                                                                              : mMeshes.maryland;
   for (int side = 0; side < 2; ++side) {
     const float sign = side == 0 ? 1.0f : -1.0f;
-    const Mat4 jaw = frame * translate({0.0f, 0.0f, hinge}) * rotateX(sign * 0.5f * tool.jawAngle) *
-                     translate({0.0f, sign * 0.5f * thickness, -0.5f * hinge}) *
-                     scale({width, thickness, hinge});
-    draws.push_back({mMeshes.jaw, jaw, steel});
+    const Mat4 jaw = frame * translate({0.0f, 0.0f, hinge}) * rotateX(sign * 0.5f * tool.jawAngle);
+    draws.push_back({jaws[static_cast<size_t>(side)], jaw, steel});
   }
 }
 

@@ -87,7 +87,8 @@ class ScenePresenter {
   };
   struct Meshes {
     render::MeshId floor, table, boxTrainer, monitorBezel, monitorScreen, shaft, jaw, blade, handle, clip,
-        zone, port, ghost, disc, cavity;
+        zone, port, ghost, disc, cavity, collar;
+    std::array<render::MeshId, 2> maryland, metzenbaum, clipJaw;  // [0] upper, [1] lower jaw
   };
 
   ScenePresenter() = default;
