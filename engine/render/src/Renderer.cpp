@@ -827,14 +827,13 @@ FrameUniforms uniformsFor(const FrameScene& scene, const View& left, const View&
   return u;
 }
 
-// The endoscope's own pass: lit by its lamp, with what of the room's light gets in.
+// The endoscope's own pass: the scene's lights as the endoscope has them.
 FrameScene endoscopeLighting(const FrameScene& scene) {
   FrameScene lit;
   lit.lightDirection = scene.lightDirection;
-  lit.lightColor = scene.lightColor * scene.endoscope->roomLight;
+  lit.lightColor = scene.lightColor;
   lit.ambient = scene.ambient;
-  lit.headlight = 0.0f;
-  lit.scopeLight = scene.endoscope->light;
+  useEndoscopeLighting(lit, *scene.endoscope);
   return lit;
 }
 

@@ -62,6 +62,12 @@ void addQuad(MeshData& m, Vec3 a, Vec3 b, Vec3 c, Vec3 d, Vec3 n) {
 
 }  // namespace
 
+void useEndoscopeLighting(FrameScene& scene, const Endoscope& scope) {
+  scene.lightColor *= scope.roomLight;
+  scene.headlight = 0.0f;
+  scene.scopeLight = scope.light;
+}
+
 MeshData makeBox(Vec3 h) {
   MeshData m;
   // Each face counter-clockwise seen from outside.

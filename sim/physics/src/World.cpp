@@ -959,7 +959,25 @@ std::optional<World::SurfaceHit> World::castRay(const Vec3& origin, const Vec3& 
     btVector3 n =
         (surface.x[tri[1]] - surface.x[tri[0]]).cross(surface.x[tri[2]] - surface.x[tri[0]]).normalized();
     if (n.dot(d) > 0) n = -n;
-    best = SurfaceHit{TissueId{ti}, toVec(o + d * reach), toVec(n), static_cast<float>(reach)};
+    // The hit's barycentric weights on the triangle now, applied to its corners at rest (each
+    // corner a weighted sum of nodes: itself, or an embedded vertex's tet).
+    const Vec3 p = toVec(o + d * reach);
+    const Vec3 a = toVec(surface.x[tri[0]]), b = toVec(surface.x[tri[1]]), c = toVec(surface.x[tri[2]]);
+    const Vec3 cross = glm::cross(b - a, c - a);
+    const float area = glm::dot(cross, cross);
+    auto restOf = [&](uint32_t v) {
+      Vec3 r(0.0f);
+      for (uint32_t k = 0; k < surface.arity; ++k)
+        r += surface.weights[v * surface.arity + k] * t.mesh.rest[surface.nodes[v * surface.arity + k]];
+      return r;
+    };
+    Vec3 rest = restOf(tri[0]);
+    if (area > 0.0f) {
+      const float wa = glm::dot(glm::cross(c - b, p - b), cross) / area;
+      const float wb = glm::dot(glm::cross(a - c, p - c), cross) / area;
+      rest = wa * rest + wb * restOf(tri[1]) + (1.0f - wa - wb) * restOf(tri[2]);
+    }
+    best = SurfaceHit{TissueId{ti}, p, toVec(n), static_cast<float>(reach), rest};
   }
   return best;
 }

@@ -1,5 +1,7 @@
 #include "AuthorModel.h"
 
+#include "DesktopRig.h"
+
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
 
@@ -61,24 +63,6 @@ std::string fmt(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
-}
-
-// Ray and triangle (Moller-Trumbore); the distance along the ray, if they meet ahead.
-std::optional<float> rayTriangle(const Vec3& o, const Vec3& d, const Vec3& a, const Vec3& b, const Vec3& c) {
-  const Vec3 e1 = b - a, e2 = c - a;
-  const Vec3 p = glm::cross(d, e2);
-  const float det = glm::dot(e1, p);
-  if (std::abs(det) < 1e-12f) return std::nullopt;
-  const float inv = 1.0f / det;
-  const Vec3 s = o - a;
-  const float u = glm::dot(s, p) * inv;
-  if (u < 0.0f || u > 1.0f) return std::nullopt;
-  const Vec3 q = glm::cross(s, e1);
-  const float v = glm::dot(d, q) * inv;
-  if (v < 0.0f || u + v > 1.0f) return std::nullopt;
-  const float t = glm::dot(e2, q) * inv;
-  if (t <= 0.0f) return std::nullopt;
-  return t;
 }
 
 // Ray and an oriented box (slabs in the box's frame); the distance and the face normal.
@@ -206,6 +190,7 @@ const physics::World* AuthorModel::world() const {
 }
 
 void AuthorModel::adopt(const std::string& text) {
+  ++mVersion;
   mText = text;
   scenario::DocumentLoad doc = scenario::readDocument(text, mFile);
   if (doc.document) mDocument = std::move(*doc.document);
@@ -299,14 +284,7 @@ std::string AuthorModel::freeId(const std::string& sectionName, const std::strin
 }
 
 Vec3 AuthorModel::fieldCenter() const {
-  Vec3 sum(0.0f);
-  size_t n = 0;
-  for (const auto& t : mSnapshot.tissues) {
-    for (const Vec3& p : t.restPositions) sum += p;
-    n += t.restPositions.size();
-  }
-  if (n == 0) return mScenario ? Vec3(0.0f, mScenario->tableHeight, -0.45f) : Vec3(0.0f, 0.9f, -0.45f);
-  return sum / static_cast<float>(n);
+  return mScenario ? app::fieldCenter(*mScenario) : Vec3(0.0f, 0.9f, -0.45f);
 }
 
 Vec3 AuthorModel::restToNow(const std::string& tissue, const Vec3& rest) const {
@@ -352,44 +330,9 @@ std::optional<SurfaceHit> AuthorModel::pick(const Vec3& origin, const Vec3& dire
   };
   const physics::World* w = world();
   if (!w || !mScenario) return std::nullopt;
-  for (size_t i = 0; i < mSnapshot.tissues.size(); ++i) {
-    const physics::TissueSnapshot& t = mSnapshot.tissues[i];
-    const std::string name(w->tissueName({static_cast<uint32_t>(i)}));
-    std::vector<Vec3> embedded;  // a pack's detailed surface where the tets are now
-    const std::vector<uint32_t>* indices = &t.indices;
-    const std::vector<Vec3>* points = &t.positions;
-    const std::vector<Vec3>* rests = &t.restPositions;
-    if (!t.embedded.indices.empty() && t.embeddedRest.size() == t.embedded.nodes.size()) {
-      rests = &t.embeddedRest;
-      embedded.resize(t.embedded.nodes.size());
-      for (size_t v = 0; v < embedded.size(); ++v) {
-        Vec3 p(0.0f);
-        for (int k = 0; k < 4; ++k) p += t.positions[t.embedded.nodes[v][k]] * t.embedded.weights[v][k];
-        embedded[v] = p;
-      }
-      indices = &t.embedded.indices;
-      points = &embedded;
-    }
-    for (size_t f = 0; f + 2 < indices->size(); f += 3) {
-      const Vec3& a = (*points)[(*indices)[f]];
-      const Vec3& b = (*points)[(*indices)[f + 1]];
-      const Vec3& c = (*points)[(*indices)[f + 2]];
-      if (auto hit = rayTriangle(origin, d, a, b, c)) {
-        // The same point at rest: the hit's barycentric weights on the triangle at rest.
-        const Vec3 p = origin + d * *hit;
-        const Vec3 n = glm::cross(b - a, c - a);
-        const float area = glm::dot(n, n);
-        std::optional<Vec3> rest;
-        if (area > 0.0f && rests->size() == points->size()) {
-          const float wa = glm::dot(glm::cross(c - b, p - b), n) / area;
-          const float wb = glm::dot(glm::cross(a - c, p - c), n) / area;
-          rest = wa * (*rests)[(*indices)[f]] + wb * (*rests)[(*indices)[f + 1]] +
-                 (1.0f - wa - wb) * (*rests)[(*indices)[f + 2]];
-        }
-        consider(*hit, glm::normalize(n), name, {}, rest);
-      }
-    }
-  }
+  // Tissues as drawn (their contact surfaces: what instruments touch), with the point at rest.
+  if (auto hit = w->castRay(origin, d, 10.0f))
+    consider(hit->distance, hit->normal, std::string(w->tissueName(hit->tissue)), {}, hit->rest);
   for (size_t i = 0; i < mSnapshot.rigids.size() && i < mScenario->objects.size(); ++i) {
     const auto& o = mScenario->objects[i].settings;
     if (auto hit = rayBox(origin, d, mSnapshot.rigids[i], o.halfExtents))

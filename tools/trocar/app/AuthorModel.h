@@ -125,8 +125,10 @@ class AuthorModel {
   // Writes text() to `file` (default: the file opened), atomically.
   Result<void> save(const std::filesystem::path& file = {});
 
-  // Where things are: the middle of the tissues at rest.
+  // Where things are: the middle of the tissues at rest (app::fieldCenter).
   Vec3 fieldCenter() const;
+  // Changes with every text adopted (edits, undo, redo): what the window's caches key on.
+  uint64_t version() const { return mVersion; }
   // Where a point of a tissue at rest is drawn now (moved as its nearest nodes moved).
   Vec3 restToNow(const std::string& tissue, const Vec3& rest) const;
   // A free id in a section: prefix-1, prefix-2, ...
@@ -154,6 +156,7 @@ class AuthorModel {
   std::vector<std::string> mHistory;
   size_t mAt = 0;
   std::optional<size_t> mSavedAt;  // the history entry the file holds
+  uint64_t mVersion = 0;
 };
 
 struct AuthorSettings {

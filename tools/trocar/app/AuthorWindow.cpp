@@ -394,7 +394,15 @@ class Editor {
     const ImGuiIO& io = ImGui::GetIO();
     const ImVec2 mouse = io.MousePos;
     const bool inside = mouse.x >= 0 && mouse.y >= 0 && mouse.x < mWidth && mouse.y < mHeight;
-    mHover = inside && !io.WantCaptureMouse ? pickAt(mouse) : std::nullopt;
+    // Picked again only when the mouse, the camera or the scenario changed.
+    const bool over = inside && !io.WantCaptureMouse;
+    const Vec2 at = over ? Vec2(mouse.x, mouse.y) : Vec2(-1.0f);
+    if (at != mHoverMouse || mViewProjection != mHoverCamera || mModel.version() != mHoverVersion) {
+      mHover = over ? pickAt(mouse) : std::nullopt;
+      mHoverMouse = at;
+      mHoverCamera = mViewProjection;
+      mHoverVersion = mModel.version();
+    }
     if (io.WantCaptureMouse && !mDrag) return;
     // Camera.
     const ImVec2 d = io.MouseDelta;
@@ -949,6 +957,9 @@ class Editor {
   Selection mSelection;
   std::optional<Drag> mDrag;
   std::optional<SurfaceHit> mHover;
+  Vec2 mHoverMouse{-2.0f};  // the mouse, camera and scenario it was picked for
+  Mat4 mHoverCamera{0.0f};
+  uint64_t mHoverVersion = 0;
   std::vector<Vec3> mLine;
   std::string mLineTissue;
   ConditionTemplate mTemplate;

@@ -630,10 +630,7 @@ void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
   if (!scene.endoscope) return;
   scene.views[0] = scene.endoscope->camera;
   scene.clearColor = scene.endoscope->clearColor;
-  // Lit as the endoscope's pass is: its lamp, and what of the room's light gets in.
-  scene.lightColor *= scene.endoscope->roomLight;
-  scene.headlight = 0.0f;
-  scene.scopeLight = scene.endoscope->light;
+  render::useEndoscopeLighting(scene, *scene.endoscope);  // lit as the endoscope's pass is
   scene.endoscope.reset();
   std::erase_if(scene.draws,
                 [](const render::DrawItem& d) { return !(d.visibility & render::kInEndoscope); });

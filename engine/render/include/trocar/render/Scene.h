@@ -170,6 +170,11 @@ struct FrameScene {
   ExternalTarget* uiCopy = nullptr;
 };
 
+// Lights `scene` as the endoscope's picture is lit: its lamp, only `roomLight` of the room's
+// key light and no headlight (the renderer's endoscope pass; a picture drawn as the
+// endoscope's own, ScenePresenter::showEndoscopeOnly).
+void useEndoscopeLighting(FrameScene& scene, const Endoscope& scope);
+
 // Simple meshes (metres), centred on the origin unless said.
 MeshData makeBox(Vec3 halfExtents);
 MeshData makeCylinder(float radius, float length, uint32_t segments);  // along +Y, base at y = 0

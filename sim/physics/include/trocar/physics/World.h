@@ -118,6 +118,7 @@ class World {
     Vec3 position{0.0f};
     Vec3 normal{0.0f};  // unit, facing the ray's origin
     float distance = 0.0f;
+    Vec3 rest{0.0f};  // the same point of the tissue at rest (what selectors and regions test)
   };
   std::optional<SurfaceHit> castRay(const Vec3& origin, const Vec3& direction, float maxDistance = 1.0f,
                                     std::optional<TissueId> only = std::nullopt) const;
