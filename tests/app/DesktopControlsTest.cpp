@@ -35,7 +35,7 @@ DesktopEvents mouse(float dx, float dy) {
 }
 
 // A large organ round the field's middle (a 20 cm block, as an imported head is): the tools
-// start 2 cm above its top, not inside it; over a flat gauze they start 2 cm above it as before.
+// start 2 cm above its drawn top, not inside it; over a flat gauze 2 cm above it as before.
 TEST(DesktopControls, TheToolsStartOutsideTheTissue) {
   auto loaded = scenario::loadScenarioText(R"(trocar: 1
 id: big
@@ -50,7 +50,8 @@ scoring: {formula: checklist, pass_score: 0}
                                            "big.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.errors[0].toString();
   DesktopControls c(*loaded.scenario);
-  for (int hand = 0; hand < 2; ++hand) EXPECT_NEAR(c.tip(hand).y, 1.08f + 0.001f + 0.02f, 1e-4f) << hand;
+  for (int hand = 0; hand < 2; ++hand)
+    EXPECT_NEAR(c.tip(hand).y, 1.08f + 0.02f, 1e-4f) << hand;  // its top as drawn
   const scenario::ScenarioDesc peg = pegTransfer();
   DesktopControls flat(peg);
   EXPECT_NEAR(flat.tip(0).y, fieldCenter(peg).y + 0.02f, 1e-5f);

@@ -205,12 +205,12 @@ Vec3 materialPointNow(const physics::TissueSnapshot& t, const Vec3& rest) {
 }
 
 // The laparoscopic cholecystectomy through the critical view of safety, clipped and divided, at
-// the desktop. The person works from what the monitor shows: the gallbladder's rounded end
+// the desktop. The person works from what the monitor shows: the gallbladder's free rounded end
 // (the fundus), the peritoneum over the triangle with the artery under its middle, the duct and
 // the artery running from the gallbladder to the common bile duct. Each target is a point of a
 // drawn structure (for a tube, a fraction of the way along it from the gallbladder), where it is
 // now, its top found as the eye finds it (the drawn surface straight above). The left grasper
-// takes the fundus, locks (Space) and draws it up and away; Tab; the scissors open the
+// takes the fundus, locks (Space) and draws it up and away from the liver; Tab; the scissors open the
 // peritoneum either side of the artery (blades rolled along it); E for the clip applier: two
 // clips on each structure towards the bile duct and one towards the gallbladder (jaws rolled
 // across it); E for the scissors: each divided between its clips. Every step is done in order,
@@ -265,23 +265,41 @@ TEST(DesktopTasks, APersonReachesTheCriticalViewClipsAndDivides) {
   const Vec3 x(1.0f, 0.0f, 0.0f), z(0.0f, 0.0f, 1.0f);
   person.wait(60);  // a look first: everything settles
 
-  // Retract: the fundus, the gallbladder's far rounded end (4/5 of the way out from its middle).
-  Vec3 lo(1e9f), hi(-1e9f);
+  // Retract: the fundus, the gallbladder's free rounded end, the one that stands out of its bed
+  // towards the laparoscope (4/5 of the way from its middle to its highest point), and up and
+  // away from the liver.
   const physics::WorldSnapshot start = snapshot();
-  for (const Vec3& p : start.tissues[tissue("gallbladder")].restPositions) {
-    lo = glm::min(lo, p);
-    hi = glm::max(hi, p);
+  const auto& gb = start.tissues[tissue("gallbladder")].restPositions;
+  Vec3 gbMid(0.0f);
+  for (const Vec3& p : gb) gbMid += p;
+  gbMid /= static_cast<float>(gb.size());
+  Vec3 far = gbMid;
+  for (const Vec3& p : gb) {
+    if (p.y > far.y) far = p;
   }
-  const Vec3 gbMid = 0.5f * (lo + hi);
-  const Vec3 fundus = topOf("gallbladder", Vec3(gbMid.x - 0.8f * 0.5f * (hi.x - lo.x), gbMid.y, gbMid.z)) -
-                      Vec3(0.0f, 0.001f, 0.0f);
+  // Its top as drawn: the outermost point along that line with gallbladder straight under it.
+  Vec3 fundus = gbMid;
+  for (float f : {0.8f, 0.7f, 0.6f, 0.5f, 0.4f}) {
+    const Vec3 at = gbMid + f * (far - gbMid);
+    if (const auto hit = world.castRay(at + Vec3(0.0f, 0.05f, 0.0f), Vec3(0.0f, -1.0f, 0.0f), 0.1f,
+                                       physics::TissueId{tissue("gallbladder")})) {
+      fundus = hit->position - Vec3(0.0f, 0.001f, 0.0f);
+      break;
+    }
+  }
+  Vec3 liverMid(0.0f);
+  for (const Vec3& p : start.tissues[tissue("liver")].restPositions) liverMid += p;
+  liverMid /= static_cast<float>(start.tissues[tissue("liver")].restPositions.size());
+  Vec3 away = fundus - liverMid;
+  away.y = std::max(away.y, 0.0f);
+  const Vec3 lift = glm::normalize(glm::normalize(away) + Vec3(0.0f, 1.0f, 0.0f));
   use(0);
-  person.moveTo(fundus + Vec3(0.0f, 0.012f, 0.0f));
-  person.moveTo(fundus);
+  person.moveTo(fundus + Vec3(0.0f, 0.03f, 0.0f));                // over it first, clear of the liver
+  person.moveTo(fundus + Vec3(0.0f, 0.012f, 0.0f), false, 3.0f);  // then carefully: the liver is beside it
+  person.moveTo(fundus, false, 3.0f);
   person.wait(10, true);
   person.press(&DesktopEvents::ratchet, true);
-  const float r = 0.012f;
-  person.moveTo(fundus + Vec3(-r, r, -0.5f * r), false, 2.0f);  // slowly: it is pulling on the gallbladder
+  person.moveTo(fundus + 0.012f * lift, false, 2.0f);  // slowly: it is pulling on the gallbladder
   use(1);
 
   // The peritoneum either side of the artery, 5.5 mm off it, snipped along it.

@@ -865,8 +865,10 @@ TEST(Inrimage, BadFilesSayWhatAndWhere) {
 // read through readVolume as import reads it: 438 x 353 x 165 voxels of 0.617188 x 0.617188 x
 // 1.33333 mm. Its labels, counted and boxed by an independent reading (Python's gzip over the
 // raw bytes after the 256-byte header): 0 background (22,019,024 voxels), 255 the liver
-// (3,160,496 voxels: 1.61 l, 20.6 x 17.2 x 15.2 cm), 127 a 160 ml structure inside the liver's
-// box (314,086), 85 a 9 ml one (17,702), 84 two stray voxels.
+// (3,160,496 voxels: 1.61 l, 20.6 x 17.2 x 15.2 cm), 127 the right kidney (314,086: 160 ml,
+// behind, below and right of the liver's middle), 85 the gallbladder (17,702: 9 ml, 6 cm
+// long, in the notch of the liver's lower edge, its fundus forwards and down), 84 two stray
+// voxels (scenarios/lap-cholecystectomy/README.md says how each was identified).
 TEST(Inrimage, CgalsLiverVolumeHasTheLabelsTheFileHolds) {
   const std::filesystem::path tarball = "/usr/share/doc/libcgal-dev/data.tar.gz";
   if (!std::filesystem::exists(tarball))

@@ -274,6 +274,75 @@ TEST(Scenario, EmbeddedSurfaceFollowsItsTet) {
   EXPECT_EQ(alone.errors[0].message, "tetmesh: surface and embed go together");
 }
 
+// volume: one label of a segmented volume inside a .tar.gz, imported when the scenario loads
+// (through the cache TROCAR_CACHE_DIR names) and placed by anchor, position and rotation.
+TEST(Scenario, AVolumeLabelInsideAnArchiveBecomesATissue) {
+  test::TempDir dir;
+  // A ball of label 7, radius 6 voxels of 1 mm, centred on voxel (10, 10, 10) of 20^3.
+  std::string inr = "#INRIMAGE-4#{\nXDIM=20\nYDIM=20\nZDIM=20\nVDIM=1\nTYPE=unsigned fixed\nPIXSIZE=8 bits\n";
+  inr.resize(252, '\n');
+  inr += "##}\n";
+  for (int k = 0; k < 20; ++k)
+    for (int j = 0; j < 20; ++j)
+      for (int i = 0; i < 20; ++i)
+        inr.push_back(
+            static_cast<char>((i - 10) * (i - 10) + (j - 10) * (j - 10) + (k - 10) * (k - 10) <= 36 ? 7 : 0));
+  std::filesystem::create_directories(dir / "vol");
+  std::ofstream(dir / "vol/ball.inr", std::ios::binary) << inr;
+  ASSERT_EQ(std::system(("cd '" + dir.path().string() + "' && tar -czf vol.tar.gz vol").c_str()), 0);
+  ::setenv("TROCAR_CACHE_DIR", (dir / "cache").c_str(), 1);
+  const std::string tissue =
+      "    volume: {file: vol.tar.gz, member: vol/ball.inr, label: 7, nodes: 60, triangles: 500,\n"
+      "             anchor: [0.01, -0.01, -0.01], position: [0, 0.95, -0.45], rotation_deg: [0, 90, 0]}\n";
+  std::string text =
+      replaced(kMinimal,
+               "    generate: {cloth: {size: [0.1, 0.1], cells: [8, 8], position: [0, 1, 0]}}\n    fixed: "
+               "corners\n    markings:\n      - {id: circle, circle: {center: [0, 0], radius: 0.02}}\n",
+               tissue);
+  text =
+      replaced(text, "  - {id: inside-circle, tissue: gauze, marking: circle}",
+               "  - {id: inside-circle, tissue: gauze, sphere: {center: [0, 0.95, -0.45], radius: 0.007}}");
+  std::ofstream(dir / "s.yaml") << text;
+  auto r = loadScenarioFile(dir / "s.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  const auto& t = r.scenario->tissues[0].settings;
+  EXPECT_EQ(t.kind, physics::TissueKind::kVolumetric);
+  ASSERT_FALSE(t.tetMesh.nodes.empty());
+  EXPECT_LE(t.tetMesh.nodes.size(), 60u);
+  // The ball's centre (the anchor) is where `position` says, whatever the turn.
+  Vec3 lo(1e9f), hi(-1e9f);
+  ASSERT_TRUE(t.embedded.has_value());
+  for (size_t v = 0; v < t.embedded->nodes.size(); ++v) {
+    Vec3 p(0.0f);
+    for (size_t k = 0; k < 4; ++k) p += t.embedded->weights[v][k] * t.tetMesh.nodes[t.embedded->nodes[v][k]];
+    lo = glm::min(lo, p);
+    hi = glm::max(hi, p);
+  }
+  const Vec3 mid = (lo + hi) * 0.5f;
+  EXPECT_NEAR(mid.x, 0.0f, 0.0011f);
+  EXPECT_NEAR(mid.y, 0.95f, 0.0011f);
+  EXPECT_NEAR(mid.z, -0.45f, 0.0011f);
+  EXPECT_NEAR(hi.y - lo.y, 0.013f, 0.002f);  // a 6 mm radius, surface between voxel centres
+  EXPECT_TRUE(std::filesystem::exists(dir / "cache/labels"));
+
+  // A member the archive lacks, and a volume a package should have installed.
+  std::ofstream(dir / "s.yaml") << replaced(text, "member: vol/ball.inr", "member: vol/bal.inr");
+  auto member = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(member.errors.size(), 1u);
+  EXPECT_NE(member.errors[0].message.find("holds no file 'vol/bal.inr'"), std::string::npos)
+      << member.errors[0].toString();
+  EXPECT_EQ(member.errors[0].where.line, 6u);  // the tissue's volume: line
+  std::ofstream(dir / "s.yaml") << replaced(text, "file: vol.tar.gz", "file: /usr/share/nothing/data.tar.gz");
+  auto package = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(package.errors.size(), 1u);
+  EXPECT_NE(package.errors[0].hint.find("tools/setup.sh"), std::string::npos) << package.errors[0].toString();
+  std::ofstream(dir / "s.yaml") << replaced(text, "label: 7", "label: 8");
+  auto label = loadScenarioFile(dir / "s.yaml");
+  ASSERT_EQ(label.errors.size(), 1u);
+  EXPECT_NE(label.errors[0].message.find("has no voxels"), std::string::npos) << label.errors[0].toString();
+  ::unsetenv("TROCAR_CACHE_DIR");
+}
+
 TEST(Scenario, TetGenMeshLoadsWithUnitsAndContentHashCoversIt) {
   test::TempDir dir;
   // One tetrahedron in millimetres, 1-based indices (TetGen's default).

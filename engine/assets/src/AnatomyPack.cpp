@@ -140,6 +140,11 @@ std::string structureId(const std::string& name) {
   return id.empty() ? "structure" : id;
 }
 
+Result<Structure> importStructure(const Volume& v, const std::string& name, Mask mask,
+                                  const VolumeImportOptions& options, const ImportProgress& progress) {
+  return makeStructure(v, name, std::move(mask), options, 1, 1, progress);
+}
+
 Result<AnatomyPack> importVolume(const std::filesystem::path& input, const VolumeImportOptions& options,
                                  const ImportProgress& progress) {
   std::vector<SavedMask> saved;

@@ -1,9 +1,8 @@
 // INRIA's INRIMAGE-4 format (.inr, .inr.gz), as CGAL's data ships label volumes: a text header
 // of key=value lines in a block of a multiple of 256 bytes ("#INRIMAGE-4#{" ... "##}\n"),
 // then the raw voxels, x fastest. No reader in Debian's ITK knows it, so this small one does.
+#include <trocar/assets/Archive.h>
 #include <trocar/assets/Volume.h>
-
-#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -149,24 +148,10 @@ Result<Volume> parseInrimage(std::string_view bytes, const std::string& name) {
 }
 
 Result<Volume> readInrimage(const std::filesystem::path& path) {
-  // gzread reads a plain file as it is, so .inr and .inr.gz take the same path.
-  gzFile gz = gzopen(path.string().c_str(), "rb");
-  if (!gz) return makeError(ErrorCode::kNotFound, path.string() + ": cannot open", "check the path");
-  std::string bytes;
-  std::vector<char> chunk(1 << 20);
-  int n = 0;
-  while ((n = gzread(gz, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0) {
-    bytes.append(chunk.data(), static_cast<size_t>(n));
-    if (bytes.size() > kMaxHeader + static_cast<size_t>(kMaxTotal) * 8) break;
-  }
-  int err = 0;
-  const char* message = gzerror(gz, &err);
-  const std::string why = err != Z_OK && err != Z_STREAM_END ? message : "";
-  gzclose(gz);
-  if (n < 0 || !why.empty())
-    return makeError(ErrorCode::kInvalidInput, path.string() + ": the gzip stream is damaged (" + why + ")",
-                     "the file is truncated: copy it again");
-  return parseInrimage(bytes, path.string());
+  // A plain .inr and an .inr.gz take the same path.
+  auto bytes = readGzipFile(path, kMaxHeader + static_cast<size_t>(kMaxTotal) * 8);
+  if (!bytes.ok()) return bytes.error();
+  return parseInrimage(bytes.value(), path.string());
 }
 
 }  // namespace trocar::assets

@@ -3,11 +3,10 @@
 // with one extra leading slice, row and column InVesalius uses for its own bookkeeping).
 // No library reads them (InVesalius itself is a Python application), so this does, with
 // zlib for the compression.
+#include <trocar/assets/Archive.h>
 #include <trocar/assets/Volume.h>
 
 #include <trocar/core/File.h>
-
-#include <zlib.h>
 
 #include <cstring>
 #include <map>
@@ -16,51 +15,27 @@
 namespace trocar::assets {
 namespace {
 
-// ---- a gzip'd tar, all in memory -----------------------------------------------------
+// ---- a gzip'd tar, all in memory: its files by their names (without folders) ---------
 
 Result<std::map<std::string, std::string>> untarGz(const std::filesystem::path& path) {
-  gzFile gz = gzopen(path.string().c_str(), "rb");
-  if (!gz) return makeError(ErrorCode::kNotFound, path.string() + ": cannot open", "check the path");
-  std::string tar;
-  std::vector<char> chunk(1 << 20);
-  int n = 0;
-  while ((n = gzread(gz, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
-    tar.append(chunk.data(), static_cast<size_t>(n));
-  int err = 0;
-  const char* message = gzerror(gz, &err);
-  const std::string why = err != Z_OK && err != Z_STREAM_END ? message : "";
-  gzclose(gz);
-  if (n < 0 || !why.empty()) {
-    return makeError(ErrorCode::kInvalidInput, path.string() + ": the gzip stream is damaged (" + why + ")",
-                     "the project file is truncated or not an InVesalius project");
+  auto tar = readGzipFile(path);
+  if (!tar.ok()) {
+    Error e = tar.error();
+    if (e.code == ErrorCode::kInvalidInput)
+      e.hint = "the project file is truncated or not an InVesalius project";
+    return e;
+  }
+  auto entries = listTar(tar.value(), path.string());
+  if (!entries.ok()) {
+    Error e = entries.error();
+    e.hint = "not an InVesalius project, or a damaged one";
+    return e;
   }
   std::map<std::string, std::string> files;
-  size_t at = 0;
-  while (at + 512 <= tar.size()) {
-    const char* h = tar.data() + at;
-    if (h[0] == '\0') break;  // the end: two zero blocks
-    if (std::memcmp(h + 257, "ustar", 5) != 0) {
-      return makeError(ErrorCode::kInvalidInput,
-                       path.string() + ": byte " + std::to_string(at) + " of the tar is not a ustar header",
-                       "not an InVesalius project, or a damaged one");
-    }
-    std::string name(h, strnlen(h, 100));
-    const std::string prefix(h + 345, strnlen(h + 345, 155));
-    if (!prefix.empty()) name = prefix + "/" + name;
-    const std::string octal(h + 124, strnlen(h + 124, 12));
-    const size_t size = static_cast<size_t>(std::strtoull(octal.c_str(), nullptr, 8));
-    at += 512;
-    if (at + size > tar.size()) {
-      return makeError(ErrorCode::kInvalidInput,
-                       path.string() + ": '" + name + "' runs past the end of the tar",
-                       "the project file is truncated");
-    }
-    const char type = h[156];
-    if (type == '0' || type == '\0') {
-      const size_t slash = name.find_last_of('/');
-      files[slash == std::string::npos ? name : name.substr(slash + 1)] = tar.substr(at, size);
-    }
-    at += (size + 511) / 512 * 512;
+  for (const TarEntry& entry : entries.value()) {
+    const size_t slash = entry.name.find_last_of('/');
+    files[slash == std::string::npos ? entry.name : entry.name.substr(slash + 1)] =
+        tar.value().substr(entry.offset, entry.size);
   }
   return files;
 }

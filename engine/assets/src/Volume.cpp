@@ -2,7 +2,9 @@
 // format's orientation rules and hands back LPS geometry (origin, spacing, direction).
 #include <trocar/assets/Volume.h>
 
+#include <trocar/assets/Archive.h>
 #include <trocar/core/Bytes.h>
+#include <trocar/core/File.h>
 #include <trocar/core/Hash.h>
 #include <trocar/core/Isolate.h>
 #include <trocar/core/Log.h>
@@ -659,6 +661,37 @@ Result<Volume> readVolume(const std::filesystem::path& path, double timeoutS) {
   if (!decode(bytes.value(), v)) {
     return makeError(ErrorCode::kIo, path.string() + ": the volume reader's answer is inconsistent",
                      "try again; if it persists, report it with the file");
+  }
+  return v;
+}
+
+Result<Volume> readVolumeMember(const std::filesystem::path& archive, const std::string& member,
+                                double timeoutS) {
+  auto stored = readArchiveMember(archive, member);
+  if (!stored.ok()) return stored.error();
+  const std::string name = archive.string() + ":" + member;
+  auto bytes = gunzip(stored.value(), name);
+  if (!bytes.ok()) return bytes.error();
+  if (bytes.value().rfind("#INRIMAGE-4#{", 0) == 0) return parseInrimage(bytes.value(), name);
+  // Other formats go through ITK, which reads files: a temporary one with the member's name.
+  auto dir = makeTempDirectory("trocar-volume");
+  if (!dir.ok()) return dir.error();
+  const std::filesystem::path file = dir.value() / std::filesystem::path(member).filename();
+  Result<Volume> v = makeError(ErrorCode::kIo, "", "");
+  if (auto w = writeFileAtomic(file, stored.value()); !w.ok()) {
+    v = w.error();
+  } else {
+    v = readVolume(file, timeoutS);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir.value(), ec);
+  if (!v.ok()) {
+    Error e = v.error();
+    const std::string temp = file.string();
+    for (size_t at = e.message.find(temp); at != std::string::npos; at = e.message.find(temp))
+      e.message.replace(at, temp.size(), name);
+    if (e.where.file == temp) e.where.file = name;
+    return e;
   }
   return v;
 }

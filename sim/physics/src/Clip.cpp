@@ -1,31 +1,54 @@
 // Clips: a clip applier closing a clip on tissue.
 #include "WorldImpl.h"
 
+#include <limits>
+
 namespace trocar::physics {
 
 void World::Impl::closeClip(Tool& tool) {
   const auto& spec = tool.settings.spec;
   // A clip closes on what lies across its jaws: nodes in the jaws' plane (3 mm thick),
   // between the open jaws in the half of their length nearest the tip (where a clip
-  // closes), or pressed just beyond the tip (the grasp radius). The tissue with the most
-  // such nodes is clipped.
+  // closes), or pressed just beyond the tip (the grasp radius). Of the tissues with such
+  // nodes, the one whose drawn surface comes nearest the jaws' middle in that space is the
+  // one between them: a coarse tet mesh's nodes reach well beyond its drawn surface (an
+  // anatomy pack's cells are centimetres), so counting nodes alone would clip a liver the
+  // jaws only come near. Without drawn surface in the jaws, the most nodes decide.
   const btTransform tip = toolTipTransform(tool);
   const btTransform toTool = tip.inverse();
   const float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
+  auto between = [&](const btVector3& p) {
+    return std::abs(p.x()) <= kClipHalfWidth && std::abs(p.y()) <= half && p.z() >= -spec.graspRadius &&
+           p.z() <= 0.5f * spec.jawLength;
+  };
   uint32_t best = kInvalidIndex;
+  float bestGap = std::numeric_limits<float>::infinity();
   std::vector<uint32_t> bestNodes;
   for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
     std::vector<uint32_t> in;
     const btSoftBody& body = *tissues[ti].body;
     for (int i = 0; i < body.m_nodes.size(); ++i) {
-      const btVector3 p = toTool * body.m_nodes[i].m_x;
-      if (std::abs(p.x()) <= kClipHalfWidth && std::abs(p.y()) <= half && p.z() >= -spec.graspRadius &&
-          p.z() <= 0.5f * spec.jawLength) {
-        in.push_back(static_cast<uint32_t>(i));
-      }
+      if (between(toTool * body.m_nodes[i].m_x)) in.push_back(static_cast<uint32_t>(i));
     }
-    if (in.size() > bestNodes.size()) {
+    if (in.empty()) continue;
+    // The drawn surface's nearest approach to the jaws' middle, within the jaws.
+    const detail::ContactSurface& drawn = tissues[ti].surface;
+    float gap = std::numeric_limits<float>::infinity();
+    const size_t vertices = drawn.arity ? drawn.nodes.size() / drawn.arity : 0;
+    for (size_t v = 0; v < vertices; ++v) {
+      btVector3 x(0, 0, 0);
+      for (uint32_t k = 0; k < drawn.arity; ++k) {
+        const size_t at = v * drawn.arity + k;
+        x += drawn.weights[at] * body.m_nodes[static_cast<int>(drawn.nodes[at])].m_x;
+      }
+      const btVector3 p = toTool * x;
+      if (between(p)) gap = std::min(gap, static_cast<float>(std::abs(p.y())));
+    }
+    const bool nearer = gap < bestGap;
+    const bool tie = gap == bestGap && in.size() > bestNodes.size();
+    if (nearer || tie) {
       best = ti;
+      bestGap = gap;
       bestNodes = std::move(in);
     }
   }

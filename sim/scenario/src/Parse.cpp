@@ -7,6 +7,7 @@
 #include "TetMeshFiles.h"
 #include "YamlContext.h"
 
+#include <trocar/assets/AnatomyPack.h>
 #include <trocar/assets/MeshCache.h>
 
 #include <yaml-cpp/yaml.h>
@@ -203,6 +204,64 @@ std::optional<NodeSelector> parseSelector(Ctx& ctx, const YAML::Node& n, const s
   return std::nullopt;
 }
 
+// volume: {file, member, label, nodes, triangles, smooth, anchor, position, rotation_deg}: one label of
+// a segmented volume, imported (through the cache) into a tet mesh with its detailed surface
+// embedded. The volume's point `anchor` (its own stage frame) goes to `position`, the anatomy
+// turned by `rotation_deg` about it: labels of one volume placed alike keep their places.
+void parseVolumeSource(Ctx& ctx, const YAML::Node& vol, TissueDesc& t, std::vector<fs::path>& referenced) {
+  ctx.checkKeys(
+      vol, {"file", "member", "label", "nodes", "triangles", "smooth", "anchor", "position", "rotation_deg"},
+      "volume");
+  assets::LabelSource source;
+  auto path = ctx.text(vol["file"], "volume.file");
+  if (const YAML::Node m = vol["member"]) source.member = ctx.text(m, "volume.member").value_or("");
+  const auto label =
+      ctx.number(vol["label"], "volume.label", 1, 65535, "the label's value in the volume, e.g. 255");
+  if (const YAML::Node n = vol["nodes"])
+    source.nodes = static_cast<uint32_t>(
+        ctx.number(n, "volume.nodes", 8, 20000, "the tet mesh's nodes at most, e.g. 300").value_or(300));
+  if (const YAML::Node n = vol["triangles"])
+    source.triangles = static_cast<size_t>(
+        ctx.number(n, "volume.triangles", 100, 500000, "the drawn surface's triangles at most")
+            .value_or(12000));
+  if (const YAML::Node n = vol["smooth"])
+    source.smooth = static_cast<int>(
+        ctx.number(n, "volume.smooth", 0, 200, "smoothing passes over the surface, e.g. 15").value_or(15));
+  Vec3 anchor(0.0f), pos(0.0f);
+  Quat turn(1, 0, 0, 0);
+  if (const YAML::Node a = vol["anchor"]) anchor = ctx.vec<3>(a, "volume anchor").value_or(Vec3(0.0f));
+  if (const YAML::Node p = vol["position"]) pos = ctx.vec<3>(p, "volume position").value_or(Vec3(0.0f));
+  if (const YAML::Node r = vol["rotation_deg"])
+    turn = rotationFromDegrees(ctx.vec<3>(r, "volume rotation_deg", 360).value_or(Vec3(0.0f)));
+  if (!path || !label) return;
+  source.file = ctx.file().parent_path() / *path;
+  source.label = static_cast<int>(*label);
+  auto imported = assets::importLabelCached(source, dataDirectories().cache);
+  if (!imported.ok()) {
+    Error e = imported.error();
+    if (e.code == ErrorCode::kNotFound && source.file.is_absolute())
+      e.hint =
+          "a volume outside the scenario's folder comes from a package: tools/setup.sh installs the ones "
+          "Trocar's scenarios read (dpkg -S " +
+          source.file.string() + " names it once installed)";
+    referencedFileError(ctx, vol["file"], source.file, e);
+    return;
+  }
+  const assets::Structure& s = imported.value();
+  physics::TetMesh& mesh = t.settings.tetMesh;
+  for (const auto& n : s.tets.nodes) mesh.nodes.push_back(pos + turn * (n - anchor));
+  mesh.tets = s.tets.tets;
+  physics::EmbeddedSurface surface;
+  surface.indices = s.surface.indices;
+  for (size_t v = 0; v < s.surface.positions.size(); ++v) {
+    surface.nodes.push_back(s.tets.tets[s.embedding.tet[v]]);
+    const auto& w = s.embedding.weights[v];
+    surface.weights.push_back({w.x, w.y, w.z, w.w});
+  }
+  t.settings.embedded = std::move(surface);
+  referenced.push_back(source.file);
+}
+
 void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<std::string>& ids,
                  std::map<std::string, std::map<std::string, MarkingDesc>>& markings,
                  std::vector<fs::path>& referenced, std::set<std::string>& broken,
@@ -210,7 +269,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   const size_t errorsBefore = ctx.errorCount();
   if (!ctx.isMap(item, "a tissue")) return;
   ctx.checkKeys(item,
-                {"id", "generate", "tetmesh", "mesh", "material", "fixed", "markings", "iterations",
+                {"id", "generate", "tetmesh", "mesh", "volume", "material", "fixed", "markings", "iterations",
                  "appearance", "collides_with", "vessel", "bleed_ml_per_s"},
                 "a tissue");
   auto id = readId(ctx, item, "tissue", ids);
@@ -411,6 +470,13 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
         }
       }
     }
+  }
+  if (const YAML::Node vol = item["volume"]) {
+    if (gen || tet || item["mesh"])
+      ctx.error(vol, "a tissue has one geometry: generate, tetmesh, mesh or volume");
+    t.settings.kind = physics::TissueKind::kVolumetric;
+    geometry = true;
+    if (ctx.isMap(vol, "volume")) parseVolumeSource(ctx, vol, t, referenced);
   }
   if (!geometry && !gen) {
     ctx.error(item, "tissue '" + t.settings.name + "' has no geometry",

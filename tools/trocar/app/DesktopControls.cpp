@@ -6,6 +6,7 @@
 #include <trocar/instruments/Instrument.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 namespace trocar::app {
@@ -32,21 +33,57 @@ Pose OrbitCamera::pose() const {
 DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScenario(&scenario) {
   mCenter = fieldCenter(scenario);
   for (const scenario::TissueDesc& t : scenario.tissues) {
-    Vec3 lo(1e30f), hi(-1e30f);
-    auto add = [&](const Vec3& p) {
-      lo = glm::min(lo, p);
-      hi = glm::max(hi, p);
-    };
-    for (const Vec3& p : t.settings.tetMesh.nodes) add(p);
-    for (const Vec3& p : t.settings.surface.vertices) add(p);
-    if (t.settings.kind == physics::TissueKind::kCloth) {  // a sheet: its plane, a millimetre thick
-      const Pose& pose = t.settings.cloth.pose;
+    RestShape shape;
+    const physics::TissueSettings& ts = t.settings;
+    if (ts.kind == physics::TissueKind::kCloth) {  // a sheet: its plane, a millimetre thick
+      const Pose& pose = ts.cloth.pose;
       for (float sx : {-0.5f, 0.5f}) {
         for (float sz : {-0.5f, 0.5f})
-          add(pose.transformPoint(Vec3(sx * t.settings.cloth.size.x, 0.0f, sz * t.settings.cloth.size.y)));
+          shape.vertices.push_back(
+              pose.transformPoint(Vec3(sx * ts.cloth.size.x, 0.0f, sz * ts.cloth.size.y)));
+      }
+    } else if (ts.embedded) {  // the detailed surface, from its tets
+      for (size_t v = 0; v < ts.embedded->nodes.size(); ++v) {
+        Vec3 p(0.0f);
+        for (size_t k = 0; k < 4; ++k)
+          p += ts.embedded->weights[v][k] * ts.tetMesh.nodes[ts.embedded->nodes[v][k]];
+        shape.vertices.push_back(p);
+      }
+      for (size_t i = 0; i + 2 < ts.embedded->indices.size(); i += 3)
+        shape.triangles.push_back(
+            {ts.embedded->indices[i], ts.embedded->indices[i + 1], ts.embedded->indices[i + 2]});
+    } else if (ts.kind == physics::TissueKind::kSurface) {
+      shape.vertices = ts.surface.vertices;
+      shape.triangles = ts.surface.triangles;
+    } else {  // the tets' boundary: faces no two tets share
+      shape.vertices = ts.tetMesh.nodes;
+      std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
+      for (const auto& tet : ts.tetMesh.tets) {
+        for (const auto& f : {std::array<uint32_t, 3>{tet[0], tet[1], tet[2]},
+                              std::array<uint32_t, 3>{tet[0], tet[1], tet[3]},
+                              std::array<uint32_t, 3>{tet[0], tet[2], tet[3]},
+                              std::array<uint32_t, 3>{tet[1], tet[2], tet[3]}}) {
+          std::array<uint32_t, 3> key = f;
+          std::sort(key.begin(), key.end());
+          auto& [count, face] = faces[key];
+          ++count;
+          face = f;
+        }
+      }
+      for (const auto& [key, entry] : faces) {
+        if (entry.first == 1) shape.triangles.push_back(entry.second);
       }
     }
-    if (lo.x <= hi.x) mTissueBoxes.emplace_back(lo - Vec3(0.001f), hi + Vec3(0.001f));
+    if (shape.vertices.empty()) continue;
+    shape.lo = Vec3(1e30f);
+    shape.hi = Vec3(-1e30f);
+    for (const Vec3& p : shape.vertices) {
+      shape.lo = glm::min(shape.lo, p);
+      shape.hi = glm::max(shape.hi, p);
+    }
+    shape.lo -= Vec3(0.001f);
+    shape.hi += Vec3(0.001f);
+    mTissueShapes.push_back(std::move(shape));
   }
   // Open views start where the scenario puts the trainee's head, looking at the field.
   mOrbit = OrbitCamera::lookingFrom(mCenter, scenario.head.position);
@@ -79,20 +116,48 @@ std::optional<Pose> DesktopControls::scope() const {
   return p;
 }
 
+namespace {
+constexpr float kStartClearance = 0.015f;  // m: an open jaw's length, so they rest on nothing
+}  // namespace
+
 void DesktopControls::reset() {
   mTips[0] = mCenter + Vec3(-0.03f, 0.02f, 0.0f);
   mTips[1] = mCenter + Vec3(0.03f, 0.02f, 0.0f);
-  // Never inside what can be touched: a tip that would start within a tissue's box at rest
-  // (a head 20 cm across round the field's middle) starts 2 cm above that box.
+  // Never inside what can be touched: a tip that would start inside a tissue at rest (a head
+  // 20 cm across round the field's middle, a liver round the gallbladder), or closer to its
+  // surface than the jaws are long, starts 2 cm above the top of that surface straight over
+  // the tip.
   for (Vec3& tip : mTips) {
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (const auto& [lo, hi] : mTissueBoxes) {
-        if (glm::all(glm::greaterThanEqual(tip, lo)) && glm::all(glm::lessThanEqual(tip, hi))) {
-          tip.y = hi.y + 0.02f;
+    for (int tries = 0; tries < 8; ++tries) {
+      bool moved = false;
+      for (const RestShape& s : mTissueShapes) {
+        if (!glm::all(glm::greaterThanEqual(tip, s.lo)) || !glm::all(glm::lessThanEqual(tip, s.hi))) continue;
+        if (s.triangles.empty()) {  // a sheet's box
+          tip.y = s.hi.y + 0.02f;
+          moved = true;
+          continue;
+        }
+        // The vertical through the tip: where it crosses the surface, above, nearest and in all.
+        int above = 0;
+        float top = -1e30f, nearest = 1e30f;
+        for (const auto& tri : s.triangles) {
+          const Vec3 &a = s.vertices[tri[0]], &b = s.vertices[tri[1]], &c = s.vertices[tri[2]];
+          const float d = (b.x - a.x) * (c.z - a.z) - (c.x - a.x) * (b.z - a.z);
+          if (std::abs(d) < 1e-12f) continue;
+          const float u = ((tip.x - a.x) * (c.z - a.z) - (c.x - a.x) * (tip.z - a.z)) / d;
+          const float v = ((b.x - a.x) * (tip.z - a.z) - (tip.x - a.x) * (b.z - a.z)) / d;
+          if (u < 0.0f || v < 0.0f || u + v > 1.0f) continue;
+          const float y = a.y + u * (b.y - a.y) + v * (c.y - a.y);
+          top = std::max(top, y);
+          nearest = std::min(nearest, std::abs(y - tip.y));
+          above += y > tip.y ? 1 : 0;
+        }
+        if (above % 2 == 1 || nearest < kStartClearance) {  // inside, or jaws that would rest on it
+          tip.y = top + 0.02f;
           moved = true;
         }
       }
+      if (!moved) break;
     }
   }
   mLocked = {};

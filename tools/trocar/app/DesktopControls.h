@@ -121,8 +121,15 @@ class DesktopControls {
 
  private:
   const scenario::ScenarioDesc* mScenario;
-  Vec3 mCenter{0.0f};                               // the field's middle: the tools start above it
-  std::vector<std::pair<Vec3, Vec3>> mTissueBoxes;  // each tissue's box at rest: the tools start outside them
+  Vec3 mCenter{0.0f};  // the field's middle: the tools start above it
+  // What the tools must not start inside: each tissue's closed surface at rest (as drawn; a
+  // tet mesh's boundary when nothing else is drawn), or a sheet's box a millimetre thick.
+  struct RestShape {
+    Vec3 lo{0.0f}, hi{0.0f};
+    std::vector<Vec3> vertices;
+    std::vector<std::array<uint32_t, 3>> triangles;  // none: the box is the shape
+  };
+  std::vector<RestShape> mTissueShapes;
   std::array<Vec3, 2> mTips{};
   std::array<bool, 2> mLocked{};
   std::array<float, 2> mRoll{};

@@ -65,6 +65,21 @@ Vec3 tipBelow(const HandRig& rig, const Vec3& at, float depth) {
 
 const Vec3 kUp(0.0f, 1.0f, 0.0f);
 
+// Where the fundus is drawn: up, and away from the liver its bed lies on (from the liver's
+// middle through the fundus), as an assistant lifts it off the liver; up and towards the
+// patient's right and head without a liver.
+Vec3 retractDirection(const physics::World& w, const Vec3& fundus) {
+  Vec3 away(-1.0f, 0.0f, -0.5f);
+  if (const auto liver = w.findTissue("liver")) {
+    Vec3 middle(0.0f);
+    const auto n = static_cast<uint32_t>(w.nodeCount(*liver));
+    for (uint32_t i = 0; i < n; ++i) middle += w.nodePosition(*liver, i);
+    if (n > 0) away = fundus - middle / static_cast<float>(n);
+    away.y = std::max(away.y, 0.0f);
+  }
+  return glm::normalize(glm::normalize(away) + kUp);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::ScenarioDesc& desc) {
@@ -134,7 +149,8 @@ Result<std::unique_ptr<Bot>> makeCholecystectomy(Params& p, const scenario::Scen
                      script.add(at + 0.3 * k, Hand::kLeft, g, top + 0.012f * kUp, 0.0f);
                      script.add(at + 0.6 * k, Hand::kLeft, g, top, 0.0f);
                      script.add(at + 0.9 * k, Hand::kLeft, g, top, 1.0f);
-                     script.add(at + 1.5 * k, Hand::kLeft, g, top + Vec3(-r, r, -0.5f * r), 1.0f);
+                     script.add(at + 1.5 * k, Hand::kLeft, g,
+                                top + 1.5f * r * retractDirection(s.world(), f.centre), 1.0f);
                    }});
   t += 1.6 * k;
   // One closing of the right hand's tool with the shaft crossing `region`'s centre `depth`

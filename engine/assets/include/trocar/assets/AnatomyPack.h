@@ -71,6 +71,27 @@ using ImportProgress = std::function<void(const std::string&)>;
 Result<AnatomyPack> importVolume(const std::filesystem::path& input, const VolumeImportOptions& options,
                                  const ImportProgress& progress = {});
 
+// One structure from its mask (largest piece or the seed's, holes filled): surface, tet mesh
+// within `options.nodeBudget` (or its entry in `budgets`), the surface embedded.
+Result<Structure> importStructure(const Volume& v, const std::string& name, Mask mask,
+                                  const VolumeImportOptions& options, const ImportProgress& progress = {});
+
+// A scenario's `volume:` tissue: one label of a volume (a file, or a file inside a tar),
+// imported as importStructure does, in the volume's own stage frame (voxel (0, 0, 0) at its
+// file's origin). Through a cache in `cacheDir` keyed by the source's bytes, the options and
+// this build (so no other importer's result is ever served): the first load of a large
+// volume takes seconds, later ones milliseconds. An unusable cache only costs time.
+struct LabelSource {
+  std::filesystem::path file;
+  std::string member;  // inside `file`, a tar; empty when `file` is the volume
+  int label = 0;
+  uint32_t nodes = 300;
+  size_t triangles = 12000;
+  int smooth = 15;  // Taubin passes: more for a small structure on thick slices (its steps show)
+};
+Result<Structure> importLabelCached(const LabelSource& source, const std::filesystem::path& cacheDir,
+                                    bool* cacheHit = nullptr);
+
 // Writes the pack's files into `dir` (created): <id>.obj, <id>.node, <id>.ele, <id>.embed,
 // anatomy.yaml (the tissues fragment) and provenance.json.
 Result<void> writeAnatomyPack(const AnatomyPack& pack, const std::filesystem::path& dir);

@@ -74,6 +74,10 @@ Result<Volume> readVolume(const std::filesystem::path& path, double timeoutS = 6
 // INRIA's INRIMAGE-4 (.inr, .inr.gz; CGAL's label volumes): a text header, then raw voxels.
 // It carries no orientation: its axes are taken as LPS. readVolume reads it too (by name);
 // parseInrimage reads the bytes of one (errors at their byte offset in `name`).
+// A volume stored in a tar (gzip'd or not), by its path inside it: CGAL's label volumes in
+// libcgal-demo's data.tar.gz. Errors name "archive:member".
+Result<Volume> readVolumeMember(const std::filesystem::path& archive, const std::string& member,
+                                double timeoutS = 600.0);
 Result<Volume> readInrimage(const std::filesystem::path& path);
 Result<Volume> parseInrimage(std::string_view bytes, const std::string& name);
 
