@@ -67,6 +67,33 @@ TEST(Sanity, EachMistakeIsWarnedAtItsPlace) {
 }
 
 // The membrane, 0.1 m square in 10 x 10 cells: 121 nodes 10 mm apart, the border's 40 pinned.
+// A block built 3 cm into the table (its bottom at 0.87 m, the top at 0.9): warned at the
+// tissue, with how far; with table_height 0.86 the same block is fine.
+TEST(Sanity, ATissueBuiltIntoTheTableIsWarned) {
+  std::string text = R"yaml(trocar: 1
+id: sunk
+title: Sunk
+instruments: {left: grasper, right: scissors}
+tissues:
+  - id: block
+    generate: {box: {size: [0.04, 0.04, 0.04], cells: [2, 2, 2], position: [0, 0.89, -0.45]}}
+    fixed: {box: {center: [0, 0.89, -0.45], size: [0.05, 0.05, 0.05]}}
+scoring: {formula: checklist, pass_score: 0}
+)yaml";
+  auto loaded = loadScenarioText(text, "sunk.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].toString();
+  const Sanity sunk = checkSanity(*loaded.scenario);
+  ASSERT_EQ(sunk.warnings.size(), 1u);
+  EXPECT_NE(sunk.warnings[0].message.find("'block' starts 30.0 mm into the table"), std::string::npos)
+      << sunk.warnings[0].message;
+  EXPECT_EQ(sunk.warnings[0].where.line, 6u);
+  EXPECT_NE(sunk.warnings[0].hint.find("table_height"), std::string::npos);
+  auto lowered =
+      loadScenarioText(text.replace(text.find("tissues:"), 8, "table_height: 0.86\ntissues:"), "sunk.yaml");
+  ASSERT_TRUE(lowered.ok());
+  EXPECT_TRUE(checkSanity(*lowered.scenario).warnings.empty());
+}
+
 TEST(Sanity, ExplainMeasuresEachTissueAndRegion) {
   auto loaded = loadScenarioText(kMistakes, "mistakes.yaml");
   ASSERT_TRUE(loaded.ok());

@@ -102,6 +102,30 @@ Sanity checkSanity(const ScenarioDesc& s) {
                  " N: far above what tissue stands",
              "tissue is damaged at a few newtons (0.5-20 N) and grasps tear out at up to about 50 N");
       }
+      // Its lowest drawn point at rest against the table top: tissue built inside the table
+      // is pushed out at once, which can make it unstable (a liver 4 cm into it did).
+      float lowest = 1e30f;
+      const physics::TissueSettings& ts = t.settings;
+      if (ts.embedded) {
+        for (size_t v = 0; v < ts.embedded->nodes.size(); ++v) {
+          float y = 0.0f;
+          for (size_t k = 0; k < 4; ++k)
+            y += ts.embedded->weights[v][k] * ts.tetMesh.nodes[ts.embedded->nodes[v][k]].y;
+          lowest = std::min(lowest, y);
+        }
+      } else {
+        lowest = e.lo.y;
+      }
+      const float into = s.tableHeight - lowest;
+      if (into > 0.005f) {
+        warn(t.where,
+             "tissue '" + e.id + "' starts " + mm(static_cast<double>(into)) +
+                 " into the table (its lowest point at y = " + number(static_cast<double>(lowest)) +
+                 " m, the table's top at " + number(static_cast<double>(s.tableHeight)) +
+                 " m): the table pushes it out at once",
+             "raise the tissue, or lower table_height (in the abdomen the table is the posterior wall under "
+             "the field)");
+      }
       out.tissues.push_back(e);
     }
     for (const RegionDesc& r : s.regions) {
