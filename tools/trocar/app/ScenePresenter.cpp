@@ -608,8 +608,10 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const re
     if (!tool.present) continue;
     const float radius = instruments::defaultSpec(tool.kind).shaftRadius;
     const Vec3 back = tool.tipPose.transformVector({0.0f, 0.0f, 1.0f});  // from the tip up the shaft
-    for (int k = 0; k <= 10; ++k) {
-      const float along = 0.005f * static_cast<float>(k);
+    // Every 2.5 mm over the last 5 cm of the shaft: spots that overlap into a band on the
+    // surface even where the light throws the shadow out longer than the shaft.
+    for (int k = 0; k <= 20; ++k) {
+      const float along = 0.0025f * static_cast<float>(k);
       const Vec3 point = tool.tipPose.position + back * along;
       const Vec3 dir =
           mShadowLight ? glm::normalize(point - *mShadowLight) : -glm::normalize(scene.lightDirection);
@@ -617,11 +619,14 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const re
       const auto hit = firstHit(snapshot, point + dir * (1.5f * radius), dir, 0.3f);
       if (!hit) continue;
       mShadows.push_back({h, along, hit->first});
-      // A spot the shaft's width lying on the surface, lifted 0.3 mm off it.
+      // A spot the width of the shaft's shadow lying on the surface, lifted 0.3 mm off it: a
+      // lamp near the shaft (the laparoscope's) throws it wider the farther the surface is.
+      const float spread = mShadowLight ? glm::length(hit->first - *mShadowLight) /
+                                              std::max(1e-4f, glm::length(point - *mShadowLight))
+                                        : 1.0f;
+      const float r = 1.2f * radius * spread;
       draws.push_back(
-          {mMeshes.disc,
-           onSurface(hit->first, hit->second, 0.0003f) * scale({1.2f * radius, 0.0002f, 1.2f * radius}),
-           dark});
+          {mMeshes.disc, onSurface(hit->first, hit->second, 0.0003f) * scale({r, 0.0002f, r}), dark});
     }
   }
 }

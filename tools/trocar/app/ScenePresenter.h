@@ -50,7 +50,7 @@ class ScenePresenter {
   // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
   Vec3 monitorCenter() const { return mMonitorCenter; }
   // The instruments' shadows in the last frame built: where rays from the shadow light past
-  // points along each shaft (from the tip back, every 5 mm) met a tissue or an object.
+  // points along each shaft (from the tip back, every 2.5 mm) met a tissue or an object.
   struct ShadowSpot {
     int hand = 0;
     float along = 0.0f;  // m from the tip
