@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <unistd.h>
 
 namespace trocar::render::test {
@@ -21,6 +22,8 @@ const std::filesystem::path kReference =
     std::filesystem::path(TROCAR_SOURCE_DIR) / "assets/scenes/reference.yaml";
 const std::filesystem::path kPatternCutting =
     std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios/fls-pattern-cutting/scenario.yaml";
+const std::filesystem::path kPegTransfer =
+    std::filesystem::path(TROCAR_SOURCE_DIR) / "scenarios/fls-peg-transfer/scenario.yaml";
 constexpr uint32_t kW = 320;
 constexpr uint32_t kH = 240;
 
@@ -237,6 +240,85 @@ TEST_F(SceneTest, LaparoscopicMonitorShowsTheEndoscopeView) {
   const float scopeCentre =
       luminance(scopeView, {scene.endoscope->width / 2.0f, scene.endoscope->height / 2.0f});
   EXPECT_NEAR(luminance(withScope, screen), scopeCentre, 25.0f);
+}
+
+// What the trainee sees of a box-trainer task: the endoscope's own picture of the scenario at
+// rest, 320 x 180, drawn with everything and again without the draws of `leaveOut`.
+struct TaskPicture {
+  ImageRgba8 all, without;
+  View view;
+  physics::WorldSnapshot snapshot;
+};
+
+using DrawFn = std::function<ImageRgba8(const FrameScene&, uint32_t, uint32_t)>;
+
+TaskPicture taskPicture(Renderer& renderer, const DrawFn& draw, const std::filesystem::path& file,
+                        bool object, size_t index) {
+  TaskPicture out;
+  scenario::LoadResult loaded = scenario::loadScenarioFile(file);
+  EXPECT_TRUE(loaded.ok());
+  auto session = scenario::buildSession(*loaded.scenario).value();
+  session->world().snapshot(out.snapshot);
+  auto presenter = app::ScenePresenter::create(renderer, *loaded.scenario).value();
+  FrameScene scene;
+  scene.views[0] = app::monoView(Pose{}, 0.9f, 16.0f / 9.0f);
+  presenter->buildFrame(out.snapshot, scene);
+  EXPECT_TRUE(scene.endoscope.has_value());
+  app::ScenePresenter::showEndoscopeOnly(scene);
+  out.view = scene.views[0];
+  constexpr uint32_t w = 320, h = 180;
+  out.all = draw(scene, w, h);
+  const MeshId leaveOut = object ? presenter->objectMeshId(index) : presenter->tissueMeshId(index);
+  std::erase_if(scene.draws, [&](const DrawItem& d) { return d.mesh == leaveOut; });
+  out.without = draw(scene, w, h);
+  return out;
+}
+
+float changedShare(const ImageRgba8& a, const ImageRgba8& b) {
+  size_t changed = 0;
+  for (uint32_t y = 0; y < a.height; ++y) {
+    for (uint32_t x = 0; x < a.width; ++x) {
+      int d = 0;
+      for (uint32_t c = 0; c < 3; ++c)
+        d += std::abs(static_cast<int>(a.at(x, y, c)) - static_cast<int>(b.at(x, y, c)));
+      changed += d > 12 ? 1 : 0;
+    }
+  }
+  return static_cast<float>(changed) / static_cast<float>(a.width * a.height);
+}
+
+// The box trainer as the FLS kit frames it: a laparoscope seeing 45 degrees high, 15 cm from
+// the board or 11.5 cm from the gauze, so the task fills most of the picture: the pixels the
+// board (peg transfer) or the gauze (pattern cutting) changes when drawn are over half the
+// endoscope's picture (58 % and 53 % now; 7-15 % at 70 degrees from farther away). The six
+// pegs, each sampled where its top is drawn, are six distinct colours (every pair over 60
+// apart in RGB) and none the board's (a red peg sat on a red board).
+TEST_F(SceneTest, TheBoxTrainersTaskFillsThePictureInDistinctColours) {
+  const DrawFn draw = [&](const FrameScene& scene, uint32_t w, uint32_t h) { return render(scene, w, h); };
+  const TaskPicture peg = taskPicture(*mRenderer, draw, kPegTransfer, true, 0);
+  const float board = changedShare(peg.all, peg.without);
+  EXPECT_GT(board, 0.5f) << "the board's share of the picture";
+  const TaskPicture cut = taskPicture(*mRenderer, draw, kPatternCutting, false, 0);
+  const float gauze = changedShare(cut.all, cut.without);
+  EXPECT_GT(gauze, 0.5f) << "the gauze's share of the picture";
+
+  auto colour = [](const ImageRgba8& img, Vec2 p) {
+    const auto x = static_cast<uint32_t>(p.x), y = static_cast<uint32_t>(p.y);
+    return Vec3(img.at(x, y, 0), img.at(x, y, 1), img.at(x, y, 2));
+  };
+  std::vector<Vec3> pegs;
+  for (size_t i = 1; i < peg.snapshot.rigids.size(); ++i) {
+    const Vec3 top = peg.snapshot.rigids[i].position + Vec3(0.0f, 0.005f, 0.0f);  // 12 mm pegs
+    pegs.push_back(colour(peg.all, project(peg.view, top, 320, 180)));
+  }
+  ASSERT_EQ(pegs.size(), 6u);
+  // The board, between the two columns of pegs' first row and the right side's empty half.
+  const Vec3 boardColour = colour(peg.all, project(peg.view, Vec3(0.05f, 0.91f, -0.42f), 320, 180));
+  for (size_t i = 0; i < pegs.size(); ++i) {
+    EXPECT_GT(glm::length(pegs[i] - boardColour), 60.0f) << "peg " << i + 1 << " against the board";
+    for (size_t j = i + 1; j < pegs.size(); ++j)
+      EXPECT_GT(glm::length(pegs[i] - pegs[j]), 60.0f) << "pegs " << i + 1 << " and " << j + 1;
+  }
 }
 
 // A wall facing the camera `distance` m ahead, lit by nothing but `scene`'s lights.

@@ -135,12 +135,15 @@ Vec3 handleColor(instruments::InstrumentKind kind) {
   return {0.5f, 0.5f, 0.5f};
 }
 
-// Peg-board style palette for rigid objects, in creation order.
-constexpr std::array<Vec3, 5> kObjectColors{{{0.85f, 0.20f, 0.20f},
+// Rigid objects: what is fixed (a peg board, a post) in the board's matt grey; what is moved
+// (pegs, transfer objects) in six distinct colours, in creation order, none the board's.
+constexpr Vec3 kFixedObjectColor{0.55f, 0.56f, 0.58f};
+constexpr std::array<Vec3, 6> kObjectColors{{{0.85f, 0.20f, 0.20f},
                                              {0.20f, 0.45f, 0.85f},
                                              {0.95f, 0.75f, 0.15f},
                                              {0.30f, 0.70f, 0.35f},
-                                             {0.60f, 0.35f, 0.75f}}};
+                                             {0.60f, 0.35f, 0.75f},
+                                             {0.15f, 0.78f, 0.82f}}};
 
 render::MeshData objectMesh(const physics::RigidSettings& s) {
   using physics::RigidShape;
@@ -344,11 +347,14 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
                           screen, render::kInMainView});
   }
 
+  size_t moved = 0;
   for (size_t i = 0; i < scenario.objects.size(); ++i) {
     auto id = mesh(objectMesh(scenario.objects[i].settings));
     if (!id) return id.error();
     p->mRigidMeshes.push_back(id.value());
-    p->mRigidMaterials.push_back(plastic(kObjectColors[i % kObjectColors.size()], 0.45f));
+    const bool fixed = scenario.objects[i].settings.massKg <= 0.0f;
+    p->mRigidMaterials.push_back(fixed ? plastic(kFixedObjectColor, 0.8f)
+                                       : plastic(kObjectColors[moved++ % kObjectColors.size()], 0.45f));
     p->mRigidHalfExtents.push_back(scenario.objects[i].settings.halfExtents);
   }
 

@@ -66,6 +66,9 @@ class ScenePresenter {
   };
   static constexpr float kTipCueReachM = 0.04f;
   const std::vector<TipCue>& tipCues() const { return mTipCues; }
+  // The meshes the frame draws object i and tissue i with (tests pick their draws by them).
+  render::MeshId objectMeshId(size_t i) const { return mRigidMeshes.at(i); }
+  render::MeshId tissueMeshId(size_t i) const { return mTissues.at(i).mesh; }
 
  private:
   struct TissueView {
