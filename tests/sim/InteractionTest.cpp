@@ -42,6 +42,48 @@ TEST(Interaction, ClipApplierPlacesAClip) {
   EXPECT_EQ(snap.clips.size(), 1u);
 }
 
+// A clip closes on the structure between its jaws, not on a coarse organ round it: the jaws
+// close on the membrane as above, inside a pinned 4 cm tet block of 8^3 cells (5 mm nodes, so
+// a plane of its nodes lies in the jaws' 3 mm slab, more than the membrane's) whose drawn
+// surface is a 1 cm box 12 mm off to the side, nowhere between the jaws (an anatomy pack's
+// cells reach well beyond what it draws). The membrane is clipped; counting nodes alone
+// clipped the block.
+TEST(Interaction, AClipClosesOnWhatIsDrawnBetweenItsJaws) {
+  World world(WorldSettings{});
+  const TissueId membraneId = world.addTissue(membrane()).value();
+  const Vec3 at(-0.025f, 0.097f, -0.025f);
+  TissueSettings block;
+  block.name = "block";
+  block.kind = TissueKind::kVolumetric;
+  block.tetMesh =
+      generateTetBox({0.02f, 0.02f, 0.02f}, 8, 8, 8, Pose{at + Vec3(0.0f, 0.003f, 0.0f), Quat(1, 0, 0, 0)});
+  block.material.massKg = 0.05f;
+  block.fixed = {NodeSelector::box(at, {0.03f, 0.03f, 0.03f})};
+  std::vector<Vec3> corners;
+  const Vec3 side = at + Vec3(0.012f, 0.003f, 0.012f);
+  for (int i = 0; i < 8; ++i)
+    corners.push_back(side + 0.005f * Vec3(i & 1 ? 1.0f : -1.0f, i & 2 ? 1.0f : -1.0f, i & 4 ? 1.0f : -1.0f));
+  EmbeddedSurface surface;
+  surface.indices = {0, 2, 3, 0, 3, 1, 4, 5, 7, 4, 7, 6, 0, 1, 5, 0, 5, 4,
+                     2, 6, 7, 2, 7, 3, 0, 4, 6, 0, 6, 2, 1, 3, 7, 1, 7, 5};
+  ASSERT_TRUE(test::embedPoints(block.tetMesh, corners, surface));
+  block.embedded = surface;
+  world.addTissue(block).value();
+  auto clip = test::openInstrument(InstrumentKind::kClipApplier);
+  world.setInstrument(Hand::kRight, clip);
+  std::vector<Event> clips;
+  for (int t = 0; t < 120; ++t) {
+    InputFrame in;
+    in.hands[1].pose = test::handPointingDown(at, clip.spec);
+    in.hands[1].trigger = t >= 60 ? 1.0f : 0.0f;
+    for (const Event& e : world.step(in)) {
+      if (e.kind == EventKind::kClipApplied) clips.push_back(e);
+    }
+  }
+  ASSERT_EQ(clips.size(), 1u);
+  EXPECT_EQ(clips[0].tissue.index, membraneId.index) << "the membrane, between the jaws";
+}
+
 // Instrument exchange: the right hand's tray is a grasper then a clip applier. The grasper
 // closes on the membrane; asking for instrument 1 while it holds lets go (a release event
 // that tick) and puts the clip applier in the hand, which then clips where the grasper
