@@ -87,7 +87,10 @@ Result<Structure> importLabelCached(const LabelSource& source, const std::filesy
   if (!bytes.ok()) return bytes.error();
   StateHasher h;
   h.addString("trocar label cache");
-  h.addString(buildId());  // another build's importer may make other geometry
+  // Another build's importer may make other geometry, and so may this source built by another
+  // compiler (the dev and sanitizer presets share a build id): both are in the key.
+  h.addString(buildId());
+  h.addString(__VERSION__);
   h.addSpan(std::span<const uint8_t>(bytes.value()));
   h.addString(source.member);
   h.add(source.label);
