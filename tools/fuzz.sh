@@ -18,6 +18,9 @@ mkdir -p "$findings"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# The asan tests' asset cache (the same build and compiler): the timeline target's reference
+# cholecystectomy finds its imported liver there instead of importing it again.
+export TROCAR_CACHE_DIR="$PWD/build/asan/test-cache"
 run_one() {
   local t=$1 work=build/asan/corpus/$1
   mkdir -p "$work"
