@@ -1,6 +1,8 @@
 #include <trocar/core/Assert.h>
 #include <trocar/physics/Generators.h>
 
+#include "TissueMesh.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -107,6 +109,27 @@ SurfaceMesh generateTube(float radius, float length, uint32_t around, uint32_t a
     mesh.triangles.push_back({endCap, at(along, i), at(along, i + 1)});
   }
   return mesh;
+}
+
+SurfaceMesh restSurface(const TissueSettings& tissue) {
+  SurfaceMesh out;
+  if (tissue.embedded) {
+    const EmbeddedSurface& e = *tissue.embedded;
+    out.vertices.reserve(e.nodes.size());
+    for (size_t v = 0; v < e.nodes.size(); ++v) {
+      Vec3 p(0.0f);
+      for (size_t k = 0; k < 4; ++k) p += e.weights[v][k] * tissue.tetMesh.nodes[e.nodes[v][k]];
+      out.vertices.push_back(p);
+    }
+    for (size_t i = 0; i + 2 < e.indices.size(); i += 3)
+      out.triangles.push_back({e.indices[i], e.indices[i + 1], e.indices[i + 2]});
+  } else if (tissue.kind == TissueKind::kSurface) {
+    out = tissue.surface;
+  } else if (tissue.kind == TissueKind::kVolumetric) {
+    out.vertices = tissue.tetMesh.nodes;
+    out.triangles = detail::boundaryFaces(tissue.tetMesh.tets);
+  }
+  return out;
 }
 
 }  // namespace trocar::physics

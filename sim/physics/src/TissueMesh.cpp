@@ -56,6 +56,8 @@ double segmentTriangle(const Vec3& p, const Vec3& q, const Vec3& a, const Vec3& 
   return (t >= 0.0 && t <= 1.0) ? t : -1.0;
 }
 
+}  // namespace
+
 // Boundary faces: tet faces that appear exactly once, wound outward, in a fixed order.
 std::vector<std::array<uint32_t, 3>> boundaryFaces(const std::vector<std::array<uint32_t, 4>>& tets) {
   std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
@@ -77,8 +79,6 @@ std::vector<std::array<uint32_t, 3>> boundaryFaces(const std::vector<std::array<
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<std::array<uint32_t, 2>> TissueMesh::edges() const {
   std::vector<std::array<uint32_t, 2>> out;

@@ -92,4 +92,7 @@ struct CutResult {
 CutResult cutMesh(TissueMesh& mesh, NodeState state, const std::array<Vec3, 4>& quad,
                   const std::vector<uint32_t>* candidates = nullptr);
 
+// Boundary faces: tet faces that appear exactly once, wound outward, in a fixed order.
+std::vector<std::array<uint32_t, 3>> boundaryFaces(const std::vector<std::array<uint32_t, 4>>& tets);
+
 }  // namespace trocar::physics::detail

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -1471,11 +1473,16 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
     if (auto content = readFileBytes(b->file); content.ok())
       bytes.addSpan(std::span<const uint8_t>(content.value()));
   }
+  // A file referenced twice (two labels of one volume) is read once and hashed twice, as listed.
+  std::map<fs::path, std::optional<std::vector<uint8_t>>> contents;
   for (const auto& path : referenced) {
     for (StateHasher* each : {&h, &bytes}) each->addString(path.filename().string());
-    auto content = readFileBytes(path);
-    if (!content.ok()) continue;
-    for (StateHasher* each : {&h, &bytes}) each->addSpan(std::span<const uint8_t>(content.value()));
+    auto [at, fresh] = contents.try_emplace(path);
+    if (fresh) {
+      if (auto content = readFileBytes(path); content.ok()) at->second = std::move(content).value();
+    }
+    if (!at->second) continue;
+    for (StateHasher* each : {&h, &bytes}) each->addSpan(std::span<const uint8_t>(*at->second));
   }
   desc.contentHash = h.digest();
   desc.scoringHash = scoring.digest();

@@ -1,5 +1,7 @@
 #include <trocar/scenario/Sanity.h>
 
+#include <trocar/physics/Generators.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -104,17 +106,10 @@ Sanity checkSanity(const ScenarioDesc& s) {
       }
       // Its lowest drawn point at rest against the table top: tissue built inside the table
       // is pushed out at once, which can make it unstable (a liver 4 cm into it did).
-      float lowest = 1e30f;
-      const physics::TissueSettings& ts = t.settings;
-      if (ts.embedded) {
-        for (size_t v = 0; v < ts.embedded->nodes.size(); ++v) {
-          float y = 0.0f;
-          for (size_t k = 0; k < 4; ++k)
-            y += ts.embedded->weights[v][k] * ts.tetMesh.nodes[ts.embedded->nodes[v][k]].y;
-          lowest = std::min(lowest, y);
-        }
-      } else {
-        lowest = e.lo.y;
+      float lowest = e.lo.y;  // a sheet's nodes are what it draws
+      if (t.settings.kind != physics::TissueKind::kCloth) {
+        lowest = 1e30f;
+        for (const Vec3& p : physics::restSurface(t.settings).vertices) lowest = std::min(lowest, p.y);
       }
       const float into = s.tableHeight - lowest;
       if (into > 0.005f) {

@@ -4,9 +4,9 @@
 #include "ScenePresenter.h"
 
 #include <trocar/instruments/Instrument.h>
+#include <trocar/physics/Generators.h>
 
 #include <algorithm>
-#include <map>
 #include <cmath>
 
 namespace trocar::app {
@@ -42,37 +42,10 @@ DesktopControls::DesktopControls(const scenario::ScenarioDesc& scenario) : mScen
           shape.vertices.push_back(
               pose.transformPoint(Vec3(sx * ts.cloth.size.x, 0.0f, sz * ts.cloth.size.y)));
       }
-    } else if (ts.embedded) {  // the detailed surface, from its tets
-      for (size_t v = 0; v < ts.embedded->nodes.size(); ++v) {
-        Vec3 p(0.0f);
-        for (size_t k = 0; k < 4; ++k)
-          p += ts.embedded->weights[v][k] * ts.tetMesh.nodes[ts.embedded->nodes[v][k]];
-        shape.vertices.push_back(p);
-      }
-      for (size_t i = 0; i + 2 < ts.embedded->indices.size(); i += 3)
-        shape.triangles.push_back(
-            {ts.embedded->indices[i], ts.embedded->indices[i + 1], ts.embedded->indices[i + 2]});
-    } else if (ts.kind == physics::TissueKind::kSurface) {
-      shape.vertices = ts.surface.vertices;
-      shape.triangles = ts.surface.triangles;
-    } else {  // the tets' boundary: faces no two tets share
-      shape.vertices = ts.tetMesh.nodes;
-      std::map<std::array<uint32_t, 3>, std::pair<int, std::array<uint32_t, 3>>> faces;
-      for (const auto& tet : ts.tetMesh.tets) {
-        for (const auto& f : {std::array<uint32_t, 3>{tet[0], tet[1], tet[2]},
-                              std::array<uint32_t, 3>{tet[0], tet[1], tet[3]},
-                              std::array<uint32_t, 3>{tet[0], tet[2], tet[3]},
-                              std::array<uint32_t, 3>{tet[1], tet[2], tet[3]}}) {
-          std::array<uint32_t, 3> key = f;
-          std::sort(key.begin(), key.end());
-          auto& [count, face] = faces[key];
-          ++count;
-          face = f;
-        }
-      }
-      for (const auto& [key, entry] : faces) {
-        if (entry.first == 1) shape.triangles.push_back(entry.second);
-      }
+    } else {  // what it draws at rest
+      physics::SurfaceMesh drawn = physics::restSurface(ts);
+      shape.vertices = std::move(drawn.vertices);
+      shape.triangles = std::move(drawn.triangles);
     }
     if (shape.vertices.empty()) continue;
     shape.lo = Vec3(1e30f);

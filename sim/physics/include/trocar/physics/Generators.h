@@ -20,4 +20,9 @@ SurfaceMesh generateSphere(Vec3 radii, uint32_t subdivisions, const Pose& pose =
 // `along` >= 1 along. Vertices: around * (along + 1) + 2.
 SurfaceMesh generateTube(float radius, float length, uint32_t around, uint32_t along, const Pose& pose = {});
 
+// The surface a tissue's settings draw at rest, in the stage frame: an embedded detailed
+// surface through its tets' weights, a surface tissue's mesh, or a tet mesh's boundary.
+// Empty for cloth (a sheet has no inside).
+SurfaceMesh restSurface(const TissueSettings& tissue);
+
 }  // namespace trocar::physics
