@@ -838,6 +838,20 @@ TEST(Inrimage, ReadsLabelsAndIntensitiesInEitherByteOrder) {
   ASSERT_TRUE(c.ok()) << c.error().toString();
   EXPECT_EQ(c.value().values, (std::vector<float>{-1000.0f, 1000.0f}));
   EXPECT_EQ(c.value().componentType, "int16");
+
+  // The widest words keep their sign: -2 and the most negative int64 (the fuzzer found the
+  // old sign extension overflowing there), then -1 and 2^31 - 1 as 32-bit words.
+  std::string wide = inrHeader("XDIM=2\nYDIM=1\nZDIM=1\nTYPE=signed fixed\nPIXSIZE=64 bits\n");
+  wide += std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8);
+  wide += std::string("\0\0\0\0\0\0\0\x80", 8);
+  auto w = parseInrimage(wide, "wide.inr");
+  ASSERT_TRUE(w.ok()) << w.error().toString();
+  EXPECT_EQ(w.value().values, (std::vector<float>{-2.0f, -9223372036854775808.0f}));
+  std::string i32 = inrHeader("XDIM=2\nYDIM=1\nZDIM=1\nTYPE=signed fixed\nPIXSIZE=32 bits\n");
+  i32 += std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8);
+  auto n = parseInrimage(i32, "i32.inr");
+  ASSERT_TRUE(n.ok()) << n.error().toString();
+  EXPECT_EQ(n.value().values, (std::vector<float>{-1.0f, 2147483647.0f}));
 }
 
 TEST(Inrimage, BadFilesSayWhatAndWhere) {

@@ -137,8 +137,14 @@ Result<Volume> parseInrimage(std::string_view bytes, const std::string& name) {
     } else if (isFloat) {
       std::memcpy(&value, &raw, sizeof value);
     } else if (isSigned) {
-      const uint64_t sign = uint64_t{1} << (bits - 1);
-      value = static_cast<double>(static_cast<int64_t>(raw ^ sign) - static_cast<int64_t>(sign));
+      // Two's complement: a 64-bit word is reinterpreted; a narrower one with its sign bit set
+      // is that many bits' range below (no arithmetic here can overflow an int64_t).
+      int64_t s = 0;
+      if (bits == 64)
+        std::memcpy(&s, &raw, sizeof s);
+      else
+        s = static_cast<int64_t>(raw) - ((raw >> (bits - 1)) != 0 ? int64_t{1} << bits : 0);
+      value = static_cast<double>(s);
     } else {
       value = static_cast<double>(raw);
     }
