@@ -1,10 +1,11 @@
 // The desktop mapping, driven by the events a person makes (mouse motion in whole pixels,
 // wheel notches, buttons, keys), never by hand poses: each hand keeps its place and its grip
 // while the other works, the wheel moves a tool along its shaft through its port, and a
-// person can pass a peg from one grasper to the other in mid-air in FLS peg transfer.
+// person can pass a triangle from one grasper to the other in mid-air in FLS peg transfer.
 #include "DesktopPerson.h"
 #include "DesktopRig.h"
 
+#include <trocar/physics/Generators.h>
 #include <trocar/physics/Snapshot.h>
 #include <trocar/scoring/Report.h>
 #include <trocar/scenario/Scenario.h>
@@ -230,49 +231,112 @@ TEST(DesktopControls, RollingAThirtyDegreeScopeLooksAround) {
       << "it looks somewhere else";
 }
 
-Vec3 pegAt(const session::Session& s, const std::string& peg) {
-  const auto id = s.world().findRigid(peg).value();
+// A triangle as it is drawn now.
+Pose drawnPose(const session::Session& s, const std::string& id) {
+  const auto rigid = s.world().findRigid(id).value();
   physics::WorldSnapshot snap;
   s.world().snapshot(snap);
-  return snap.rigids[id.index].position;
+  return snap.rigids[rigid.index];
+}
+
+// The FLS triangles' size (scenario.yaml): 22 mm a side, 5 mm thick, 3 mm bars.
+constexpr Vec3 kTriangleHalf{0.011f, 0.0025f, 0.0015f};
+
+// Where a person puts the grasper's tip to take a triangle as it lies: on top of the bar that
+// faces the hand's port best (the shaft then rises away over the bar, not over the hole or the
+// post), skipping the bar the other hand holds. The bar's middle, as drawn, 2 mm up (the
+// tip's radius less half a millimetre's press) from its top.
+struct Bar {
+  int index = 0;
+  Vec3 top{0.0f};
+};
+Bar barFacing(const scenario::ScenarioDesc& desc, const session::Session& s, const std::string& id, int hand,
+              int skip = -1) {
+  const Pose pose = drawnPose(s, id);
+  const std::string portId = desc.instruments.at(static_cast<physics::Hand>(hand)).port;
+  Vec3 port(0.0f);
+  for (const auto& p : desc.ports)
+    if (p.id == portId) port = p.position;
+  Vec3 toPort = port - pose.position;
+  toPort.y = 0.0f;
+  toPort = glm::normalize(toPort);
+  const auto bars = physics::triangleBars(kTriangleHalf);
+  Bar best;
+  float bestDot = -2.0f;
+  for (int k = 0; k < 3; ++k) {
+    Vec3 out = pose.orientation * bars[static_cast<size_t>(k)].outward;
+    out.y = 0.0f;
+    const float d = glm::dot(glm::normalize(out), toPort);
+    if (k != skip && d > bestDot) {
+      bestDot = d;
+      best.index = k;
+    }
+  }
+  const float shaftRadius = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftRadius;
+  const Vec3 up = pose.orientation * Vec3(0.0f, 1.0f, 0.0f);
+  best.top = pose.position + pose.orientation * bars[static_cast<size_t>(best.index)].center +
+             Vec3(0.0f, std::abs(up.y) * kTriangleHalf.y + shaftRadius - 0.0005f, 0.0f);
+  return best;
+}
+
+// How far a triangle is from lying level (radians, whichever face is up).
+float tilt(const session::Session& s, const std::string& id) {
+  const Vec3 up = drawnPose(s, id).orientation * Vec3(0.0f, 1.0f, 0.0f);
+  return std::acos(std::min(1.0f, std::abs(up.y)));
+}
+
+// A held triangle turns with the instrument as its shaft pivots in the port; the person turns
+// the knob (Z or X, 3 degrees a frame) the way that levels it, until a turn either way would
+// tilt it more.
+void levelIt(Person& person, const session::Session& s, const std::string& id) {
+  bool DesktopEvents::*keys[2] = {&DesktopEvents::rollLeft, &DesktopEvents::rollRight};
+  int way = 0, reversals = 0;
+  for (int n = 0; n < 120 && reversals < 2; ++n) {
+    const float before = tilt(s, id);
+    person.press(keys[way]);
+    if (tilt(s, id) > before) {
+      way = 1 - way;
+      ++reversals;
+    }
+  }
 }
 
 // FLS peg transfer, the step the old desktop mapping made impossible: the left grasper lifts a
-// peg (closing the jaws and locking them, Space), Tab hands the mouse to the right grasper,
-// which takes the peg from the side in mid-air; back on the left hand, Space releases it. The
-// peg is held by the left grasper, then by both, then by the right alone, and never falls.
-TEST(DesktopControls, APersonPassesAPegFromHandToHandInMidAir) {
+// triangle off its post by a bar (closing the jaws and locking them, Space), Tab hands the
+// mouse to the right grasper, which takes it by another bar in mid-air; back on the left
+// hand, Space releases it. The triangle is held by the left grasper, then by both, then by
+// the right alone, and never falls.
+TEST(DesktopControls, APersonPassesATriangleFromHandToHandInMidAir) {
   const scenario::ScenarioDesc desc = pegTransfer();
   auto built = scenario::buildSession(desc);
   ASSERT_TRUE(built.ok()) << built.error().toString();
   session::Session& session = *built.value();
   Person person(desc, session);
   const physics::World& world = session.world();
-  const float shaftRadius = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftRadius;
 
   person.press(&DesktopEvents::switchHand);  // the left hand
   ASSERT_EQ(person.controls().active(), 0);
-  const Vec3 peg = pegAt(session, "peg-1");
-  const float half = 0.006f;  // the peg's half height
-  const Vec3 top = peg + Vec3(0.0f, half + shaftRadius - 0.0005f, 0.0f);
-  person.moveTo(top + Vec3(0.0f, 0.02f, 0.0f));
-  person.moveTo(top);
+  const Vec3 start = drawnPose(session, "triangle-1").position;
+  const Bar bar = barFacing(desc, session, "triangle-1", 0);
+  person.moveTo(bar.top + Vec3(0.0f, 0.02f, 0.0f));
+  person.moveTo(bar.top);
   person.wait(10, true);  // close on it
   person.press(&DesktopEvents::ratchet, true);
   person.wait(5);
-  ASSERT_TRUE(world.instrument(physics::Hand::kLeft).grasping) << "the left grasper holds the peg";
-  const Vec3 carry(-0.004f, top.y + 0.03f, top.z);
-  person.moveTo(Vec3(top.x, carry.y, top.z));
-  person.moveTo(carry);
+  ASSERT_TRUE(world.instrument(physics::Hand::kLeft).grasping) << "the left grasper holds the triangle";
+  person.moveTo(Vec3(bar.top.x, bar.top.y + 0.04f, bar.top.z));
+  person.moveTo(Vec3(-0.008f, bar.top.y + 0.04f, bar.top.z));
+  levelIt(person, session, "triangle-1");
   person.wait(20);
-  const Vec3 lifted = pegAt(session, "peg-1");
-  EXPECT_GT(lifted.y, peg.y + 0.02f) << "lifted with the jaws locked, the button let go";
+  EXPECT_GT(drawnPose(session, "triangle-1").position.y, start.y + 0.025f)
+      << "lifted off the post with the jaws locked, the button let go";
+  EXPECT_LT(tilt(session, "triangle-1"), 0.35f) << "levelled with the knob";
 
-  person.press(&DesktopEvents::switchHand);  // the right hand takes it from the side
+  person.press(&DesktopEvents::switchHand);  // the right hand takes it by its own bar
   ASSERT_EQ(person.controls().active(), 1);
-  const Vec3 grip = lifted + Vec3(0.004f, -0.003f, -0.002f);
-  person.moveTo(grip + Vec3(0.015f, 0.01f, 0.0f));
-  person.moveTo(grip);
+  const Bar grip = barFacing(desc, session, "triangle-1", 1, barFacing(desc, session, "triangle-1", 0).index);
+  person.moveTo(grip.top + Vec3(0.01f, 0.015f, 0.0f));
+  person.moveTo(grip.top);
   person.wait(10, true);
   EXPECT_TRUE(world.instrument(physics::Hand::kLeft).grasping) << "the left hand kept its grip meanwhile";
   EXPECT_TRUE(world.instrument(physics::Hand::kRight).grasping) << "both hold it";
@@ -285,16 +349,18 @@ TEST(DesktopControls, APersonPassesAPegFromHandToHandInMidAir) {
   person.moveTo(person.controls().tip(0) + Vec3(-0.02f, 0.02f, 0.0f));
   person.wait(30);
   EXPECT_TRUE(world.instrument(physics::Hand::kRight).grasping) << "the right grasper has it alone";
-  EXPECT_GT(pegAt(session, "peg-1").y, peg.y + 0.015f) << "still in the air";
+  EXPECT_GT(drawnPose(session, "triangle-1").position.y, start.y + 0.02f) << "still in the air";
   for (const physics::Event& e : person.events()) EXPECT_NE(e.kind, physics::EventKind::kDropped);
 }
 
 // The whole of FLS peg transfer at the desktop, done as the FLS technique asks and as a person
-// would with this mapping: for each peg the giving hand picks it up from its top (button,
-// Space to lock), lifts it to the middle, Tab, the other hand takes it from the side (button
-// held through Tab keeps that grip), the giver lets go (Space) and backs off, and the taker
-// sets it down on its side and opens (Space). Six pegs over, six back: both checklist steps
-// done, no peg dropped, and an FLS score.
+// would with this mapping: for each triangle the giving hand takes it by the bar facing its
+// port (button, Space to lock), lifts it off its post, carries it to the middle and levels it
+// with the knob; Tab, the other hand takes it by the bar facing its own port (button held
+// through Tab keeps that grip), the giver lets go (Space) and backs off; the taker carries it
+// over the next free post of its side, levels it, brings its hole (as seen) over the post,
+// lowers it and opens (Space). Six over, six back: both checklist steps done, nothing
+// dropped, and an FLS score near the proficiency level.
 TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
   const scenario::ScenarioDesc desc = pegTransfer();
   auto built = scenario::buildSession(desc);
@@ -303,54 +369,63 @@ TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
   scoring::Scorer scorer(desc, session.world());
   session.addListener(&scorer);
   Person person(desc, session);
-  const float shaftRadius = instruments::defaultSpec(instruments::InstrumentKind::kGrasper).shaftRadius;
-  const float half = 0.006f, boardTop = 0.91f, carryY = boardTop + 0.04f;
+  const float boardTop = 0.91f, postTop = 0.93f, carryY = postTop + 0.025f;
   auto use = [&](int hand, bool holding = false) {
     if (person.controls().active() != hand) person.press(&DesktopEvents::switchHand, holding);
     ASSERT_EQ(person.controls().active(), hand);
   };
-  // Where pegs are set down: a 2 x 3 grid round each side's zone centre, far row first.
-  auto spot = [&](int side, int k) {
-    const float outwards = side == 0 ? -1.0f : 1.0f;
-    const float x = (side == 0 ? -0.05f : 0.05f) + outwards * (k % 2 == 0 ? 0.009f : -0.009f);
-    const int row = k / 2;
-    return Vec3(x, boardTop + half, -0.42f - 0.025f + 0.025f * static_cast<float>(row));
+  // The posts, as seen on the board, filled far row first and the inner one of a row first.
+  auto post = [&](int side, int k) {
+    const float x = (k % 2 == 0 ? 0.037f : 0.063f) * (side == 0 ? -1.0f : 1.0f);
+    return Vec3(x, postTop, -0.448f + 0.028f * static_cast<float>(k / 2));
   };
   for (int leg = 0; leg < 2; ++leg) {
     const int giver = leg == 0 ? 0 : 1, taker = 1 - giver;
     const float side = taker == 1 ? 1.0f : -1.0f;
     for (int i = 0; i < 6; ++i) {
-      const std::string peg = "peg-" + std::to_string(i + 1);
-      // Pick up from the top, lift, carry to the middle.
+      const std::string id = "triangle-" + std::to_string(i + 1);
+      // Take it by its bar, lift it off the post, carry it to the middle, level it.
       use(giver);
-      const Vec3 top = pegAt(session, peg) + Vec3(0.0f, half + shaftRadius - 0.0005f, 0.0f);
-      person.moveTo(top + Vec3(0.0f, 0.02f, 0.0f));
-      person.moveTo(top);
+      const Bar bar = barFacing(desc, session, id, giver);
+      person.moveTo(bar.top + Vec3(0.0f, 0.02f, 0.0f));
+      person.moveTo(bar.top);
       person.wait(6, true);
       person.press(&DesktopEvents::ratchet, true);
-      person.moveTo(Vec3(top.x, carryY, top.z));
-      person.moveTo(Vec3(-side * 0.004f, carryY, top.z));
-      person.wait(10);
-      // Hand-off: the taker closes on its side, keeps the grip through Tab; the giver lets go.
+      person.moveTo(Vec3(bar.top.x, carryY, bar.top.z));
+      person.moveTo(Vec3(-side * 0.008f, carryY, bar.top.z));
+      levelIt(person, session, id);
+      // Hand-off: the taker closes on its bar, keeps the grip through Tab; the giver lets go.
       use(taker);
-      const Vec3 c = pegAt(session, peg);
-      const Vec3 grip = c + Vec3(side * 0.004f, -0.003f, -0.002f);
-      person.moveTo(grip + Vec3(side * 0.015f, 0.01f, 0.0f));
-      person.moveTo(grip);
+      const Bar held = barFacing(desc, session, id, giver);
+      const Bar grip = barFacing(desc, session, id, taker, held.index);
+      person.moveTo(grip.top + Vec3(side * 0.01f, 0.015f, 0.0f));
+      person.moveTo(grip.top);
       person.wait(6, true);
       use(giver, true);
       person.press(&DesktopEvents::ratchet);
       person.moveTo(person.controls().tip(giver) + Vec3(-side * 0.02f, 0.02f, 0.0f));
-      // Set down on the taker's side, open, rise: the peg (where it hangs from the jaws, as
-      // seen) comes down to 2 mm above its spot.
+      // Over the post: the hole's centre 12 mm above its top, levelled, the offset left
+      // (as seen) taken out, then down to 4 mm above the board, open, rise.
       use(taker);
-      const Vec3 hanging = person.controls().tip(taker) - pegAt(session, peg);
-      const Vec3 target = spot(taker, i) + hanging + Vec3(0.0f, 0.002f, 0.0f);
-      person.moveTo(target + Vec3(0.0f, 0.03f, 0.0f));
-      person.moveTo(target);
+      const Vec3 target = post(taker, i);
+      Vec3 hang = person.controls().tip(taker) - drawnPose(session, id).position;
+      person.moveTo(target + Vec3(0.0f, 0.022f, 0.0f) + hang);
+      levelIt(person, session, id);
+      for (int look = 0; look < 2; ++look) {
+        hang = person.controls().tip(taker) - drawnPose(session, id).position;
+        person.moveTo(target + Vec3(0.0f, 0.012f, 0.0f) + hang);
+        person.wait(4);
+      }
+      const Vec3 c = drawnPose(session, id).position;
+      // Straight down, a few millimetres at a time (the mouse moves the tip across the view and
+      // the wheel along the shaft: in small steps the path stays on the post).
+      const Vec3 from = person.controls().tip(taker);
+      const float drop = c.y - (boardTop + kTriangleHalf.y + 0.004f);
+      for (int n = 1; n <= 4; ++n)
+        person.moveTo(from - Vec3(0.0f, drop * static_cast<float>(n) / 4.0f, 0.0f));
       person.press(&DesktopEvents::ratchet);
-      person.moveTo(target + Vec3(0.0f, 0.02f, 0.0f));
-      person.wait(30);
+      person.wait(15);  // the jaws open (a quarter of a second) and it drops round the post
+      person.moveTo(person.controls().tip(taker) + Vec3(0.0f, 0.03f, 0.0f));
     }
   }
   person.wait(60);
@@ -359,7 +434,9 @@ TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
     EXPECT_EQ(step.state, scoring::StepState::kDone) << step.title;
   }
   for (const physics::Event& e : person.events()) EXPECT_NE(e.kind, physics::EventKind::kDropped);
-  EXPECT_TRUE(report.passed) << "score " << report.score << " in " << report.taskTimeS << " s";
+  // Near the FLS proficiency level (48 s, 100 %): the mouse at its top speed and the knob at
+  // 3 degrees a frame take about 53 s (98 %) here.
+  EXPECT_GT(report.score, 90.0) << "score " << report.score << " in " << report.taskTimeS << " s";
 }
 
 }  // namespace

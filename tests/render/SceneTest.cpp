@@ -291,8 +291,8 @@ float changedShare(const ImageRgba8& a, const ImageRgba8& b) {
 // the board or 11.5 cm from the gauze, so the task fills most of the picture: the pixels the
 // board (peg transfer) or the gauze (pattern cutting) changes when drawn are over half the
 // endoscope's picture (58 % and 53 % now; 7-15 % at 70 degrees from farther away). The six
-// pegs, each sampled where its top is drawn, are six distinct colours (every pair over 60
-// apart in RGB) and none the board's (a red peg sat on a red board).
+// triangles, each sampled where a bar's top is drawn, are six distinct colours (every pair
+// over 60 apart in RGB) and none the board's (a red peg sat on a red board).
 TEST_F(SceneTest, TheBoxTrainersTaskFillsThePictureInDistinctColours) {
   const DrawFn draw = [&](const FrameScene& scene, uint32_t w, uint32_t h) { return render(scene, w, h); };
   const TaskPicture peg = taskPicture(*mRenderer, draw, kPegTransfer, true, 0);
@@ -306,9 +306,11 @@ TEST_F(SceneTest, TheBoxTrainersTaskFillsThePictureInDistinctColours) {
     const auto x = static_cast<uint32_t>(p.x), y = static_cast<uint32_t>(p.y);
     return Vec3(img.at(x, y, 0), img.at(x, y, 1), img.at(x, y, 2));
   };
+  // The six triangles come after the board and its twelve posts; each is sampled on top of
+  // its bar nearest the laparoscope (4.85 mm from its centre towards -x, +z; 2.5 mm up).
   std::vector<Vec3> pegs;
-  for (size_t i = 1; i < peg.snapshot.rigids.size(); ++i) {
-    const Vec3 top = peg.snapshot.rigids[i].position + Vec3(0.0f, 0.005f, 0.0f);  // 12 mm pegs
+  for (size_t i = 13; i < peg.snapshot.rigids.size(); ++i) {
+    const Vec3 top = peg.snapshot.rigids[i].position + Vec3(-0.866f * 0.00485f, 0.0025f, 0.5f * 0.00485f);
     pegs.push_back(colour(peg.all, project(peg.view, top, 320, 180)));
   }
   ASSERT_EQ(pegs.size(), 6u);

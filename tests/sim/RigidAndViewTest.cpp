@@ -16,7 +16,7 @@ struct PegBoard {
   PegBoard() {
     test::addBoard(world);
     peg = test::addPeg(world, "peg", -0.05f, 0.0f);
-    zone = world.addTargetZone({"right-post", {0.04f, 0.02f, 0.0f}, {0.01f, 0.015f, 0.01f}});
+    zone = world.addTargetZone({"right-post", {0.04f, 0.02f, 0.0f}, {0.01f, 0.015f, 0.01f}, {}}).value();
   }
 };
 
@@ -68,6 +68,104 @@ TEST(Rigid, PegDroppedOutsideEveryZone) {
   ASSERT_NE(dropped, events.end());
   EXPECT_FALSE(dropped->zone.valid());
   EXPECT_NEAR(dropped->position.x, -0.01f, 0.015f);
+}
+
+// The FLS kit's transfer object: a triangle of three 3 mm bars, 22 mm a side, 5 mm thick,
+// round a hole of 3.35 mm inradius (22 / (2 sqrt 3) - 3 mm), and a post of 1.25 mm radius,
+// 2 cm tall, standing on the board at x = 0.04. A zone `around` the post. Taken by its +x bar
+// with a grasper pointing down, carried over the post at `dropX` and let go 4 mm above
+// where it would rest on the board.
+struct TriangleBoard {
+  World world{WorldSettings{}};
+  RigidId triangle, post;
+  ZoneId zone;
+  TriangleBoard() {
+    test::addBoard(world);
+    RigidSettings p;
+    p.name = "post";
+    p.shape = RigidShape::kCylinder;
+    p.halfExtents = {0.00125f, 0.01f, 0.00125f};
+    p.pose.position = {0.04f, 0.02f, 0.0f};
+    post = world.addRigid(p).value();
+    RigidSettings t;
+    t.name = "triangle";
+    t.shape = RigidShape::kTriangle;
+    t.halfExtents = {0.011f, 0.0025f, 0.0015f};
+    t.massKg = 0.002f;
+    t.pose.position = {-0.05f, 0.0126f, 0.0f};
+    triangle = world.addRigid(t).value();
+    zone = world.addTargetZone({"on-post", Vec3(0.0f), Vec3(0.0f), {"post"}}).value();
+  }
+  std::vector<Event> transfer(float dropX) {
+    auto grasper = test::openInstrument(InstrumentKind::kGrasper);
+    world.setInstrument(Hand::kLeft, grasper);
+    // Bar 1 faces +x, 30 degrees towards +z; its mid-line is 22 / (2 sqrt 3) - 1.5 = 4.85 mm
+    // from the centre. The tip rests on it: 2.5 mm half thickness + the shaft's radius.
+    const Vec3 bar = Vec3(std::cos(kPi / 6.0f), 0.0f, std::sin(kPi / 6.0f)) * 0.00485f;
+    const Vec3 grip = Vec3(-0.05f, 0.0125f + 0.0025f + grasper.spec.shaftRadius - 0.0005f, 0.0f) + bar;
+    const Vec3 over = Vec3(dropX, 0.0f, 0.0f) + bar;
+    std::vector<Event> after;
+    bool released = false;
+    for (int t = 0; t < 2000; ++t) {
+      const float s = static_cast<float>(t) / 500.0f;
+      Vec3 tip;
+      if (s < 0.4f)
+        tip = grip + Vec3(0.0f, 0.02f * (1.0f - s / 0.4f), 0.0f);  // down onto the bar
+      else if (s < 0.8f)
+        tip = grip + Vec3(0.0f, 0.035f * (s - 0.4f) / 0.4f, 0.0f);  // up, clear of the post
+      else if (s < 1.6f)
+        tip = glm::mix(grip + Vec3(0.0f, 0.035f, 0.0f), Vec3(over.x, grip.y + 0.035f, over.z),
+                       (s - 0.8f) / 0.8f);
+      else if (s < 2.0f)  // down over the post, to 4 mm above resting
+        tip = glm::mix(Vec3(over.x, grip.y + 0.035f, over.z), Vec3(over.x, grip.y + 0.004f, over.z),
+                       (s - 1.6f) / 0.4f);
+      else
+        tip = Vec3(over.x, grip.y + 0.004f, over.z) + Vec3(0.0f, 0.03f * std::min(1.0f, s - 2.1f), 0.0f);
+      InputFrame in;
+      in.hands[0].pose = test::handPointingDown(tip, grasper.spec);
+      in.hands[0].trigger = s >= 0.4f && s < 2.05f ? 1.0f : 0.0f;
+      for (const Event& e : world.step(in)) {
+        if (e.kind == EventKind::kRelease) released = true;
+        if (released) after.push_back(e);
+      }
+    }
+    return after;
+  }
+};
+
+// Let go over the post, the triangle slides down it to the board and counts as placed
+// around it: its centre within the post's outline (plus 2 mm), the board under it.
+TEST(Rigid, ATriangleLetGoOverAPostGoesDownItAndIsPlaced) {
+  TriangleBoard b;
+  auto events = b.transfer(0.04f);
+  auto placed =
+      std::find_if(events.begin(), events.end(), [](const Event& e) { return e.kind == EventKind::kPlaced; });
+  ASSERT_NE(placed, events.end());
+  EXPECT_EQ(placed->rigid, b.triangle);
+  EXPECT_EQ(placed->zone, b.zone);
+  const Pose rest = b.world.rigidPose(b.triangle);
+  EXPECT_NEAR(rest.position.x, 0.04f, 0.00125f + 0.002f);
+  EXPECT_NEAR(rest.position.z, 0.0f, 0.00125f + 0.002f);
+  EXPECT_NEAR(rest.position.y, 0.0125f, 0.001f) << "resting flat on the board, the post through its hole";
+}
+
+// Let go 2 cm beside the post, it lands flat on the board: dropped, in no zone.
+TEST(Rigid, ATriangleLetGoBesideThePostIsDropped) {
+  TriangleBoard b;
+  auto events = b.transfer(0.02f);
+  auto dropped = std::find_if(events.begin(), events.end(),
+                              [](const Event& e) { return e.kind == EventKind::kDropped; });
+  ASSERT_NE(dropped, events.end());
+  EXPECT_FALSE(dropped->zone.valid());
+  EXPECT_NEAR(b.world.rigidPose(b.triangle).position.y, 0.0125f, 0.001f);
+}
+
+// A zone around something that is not a static object is refused, naming both.
+TEST(Rigid, AZoneAroundAMovingObjectIsRefused) {
+  PegBoard b;
+  auto zone = b.world.addTargetZone({"around-peg", Vec3(0.0f), Vec3(0.0f), {"peg"}});
+  ASSERT_FALSE(zone.ok());
+  EXPECT_NE(zone.error().message.find("'peg'"), std::string::npos) << zone.error().message;
 }
 
 // A laparoscope looking down -Y from 20 cm above the origin, a 60 degree square field of view.

@@ -89,7 +89,7 @@ struct Board {
     test::addBoard(world);
     peg = test::addPeg(world, "peg", -0.03f, 0.0f);
     other = test::addPeg(world, "other", 0.03f, 0.0f);
-    (void)world.addTargetZone({"right", {0.05f, 0.02f, 0.0f}, {0.02f, 0.015f, 0.03f}});
+    ASSERT_TRUE(world.addTargetZone({"right", {0.05f, 0.02f, 0.0f}, {0.02f, 0.015f, 0.03f}, {}}).ok());
     world.setInstrument(Hand::kLeft, test::openInstrument(InstrumentKind::kGrasper));
     world.setInstrument(Hand::kRight, test::openInstrument(InstrumentKind::kGrasper));
   }

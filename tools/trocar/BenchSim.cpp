@@ -207,7 +207,7 @@ BenchCase pegCase() {
       peg.pose.position = {-0.05f + 0.02f * static_cast<float>(i), 0.0162f, 0.0f};
       (void)world->addRigid(peg).value();
     }
-    world->addTargetZone({"right-board", {0.05f, 0.02f, 0.03f}, {0.03f, 0.02f, 0.02f}});
+    (void)world->addTargetZone({"right-board", {0.05f, 0.02f, 0.03f}, {0.03f, 0.02f, 0.02f}, {}});
     world->setInstrument(Hand::kLeft, openTool(InstrumentKind::kGrasper));
     world->setInstrument(Hand::kRight, openTool(InstrumentKind::kGrasper));
     return world;

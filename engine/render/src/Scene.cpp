@@ -80,6 +80,38 @@ MeshData makeBox(Vec3 h) {
   return m;
 }
 
+MeshData makeTriangleRing(float side, float bar, float thickness) {
+  TROCAR_PRECONDITION(bar > 0.0f && bar < side / std::sqrt(3.0f) * 0.5f, "triangle ring: a hole inside");
+  MeshData m;
+  // Wound by the normal each face must have, whatever order the corners come in.
+  auto face = [&m](Vec3 a, Vec3 b, Vec3 c, Vec3 d, Vec3 n) {
+    if (glm::dot(glm::cross(b - a, c - a), n) < 0.0f) {
+      std::swap(a, d);
+      std::swap(b, c);
+    }
+    addQuad(m, a, b, c, d, n);
+  };
+  const float inradius = side / (2.0f * std::sqrt(3.0f));
+  const float y = 0.5f * thickness;
+  std::array<Vec3, 3> outer, inner;
+  for (int i = 0; i < 3; ++i) {  // corners between the sides, at 90, 210 and 330 degrees
+    const float a = (90.0f + 120.0f * static_cast<float>(i)) * kPi / 180.0f;
+    const Vec3 dir(std::cos(a), 0.0f, std::sin(a));
+    outer[static_cast<size_t>(i)] = dir * (2.0f * inradius);
+    inner[static_cast<size_t>(i)] = dir * (2.0f * (inradius - bar));
+  }
+  const Vec3 up(0.0f, y, 0.0f);
+  for (size_t i = 0; i < 3; ++i) {
+    const size_t j = (i + 1) % 3;
+    const Vec3 out = glm::normalize(outer[i] + outer[j]);
+    face(outer[i] + up, outer[j] + up, inner[j] + up, inner[i] + up, {0, 1, 0});
+    face(outer[i] - up, outer[j] - up, inner[j] - up, inner[i] - up, {0, -1, 0});
+    face(outer[i] - up, outer[j] - up, outer[j] + up, outer[i] + up, out);
+    face(inner[i] - up, inner[j] - up, inner[j] + up, inner[i] + up, -out);
+  }
+  return m;
+}
+
 MeshData makeCylinder(float radius, float length, uint32_t segments) {
   TROCAR_PRECONDITION(segments >= 3, "cylinder: at least 3 segments");
   MeshData m;

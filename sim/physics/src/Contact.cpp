@@ -1,5 +1,7 @@
 #include "Contact.h"
 
+#include <trocar/physics/Generators.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -703,28 +705,38 @@ bool closestSurfacePoint(ContactSurface& s, const btSoftBody& body, const btVect
   return found && point->count > 0;
 }
 
+namespace {
+
+btVector3 bt(const Vec3& v) {
+  return {v.x, v.y, v.z};
+}
+
+// Inside a box of half extents h centred on the origin: out through the nearest face.
+std::optional<ShapeDepth> insideBox(const btVector3& q, const btVector3& h) {
+  ShapeDepth d;
+  d.depth = 1e30f;
+  for (int a = 0; a < 3; ++a) {
+    const btScalar depth = h[a] - std::abs(q[a]);
+    if (depth <= 0) return std::nullopt;
+    if (depth < d.depth) {
+      d.depth = depth;
+      d.normal = btVector3(0, 0, 0);
+      d.normal[a] = q[a] < 0 ? -1 : 1;
+      d.on = q;
+      d.on[a] = q[a] < 0 ? -h[a] : h[a];
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
 std::optional<ShapeDepth> insideShape(RigidShape shape, const Vec3& h, const btTransform& pose,
                                       const btVector3& p) {
   const btVector3 q = pose.invXform(p);
   ShapeDepth d;
   switch (shape) {
-    case RigidShape::kBox: {
-      // Out through the nearest face.
-      d.depth = 1e30f;
-      for (int a = 0; a < 3; ++a) {
-        const btScalar half = a == 0 ? h.x : (a == 1 ? h.y : h.z);
-        const btScalar depth = half - std::abs(q[a]);
-        if (depth <= 0) return std::nullopt;
-        if (depth < d.depth) {
-          d.depth = depth;
-          d.normal = btVector3(0, 0, 0);
-          d.normal[a] = q[a] < 0 ? -1 : 1;
-          d.on = q;
-          d.on[a] = q[a] < 0 ? -half : half;
-        }
-      }
-      return d;
-    }
+    case RigidShape::kBox: return insideBox(q, btVector3(h.x, h.y, h.z));
     case RigidShape::kSphere: {
       const btScalar r = q.length();
       if (r >= h.x) return std::nullopt;
@@ -747,6 +759,24 @@ std::optional<ShapeDepth> insideShape(RigidShape shape, const Vec3& h, const btT
         d.on = btVector3(d.normal.x() * h.x, q.y(), d.normal.z() * h.x);
       }
       return d;
+    }
+    case RigidShape::kTriangle: {
+      // Inside a bar (the deepest, where the corners overlap), out through its nearest face.
+      std::optional<ShapeDepth> deepest;
+      for (const TriangleBar& bar : triangleBars(h)) {
+        const btVector3 along = bt(bar.along), outward = bt(bar.outward), up(0, 1, 0);
+        const btVector3 r = q - bt(bar.center);
+        const btVector3 local(r.dot(along), r.y(), r.dot(outward));
+        auto in = insideBox(local, btVector3(bar.halfLength, h.y, h.z));
+        if (!in || (deepest && in->depth <= deepest->depth)) continue;
+        const auto toObject = [&](const btVector3& v) {
+          return along * v.x() + up * v.y() + outward * v.z();
+        };
+        in->normal = toObject(in->normal);
+        in->on = bt(bar.center) + toObject(in->on);
+        deepest = in;
+      }
+      return deepest;
     }
   }
   return std::nullopt;

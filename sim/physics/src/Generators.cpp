@@ -132,4 +132,21 @@ SurfaceMesh restSurface(const TissueSettings& tissue) {
   return out;
 }
 
+std::array<TriangleBar, 3> triangleBars(const Vec3& h) {
+  // The outer side is 2 h.x, so the outer edges lie h.x / sqrt(3) from the centroid; a bar's
+  // mid-line lies its half width inside that, and is sqrt(3) times that distance long each way.
+  const float inradius = h.x / std::sqrt(3.0f);
+  const float mid = inradius - h.z;
+  std::array<TriangleBar, 3> bars;
+  for (int k = 0; k < 3; ++k) {
+    const float a = (-90.0f + 120.0f * static_cast<float>(k)) * kPi / 180.0f;
+    TriangleBar& b = bars[static_cast<size_t>(k)];
+    b.outward = Vec3(std::cos(a), 0.0f, std::sin(a));
+    b.along = Vec3(-std::sin(a), 0.0f, std::cos(a));
+    b.center = b.outward * mid;
+    b.halfLength = std::sqrt(3.0f) * mid;
+  }
+  return bars;
+}
+
 }  // namespace trocar::physics

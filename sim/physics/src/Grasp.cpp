@@ -141,8 +141,21 @@ bool World::Impl::graspRigidObject(Tool& tool) {
     const btVector3 local = r.body->getWorldTransform().inverse() * centre;
     const Vec3& h = r.settings.halfExtents;
     const float pad = spec.graspRadius + spec.shaftRadius;  // the jaws open outside the shaft
-    if (std::abs(local.x()) > h.x + pad || std::abs(local.y()) > h.y + pad || std::abs(local.z()) > h.z + pad)
+    if (r.settings.shape == RigidShape::kTriangle) {
+      // Jaws close on a bar: within their reach of one (its box would also reach past the
+      // triangle's corners, where nothing is).
+      const Vec3 q = toVec(local);
+      const auto bars = triangleBars(h);
+      const bool onBar = std::any_of(bars.begin(), bars.end(), [&](const TriangleBar& bar) {
+        const Vec3 v = q - bar.center;
+        return std::abs(glm::dot(v, bar.along)) <= bar.halfLength + pad && std::abs(v.y) <= h.y + pad &&
+               std::abs(glm::dot(v, bar.outward)) <= h.z + pad;
+      });
+      if (!onBar) continue;
+    } else if (std::abs(local.x()) > h.x + pad || std::abs(local.y()) > h.y + pad ||
+               std::abs(local.z()) > h.z + pad) {
       continue;
+    }
     const btScalar d = local.length();
     if (nearest == kInvalidIndex || d < nearestDistance) {
       nearest = ri;

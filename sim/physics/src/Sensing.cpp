@@ -164,13 +164,21 @@ void World::Impl::trackRigids() {
     r.released = false;
     Vec3 p = toVec(r.body->getCenterOfMassPosition());
     uint32_t zone = kInvalidIndex;
-    for (uint32_t zi = 0; zi < zones.size(); ++zi) {
+    for (uint32_t zi = 0; zi < zones.size() && zone == kInvalidIndex; ++zi) {
+      if (!zones[zi].around.empty()) {
+        // Over a post: its centre inside the post's outline, below its top.
+        for (uint32_t post : zones[zi].around) {
+          const Rigid& r2 = rigids[post];
+          const Vec3 q = toVec(r2.body->getWorldTransform().invXform(toBt(p)));
+          const Vec3& h = r2.settings.halfExtents;
+          const float reach = std::max(h.x, h.z) + kAroundSlack;
+          if (q.x * q.x + q.z * q.z <= reach * reach && std::abs(q.y) <= h.y) zone = zi;
+        }
+        continue;
+      }
       Vec3 d = glm::abs(p - zones[zi].settings.center);
       const Vec3& h = zones[zi].settings.halfExtents;
-      if (d.x <= h.x && d.y <= h.y && d.z <= h.z) {
-        zone = zi;
-        break;
-      }
+      if (d.x <= h.x && d.y <= h.y && d.z <= h.z) zone = zi;
     }
     Event e = makeEvent(zone == kInvalidIndex ? EventKind::kDropped : EventKind::kPlaced, nullptr);
     e.rigid = {ri};

@@ -488,9 +488,25 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
         hull->addPoint(btVector3(x, s.halfExtents.y, z), false);
       }
       hull->recalcLocalAabb();
-      hull->setMargin(kShapeMargin);
+      // A thin post (an FLS board's) keeps its outline: the margin Bullet adds outside a
+      // hull is at most a quarter of the radius.
+      hull->setMargin(std::min(kShapeMargin, 0.25f * s.halfExtents.x));
       hull->initializePolyhedralFeatures();
       r.shape = std::move(hull);
+      break;
+    }
+    case RigidShape::kTriangle: {
+      // Three boxes round the hole: a post passes through it, as through the FLS kit's.
+      auto compound = std::make_unique<btCompoundShape>(false, 3);
+      for (const TriangleBar& bar : triangleBars(s.halfExtents)) {
+        auto box = std::make_unique<btBoxShape>(btVector3(bar.halfLength, s.halfExtents.y, s.halfExtents.z));
+        box->setMargin(std::min(kShapeMargin, 0.5f * std::min(s.halfExtents.y, s.halfExtents.z)));
+        box->initializePolyhedralFeatures();
+        const btMatrix3x3 basis(bar.along.x, 0, bar.outward.x, 0, 1, 0, bar.along.z, 0, bar.outward.z);
+        compound->addChildShape(btTransform(basis, toBt(bar.center)), box.get());
+        r.parts.push_back(std::move(box));
+      }
+      r.shape = std::move(compound);
       break;
     }
   }
@@ -511,8 +527,18 @@ Result<RigidId> World::addRigid(const RigidSettings& s) {
   return RigidId{static_cast<uint32_t>(mImpl->rigids.size() - 1)};
 }
 
-ZoneId World::addTargetZone(const TargetZoneSettings& s) {
-  mImpl->zones.push_back({s});
+Result<ZoneId> World::addTargetZone(const TargetZoneSettings& s) {
+  Impl::Zone zone{s, {}};
+  for (const std::string& name : s.around) {
+    const auto post = findRigid(name);
+    if (!post || mImpl->rigids[post->index].settings.massKg > 0.0f) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "zone '" + s.name + "': around names '" + name + "', which is not a static object",
+                       "name posts (objects with mass_kg 0) added before the zone");
+    }
+    zone.around.push_back(post->index);
+  }
+  mImpl->zones.push_back(std::move(zone));
   return ZoneId{static_cast<uint32_t>(mImpl->zones.size() - 1)};
 }
 

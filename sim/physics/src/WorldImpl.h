@@ -6,6 +6,7 @@
 
 #include <trocar/core/Assert.h>
 #include <trocar/core/Log.h>
+#include <trocar/physics/Generators.h>
 #include <trocar/physics/World.h>
 
 #include "Contact.h"
@@ -145,6 +146,7 @@ struct World::Impl {
     std::string name;
     RigidSettings settings;
     std::unique_ptr<btCollisionShape> shape;
+    std::vector<std::unique_ptr<btCollisionShape>> parts;  // a compound shape's children
     std::unique_ptr<btRigidBody> body;
     bool released = false;  // let go by an instrument, not yet at rest
     uint32_t restTicks = 0;
@@ -153,6 +155,7 @@ struct World::Impl {
 
   struct Zone {
     TargetZoneSettings settings;
+    std::vector<uint32_t> around;  // settings.around as rigid indices
   };
 
   struct Clip {

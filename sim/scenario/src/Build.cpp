@@ -22,7 +22,10 @@ Result<std::unique_ptr<session::Session>> buildSession(const ScenarioDesc& scena
     auto id = world.addRigid(o.settings);
     if (!id.ok()) return id.error();
   }
-  for (const auto& z : scenario.zones) world.addTargetZone(z);
+  for (const auto& z : scenario.zones) {
+    auto id = world.addTargetZone(z);
+    if (!id.ok()) return id.error();
+  }
   for (const auto& [hand, setup] : scenario.instruments) {
     std::vector<physics::InstrumentSettings> tray;
     for (size_t i = 0; i <= setup.exchange.size(); ++i) {

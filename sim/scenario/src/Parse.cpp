@@ -1057,13 +1057,20 @@ class SectionReader {
           desc.settings.shape = physics::RigidShape::kSphere;
         else if (shape == "cylinder")
           desc.settings.shape = physics::RigidShape::kCylinder;
+        else if (shape == "triangle")
+          desc.settings.shape = physics::RigidShape::kTriangle;
         else if (shape)
           ctx.error(o["shape"], "unknown shape '" + *shape + "'",
-                    didYouMean(*shape, {"box", "sphere", "cylinder"}));
-        // size: box [x, y, z]; cylinder [diameter, height]... all as full extents [x, y, z].
+                    didYouMean(*shape, {"box", "sphere", "cylinder", "triangle"}));
+        // size: box [x, y, z]; cylinder [diameter, height, diameter]; triangle [outer side,
+        // thickness, bar width]: all halved into halfExtents.
         if (auto size = ctx.vec<3>(o["size"], "object size")) {
           if (glm::any(glm::lessThanEqual(*size, Vec3(0.0f))))
             ctx.error(o["size"], "object size must be positive", "metres");
+          else if (desc.settings.shape == physics::RigidShape::kTriangle &&
+                   size->z >= size->x / std::sqrt(3.0f) * 0.5f)
+            ctx.error(o["size"], "a triangle's bars are too wide for its side: they leave no hole",
+                      "[side, thickness, bar width] with the bar width under side / 3.5");
           else
             desc.settings.halfExtents = *size * 0.5f;
         }
@@ -1088,11 +1095,33 @@ class SectionReader {
     if (const YAML::Node zones = root["zones"]; zones && ctx.isList(zones, "zones")) {
       for (const auto& z : zones) {
         if (!ctx.isMap(z, "a zone")) continue;
-        ctx.checkKeys(z, {"id", "center", "size"}, "a zone");
+        ctx.checkKeys(z, {"id", "center", "size", "around"}, "a zone");
         auto id = readId(ctx, z, "zone", zoneIds);
+        if (const YAML::Node around = z["around"]) {
+          // Posts: the zone is wherever an object rests over one of them.
+          if (z["center"] || z["size"])
+            ctx.error(around, "a zone is a box (center, size) or posts (around), not both",
+                      "drop center and size, or around");
+          std::vector<std::string> posts;
+          if (ctx.isList(around, "around")) {
+            for (const auto& a : around) {
+              auto name = ctx.text(a, "around");
+              if (!name) continue;
+              const auto object = std::find_if(out.objects.begin(), out.objects.end(),
+                                               [&](const ObjectDesc& o) { return o.settings.name == *name; });
+              if (object == out.objects.end() || object->settings.massKg > 0.0f)
+                ctx.error(a, "around names '" + *name + "', which is not a static object",
+                          "name posts: objects with no mass_kg (or 0)");
+              else
+                posts.push_back(*name);
+            }
+          }
+          if (id && !posts.empty()) out.zones.push_back({*id, Vec3(0.0f), Vec3(0.0f), posts});
+          continue;
+        }
         auto c = ctx.vec<3>(z["center"], "zone center");
         auto s = ctx.vec<3>(z["size"], "zone size");
-        if (id && c && s) out.zones.push_back({*id, *c, glm::abs(*s) * 0.5f});
+        if (id && c && s) out.zones.push_back({*id, *c, glm::abs(*s) * 0.5f, {}});
       }
     }
     names.zones = zoneIds;

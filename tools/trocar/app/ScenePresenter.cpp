@@ -155,6 +155,9 @@ render::MeshData objectMesh(const physics::RigidSettings& s) {
       m = render::makeCylinder(s.halfExtents.x, 2.0f * s.halfExtents.y, 24);
       for (Vec3& p : m.positions) p.y -= s.halfExtents.y;  // centred like the physics body
       break;
+    case RigidShape::kTriangle:
+      m = render::makeTriangleRing(2.0f * s.halfExtents.x, 2.0f * s.halfExtents.z, 2.0f * s.halfExtents.y);
+      break;
   }
   return m;
 }
@@ -287,6 +290,7 @@ Result<std::unique_ptr<ScenePresenter>> ScenePresenter::create(render::Renderer&
   }
 
   for (const physics::TargetZoneSettings& z : scenario.zones) {
+    if (!z.around.empty()) continue;  // its posts are what is seen
     const Vec3 c(z.center.x, z.center.y - z.halfExtents.y + 0.0008f, z.center.z);
     p->mStatic.push_back({m.zone,
                           translate(c) * scale({2.0f * z.halfExtents.x, 0.0016f, 2.0f * z.halfExtents.z}),

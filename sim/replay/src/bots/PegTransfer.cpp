@@ -1,13 +1,18 @@
-// controller: peg-transfer — the FLS peg-transfer technique. For each peg in turn the
-// giving grasper picks it up where it lies now, lifts it to the middle of the board, the
-// other grasper takes it from the side, the first lets go and backs off, and the taker sets
-// it down on its side, in the next free spot of a 2 x 3 grid. All pegs go left to right,
-// then all come back. A novice is slower (`pace`) and fumbles chosen transfers (`fumble:
-// [n, ...]`, 1-based transfer numbers): the peg slips from the giving grasper over the middle
-// of the board (a drop outside both sides), and is picked up again from where it landed.
+// controller: peg-transfer — the FLS peg-transfer technique on the FLS board. For each
+// triangle in turn the giving grasper takes it by the bar that faces its port, lifts it off
+// its post, carries it to the middle of the board, the other grasper takes it by the bar that
+// faces its own port, the first lets go and backs off, and the taker brings the triangle's
+// hole over the next free post of its side, lowers it onto the post and lets go. All six go
+// left to right, then all come back. A novice is slower (`pace`) and fumbles chosen
+// transfers (`fumble: [n, ...]`, 1-based transfer numbers): the triangle slips from the
+// giving grasper over the middle of the board (a drop off the posts), and is picked up again
+// from where it landed. Everything is aimed at what is drawn: the bars and the posts.
 
 #include "Controller.h"
 
+#include <trocar/physics/Generators.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace trocar::replay::bots {
@@ -15,37 +20,79 @@ namespace {
 
 using instruments::Hand;
 
-struct Setup {
-  HandRig rigs[2];
-  std::vector<std::string> pegs;  // object ids, in transfer order
-  Vec3 pegHalf{0.004f, 0.006f, 0.004f};
-  Vec3 zoneCentre[2];  // [0] left, [1] right: where pegs are set down
-  float boardTop = 0.91f;
-  double pace = 1.0;        // time scale: 1 = expert
-  std::vector<int> fumble;  // transfer numbers (1-based) where the peg is dropped once
+struct Post {
+  Vec3 base{0.0f};  // where it stands on the board
+  float top = 0.0f;
 };
 
-Vec3 pegNow(const session::Session& s, const std::string& peg) {
-  return s.world().rigidPose(*s.world().findRigid(peg)).position;
+struct Setup {
+  HandRig rigs[2];
+  std::vector<std::string> objects;  // triangle ids, in transfer order
+  Vec3 half{0.011f, 0.0025f, 0.0015f};
+  std::vector<Post> posts[2];  // [0] left, [1] right: in the order they are filled
+  float boardTop = 0.91f;
+  double pace = 1.0;        // time scale: 1 = expert
+  std::vector<int> fumble;  // transfer numbers (1-based) where the triangle is dropped once
+};
+
+Pose objectPose(const session::Session& s, const std::string& id) {
+  return s.world().rigidPose(*s.world().findRigid(id));
 }
 
-// The top of the peg as it lies now (standing, or fallen over onto its side).
-Vec3 pegTop(const session::Session& s, const std::string& peg, const Vec3& half) {
-  const Pose pose = s.world().rigidPose(*s.world().findRigid(peg));
-  const glm::mat3 r = glm::mat3_cast(pose.orientation);
-  const float up = std::abs(r[0][1]) * half.x + std::abs(r[1][1]) * half.y + std::abs(r[2][1]) * half.z;
-  return pose.position + Vec3(0.0f, up, 0.0f);
+// The bar of a triangle as it lies now that faces a port best (skipping `not`), and the
+// point on top of it where a tip comes to rest.
+struct BarNow {
+  int index = 0;
+  Vec3 top{0.0f};
+};
+BarNow barFacing(const Setup& setup, const Pose& pose, const HandRig& rig, int skip = -1) {
+  const auto bars = physics::triangleBars(setup.half);
+  const Vec3 port = rig.port ? rig.port->position : pose.position + Vec3(0.0f, 1.0f, 0.0f);
+  Vec3 toPort = port - pose.position;
+  toPort.y = 0.0f;
+  toPort = glm::normalize(toPort);
+  BarNow best;
+  float bestDot = -2.0f;
+  for (int k = 0; k < 3; ++k) {
+    if (k == skip) continue;
+    Vec3 out = pose.orientation * bars[static_cast<size_t>(k)].outward;
+    out.y = 0.0f;
+    const float d = glm::dot(glm::normalize(out + Vec3(1e-6f, 0.0f, 0.0f)), toPort);
+    if (d > bestDot) {
+      bestDot = d;
+      best.index = k;
+    }
+  }
+  const Vec3 mid = pose.position + pose.orientation * bars[static_cast<size_t>(best.index)].center;
+  // The tip rests just on the bar (pressing down would push the triangle away).
+  const Vec3 up = pose.orientation * Vec3(0.0f, 1.0f, 0.0f);
+  best.top = mid + Vec3(0.0f, std::abs(up.y) * setup.half.y + rig.spec.shaftRadius - 0.0005f, 0.0f);
+  return best;
 }
 
-// The k-th set-down spot of a side: a 2 x 3 grid, 1.8 x 2.5 cm apart, filled from the far
-// row and the outer column, so the shaft (which rises towards its port, outwards and to the
-// front) never passes low over a peg already set down.
-Vec3 spot(const Setup& setup, int side, int k) {
-  const Vec3 c = setup.zoneCentre[side];
-  const float outwards = side == 0 ? -1.0f : 1.0f;
-  const float x = outwards * (k % 2 == 0 ? 0.009f : -0.009f);
-  const float z = -0.025f + 0.025f * static_cast<float>(k / 2);
-  return {c.x + x, setup.boardTop + setup.pegHalf.y, c.z + z};
+// A held triangle turns with the instrument, whose shaft turns about its port as the tip
+// moves: the way a person keeps it level is the knob, rolling the instrument about its shaft.
+// `upInTool` is the triangle's up in the tool's frame (+Z back along the shaft, as
+// handForTip builds it); the result is the jaw direction (the tool's +Y) at `tip` that
+// brings that up nearest the world's.
+Vec3 levelJaws(const HandRig& rig, const Vec3& tip, const Vec3& upInTool) {
+  const Vec3 worldUp(0.0f, 1.0f, 0.0f);
+  const Vec3 z = rig.port ? glm::normalize(rig.port->position - tip) : worldUp;
+  Vec3 e1 = worldUp - z * glm::dot(worldUp, z);
+  e1 = glm::length(e1) > 1e-4f ? glm::normalize(e1) : Vec3(1.0f, 0.0f, 0.0f);
+  const Vec3 e2 = glm::cross(z, e1);
+  // With y = cos(a) e1 + sin(a) e2 and x = y x z, the held up's height is A cos(a) + B sin(a) + C.
+  const float A = upInTool.x * glm::dot(glm::cross(e1, z), worldUp) + upInTool.y * glm::dot(e1, worldUp);
+  const float B = upInTool.x * glm::dot(glm::cross(e2, z), worldUp) + upInTool.y * glm::dot(e2, worldUp);
+  const float a = std::atan2(B, A);
+  return std::cos(a) * e1 + std::sin(a) * e2;
+}
+
+// The triangle's up (whichever face is up) in the frame of a tool at `tool`.
+Vec3 upIn(const glm::quat& tool, const Pose& object) {
+  Vec3 up = object.orientation * Vec3(0.0f, 1.0f, 0.0f);
+  if (up.y < 0.0f) up = -up;
+  return glm::inverse(tool) * up;
 }
 
 }  // namespace
@@ -57,7 +104,7 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
     if (!rig.ok()) return rig.error();
     setup->rigs[static_cast<size_t>(h)] = rig.value();
   }
-  auto prefix = p.text("pegs", "peg-");
+  auto prefix = p.text("objects", "triangle-");
   auto fromZone = p.text("left_zone", "left-side");
   auto toZone = p.text("right_zone", "right-side");
   auto pace = p.number("pace", 1.0, 0.5, 5.0);
@@ -80,41 +127,71 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
       setup->fumble.push_back(v);
     }
   }
-  // The pegs (objects whose id starts with the prefix, in file order) and the board top.
-  float boardTop = -1.0f;
-  for (uint32_t i = 0; i < desc.objects.size(); ++i) {
-    const auto& o = desc.objects[i].settings;
-    if (o.name.rfind(prefix.value(), 0) == 0 && o.massKg > 0.0f) {
-      setup->pegs.push_back(o.name);
-      setup->pegHalf = o.halfExtents;
-    } else if (o.massKg <= 0.0f) {
-      boardTop = std::max(boardTop, o.pose.position.y + o.halfExtents.y);
+  // The triangles (objects whose id starts with the prefix, in file order), each side's
+  // posts (its zone's `around`) and the board's top (the highest other static object).
+  std::vector<std::string> postIds;
+  for (const auto& z : desc.zones) {
+    for (int side = 0; side < 2; ++side) {
+      if (z.name != (side == 0 ? fromZone.value() : toZone.value())) continue;
+      for (const auto& id : z.around) {
+        postIds.push_back(id);
+        for (const auto& o : desc.objects) {
+          if (o.settings.name != id) continue;
+          const Vec3 c = o.settings.pose.position;
+          setup->posts[side].push_back(
+              {c - Vec3(0.0f, o.settings.halfExtents.y, 0.0f), c.y + o.settings.halfExtents.y});
+        }
+      }
     }
   }
-  int found = 0;
-  for (const auto& z : desc.zones) {
-    if (z.name == fromZone.value()) setup->zoneCentre[0] = z.center, ++found;
-    if (z.name == toZone.value()) setup->zoneCentre[1] = z.center, ++found;
+  float boardTop = -1.0f;
+  for (const auto& o : desc.objects) {
+    const auto& s = o.settings;
+    if (s.name.rfind(prefix.value(), 0) == 0 && s.massKg > 0.0f &&
+        s.shape == physics::RigidShape::kTriangle) {
+      setup->objects.push_back(s.name);
+      setup->half = s.halfExtents;
+    } else if (s.massKg <= 0.0f && std::find(postIds.begin(), postIds.end(), s.name) == postIds.end()) {
+      boardTop = std::max(boardTop, s.pose.position.y + s.halfExtents.y);
+    }
   }
-  if (setup->pegs.empty() || found != 2 || boardTop < 0.0f) {
+  if (setup->objects.empty() || boardTop < 0.0f || setup->posts[0].size() < setup->objects.size() ||
+      setup->posts[1].size() < setup->objects.size()) {
     return makeError(ErrorCode::kInvalidInput,
-                     "peg-transfer: scenario '" + desc.id + "' needs objects '" + prefix.value() +
+                     "peg-transfer: scenario '" + desc.id + "' needs triangles '" + prefix.value() +
                          "*', a static board and zones '" + fromZone.value() + "' and '" + toZone.value() +
-                         "'",
-                     "set pegs:, left_zone: and right_zone: to the scenario's names");
+                         "' around as many posts each",
+                     "set objects:, left_zone: and right_zone: to the scenario's names");
   }
   setup->boardTop = boardTop;
+  // Posts are filled far row first (the shaft rises to its port in front, so it never passes
+  // low over a triangle already set down), the inner one of a row first (likewise outwards).
+  for (auto& side : setup->posts) {
+    std::sort(side.begin(), side.end(), [](const Post& a, const Post& b) {
+      if (std::abs(a.base.z - b.base.z) > 0.005f) return a.base.z < b.base.z;
+      return std::abs(a.base.x) < std::abs(b.base.x);
+    });
+  }
 
   const double k = setup->pace;
-  const float carryY = boardTop + 0.04f;
+  float highestTop = boardTop;
+  for (const auto& side : setup->posts)
+    for (const Post& post : side) highestTop = std::max(highestTop, post.top);
+  // Carried with the triangle's underside a good centimetre over the posts.
+  const float carryY = highestTop + 0.025f;
+  Vec3 sideCentre[2] = {Vec3(0.0f), Vec3(0.0f)};
+  for (int side = 0; side < 2; ++side) {
+    for (const Post& post : setup->posts[side]) sideCentre[side] += post.base;
+    sideCentre[side] /= static_cast<float>(setup->posts[side].size());
+  }
   std::vector<Step> steps;
   double t = 0.0;
-  // At rest: both tips 4 cm above the board, over their sides.
-  steps.push_back({t, [setup, carryY](const session::Session&, Script& script, double at) {
-                     script.add(at, Hand::kLeft, setup->rigs[0],
-                                {setup->zoneCentre[0].x, carryY, setup->zoneCentre[0].z}, 0.0f);
-                     script.add(at, Hand::kRight, setup->rigs[1],
-                                {setup->zoneCentre[1].x, carryY, setup->zoneCentre[1].z}, 0.0f);
+  // At rest: both tips over their sides.
+  steps.push_back({t, [setup, carryY, sideCentre](const session::Session&, Script& script, double at) {
+                     for (int h = 0; h < 2; ++h) {
+                       script.add(at, static_cast<Hand>(h), setup->rigs[h],
+                                  {sideCentre[h].x, carryY, sideCentre[h].z}, 0.0f);
+                     }
                    }});
   t = 0.3;
   int transfer = 0;
@@ -122,75 +199,93 @@ Result<std::unique_ptr<Bot>> makePegTransfer(Params& p, const scenario::Scenario
     const Hand giver = leg == 0 ? Hand::kLeft : Hand::kRight;
     const Hand taker = leg == 0 ? Hand::kRight : Hand::kLeft;
     const int toSide = leg == 0 ? 1 : 0;
-    for (size_t i = 0; i < setup->pegs.size(); ++i) {
+    for (size_t i = 0; i < setup->objects.size(); ++i) {
       ++transfer;
-      const std::string peg = setup->pegs[i];
+      const std::string object = setup->objects[i];
       const bool fumble =
           std::find(setup->fumble.begin(), setup->fumble.end(), transfer) != setup->fumble.end();
-      const int slot = static_cast<int>(i);
-      // Pick up: over the peg, down onto its top, close, lift to the middle of the board.
-      auto pickUp = [setup, peg, giver, k, carryY](const session::Session& s, Script& script, double at) {
+      const Post post = setup->posts[toSide][i];
+      // Pick up: over the bar that faces the port, down onto it, close, lift straight up off
+      // the post, then across to the middle of the board.
+      auto pickUp = [setup, object, giver, k, carryY](const session::Session& s, Script& script, double at) {
         const HandRig& g = setup->rigs[static_cast<size_t>(giver)];
-        // The tip comes to rest just on the top (pressing down would push a fallen peg away).
-        const Vec3 top = pegTop(s, peg, setup->pegHalf) + Vec3(0.0f, g.spec.shaftRadius - 0.0005f, 0.0f);
-        const Vec3 mid(0.0f, carryY, top.z);
-        script.add(at + 0.45 * k, giver, g, top + Vec3(0.0f, 0.02f, 0.0f), 0.0f);
-        script.add(at + 0.75 * k, giver, g, top, 0.0f);
-        script.add(at + 0.9 * k, giver, g, top, 1.0f);
-        // Straight up first, clear of the other pegs, then across.
-        script.add(at + 1.15 * k, giver, g, Vec3(top.x, carryY, top.z), 1.0f);
-        script.add(at + 1.5 * k, giver, g, mid + Vec3(giver == Hand::kLeft ? -0.004f : 0.004f, 0.0f, 0.0f),
-                   1.0f);
+        const BarNow bar = barFacing(*setup, objectPose(s, object), g);
+        const float side = giver == Hand::kLeft ? -1.0f : 1.0f;
+        // Taken with the jaws as they come (no roll); from then on rolled to keep it level.
+        const Vec3 hold = upIn(handForTip(g, bar.top, Vec3(0.0f)).orientation, objectPose(s, object));
+        const Vec3 lifted(bar.top.x, carryY, bar.top.z), middle(side * 0.008f, carryY, bar.top.z);
+        script.add(at + 0.45 * k, giver, g, bar.top + Vec3(0.0f, 0.02f, 0.0f), 0.0f);
+        script.add(at + 0.75 * k, giver, g, bar.top, 0.0f);
+        script.add(at + 0.9 * k, giver, g, bar.top, 1.0f);
+        script.add(at + 1.2 * k, giver, g, lifted, 1.0f, levelJaws(g, lifted, hold));
+        script.add(at + 1.5 * k, giver, g, middle, 1.0f, levelJaws(g, middle, hold));
       };
       steps.push_back({t, pickUp});
       t += 1.5 * k;
       if (fumble) {  // it slips out of the jaws, falls onto the middle of the board; again
         steps.push_back({t, [setup, giver, k](const session::Session& s, Script& script, double at) {
                            const HandRig& g = setup->rigs[static_cast<size_t>(giver)];
-                           const Vec3 tip = s.world().instrument(giver).tipPose.position;
-                           script.add(at, giver, g, tip, 1.0f);
-                           script.add(at + 0.1 * k, giver, g, tip, 0.0f);
-                           script.add(at + 0.6 * k, giver, g, tip + Vec3(0.0f, 0.01f, 0.0f), 0.0f);
+                           const Pose tool = s.world().instrument(giver).tipPose;
+                           const Vec3 tip = tool.position, jaws = tool.orientation * Vec3(0.0f, 1.0f, 0.0f);
+                           script.add(at, giver, g, tip, 1.0f, jaws);
+                           script.add(at + 0.1 * k, giver, g, tip, 0.0f, jaws);
+                           script.add(at + 0.6 * k, giver, g, tip + Vec3(0.0f, 0.01f, 0.0f), 0.0f, jaws);
                          }});
         t += 1.2 * k;
         steps.push_back({t, pickUp});
         t += 1.5 * k;
       }
-      // Hand-off: the taker closes on the peg's side, the giver lets go and backs off.
+      // Hand-off: the taker comes down on the bar facing its port, closes; the giver lets go
+      // and backs off.
       steps.push_back(
-          {t, [setup, peg, giver, taker, k](const session::Session& s, Script& script, double at) {
+          {t, [setup, object, giver, taker, k](const session::Session& s, Script& script, double at) {
              const HandRig& g = setup->rigs[static_cast<size_t>(giver)];
              const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
-             const Vec3 c = pegNow(s, peg);
+             const Pose pose = objectPose(s, object);
+             const BarNow held = barFacing(*setup, pose, g);
+             const BarNow grip = barFacing(*setup, pose, r, held.index);
              const float side = taker == Hand::kRight ? 1.0f : -1.0f;
-             // Tip against the peg's side, a little low: the jaw centre, 1/4 of the
-             // jaw back up the shaft, lands inside the peg's reach.
-             const Vec3 grip = c + Vec3(side * 0.004f, -0.003f, -0.002f);
-             script.add(at + 0.3 * k, taker, r, grip + Vec3(side * 0.015f, 0.01f, 0.0f), 0.0f);
-             script.add(at + 0.55 * k, taker, r, grip, 0.0f);
-             script.add(at + 0.7 * k, taker, r, grip, 1.0f);
-             const Vec3 held = c + Vec3(-side * 0.004f, setup->pegHalf.y - 0.001f, 0.0f);
-             script.add(at + 0.7 * k, giver, g, held, 1.0f);
-             script.add(at + 0.85 * k, giver, g, held, 0.0f);
-             script.add(at + 1.15 * k, giver, g, held + Vec3(-side * 0.02f, 0.02f, 0.0f), 0.0f);
+             script.add(at + 0.3 * k, taker, r, grip.top + Vec3(side * 0.01f, 0.015f, 0.0f), 0.0f);
+             script.add(at + 0.55 * k, taker, r, grip.top, 0.0f);
+             script.add(at + 0.7 * k, taker, r, grip.top, 1.0f);
+             const Pose tool = s.world().instrument(giver).tipPose;
+             const Vec3 tip = tool.position, jaws = tool.orientation * Vec3(0.0f, 1.0f, 0.0f);
+             script.add(at + 0.7 * k, giver, g, tip, 1.0f, jaws);
+             script.add(at + 0.85 * k, giver, g, tip, 0.0f, jaws);
+             script.add(at + 1.15 * k, giver, g, tip + Vec3(-side * 0.02f, 0.02f, 0.0f), 0.0f);
            }});
       t += 0.85 * k;
-      // Set down: over the spot, down to 3 mm above the board, open, rise.
+      // Over the post: the tip goes where it puts the triangle's centre 8 mm above the post's
+      // top (the triangle hangs where it was taken, as it is seen now).
       steps.push_back(
-          {t, [setup, taker, toSide, slot, k](const session::Session&, Script& script, double at) {
+          {t, [setup, object, taker, post, k](const session::Session& s, Script& script, double at) {
              const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
-             const float side = taker == Hand::kRight ? 1.0f : -1.0f;
-             // The peg hangs 3 mm above the tip (it was taken low on its side): set
-             // it down with its foot 3 mm above the board.
-             const Vec3 target = spot(*setup, toSide, slot) + Vec3(side * 0.005f, 0.0f, 0.0f);
-             // Across high enough that the peg's foot (9 mm below the tip) clears
-             // the pegs already down (their tops 24 mm above the board).
-             script.add(at + 0.45 * k, taker, r, target + Vec3(0.0f, 0.03f, 0.0f), 1.0f);
-             script.add(at + 0.7 * k, taker, r, target, 1.0f);
-             script.add(at + 0.8 * k, taker, r, target, 0.0f);
-             script.add(at + 1.0 * k, taker, r, target + Vec3(0.0f, 0.02f, 0.0f), 0.0f);
+
+             const Pose tool = s.world().instrument(taker).tipPose, pose = objectPose(s, object);
+             const Vec3 hold = upIn(tool.orientation, pose);
+             const Vec3 hang = tool.position - pose.position;
+             const Vec3 over = Vec3(post.base.x, post.top + 0.012f, post.base.z) + hang;
+             const Vec3 high = over + Vec3(0.0f, 0.01f, 0.0f);
+             script.add(at + 0.45 * k, taker, r, high, 1.0f, levelJaws(r, high, hold));
+             script.add(at + 0.65 * k, taker, r, over, 1.0f, levelJaws(r, over, hold));
            }});
-      t += 1.0 * k;
+      t += 0.75 * k;
+      // Onto it: correct what is left of the hole's offset from the post, as seen, lower the
+      // triangle to just above the board, open and rise.
+      steps.push_back(
+          {t, [setup, object, taker, post, k](const session::Session& s, Script& script, double at) {
+             const HandRig& r = setup->rigs[static_cast<size_t>(taker)];
+             const Pose pose = objectPose(s, object), tool = s.world().instrument(taker).tipPose;
+             const Vec3 c = pose.position, tip = tool.position, hold = upIn(tool.orientation, pose);
+             const Vec3 over = tip + Vec3(post.base.x - c.x, 0.0f, post.base.z - c.z);
+             const Vec3 low = over + Vec3(0.0f, setup->boardTop + setup->half.y + 0.004f - c.y, 0.0f);
+             const Vec3 jaws = levelJaws(r, low, hold);
+             script.add(at + 0.15 * k, taker, r, over, 1.0f, levelJaws(r, over, hold));
+             script.add(at + 0.5 * k, taker, r, low, 1.0f, jaws);
+             script.add(at + 0.6 * k, taker, r, low, 0.0f, jaws);
+             script.add(at + 0.85 * k, taker, r, low + Vec3(0.0f, 0.03f, 0.0f), 0.0f, jaws);
+           }});
+      t += 0.85 * k;
     }
   }
   return std::unique_ptr<Bot>(std::make_unique<StepBot>(std::move(steps), t + 1.0));

@@ -177,6 +177,9 @@ void useEndoscopeLighting(FrameScene& scene, const Endoscope& scope);
 
 // Simple meshes (metres), centred on the origin unless said.
 MeshData makeBox(Vec3 halfExtents);
+// An equilateral ring (the FLS transfer triangle) in the x-z plane, centroid at the origin,
+// centred on y = 0: `side` its outer side, `bar` the width of its sides; one side faces -z.
+MeshData makeTriangleRing(float side, float bar, float thickness);
 MeshData makeCylinder(float radius, float length, uint32_t segments);  // along +Y, base at y = 0
 MeshData makeSphere(float radius, uint32_t segments);
 MeshData makeQuad(float width, float height);  // in XY facing +Z, uv (0,0) top-left .. (1,1)

@@ -25,4 +25,17 @@ SurfaceMesh generateTube(float radius, float length, uint32_t around, uint32_t a
 // Empty for cloth (a sheet has no inside).
 SurfaceMesh restSurface(const TissueSettings& tissue);
 
+// The three bars a RigidShape::kTriangle is made of, in the object's frame: each a box
+// centred on `center`, `halfLength` along `along`, halfExtents.y up and halfExtents.z
+// across (towards `outward`, the side it faces). Bar 0 faces -z; 1 and 2 face +x and -x
+// turned 30 degrees towards +z. The bars run along the ring's mid-line, so the outer corners'
+// tips (a bar's width from the corner) are drawn but not solid.
+struct TriangleBar {
+  Vec3 center{0.0f};
+  Vec3 outward{0.0f};
+  Vec3 along{0.0f};
+  float halfLength = 0.0f;
+};
+std::array<TriangleBar, 3> triangleBars(const Vec3& halfExtents);
+
 }  // namespace trocar::physics

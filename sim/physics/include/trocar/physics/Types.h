@@ -184,7 +184,10 @@ struct TissueSettings {
 
 // ---- Rigid objects and target zones ------------------------------------------------
 
-enum class RigidShape : uint8_t { kBox, kSphere, kCylinder };
+// kTriangle: the FLS kit's transfer object, an equilateral ring lying in its own x-z plane
+// (centroid at the origin) that goes over a post; halfExtents x half its outer side, y half
+// its thickness, z half the width of its bars (triangleBars, Generators.h).
+enum class RigidShape : uint8_t { kBox, kSphere, kCylinder, kTriangle };
 
 struct RigidSettings {
   std::string name;
@@ -199,11 +202,16 @@ struct RigidSettings {
   Pose pose;
 };
 
+// A box where a resting object counts as placed; or, with `around` (static objects' names),
+// the posts an object counts as placed over: it rests with its centre inside a post's
+// outline (grown by kAroundSlack) and below its top, so the post goes through its hole.
 struct TargetZoneSettings {
   std::string name;
   Vec3 center{0.0f};
   Vec3 halfExtents{0.01f};
+  std::vector<std::string> around;
 };
+inline constexpr float kAroundSlack = 0.002f;
 
 // ---- Instruments -------------------------------------------------------------------
 

@@ -37,7 +37,8 @@ class World {
   // tet, a region or fixed set that selects no node) naming the tissue and what to fix.
   Result<TissueId> addTissue(const TissueSettings& settings);
   Result<RigidId> addRigid(const RigidSettings& settings);
-  ZoneId addTargetZone(const TargetZoneSettings& settings);
+  // Fails with kInvalidInput where `around` names no static object added before.
+  Result<ZoneId> addTargetZone(const TargetZoneSettings& settings);
   // Puts an instrument in a hand (replacing any). Its body starts at the hand's first target.
   void setInstrument(Hand hand, const InstrumentSettings& settings);
   // The instruments a hand can exchange between (the first is put in the hand now). Each
