@@ -11,6 +11,8 @@ layout(set = 0, binding = 0) uniform Frame {
   vec4 lightColor;
   vec4 ambient;
   vec4 scope;  // a laparoscope's lamp: intensity, reference distance (m), vignette
+  vec4 shadowLight;    // xyz: a point lamp, or the direction towards the key light; w: 1, 2, 0 none
+  vec4 shadowCast[4];  // per instrument shaft: (a, radius), (b, 0)
 } frame;
 
 layout(set = 1, binding = 0) uniform sampler2D screenTexture;
@@ -91,6 +93,50 @@ vec3 tissueDetail(vec3 base, vec3 p) {
   return mix(c, c * vec3(0.6, 0.3, 0.3), 0.35 * vessel);
 }
 
+// The closest approach of segments p1-q1 and p2-q2: its distance, and where it is along the
+// first (0..1).
+float segmentsApart(vec3 p1, vec3 q1, vec3 p2, vec3 q2, out float s) {
+  vec3 d1 = q1 - p1, d2 = q2 - p2, r = p1 - p2;
+  float a = dot(d1, d1), e = dot(d2, d2), f = dot(d2, r);
+  float c = dot(d1, r), b = dot(d1, d2);
+  float denom = a * e - b * b;
+  s = denom > 1e-12 ? clamp((b * f - c * e) / denom, 0.0, 1.0) : 0.0;
+  float t = e > 1e-12 ? (b * s + f) / e : 0.0;
+  if (t < 0.0) {
+    t = 0.0;
+    s = a > 1e-12 ? clamp(-c / a, 0.0, 1.0) : 0.0;
+  } else if (t > 1.0) {
+    t = 1.0;
+    s = a > 1e-12 ? clamp((b - c) / a, 0.0, 1.0) : 0.0;
+  }
+  return distance(p1 + d1 * s, p2 + d2 * t);
+}
+
+// How much of the direct light reaches `p` past the instruments' shafts: the ray to the shadow
+// light passing within a shaft's radius is shaded by kShadowDepth, with a penumbra that widens
+// the farther the surface lies behind the shaft (a lamp some 5 mm across at 10 cm). A point on
+// a shaft itself is not shaded by it.
+const float kShadowDepth = 0.6;
+float shadowing(vec3 p) {
+  if (frame.shadowLight.w < 0.5) return 1.0;
+  vec3 lamp = frame.shadowLight.w < 1.5 ? frame.shadowLight.xyz : p + normalize(frame.shadowLight.xyz) * 5.0;
+  float lit = 1.0;
+  for (int i = 0; i < 2; ++i) {
+    vec4 a = frame.shadowCast[2 * i];
+    vec3 b = frame.shadowCast[2 * i + 1].xyz;
+    float r = a.w;
+    if (r <= 0.0) continue;
+    float onShaft;
+    if (segmentsApart(p, p, a.xyz, b, onShaft) < 1.5 * r) continue;
+    float along;
+    float d = segmentsApart(p, lamp, a.xyz, b, along);
+    float behind = along * distance(p, lamp);
+    float w = 0.25 * r + 0.05 * behind;
+    lit = min(lit, 1.0 - kShadowDepth * (1.0 - smoothstep(r - w, r + w, d)));
+  }
+  return lit;
+}
+
 // Distance (m) from a rest position to the draw's ink lines, or `reach` if none is nearer.
 float inkDistance(vec3 p, float reach) {
   uint first = uint(draw.ink.x + 0.5);
@@ -152,8 +198,7 @@ void main() {
   float wetness = draw.params.x;
   float wrap = draw.params.y;
   bool metal = shading == kMetal;
-  vec3 color = frame.ambient.rgb * base;
-  color += shade(base, n, v, normalize(frame.lightDir.xyz), frame.lightColor.rgb, roughness, wetness, wrap, metal);
+  vec3 color = shade(base, n, v, normalize(frame.lightDir.xyz), frame.lightColor.rgb, roughness, wetness, wrap, metal);
   color += shade(base, n, v, v, vec3(frame.lightColor.w), roughness, wetness, wrap, metal);  // headlight
   if (frame.scope.x > 0.0) {
     // The scope's lamp at the lens: inverse-square falloff, full at the reference distance
@@ -161,6 +206,9 @@ void main() {
     float d = distance(frame.eye[gl_ViewIndex].xyz, inWorld);
     float falloff = min(frame.scope.y * frame.scope.y / max(d * d, 1e-8), 4.0);
     color += shade(base, n, v, v, vec3(frame.scope.x * falloff), roughness, wetness, wrap, metal);
+  }
+  color = frame.ambient.rgb * base + shadowing(inWorld) * color;
+  if (frame.scope.x > 0.0) {
     // Where in the picture (-1..1): from the world position, not gl_FragCoord (lavapipe's
     // multiview shades the second view wrongly when a shader reads gl_FragCoord).
     vec4 clip = frame.viewProj[gl_ViewIndex] * vec4(inWorld, 1.0);

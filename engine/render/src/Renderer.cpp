@@ -61,9 +61,11 @@ struct FrameUniforms {
   Vec4 lightDir;
   Vec4 lightColor;  // w: headlight
   Vec4 ambient;
-  Vec4 scope;  // the scope's lamp: intensity, reference distance (m), vignette
+  Vec4 scope;          // the scope's lamp: intensity, reference distance (m), vignette
+  Vec4 shadowLight;    // xyz: a point lamp, or the direction towards the key light; w: 1, 2, or 0 none
+  Vec4 shadowCast[4];  // per caster: (a, radius), (b, 0)
 };
-constexpr VkDeviceSize kUniformStride = 256;  // >= any device's minUniformBufferOffsetAlignment
+constexpr VkDeviceSize kUniformStride = 512;  // >= any device's minUniformBufferOffsetAlignment
 static_assert(sizeof(FrameUniforms) <= kUniformStride);
 
 struct GpuMesh {
@@ -824,6 +826,17 @@ FrameUniforms uniformsFor(const FrameScene& scene, const View& left, const View&
   u.lightColor = Vec4(scene.lightColor, scene.headlight);
   u.ambient = Vec4(scene.ambient, 0.0f);
   u.scope = Vec4(scene.scopeLight.intensity, scene.scopeLight.referenceM, scene.scopeLight.vignette, 0.0f);
+  bool casts = false;
+  for (size_t i = 0; i < scene.shadowCasters.size(); ++i) {
+    const ShadowCaster& c = scene.shadowCasters[i];
+    u.shadowCast[2 * i] = Vec4(c.a, c.radius);
+    u.shadowCast[2 * i + 1] = Vec4(c.b, 0.0f);
+    casts = casts || c.radius > 0.0f;
+  }
+  if (casts) {
+    u.shadowLight =
+        scene.shadowLight ? Vec4(*scene.shadowLight, 1.0f) : Vec4(glm::normalize(scene.lightDirection), 2.0f);
+  }
   return u;
 }
 
@@ -833,6 +846,8 @@ FrameScene endoscopeLighting(const FrameScene& scene) {
   lit.lightDirection = scene.lightDirection;
   lit.lightColor = scene.lightColor;
   lit.ambient = scene.ambient;
+  lit.shadowCasters = scene.shadowCasters;
+  lit.shadowLight = scene.shadowLight;
   useEndoscopeLighting(lit, *scene.endoscope);
   return lit;
 }

@@ -610,16 +610,20 @@ void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
   }
 }
 
-void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
-                                std::vector<render::DrawItem>& draws) {
-  render::Material dark = plastic({0.015f, 0.015f, 0.02f}, 1.0f);
+void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene) {
+  // The renderer shades each pixel whose ray to the shadow light passes a shaft (soft, per
+  // pixel): the last 30 cm of each shaft, from its tip.
+  constexpr float kShaftInView = 0.3f;
+  scene.shadowLight = mShadowLight;
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
     if (!tool.present) continue;
     const float radius = instruments::defaultSpec(tool.kind).shaftRadius;
     const Vec3 back = tool.tipPose.transformVector({0.0f, 0.0f, 1.0f});  // from the tip up the shaft
-    // Every 2.5 mm over the last 5 cm of the shaft: spots that overlap into a band on the
-    // surface even where the light throws the shadow out longer than the shaft.
+    scene.shadowCasters[static_cast<size_t>(h)] = {tool.tipPose.position,
+                                                   tool.tipPose.position + back * kShaftInView, radius};
+    // Where the shadow falls (tests, and what the trainee is told of it): rays from the light
+    // past points every 2.5 mm over the last 5 cm of the shaft, to the surface they meet.
     for (int k = 0; k <= 20; ++k) {
       const float along = 0.0025f * static_cast<float>(k);
       const Vec3 point = tool.tipPose.position + back * along;
@@ -627,16 +631,7 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, const re
           mShadowLight ? glm::normalize(point - *mShadowLight) : -glm::normalize(scene.lightDirection);
       // Start just past the shaft, so it does not shadow itself.
       const auto hit = firstHit(snapshot, point + dir * (1.5f * radius), dir, 0.3f);
-      if (!hit) continue;
-      mShadows.push_back({h, along, hit->first});
-      // A spot the width of the shaft's shadow lying on the surface, lifted 0.3 mm off it: a
-      // lamp near the shaft (the laparoscope's) throws it wider the farther the surface is.
-      const float spread = mShadowLight ? glm::length(hit->first - *mShadowLight) /
-                                              std::max(1e-4f, glm::length(point - *mShadowLight))
-                                        : 1.0f;
-      const float r = 1.2f * radius * spread;
-      draws.push_back(
-          {mMeshes.disc, onSurface(hit->first, hit->second, 0.0003f) * scale({r, 0.0002f, r}), dark});
+      if (hit) mShadows.push_back({h, along, hit->first});
     }
   }
 }
@@ -720,12 +715,14 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
   }
   mShadows.clear();
   mTipCues.clear();
+  out.shadowCasters = {};
+  out.shadowLight.reset();
   bool anyTool = false;
   for (const auto& tool : snapshot.instruments) anyTool = anyTool || tool.present;
   if (!anyTool) return;  // no tool: no cue, no shadow, no ray to cast
   measureTissues(snapshot);
-  addTipCues(snapshot, out.draws);
-  addShadows(snapshot, out, out.draws);  // last: tests take the shadows off the end
+  addTipCues(snapshot, out.draws);  // last: tests take the cue off the end
+  addShadows(snapshot, out);
 }
 
 }  // namespace trocar::app

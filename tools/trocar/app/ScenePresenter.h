@@ -49,8 +49,9 @@ class ScenePresenter {
   static void showEndoscopeOnly(render::FrameScene& scene);
   // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
   Vec3 monitorCenter() const { return mMonitorCenter; }
-  // The instruments' shadows in the last frame built: where rays from the shadow light past
-  // points along each shaft (from the tip back, every 2.5 mm) met a tissue or an object.
+  // The instruments' shadows in the last frame built (the renderer shades them per pixel from
+  // FrameScene::shadowCasters): where rays from the shadow light past points along each shaft
+  // (from the tip back, every 2.5 mm) meet a tissue or an object.
   struct ShadowSpot {
     int hand = 0;
     float along = 0.0f;  // m from the tip
@@ -103,8 +104,7 @@ class ScenePresenter {
   void measureTissues(const physics::WorldSnapshot& snapshot);
   void addTipCues(const physics::WorldSnapshot& snapshot, std::vector<render::DrawItem>& draws);
   // Shadows of the instruments (a depth cue): dark spots where each shaft's shadow falls.
-  void addShadows(const physics::WorldSnapshot& snapshot, const render::FrameScene& scene,
-                  std::vector<render::DrawItem>& draws);
+  void addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene);
   // The first tissue surface (as drawn this frame) or object a ray meets within `reach` m.
   std::optional<std::pair<Vec3, Vec3>> firstHit(const physics::WorldSnapshot& snapshot, const Vec3& origin,
                                                 const Vec3& dir, float reach) const;

@@ -152,6 +152,14 @@ struct UiPanel {
   uint32_t height = 512;
 };
 
+// An instrument's shaft, which shades what lies between it and the shadow light: a capsule
+// from `a` to `b` of `radius` (0: none).
+struct ShadowCaster {
+  Vec3 a{0.0f};
+  Vec3 b{0.0f};
+  float radius = 0.0f;
+};
+
 struct FrameScene {
   std::array<View, 2> views{};            // [1] is used by stereo targets only
   Vec3 lightDirection{0.3f, 1.0f, 0.4f};  // towards the key light
@@ -160,6 +168,11 @@ struct FrameScene {
   float headlight = 0.35f;  // light from the viewer (the trainee's headlamp), the same at any distance
   ScopeLight scopeLight;    // a laparoscope's lamp at the viewer (the endoscope's picture)
   Vec4 clearColor{0.20f, 0.22f, 0.25f, 1.0f};
+  // The instruments' shadows, worked out per pixel (soft, their penumbra widening away from
+  // the shaft): from a point lamp when `shadowLight` is set (a box trainer's, beside the
+  // laparoscope), else from the key light. Each takes up to kShadowDepth of the direct light.
+  std::array<ShadowCaster, 2> shadowCasters{};
+  std::optional<Vec3> shadowLight;
   std::vector<DrawItem> draws;
   std::vector<DynamicMeshUpdate> updates;  // applied before drawing
   std::vector<InkLine> ink;            // markings (Material::inkFirst); spans live until drawFrame returns
