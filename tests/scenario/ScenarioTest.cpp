@@ -137,6 +137,38 @@ TEST(Scenario, NegativeMass) {
       "material.mass_kg is -0.5, outside [1e-06, 100]", 7, 25);
 }
 
+// The FLS board's pieces: a triangle ([outer side, thickness, bar width]) and a zone around a
+// static post. A zone around a moving object, and bars that leave no hole, are errors where
+// they are written.
+TEST(Scenario, TrianglesAndZonesAroundPosts) {
+  const std::string board =
+      std::string(kMinimal) +
+      "objects:\n"
+      "  - {id: post, shape: cylinder, size: [0.0025, 0.02, 0.0025], position: [0.1, 1, 0]}\n"
+      "  - {id: tri, shape: triangle, size: [0.022, 0.005, 0.003], mass_kg: 0.002, "
+      "position: [0.1, 1, 0]}\n"
+      "zones:\n"
+      "  - {id: on, around: [post]}\n";
+  auto ok = load(board);
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  ASSERT_EQ(ok.scenario->objects.size(), 2u);
+  EXPECT_EQ(ok.scenario->objects[1].settings.shape, physics::RigidShape::kTriangle);
+  EXPECT_EQ(ok.scenario->objects[1].settings.halfExtents, Vec3(0.011f, 0.0025f, 0.0015f));
+  ASSERT_EQ(ok.scenario->zones.size(), 1u);
+  EXPECT_EQ(ok.scenario->zones[0].around, std::vector<std::string>{"post"});
+  EXPECT_TRUE(buildSession(*ok.scenario).ok());
+
+  const std::string moving = "  - {id: on, around: [tri]}";
+  expectError(load(replaced(board, "  - {id: on, around: [post]}", moving)),
+              "around names 'tri', which is not a static object", 20,
+              static_cast<uint32_t>(moving.find("tri]") + 1));
+  const std::string wide = "size: [0.022, 0.005, 0.007]";
+  const auto wideLoad = load(replaced(board, "size: [0.022, 0.005, 0.003]", wide));
+  ASSERT_FALSE(wideLoad.ok());
+  EXPECT_EQ(wideLoad.errors[0].message, "a triangle's bars are too wide for its side: they leave no hole");
+  EXPECT_EQ(wideLoad.errors[0].where.line, 18u);
+}
+
 TEST(Scenario, RegionSelectingNoNode) {
   auto r = load(replaced(kMinimal, "  - {id: inside-circle, tissue: gauze, marking: circle}",
                          "  - {id: inside-circle, tissue: gauze, marking: circle}\n"

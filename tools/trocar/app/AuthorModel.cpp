@@ -335,8 +335,11 @@ std::optional<SurfaceHit> AuthorModel::pick(const Vec3& origin, const Vec3& dire
     consider(hit->distance, hit->normal, std::string(w->tissueName(hit->tissue)), {}, hit->rest);
   for (size_t i = 0; i < mSnapshot.rigids.size() && i < mScenario->objects.size(); ++i) {
     const auto& o = mScenario->objects[i].settings;
-    if (auto hit = rayBox(origin, d, mSnapshot.rigids[i], o.halfExtents))
-      consider(hit->first, hit->second, {}, o.name);
+    // A triangle's halfExtents.z is half a bar's width; it spans its side's length both ways.
+    const Vec3 box = o.shape == physics::RigidShape::kTriangle
+                         ? Vec3(o.halfExtents.x, o.halfExtents.y, o.halfExtents.x)
+                         : o.halfExtents;
+    if (auto hit = rayBox(origin, d, mSnapshot.rigids[i], box)) consider(hit->first, hit->second, {}, o.name);
   }
   const physics::WorldSettings::Table table = scenario::tableBox(*mScenario);
   if (auto hit = rayBox(origin, d, Pose{table.center, Quat(1, 0, 0, 0)}, table.halfExtents))

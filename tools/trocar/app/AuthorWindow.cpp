@@ -290,6 +290,20 @@ class Editor {
     // Zones.
     for (const auto& z : s->zones) {
       const bool sel = mSelection.section == "zones" && mSelection.id == z.name;
+      if (!z.around.empty()) {  // posts: each outlined where it stands (not dragged: move the post)
+        bool labelled = false;
+        for (const auto& o : s->objects) {
+          if (std::find(z.around.begin(), z.around.end(), o.settings.name) == z.around.end()) continue;
+          const Vec3 reach(o.settings.halfExtents.x + physics::kAroundSlack, o.settings.halfExtents.y,
+                           o.settings.halfExtents.z + physics::kAroundSlack);
+          box(dl, o.settings.pose.position, reach, sel ? kSelectedColour : kZoneColour, sel ? 2.5f : 1.5f);
+          if (!labelled)
+            label(dl, o.settings.pose.position + Vec3(0, reach.y, 0), sel ? kSelectedColour : kZoneColour,
+                  "zone " + z.name);
+          labelled = true;
+        }
+        continue;
+      }
       const Vec3 at = dragged("zones", z.name).value_or(z.center);
       box(dl, at, z.halfExtents, sel ? kSelectedColour : kZoneColour, sel ? 2.5f : 1.5f);
       label(dl, at + Vec3(0, z.halfExtents.y, 0), sel ? kSelectedColour : kZoneColour, "zone " + z.name);
@@ -502,7 +516,9 @@ class Editor {
           r.selector.kind == physics::NodeSelector::Kind::kBox)
         consider({"regions", r.id}, r.selector.center, Vec3(0.0f), r.tissue);
     }
-    for (const auto& z : s->zones) consider({"zones", z.name}, z.center, Vec3(0, z.halfExtents.y, 0));
+    for (const auto& z : s->zones) {
+      if (z.around.empty()) consider({"zones", z.name}, z.center, Vec3(0, z.halfExtents.y, 0));
+    }
     for (const auto& t : s->tissues) {
       for (size_t i = 0; i < t.settings.fixed.size(); ++i) {
         const auto& f = t.settings.fixed[i];
