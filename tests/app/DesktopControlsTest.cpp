@@ -377,7 +377,8 @@ TEST(DesktopControls, APersonDoesTheWholePegTransfer) {
   // The posts, as seen on the board, filled far row first and the inner one of a row first.
   auto post = [&](int side, int k) {
     const float x = (k % 2 == 0 ? 0.037f : 0.063f) * (side == 0 ? -1.0f : 1.0f);
-    return Vec3(x, postTop, -0.448f + 0.028f * static_cast<float>(k / 2));
+    const int row = k / 2;
+    return Vec3(x, postTop, -0.448f + 0.028f * static_cast<float>(row));
   };
   for (int leg = 0; leg < 2; ++leg) {
     const int giver = leg == 0 ? 0 : 1, taker = 1 - giver;
