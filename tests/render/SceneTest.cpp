@@ -557,7 +557,7 @@ TEST_F(SceneTest, AToolsShadowClosesOnItsTipAsItNearsTheSurface) {
     mPresenter->buildFrame(snap, scene);
     float distance = -1.0f;
     size_t spots = 0;
-    for (const auto& spot : mPresenter->shadows()) {
+    for (const auto& spot : mPresenter->shadowSpots(snap, scene)) {
       if (spot.hand != 1) continue;
       ++spots;
       if (spot.along == 0.0f) {

@@ -610,7 +610,7 @@ void ScenePresenter::addTipCues(const physics::WorldSnapshot& snapshot,
   }
 }
 
-void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene) {
+void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene) const {
   // The renderer shades each pixel whose ray to the shadow light passes a shaft (soft, per
   // pixel): the last 30 cm of each shaft, from its tip.
   constexpr float kShaftInView = 0.3f;
@@ -618,22 +618,31 @@ void ScenePresenter::addShadows(const physics::WorldSnapshot& snapshot, render::
   for (int h = 0; h < 2; ++h) {
     const physics::InstrumentSnapshot& tool = snapshot.instruments[static_cast<size_t>(h)];
     if (!tool.present) continue;
-    const float radius = instruments::defaultSpec(tool.kind).shaftRadius;
     const Vec3 back = tool.tipPose.transformVector({0.0f, 0.0f, 1.0f});  // from the tip up the shaft
     scene.shadowCasters[static_cast<size_t>(h)] = {tool.tipPose.position,
-                                                   tool.tipPose.position + back * kShaftInView, radius};
-    // Where the shadow falls (tests, and what the trainee is told of it): rays from the light
-    // past points every 2.5 mm over the last 5 cm of the shaft, to the surface they meet.
+                                                   tool.tipPose.position + back * kShaftInView,
+                                                   instruments::defaultSpec(tool.kind).shaftRadius};
+  }
+}
+
+std::vector<ScenePresenter::ShadowSpot> ScenePresenter::shadowSpots(const physics::WorldSnapshot& snapshot,
+                                                                    const render::FrameScene& scene) const {
+  std::vector<ShadowSpot> spots;
+  for (int h = 0; h < 2; ++h) {
+    const render::ShadowCaster& shaft = scene.shadowCasters[static_cast<size_t>(h)];
+    if (shaft.radius <= 0.0f) continue;
+    const Vec3 back = glm::normalize(shaft.b - shaft.a);
     for (int k = 0; k <= 20; ++k) {
       const float along = 0.0025f * static_cast<float>(k);
-      const Vec3 point = tool.tipPose.position + back * along;
-      const Vec3 dir =
-          mShadowLight ? glm::normalize(point - *mShadowLight) : -glm::normalize(scene.lightDirection);
+      const Vec3 point = shaft.a + back * along;
+      const Vec3 dir = scene.shadowLight ? glm::normalize(point - *scene.shadowLight)
+                                         : -glm::normalize(scene.lightDirection);
       // Start just past the shaft, so it does not shadow itself.
-      const auto hit = firstHit(snapshot, point + dir * (1.5f * radius), dir, 0.3f);
-      if (hit) mShadows.push_back({h, along, hit->first});
+      const auto hit = firstHit(snapshot, point + dir * (1.5f * shaft.radius), dir, 0.3f);
+      if (hit) spots.push_back({h, along, hit->first});
     }
   }
+  return spots;
 }
 
 void ScenePresenter::showEndoscopeOnly(render::FrameScene& scene) {
@@ -713,7 +722,6 @@ void ScenePresenter::buildFrame(const physics::WorldSnapshot& snapshot, render::
     out.updates.push_back(u);
     out.draws.push_back({view.mesh, Mat4(1.0f), material});
   }
-  mShadows.clear();
   mTipCues.clear();
   out.shadowCasters = {};
   out.shadowLight.reset();

@@ -49,15 +49,17 @@ class ScenePresenter {
   static void showEndoscopeOnly(render::FrameScene& scene);
   // Where the monitor hangs (laparoscopic): tests and the desktop camera aim at it.
   Vec3 monitorCenter() const { return mMonitorCenter; }
-  // The instruments' shadows in the last frame built (the renderer shades them per pixel from
-  // FrameScene::shadowCasters): where rays from the shadow light past points along each shaft
-  // (from the tip back, every 2.5 mm) meet a tissue or an object.
+  // Where the instruments' shadows in a frame built from `snapshot` fall (the renderer shades
+  // them per pixel from scene.shadowCasters; this is for tests, worked out only when asked):
+  // rays from the shadow light past points along each shaft (from the tip back, every 2.5 mm
+  // over 5 cm) to the tissue or object they meet.
   struct ShadowSpot {
     int hand = 0;
     float along = 0.0f;  // m from the tip
     Vec3 position{0.0f};
   };
-  const std::vector<ShadowSpot>& shadows() const { return mShadows; }
+  std::vector<ShadowSpot> shadowSpots(const physics::WorldSnapshot& snapshot,
+                                      const render::FrameScene& scene) const;
   // The tip-to-surface cue: where each tool's tip would meet a surface if pushed on along its
   // shaft (within kTipCueReachM), and how far that is; drawn as a small ring there.
   struct TipCue {
@@ -104,7 +106,7 @@ class ScenePresenter {
   void measureTissues(const physics::WorldSnapshot& snapshot);
   void addTipCues(const physics::WorldSnapshot& snapshot, std::vector<render::DrawItem>& draws);
   // Shadows of the instruments (a depth cue): dark spots where each shaft's shadow falls.
-  void addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene);
+  void addShadows(const physics::WorldSnapshot& snapshot, render::FrameScene& scene) const;
   // The first tissue surface (as drawn this frame) or object a ray meets within `reach` m.
   std::optional<std::pair<Vec3, Vec3>> firstHit(const physics::WorldSnapshot& snapshot, const Vec3& origin,
                                                 const Vec3& dir, float reach) const;
@@ -117,7 +119,6 @@ class ScenePresenter {
   bool mLaparoscopic = false;
   bool mGhostHand = true;
   std::vector<Vec3> mRigidHalfExtents;  // per object, its box (cylinders and spheres boxed)
-  std::vector<ShadowSpot> mShadows;
   std::vector<TipCue> mTipCues;
   std::optional<Vec3> mShadowLight;  // a point light beside the scope; else the key light
   std::optional<render::Endoscope> mEndoscope;

@@ -39,7 +39,7 @@ Pose objectPose(const session::Session& s, const std::string& id) {
   return s.world().rigidPose(*s.world().findRigid(id));
 }
 
-// The bar of a triangle as it lies now that faces a port best (skipping `not`), and the
+// The bar of a triangle as it lies now that faces the rig's port best (not `skip`), and the
 // point on top of it where a tip comes to rest.
 struct BarNow {
   int index = 0;
@@ -47,10 +47,10 @@ struct BarNow {
 };
 BarNow barFacing(const Setup& setup, const Pose& pose, const HandRig& rig, int skip = -1) {
   const auto bars = physics::triangleBars(setup.half);
-  const Vec3 port = rig.port ? rig.port->position : pose.position + Vec3(0.0f, 1.0f, 0.0f);
-  Vec3 toPort = port - pose.position;
+  // Without a port (open surgery) the shaft comes straight down: any bar will do, the front one.
+  Vec3 toPort = rig.port ? rig.port->position - pose.position : Vec3(0.0f, 0.0f, 1.0f);
   toPort.y = 0.0f;
-  toPort = glm::normalize(toPort);
+  toPort = glm::length(toPort) > 1e-6f ? glm::normalize(toPort) : Vec3(0.0f, 0.0f, 1.0f);
   BarNow best;
   float bestDot = -2.0f;
   for (int k = 0; k < 3; ++k) {
