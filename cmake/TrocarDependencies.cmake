@@ -18,6 +18,8 @@ endif()
 pkg_check_modules(BULLET REQUIRED IMPORTED_TARGET bullet)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)  # the history database (embedded)
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)  # the history on a PostgreSQL server
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)  # Ed25519 signatures, BLAKE2b (trocar sign)
 pkg_check_modules(IMGUI REQUIRED IMPORTED_TARGET imgui)  # static, glfw + vulkan backends inside
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)

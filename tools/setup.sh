@@ -13,7 +13,8 @@ packages=(
   libglfw3-dev libglm-dev libbullet-dev libopenal-dev libopenxr-dev libopenxr-loader1 openxr-layer-corevalidation
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev libsodium-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libinsighttoolkit5-dev libgdcm-dev zlib1g-dev
+  libinsighttoolkit5-dev libgdcm-dev zlib1g-dev libsqlite3-dev libpq-dev
+  postgresql  # the history tests start a throwaway server (initdb, pg_ctl) in a temporary folder
   mricron-data python3-pydicom invesalius-examples libcgal-demo  # test data (tests/assets): real MRI, atlases, CT, a segmented liver; never copied into the repo
 )
 

@@ -40,6 +40,14 @@ void writeText(const std::filesystem::path& path, const std::string& text) {
 }
 
 CommandResult runCommand(const std::string& commandLine) {
+  // Attempts that the commands store in a history (`trocar run`, `replay --history`) go into
+  // the build's test cache, never the user's own history, unless a test names one.
+  if (!std::getenv("TROCAR_DB")) {
+    const char* cache = std::getenv("TROCAR_CACHE_DIR");
+    const std::filesystem::path base =
+        cache && *cache ? std::filesystem::path(cache) : std::filesystem::temp_directory_path();
+    ::setenv("TROCAR_DB", ("sqlite:" + (base / "test-history.sqlite").string()).c_str(), 0);
+  }
   TempDir dir;
   std::string out = (dir / "out").string();
   std::string err = (dir / "err").string();

@@ -4,6 +4,7 @@
 
 #include "Commands.h"
 #include "Paths.h"
+#include "Programme.h"
 #include "Signing.h"
 #include "Snapshots.h"
 #include "WatchSession.h"
@@ -181,8 +182,9 @@ Runner addReplayCommand(CLI::App& app) {
     std::vector<std::string> files;
     std::string scenario, report, html, junit, snapshots, screenshot, snapshotSize = "1280x720";
     unsigned jobs = 0;  // 0: the cores this process may use
-    bool json = false, force = false, watch = false;
+    bool json = false, force = false, watch = false, history = false;
     double at = 0.0;
+    std::string db;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("FILE", o->files, "Recordings (.trec)")->required();
@@ -213,6 +215,10 @@ Runner addReplayCommand(CLI::App& app) {
   cmd->add_option("--at", o->at, "With --watch: start paused at this many seconds")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--screenshot", o->screenshot, "With --watch: the window's last frame as PNG, on quitting");
+  cmd->add_flag("--history", o->history,
+                "Store each re-scored attempt in the history ($TROCAR_DB, else <data>/history.sqlite); a "
+                "recording already there is updated, not added again");
+  cmd->add_option("--db", o->db, "As --history, into this history: sqlite:PATH or PATH, or postgresql://...");
   return [o]() -> int {
     unsigned shotWidth = 1280, shotHeight = 720;
     char x = 0;
@@ -266,6 +272,10 @@ Runner addReplayCommand(CLI::App& app) {
           std::fprintf(stderr, "%s\n", written.error().toString().c_str());
           exitCode = worse(exitCode, 2);
         }
+        const bool scored =
+            r.status == replay::ReplayStatus::kPassed || r.status == replay::ReplayStatus::kBelowPassMark;
+        if ((o->history || !o->db.empty()) && scored && !storeAttempt(o->db, report, oc.file, "replay", ""))
+          exitCode = worse(exitCode, 2);
       }
       nlohmann::json j{
           {"file", oc.file}, {"status", statusName(r)}, {"exit_code", r.exitCode()}, {"ticks", r.ticks}};

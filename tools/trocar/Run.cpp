@@ -5,10 +5,12 @@
 #include "DesktopRig.h"
 #include "LiveSession.h"
 #include "Paths.h"
+#include "Programme.h"
 #include "Signing.h"
 
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
+#include <trocar/programme/Progress.h>
 #include <trocar/scoring/Report.h>
 #include <trocar/xr/OpenXrRig.h>
 
@@ -85,6 +87,8 @@ Runner addRunCommand(CLI::App& app) {
     std::string gpu;
     bool validation = false;
     bool json = false;
+    std::string curriculum, db;
+    bool noHistory = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("SCENARIO", o->scenario, "Scenario file (default: the built-in FLS peg transfer)");
@@ -105,9 +109,64 @@ Runner addRunCommand(CLI::App& app) {
   cmd->add_option("--gpu", o->gpu, "Use the Vulkan device whose name contains this");
   cmd->add_flag("--validation", o->validation, "Enable the Vulkan validation layer");
   cmd->add_flag("--json", o->json, "Print the outcome as one JSON object");
+  cmd->add_option("--curriculum", o->curriculum,
+                  "Run the trainee's next scenario in this curriculum (file or id, e.g. fls-manual-skills); "
+                  "needs --trainee");
+  cmd->add_option("--db", o->db,
+                  "The history the attempt goes into: sqlite:PATH or PATH, or postgresql://... (default: "
+                  "$TROCAR_DB, else <data>/history.sqlite)");
+  cmd->add_flag("--no-history", o->noHistory, "Do not store the attempt in the history");
   return [o]() -> int {
-    const std::filesystem::path file =
-        o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
+    std::filesystem::path file = o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
+    std::string curriculumId;
+    if (!o->curriculum.empty()) {
+      if (!o->scenario.empty()) {
+        std::fprintf(stderr,
+                     "error: give a scenario or --curriculum, not both\n  hint: the curriculum chooses the "
+                     "trainee's next scenario\n");
+        return 2;
+      }
+      if (o->trainee == "anonymous") {
+        std::fprintf(stderr,
+                     "error: --curriculum needs --trainee ID\n  hint: progress is kept per trainee (a "
+                     "pseudonymous id, never a name)\n");
+        return 2;
+      }
+      if (o->noHistory || o->noRecord) {
+        std::fprintf(stderr,
+                     "error: a curriculum attempt is recorded and stored in the history\n  hint: drop "
+                     "--no-history / --no-record\n");
+        return 2;
+      }
+      auto curriculum = loadCurriculum(o->curriculum);
+      if (!curriculum) return 2;
+      auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
+      if (!history) {
+        std::fprintf(stderr, "%s\n", history.error().toString().c_str());
+        return 2;
+      }
+      auto attempts = history.value()->attempts({o->trainee, ""});
+      if (!attempts) {
+        std::fprintf(stderr, "%s\n", attempts.error().toString().c_str());
+        return 2;
+      }
+      std::vector<programme::Attempt> mine = attempts.value();
+      std::stable_sort(
+          mine.begin(), mine.end(),
+          [](const programme::Attempt& x, const programme::Attempt& y) { return x.startedAt < y.startedAt; });
+      const programme::Progress progress = programme::progressOf(*curriculum, mine);
+      if (progress.complete()) {
+        std::printf("%s is proficient in every step of %s\n", o->trainee.c_str(), curriculum->id.c_str());
+        return 0;
+      }
+      const programme::StepProgress& next = progress.steps[*progress.next];
+      file = scenarioById(next.step->scenario);
+      curriculumId = curriculum->id;
+      std::fprintf(
+          stderr, "curriculum %s: step %zu of %zu, %s (%u of %u proficient attempts, best run %u of %u)\n",
+          curriculum->id.c_str(), *progress.next + 1, progress.steps.size(), next.step->scenario.c_str(),
+          next.proficient, next.step->total, next.bestStreak, next.step->consecutive);
+    }
     scenario::LoadResult loaded = scenario::loadScenarioFile(file);
     if (!loaded.ok()) {
       for (const Error& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
@@ -219,8 +278,8 @@ Runner addRunCommand(CLI::App& app) {
     const app::LiveOutcome& out = outcome.value();
     const scoring::ScoreReport& report = out.report;
     // Reports next to each recording: earlier attempts (restarted) and the last one.
-    auto writeBeside = [](const std::filesystem::path& recording, const scoring::ScoreReport& r,
-                          std::filesystem::path* jsonOut, std::filesystem::path* htmlOut) {
+    auto writeBeside = [&](const std::filesystem::path& recording, const scoring::ScoreReport& r,
+                           std::filesystem::path* jsonOut, std::filesystem::path* htmlOut) {
       const auto json = std::filesystem::path(recording).replace_extension(".json");
       const auto html = std::filesystem::path(recording).replace_extension(".html");
       const auto junit = std::filesystem::path(recording).replace_extension(".junit.xml");
@@ -230,6 +289,8 @@ Runner addRunCommand(CLI::App& app) {
         std::fprintf(stderr, "%s\n", w.error().toString().c_str());
       if (jsonOut) *jsonOut = json;
       if (htmlOut) *htmlOut = html;
+      // The attempt goes into the trainee's history (History.h), keyed by its recording.
+      if (!o->noHistory) storeAttempt(o->db, withDigest, recording, "run", curriculumId);
     };
     for (const auto& earlier : out.earlier) {
       if (earlier.recording.empty()) continue;

@@ -2,6 +2,7 @@
 // and register themselves through Commands.h.
 
 #include "Commands.h"
+#include "Programme.h"
 
 #include <trocar/core/Log.h>
 #include <trocar/core/Version.h>
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
   commands.push_back({app.get_subcommand("verify"), verify});
   auto author = trocar::cli::addAuthorCommand(app);
   commands.push_back({app.get_subcommand("author"), author});
+  auto history = trocar::cli::addHistoryCommand(app);
+  commands.push_back({app.get_subcommand("history"), history});
+  auto progress = trocar::cli::addProgressCommand(app);
+  commands.push_back({app.get_subcommand("progress"), progress});
 
   try {
     app.parse(argc, argv);

@@ -61,7 +61,8 @@ struct CommandResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Runs a shell command line, capturing stdout and stderr separately.
+// Runs a shell command line, capturing stdout and stderr separately. Sets TROCAR_DB (when
+// unset) to a history in the test cache, so commands never write into the user's history.
 CommandResult runCommand(const std::string& commandLine);
 
 }  // namespace trocar::test
