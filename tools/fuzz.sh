@@ -2,7 +2,7 @@
 # Builds the fuzz targets (clang + libFuzzer, ASan+UBSan: part of the `asan` preset) and runs each one
 # on its seed corpus for SECONDS (default 30, as CI does), two at a time. A finding fails the
 # run and is kept under build/asan/findings/ with the command that reproduces it.
-# Usage: tools/fuzz.sh [SECONDS] [TARGET...]   (targets: scenario recording wav timeline mesh volume archive)
+# Usage: tools/fuzz.sh [SECONDS] [TARGET...]   (targets: scenario recording wav timeline mesh volume archive curriculum)
 # A longer campaign: tools/fuzz.sh 3600 mesh   (new inputs it finds go to build/asan/corpus/mesh;
 # copy the useful ones into tests/fuzz/corpus/mesh).
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(scenario recording wav timeline mesh volume archive)
+((${#targets[@]})) || targets=(scenario recording wav timeline mesh volume archive curriculum)
 tools/setup.sh asan >&2
 
 findings=build/asan/findings

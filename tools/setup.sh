@@ -14,7 +14,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libxxhash-dev libzstd-dev libsodium-dev
   libyaml-cpp-dev libassimp-dev libmeshoptimizer-dev libgtest-dev libgmock-dev libbenchmark-dev
   libinsighttoolkit5-dev libgdcm-dev zlib1g-dev libsqlite3-dev libpq-dev
-  postgresql  # the history tests start a throwaway server (initdb, pg_ctl) in a temporary folder
+  postgresql slurmctld slurmd munge  # the history and Slurm tests start a throwaway server and a one-node cluster in a folder
   mricron-data python3-pydicom invesalius-examples libcgal-demo  # test data (tests/assets): real MRI, atlases, CT, a segmented liver; never copied into the repo
 )
 

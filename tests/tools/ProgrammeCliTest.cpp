@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace trocar {
 namespace {
@@ -187,6 +189,86 @@ TEST(ProgrammeCli, EveryRecordedRunIsStoredUnlessToldNot) {
   EXPECT_EQ(junk.exitCode, 0) << junk.err;
   EXPECT_NE(junk.err.find("warning: the attempt is not in the history"), std::string::npos) << junk.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "c.json"));
+}
+
+// A single-node Slurm cluster in a folder (tools/slurm/local-cluster.sh), stopped at scope end.
+class LocalSlurm {
+ public:
+  explicit LocalSlurm(const std::filesystem::path& dir) : mDir(dir) {
+    auto r =
+        test::runCommand("'" + source("tools/slurm/local-cluster.sh") + "' start '" + dir.string() + "'");
+    mStarted = r.exitCode == 0;
+    mWhy = r.err;
+  }
+  ~LocalSlurm() {
+    if (mStarted)
+      test::runCommand("'" + source("tools/slurm/local-cluster.sh") + "' stop '" + mDir.string() + "'");
+  }
+  LocalSlurm(const LocalSlurm&) = delete;
+  LocalSlurm& operator=(const LocalSlurm&) = delete;
+  bool started() const { return mStarted; }
+  const std::string& why() const { return mWhy; }
+  std::string env() const { return "SLURM_CONF='" + (mDir / "slurm.conf").string() + "' "; }
+
+ private:
+  std::filesystem::path mDir;
+  bool mStarted = false;
+  std::string mWhy;
+};
+
+TEST(ProgrammeCli, ReScoringOnASlurmClusterLandsEveryResultInTheHistoryOnce) {
+  test::TempDir dir;
+  LocalSlurm slurm(dir / "cluster");
+  ASSERT_TRUE(slurm.started()) << slurm.why();
+  const std::string db = "sqlite:" + (dir / "history.sqlite").string();
+  const std::vector<std::string> recordings = {
+      source("scenarios/fls-peg-transfer/recordings/expert.trec"),
+      source("scenarios/fls-peg-transfer/recordings/novice.trec"),
+      source("scenarios/fls-pattern-cutting/recordings/expert.trec")};
+  std::string files;
+  for (const auto& r : recordings) files += "'" + r + "' ";
+  const auto job = dir / "job";
+  auto submitted = test::runCommand(slurm.env() + trocar("replay " + files + "--slurm '" + job.string() +
+                                                         "' --batch 2 --db '" + db + "' --submit"));
+  ASSERT_EQ(submitted.exitCode, 0) << submitted.err << submitted.out;
+  EXPECT_NE(submitted.out.find("3 recordings in 2 array tasks"), std::string::npos) << submitted.out;
+  EXPECT_NE(submitted.out.find("submitted: array job"), std::string::npos) << submitted.out;
+  // The summary job runs after the array; wait for what it writes.
+  for (int i = 0; i < 1200 && !std::filesystem::exists(job / "summary.json"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_TRUE(std::filesystem::exists(job / "summary.json"))
+      << test::runCommand("tail -n 30 '" + (dir / "cluster/log/slurmctld.log").string() + "' '" +
+                          job.string() + "'/logs/*")
+             .out;
+  const auto summary = nlohmann::json::parse(slurp(job / "summary.json"));
+  EXPECT_EQ(summary["complete"], true) << summary.dump(2);
+  EXPECT_EQ(summary["recordings"], 3);
+  EXPECT_EQ(summary["in_history_once"], 3);
+  EXPECT_EQ(summary["passed"], 2);
+  EXPECT_EQ(summary["below_pass_mark"], 1);
+  EXPECT_TRUE(summary["missing"].empty());
+  EXPECT_TRUE(summary["duplicated"].empty());
+  // The history holds each re-scored attempt once, scored as the expected reports say.
+  auto listed = nlohmann::json::parse(test::runCommand(trocar("history --json --db '" + db + "'")).out);
+  ASSERT_EQ(listed.size(), 3u) << listed.dump(2);
+  for (const auto& a : listed) {
+    EXPECT_EQ(a["source"], "replay");
+    const std::string scenario = a["scenario"].get<std::string>();
+    const auto e = nlohmann::json::parse(slurp(source("scenarios/" + scenario + "/recordings/" +
+                                                      a["trainee"].get<std::string>() + ".expected.json")));
+    EXPECT_EQ(a["score"].get<double>(), e["score"].get<double>()) << scenario;
+  }
+  // The summary job again, by hand, after one result file went missing: it says which.
+  std::filesystem::remove(job / "results/task-1.json");
+  auto merged = test::runCommand(trocar("replay --merge '" + job.string() + "' --db '" + db + "'"));
+  EXPECT_EQ(merged.exitCode, 3) << merged.out << merged.err;
+  EXPECT_NE(slurp(job / "summary.json").find("fls-pattern-cutting/recordings/expert.trec"),
+            std::string::npos);
+  // A folder that already holds a job is not overwritten.
+  auto again =
+      test::runCommand(trocar("replay " + files + "--slurm '" + job.string() + "' --db '" + db + "'"));
+  EXPECT_EQ(again.exitCode, 2);
+  EXPECT_NE(again.err.find("already holds a re-scoring job"), std::string::npos) << again.err;
 }
 
 }  // namespace

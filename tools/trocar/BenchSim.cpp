@@ -463,6 +463,7 @@ Runner addBenchCommand(CLI::App& app) {
   Runner load = addBenchLoadCommand(*bench);
   Runner replay = addBenchReplayCommand(*bench);
   Runner renderBench = addBenchRenderCommand(*bench);
+  Runner rescore = addBenchRescoreCommand(*bench);
   Runner simRunner = [options]() -> int {
     std::vector<BenchCase> cases = {clothCase(),     volumeCase(14, 14), pegCase(),     anatomyCase(),
                                     pressDragCase(), organsCase(),       incisionCase()};
@@ -511,8 +512,9 @@ Runner addBenchCommand(CLI::App& app) {
     }
     return 0;
   };
-  return [bench, sim, simRunner, load, replay, renderBench]() -> int {
+  return [bench, sim, simRunner, load, replay, renderBench, rescore]() -> int {
     if (sim->parsed()) return simRunner();
+    if (bench->get_subcommand("rescore")->parsed()) return rescore();
     if (bench->get_subcommand("replay")->parsed()) return replay();
     if (bench->get_subcommand("render")->parsed()) return renderBench();
     return load();

@@ -19,6 +19,8 @@ Runner addBenchCommand(CLI::App& app);
 Runner addBenchLoadCommand(CLI::App& bench);
 // Adds `replay` under an existing `bench` command (BenchReplay.cpp).
 Runner addBenchReplayCommand(CLI::App& bench);
+// Adds `rescore` under an existing `bench` command (BenchRescore.cpp).
+Runner addBenchRescoreCommand(CLI::App& bench);
 // Adds `render` under an existing `bench` command (BenchRender.cpp).
 Runner addBenchRenderCommand(CLI::App& bench);
 // Adds `validate SCENARIO... [--json]`.

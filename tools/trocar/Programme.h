@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace trocar::cli {
 
@@ -29,6 +30,19 @@ constexpr const char* kDefaultCurriculum = "fls-manual-skills";
 bool storeAttempt(const std::string& url, const scoring::ScoreReport& report,
                   const std::filesystem::path& recording, const std::string& source,
                   const std::string& curriculum);
+
+// `trocar replay --slurm DIR`: job scripts that re-score `files` on a Slurm cluster into the
+// history, submitted when `submit` (Slurm.cpp). Exit code as the command's.
+struct SlurmRequest {
+  std::vector<std::string> files;
+  std::string dir, db, scenario;
+  size_t batch = 1;  // recordings per array task
+  bool force = false, submit = false;
+};
+int emitSlurm(const SlurmRequest& request);
+// `trocar replay --merge DIR`: the summary job: every listed recording re-scored once and in
+// the history once; writes DIR/summary.json. 0 complete, 3 not, 2 unreadable folder.
+int mergeSlurm(const std::string& dir, const std::string& db);
 
 // Now, UTC, ISO 8601.
 std::string nowUtc();

@@ -184,10 +184,12 @@ Runner addReplayCommand(CLI::App& app) {
     unsigned jobs = 0;  // 0: the cores this process may use
     bool json = false, force = false, watch = false, history = false;
     double at = 0.0;
-    std::string db;
+    std::string db, slurm, merge;
+    size_t batch = 1;
+    bool submit = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("FILE", o->files, "Recordings (.trec)")->required();
+  cmd->add_option("FILE", o->files, "Recordings (.trec)");
   cmd->add_option("--scenario", o->scenario, "Scenario file (default: scenarios/<id>/scenario.yaml)");
   cmd->add_option("--report", o->report, "Write the JSON report here");
   cmd->add_option("--html", o->html, "Write the HTML report here");
@@ -219,7 +221,31 @@ Runner addReplayCommand(CLI::App& app) {
                 "Store each re-scored attempt in the history ($TROCAR_DB, else <data>/history.sqlite); a "
                 "recording already there is updated, not added again");
   cmd->add_option("--db", o->db, "As --history, into this history: sqlite:PATH or PATH, or postgresql://...");
+  cmd->add_option(
+      "--slurm", o->slurm,
+      "Do not replay here: write a Slurm job array (one task per --batch recordings, results into "
+      "the history) and a summary job into this folder (tools/slurm/README.md)");
+  cmd->add_option("--batch", o->batch, "With --slurm: recordings per array task (default 1)")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  cmd->add_flag("--submit", o->submit, "With --slurm: submit the array and the summary job with sbatch");
+  cmd->add_option(
+      "--merge", o->merge,
+      "The summary job of --slurm: check every recording listed in this folder was re-scored once and "
+      "is in the history once (summary.json); exit 3 if not");
   return [o]() -> int {
+    if (!o->merge.empty()) return mergeSlurm(o->merge, o->db);
+    if (o->files.empty()) {
+      std::fprintf(stderr, "error: no recordings given\n  hint: trocar replay FILE.trec...\n");
+      return 2;
+    }
+    if (!o->slurm.empty()) {
+      if (o->watch || !o->snapshots.empty()) {
+        std::fprintf(
+            stderr, "error: --slurm re-scores into the history; it draws no snapshots and watches nothing\n");
+        return 2;
+      }
+      return emitSlurm({o->files, o->slurm, o->db, o->scenario, o->batch, o->force, o->submit});
+    }
     unsigned shotWidth = 1280, shotHeight = 720;
     char x = 0;
     std::sscanf(o->snapshotSize.c_str(), "%u%c%u", &shotWidth, &x, &shotHeight);  // checked when parsed
