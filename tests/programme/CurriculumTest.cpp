@@ -10,7 +10,6 @@ namespace trocar {
 namespace {
 
 using programme::Attempt;
-using programme::AttemptMetric;
 
 scenario::Curriculum parse(const std::string& text) {
   auto loaded = scenario::parseCurriculum(text, "c.yaml");
