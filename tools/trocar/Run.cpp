@@ -119,6 +119,7 @@ Runner addRunCommand(CLI::App& app) {
   return [o]() -> int {
     std::filesystem::path file = o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
     std::string curriculumId;
+    std::optional<scenario::Curriculum> curriculum;
     if (!o->curriculum.empty()) {
       if (!o->scenario.empty()) {
         std::fprintf(stderr,
@@ -138,7 +139,7 @@ Runner addRunCommand(CLI::App& app) {
                      "--no-history / --no-record\n");
         return 2;
       }
-      auto curriculum = loadCurriculum(o->curriculum);
+      curriculum = loadCurriculum(o->curriculum);
       if (!curriculum) return 2;
       auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
       if (!history) {
@@ -301,6 +302,31 @@ Runner addRunCommand(CLI::App& app) {
     if (!out.recordings.empty()) settings.recording = out.recordings.back();
     std::filesystem::path json, html;
     if (!settings.recording.empty()) writeBeside(settings.recording, report, &json, &html);
+    // In a curriculum: where the trainee stands now, on stderr (stdout is the run's outcome).
+    if (curriculum) {
+      auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
+      auto attempts = history ? history.value()->attempts({o->trainee, ""})
+                              : Result<std::vector<programme::Attempt>>(history.error());
+      if (attempts) {
+        std::vector<programme::Attempt> mine = attempts.value();
+        std::stable_sort(mine.begin(), mine.end(),
+                         [](const programme::Attempt& x, const programme::Attempt& y) {
+                           return x.startedAt < y.startedAt;
+                         });
+        const programme::Progress progress = programme::progressOf(*curriculum, mine);
+        for (const programme::StepProgress& s : progress.steps) {
+          if (s.step->scenario != desc.id) continue;
+          std::fprintf(stderr, "curriculum %s, %s: %s; %u of %u proficient attempts, best run %u of %u%s\n",
+                       curriculum->id.c_str(), desc.id.c_str(),
+                       s.latest && s.latest->proficient ? "this attempt was proficient"
+                                                        : "this attempt was not proficient",
+                       s.proficient, s.step->total, s.bestStreak, s.step->consecutive,
+                       s.achieved ? ": PROFICIENT" : "");
+          if (s.latest)
+            for (const std::string& miss : s.latest->misses) std::fprintf(stderr, "  %s\n", miss.c_str());
+        }
+      }
+    }
     if (o->json) {
       nlohmann::json j{{"scenario", desc.id},
                        {"rig", out.rigName},
