@@ -2,6 +2,7 @@
 
 #include <trocar/programme/LearningCurve.h>
 #include <trocar/scenario/Benchmark.h>
+#include <trocar/scoring/Report.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,17 +15,7 @@ namespace trocar::programme {
 namespace {
 
 std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return scoring::xmlEscape(s);
 }
 
 std::string fmt(double v, int decimals = 1) {

@@ -355,6 +355,21 @@ ScoreReport Scorer::report(const physics::World& world) const {
   return r;
 }
 
+std::string xmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 nlohmann::json metricsJson(const MotionMetrics& m) {
@@ -376,21 +391,6 @@ nlohmann::json metricsJson(const MotionMetrics& m) {
           {"peak_force_n", m.peakForceN},
           {"time_above_force_limit_s", m.timeAboveForceLimitS},
           {"out_of_view_s", m.outOfViewS}};
-}
-
-std::string xmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string fmt(double v, int decimals = 2) {

@@ -150,6 +150,9 @@ std::string toJson(const ScoreReport& report);
 std::string toJUnit(const ScoreReport& report);
 std::string toHtml(const ScoreReport& report);
 
+// Text made safe for XML and HTML, in elements and quoted attributes.
+std::string xmlEscape(const std::string& s);
+
 Result<void> writeReports(const ScoreReport& report, const std::filesystem::path& json,
                           const std::filesystem::path& junit, const std::filesystem::path& html);
 
