@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <sstream>
 
 namespace trocar::programme {
 
@@ -349,6 +350,16 @@ Attempt attemptFrom(const scoring::ScoreReport& r, const std::string& recording,
 
 std::string History::defaultUrl() {
   if (const char* env = std::getenv("TROCAR_DB"); env && *env) return env;
+  // An installation's shared history: the first line of <config>/history.url that is not a comment.
+  if (auto text = readFileText(dataDirectories().config / "history.url"); text.ok()) {
+    std::istringstream lines(text.value());
+    for (std::string line; std::getline(lines, line);) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      const auto last = line.find_last_not_of(" \t\r");
+      return line.substr(first, last - first + 1);
+    }
+  }
   return "sqlite:" + (dataDirectories().data / "history.sqlite").string();
 }
 

@@ -101,7 +101,8 @@ std::string learningCurveHtml(const std::vector<Attempt>& attempts, const scenar
        "8px;text-align:left;white-space:nowrap}table{border-collapse:collapse}tr:nth-child(even){background:#"
        "f4f4f4}"
        "</style></head><body><h1>Learning curves</h1>";
-  h << "<p><small>" << attempts.size() << " attempts, " << groups.size() << " trainees"
+  h << "<p><small>" << attempts.size() << (attempts.size() == 1 ? " attempt, " : " attempts, ")
+    << groups.size() << (groups.size() == 1 ? " trainee" : " trainees")
     << (curriculum ? ", curriculum " + esc(curriculum->title.empty() ? curriculum->id : curriculum->title)
                    : "")
     << ". Trainee ids are pseudonymous.</small></p>";

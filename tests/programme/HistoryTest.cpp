@@ -1,5 +1,6 @@
 // The history database (programme/History.h), on SQLite and on a real PostgreSQL server that
 // the test starts in a temporary folder (initdb + pg_ctl, a Unix socket only; no mock).
+#include <trocar/test/PostgresServer.h>
 #include <trocar/test/TestSupport.h>
 
 #include <trocar/programme/History.h>
@@ -40,72 +41,6 @@ void rawSql(const std::string& url, const std::string& sql) {
     PQfinish(conn);
   }
 }
-
-// ---- A throwaway PostgreSQL server ---------------------------------------------------------
-class PostgresServer {
- public:
-  PostgresServer() {
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/usr/lib/postgresql", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      if (std::filesystem::exists(it->path() / "bin/initdb")) mBin = std::max(mBin, it->path() / "bin");
-    }
-    if (mBin.empty()) {
-      mWhy =
-          "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (tools/setup.sh installs postgresql)";
-      return;
-    }
-    // initdb refuses to run as root: then the server runs as the postgres user.
-    if (::geteuid() == 0) {
-      mAs = "runuser -u postgres -- ";
-      test::runCommand("chown postgres: '" + mDir.path().string() + "'");
-    }
-    mPort = 40000 + static_cast<int>(::getpid() % 20000);
-    const std::string data = (mDir / "data").string();
-    auto init = test::runCommand(mAs + "'" + (mBin / "initdb").string() + "' -D '" + data +
-                                 "' -U trocar --auth=trust -E UTF8 --no-sync --no-instructions");
-    if (init.exitCode != 0) {
-      mWhy = "initdb failed: " + init.err + init.out;
-      return;
-    }
-    auto start =
-        test::runCommand(mAs + "'" + (mBin / "pg_ctl").string() + "' -D '" + data + "' -l '" +
-                         (mDir / "log").string() + "' -w -t 60 -o \"-c listen_addresses='' -k '" +
-                         mDir.path().string() + "' -p " + std::to_string(mPort) + " -c fsync=off\" start");
-    if (start.exitCode != 0) {
-      mWhy = "pg_ctl start failed: " + start.err + start.out;
-      return;
-    }
-    mRunning = true;
-  }
-  ~PostgresServer() {
-    if (mRunning)
-      test::runCommand(mAs + "'" + (mBin / "pg_ctl").string() + "' -D '" + (mDir / "data").string() +
-                       "' -m immediate stop");
-  }
-  PostgresServer(const PostgresServer&) = delete;
-  PostgresServer& operator=(const PostgresServer&) = delete;
-
-  bool running() const { return mRunning; }
-  const std::string& why() const { return mWhy; }
-  // A new, empty database on the server; its URL.
-  std::string freshDatabase() {
-    const std::string name = "t" + std::to_string(++mCount);
-    rawSql(url("postgres"), "CREATE DATABASE " + name);
-    return url(name);
-  }
-
- private:
-  std::string url(const std::string& db) const {
-    return "postgresql:///" + db + "?host=" + mDir.path().string() + "&port=" + std::to_string(mPort) +
-           "&user=trocar";
-  }
-  test::TempDir mDir;
-  std::filesystem::path mBin;
-  std::string mAs, mWhy;
-  int mPort = 0, mCount = 0;
-  bool mRunning = false;
-};
 
 // ---- The checks, run against either back end ------------------------------------------------
 Attempt attempt(const std::string& trainee, const std::string& scenario, const std::string& startedAt,
@@ -388,7 +323,7 @@ TEST(History, AnAttemptIsWhatItsReportSays) {
 
 // ---- The same checks on a real PostgreSQL server -----------------------------------------------
 TEST(HistoryPostgres, TheSameChecksPassOnARealServer) {
-  PostgresServer server;
+  test::PostgresServer server;
   ASSERT_TRUE(server.running()) << server.why();
   {
     SCOPED_TRACE("numbered and keyed by recording");

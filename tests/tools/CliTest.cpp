@@ -57,6 +57,7 @@ TEST(Cli, DoctorJsonWithoutHeadsetOrDisplay) {
   EXPECT_FALSE(report["display"]["available"].get<bool>());
   EXPECT_EQ(report["auto_rig"], "headless");
   EXPECT_TRUE(report["directories"].contains("recordings"));
+  EXPECT_EQ(report["directories"]["history"].get<std::string>().rfind("sqlite:", 0), 0u);  // the test cache's
 }
 
 TEST(Cli, DoctorTextSaysWhatIsMissing) {

@@ -1,6 +1,7 @@
 // End-to-end: the programme layer as an instructor and a trainee use it: re-scored and live
 // attempts go into a history, `trocar history` lists them (JSON, a learning-curve page, xAPI),
 // `trocar progress` says where a trainee stands, `run --curriculum` starts what is next.
+#include <trocar/test/PostgresServer.h>
 #include <trocar/test/TestSupport.h>
 
 #include <trocar/programme/Xapi.h>
@@ -196,6 +197,25 @@ TEST(ProgrammeCli, EveryRecordedRunIsStoredUnlessToldNot) {
   EXPECT_TRUE(std::filesystem::exists(dir / "c.json"));
 }
 
+// An installation names its shared history once, in <config>/history.url; $TROCAR_DB still wins.
+TEST(ProgrammeCli, AnInstallationsConfigurationNamesTheHistory) {
+  test::TempDir dir;
+  const auto shared = dir / "shared.sqlite";
+  std::filesystem::create_directories(dir / "config/trocar");
+  test::writeText(dir / "config/trocar/history.url",
+                  "# the programme's history\n\n  sqlite:" + shared.string() + "  \n");
+  const std::string env = "env -u TROCAR_DB XDG_CONFIG_HOME='" + (dir / "config").string() + "' ";
+  auto r = test::runCommand(
+      env + trocar("replay '" + source("scenarios/fls-peg-transfer/recordings/expert.trec") + "' --history"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(shared));
+  auto listed = test::runCommand(env + trocar("history"));
+  EXPECT_NE(listed.out.find("sqlite " + shared.string() + ": 1 attempt\n"), std::string::npos) << listed.out;
+  auto other = test::runCommand(env + "TROCAR_DB='sqlite:" + (dir / "other.sqlite").string() + "' " +
+                                trocar("history"));
+  EXPECT_NE(other.out.find("other.sqlite: 0 attempts"), std::string::npos) << other.out;
+}
+
 // A single-node Slurm cluster in a folder (tools/slurm/local-cluster.sh), stopped at scope end.
 class LocalSlurm {
  public:
@@ -221,11 +241,15 @@ class LocalSlurm {
   std::string mWhy;
 };
 
-TEST(ProgrammeCli, ReScoringOnASlurmClusterLandsEveryResultInTheHistoryOnce) {
+// A programme's recordings re-scored on a (one-node) Slurm cluster into a shared PostgreSQL
+// history: the "done when", end to end.
+TEST(ProgrammeCli, ReScoringOnASlurmClusterLandsEveryResultInASharedPostgresHistoryOnce) {
   test::TempDir dir;
+  test::PostgresServer server;
+  ASSERT_TRUE(server.running()) << server.why();
   LocalSlurm slurm(dir / "cluster");
   ASSERT_TRUE(slurm.started()) << slurm.why();
-  const std::string db = "sqlite:" + (dir / "history.sqlite").string();
+  const std::string db = server.freshDatabase();
   const std::vector<std::string> recordings = {
       source("scenarios/fls-peg-transfer/recordings/expert.trec"),
       source("scenarios/fls-peg-transfer/recordings/novice.trec"),
@@ -253,6 +277,7 @@ TEST(ProgrammeCli, ReScoringOnASlurmClusterLandsEveryResultInTheHistoryOnce) {
   EXPECT_EQ(summary["below_pass_mark"], 1);
   EXPECT_TRUE(summary["missing"].empty());
   EXPECT_TRUE(summary["duplicated"].empty());
+  EXPECT_EQ(summary["history"].get<std::string>().rfind("postgresql ", 0), 0u) << summary["history"];
   // The history holds each re-scored attempt once, scored as the expected reports say.
   auto listed = nlohmann::json::parse(test::runCommand(trocar("history --json --db '" + db + "'")).out);
   ASSERT_EQ(listed.size(), 3u) << listed.dump(2);

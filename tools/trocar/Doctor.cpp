@@ -7,6 +7,7 @@
 #include <trocar/core/File.h>
 #include <trocar/core/Log.h>
 #include <trocar/core/Version.h>
+#include <trocar/programme/History.h>
 #include <trocar/render/SystemInfo.h>
 #include <trocar/xr/SystemInfo.h>
 
@@ -172,9 +173,10 @@ void printText(const json& report) {
                 display["height"].get<int>());
   }
   const json& dirs = report["directories"];
-  std::printf("Data     recordings %s\n         cache      %s\n         config     %s\n",
-              dirs["recordings"].get<std::string>().c_str(), dirs["cache"].get<std::string>().c_str(),
-              dirs["config"].get<std::string>().c_str());
+  std::printf(
+      "Data     recordings %s\n         cache      %s\n         config     %s\n         history    %s\n",
+      dirs["recordings"].get<std::string>().c_str(), dirs["cache"].get<std::string>().c_str(),
+      dirs["config"].get<std::string>().c_str(), dirs["history"].get<std::string>().c_str());
   std::printf("\nRig for `trocar run --rig auto`: %s\n", report["auto_rig"].get<std::string>().c_str());
 }
 
@@ -206,7 +208,8 @@ Runner addDoctorCommand(CLI::App& app) {
     report["directories"] = {{"data", dirs.data.string()},
                              {"recordings", dirs.recordings.string()},
                              {"cache", dirs.cache.string()},
-                             {"config", dirs.config.string()}};
+                             {"config", dirs.config.string()},
+                             {"history", programme::History::defaultUrl()}};
     bool headset = xr.ok() && xr.value().headsetConnected;
     report["auto_rig"] = headset ? "openxr" : display.ok() ? "desktop" : "headless";
 

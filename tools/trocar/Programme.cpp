@@ -228,7 +228,8 @@ Runner addHistoryCommand(CLI::App& app) {
       }
       std::cout << out.dump(2) << std::endl;
     } else if (o->xapi != "-" && o->html != "-") {
-      std::printf("%s: %zu attempts\n", history->describe().c_str(), list.size());
+      std::printf("%s: %zu attempt%s\n", history->describe().c_str(), list.size(),
+                  list.size() == 1 ? "" : "s");
       if (!list.empty())
         std::printf("%-12s %-24s %4s  %-20s %8s %7s  %s\n", "trainee", "scenario", "#", "started (UTC)",
                     "time (s)", "score", "result");

@@ -53,6 +53,16 @@ std::string absoluteUrl(const std::string& url) {
   return "sqlite:" + std::filesystem::absolute(path).lexically_normal().string();
 }
 
+// The URL as it may be shown: a password in it ("user:secret@") replaced by "***".
+std::string shownUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 bool writeScript(const std::filesystem::path& file, const std::string& text) {
   if (auto w = writeFileAtomic(file, text); !w.ok()) {
     std::fprintf(stderr, "%s\n", w.error().toString().c_str());
@@ -158,7 +168,7 @@ int emitSlurm(const SlurmRequest& request) {
   if (!writeScript(dir / "replay-array.sh", array.str()) || !writeScript(dir / "summary.sh", summary.str()))
     return 2;
   std::printf("%zu recordings in %zu array tasks: %s\nhistory: %s\n", request.files.size(), tasks,
-              (dir / "replay-array.sh").c_str(), url.c_str());
+              (dir / "replay-array.sh").c_str(), shownUrl(url).c_str());
   if (!request.submit) {
     std::printf("submit with:\n  id=$(sbatch --parsable %s)\n  sbatch --dependency=afterany:$id %s\n",
                 shellQuoted((dir / "replay-array.sh").string()).c_str(),

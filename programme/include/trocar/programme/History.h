@@ -82,7 +82,8 @@ class History {
   virtual ~History() = default;
   // Opens (creating or migrating as needed) the history at `url` (see above).
   static Result<std::unique_ptr<History>> open(const std::string& url);
-  // The default: sqlite:<data>/history.sqlite (TROCAR_DB overrides it).
+  // The default: $TROCAR_DB, else the URL in <config>/history.url (~/.config/trocar/history.url:
+  // an installation's shared server), else sqlite:<data>/history.sqlite.
   static std::string defaultUrl();
 
   // Stores an attempt, or updates the one with the same recording digest; returns its id.
