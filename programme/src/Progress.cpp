@@ -28,7 +28,8 @@ AttemptVerdict judgeAttempt(const scenario::CurriculumStep& step, const Attempt&
   for (const scenario::ProficiencyTarget& t : step.targets) {
     const AttemptMetric* m = a.metric(t.metric);
     if (!m) {
-      v.misses.push_back(t.metric + " not measured (target " + bound(t) + ")");
+      // An attempt that stopped early measures no time or path: its first miss says why.
+      if (a.completed) v.misses.push_back(t.metric + " not measured (target " + bound(t) + ")");
       continue;
     }
     if (!t.met(m->value))
@@ -72,6 +73,36 @@ Progress progressOf(const scenario::Curriculum& curriculum, const std::vector<At
     p.steps.push_back(std::move(s));
   }
   return p;
+}
+
+std::vector<std::string> standingLines(const scenario::Curriculum& curriculum,
+                                       const std::vector<Attempt>& attempts, const std::string& scenarioId) {
+  const Progress p = progressOf(curriculum, attempts);
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const StepProgress& s = p.steps[i];
+    if (s.step->scenario != scenarioId) continue;
+    const std::string name = curriculum.title.empty() ? curriculum.id : curriculum.title;
+    lines.push_back("Curriculum " + name + ", step " + std::to_string(i + 1) + " of " +
+                    std::to_string(p.steps.size()) + ": " +
+                    (s.step->title.empty() ? s.step->scenario : s.step->title));
+    if (s.latest) {
+      std::string verdict =
+          s.latest->proficient ? "This attempt was proficient" : "This attempt was not proficient: ";
+      for (size_t m = 0; m < s.latest->misses.size(); ++m) verdict += (m ? "; " : "") + s.latest->misses[m];
+      lines.push_back(verdict);
+    }
+    lines.push_back("Proficient attempts " + std::to_string(s.proficient) + " of " +
+                    std::to_string(s.step->total) + ", best run " + std::to_string(s.bestStreak) + " of " +
+                    std::to_string(s.step->consecutive) + " in a row");
+    if (p.complete()) {
+      lines.emplace_back("Proficient in every step of the curriculum");
+    } else if (s.achieved) {
+      const scenario::CurriculumStep& next = *p.steps[*p.next].step;
+      lines.push_back("Step achieved. Next: " + (next.title.empty() ? next.scenario : next.title));
+    }
+  }
+  return lines;
 }
 
 }  // namespace trocar::programme

@@ -131,6 +131,26 @@ class FakeRig final : public xr::Rig {
   bool exit = false;
 };
 
+// Each finished attempt gets its extra debrief lines (a curriculum's standing) once, in order.
+TEST(LiveSession, EachAttemptsDebriefGetsItsExtraLinesOnce) {
+  auto loaded = scenario::loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) /
+                                           "scenarios/fls-pattern-cutting/scenario.yaml");
+  ASSERT_TRUE(loaded.ok());
+  LiveSettings settings;
+  std::vector<double> ended;  // each attempt's task time, as the hook saw it
+  settings.debriefExtra = [&ended](const scoring::ScoreReport& r) {
+    ended.push_back(r.taskTimeS);
+    return std::vector<std::string>{"attempt " + std::to_string(ended.size())};
+  };
+  FakeRig rig;
+  std::atomic<bool> stop{false};
+  auto outcome = runLive(*loaded.scenario, rig, settings, stop);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().toString();
+  ASSERT_EQ(ended.size(), 2u);  // N ended the first attempt; the session's end the second
+  EXPECT_EQ(ended[0], outcome.value().earlier.at(0).report.taskTimeS);
+  EXPECT_EQ(ended[1], outcome.value().report.taskTimeS);
+}
+
 TEST(LiveSession, RestartFinishesTheAttemptAndRecordsBoth) {
   auto loaded = scenario::loadScenarioFile(std::filesystem::path(TROCAR_SOURCE_DIR) /
                                            "scenarios/fls-pattern-cutting/scenario.yaml");

@@ -202,5 +202,34 @@ TEST(Progress, EveryStepAchievedCompletesTheCurriculum) {
   EXPECT_EQ(p.steps[1].streak, 1u);
 }
 
+TEST(Progress, TheTraineeIsToldWhereTheyStandAfterEachAttempt) {
+  const scenario::Curriculum c = parse(
+      "format: trocar.curriculum/1\nid: c\ntitle: FLS\nsteps:\n"
+      "  - scenario: peg\n    title: Peg transfer\n    targets: {task_time_s: {max: 48}, pegs_dropped: {max: "
+      "0}}\n"
+      "    consecutive: 2\n    total: 3\n"
+      "  - scenario: cut\n    title: Pattern cutting\n    targets: {task_time_s: {max: 98}}\n");
+  std::vector<Attempt> attempts = {kGood, peg(50, 1)};
+  EXPECT_EQ(programme::standingLines(c, attempts, "peg"),
+            (std::vector<std::string>{
+                "Curriculum FLS, step 1 of 2: Peg transfer",
+                "This attempt was not proficient: task_time_s 50 (target <= 48); pegs_dropped 1 "
+                "(target <= 0)",
+                "Proficient attempts 1 of 3, best run 1 of 2 in a row"}));
+  attempts.push_back(kGood);
+  attempts.push_back(kGood);
+  EXPECT_EQ(
+      programme::standingLines(c, attempts, "peg"),
+      (std::vector<std::string>{"Curriculum FLS, step 1 of 2: Peg transfer", "This attempt was proficient",
+                                "Proficient attempts 3 of 3, best run 2 of 2 in a row",
+                                "Step achieved. Next: Pattern cutting"}));
+  Attempt cut = peg(60, 0);
+  cut.scenario = "cut";
+  attempts.push_back(cut);
+  EXPECT_EQ(programme::standingLines(c, attempts, "cut").back(),
+            "Proficient in every step of the curriculum");
+  EXPECT_TRUE(programme::standingLines(c, attempts, "other").empty());
+}
+
 }  // namespace
 }  // namespace trocar

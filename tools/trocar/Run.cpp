@@ -120,6 +120,7 @@ Runner addRunCommand(CLI::App& app) {
     std::filesystem::path file = o->scenario.empty() ? defaultScenario() : std::filesystem::path(o->scenario);
     std::string curriculumId;
     std::optional<scenario::Curriculum> curriculum;
+    std::vector<programme::Attempt> priorAttempts;  // the trainee's, in order of time
     if (!o->curriculum.empty()) {
       if (!o->scenario.empty()) {
         std::fprintf(stderr,
@@ -156,6 +157,7 @@ Runner addRunCommand(CLI::App& app) {
           mine.begin(), mine.end(),
           [](const programme::Attempt& x, const programme::Attempt& y) { return x.startedAt < y.startedAt; });
       const programme::Progress progress = programme::progressOf(*curriculum, mine);
+      priorAttempts = mine;
       if (progress.complete()) {
         std::printf("%s is proficient in every step of %s\n", o->trainee.c_str(), curriculum->id.c_str());
         return 0;
@@ -253,6 +255,15 @@ Runner addRunCommand(CLI::App& app) {
       std::fprintf(stderr, "bot: %s (a demonstration: it plays, the %s shows it)\n", o->bot.c_str(),
                    rigKind.c_str());
     }
+    if (rig && curriculum) {
+      // The debrief in the window or headset says where the trainee stands after each attempt.
+      auto seen = std::make_shared<std::vector<programme::Attempt>>(priorAttempts);
+      settings.debriefExtra = [c = *curriculum, seen, id = desc.id,
+                               cid = curriculumId](const scoring::ScoreReport& r) {
+        seen->push_back(programme::attemptFrom(r, "", "run", nowUtc(), cid));
+        return programme::standingLines(c, *seen, id);
+      };
+    }
     if (rig) {
       outcome = app::runLive(desc, *rig, settings, gStop);
     } else {
@@ -313,18 +324,8 @@ Runner addRunCommand(CLI::App& app) {
                          [](const programme::Attempt& x, const programme::Attempt& y) {
                            return x.startedAt < y.startedAt;
                          });
-        const programme::Progress progress = programme::progressOf(*curriculum, mine);
-        for (const programme::StepProgress& s : progress.steps) {
-          if (s.step->scenario != desc.id) continue;
-          std::fprintf(stderr, "curriculum %s, %s: %s; %u of %u proficient attempts, best run %u of %u%s\n",
-                       curriculum->id.c_str(), desc.id.c_str(),
-                       s.latest && s.latest->proficient ? "this attempt was proficient"
-                                                        : "this attempt was not proficient",
-                       s.proficient, s.step->total, s.bestStreak, s.step->consecutive,
-                       s.achieved ? ": PROFICIENT" : "");
-          if (s.latest)
-            for (const std::string& miss : s.latest->misses) std::fprintf(stderr, "  %s\n", miss.c_str());
-        }
+        for (const std::string& line : programme::standingLines(*curriculum, mine, desc.id))
+          std::fprintf(stderr, "%s\n", line.c_str());
       }
     }
     if (o->json) {

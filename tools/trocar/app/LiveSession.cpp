@@ -366,6 +366,10 @@ class SimLoop {
     final.passed = report.passed;
     final.warnings.clear();
     final.debrief = debriefLines(report, runOver(mScenario, mSettings, mCore));
+    if (mSettings.debriefExtra) {
+      std::vector<std::string> more = mSettings.debriefExtra(report);
+      final.debrief.insert(final.debrief.end(), more.begin(), more.end());
+    }
     final.nextHint = "N: a new attempt   Esc: quit";
     final.breakdown = {{"Respect for tissue", report.osats.respectForTissue},
                        {"Time and motion", report.osats.timeAndMotion},

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace trocar::app {
@@ -38,6 +39,9 @@ struct LiveSettings {
   // A demonstration: this bot drives the hands of the first attempt instead of the rig's (the
   // window shows it play); later attempts (N) are the trainee's. Not owned.
   replay::Bot* demonstrator = nullptr;
+  // More debrief lines for each finished attempt (a curriculum's verdict and the trainee's
+  // standing), called once per attempt on the simulation thread, attempts in order.
+  std::function<std::vector<std::string>(const scoring::ScoreReport&)> debriefExtra;
 };
 
 struct LiveOutcome {

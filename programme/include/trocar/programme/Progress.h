@@ -44,4 +44,10 @@ struct Progress {
 // `attempts`: one trainee's, in order of time (History::attempts gives them so).
 Progress progressOf(const scenario::Curriculum& curriculum, const std::vector<Attempt>& attempts);
 
+// What a trainee is told after an attempt at `scenarioId` (the last of `attempts`, in order of
+// time) in a curriculum: this attempt's verdict and why, the step's count and run, and what is
+// next. Empty when the scenario is not a step of the curriculum.
+std::vector<std::string> standingLines(const scenario::Curriculum& curriculum,
+                                       const std::vector<Attempt>& attempts, const std::string& scenarioId);
+
 }  // namespace trocar::programme
