@@ -197,6 +197,21 @@ TEST(ProgrammeCli, EveryRecordedRunIsStoredUnlessToldNot) {
   EXPECT_TRUE(std::filesystem::exists(dir / "c.json"));
 }
 
+// A demonstration (--bot in a window) is the bot's attempt: recorded, but not the trainee's in
+// the history, so it counts towards no curriculum.
+TEST(ProgrammeCli, ADemonstrationIsNotTheTraineesAttempt) {
+  test::TempDir dir;
+  const std::string db = "sqlite:" + (dir / "h.sqlite").string();
+  auto r = test::runCommand("XR_RUNTIME_JSON=/nonexistent.json ALSOFT_DRIVERS=nonexistent xvfb-run -a " +
+                            trocar("run --rig desktop --duration 2 --trainee T8 --bot '" +
+                                   source("scenarios/fls-peg-transfer/bots/expert.yaml") + "' --db '" + db +
+                                   "' --record '" + (dir / "demo.trec").string() + "'"));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "demo.json"));  // recorded and reported
+  auto listed = nlohmann::json::parse(test::runCommand(trocar("history --json --db '" + db + "'")).out);
+  EXPECT_EQ(listed.size(), 0u) << listed.dump(2);
+}
+
 // An installation names its shared history once, in <config>/history.url; $TROCAR_DB still wins.
 TEST(ProgrammeCli, AnInstallationsConfigurationNamesTheHistory) {
   test::TempDir dir;

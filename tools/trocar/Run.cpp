@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <utility>
 #include <unistd.h>
 
 namespace trocar::cli {
@@ -257,9 +258,13 @@ Runner addRunCommand(CLI::App& app) {
     }
     if (rig && curriculum) {
       // The debrief in the window or headset says where the trainee stands after each attempt.
+      // A demonstration (--bot, the first attempt) is the bot's, not the trainee's: it does not count.
       auto seen = std::make_shared<std::vector<programme::Attempt>>(priorAttempts);
-      settings.debriefExtra = [c = *curriculum, seen, id = desc.id,
+      auto demo = std::make_shared<bool>(demonstration != nullptr);
+      settings.debriefExtra = [c = *curriculum, seen, demo, id = desc.id,
                                cid = curriculumId](const scoring::ScoreReport& r) {
+        if (std::exchange(*demo, false))
+          return std::vector<std::string>{"A demonstration: it does not count towards the curriculum"};
         seen->push_back(programme::attemptFrom(r, "", "run", nowUtc(), cid));
         return programme::standingLines(c, *seen, id);
       };
@@ -290,8 +295,11 @@ Runner addRunCommand(CLI::App& app) {
     const app::LiveOutcome& out = outcome.value();
     const scoring::ScoreReport& report = out.report;
     // Reports next to each recording: earlier attempts (restarted) and the last one.
+    // The first attempt of a run with a demonstration bot is the bot's: recorded and reported,
+    // but not the trainee's attempt, so not in the history.
+    const bool demonstrated = demonstration != nullptr;
     auto writeBeside = [&](const std::filesystem::path& recording, const scoring::ScoreReport& r,
-                           std::filesystem::path* jsonOut, std::filesystem::path* htmlOut) {
+                           std::filesystem::path* jsonOut, std::filesystem::path* htmlOut, bool first) {
       const auto json = std::filesystem::path(recording).replace_extension(".json");
       const auto html = std::filesystem::path(recording).replace_extension(".html");
       const auto junit = std::filesystem::path(recording).replace_extension(".junit.xml");
@@ -302,17 +310,20 @@ Runner addRunCommand(CLI::App& app) {
       if (jsonOut) *jsonOut = json;
       if (htmlOut) *htmlOut = html;
       // The attempt goes into the trainee's history (History.h), keyed by its recording.
-      if (!o->noHistory) storeAttempt(o->db, withDigest, recording, "run", curriculumId);
+      if (!o->noHistory && !(first && demonstrated))
+        storeAttempt(o->db, withDigest, recording, "run", curriculumId);
     };
-    for (const auto& earlier : out.earlier) {
+    for (size_t i = 0; i < out.earlier.size(); ++i) {
+      const auto& earlier = out.earlier[i];
       if (earlier.recording.empty()) continue;
-      writeBeside(earlier.recording, earlier.report, nullptr, nullptr);
+      writeBeside(earlier.recording, earlier.report, nullptr, nullptr, i == 0);
       std::fprintf(stderr, "earlier attempt: score %.1f, %s\n", earlier.report.score,
                    earlier.recording.c_str());
     }
     if (!out.recordings.empty()) settings.recording = out.recordings.back();
     std::filesystem::path json, html;
-    if (!settings.recording.empty()) writeBeside(settings.recording, report, &json, &html);
+    if (!settings.recording.empty())
+      writeBeside(settings.recording, report, &json, &html, out.earlier.empty());
     // In a curriculum: where the trainee stands now, on stderr (stdout is the run's outcome).
     if (curriculum) {
       auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
