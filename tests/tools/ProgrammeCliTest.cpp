@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -235,8 +237,9 @@ TEST(ProgrammeCli, AnInstallationsConfigurationNamesTheHistory) {
 class LocalSlurm {
  public:
   explicit LocalSlurm(const std::filesystem::path& dir) : mDir(dir) {
-    auto r =
-        test::runCommand("'" + source("tools/slurm/local-cluster.sh") + "' start '" + dir.string() + "'");
+    // One CPU for jobs: the array's tasks take turns rather than load the machine's other tests.
+    auto r = test::runCommand("'" + source("tools/slurm/local-cluster.sh") + "' start '" + dir.string() +
+                              "' " + std::to_string(20000 + (::getpid() % 20000) * 2) + " 1");
     mStarted = r.exitCode == 0;
     mWhy = r.err;
   }

@@ -125,7 +125,9 @@ TEST(Run, OpenXrThroughTheTestRuntime) {
   auto out = nlohmann::json::parse(r.out);
   EXPECT_NE(out["rig"].get<std::string>().find("openxr"), std::string::npos);
   EXPECT_FALSE(out["interrupted"].get<bool>());
-  EXPECT_GT(out["frames"].get<int>(), 20);
+  // Frames were drawn, however slow: under ASan with validation on lavapipe, next to other tests
+  // on 2 cores, CI drew 16 in the 5 s (the frame rate is not what this checks).
+  EXPECT_GT(out["frames"].get<int>(), 2);
   const std::string log = readAll(dir / "xr.log");
   // Each eye's depth went with its picture (the test runtime offers XR_KHR_composition_layer_depth).
   for (const char* line :

@@ -3,8 +3,9 @@
 # on one machine: its own munge key and daemon, slurmctld and slurmd on localhost ports, all
 # state, logs and sockets inside DIR. Nothing outside DIR is touched.
 #
-#   tools/slurm/local-cluster.sh start DIR [PORT]   # prints: export SLURM_CONF=DIR/slurm.conf
+#   tools/slurm/local-cluster.sh start DIR [PORT [CPUS]]   # prints: export SLURM_CONF=DIR/slurm.conf
 #   tools/slurm/local-cluster.sh stop DIR
+# CPUS: what the node offers to jobs (default: all of this machine's).
 #
 # Needs Debian's slurmctld, slurmd and munge packages (tools/setup.sh installs them). The
 # daemons run as the calling user; as root, jobs run as root.
@@ -47,6 +48,7 @@ for tool in munged slurmctld slurmd; do
 done
 export PATH="$PATH:/usr/sbin"
 port="${3:-$((20000 + ($$ % 20000) * 2))}"
+cpus="${4:-$(nproc)}"
 user="$(id -un)"
 host="$(hostname -s)"
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
@@ -82,7 +84,7 @@ ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$dir/slurm.conf"
