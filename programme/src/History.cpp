@@ -141,7 +141,8 @@ class DatabaseHistory final : public History {
         "scenario, scenario_title, content_hash, scoring_hash, recorded_with, scored_with, started_at, "
         "scored_at, duration_s, score, pass_score, passed, completed, critical_error, benchmark_met, "
         "recording, recording_digest, source, curriculum FROM attempts" +
-            where + " ORDER BY trainee, scenario, started_at, id",
+            where +
+            (filter.inTimeOrder ? " ORDER BY started_at, id" : " ORDER BY trainee, scenario, started_at, id"),
         params);
     if (!rows.ok()) return rows.error();
     std::vector<Attempt> out;
@@ -363,7 +364,8 @@ std::string History::defaultUrl() {
   return "sqlite:" + (dataDirectories().data / "history.sqlite").string();
 }
 
-Result<std::unique_ptr<History>> History::open(const std::string& url) {
+Result<std::unique_ptr<History>> History::open(const std::string& given) {
+  const std::string url = given.empty() ? defaultUrl() : given;
   Result<std::unique_ptr<Database>> db = makeError(ErrorCode::kInvalidInput, "no history");
   if (startsWith(url, "postgresql://") || startsWith(url, "postgres://")) {
     db = detail::openPostgres(url);

@@ -118,6 +118,12 @@ void checkAttemptsAreNumberedAndKeyedByRecording(const std::string& url) {
   EXPECT_EQ(h->attempts({"T1", ""}).value().size(), 4u);
   EXPECT_EQ(h->attempts({"", "peg"}).value().size(), 4u);
   EXPECT_EQ(h->attempts({"nobody", ""}).value().size(), 0u);
+  // One trainee's attempts in the order they were made, across scenarios, still numbered per scenario.
+  std::vector<std::string> order;
+  const auto inTime = h->attempts({"T1", "", true});
+  ASSERT_TRUE(inTime.ok());
+  for (const Attempt& a : inTime.value()) order.push_back(a.recordingDigest + "#" + std::to_string(a.number));
+  EXPECT_EQ(order, (std::vector<std::string>{"d1#1", "d2#2", "d5#1", "d3#3"}));
   // Runs that were not recorded have no digest: each is its own attempt.
   ASSERT_TRUE(h->record(attempt("T3", "peg", "2026-12-05T09:00:00Z", 50, "")).ok());
   ASSERT_TRUE(h->record(attempt("T3", "peg", "2026-12-05T09:01:00Z", 55, "")).ok());

@@ -21,12 +21,6 @@
 namespace trocar::cli {
 namespace {
 
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -67,9 +61,9 @@ Runner addBenchRescoreCommand(CLI::App& bench) {
     }
     const std::filesystem::path dir = tmp.value();
     std::error_code ec;
-    const std::string exe = quoted(std::filesystem::read_symlink("/proc/self/exe", ec).string());
+    const std::string exe = shellQuoted(selfExecutable().string());
     std::string list;
-    for (const auto& f : files) list += " " + quoted(f);
+    for (const auto& f : files) list += " " + shellQuoted(f);
     const double n = static_cast<double>(files.size());
     nlohmann::json out{{"schema", "trocar.bench.rescore/1"},
                        {"recordings", files.size()},
@@ -78,15 +72,15 @@ Runner addBenchRescoreCommand(CLI::App& bench) {
     std::set<std::string> scenarios;
     for (const auto& f : files) {
       const auto candidate = std::filesystem::path(f).parent_path().parent_path() / "scenario.yaml";
-      if (std::filesystem::exists(candidate, ec)) scenarios.insert(quoted(candidate.string()));
+      if (std::filesystem::exists(candidate, ec)) scenarios.insert(shellQuoted(candidate.string()));
     }
     std::string warm;
     for (const auto& s : scenarios) warm += " " + s;
     if (!warm.empty()) (void)std::system((exe + " validate" + warm + " > /dev/null 2>&1").c_str());
-    const std::string log = " 2> " + quoted((dir / "replay.log").string());
+    const std::string log = " 2> " + shellQuoted((dir / "replay.log").string());
     auto failed = [&](const char* what) {
       std::fprintf(stderr, "%s failed:\n", what);
-      (void)std::system(("tail -n 20 " + quoted((dir / "replay.log").string()) + " >&2").c_str());
+      (void)std::system(("tail -n 20 " + shellQuoted((dir / "replay.log").string()) + " >&2").c_str());
     };
     int status = 0;
     for (int jobs : {1, 2}) {
@@ -94,7 +88,7 @@ Runner addBenchRescoreCommand(CLI::App& bench) {
       const auto start = std::chrono::steady_clock::now();
       const int rc =
           std::system((exe + " replay" + list + " --jobs " + std::to_string(jobs) + " --db " +
-                       quoted("sqlite:" + (dir / ("jobs" + std::to_string(jobs) + ".sqlite")).string()) +
+                       shellQuoted("sqlite:" + (dir / ("jobs" + std::to_string(jobs) + ".sqlite")).string()) +
                        " > /dev/null" + log)
                           .c_str());
       const double t = secondsSince(start);
@@ -109,19 +103,21 @@ Runner addBenchRescoreCommand(CLI::App& bench) {
       const std::string script = findShipped("tools/slurm/local-cluster.sh").string();
       const std::string cluster = (dir / "cluster").string();
       if (!o->json) std::fprintf(stderr, "starting a one-node Slurm cluster ...\n");
-      const int up = std::system((quoted(script) + " start " + quoted(cluster) + " > /dev/null").c_str());
+      const int up =
+          std::system((shellQuoted(script) + " start " + shellQuoted(cluster) + " > /dev/null").c_str());
       if (!WIFEXITED(up) || WEXITSTATUS(up) != 0) {
         out["runs"].push_back({{"name", "slurm"}, {"skipped", "the local cluster did not start"}});
         status = 4;
       } else {
-        const std::string env = "SLURM_CONF=" + quoted(cluster + "/slurm.conf") + " ";
+        const std::string env = "SLURM_CONF=" + shellQuoted(cluster + "/slurm.conf") + " ";
         const auto job = dir / "job";
         if (!o->json) std::fprintf(stderr, "re-scoring as a Slurm array ...\n");
         const auto start = std::chrono::steady_clock::now();
-        const int rc = std::system(
-            (env + exe + " replay" + list + " --slurm " + quoted(job.string()) + " --batch 1 --submit --db " +
-             quoted("sqlite:" + (dir / "slurm.sqlite").string()) + " > /dev/null" + log)
-                .c_str());
+        const int rc =
+            std::system((env + exe + " replay" + list + " --slurm " + shellQuoted(job.string()) +
+                         " --batch 1 --submit --db " +
+                         shellQuoted("sqlite:" + (dir / "slurm.sqlite").string()) + " > /dev/null" + log)
+                            .c_str());
         if (rc != 0) failed("replay --slurm");
         while (rc == 0 && !std::filesystem::exists(job / "summary.json") && secondsSince(start) < 3600)
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -134,7 +130,7 @@ Runner addBenchRescoreCommand(CLI::App& bench) {
                                {"per_minute", n * 60 / t},
                                {"tasks", files.size()},
                                {"complete", complete}});
-        (void)std::system((quoted(script) + " stop " + quoted(cluster) + " > /dev/null").c_str());
+        (void)std::system((shellQuoted(script) + " stop " + shellQuoted(cluster) + " > /dev/null").c_str());
       }
     }
     std::filesystem::remove_all(dir, ec);

@@ -23,7 +23,7 @@ namespace trocar::cli {
 namespace {
 
 std::unique_ptr<programme::History> openHistory(const std::string& url) {
-  auto history = programme::History::open(url.empty() ? programme::History::defaultUrl() : url);
+  auto history = programme::History::open(url);
   if (!history.ok()) {
     std::fprintf(stderr, "%s\n", history.error().toString().c_str());
     return nullptr;
@@ -137,7 +137,7 @@ std::optional<scenario::Curriculum> loadCurriculum(const std::string& nameOrFile
 bool storeAttempt(const std::string& url, const scoring::ScoreReport& report,
                   const std::filesystem::path& recording, const std::string& source,
                   const std::string& curriculum) {
-  auto history = programme::History::open(url.empty() ? programme::History::defaultUrl() : url);
+  auto history = programme::History::open(url);
   if (!history.ok()) {
     std::fprintf(stderr, "warning: the attempt is not in the history: %s\n",
                  history.error().toString().c_str());
@@ -264,15 +264,12 @@ Runner addProgressCommand(CLI::App& app) {
     if (!curriculum) return 2;
     auto history = openHistory(o->db);
     if (!history) return 2;
-    auto attempts = history->attempts({o->trainee, ""});
+    auto attempts = history->attempts({o->trainee, "", true});
     if (!attempts.ok()) {
       std::fprintf(stderr, "%s\n", attempts.error().toString().c_str());
       return 2;
     }
-    std::vector<programme::Attempt> mine = attempts.value();
-    std::stable_sort(mine.begin(), mine.end(), [](const programme::Attempt& x, const programme::Attempt& y) {
-      return x.startedAt < y.startedAt;
-    });
+    const std::vector<programme::Attempt>& mine = attempts.value();
     const programme::Progress p = programme::progressOf(*curriculum, mine);
     if (o->json) {
       nlohmann::json steps = nlohmann::json::array();

@@ -143,20 +143,17 @@ Runner addRunCommand(CLI::App& app) {
       }
       curriculum = loadCurriculum(o->curriculum);
       if (!curriculum) return 2;
-      auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
+      auto history = programme::History::open(o->db);
       if (!history) {
         std::fprintf(stderr, "%s\n", history.error().toString().c_str());
         return 2;
       }
-      auto attempts = history.value()->attempts({o->trainee, ""});
+      auto attempts = history.value()->attempts({o->trainee, "", true});
       if (!attempts) {
         std::fprintf(stderr, "%s\n", attempts.error().toString().c_str());
         return 2;
       }
-      std::vector<programme::Attempt> mine = attempts.value();
-      std::stable_sort(
-          mine.begin(), mine.end(),
-          [](const programme::Attempt& x, const programme::Attempt& y) { return x.startedAt < y.startedAt; });
+      const std::vector<programme::Attempt>& mine = attempts.value();
       const programme::Progress progress = programme::progressOf(*curriculum, mine);
       priorAttempts = mine;
       if (progress.complete()) {
@@ -326,15 +323,11 @@ Runner addRunCommand(CLI::App& app) {
       writeBeside(settings.recording, report, &json, &html, out.earlier.empty());
     // In a curriculum: where the trainee stands now, on stderr (stdout is the run's outcome).
     if (curriculum) {
-      auto history = programme::History::open(o->db.empty() ? programme::History::defaultUrl() : o->db);
-      auto attempts = history ? history.value()->attempts({o->trainee, ""})
+      auto history = programme::History::open(o->db);
+      auto attempts = history ? history.value()->attempts({o->trainee, "", true})
                               : Result<std::vector<programme::Attempt>>(history.error());
       if (attempts) {
-        std::vector<programme::Attempt> mine = attempts.value();
-        std::stable_sort(mine.begin(), mine.end(),
-                         [](const programme::Attempt& x, const programme::Attempt& y) {
-                           return x.startedAt < y.startedAt;
-                         });
+        const std::vector<programme::Attempt>& mine = attempts.value();
         for (const std::string& line : programme::standingLines(*curriculum, mine, desc.id))
           std::fprintf(stderr, "%s\n", line.c_str());
       }

@@ -29,23 +29,6 @@ namespace trocar::cli {
 
 namespace {
 
-std::string shellQuoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-std::string selfExecutable() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("trocar") : exe.string();
-}
-
 // An absolute form of a SQLite URL, so the nodes open the same file.
 std::string absoluteUrl(const std::string& url) {
   if (url.rfind("postgres", 0) == 0) return url;
@@ -119,7 +102,8 @@ int emitSlurm(const SlurmRequest& request) {
     }
     list += path + "\n";
   }
-  const std::string url = absoluteUrl(request.db.empty() ? programme::History::defaultUrl() : request.db);
+  const std::string url = absoluteUrl(request.db.empty() ? programme::History::defaultUrl()
+                                                         : request.db);  // as the nodes will see it
   // The history must open before anything is submitted (and is created here if new).
   if (auto h = programme::History::open(url); !h.ok()) {
     std::fprintf(stderr, "%s\n", h.error().toString().c_str());
@@ -127,7 +111,7 @@ int emitSlurm(const SlurmRequest& request) {
   }
   const size_t batch = std::max<size_t>(1, request.batch);
   const size_t tasks = (request.files.size() + batch - 1) / batch;
-  const std::string exe = shellQuoted(selfExecutable());
+  const std::string exe = shellQuoted(selfExecutable().string());
   std::string extra;
   if (!request.scenario.empty())
     extra += " --scenario " + shellQuoted(std::filesystem::absolute(request.scenario).string());
@@ -244,7 +228,7 @@ int mergeSlurm(const std::string& dirName, const std::string& db) {
           {{"file", r}, {"status", first.value("status", "")}, {"error", first.value("error", "")}});
   }
   // Each re-scored recording is in the history once (keyed by its digest).
-  auto history = programme::History::open(db.empty() ? programme::History::defaultUrl() : db);
+  auto history = programme::History::open(db);
   size_t inHistory = 0;
   if (!history.ok()) {
     std::fprintf(stderr, "%s\n", history.error().toString().c_str());

@@ -75,12 +75,13 @@ std::string isoUtc(int64_t unixSeconds);
 
 struct AttemptFilter {
   std::string trainee, scenario;  // empty: any
+  bool inTimeOrder = false;       // all by start time, rather than by trainee, scenario and start time
 };
 
 class History {
  public:
   virtual ~History() = default;
-  // Opens (creating or migrating as needed) the history at `url` (see above).
+  // Opens (creating or migrating as needed) the history at `url` (see above); "" opens defaultUrl().
   static Result<std::unique_ptr<History>> open(const std::string& url);
   // The default: $TROCAR_DB, else the URL in <config>/history.url (~/.config/trocar/history.url:
   // an installation's shared server), else sqlite:<data>/history.sqlite.
@@ -88,7 +89,7 @@ class History {
 
   // Stores an attempt, or updates the one with the same recording digest; returns its id.
   virtual Result<int64_t> record(const Attempt& attempt) = 0;
-  // Attempts in order of trainee, scenario and start time, numbered.
+  // Attempts in order of trainee, scenario and start time (or of start time), numbered.
   virtual Result<std::vector<Attempt>> attempts(const AttemptFilter& filter = {}) = 0;
   virtual int schemaVersion() const = 0;
   virtual std::string describe() const = 0;  // "sqlite /path" or "postgresql host/db", no password
