@@ -67,12 +67,18 @@ class ProfiledTicks : public physics::TickProfiler, public session::SessionListe
   bool mInTick = false;
 };
 
+// As `trocar replay --jobs` shares them out: the longest first.
 double replayAll(const std::vector<Item>& items, unsigned jobs) {
+  std::vector<uint64_t> frames(items.size());
+  for (size_t i = 0; i < items.size(); ++i) frames[i] = items[i].recording.frames.size();
+  const std::vector<size_t> order = longestFirst(frames);
   auto start = Clock::now();
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i = next++; i < items.size(); i = next++)
-      (void)replay::replayRecording(items[i].recording, items[i].scenario, items[i].name);
+    for (size_t k = next++; k < order.size(); k = next++) {
+      const Item& item = items[order[k]];
+      (void)replay::replayRecording(item.recording, item.scenario, item.name);
+    }
   };
   std::vector<std::thread> pool;
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);

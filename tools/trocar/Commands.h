@@ -5,7 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace trocar::cli {
 
@@ -41,6 +44,10 @@ Runner addCalibrateCommand(CLI::App& app);
 Runner addAuthorCommand(CLI::App& app);
 // The cores this process may run on (Replay.cpp): the default for --jobs.
 unsigned availableCores();
+// The order in which parallel jobs take work (Replay.cpp): the longest first (`sizes`, any
+// measure of each item's length, such as a recording's bytes), ties as given. The items left
+// for last are then the short ones, so no job runs on alone with a long one at the end.
+std::vector<size_t> longestFirst(const std::vector<uint64_t>& sizes);
 // Adds `verify SIGNATURE [--report] [--recording] [--key]` (Signing.cpp).
 Runner addVerifyCommand(CLI::App& app);
 

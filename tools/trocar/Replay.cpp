@@ -176,6 +176,13 @@ unsigned availableCores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+std::vector<size_t> longestFirst(const std::vector<uint64_t>& sizes) {
+  std::vector<size_t> order(sizes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&sizes](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  return order;
+}
+
 Runner addReplayCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "Re-score recordings headless (bit-exact on the same build)");
   struct Options {
@@ -257,10 +264,17 @@ Runner addReplayCommand(CLI::App& app) {
       return watchOne(o->files[0], o->scenario, o->force, o->snapshots, o->at, o->screenshot);
     }
     std::vector<Outcome> outcomes(o->files.size());
+    std::vector<uint64_t> bytes(o->files.size(), 0);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      std::error_code sizeError;
+      bytes[i] = std::filesystem::file_size(o->files[i], sizeError);  // 0 when unreadable: it fails fast
+    }
+    const std::vector<size_t> order = longestFirst(bytes);
     std::atomic<size_t> next{0}, done{0};
     const bool progress = ::isatty(STDERR_FILENO) && !o->json;
     auto worker = [&] {
-      for (size_t i = next++; i < o->files.size(); i = next++) {
+      for (size_t k = next++; k < order.size(); k = next++) {
+        const size_t i = order[k];
         outcomes[i] = replayOne(o->files[i], o->scenario, o->force, o->snapshots, shotWidth, shotHeight);
         size_t d = ++done;
         if (progress) std::fprintf(stderr, "\rreplaying %zu/%zu", d, o->files.size());

@@ -38,6 +38,13 @@ struct TissueMesh {
   size_t nodeCount() const { return rest.size(); }
   // Unique undirected edges (a < b), sorted: links of the spring network.
   std::vector<std::array<uint32_t, 2>> edges() const;
+  // The same edges in the order the link solver takes them: in rounds in which no two edges
+  // share a node (a greedy edge colouring of the sorted edges), each round sorted. Bullet's
+  // position solve is Gauss-Seidel over links in order; sorted edges chain each link's update
+  // on the one before it through their shared node, so the processor waits for every
+  // division, while a round's links are independent and overlap.
+  // `roundStarts`, if given, gets the index at which each round begins.
+  std::vector<std::array<uint32_t, 2>> solveOrder(std::vector<size_t>* roundStarts = nullptr) const;
   // Per-node lumped measure (area for surfaces, volume for tets) used to spread mass.
   std::vector<double> lumpedMeasure() const;
   // Per-node masses summing to totalMass; fixed nodes get 0.

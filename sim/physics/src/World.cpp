@@ -139,7 +139,7 @@ void World::Impl::buildBody(Tissue& t, const std::vector<Vec3>* x, const std::ve
   std::vector<btScalar> m(masses.begin(), masses.end());
   auto* body = new btSoftBody(&world.getWorldInfo(), static_cast<int>(rest.size()), rest.data(), m.data());
   detail::applyMaterial(*body, t.material, t.kind, t.iterations);
-  for (const auto& e : mesh.edges()) body->appendLink(static_cast<int>(e[0]), static_cast<int>(e[1]));
+  for (const auto& e : mesh.solveOrder()) body->appendLink(static_cast<int>(e[0]), static_cast<int>(e[1]));
   for (const auto& f : mesh.triangles) {
     body->appendFace(static_cast<int>(f[0]), static_cast<int>(f[1]), static_cast<int>(f[2]));
   }

@@ -13,6 +13,7 @@
 #include "Embedding.h"
 #include "Marking.h"
 #include "Material.h"
+#include "SoftBodySolver.h"
 #include "TissueMesh.h"
 
 #include <BulletCollision/CollisionShapes/btBoxShape.h>
@@ -207,7 +208,8 @@ struct World::Impl {
   btCollisionDispatcher dispatcher{&collisionConfig};
   btDbvtBroadphase broadphase;
   btSequentialImpulseConstraintSolver solver;
-  btSoftRigidDynamicsWorld world{&dispatcher, &broadphase, &solver, &collisionConfig};
+  detail::SoftBodySolver softSolver;  // before world, which uses it until it is destroyed
+  btSoftRigidDynamicsWorld world{&dispatcher, &broadphase, &solver, &collisionConfig, &softSolver};
   std::unique_ptr<btCollisionShape> groundShape;
   std::unique_ptr<btRigidBody> ground;
   std::unique_ptr<btCollisionShape> tableShape;
