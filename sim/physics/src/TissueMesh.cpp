@@ -101,32 +101,28 @@ std::vector<std::array<uint32_t, 2>> TissueMesh::edges() const {
   return out;
 }
 
-std::vector<std::array<uint32_t, 2>> TissueMesh::solveOrder(std::vector<size_t>* roundStarts) const {
-  std::vector<std::array<uint32_t, 2>> sorted = edges();
-  // Each node's rounds so far, as a bit set per node (rounds past 63 share the last bit and
-  // simply follow one another; tetrahedral meshes stay well under).
-  constexpr uint32_t kMaxRound = 63;
-  std::vector<uint64_t> used(rest.size(), 0);
-  std::vector<uint32_t> round(sorted.size(), 0);
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    const auto [a, b] = sorted[i];
-    const uint64_t taken = used[a] | used[b];
-    uint32_t r = 0;
-    while (r < kMaxRound && (taken >> r & 1u)) ++r;
-    round[i] = r;
-    used[a] |= uint64_t{1} << r;
-    used[b] |= uint64_t{1} << r;
-  }
-  std::vector<size_t> order(sorted.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&round](size_t x, size_t y) { return round[x] < round[y]; });
+std::vector<std::array<uint32_t, 2>> TissueMesh::solveOrder() const {
+  const std::vector<std::array<uint32_t, 2>> sorted = edges();
   std::vector<std::array<uint32_t, 2>> out;
   out.reserve(sorted.size());
-  if (roundStarts) roundStarts->clear();
-  for (size_t i : order) {
-    if (roundStarts && (out.empty() || round[i] != round[order[out.size() - 1]]))
-      roundStarts->push_back(out.size());
-    out.push_back(sorted[i]);
+  auto independent = [&out](const std::array<uint32_t, 2>& e) {
+    for (size_t k = out.size() > kSolveGap ? out.size() - kSolveGap : 0; k < out.size(); ++k) {
+      if (out[k][0] == e[0] || out[k][0] == e[1] || out[k][1] == e[0] || out[k][1] == e[1]) return false;
+    }
+    return true;
+  };
+  std::vector<size_t> window;  // indices into `sorted`, oldest first
+  size_t next = 0;
+  while (out.size() < sorted.size()) {
+    while (window.size() < kSolveWindow && next < sorted.size()) window.push_back(next++);
+    size_t pick = 0;
+    // The oldest goes when it has waited a window's length, or when no edge is independent.
+    if (window[0] + kSolveWindow > out.size()) {
+      while (pick < window.size() && !independent(sorted[window[pick]])) ++pick;
+      if (pick == window.size()) pick = 0;
+    }
+    out.push_back(sorted[window[pick]]);
+    window.erase(window.begin() + static_cast<std::ptrdiff_t>(pick));
   }
   return out;
 }

@@ -38,13 +38,15 @@ struct TissueMesh {
   size_t nodeCount() const { return rest.size(); }
   // Unique undirected edges (a < b), sorted: links of the spring network.
   std::vector<std::array<uint32_t, 2>> edges() const;
-  // The same edges in the order the link solver takes them: in rounds in which no two edges
-  // share a node (a greedy edge colouring of the sorted edges), each round sorted. Bullet's
-  // position solve is Gauss-Seidel over links in order; sorted edges chain each link's update
-  // on the one before it through their shared node, so the processor waits for every
-  // division, while a round's links are independent and overlap.
-  // `roundStarts`, if given, gets the index at which each round begins.
-  std::vector<std::array<uint32_t, 2>> solveOrder(std::vector<size_t>* roundStarts = nullptr) const;
+  // The same edges in the order the link solver takes them. Bullet's position solve is
+  // Gauss-Seidel over the links in order. Sorted edges sweep across the mesh (a correction
+  // travels far in one pass) but chain each link's update on the one before through their
+  // shared node, so the processor waits out every division in turn. Here each edge shares no
+  // node with the kSolveGap edges before it wherever one of the next kSolveWindow sorted edges
+  // allows: still a sweep (no edge moves more than the window from its sorted place), with
+  // neighbouring links independent, so they overlap.
+  static constexpr size_t kSolveWindow = 16, kSolveGap = 4;
+  std::vector<std::array<uint32_t, 2>> solveOrder() const;
   // Per-node lumped measure (area for surfaces, volume for tets) used to spread mass.
   std::vector<double> lumpedMeasure() const;
   // Per-node masses summing to totalMass; fixed nodes get 0.
