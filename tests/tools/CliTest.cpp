@@ -362,6 +362,29 @@ TEST(Cli, RecordThenReplayExitCodes) {
   EXPECT_EQ(missing.exitCode, 2);
 }
 
+// Parallel replays take the longest recording first (longestFirst), but report in the order
+// the files were given: a 0.5 s recording listed before a 2 s one comes out first, each with
+// its own tick count, and a report each.
+TEST(Cli, ParallelReplaysReportInTheOrderGiven) {
+  test::TempDir dir;
+  const std::string scenario = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/scenario.yaml";
+  const std::string timeline = TROCAR_SOURCE_DIR "/scenarios/fls-pattern-cutting/bots/reach.yaml";
+  for (const auto& [name, seconds] : {std::pair{"short", "0.5"}, std::pair{"long", "2"}}) {
+    auto rec = test::runCommand(trocar("record '" + scenario + "' --timeline '" + timeline + "' --seconds " +
+                                       seconds + " --out '" + (dir / name).string() + ".trec'"));
+    ASSERT_EQ(rec.exitCode, 0) << rec.err;
+  }
+  auto r =
+      test::runCommand(trocar("replay --json --jobs 2 --scenario '" + scenario + "' '" +
+                              (dir / "short.trec").string() + "' '" + (dir / "long.trec").string() + "'"));
+  auto out = nlohmann::json::parse(r.out);
+  ASSERT_EQ(out.size(), 2u) << r.err;
+  EXPECT_NE(out[0]["file"].get<std::string>().find("short.trec"), std::string::npos);
+  EXPECT_NE(out[1]["file"].get<std::string>().find("long.trec"), std::string::npos);
+  EXPECT_EQ(out[0]["ticks"].get<int>(), 250);   // 0.5 s at 500 Hz
+  EXPECT_EQ(out[1]["ticks"].get<int>(), 1000);  // 2 s
+}
+
 // A reference recording against its scenario with a stricter pass mark: the same run to the
 // same final state, re-scored (103 points is below 150: exit 1), with a notice. With a heavier
 // peg the scenario simulates differently: refused (exit 2).
