@@ -38,7 +38,8 @@ struct TissueMesh {
   size_t nodeCount() const { return rest.size(); }
   // Unique undirected edges (a < b), sorted: links of the spring network.
   std::vector<std::array<uint32_t, 2>> edges() const;
-  // The same edges in the order the link solver takes them. Bullet's position solve is
+  // The same edges in the order the link solver takes them for volumes and surfaces (a cloth
+  // keeps the sorted order: World::Impl::buildBody says why). Bullet's position solve is
   // Gauss-Seidel over the links in order. Sorted edges sweep across the mesh (a correction
   // travels far in one pass) but chain each link's update on the one before through their
   // shared node, so the processor waits out every division in turn. Here each edge shares no
