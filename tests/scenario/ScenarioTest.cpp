@@ -683,6 +683,36 @@ TEST(Scenario, CollidesWithNamesTissuesAboveIt) {
               21);
 }
 
+// drape: a sheet laid over tissues above it. Over the flat gauze at y = 1 (every ray down from
+// y = 1.01 meets it within the 2 cm depth) it rests the 1 mm gap above it, and its regions
+// select the draped nodes: a box around y = 1.001 that the flat sheet (y = 1.01) would miss.
+// A name not above it is an error at the name; a gap not under the depth at the drape.
+TEST(Scenario, DrapeLaysASheetOverTissuesAboveIt) {
+  const std::string veil =
+      replaced(std::string(kMinimal), "regions:\n",
+               "  - id: veil\n"
+               "    generate: {cloth: {size: [0.04, 0.04], cells: [4, 4], position: [0, 1.01, 0], drape: "
+               "{over: [gauze], "
+               "gap: 0.001, depth: 0.02}}}\n"
+               "    fixed: border\n"
+               "regions:\n"
+               "  - {id: middle, tissue: veil, box: {center: [0, 1.001, 0], size: [0.024, 0.001, 0.024]}}\n");
+  LoadResult r = load(veil);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].toString());
+  EXPECT_EQ(r.scenario->tissues[1].settings.cloth.drapeOver, std::vector<std::string>{"gauze"});
+  auto session = buildSession(*r.scenario);
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  const physics::World& w = session.value()->world();
+  const physics::TissueId id = *w.findTissue("veil");
+  const auto middle = w.regionNodes(id, *w.findRegion(id, "middle"));
+  EXPECT_EQ(middle.size(), 9u) << "the 3 x 3 nodes within 12 mm of the centre, draped";
+  for (uint32_t n : middle) EXPECT_NEAR(w.nodePosition(id, n).y, 1.001f, 1e-5f);
+  expectError(load(replaced(veil, "over: [gauze]", "over: [liver]")),
+              "drape over 'liver', which is not a tissue listed above this one", 11, 98);
+  expectError(load(replaced(veil, "depth: 0.02", "depth: 0.001")), "drape gap must be less than its depth",
+              11, 90);
+}
+
 // The YAML traps instructors fell into, each said in plain words with one hint (the issue's
 // wording: "quote this value: it contains a comma", "write all(A, B) for A and B").
 TEST(Scenario, YamlTrapsAreSaidInPlainWords) {

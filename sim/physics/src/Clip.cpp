@@ -13,7 +13,9 @@ void World::Impl::closeClip(Tool& tool) {
   // nodes, the one whose drawn surface comes nearest the jaws' middle in that space is the
   // one between them: a coarse tet mesh's nodes reach well beyond its drawn surface (an
   // anatomy pack's cells are centimetres), so counting nodes alone would clip a liver the
-  // jaws only come near. Without drawn surface in the jaws, the most nodes decide.
+  // jaws only come near. Without drawn surface in the jaws, the most nodes decide. A sheet
+  // (peritoneum over a duct) lying across the jaws is taken with the structure it covers: the
+  // clip is the structure's whenever one has drawn surface in the jaws.
   const btTransform tip = toolTipTransform(tool);
   const btTransform toTool = tip.inverse();
   const float half = spec.jawLength * std::sin(std::max(tool.openAngleAtClose, 0.2f) * 0.5f);
@@ -24,6 +26,7 @@ void World::Impl::closeClip(Tool& tool) {
   uint32_t best = kInvalidIndex;
   float bestGap = std::numeric_limits<float>::infinity();
   std::vector<uint32_t> bestNodes;
+  std::vector<Clip::Held> sheets;  // sheets with nodes in the jaws
   for (uint32_t ti = 0; ti < tissues.size(); ++ti) {
     std::vector<uint32_t> in;
     const btSoftBody& body = *tissues[ti].body;
@@ -31,6 +34,7 @@ void World::Impl::closeClip(Tool& tool) {
       if (between(toTool * body.m_nodes[i].m_x)) in.push_back(static_cast<uint32_t>(i));
     }
     if (in.empty()) continue;
+    if (tissues[ti].kind == TissueKind::kCloth) sheets.push_back({ti, in});
     // The drawn surface's nearest approach to the jaws' middle, within the jaws.
     const detail::ContactSurface& drawn = tissues[ti].surface;
     float gap = std::numeric_limits<float>::infinity();
@@ -44,9 +48,16 @@ void World::Impl::closeClip(Tool& tool) {
       const btVector3 p = toTool * x;
       if (between(p)) gap = std::min(gap, static_cast<float>(std::abs(p.y())));
     }
+    const bool sheet = tissues[ti].kind == TissueKind::kCloth;
+    const bool bestSheet = best != kInvalidIndex && tissues[best].kind == TissueKind::kCloth;
+    const bool hasSurface = gap < std::numeric_limits<float>::infinity();
+    const bool bestHasSurface = bestGap < std::numeric_limits<float>::infinity();
     const bool nearer = gap < bestGap;
     const bool tie = gap == bestGap && in.size() > bestNodes.size();
-    if (nearer || tie) {
+    // A structure with drawn surface in the jaws wins over a sheet, and a sheet never over it.
+    const bool overSheet = bestSheet && !sheet && hasSurface;
+    const bool underStructure = sheet && !bestSheet && bestHasSurface;
+    if (overSheet || (!underStructure && (nearer || tie))) {
       best = ti;
       bestGap = gap;
       bestNodes = std::move(in);
@@ -56,6 +67,14 @@ void World::Impl::closeClip(Tool& tool) {
     btVector3 centre(0, 0, 0);
     for (uint32_t n : bestNodes) centre += tissues[best].body->m_nodes[static_cast<int>(n)].m_x;
     applyClip(tool, best, bestNodes, centre / static_cast<btScalar>(bestNodes.size()));
+    // A clip on a structure closes through the sheets across it, and holds them where they lie.
+    if (tissues[best].kind != TissueKind::kCloth) {
+      Clip& clip = clips.back();
+      for (Clip::Held& held : sheets) {
+        anchorNodes(tissues[held.tissue], held.nodes, clip.body.get());
+        clip.sheets.push_back(std::move(held));
+      }
+    }
   }
 }
 

@@ -10,6 +10,9 @@ void World::Impl::rebuild(uint32_t ti, const std::vector<Vec3>& x, const std::ve
   for (auto& tool : tools) tool.sides.sides.clear();  // its triangles are numbered anew
   for (auto& clip : clips) {
     if (clip.tissue == ti) anchorNodes(t, clip.nodes, clip.body.get());
+    for (const auto& held : clip.sheets) {
+      if (held.tissue == ti) anchorNodes(t, held.nodes, clip.body.get());
+    }
   }
 }
 

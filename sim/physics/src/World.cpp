@@ -336,6 +336,65 @@ detail::ContactSurface& World::Impl::surfaceOf(Tissue& t) {
 
 // ---------------------------------------------------------------------------------------
 
+namespace {
+
+// Lays a flat cloth mesh over the drawn surfaces of `over` (ClothGeometry::drapeOver): each
+// node's drop along the sheet's -Y is bounded by what lies under it (the first surface met,
+// less the gap) or by the depth; border nodes rest at that bound, and free nodes take the
+// mean height of their grid neighbours wherever that is not below their bound (a membrane
+// stretched over supports: the discrete obstacle problem, solved by Jacobi sweeps).
+Result<void> drapeCloth(const World& world, const std::string& name, const ClothGeometry& g,
+                        TissueMesh& mesh) {
+  if (!(g.drapeDepth > 0.0f && g.drapeDepth <= 0.1f) || !(g.drapeGap >= 0.0f && g.drapeGap < g.drapeDepth)) {
+    return makeError(ErrorCode::kInvalidInput,
+                     "tissue '" + name + "': drape depth must be 0 to 0.1 m, gap 0 to the depth",
+                     "e.g. drape: {over: [cystic-duct], gap: 0.001, depth: 0.01}");
+  }
+  std::vector<TissueId> under;
+  for (const std::string& other : g.drapeOver) {
+    auto id = world.findTissue(other);
+    if (!id) {
+      return makeError(ErrorCode::kInvalidInput,
+                       "tissue '" + name + "': drape over '" + other + "', which is not a tissue before it",
+                       "name tissues listed above this one");
+    }
+    under.push_back(*id);
+  }
+  const Vec3 down = g.pose.orientation * Vec3(0.0f, -1.0f, 0.0f);
+  const size_t n = mesh.rest.size();
+  std::vector<double> bound(n), drop(n);
+  for (size_t i = 0; i < n; ++i) {
+    float reach = g.drapeDepth + g.drapeGap;
+    for (TissueId id : under) {
+      if (auto hit = world.castRay(mesh.rest[i], down, reach, id)) reach = std::min(reach, hit->distance);
+    }
+    bound[i] = std::max(0.0f, std::min(g.drapeDepth, reach - g.drapeGap));
+    drop[i] = bound[i];
+  }
+  const uint32_t nx = mesh.gridX, nz = mesh.gridZ;
+  auto border = [&](uint32_t ix, uint32_t iz) { return ix == 0 || iz == 0 || ix + 1 == nx || iz + 1 == nz; };
+  // Heights as the drop below the flat sheet: a free node sits no deeper than its bound.
+  std::vector<double> next(drop);
+  for (int sweep = 0; sweep < 4 * static_cast<int>(nx * nz); ++sweep) {
+    double change = 0.0;
+    for (uint32_t iz = 0; iz < nz; ++iz) {
+      for (uint32_t ix = 0; ix < nx; ++ix) {
+        const size_t i = static_cast<size_t>(iz) * nx + ix;
+        if (border(ix, iz)) continue;
+        const double mean = 0.25 * (drop[i - 1] + drop[i + 1] + drop[i - nx] + drop[i + nx]);
+        next[i] = std::min(mean, bound[i]);
+        change = std::max(change, std::abs(next[i] - drop[i]));
+      }
+    }
+    drop.swap(next);
+    if (change < 1e-7) break;
+  }
+  for (size_t i = 0; i < n; ++i) mesh.rest[i] += static_cast<float>(drop[i]) * down;
+  return success();
+}
+
+}  // namespace
+
 World::World(const WorldSettings& settings)
     : mImpl(std::make_unique<Impl>(settings)), mClock(settings.tickHz) {}
 World::~World() = default;
@@ -345,6 +404,9 @@ Result<TissueId> World::addTissue(const TissueSettings& s) {
                             : s.kind == TissueKind::kVolumetric ? detail::buildTetMesh(s.name, s.tetMesh)
                                                                 : detail::buildSurfaceMesh(s.name, s.surface);
   if (!mesh.ok()) return mesh.error();
+  if (s.kind == TissueKind::kCloth && !s.cloth.drapeOver.empty()) {
+    if (auto laid = drapeCloth(*this, s.name, s.cloth, mesh.value()); !laid) return laid.error();
+  }
   if (!(s.material.massKg > 0.0f)) {
     return makeError(ErrorCode::kInvalidInput, "tissue '" + s.name + "': mass must be positive",
                      "give material.mass_kg in kilograms");

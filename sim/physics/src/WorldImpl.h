@@ -164,6 +164,12 @@ struct World::Impl {
     std::unique_ptr<btRigidBody> body;
     uint32_t tissue;
     std::vector<uint32_t> nodes;
+    // Sheets (peritoneum) the clip closed through on its way to the structure: held, not clipped.
+    struct Held {
+      uint32_t tissue;
+      std::vector<uint32_t> nodes;
+    };
+    std::vector<Held> sheets;
   };
 
   struct Tool {

@@ -286,7 +286,7 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
     ctx.checkKeys(gen, {"cloth", "box", "sphere", "tube"}, "generate");
     if (gen.size() != 1) ctx.error(gen, "generate takes exactly one shape", "cloth, box, sphere or tube");
     if (const YAML::Node c = gen["cloth"]; c && ctx.isMap(c, "generate.cloth")) {
-      ctx.checkKeys(c, {"size", "cells", "position", "rotation_deg"}, "generate.cloth");
+      ctx.checkKeys(c, {"size", "cells", "position", "rotation_deg", "drape"}, "generate.cloth");
       t.settings.kind = physics::TissueKind::kCloth;
       if (auto s = ctx.vec<2>(c["size"], "cloth size")) t.settings.cloth.size = *s;
       if (const YAML::Node cells = c["cells"]) {
@@ -305,6 +305,37 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
       if (const YAML::Node r = c["rotation_deg"]) {
         if (auto v = ctx.vec<3>(r, "cloth rotation_deg", 360.0))
           t.settings.cloth.pose.orientation = rotationFromDegrees(*v);
+      }
+      // drape: {over: [cystic-duct, ...], gap: m, depth: m}: laid over tissues listed above.
+      if (const YAML::Node d = c["drape"]; d && ctx.isMap(d, "drape")) {
+        ctx.checkKeys(d, {"over", "gap", "depth"}, "drape");
+        physics::ClothGeometry& cloth = t.settings.cloth;
+        if (const YAML::Node over = d["over"]; !over) {
+          ctx.error(d, "drape needs 'over': the tissues the sheet lies on",
+                    "e.g. over: [cystic-duct, cystic-artery]");
+        } else if (ctx.isList(over, "drape over")) {
+          for (const auto& one : over) {
+            const auto name = ctx.text(one, "drape over");
+            if (!name) continue;
+            const bool earlier = std::any_of(out.tissues.begin(), out.tissues.end(),
+                                             [&](const TissueDesc& o) { return o.settings.name == *name; });
+            if (!earlier) {
+              ctx.error(one, "drape over '" + *name + "', which is not a tissue listed above this one",
+                        "list the tissues the sheet lies on first");
+              continue;
+            }
+            cloth.drapeOver.push_back(*name);
+          }
+          if (over.size() == 0) ctx.error(over, "drape over names no tissue", "e.g. over: [cystic-duct]");
+        }
+        if (const YAML::Node x0 = d["depth"])
+          if (auto x = ctx.number(x0, "drape depth", 0.0005, 0.1, "metres the sheet may sink, e.g. 0.01"))
+            cloth.drapeDepth = static_cast<float>(*x);
+        if (const YAML::Node x0 = d["gap"])
+          if (auto x = ctx.number(x0, "drape gap", 0.0, 0.01, "metres above what it lies on, e.g. 0.001"))
+            cloth.drapeGap = static_cast<float>(*x);
+        if (cloth.drapeGap >= cloth.drapeDepth)
+          ctx.error(d, "drape gap must be less than its depth", "e.g. gap: 0.001, depth: 0.01");
       }
       geometry = true;
     } else if (const YAML::Node b = gen["box"]; b && ctx.isMap(b, "generate.box")) {
@@ -1456,6 +1487,12 @@ LoadResult loadScenarioText(std::string_view text, const fs::path& file, const L
     physics::World scratch(physics::WorldSettings{});
     physics::TissueSettings alone = t.settings;
     alone.collidesWith.clear();  // names checked where they are read; the tissue stands alone here
+    if (!alone.cloth.drapeOver.empty()) {
+      // A draped sheet's shape, and so what its regions select, needs the tissues under it:
+      // the whole session checks them (placed at the region's line).
+      alone.cloth.drapeOver.clear();
+      alone.regions.clear();
+    }
     auto added = scratch.addTissue(alone);
     if (!added.ok()) placeWorldError(added.error());
   }

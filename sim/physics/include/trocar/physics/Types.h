@@ -140,6 +140,14 @@ struct ClothGeometry {
   Vec2 size{0.1f, 0.1f};  // m, along the cloth's local X and Z
   uint32_t cellsX = 32, cellsZ = 32;
   Pose pose;  // cloth centre; the sheet lies in its local X-Z plane
+  // A membrane laid over structures (peritoneum over ducts): each node is lowered along the
+  // sheet's -Y until it rests `drapeGap` above the drawn surface of one of these tissues
+  // (added before it), or by `drapeDepth` where none is within reach; the sheet then spans
+  // between them as a stretched membrane does (at each free node the mean of its neighbours'
+  // heights, never below what it rests on). Empty: the sheet stays flat.
+  std::vector<std::string> drapeOver;
+  float drapeGap = 0.001f;   // m
+  float drapeDepth = 0.01f;  // m
 };
 struct TetMesh {
   std::vector<Vec3> nodes;                    // stage frame, m
