@@ -368,7 +368,7 @@ Result<void> drapeCloth(const World& world, const std::string& name, const Cloth
     for (TissueId id : under) {
       if (auto hit = world.castRay(mesh.rest[i], down, reach, id)) reach = std::min(reach, hit->distance);
     }
-    bound[i] = std::max(0.0f, std::min(g.drapeDepth, reach - g.drapeGap));
+    bound[i] = static_cast<double>(std::max(0.0f, std::min(g.drapeDepth, reach - g.drapeGap)));
     drop[i] = bound[i];
   }
   const uint32_t nx = mesh.gridX, nz = mesh.gridZ;
