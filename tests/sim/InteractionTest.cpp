@@ -91,16 +91,16 @@ struct DrapedBar {
   TissueId bar, sheet;
 };
 
-std::unique_ptr<DrapedBar> drapedBar() {
+std::unique_ptr<DrapedBar> drapedBar(float barZ = 0.0f) {
   auto scene = std::make_unique<DrapedBar>();
   TissueSettings bar;
   bar.name = "bar";
   bar.kind = TissueKind::kVolumetric;
   bar.tetMesh =
-      generateTetBox({0.03f, 0.0015f, 0.0015f}, 10, 1, 1, Pose{{0.0f, 0.09f, 0.0f}, Quat(1, 0, 0, 0)});
+      generateTetBox({0.03f, 0.0015f, 0.0015f}, 10, 1, 1, Pose{{0.0f, 0.09f, barZ}, Quat(1, 0, 0, 0)});
   bar.material.massKg = 0.005f;
-  bar.fixed = {NodeSelector::box({-0.03f, 0.09f, 0.0f}, {0.001f, 0.01f, 0.01f}),
-               NodeSelector::box({0.03f, 0.09f, 0.0f}, {0.001f, 0.01f, 0.01f})};
+  bar.fixed = {NodeSelector::box({-0.03f, 0.09f, barZ}, {0.001f, 0.01f, 0.01f}),
+               NodeSelector::box({0.03f, 0.09f, barZ}, {0.001f, 0.01f, 0.01f})};
   scene->bar = scene->world.addTissue(bar).value();
   TissueSettings sheet = test::clothAt(0.1f, 8, 0.04f);
   sheet.name = "sheet";
@@ -136,6 +136,19 @@ TEST(Drape, ASheetLaidOverABarRestsOnItAndSpansToItsBorder) {
       EXPECT_GT(y(ix, iz), 0.08f);
       EXPECT_LT(y(ix, iz), 0.0925f);
     }
+  }
+}
+
+// A bar narrower than a cell lying between two rows of nodes (its 3 mm under z = 1 to 4 mm,
+// the rows at z = 0 and 5 mm) holds both rows above it: each node rests on what lies within
+// half a cell of it (2.5 mm), so the sheet between them is not drawn through the bar.
+TEST(Drape, ABarBetweenTwoRowsHoldsBoth) {
+  auto scene = drapedBar(0.0025f);
+  const World& w = scene->world;
+  for (uint32_t ix = 0; ix <= 8; ++ix) {
+    EXPECT_NEAR(w.nodePosition(scene->sheet, 4 * 9 + ix).y, 0.0925f, 1e-5f) << "z = 0, x " << ix;
+    EXPECT_NEAR(w.nodePosition(scene->sheet, 5 * 9 + ix).y, 0.0925f, 1e-5f) << "z = 5 mm, x " << ix;
+    EXPECT_LT(w.nodePosition(scene->sheet, 3 * 9 + ix).y, 0.0925f - 1e-4f) << "z = -5 mm falls away";
   }
 }
 

@@ -363,10 +363,23 @@ Result<void> drapeCloth(const World& world, const std::string& name, const Cloth
   const Vec3 down = g.pose.orientation * Vec3(0.0f, -1.0f, 0.0f);
   const size_t n = mesh.rest.size();
   std::vector<double> bound(n), drop(n);
+  // What lies under a node is looked for across its cell (within half a cell each way, on the
+  // sheet): a structure narrower than a cell that passes between two rows of nodes still
+  // holds the sheet above it, not through it.
+  const Vec2 half(0.5f * g.size.x / static_cast<float>(g.cellsX),
+                  0.5f * g.size.y / static_cast<float>(g.cellsZ));
   for (size_t i = 0; i < n; ++i) {
     float reach = g.drapeDepth + g.drapeGap;
-    for (TissueId id : under) {
-      if (auto hit = world.castRay(mesh.rest[i], down, reach, id)) reach = std::min(reach, hit->distance);
+    for (int sx = -1; sx <= 1; ++sx) {
+      for (int sz = -1; sz <= 1; ++sz) {
+        const Vec2 uv =
+            glm::clamp(mesh.clothCoords[i] + Vec2(static_cast<float>(sx), static_cast<float>(sz)) * half,
+                       -0.5f * g.size, 0.5f * g.size);
+        const Vec3 from = g.pose.transformPoint(Vec3(uv.x, 0.0f, uv.y));
+        for (TissueId id : under) {
+          if (auto hit = world.castRay(from, down, reach, id)) reach = std::min(reach, hit->distance);
+        }
+      }
     }
     bound[i] = static_cast<double>(std::max(0.0f, std::min(g.drapeDepth, reach - g.drapeGap)));
     drop[i] = bound[i];

@@ -142,7 +142,8 @@ struct ClothGeometry {
   Pose pose;  // cloth centre; the sheet lies in its local X-Z plane
   // A membrane laid over structures (peritoneum over ducts): each node is lowered along the
   // sheet's -Y until it rests `drapeGap` above the drawn surface of one of these tissues
-  // (added before it), or by `drapeDepth` where none is within reach; the sheet then spans
+  // (added before it) anywhere within half a cell of it, or by `drapeDepth` where none is
+  // within reach; the sheet then spans
   // between them as a stretched membrane does (at each free node the mean of its neighbours'
   // heights, never below what it rests on). Empty: the sheet stays flat.
   std::vector<std::string> drapeOver;
