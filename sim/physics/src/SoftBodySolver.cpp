@@ -3,7 +3,9 @@
 #include <BulletCollision/CollisionDispatch/btCollisionObjectWrapper.h>
 #include <BulletSoftBody/btSoftBodyInternals.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace trocar::physics::detail {
 
@@ -45,6 +47,38 @@ void SoftBodySolver::updateSoftBodies() {
     const bool readsNormals = cfg.kVC > 0 || cfg.kPR != 0 || cfg.kLF > 0 || cfg.kDG > 0 ||
                               (cfg.collisions & btSoftBody::fCollision::VF_SS) != 0;
     if (body.isActive() && readsNormals) body.integrateMotion();
+  }
+}
+
+void appendBendingLinks(btSoftBody& body, btSoftBody::Material* material) {
+  const int n = body.m_nodes.size();
+  std::vector<std::vector<int>> neighbours(static_cast<size_t>(n));
+  for (int l = 0; l < body.m_links.size(); ++l) {
+    const int a = static_cast<int>(body.m_links[l].m_n[0] - &body.m_nodes[0]);
+    const int b = static_cast<int>(body.m_links[l].m_n[1] - &body.m_nodes[0]);
+    neighbours[static_cast<size_t>(a)].push_back(b);
+    neighbours[static_cast<size_t>(b)].push_back(a);
+  }
+  std::vector<int> seen(static_cast<size_t>(n), -1);  // the lower node whose row marked it
+  std::vector<int> row;
+  for (int j = 0; j < n; ++j) {
+    const auto& near = neighbours[static_cast<size_t>(j)];
+    seen[static_cast<size_t>(j)] = j;
+    for (int k : near) seen[static_cast<size_t>(k)] = j;  // itself and its own links: not bending
+    row.clear();
+    for (int k : near) {
+      for (int i : neighbours[static_cast<size_t>(k)]) {
+        if (i > j && seen[static_cast<size_t>(i)] != j) {
+          seen[static_cast<size_t>(i)] = j;
+          row.push_back(i);
+        }
+      }
+    }
+    std::sort(row.begin(), row.end());
+    for (int i : row) {
+      body.appendLink(i, j, material);
+      body.m_links[body.m_links.size() - 1].m_bbending = -1;  // the flag's bit set (a signed 1-bit field)
+    }
   }
 }
 

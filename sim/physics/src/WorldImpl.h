@@ -284,6 +284,9 @@ struct World::Impl {
   void rejoin(Tool& tool);
   // Lays the tissue's markings on its drawn surface (TissueSettings::markings).
   Result<void> layMarkings(Tissue& t, const TissueSettings& s);
+  // Lays a flat cloth mesh over the drawn surfaces of the tissues ClothGeometry::drapeOver
+  // names (World.cpp).
+  Result<void> drapeCloth(const std::string& name, const ClothGeometry& g, TissueMesh& mesh);
 
   // Profiling (bench): the phase the tick is in, told to the profiler when it changes.
   TickProfiler* profiler = nullptr;
