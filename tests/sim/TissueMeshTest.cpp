@@ -84,9 +84,12 @@ TEST(TissueMesh, BendingLinksAreBulletsInBulletsOrder) {
   const TissueMesh cloth = buildClothMesh("c", g).value();
   const TissueMesh box = buildTetMesh("b", TetMesh{generateTetBox({0.01f, 0.01f, 0.01f}, 3, 2, 3)}).value();
   btSoftBodyWorldInfo info;
-  for (const auto& [mesh, links] :
-       std::vector<std::pair<const TissueMesh*, std::vector<std::array<uint32_t, 2>>>>{
-           {&cloth, cloth.edges()}, {&cloth, cloth.solveOrder()}, {&box, box.edges()}}) {
+  using Case = std::pair<const TissueMesh*, std::vector<std::array<uint32_t, 2>>>;
+  const std::vector<Case> cases = {
+      {&cloth, cloth.edges()}, {&cloth, cloth.solveOrder()}, {&box, box.edges()}};
+  for (const Case& one : cases) {
+    const TissueMesh* mesh = one.first;  // named, not bound: the lambda below takes them
+    const auto& links = one.second;
     auto make = [&] {
       std::vector<btVector3> x;
       for (const Vec3& p : mesh->rest) x.emplace_back(p.x, p.y, p.z);
