@@ -264,6 +264,26 @@ void parseVolumeSource(Ctx& ctx, const YAML::Node& vol, TissueDesc& t, std::vect
   referenced.push_back(source.file);
 }
 
+// The names in `list` that are tissues listed above this one; an error at each other name
+// ("<said> 'x', which is not a tissue listed above this one").
+std::vector<std::string> earlierTissues(Ctx& ctx, const YAML::Node& list, const ScenarioDesc& out,
+                                        const std::string& what, const std::string& said,
+                                        const std::string& hint) {
+  std::vector<std::string> names;
+  for (const auto& one : list) {
+    const auto name = ctx.text(one, what);
+    if (!name) continue;
+    const bool earlier = std::any_of(out.tissues.begin(), out.tissues.end(),
+                                     [&](const TissueDesc& d) { return d.settings.name == *name; });
+    if (!earlier) {
+      ctx.error(one, said + " '" + *name + "', which is not a tissue listed above this one", hint);
+      continue;
+    }
+    names.push_back(*name);
+  }
+  return names;
+}
+
 void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<std::string>& ids,
                  std::map<std::string, std::map<std::string, MarkingDesc>>& markings,
                  std::vector<fs::path>& referenced, std::set<std::string>& broken,
@@ -314,18 +334,8 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
           ctx.error(d, "drape needs 'over': the tissues the sheet lies on",
                     "e.g. over: [cystic-duct, cystic-artery]");
         } else if (ctx.isList(over, "drape over")) {
-          for (const auto& one : over) {
-            const auto name = ctx.text(one, "drape over");
-            if (!name) continue;
-            const bool earlier = std::any_of(out.tissues.begin(), out.tissues.end(),
-                                             [&](const TissueDesc& o) { return o.settings.name == *name; });
-            if (!earlier) {
-              ctx.error(one, "drape over '" + *name + "', which is not a tissue listed above this one",
-                        "list the tissues the sheet lies on first");
-              continue;
-            }
-            cloth.drapeOver.push_back(*name);
-          }
+          cloth.drapeOver = earlierTissues(ctx, over, out, "drape over", "drape over",
+                                           "list the tissues the sheet lies on first");
           if (over.size() == 0) ctx.error(over, "drape over names no tissue", "e.g. over: [cystic-duct]");
         }
         if (const YAML::Node x0 = d["depth"])
@@ -541,18 +551,9 @@ void parseTissue(Ctx& ctx, const YAML::Node& item, ScenarioDesc& out, std::set<s
   }
   // collides_with: [liver]: tissues listed above this one whose surfaces this one meets.
   if (const YAML::Node cw = item["collides_with"]; cw && ctx.isList(cw, "collides_with")) {
-    for (const auto& one : cw) {
-      const auto name = ctx.text(one, "collides_with");
-      if (!name) continue;
-      const bool earlier = std::any_of(out.tissues.begin(), out.tissues.end(),
-                                       [&](const TissueDesc& d) { return d.settings.name == *name; });
-      if (!earlier) {
-        ctx.error(one, "collides_with names '" + *name + "', which is not a tissue listed above this one",
-                  "list the tissue it rests on or touches first, and name it here (each pair once)");
-        continue;
-      }
-      t.settings.collidesWith.push_back(*name);
-    }
+    t.settings.collidesWith =
+        earlierTissues(ctx, cw, out, "collides_with", "collides_with names",
+                       "list the tissue it rests on or touches first, and name it here (each pair once)");
   }
   if (const YAML::Node marks = item["markings"]; marks && ctx.isList(marks, "markings")) {
     // Cloth markings are given in the cloth's own plane ([x, z] from its centre), others in
