@@ -34,7 +34,8 @@ void World::Impl::closeClip(Tool& tool) {
       if (between(toTool * body.m_nodes[i].m_x)) in.push_back(static_cast<uint32_t>(i));
     }
     if (in.empty()) continue;
-    if (tissues[ti].kind == TissueKind::kCloth) sheets.push_back({ti, in});
+    const bool sheet = tissues[ti].kind == TissueKind::kCloth;
+    if (sheet) sheets.push_back({ti, in});
     // The drawn surface's nearest approach to the jaws' middle, within the jaws.
     const detail::ContactSurface& drawn = tissues[ti].surface;
     float gap = std::numeric_limits<float>::infinity();
@@ -48,7 +49,6 @@ void World::Impl::closeClip(Tool& tool) {
       const btVector3 p = toTool * x;
       if (between(p)) gap = std::min(gap, static_cast<float>(std::abs(p.y())));
     }
-    const bool sheet = tissues[ti].kind == TissueKind::kCloth;
     const bool bestSheet = best != kInvalidIndex && tissues[best].kind == TissueKind::kCloth;
     const bool hasSurface = gap < std::numeric_limits<float>::infinity();
     const bool bestHasSurface = bestGap < std::numeric_limits<float>::infinity();

@@ -359,6 +359,7 @@ Result<void> World::Impl::drapeCloth(const std::string& name, const ClothGeometr
   // Their drawn surfaces, refreshed once (World::castRay refreshes them for every ray).
   for (Tissue* t : under) detail::refresh(surfaceOf(*t), *t->body);
   const Vec3 down = g.pose.orientation * Vec3(0.0f, -1.0f, 0.0f);
+  const btVector3 d = toBt(down / glm::length(down));  // as castRay casts: the direction normalised
   const size_t n = mesh.rest.size();
   std::vector<double> bound(n), drop(n);
   // What lies under a node is looked for across its cell (within half a cell each way, on the
@@ -373,10 +374,8 @@ Result<void> World::Impl::drapeCloth(const std::string& name, const ClothGeometr
         const Vec2 uv =
             glm::clamp(mesh.clothCoords[i] + Vec2(static_cast<float>(sx), static_cast<float>(sz)) * half,
                        -0.5f * g.size, 0.5f * g.size);
-        const Vec3 from = g.pose.transformPoint(Vec3(uv.x, 0.0f, uv.y));
-        // As castRay casts it: the direction normalised, the nearest hit within reach.
-        const btVector3 o = toBt(from), d = toBt(down / glm::length(down));
-        for (Tissue* t : under) {
+        const btVector3 o = toBt(g.pose.transformPoint(Vec3(uv.x, 0.0f, uv.y)));
+        for (Tissue* t : under) {  // the nearest hit within reach
           btScalar r = reach;
           if (detail::nearestRayHit(surfaceOf(*t), *t->body, o, d, &r) != kInvalidIndex)
             reach = std::min(reach, r);
